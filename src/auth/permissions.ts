@@ -1,0 +1,98 @@
+// Who may do what: pure functions over the principal, the project and the principal's role in
+// it, so each rule is tested as a table. The services load the data and call these.
+import type { Project } from '../db/schema.js';
+import {
+  principalScope,
+  principalUser,
+  scopeIncludes,
+  type Principal,
+  type Scope,
+} from './principal.js';
+
+export type Role = 'owner' | 'maintainer';
+export const ROLES: readonly Role[] = ['owner', 'maintainer'];
+
+export interface ProjectAccess {
+  project: Pick<Project, 'id' | 'private' | 'status'>;
+  /** The principal's user's role in the project, if any. */
+  role: Role | null;
+}
+
+function hasScope(p: Principal, need: Scope): boolean {
+  const scope = principalScope(p);
+  return scope !== null && scopeIncludes(scope, need);
+}
+
+/** A token limited to projects covers only those; every other principal covers all. */
+export function coversProject(p: Principal, projectId: number): boolean {
+  return p.kind !== 'token' || p.projectIds === null || p.projectIds.has(projectId);
+}
+
+export function isSiteAdmin(p: Principal): boolean {
+  if (p.kind === 'operator') return true;
+  const user = principalUser(p);
+  return user !== null && user.is_admin === 1 && hasScope(p, 'admin');
+}
+
+/** Reading the index as a whole (the project list) needs credentials in authenticated mode. */
+export function mayReadIndex(p: Principal, readAccess: 'public' | 'authenticated'): boolean {
+  return readAccess === 'public' || p.kind !== 'anonymous';
+}
+
+export function mayReadProject(
+  p: Principal,
+  { project, role }: ProjectAccess,
+  readAccess: 'public' | 'authenticated',
+): boolean {
+  if (!mayReadIndex(p, readAccess)) return false;
+  if (project.private !== 1) return true;
+  if (p.kind === 'operator') return true;
+  if (!hasScope(p, 'read') || !coversProject(p, project.id)) return false;
+  const user = principalUser(p);
+  if (user?.is_admin === 1) return true;
+  if (p.kind === 'token' && p.token.publisher_id !== null) return true; // covered above
+  return role !== null;
+}
+
+/** PEP 792: archived and quarantined projects take no uploads. */
+export function projectAcceptsUploads(project: Pick<Project, 'status'>): boolean {
+  return project.status === 'active' || project.status === 'deprecated';
+}
+
+export function mayUpload(p: Principal, { project, role }: ProjectAccess): boolean {
+  if (!hasScope(p, 'upload') || !coversProject(p, project.id)) return false;
+  if (p.kind === 'operator') return true;
+  // A token minted for a trusted publisher covers exactly its publisher's projects.
+  if (p.kind === 'token' && p.token.publisher_id !== null) return p.projectIds !== null;
+  const user = principalUser(p);
+  return user !== null && (user.is_admin === 1 || role !== null);
+}
+
+/** Creating a project by uploading to a new name, or explicitly. */
+export function mayCreateProjects(p: Principal, anyUserMayCreateProjects: boolean): boolean {
+  if (p.kind === 'operator') return true;
+  if (!hasScope(p, 'upload')) return false;
+  // A token limited to projects never creates one, and a minted token has no user.
+  if (p.kind === 'token' && p.projectIds !== null) return false;
+  const user = principalUser(p);
+  if (user === null) return false;
+  return user.is_admin === 1 || user.may_create_projects === 1 || anyUserMayCreateProjects;
+}
+
+/** Yank and unyank: owners and maintainers, with an admin-scoped credential. */
+export function mayYank(p: Principal, access: ProjectAccess): boolean {
+  return mayManage(p, access, 'maintainer');
+}
+
+/** Delete files and releases, change roles, visibility and publishers: owners. */
+export function mayAdministerProject(p: Principal, access: ProjectAccess): boolean {
+  return mayManage(p, access, 'owner');
+}
+
+function mayManage(p: Principal, { project, role }: ProjectAccess, least: Role): boolean {
+  if (p.kind === 'operator') return true;
+  if (!hasScope(p, 'admin') || !coversProject(p, project.id)) return false;
+  if (p.kind === 'token' && p.token.publisher_id !== null) return false;
+  if (isSiteAdmin(p)) return true;
+  return role === 'owner' || (least === 'maintainer' && role === 'maintainer');
+}

@@ -1,0 +1,471 @@
+// Users, API tokens and authentication. Tokens are checked against the database on every use
+// (revocation and expiry take effect on the very next request, in every process).
+import { createHash } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database, TokenRow, User } from '../db/schema.js';
+import { badRequest, conflict, forbidden, notFound } from '../errors.js';
+import { recordAudit, type Actor } from '../audit/log.js';
+import { normalizeProjectName } from '../packaging/names.js';
+import { generatePassword, hashPassword, passwordProblem, verifyPassword } from './passwords.js';
+import { generateToken, hashToken, isWellFormedToken, tokenDisplayPrefix } from './token-format.js';
+import type { Credentials } from './credentials.js';
+import { isSiteAdmin } from './permissions.js';
+import {
+  principalScope,
+  principalUser,
+  scopeIncludes,
+  type Principal,
+  type Scope,
+} from './principal.js';
+
+const USERNAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$/;
+
+export type AuthResult = { ok: true; principal: Principal } | { ok: false; reason: string };
+
+export const INVALID_AUTH = 'Invalid or non-existent authentication information.';
+
+export interface NewToken {
+  id: number;
+  token: string;
+  name: string;
+  scope: Scope;
+  projects: string[];
+  expiresAt: number | null;
+}
+
+export interface TokenInfo {
+  id: number;
+  name: string;
+  user: string | null;
+  publisherId: number | null;
+  prefix: string;
+  scope: string;
+  projects: string[] | null;
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+}
+
+/** Verified passwords, remembered briefly so that pip's many requests don't each pay for scrypt. */
+class PasswordCache {
+  private readonly entries = new Map<string, number>();
+  constructor(
+    private readonly ttlMs = 60_000,
+    private readonly max = 1000,
+  ) {}
+  private key(user: User, password: string): string {
+    return createHash('sha256')
+      .update(`${user.id}\0${user.password_hash}\0${password}`)
+      .digest('hex');
+  }
+  has(user: User, password: string): boolean {
+    const k = this.key(user, password);
+    const until = this.entries.get(k);
+    if (until === undefined) return false;
+    if (until < Date.now()) {
+      this.entries.delete(k);
+      return false;
+    }
+    return true;
+  }
+  add(user: User, password: string): void {
+    if (this.entries.size >= this.max) this.entries.clear();
+    this.entries.set(this.key(user, password), Date.now() + this.ttlMs);
+  }
+}
+
+export class AuthService {
+  private readonly passwords = new PasswordCache();
+  private readonly lastUsedWritten = new Map<number, number>();
+
+  constructor(private readonly db: Kysely<Database>) {}
+
+  // ---------------------------------------------------------------- authentication
+
+  async authenticate(creds: Credentials): Promise<AuthResult> {
+    return creds.kind === 'token'
+      ? this.authenticateToken(creds.token)
+      : this.authenticatePassword(creds.username, creds.password);
+  }
+
+  async authenticatePassword(username: string, password: string): Promise<AuthResult> {
+    const user = await this.findUser(username);
+    if (!user || user.disabled === 1 || user.password_hash === null)
+      return { ok: false, reason: INVALID_AUTH };
+    if (!this.passwords.has(user, password)) {
+      if (!(await verifyPassword(password, user.password_hash)))
+        return { ok: false, reason: INVALID_AUTH };
+      this.passwords.add(user, password);
+    }
+    return { ok: true, principal: { kind: 'user', user } };
+  }
+
+  async authenticateToken(raw: string): Promise<AuthResult> {
+    if (!isWellFormedToken(raw)) return { ok: false, reason: INVALID_AUTH };
+    const token = await this.db
+      .selectFrom('tokens')
+      .selectAll()
+      .where('token_hash', '=', hashToken(raw))
+      .executeTakeFirst();
+    if (!token) return { ok: false, reason: INVALID_AUTH };
+    const now = Date.now();
+    if (token.revoked_at !== null)
+      return { ok: false, reason: 'Invalid API Token: token has been revoked' };
+    if (token.expires_at !== null && token.expires_at <= now)
+      return { ok: false, reason: 'Invalid API Token: token is expired' };
+    let user: User | null = null;
+    if (token.user_id !== null) {
+      user =
+        (await this.db
+          .selectFrom('users')
+          .selectAll()
+          .where('id', '=', token.user_id)
+          .executeTakeFirst()) ?? null;
+      if (!user || user.disabled === 1)
+        return { ok: false, reason: 'Invalid API Token: its user is disabled' };
+    }
+    let projectIds: Set<number> | null = null;
+    if (token.project_limited === 1) {
+      const rows = await this.db
+        .selectFrom('token_projects')
+        .select('project_id')
+        .where('token_id', '=', token.id)
+        .execute();
+      projectIds = new Set(rows.map((r) => r.project_id));
+    }
+    await this.touch(token, now);
+    return { ok: true, principal: { kind: 'token', token, user, projectIds } };
+  }
+
+  /** Records when a token was last used, at most once a minute per token. */
+  private async touch(token: TokenRow, now: number): Promise<void> {
+    const last = this.lastUsedWritten.get(token.id) ?? token.last_used_at ?? 0;
+    if (now - last < 60_000) return;
+    this.lastUsedWritten.set(token.id, now);
+    await this.db
+      .updateTable('tokens')
+      .set({ last_used_at: now })
+      .where('id', '=', token.id)
+      .execute();
+  }
+
+  // ---------------------------------------------------------------- users
+
+  async findUser(username: string): Promise<User | undefined> {
+    return this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('username_key', '=', username.toLowerCase())
+      .executeTakeFirst();
+  }
+
+  async requireUser(username: string): Promise<User> {
+    const user = await this.findUser(username);
+    if (!user) throw notFound(`No user named '${username}'`);
+    return user;
+  }
+
+  async countUsers(): Promise<number> {
+    const row = await this.db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  async addUser(
+    actor: Actor,
+    opts: {
+      username: string;
+      password?: string | null;
+      admin?: boolean;
+      mayCreateProjects?: boolean;
+    },
+  ): Promise<{ user: User; generatedPassword: string | null }> {
+    if (!isSiteAdmin(actor.principal)) throw forbidden('Only administrators can add users');
+    if (!USERNAME_RE.test(opts.username))
+      throw badRequest(
+        `Invalid username '${opts.username}': use 1 to 50 letters, digits, '.', '_' or '-', starting with a letter or digit`,
+      );
+    let generatedPassword: string | null = null;
+    let password = opts.password ?? null;
+    if (password === null) {
+      generatedPassword = generatePassword();
+      password = generatedPassword;
+    }
+    const problem = passwordProblem(password);
+    if (problem) throw badRequest(problem);
+    const hash = await hashPassword(password);
+    const user = await this.db.transaction().execute(async (trx) => {
+      if (
+        await trx
+          .selectFrom('users')
+          .select('id')
+          .where('username_key', '=', opts.username.toLowerCase())
+          .executeTakeFirst()
+      )
+        throw conflict(`A user named '${opts.username}' already exists`);
+      const created = await trx
+        .insertInto('users')
+        .values({
+          username: opts.username,
+          username_key: opts.username.toLowerCase(),
+          password_hash: hash,
+          is_admin: opts.admin ? 1 : 0,
+          may_create_projects: opts.mayCreateProjects ? 1 : 0,
+          disabled: 0,
+          created_at: Date.now(),
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await recordAudit(trx, actor, {
+        action: 'user-add',
+        details: {
+          username: created.username,
+          admin: opts.admin === true,
+          may_create_projects: opts.mayCreateProjects === true,
+        },
+      });
+      return created;
+    });
+    return { user, generatedPassword };
+  }
+
+  async setPassword(actor: Actor, username: string, password: string): Promise<void> {
+    const user = await this.requireUser(username);
+    const self = principalUser(actor.principal)?.id === user.id && actor.principal.kind === 'user';
+    if (!self && !isSiteAdmin(actor.principal)) throw forbidden('You may not change this password');
+    const problem = passwordProblem(password);
+    if (problem) throw badRequest(problem);
+    const hash = await hashPassword(password);
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('users')
+        .set({ password_hash: hash })
+        .where('id', '=', user.id)
+        .execute();
+      await recordAudit(trx, actor, {
+        action: 'user-password',
+        details: { username: user.username },
+      });
+    });
+  }
+
+  async updateUser(
+    actor: Actor,
+    username: string,
+    changes: { admin?: boolean; mayCreateProjects?: boolean; disabled?: boolean },
+  ): Promise<User> {
+    if (!isSiteAdmin(actor.principal)) throw forbidden('Only administrators can change users');
+    const user = await this.requireUser(username);
+    const set: Partial<Pick<User, 'is_admin' | 'may_create_projects' | 'disabled'>> = {};
+    if (changes.admin !== undefined) set.is_admin = changes.admin ? 1 : 0;
+    if (changes.mayCreateProjects !== undefined)
+      set.may_create_projects = changes.mayCreateProjects ? 1 : 0;
+    if (changes.disabled !== undefined) set.disabled = changes.disabled ? 1 : 0;
+    if (Object.keys(set).length === 0) return user;
+    return this.db.transaction().execute(async (trx) => {
+      const updated = await trx
+        .updateTable('users')
+        .set(set)
+        .where('id', '=', user.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await recordAudit(trx, actor, {
+        action: 'user-change',
+        details: { username: user.username, ...changes },
+      });
+      return updated;
+    });
+  }
+
+  async listUsers(): Promise<User[]> {
+    return this.db.selectFrom('users').selectAll().orderBy('username_key').execute();
+  }
+
+  // ---------------------------------------------------------------- tokens
+
+  /**
+   * Creates an API token for `username`. No credential can create a token broader than itself:
+   * the new token's scope, projects and lifetime stay within the creating token's.
+   */
+  async createToken(
+    actor: Actor,
+    opts: {
+      username: string;
+      name?: string;
+      scope?: Scope;
+      projects?: string[];
+      expiresInSeconds?: number | null;
+    },
+  ): Promise<NewToken> {
+    const p = actor.principal;
+    const target = await this.requireUser(opts.username);
+    if (target.disabled === 1) throw badRequest(`User '${target.username}' is disabled`);
+    const scope: Scope = opts.scope ?? 'upload';
+    const actorScope = principalScope(p);
+    if (actorScope === null) throw forbidden('Creating tokens requires credentials');
+    if (p.kind === 'token' && p.token.publisher_id !== null)
+      throw forbidden('A token minted for a trusted publisher cannot create tokens');
+    if (!scopeIncludes(actorScope, 'admin'))
+      throw forbidden(
+        `Creating tokens needs an admin-scoped credential; this one is '${actorScope}'`,
+      );
+    if (!scopeIncludes(actorScope, scope))
+      throw forbidden(`A '${actorScope}' token cannot create a '${scope}' token`);
+    const actorUser = principalUser(p);
+    if (p.kind !== 'operator' && actorUser?.id !== target.id && !isSiteAdmin(p))
+      throw forbidden('You may only create tokens for yourself');
+
+    const projectNames = [...new Set((opts.projects ?? []).map((n) => normalizeProjectName(n)))];
+    const projects: { id: number; name: string }[] = [];
+    for (const normalized of projectNames) {
+      const project = await this.db
+        .selectFrom('projects')
+        .select(['id', 'name'])
+        .where('normalized_name', '=', normalized)
+        .executeTakeFirst();
+      if (!project) throw notFound(`No project named '${normalized}'`);
+      projects.push(project);
+    }
+    if (p.kind === 'token' && p.projectIds !== null) {
+      if (projects.length === 0)
+        throw forbidden(
+          'A token limited to projects can only create tokens limited to the same projects',
+        );
+      for (const project of projects)
+        if (!p.projectIds.has(project.id))
+          throw forbidden(`This token does not cover project '${project.name}'`);
+    }
+    const now = Date.now();
+    let expiresAt = opts.expiresInSeconds ? now + opts.expiresInSeconds * 1000 : null;
+    if (
+      opts.expiresInSeconds !== undefined &&
+      opts.expiresInSeconds !== null &&
+      opts.expiresInSeconds <= 0
+    )
+      throw badRequest('The expiry must be in the future');
+    if (p.kind === 'token' && p.token.expires_at !== null) {
+      if (expiresAt === null || expiresAt > p.token.expires_at) expiresAt = p.token.expires_at;
+    }
+    const raw = generateToken();
+    const name = (opts.name ?? '').trim() || `token created ${new Date(now).toISOString()}`;
+    if (name.length > 100) throw badRequest('Token names are at most 100 characters long');
+    const id = await this.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .insertInto('tokens')
+        .values({
+          user_id: target.id,
+          publisher_id: null,
+          name,
+          token_hash: hashToken(raw),
+          display_prefix: tokenDisplayPrefix(raw),
+          scope,
+          project_limited: projects.length > 0 ? 1 : 0,
+          created_at: now,
+          expires_at: expiresAt,
+          revoked_at: null,
+          last_used_at: null,
+          claims_json: null,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      for (const project of projects)
+        await trx
+          .insertInto('token_projects')
+          .values({ token_id: row.id, project_id: project.id })
+          .execute();
+      await recordAudit(trx, actor, {
+        action: 'token-create',
+        details: {
+          token_id: row.id,
+          user: target.username,
+          name,
+          scope,
+          projects: projects.map((pr) => pr.name),
+          expires_at: expiresAt === null ? null : new Date(expiresAt).toISOString(),
+        },
+      });
+      return row.id;
+    });
+    return { id, token: raw, name, scope, projects: projects.map((pr) => pr.name), expiresAt };
+  }
+
+  async revokeToken(actor: Actor, tokenId: number): Promise<void> {
+    const token = await this.db
+      .selectFrom('tokens')
+      .selectAll()
+      .where('id', '=', tokenId)
+      .executeTakeFirst();
+    if (!token) throw notFound(`No token with id ${tokenId}`);
+    const p = actor.principal;
+    const actorUser = principalUser(p);
+    const own = actorUser !== null && token.user_id === actorUser.id;
+    const scope = principalScope(p);
+    const allowed =
+      p.kind === 'operator' ||
+      isSiteAdmin(p) ||
+      (own &&
+        scope !== null &&
+        scopeIncludes(scope, 'admin') &&
+        !(p.kind === 'token' && p.token.publisher_id !== null));
+    if (!allowed) throw forbidden('You may not revoke this token');
+    if (token.revoked_at !== null) return;
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('tokens')
+        .set({ revoked_at: Date.now() })
+        .where('id', '=', tokenId)
+        .execute();
+      await recordAudit(trx, actor, {
+        action: 'token-revoke',
+        details: { token_id: tokenId, name: token.name },
+      });
+    });
+  }
+
+  async listTokens(opts: { userId?: number }): Promise<TokenInfo[]> {
+    let q = this.db
+      .selectFrom('tokens')
+      .leftJoin('users', 'users.id', 'tokens.user_id')
+      .select([
+        'tokens.id',
+        'tokens.name',
+        'tokens.publisher_id',
+        'tokens.display_prefix',
+        'tokens.scope',
+        'tokens.project_limited',
+        'tokens.created_at',
+        'tokens.expires_at',
+        'tokens.revoked_at',
+        'tokens.last_used_at',
+        'users.username',
+      ])
+      .orderBy('tokens.id');
+    if (opts.userId !== undefined) q = q.where('tokens.user_id', '=', opts.userId);
+    const rows = await q.execute();
+    const links = await this.db
+      .selectFrom('token_projects')
+      .innerJoin('projects', 'projects.id', 'token_projects.project_id')
+      .select(['token_projects.token_id', 'projects.name'])
+      .execute();
+    const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+    return rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      user: r.username ?? null,
+      publisherId: r.publisher_id,
+      prefix: r.display_prefix,
+      scope: r.scope,
+      projects:
+        r.project_limited === 1
+          ? links.filter((l) => l.token_id === r.id).map((l) => l.name)
+          : null,
+      createdAt: new Date(r.created_at).toISOString(),
+      expiresAt: iso(r.expires_at),
+      revokedAt: iso(r.revoked_at),
+      lastUsedAt: iso(r.last_used_at),
+    }));
+  }
+}

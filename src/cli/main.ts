@@ -1,0 +1,393 @@
+// The `pier` command line. Management commands act directly on the configured database and
+// blob store as the operator; the same operations are available to credentials through /api/.
+import { userInfo } from 'node:os';
+import { Command, Option } from 'commander';
+import { ConfigError, loadConfig, parseDuration, type Config } from '../config.js';
+import { openServices, type Services } from '../services.js';
+import { PierError } from '../errors.js';
+import type { Actor } from '../audit/log.js';
+import { isScope } from '../auth/principal.js';
+import { ROLES, type Role } from '../auth/permissions.js';
+import { PROJECT_STATUSES, type ProjectStatus } from '../registry/projects.js';
+import { queryAudit } from '../audit/log.js';
+import { migrateToLatest, schemaStatus } from '../db/migrate.js';
+import { openDatabase } from '../db/connect.js';
+import { serve } from './serve.js';
+
+const OPERATOR: Actor = { principal: { kind: 'operator', name: safeUsername() }, ip: null };
+
+function safeUsername(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+interface GlobalFlags {
+  config?: string;
+  dataDir?: string;
+  databaseUrl?: string;
+  storageUrl?: string;
+}
+
+function configFrom(cmd: Command, extra: Partial<Record<keyof Config, unknown>> = {}): Config {
+  const g = cmd.optsWithGlobals() as GlobalFlags;
+  return loadConfig({
+    flags: {
+      config: g.config,
+      dataDir: g.dataDir,
+      databaseUrl: g.databaseUrl,
+      storageUrl: g.storageUrl,
+      ...extra,
+    },
+  });
+}
+
+async function withServices<T>(cmd: Command, fn: (s: Services) => Promise<T>): Promise<T> {
+  const s = await openServices(configFrom(cmd));
+  try {
+    return await fn(s);
+  } finally {
+    await s.close();
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+}
+
+export function buildProgram(): Command {
+  const program = new Command('pier')
+    .description('A self-hosted Python package index with trusted publishing')
+    .option(
+      '--config <file>',
+      'pier.toml to read (default: ./pier.toml if present; env PIER_CONFIG)',
+    )
+    .option('--data-dir <dir>', 'data directory (env PIER_DATA_DIR, default ./pier-data)')
+    .option('--database-url <url>', 'sqlite:///path or postgres://… (env PIER_DATABASE_URL)')
+    .option('--storage-url <url>', 'file:///path or s3://bucket/prefix?… (env PIER_STORAGE_URL)')
+    .showHelpAfterError()
+    .configureOutput({ outputError: (str, write) => write(str) });
+
+  program
+    .command('serve')
+    .description('run the index server')
+    .option('--host <host>', 'listen address (env PIER_HOST, default 127.0.0.1)')
+    .option('--port <port>', 'listen port (env PIER_PORT, default 8080)')
+    .option('--public-url <url>', 'URL clients reach the index at (env PIER_PUBLIC_URL)')
+    .option('--read-access <mode>', 'public or authenticated (env PIER_READ_ACCESS)')
+    .option(
+      '--max-upload-size <size>',
+      'largest accepted file, e.g. 100MiB (env PIER_MAX_UPLOAD_SIZE)',
+    )
+    .action(async (opts: Record<string, string | undefined>, cmd: Command) => {
+      await serve(
+        configFrom(cmd, {
+          host: opts.host,
+          port: opts.port,
+          publicUrl: opts.publicUrl,
+          readAccess: opts.readAccess,
+          maxUploadSize: opts.maxUploadSize,
+        }),
+      );
+    });
+
+  program
+    .command('migrate')
+    .description('apply database schema migrations')
+    .action(async (_opts, cmd: Command) => {
+      const config = configFrom(cmd);
+      const db = openDatabase(config.databaseUrl);
+      try {
+        const applied = await migrateToLatest(db);
+        const status = await schemaStatus(db);
+        console.log(
+          applied.length
+            ? `applied: ${applied.join(', ')}`
+            : `the schema is up to date (${status.applied.length} migrations)`,
+        );
+      } finally {
+        await db.close();
+      }
+    });
+
+  // ------------------------------------------------------------------ users
+  const user = program.command('user').description('manage users');
+  user
+    .command('add <name>')
+    .description('add a user (prints a generated password unless --password-stdin)')
+    .option('--admin', 'make the user an administrator')
+    .option('--may-create-projects', 'let the user create projects by uploading')
+    .option('--password-stdin', 'read the password from standard input')
+    .action(
+      async (
+        name: string,
+        opts: { admin?: boolean; mayCreateProjects?: boolean; passwordStdin?: boolean },
+        cmd: Command,
+      ) => {
+        const password = opts.passwordStdin ? await readStdin() : null;
+        await withServices(cmd, async (s) => {
+          const { user: created, generatedPassword } = await s.auth.addUser(OPERATOR, {
+            username: name,
+            password,
+            admin: opts.admin,
+            mayCreateProjects: opts.mayCreateProjects,
+          });
+          console.error(
+            `added user '${created.username}'${created.is_admin ? ' (administrator)' : ''}`,
+          );
+          if (generatedPassword) console.log(generatedPassword);
+        });
+      },
+    );
+  user
+    .command('list')
+    .description('list users')
+    .action(async (_opts, cmd: Command) =>
+      withServices(cmd, async (s) => {
+        for (const u of await s.auth.listUsers())
+          console.log(
+            [
+              u.username,
+              u.is_admin ? 'admin' : '',
+              u.may_create_projects ? 'may-create-projects' : '',
+              u.disabled ? 'disabled' : '',
+            ]
+              .filter(Boolean)
+              .join('  '),
+          );
+      }),
+    );
+  user
+    .command('set <name>')
+    .description('change a user')
+    .addOption(new Option('--admin', 'make an administrator'))
+    .addOption(new Option('--no-admin', 'remove administrator rights'))
+    .addOption(new Option('--may-create-projects', 'allow creating projects'))
+    .addOption(new Option('--no-may-create-projects', 'disallow creating projects'))
+    .option('--disable', 'disable the account (its tokens stop working)')
+    .option('--enable', 'enable the account')
+    .option('--password-stdin', 'set the password from standard input')
+    .action(async (name: string, opts: Record<string, boolean | undefined>, cmd: Command) => {
+      const password = opts.passwordStdin ? await readStdin() : undefined;
+      await withServices(cmd, async (s) => {
+        if (password !== undefined) await s.auth.setPassword(OPERATOR, name, password);
+        await s.auth.updateUser(OPERATOR, name, {
+          admin: cmd.getOptionValueSource('admin') === 'cli' ? opts.admin : undefined,
+          mayCreateProjects:
+            cmd.getOptionValueSource('mayCreateProjects') === 'cli'
+              ? opts.mayCreateProjects
+              : undefined,
+          disabled: opts.disable ? true : opts.enable ? false : undefined,
+        });
+        console.error(`updated user '${name}'`);
+      });
+    });
+
+  // ------------------------------------------------------------------ tokens
+  const token = program.command('token').description('manage API tokens');
+  token
+    .command('create')
+    .description('create an API token and print it (it is shown only once)')
+    .requiredOption('--user <name>', 'the user the token acts for')
+    .option('--scope <scope>', 'read, upload or admin', 'upload')
+    .option('--project <names...>', 'limit the token to these projects', [])
+    .option('--expires-in <duration>', 'lifetime, e.g. 30d, 12h, 900 (default: no expiry)')
+    .option('--name <text>', 'a name to recognise the token by')
+    .action(
+      async (
+        opts: { user: string; scope: string; project: string[]; expiresIn?: string; name?: string },
+        cmd: Command,
+      ) => {
+        if (!isScope(opts.scope))
+          throw new PierError(400, `Unknown scope '${opts.scope}': use read, upload or admin`);
+        const expiresInSeconds =
+          opts.expiresIn === undefined ? null : parseDuration(opts.expiresIn, '--expires-in');
+        await withServices(cmd, async (s) => {
+          const created = await s.auth.createToken(OPERATOR, {
+            username: opts.user,
+            name: opts.name,
+            scope: opts.scope as 'read' | 'upload' | 'admin',
+            projects: opts.project,
+            expiresInSeconds,
+          });
+          console.error(
+            `created token ${created.id} for '${opts.user}' (scope ${created.scope}` +
+              (created.projects.length ? `, projects ${created.projects.join(', ')}` : '') +
+              (created.expiresAt ? `, expires ${new Date(created.expiresAt).toISOString()}` : '') +
+              ')',
+          );
+          console.log(created.token);
+        });
+      },
+    );
+  token
+    .command('list')
+    .description('list tokens (never their secret)')
+    .option('--user <name>', 'only this user’s tokens')
+    .option('--json', 'print JSON')
+    .action(async (opts: { user?: string; json?: boolean }, cmd: Command) =>
+      withServices(cmd, async (s) => {
+        const userId = opts.user ? (await s.auth.requireUser(opts.user)).id : undefined;
+        const tokens = await s.auth.listTokens({ userId });
+        if (opts.json) return console.log(JSON.stringify(tokens, null, 2));
+        for (const t of tokens)
+          console.log(
+            `${t.id}\t${t.prefix}…\t${t.user ?? `publisher ${t.publisherId}`}\t${t.scope}\t${t.projects?.join(',') ?? '*'}\t${t.revokedAt ? 'revoked' : t.expiresAt ? `expires ${t.expiresAt}` : ''}\t${t.name}`,
+          );
+      }),
+    );
+  token
+    .command('revoke <id>')
+    .description('revoke a token: it stops working at once')
+    .action(async (id: string, _opts, cmd: Command) =>
+      withServices(cmd, async (s) => {
+        const n = Number(id);
+        if (!Number.isSafeInteger(n) || n <= 0)
+          throw new PierError(400, `'${id}' is not a token id`);
+        await s.auth.revokeToken(OPERATOR, n);
+        console.error(`revoked token ${n}`);
+      }),
+    );
+
+  // ------------------------------------------------------------------ projects
+  const project = program.command('project').description('manage projects');
+  project
+    .command('create <name>')
+    .description('create a project')
+    .requiredOption('--owner <user>', 'its first owner')
+    .action(async (name: string, opts: { owner: string }, cmd: Command) =>
+      withServices(cmd, async (s) => {
+        const created = await s.projects.create(OPERATOR, name, opts.owner);
+        console.error(`created project '${created.name}' owned by '${opts.owner}'`);
+      }),
+    );
+  project
+    .command('set <name>')
+    .description('change a project')
+    .option('--private', 'visible only to its members and their tokens')
+    .option('--public', 'visible to every reader')
+    .addOption(new Option('--status <status>', 'PEP 792 status').choices([...PROJECT_STATUSES]))
+    .action(
+      async (
+        name: string,
+        opts: { private?: boolean; public?: boolean; status?: string },
+        cmd: Command,
+      ) =>
+        withServices(cmd, async (s) => {
+          const updated = await s.projects.update(OPERATOR, name, {
+            private: opts.private ? true : opts.public ? false : undefined,
+            status: opts.status as ProjectStatus | undefined,
+          });
+          console.error(
+            `project '${updated.name}': ${updated.private ? 'private' : 'public'}, ${updated.status}`,
+          );
+        }),
+    );
+  project
+    .command('role <name> <user>')
+    .description('give a user a role in a project, or remove it')
+    .addOption(new Option('--role <role>', 'owner or maintainer').choices([...ROLES]))
+    .option('--remove', 'remove the user from the project')
+    .action(
+      async (
+        name: string,
+        username: string,
+        opts: { role?: string; remove?: boolean },
+        cmd: Command,
+      ) =>
+        withServices(cmd, async (s) => {
+          if (opts.remove) {
+            await s.projects.removeRole(OPERATOR, name, username);
+            console.error(`removed '${username}' from '${name}'`);
+          } else {
+            if (!opts.role) throw new PierError(400, 'Give --role owner|maintainer, or --remove');
+            await s.projects.setRole(OPERATOR, name, username, opts.role as Role);
+            console.error(`'${username}' is now ${opts.role} of '${name}'`);
+          }
+        }),
+    );
+
+  // ------------------------------------------------------------------ releases
+  program
+    .command('yank <project> <version>')
+    .description('yank a release (PEP 592): installers skip it unless pinned exactly')
+    .option('--reason <text>', 'why, shown to installers')
+    .action(async (name: string, version: string, opts: { reason?: string }, cmd: Command) =>
+      withServices(cmd, async (s) => {
+        const r = await s.manage.setYanked(OPERATOR, name, version, true, opts.reason);
+        console.error(`yanked ${r.project} ${r.version}`);
+      }),
+    );
+  program
+    .command('unyank <project> <version>')
+    .description('undo a yank')
+    .action(async (name: string, version: string, _opts, cmd: Command) =>
+      withServices(cmd, async (s) => {
+        const r = await s.manage.setYanked(OPERATOR, name, version, false);
+        console.error(`unyanked ${r.project} ${r.version}`);
+      }),
+    );
+  program
+    .command('delete <project> <version> [filename]')
+    .description('delete a release, or one file of it (its filename can never be used again)')
+    .action(
+      async (name: string, version: string, filename: string | undefined, _opts, cmd: Command) =>
+        withServices(cmd, async (s) => {
+          const r = await s.manage.delete(OPERATOR, name, version, filename);
+          console.error(
+            `deleted from ${r.project} ${r.version}: ${r.deleted.join(', ') || '(no files)'}`,
+          );
+        }),
+    );
+
+  program
+    .command('audit')
+    .description('show the audit log, newest first')
+    .option('--project <name>', 'only this project')
+    .option('--action <action>', 'only this action (upload, yank, token-create, …)')
+    .option('--limit <n>', 'how many events', '100')
+    .option('--json', 'print JSON lines')
+    .action(
+      async (
+        opts: { project?: string; action?: string; limit: string; json?: boolean },
+        cmd: Command,
+      ) =>
+        withServices(cmd, async (s) => {
+          const projectId = opts.project ? (await s.projects.require(opts.project)).id : undefined;
+          const events = await queryAudit(s.db.kysely, {
+            projectId,
+            action: opts.action,
+            limit: Number(opts.limit),
+          });
+          for (const e of events) {
+            if (opts.json) console.log(JSON.stringify(e));
+            else
+              console.log(
+                `${e.at}  ${e.action.padEnd(16)} ${e.actor}${e.project ? `  ${e.project}` : ''}${e.ip ? `  from ${e.ip}` : ''}  ${JSON.stringify(e.details)}`,
+              );
+          }
+        }),
+    );
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof PierError || err instanceof ConfigError) {
+      console.error(`error: ${err.message}`);
+      process.exitCode = 1;
+      return;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,255 @@
+// pier's configuration: command-line flags, then environment variables, then an optional
+// pier.toml (looked up at --config / PIER_CONFIG, else ./pier.toml). Every setting has one
+// name in each source: flag `--max-upload-size`, env `PIER_MAX_UPLOAD_SIZE`, toml `max_upload_size`.
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve, join } from 'node:path';
+import { parse as parseToml } from 'smol-toml';
+
+export type ReadAccess = 'public' | 'authenticated';
+
+export interface Config {
+  dataDir: string;
+  host: string;
+  port: number;
+  /** The configured public URL, or null to derive it from the listen address. */
+  publicUrl: string | null;
+  tlsCert: string | null;
+  tlsKey: string | null;
+  databaseUrl: string;
+  storageUrl: string;
+  /** Explicit OIDC audience, or null for the public URL's host. */
+  oidcAudience: string | null;
+  readAccess: ReadAccess;
+  maxUploadSize: number;
+  tokenTtl: number;
+  trustedProxies: string[];
+  /** Whether every user may create projects by uploading (otherwise admins and flagged users). */
+  anyUserMayCreateProjects: boolean;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {}
+
+interface Setting {
+  key: keyof Config;
+  env: string;
+  toml: string;
+  parse: (value: unknown, source: string) => unknown;
+}
+
+const MiB = 1024 * 1024;
+
+export function parseSize(value: unknown, source = 'size'): number {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib|t|tb|tib)?\s*$/i.exec(
+    String(value),
+  );
+  if (!m)
+    throw new ConfigError(
+      `${source}: expected a size such as 100MiB, got ${JSON.stringify(value)}`,
+    );
+  const unit = (m[2] ?? 'b').toLowerCase();
+  const factor: Record<string, number> = {
+    b: 1,
+    k: 1024,
+    kb: 1000,
+    kib: 1024,
+    m: MiB,
+    mb: 1000 ** 2,
+    mib: MiB,
+    g: 1024 ** 3,
+    gb: 1000 ** 3,
+    gib: 1024 ** 3,
+    t: 1024 ** 4,
+    tb: 1000 ** 4,
+    tib: 1024 ** 4,
+  };
+  const bytes = Math.floor(Number(m[1]) * (factor[unit] ?? 1));
+  if (bytes <= 0) throw new ConfigError(`${source}: size must be positive`);
+  return bytes;
+}
+
+/** Durations: a number of seconds, or a number followed by s, m, h or d. Returns seconds. */
+export function parseDuration(value: unknown, source = 'duration'): number {
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return Math.floor(value);
+  const m = /^\s*(\d+)\s*(s|m|h|d)?\s*$/i.exec(String(value));
+  if (!m)
+    throw new ConfigError(
+      `${source}: expected a duration such as 900, 15m or 30d, got ${JSON.stringify(value)}`,
+    );
+  const n = Number(m[1]);
+  const unit = (m[2] ?? 's').toLowerCase();
+  const seconds = n * ({ s: 1, m: 60, h: 3600, d: 86400 }[unit] ?? 1);
+  if (seconds <= 0) throw new ConfigError(`${source}: duration must be positive`);
+  return seconds;
+}
+
+function str(value: unknown, source: string): string {
+  if (typeof value !== 'string' && typeof value !== 'number')
+    throw new ConfigError(`${source}: expected a string`);
+  return String(value);
+}
+
+function port(value: unknown, source: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new ConfigError(
+      `${source}: expected a port number 0-65535, got ${JSON.stringify(value)}`,
+    );
+  return n;
+}
+
+function bool(value: unknown, source: string): boolean {
+  if (typeof value === 'boolean') return value;
+  const s = String(value).toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+  if (['0', 'false', 'no', 'off'].includes(s)) return false;
+  throw new ConfigError(`${source}: expected true or false, got ${JSON.stringify(value)}`);
+}
+
+function list(value: unknown, source: string): string[] {
+  if (Array.isArray(value)) return value.map((v) => str(v, source));
+  return str(value, source)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+function publicUrl(value: unknown, source: string): string {
+  const text = str(value, source);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(`${source}: not a URL: ${text}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ConfigError(`${source}: the public URL must be http or https`);
+  if (url.search || url.hash)
+    throw new ConfigError(`${source}: the public URL cannot have a query or fragment`);
+  return url.href.replace(/\/+$/, '');
+}
+
+function readAccess(value: unknown, source: string): ReadAccess {
+  const s = str(value, source);
+  if (s !== 'public' && s !== 'authenticated')
+    throw new ConfigError(`${source}: expected public or authenticated, got ${JSON.stringify(s)}`);
+  return s;
+}
+
+function audience(value: unknown, source: string): string {
+  const s = str(value, source).trim();
+  if (!s) throw new ConfigError(`${source}: the OIDC audience cannot be empty`);
+  if (s === 'pypi' || s === 'testpypi')
+    throw new ConfigError(
+      `${source}: the OIDC audience cannot be '${s}': tokens minted for PyPI must never be accepted here`,
+    );
+  return s;
+}
+
+const SETTINGS: Setting[] = [
+  { key: 'dataDir', env: 'PIER_DATA_DIR', toml: 'data_dir', parse: str },
+  { key: 'host', env: 'PIER_HOST', toml: 'host', parse: str },
+  { key: 'port', env: 'PIER_PORT', toml: 'port', parse: port },
+  { key: 'publicUrl', env: 'PIER_PUBLIC_URL', toml: 'public_url', parse: publicUrl },
+  { key: 'tlsCert', env: 'PIER_TLS_CERT', toml: 'tls_cert', parse: str },
+  { key: 'tlsKey', env: 'PIER_TLS_KEY', toml: 'tls_key', parse: str },
+  { key: 'databaseUrl', env: 'PIER_DATABASE_URL', toml: 'database_url', parse: str },
+  { key: 'storageUrl', env: 'PIER_STORAGE_URL', toml: 'storage_url', parse: str },
+  { key: 'oidcAudience', env: 'PIER_OIDC_AUDIENCE', toml: 'oidc_audience', parse: audience },
+  { key: 'readAccess', env: 'PIER_READ_ACCESS', toml: 'read_access', parse: readAccess },
+  { key: 'maxUploadSize', env: 'PIER_MAX_UPLOAD_SIZE', toml: 'max_upload_size', parse: parseSize },
+  { key: 'tokenTtl', env: 'PIER_TOKEN_TTL', toml: 'token_ttl', parse: parseDuration },
+  { key: 'trustedProxies', env: 'PIER_TRUSTED_PROXIES', toml: 'trusted_proxies', parse: list },
+  {
+    key: 'anyUserMayCreateProjects',
+    env: 'PIER_ANY_USER_MAY_CREATE_PROJECTS',
+    toml: 'any_user_may_create_projects',
+    parse: bool,
+  },
+  { key: 'logLevel', env: 'PIER_LOG_LEVEL', toml: 'log_level', parse: str },
+];
+
+/** The option names a command line may set, mapped to config keys (commander camelCases them). */
+export const FLAG_NAMES: Partial<Record<keyof Config, string>> = {
+  dataDir: '--data-dir <dir>',
+  host: '--host <host>',
+  port: '--port <port>',
+  publicUrl: '--public-url <url>',
+  databaseUrl: '--database-url <url>',
+  storageUrl: '--storage-url <url>',
+  readAccess: '--read-access <public|authenticated>',
+  maxUploadSize: '--max-upload-size <size>',
+};
+
+export interface LoadOptions {
+  flags?: Partial<Record<keyof Config, unknown>> & { config?: string };
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+export function loadConfig(options: LoadOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const flags = options.flags ?? {};
+  const tomlPath = flags.config ?? env.PIER_CONFIG ?? join(cwd, 'pier.toml');
+  let toml: Record<string, unknown> = {};
+  if (flags.config !== undefined || env.PIER_CONFIG !== undefined || existsSync(tomlPath)) {
+    try {
+      toml = parseToml(readFileSync(tomlPath, 'utf8')) as Record<string, unknown>;
+    } catch (err) {
+      throw new ConfigError(`${tomlPath}: ${(err as Error).message}`);
+    }
+    const known = new Set(SETTINGS.map((s) => s.toml));
+    for (const key of Object.keys(toml))
+      if (!known.has(key)) throw new ConfigError(`${tomlPath}: unknown setting '${key}'`);
+  }
+  const values: Partial<Record<keyof Config, unknown>> = {};
+  for (const s of SETTINGS) {
+    const flag = flags[s.key];
+    if (flag !== undefined && flag !== null) values[s.key] = s.parse(flag, `--${kebab(s.key)}`);
+    else if (env[s.env] !== undefined && env[s.env] !== '')
+      values[s.key] = s.parse(env[s.env], s.env);
+    else if (toml[s.toml] !== undefined)
+      values[s.key] = s.parse(toml[s.toml], `${tomlPath}: ${s.toml}`);
+  }
+  const dataDir = resolve(cwd, (values.dataDir as string | undefined) ?? './pier-data');
+  const config: Config = {
+    dataDir,
+    host: (values.host as string | undefined) ?? '127.0.0.1',
+    port: (values.port as number | undefined) ?? 8080,
+    publicUrl: (values.publicUrl as string | undefined) ?? null,
+    tlsCert: (values.tlsCert as string | undefined) ?? null,
+    tlsKey: (values.tlsKey as string | undefined) ?? null,
+    databaseUrl:
+      (values.databaseUrl as string | undefined) ?? `sqlite://${join(dataDir, 'pier.sqlite3')}`,
+    storageUrl: (values.storageUrl as string | undefined) ?? `file://${join(dataDir, 'files')}`,
+    oidcAudience: (values.oidcAudience as string | undefined) ?? null,
+    readAccess: (values.readAccess as ReadAccess | undefined) ?? 'public',
+    maxUploadSize: (values.maxUploadSize as number | undefined) ?? 100 * MiB,
+    tokenTtl: (values.tokenTtl as number | undefined) ?? 900,
+    trustedProxies: (values.trustedProxies as string[] | undefined) ?? [],
+    anyUserMayCreateProjects: (values.anyUserMayCreateProjects as boolean | undefined) ?? false,
+    logLevel: (values.logLevel as string | undefined) ?? 'info',
+  };
+  if ((config.tlsCert === null) !== (config.tlsKey === null))
+    throw new ConfigError('PIER_TLS_CERT and PIER_TLS_KEY must be given together');
+  return config;
+}
+
+function kebab(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** The public URL: the configured one, else derived from the address the server listens on. */
+export function effectivePublicUrl(
+  config: Config,
+  listening?: { host: string; port: number },
+): string {
+  if (config.publicUrl) return config.publicUrl;
+  const scheme = config.tlsCert ? 'https' : 'http';
+  let host = listening?.host ?? config.host;
+  if (host === '0.0.0.0' || host === '::') host = '127.0.0.1';
+  if (host.includes(':')) host = `[${host}]`;
+  return `${scheme}://${host}:${listening?.port ?? config.port}`;
+}

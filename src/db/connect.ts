@@ -1,0 +1,60 @@
+// Opens the database named by PIER_DATABASE_URL: a SQLite file (the embedded default) or
+// PostgreSQL. Both are driven through the same Kysely code.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.js';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+export interface Db {
+  kysely: Kysely<Database>;
+  dialect: DialectName;
+  /** A redacted description of where the data lives, for logs. */
+  describe: string;
+  close(): Promise<void>;
+}
+
+// PostgreSQL returns BIGINT (int8) as strings; every bigint we store (times, sizes, serials)
+// fits in a double, so read them as numbers on both databases.
+pg.types.setTypeParser(20, (v: string) => Number(v));
+
+export function sqlitePathFromUrl(url: string): string | null {
+  if (!url.startsWith('sqlite:')) return null;
+  const rest = url.slice('sqlite:'.length).replace(/^\/\//, '');
+  if (!rest) throw new Error(`database URL ${url} names no file`);
+  return rest;
+}
+
+export function openDatabase(url: string, options: { poolSize?: number } = {}): Db {
+  const sqlitePath = sqlitePathFromUrl(url);
+  if (sqlitePath !== null) {
+    if (sqlitePath !== ':memory:') mkdirSync(dirname(sqlitePath), { recursive: true });
+    const sqlite = new BetterSqlite3(sqlitePath);
+    // WAL lets readers proceed during a write; synchronous stays FULL (the default), so a
+    // committed upload survives a power cut. busy_timeout lets the CLI and the server share the file.
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = FULL');
+    sqlite.pragma('busy_timeout = 10000');
+    sqlite.pragma('foreign_keys = ON');
+    const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    return {
+      kysely,
+      dialect: 'sqlite',
+      describe: `sqlite:${sqlitePath}`,
+      close: () => kysely.destroy(),
+    };
+  }
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+    const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const redacted = new URL(url);
+    if (redacted.password) redacted.password = '***';
+    return { kysely, dialect: 'postgres', describe: redacted.href, close: () => kysely.destroy() };
+  }
+  throw new Error(
+    `unsupported database URL (expected sqlite:// or postgres://): ${url.split(':')[0]}:…`,
+  );
+}

@@ -1,0 +1,54 @@
+// Schema migrations, applied in name order. The embedded default migrates itself on start;
+// `pier migrate` applies them explicitly (and on PostgreSQL `pier serve` refuses a schema it
+// does not know, rather than changing a shared database behind other processes' backs).
+import { Migrator, type Migration, type MigrationProvider } from 'kysely';
+import type { Db, DialectName } from './connect.js';
+import { initial } from './migrations/0001-initial.js';
+
+export function migrations(dialect: DialectName): Record<string, Migration> {
+  return {
+    '0001-initial': initial(dialect),
+  };
+}
+
+function migrator(db: Db): Migrator {
+  const provider: MigrationProvider = { getMigrations: async () => migrations(db.dialect) };
+  return new Migrator({ db: db.kysely, provider });
+}
+
+export interface SchemaStatus {
+  applied: string[];
+  pending: string[];
+  /** Migrations recorded in the database that this version of pier does not know. */
+  unknown: string[];
+}
+
+export async function schemaStatus(db: Db): Promise<SchemaStatus> {
+  const infos = await migrator(db).getMigrations();
+  const known = new Set(Object.keys(migrations(db.dialect)));
+  const applied = infos.filter((m) => m.executedAt !== undefined).map((m) => m.name);
+  const pending = infos.filter((m) => m.executedAt === undefined).map((m) => m.name);
+  let recorded: string[] = [];
+  try {
+    const rows = await db.kysely
+      .selectFrom('kysely_migration' as never)
+      .select('name' as never)
+      .execute();
+    recorded = rows.map((r) => (r as { name: string }).name);
+  } catch {
+    recorded = [];
+  }
+  return { applied, pending, unknown: recorded.filter((n) => !known.has(n)) };
+}
+
+export async function migrateToLatest(db: Db): Promise<string[]> {
+  const status = await schemaStatus(db);
+  if (status.unknown.length > 0)
+    throw new Error(
+      `the database has migrations this version of pier does not know (${status.unknown.join(', ')}); ` +
+        'run a newer pier',
+    );
+  const { error, results } = await migrator(db).migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

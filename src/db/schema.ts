@@ -1,0 +1,162 @@
+// The database schema as Kysely sees it. Times are integer milliseconds since the epoch,
+// booleans are 0/1 integers and JSON is text, so that SQLite and PostgreSQL store the same values.
+import type { Generated, Selectable } from 'kysely';
+
+export interface UsersTable {
+  id: Generated<number>;
+  username: string;
+  /** Lowercased username, unique: 'Alice' and 'alice' are the same account. */
+  username_key: string;
+  password_hash: string | null;
+  is_admin: number;
+  may_create_projects: number;
+  disabled: number;
+  created_at: number;
+}
+
+export interface ProjectsTable {
+  id: Generated<number>;
+  /** Display name, as last uploaded. */
+  name: string;
+  /** PEP 503 normalized name, unique. */
+  normalized_name: string;
+  /** PyPI's "ultranormalized" form, for the too-similar rule. */
+  similarity_key: string;
+  private: number;
+  /** PEP 792 status: active, archived, quarantined, deprecated. */
+  status: string;
+  created_at: number;
+  /** Serial of the project's last change (see the journal). */
+  last_serial: number;
+}
+
+export interface ProjectRolesTable {
+  project_id: number;
+  user_id: number;
+  /** owner | maintainer */
+  role: string;
+  created_at: number;
+}
+
+export interface ReleasesTable {
+  id: Generated<number>;
+  project_id: number;
+  /** Normalized version string: str(packaging.version.Version). */
+  version: string;
+  /** canonicalize_version: trailing zeros stripped; identifies the release. */
+  canonical_version: string;
+  is_prerelease: number;
+  requires_python: string | null;
+  summary: string | null;
+  /** The core metadata of the release's first upload, as JSON. */
+  metadata_json: string;
+  yanked: number;
+  yanked_reason: string | null;
+  created_at: number;
+}
+
+export interface FilesTable {
+  id: Generated<number>;
+  project_id: number;
+  release_id: number;
+  filename: string;
+  /** sdist | bdist_wheel */
+  packagetype: string;
+  python_version: string;
+  requires_python: string | null;
+  size: number;
+  md5: string;
+  sha256: string;
+  blake2_256: string;
+  blob_key: string;
+  /** Hashes of the wheel's METADATA (PEP 658), null for sdists. */
+  metadata_sha256: string | null;
+  metadata_blake2_256: string | null;
+  comment: string | null;
+  uploaded_at: number;
+  uploader_user_id: number | null;
+  uploader_token_id: number | null;
+  /** For trusted publishing uploads: the publisher and the claims identifying the run (JSON). */
+  provenance_json: string | null;
+}
+
+export interface FileMetadataTable {
+  file_id: number;
+  content: Uint8Array;
+}
+
+/** Every filename ever accepted, kept after deletion: filenames are never reusable. */
+export interface FilenameRegistryTable {
+  filename: string;
+  blake2_256: string;
+  created_at: number;
+}
+
+export interface TokensTable {
+  id: Generated<number>;
+  user_id: number | null;
+  /** Set for tokens minted by a trusted-publishing exchange. */
+  publisher_id: number | null;
+  name: string;
+  /** SHA-256 (hex) of the whole token. */
+  token_hash: string;
+  /** The first characters of the token, to recognise it in lists. */
+  display_prefix: string;
+  /** read | upload | admin */
+  scope: string;
+  /** 1 when the token is limited to the projects in token_projects. */
+  project_limited: number;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+  last_used_at: number | null;
+  /** For minted tokens: the claims that identify the CI run (JSON). */
+  claims_json: string | null;
+}
+
+export interface TokenProjectsTable {
+  token_id: number;
+  project_id: number;
+}
+
+export interface JournalTable {
+  id: Generated<number>;
+  project_id: number | null;
+  action: string;
+  at: number;
+}
+
+export interface AuditEventsTable {
+  id: Generated<number>;
+  at: number;
+  action: string;
+  /** Who acted, as shown to people: 'alice', 'token 12 (alice)', 'cli', 'publisher 3'. */
+  actor: string;
+  actor_user_id: number | null;
+  actor_token_id: number | null;
+  project_id: number | null;
+  project_name: string | null;
+  ip: string | null;
+  details_json: string;
+}
+
+export interface Database {
+  users: UsersTable;
+  projects: ProjectsTable;
+  project_roles: ProjectRolesTable;
+  releases: ReleasesTable;
+  files: FilesTable;
+  file_metadata: FileMetadataTable;
+  filename_registry: FilenameRegistryTable;
+  tokens: TokensTable;
+  token_projects: TokenProjectsTable;
+  journal: JournalTable;
+  audit_events: AuditEventsTable;
+}
+
+export type User = Selectable<UsersTable>;
+export type Project = Selectable<ProjectsTable>;
+export type Release = Selectable<ReleasesTable>;
+export type FileRow = Selectable<FilesTable>;
+export type TokenRow = Selectable<TokensTable>;
+export type AuditEvent = Selectable<AuditEventsTable>;

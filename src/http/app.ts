@@ -1,0 +1,126 @@
+// The Fastify application: one route module per area, errors rendered in one place.
+import { readFileSync } from 'node:fs';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import multipart from '@fastify/multipart';
+import type { Services } from '../services.js';
+import { PierError } from '../errors.js';
+import { sendError } from './reply.js';
+import { createMetrics } from './metrics.js';
+import { registerSimpleRoutes } from './routes/simple.js';
+import { registerFileRoutes } from './routes/files.js';
+import { registerUploadRoutes } from './routes/upload.js';
+import { registerApiRoutes } from './routes/api.js';
+import { registerOpsRoutes } from './routes/ops.js';
+
+export interface AppOptions {
+  /** A pino logger configuration, or false for none (tests). */
+  logger?: FastifyServerOptions['logger'];
+}
+
+export const REDACTED_HEADERS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+];
+
+export async function buildApp(s: Services, options: AppOptions = {}): Promise<FastifyInstance> {
+  const { config } = s;
+  const tls =
+    config.tlsCert && config.tlsKey
+      ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) }
+      : null;
+  const logger =
+    options.logger === undefined
+      ? { level: config.logLevel, redact: { paths: REDACTED_HEADERS, censor: '[redacted]' } }
+      : options.logger;
+  const app = Fastify({
+    logger,
+    ...(tls ? { https: tls } : {}),
+    trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
+    disableRequestLogging: true,
+    bodyLimit: 1024 * 1024,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: { maxParamLength: 500 },
+  }) as unknown as FastifyInstance;
+
+  const metrics = createMetrics();
+
+  await app.register(multipart, {
+    // Keep the client's filename as sent: a name with '/' or '\\' is refused, not shortened.
+    preservePath: true,
+    limits: {
+      fieldNameSize: 200,
+      fieldSize: 16 * 1024 * 1024,
+      fields: 2000,
+      fileSize: config.maxUploadSize + 1,
+      files: 3,
+      parts: 2003,
+      headerPairs: 100,
+    },
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const seconds = reply.elapsedTime / 1000;
+    metrics.requests.observe(
+      { method: request.method, route, status: String(reply.statusCode) },
+      seconds,
+    );
+    request.log.info(
+      {
+        method: request.method,
+        url: request.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+        ip: request.ip,
+      },
+      'request',
+    );
+  });
+
+  app.setErrorHandler(async (err, request, reply) => {
+    const url = request.url;
+    let status: number;
+    let message: string;
+    let extra: Record<string, unknown> = {};
+    if (err instanceof PierError) {
+      status = err.status;
+      message = err.message;
+      extra = err.extra;
+    } else if (
+      typeof (err as { statusCode?: number }).statusCode === 'number' &&
+      (err as { statusCode: number }).statusCode < 500
+    ) {
+      status = (err as { statusCode: number }).statusCode;
+      message = (err as Error).message;
+    } else {
+      request.log.error({ err }, 'request failed');
+      status = 500;
+      message = 'Internal server error';
+    }
+    if (status === 404 && url.startsWith('/simple/'))
+      return reply.code(404).type('text/plain; charset=utf-8').send('404 Not Found');
+    if (url.startsWith('/pypi/') && status !== 401)
+      return reply
+        .code(status)
+        .type('application/json')
+        .send({ message: status === 404 ? 'Not Found' : message });
+    return sendError(request, reply, status, message, extra);
+  });
+
+  app.setNotFoundHandler(async (request, reply) => {
+    if (request.url.startsWith('/simple/'))
+      return reply.code(404).type('text/plain; charset=utf-8').send('404 Not Found');
+    if (request.url.startsWith('/pypi/'))
+      return reply.code(404).type('application/json').send({ message: 'Not Found' });
+    return sendError(request, reply, 404, 'Not Found');
+  });
+
+  registerOpsRoutes(app, s, metrics);
+  registerSimpleRoutes(app, s);
+  registerFileRoutes(app, s);
+  registerUploadRoutes(app, s, metrics);
+  registerApiRoutes(app, s);
+  return app;
+}

@@ -1,0 +1,144 @@
+// The install side: /simple/ (PEP 503/691) and the JSON API (/pypi/<name>/json).
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Services } from '../../services.js';
+import { mayReadIndex, mayReadProject } from '../../auth/permissions.js';
+import { principalUser, type Principal } from '../../auth/principal.js';
+import { notFound, unauthorized } from '../../errors.js';
+import {
+  HTML,
+  V1_HTML,
+  V1_JSON,
+  selectContentType,
+  type SimpleMediaType,
+} from '../../simple/negotiate.js';
+import type { ProjectHead } from '../../simple/service.js';
+import { principalOf } from '../principal.js';
+
+const CORS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-headers':
+    'Content-Type, If-Match, If-Modified-Since, If-None-Match, If-Unmodified-Since',
+  'access-control-allow-methods': 'GET',
+  'access-control-max-age': '86400',
+  'access-control-expose-headers': 'X-PyPI-Last-Serial',
+};
+
+function etagMatches(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.split(',').some((t) => {
+    const v = t.trim();
+    return v === '*' || v === etag || v === `W/${etag}`;
+  });
+}
+
+export function registerSimpleRoutes(app: FastifyInstance, s: Services): void {
+  const readAccess = s.config.readAccess;
+
+  async function readerOf(request: FastifyRequest): Promise<Principal> {
+    const p = await principalOf(s.auth, request);
+    if (!mayReadIndex(p, readAccess))
+      throw unauthorized('Authentication required to read this index');
+    return p;
+  }
+
+  /** The project if the reader may see it; unknown and hidden projects are both 404. */
+  async function visibleProject(request: FastifyRequest, name: string): Promise<ProjectHead> {
+    const p = await readerOf(request);
+    const head = await s.simple.head(name);
+    if (!head) throw notFound();
+    if (head.private === 1) {
+      const role = await s.projects.roleOf(principalUser(p)?.id, head.id);
+      if (!mayReadProject(p, { project: head, role }, readAccess)) throw notFound();
+    }
+    return head;
+  }
+
+  function cacheControl(head: { private: number } | null): string {
+    return readAccess === 'public' && head?.private !== 1
+      ? 'max-age=600, public'
+      : 'max-age=0, private';
+  }
+
+  function sendNegotiated(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    bodies: { html: Buffer; json: Buffer; htmlEtag: string; jsonEtag: string; serial: number },
+    head: ProjectHead | null,
+    pinned: SimpleMediaType | null,
+  ) {
+    const format = (request.query as { format?: string }).format;
+    const type = pinned ?? selectContentType(request.headers.accept, format);
+    const isJson = type === V1_JSON;
+    const etag = isJson ? bodies.jsonEtag : bodies.htmlEtag;
+    reply
+      .headers(CORS)
+      .header('vary', 'Accept, Authorization')
+      .header('cache-control', cacheControl(head))
+      .header('x-pypi-last-serial', String(bodies.serial))
+      .header('etag', etag)
+      .type(type === HTML ? 'text/html; charset=utf-8' : type);
+    if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send();
+    return reply.send(isJson ? bodies.json : bodies.html);
+  }
+
+  app.get('/simple', (_req, reply) => reply.redirect('/simple/', 301));
+
+  // The negotiated root, and PEP 691's alternative of one root per format: older clients that
+  // prefer JSON but cannot read its metadata field (pip 22.3 to 23.0) use /simple/v1+html/.
+  const roots: [string, SimpleMediaType | null][] = [
+    ['/simple/', null],
+    ['/simple/v1+html/', V1_HTML],
+    ['/simple/v1+json/', V1_JSON],
+  ];
+  for (const [root, pinned] of roots) {
+    app.get(root, async (request, reply) => {
+      const p = await readerOf(request);
+      const index = await s.simple.index(p, readAccess);
+      return sendNegotiated(request, reply, index, null, pinned);
+    });
+
+    app.get<{ Params: { name: string } }>(`${root}:name`, (request, reply) =>
+      reply.redirect(`${root}${encodeURIComponent(request.params.name)}/`, 301),
+    );
+
+    app.get<{ Params: { name: string } }>(`${root}:name/`, async (request, reply) => {
+      const { name } = request.params;
+      const head = await visibleProject(request, name);
+      if (head.normalized_name !== name)
+        return reply.headers(CORS).redirect(`${root}${head.normalized_name}/`, 301);
+      return sendNegotiated(request, reply, await s.simple.page(head), head, pinned);
+    });
+  }
+
+  async function jsonDocument(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    name: string,
+    version?: string,
+  ) {
+    const head = await visibleProject(request, name);
+    if (head.normalized_name !== name) {
+      const rest = version === undefined ? 'json' : `${encodeURIComponent(version)}/json`;
+      return reply.redirect(`/pypi/${head.normalized_name}/${rest}`, 301);
+    }
+    const project = await s.projects.require(name);
+    const doc = await s.jsonApi.document(project, version);
+    if (!doc) throw notFound();
+    return reply
+      .headers(CORS)
+      .header('cache-control', cacheControl(head).replace('600', '900'))
+      .header('x-pypi-last-serial', String(project.last_serial))
+      .type('application/json')
+      .send(doc);
+  }
+
+  for (const suffix of ['json', 'json/']) {
+    app.get<{ Params: { name: string } }>(`/pypi/:name/${suffix}`, (request, reply) =>
+      jsonDocument(request, reply, request.params.name),
+    );
+    app.get<{ Params: { name: string; version: string } }>(
+      `/pypi/:name/:version/${suffix}`,
+      (request, reply) => jsonDocument(request, reply, request.params.name, request.params.version),
+    );
+  }
+}

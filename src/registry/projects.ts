@@ -1,0 +1,285 @@
+// Projects and the roles people have in them.
+import type { Kysely } from 'kysely';
+import type { Database, Project, User } from '../db/schema.js';
+import { badRequest, conflict, forbidden, notFound } from '../errors.js';
+import { recordAudit, type Actor } from '../audit/log.js';
+import {
+  isValidProjectName,
+  normalizeProjectName,
+  ultranormalizeProjectName,
+} from '../packaging/names.js';
+import {
+  isSiteAdmin,
+  mayAdministerProject,
+  mayCreateProjects,
+  mayReadProject,
+  ROLES,
+  type ProjectAccess,
+  type Role,
+} from '../auth/permissions.js';
+import { principalUser, type Principal } from '../auth/principal.js';
+import { bumpSerial } from './journal.js';
+
+export const PROJECT_STATUSES = ['active', 'archived', 'quarantined', 'deprecated'] as const;
+export type ProjectStatus = (typeof PROJECT_STATUSES)[number];
+
+export class ProjectService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly options: { anyUserMayCreateProjects: boolean },
+  ) {}
+
+  async find(name: string, db: Kysely<Database> = this.db): Promise<Project | undefined> {
+    return db
+      .selectFrom('projects')
+      .selectAll()
+      .where('normalized_name', '=', normalizeProjectName(name))
+      .executeTakeFirst();
+  }
+
+  async require(name: string): Promise<Project> {
+    const project = await this.find(name);
+    if (!project) throw notFound(`No project named '${name}'`);
+    return project;
+  }
+
+  async roleOf(
+    userId: number | undefined,
+    projectId: number,
+    db: Kysely<Database> = this.db,
+  ): Promise<Role | null> {
+    if (userId === undefined) return null;
+    const row = await db
+      .selectFrom('project_roles')
+      .select('role')
+      .where('project_id', '=', projectId)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    return (row?.role as Role | undefined) ?? null;
+  }
+
+  async access(
+    p: Principal,
+    project: Project,
+    db: Kysely<Database> = this.db,
+  ): Promise<ProjectAccess> {
+    const user = principalUser(p);
+    return { project, role: await this.roleOf(user?.id, project.id, db) };
+  }
+
+  /**
+   * The naming rules a new project must pass (PyPI's check_project_name, less its policy on
+   * standard-library names): a valid name, not taken, not too similar to an existing one.
+   */
+  async checkNewName(name: string, db: Kysely<Database> = this.db): Promise<void> {
+    if (!isValidProjectName(name)) throw badRequest(`The name '${name}' is invalid.`);
+    if (await this.find(name, db))
+      throw conflict(`The name '${name}' conflicts with an existing project.`);
+    const similar = await db
+      .selectFrom('projects')
+      .select('name')
+      .where('similarity_key', '=', ultranormalizeProjectName(name))
+      .executeTakeFirst();
+    if (similar) throw badRequest(`The name '${name}' is too similar to an existing project.`);
+  }
+
+  /** Inserts a project (inside the caller's transaction) owned by `owner`, if any. */
+  async insert(
+    db: Kysely<Database>,
+    actor: Actor,
+    name: string,
+    owner: User | null,
+  ): Promise<Project> {
+    await this.checkNewName(name, db);
+    const now = Date.now();
+    const project = await db
+      .insertInto('projects')
+      .values({
+        name,
+        normalized_name: normalizeProjectName(name),
+        similarity_key: ultranormalizeProjectName(name),
+        private: 0,
+        status: 'active',
+        created_at: now,
+        last_serial: 0,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    if (owner) {
+      await db
+        .insertInto('project_roles')
+        .values({ project_id: project.id, user_id: owner.id, role: 'owner', created_at: now })
+        .execute();
+    }
+    project.last_serial = await bumpSerial(db, project.id, 'create');
+    await recordAudit(db, actor, {
+      action: 'project-create',
+      project: { id: project.id, name: project.name },
+      details: { owner: owner?.username ?? null },
+    });
+    return project;
+  }
+
+  async create(actor: Actor, name: string, ownerName?: string): Promise<Project> {
+    if (!mayCreateProjects(actor.principal, this.options.anyUserMayCreateProjects))
+      throw forbidden('You are not allowed to create projects');
+    return this.db.transaction().execute(async (trx) => {
+      let owner: User | null = principalUser(actor.principal);
+      if (ownerName !== undefined) {
+        const named = await trx
+          .selectFrom('users')
+          .selectAll()
+          .where('username_key', '=', ownerName.toLowerCase())
+          .executeTakeFirst();
+        if (!named) throw notFound(`No user named '${ownerName}'`);
+        if (owner?.id !== named.id && !isSiteAdmin(actor.principal))
+          throw forbidden('Only administrators can create projects owned by someone else');
+        owner = named;
+      }
+      return this.insert(trx, actor, name, owner);
+    });
+  }
+
+  private async requireAdminister(actor: Actor, name: string): Promise<Project> {
+    const project = await this.require(name);
+    if (!mayAdministerProject(actor.principal, await this.access(actor.principal, project)))
+      throw forbidden(`You are not an owner of project '${project.name}'`);
+    return project;
+  }
+
+  async setRole(actor: Actor, projectName: string, username: string, role: Role): Promise<void> {
+    if (!ROLES.includes(role)) throw badRequest(`Unknown role '${role}': use owner or maintainer`);
+    const project = await this.requireAdminister(actor, projectName);
+    await this.db.transaction().execute(async (trx) => {
+      const user = await trx
+        .selectFrom('users')
+        .selectAll()
+        .where('username_key', '=', username.toLowerCase())
+        .executeTakeFirst();
+      if (!user) throw notFound(`No user named '${username}'`);
+      const existing = await this.roleOf(user.id, project.id, trx);
+      if (existing === 'owner' && role !== 'owner')
+        await this.ensureAnotherOwner(trx, project, user.id);
+      if (existing === null)
+        await trx
+          .insertInto('project_roles')
+          .values({ project_id: project.id, user_id: user.id, role, created_at: Date.now() })
+          .execute();
+      else
+        await trx
+          .updateTable('project_roles')
+          .set({ role })
+          .where('project_id', '=', project.id)
+          .where('user_id', '=', user.id)
+          .execute();
+      await recordAudit(trx, actor, {
+        action: 'role-set',
+        project: { id: project.id, name: project.name },
+        details: { user: user.username, role, previous: existing },
+      });
+    });
+  }
+
+  async removeRole(actor: Actor, projectName: string, username: string): Promise<void> {
+    const project = await this.requireAdminister(actor, projectName);
+    await this.db.transaction().execute(async (trx) => {
+      const user = await trx
+        .selectFrom('users')
+        .selectAll()
+        .where('username_key', '=', username.toLowerCase())
+        .executeTakeFirst();
+      if (!user) throw notFound(`No user named '${username}'`);
+      const existing = await this.roleOf(user.id, project.id, trx);
+      if (existing === null) throw notFound(`'${user.username}' has no role in '${project.name}'`);
+      if (existing === 'owner') await this.ensureAnotherOwner(trx, project, user.id);
+      await trx
+        .deleteFrom('project_roles')
+        .where('project_id', '=', project.id)
+        .where('user_id', '=', user.id)
+        .execute();
+      await recordAudit(trx, actor, {
+        action: 'role-remove',
+        project: { id: project.id, name: project.name },
+        details: { user: user.username, role: existing },
+      });
+    });
+  }
+
+  private async ensureAnotherOwner(db: Kysely<Database>, project: Project, leavingUserId: number) {
+    const others = await db
+      .selectFrom('project_roles')
+      .select('user_id')
+      .where('project_id', '=', project.id)
+      .where('role', '=', 'owner')
+      .where('user_id', '!=', leavingUserId)
+      .execute();
+    if (others.length === 0) throw badRequest(`'${project.name}' must keep at least one owner`);
+  }
+
+  async roles(projectId: number): Promise<{ user: string; role: Role }[]> {
+    const rows = await this.db
+      .selectFrom('project_roles')
+      .innerJoin('users', 'users.id', 'project_roles.user_id')
+      .select(['users.username', 'project_roles.role'])
+      .where('project_roles.project_id', '=', projectId)
+      .orderBy('users.username_key')
+      .execute();
+    return rows.map((r) => ({ user: r.username, role: r.role as Role }));
+  }
+
+  async update(
+    actor: Actor,
+    projectName: string,
+    changes: { private?: boolean; status?: ProjectStatus },
+  ): Promise<Project> {
+    const project = await this.requireAdminister(actor, projectName);
+    if (changes.status !== undefined && !PROJECT_STATUSES.includes(changes.status))
+      throw badRequest(
+        `Unknown project status '${String(changes.status)}': use ${PROJECT_STATUSES.join(', ')}`,
+      );
+    if (changes.status === 'quarantined' && !isSiteAdmin(actor.principal))
+      throw forbidden('Only administrators can quarantine a project');
+    return this.db.transaction().execute(async (trx) => {
+      const set: Partial<Pick<Project, 'private' | 'status'>> = {};
+      if (changes.private !== undefined) set.private = changes.private ? 1 : 0;
+      if (changes.status !== undefined) set.status = changes.status;
+      if (Object.keys(set).length > 0)
+        await trx.updateTable('projects').set(set).where('id', '=', project.id).execute();
+      await bumpSerial(trx, project.id, 'change');
+      await recordAudit(trx, actor, {
+        action: 'project-change',
+        project: { id: project.id, name: project.name },
+        details: changes,
+      });
+      return await trx
+        .selectFrom('projects')
+        .selectAll()
+        .where('id', '=', project.id)
+        .executeTakeFirstOrThrow();
+    });
+  }
+
+  /** Projects a principal may see in listings. */
+  async listVisible(p: Principal, readAccess: 'public' | 'authenticated'): Promise<Project[]> {
+    const all = await this.db
+      .selectFrom('projects')
+      .selectAll()
+      .orderBy('normalized_name')
+      .execute();
+    const user = principalUser(p);
+    const roles = user
+      ? new Map(
+          (
+            await this.db
+              .selectFrom('project_roles')
+              .select(['project_id', 'role'])
+              .where('user_id', '=', user.id)
+              .execute()
+          ).map((r) => [r.project_id, r.role as Role]),
+        )
+      : new Map<number, Role>();
+    return all.filter((project) =>
+      mayReadProject(p, { project, role: roles.get(project.id) ?? null }, readAccess),
+    );
+  }
+}

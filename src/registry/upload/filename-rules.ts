@@ -1,0 +1,83 @@
+// The rules an uploaded file's name must follow (reference §2.3 steps 11, 20 and 21).
+import { badRequest } from '../../errors.js';
+import { PackagingError } from '../../packaging/errors.js';
+import { filenameProjectName, normalizeProjectName } from '../../packaging/names.js';
+import { parseVersion, versionsEqual } from '../../packaging/versions.js';
+import { parseSdistFilename, expectedSdistFilename } from '../../packaging/sdist-filename.js';
+import { parseWheelFilename, type WheelFilename } from '../../packaging/wheel-filename.js';
+
+const EXTENSION_RE = /^.+?(\.(tar\.gz|zip|whl))$/is;
+const EXTENSIONS_FOR: Record<string, string[]> = {
+  sdist: ['.zip', '.tar.gz'],
+  bdist_wheel: ['.whl'],
+};
+
+/** Step 11: characters and extension. */
+export function checkFilenameBasics(filename: string, filetype: string): void {
+  if (/[\x00-\x1f\x7f]/.test(filename))
+    throw badRequest(
+      'Cannot upload a file with non-printable characters (ordinals 0-31) or the DEL character (ordinal 127) in the name.',
+    );
+  if (filename.includes('/') || filename.includes('\\'))
+    throw badRequest("Cannot upload a file with '/' or '\\' in the name.");
+  const m = EXTENSION_RE.exec(filename);
+  if (!m)
+    throw badRequest(
+      'Invalid file extension: Use .tar.gz, .whl or .zip extension. See https://www.python.org/dev/peps/pep-0527 and https://peps.python.org/pep-0715/ for more information',
+    );
+  const ext = m[1]!;
+  if (!(EXTENSIONS_FOR[filetype] ?? []).includes(ext))
+    throw badRequest(
+      `Invalid file extension: Extension ${ext} is invalid for filetype ${filetype}. See https://www.python.org/dev/peps/pep-0527 for more information.`,
+    );
+}
+
+/** Step 20: an sdist is named exactly <normalized_name>-<version>.tar.gz (PEP 625). */
+export function checkSdistFilename(filename: string, projectName: string, version: string): void {
+  let parsed;
+  try {
+    parsed = parseSdistFilename(filename);
+  } catch (err) {
+    if (err instanceof PackagingError)
+      throw badRequest(`Invalid source distribution filename: ${filename}`);
+    throw err;
+  }
+  const normalized = normalizeProjectName(projectName);
+  if (normalizeProjectName(parsed.name) !== normalized)
+    throw badRequest(
+      `Start filename for '${projectName}' with '${filenameProjectName(projectName)}'.`,
+    );
+  const expected = expectedSdistFilename(projectName, version);
+  if (filename !== expected)
+    throw badRequest(`Filename '${filename}' is invalid, should be '${expected}'.`);
+}
+
+/** Step 21, the filename part: parses, names the project in normal form, carries the version. */
+export function checkWheelFilename(
+  filename: string,
+  projectName: string,
+  formName: string,
+  version: string,
+): WheelFilename {
+  let wheel: WheelFilename;
+  try {
+    wheel = parseWheelFilename(filename);
+  } catch (err) {
+    if (err instanceof PackagingError) throw badRequest(err.message);
+    throw err;
+  }
+  if (normalizeProjectName(formName) !== wheel.name)
+    throw badRequest(
+      `Start filename for '${projectName}' with '${filenameProjectName(formName)}'.`,
+    );
+  const expectedRaw = filenameProjectName(formName);
+  if (wheel.rawName !== expectedRaw)
+    throw badRequest(
+      `Filename '${filename}' should contain the normalized project name '${expectedRaw}', not '${wheel.rawName}'.`,
+    );
+  if (!versionsEqual(wheel.version, version)) {
+    const fileVersion = parseVersion(wheel.rawVersion)?.normalized ?? wheel.rawVersion;
+    throw badRequest(`Version in filename should be '${version}' not '${fileVersion}'.`);
+  }
+  return wheel;
+}

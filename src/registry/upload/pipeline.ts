@@ -1,0 +1,532 @@
+// The legacy upload (POST /legacy/), as one session per request. The rules run in the order of
+// reference §2.3 (Warehouse's forklift): the form's checks when the file part begins, so that a
+// bad upload is refused before its bytes are read; then the file is streamed to a fresh blob
+// while its digests are computed; then the checks on the stored bytes; then one transaction
+// makes the file visible. A failure at any point deletes the blob and changes nothing.
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Kysely } from 'kysely';
+import type { Database, Project, User } from '../../db/schema.js';
+import type { BlobStore } from '../../storage/blob-store.js';
+import { badRequest, forbidden, PierError } from '../../errors.js';
+import { recordAudit, type Actor } from '../../audit/log.js';
+import { mayCreateProjects, mayUpload, projectAcceptsUploads } from '../../auth/permissions.js';
+import { principalUser } from '../../auth/principal.js';
+import { normalizeProjectName } from '../../packaging/names.js';
+import { parseVersion, versionsEqual } from '../../packaging/versions.js';
+import { parseCoreMetadata } from '../../packaging/core-metadata.js';
+import {
+  metadataFromUploadForm,
+  validateUploadMetadata,
+  type UploadMetadata,
+} from '../../packaging/upload-metadata.js';
+import { InvalidArchiveError, inspectSdist, inspectWheel } from '../../packaging/archive.js';
+import { bumpSerial } from '../journal.js';
+import type { ProjectService } from '../projects.js';
+import { DigestStream, FileTooLargeError, digestBuffer, type Digests } from './digests.js';
+import {
+  UploadFields,
+  checkAction,
+  checkProtocolVersion,
+  fileFieldError,
+  validateForm,
+  type ValidForm,
+} from './form.js';
+import { checkFilenameBasics, checkSdistFilename, checkWheelFilename } from './filename-rules.js';
+
+export interface UploadOptions {
+  maxUploadSize: number;
+  anyUserMayCreateProjects: boolean;
+  allowLocalVersions: boolean;
+}
+
+export interface UploadResult {
+  /** True when the same file was already there: nothing changed. */
+  identical: boolean;
+  filename: string;
+  project: string;
+  version: string;
+  size: number;
+  digests: Digests;
+}
+
+interface CheckedForm {
+  form: ValidForm;
+  metadata: UploadMetadata;
+  /** The existing project, or null when this upload creates it. */
+  project: Project | null;
+  /** The name messages use: the project's, or the form's for a new project. */
+  displayName: string;
+  filename: string;
+}
+
+interface StoredFile {
+  key: string;
+  digests: Digests;
+  size: number;
+}
+
+interface Inspected {
+  /** The wheel's METADATA (PEP 658); null for sdists. */
+  metadataFile: Buffer | null;
+}
+
+function formatLimit(bytes: number): string {
+  const MiB = 1024 * 1024;
+  return bytes % MiB === 0 ? `${bytes / MiB} MiB` : `${bytes} bytes`;
+}
+
+const FILE_REUSE_HELP = 'See the index documentation on file name reuse for more information.';
+
+export class UploadService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly blobs: BlobStore,
+    private readonly projects: ProjectService,
+    private readonly options: UploadOptions,
+  ) {}
+
+  begin(actor: Actor, queryAction?: string): UploadSession {
+    return new UploadSession(this.db, this.blobs, this.projects, this.options, actor, queryAction);
+  }
+}
+
+export class UploadSession {
+  readonly fields = new UploadFields();
+  private checked: CheckedForm | null = null;
+  private stored: StoredFile | null = null;
+  private contentSeen = false;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly blobs: BlobStore,
+    private readonly projects: ProjectService,
+    private readonly options: UploadOptions,
+    private readonly actor: Actor,
+    private readonly queryAction: string | undefined,
+  ) {}
+
+  /** A plain form field. Fields must come before the file, as every client sends them. */
+  addField(name: string, value: string): void {
+    if (this.contentSeen)
+      throw badRequest(
+        `Form field '${name}' came after the file: send every field before 'content'.`,
+      );
+    this.fields.add(name, value);
+  }
+
+  /** A file part. Only `content` may be one (gpg_signature is accepted and ignored). */
+  async receiveFile(
+    field: string,
+    filename: string,
+    mimeType: string | undefined,
+    stream: Readable,
+  ): Promise<void> {
+    if (field === 'gpg_signature') {
+      stream.resume();
+      return;
+    }
+    if (field !== 'content') throw fileFieldError(field);
+    if (this.contentSeen) throw badRequest("The form has more than one 'content' file.");
+    this.contentSeen = true;
+    this.checked = await this.checkForm(filename);
+    // Step 12: the part's own Content-Type. A missing one is fine (uv sends none).
+    if (mimeType !== undefined && (mimeType === '' || mimeType.startsWith('image/')))
+      throw badRequest('Invalid distribution file.');
+    this.stored = await this.streamToBlob(stream);
+  }
+
+  /** Steps 1–11: everything that depends on the form alone. */
+  private async checkForm(filename: string): Promise<CheckedForm> {
+    checkAction(this.queryAction ?? this.fields.get(':action'));
+    checkProtocolVersion(this.fields);
+    const form = validateForm(this.fields);
+    const result = validateUploadMetadata(metadataFromUploadForm(this.fields.asMap()), {
+      allowLocalVersions: this.options.allowLocalVersions,
+    });
+    if (!result.ok) throw badRequest(result.message, { field: result.field });
+    const metadata = result.metadata;
+
+    const project = (await this.projects.find(form.name)) ?? null;
+    if (project === null) {
+      this.checkMayCreate(form.name);
+      await this.projects.checkNewName(form.name);
+    } else await this.checkMayUpload(project);
+    checkFilenameBasics(filename, form.filetype);
+    return { form, metadata, project, displayName: project?.name ?? form.name, filename };
+  }
+
+  private checkMayCreate(name: string): void {
+    const p = this.actor.principal;
+    if (p.kind === 'token' && p.token.publisher_id !== null)
+      throw badRequest(
+        `Non-user identities cannot create new projects. This was probably caused by successfully using a pending publisher but specifying the project name incorrectly (either in the publisher or in your project's metadata). Please ensure that both match.`,
+      );
+    if (p.kind === 'token' && p.projectIds !== null)
+      throw forbidden(
+        `The given token isn't allowed to create project '${name}': it is limited to existing projects.`,
+      );
+    if (!mayCreateProjects(p, this.options.anyUserMayCreateProjects)) {
+      const who = principalUser(p)?.username ?? 'this identity';
+      throw forbidden(
+        `The user '${who}' isn't allowed to create new projects. Ask an administrator to create '${name}' and make you a maintainer.`,
+      );
+    }
+  }
+
+  private async checkMayUpload(project: Project, db: Kysely<Database> = this.db): Promise<void> {
+    const p = this.actor.principal;
+    if (!projectAcceptsUploads(project))
+      throw forbidden(
+        `Project '${project.name}' is ${project.status} and does not accept uploads.`,
+      );
+    if (mayUpload(p, await this.projects.access(p, project, db))) return;
+    if (p.kind === 'token')
+      throw forbidden(`The given token isn't allowed to upload to project '${project.name}'.`);
+    throw forbidden(
+      `The user '${principalUser(p)?.username ?? '?'}' isn't allowed to upload to project '${project.name}'.`,
+    );
+  }
+
+  /** Steps 13–14: stream to a new blob, computing digests and enforcing the size limit. */
+  private async streamToBlob(stream: Readable): Promise<StoredFile> {
+    const checked = this.checked!;
+    const key = randomUUID();
+    const hasher = await DigestStream.create(this.options.maxUploadSize);
+    const results = await Promise.allSettled([
+      pipeline(stream, hasher),
+      this.blobs.put(key, hasher),
+    ]);
+    const failure = results.find((r) => r.status === 'rejected') as
+      PromiseRejectedResult | undefined;
+    if (failure) {
+      await this.blobs.delete(key).catch(() => undefined);
+      const tooLarge = results.some(
+        (r) => r.status === 'rejected' && r.reason instanceof FileTooLargeError,
+      );
+      if (tooLarge || (stream as Readable & { truncated?: boolean }).truncated)
+        throw badRequest(
+          `File too large. Limit for project '${checked.displayName}' is ${formatLimit(this.options.maxUploadSize)}.`,
+        );
+      throw failure.reason;
+    }
+    const digests = hasher.digests();
+    const stored = { key, digests, size: hasher.size };
+    const { form } = checked;
+    const supplied: [string | null, string][] = [
+      [form.md5Digest, digests.md5],
+      [form.sha256Digest, digests.sha256],
+      [form.blake2Digest, digests.blake2_256],
+    ];
+    for (const [given, actual] of supplied) {
+      if (given !== null && given.toLowerCase() !== actual) {
+        await this.blobs.delete(key).catch(() => undefined);
+        throw badRequest(
+          'The digest supplied does not match a digest calculated from the uploaded file.',
+        );
+      }
+    }
+    return stored;
+  }
+
+  /** Runs the remaining steps and commits. Call once the whole form has been read. */
+  async finish(): Promise<UploadResult> {
+    if (!this.contentSeen) {
+      // The form's own errors come first, as they would have with a file.
+      checkAction(this.queryAction ?? this.fields.get(':action'));
+      checkProtocolVersion(this.fields);
+      validateForm(this.fields);
+      const result = validateUploadMetadata(metadataFromUploadForm(this.fields.asMap()), {
+        allowLocalVersions: this.options.allowLocalVersions,
+      });
+      if (!result.ok) throw badRequest(result.message, { field: result.field });
+      throw badRequest('Upload payload does not have a file.');
+    }
+    const checked = this.checked!;
+    const stored = this.stored!;
+    try {
+      const duplicate = await this.checkDuplicates(checked, stored);
+      if (duplicate) {
+        await this.blobs.delete(stored.key).catch(() => undefined);
+        return duplicate;
+      }
+      await this.checkOneSdist(checked);
+      const inspected = await this.inspectArchive(checked, stored);
+      return await this.commit(checked, stored, inspected);
+    } catch (err) {
+      await this.blobs.delete(stored.key).catch(() => undefined);
+      if (err instanceof PierError) throw err;
+      // A lost race on the filename's unique constraint: answer as for any duplicate.
+      const duplicate = await this.checkDuplicates(checked, stored).catch(() => null);
+      if (duplicate) return duplicate;
+      throw err;
+    }
+  }
+
+  /** Called when the request fails before finish(): removes the blob, if one was written. */
+  async abort(): Promise<void> {
+    if (this.stored) await this.blobs.delete(this.stored.key).catch(() => undefined);
+  }
+
+  private result(checked: CheckedForm, stored: StoredFile, identical: boolean): UploadResult {
+    return {
+      identical,
+      filename: checked.filename,
+      project: checked.project?.name ?? checked.form.name,
+      version: checked.metadata.version,
+      size: stored.size,
+      digests: stored.digests,
+    };
+  }
+
+  /** Steps 15–16: an identical file is a no-op; any other clash, or a reused name, is refused. */
+  private async checkDuplicates(
+    checked: CheckedForm,
+    stored: StoredFile,
+  ): Promise<UploadResult | null> {
+    const { filename } = checked;
+    const { digests } = stored;
+    const existing = await this.db
+      .selectFrom('files')
+      .select(['filename', 'sha256', 'blake2_256'])
+      .where((eb) =>
+        eb.or([eb('filename', '=', filename), eb('blake2_256', '=', digests.blake2_256)]),
+      )
+      .execute();
+    if (existing.length > 0) {
+      if (
+        existing.some(
+          (f) =>
+            f.filename === filename &&
+            f.sha256 === digests.sha256 &&
+            f.blake2_256 === digests.blake2_256,
+        )
+      )
+        return this.result(checked, stored, true);
+      throw badRequest(
+        `File already exists ('${filename}', with blake2_256 hash '${digests.blake2_256}'). ${FILE_REUSE_HELP}`,
+      );
+    }
+    const used = await this.db
+      .selectFrom('filename_registry')
+      .select(['filename', 'blake2_256'])
+      .where((eb) =>
+        eb.or([eb('filename', '=', filename), eb('blake2_256', '=', digests.blake2_256)]),
+      )
+      .execute();
+    if (used.some((u) => u.filename === filename))
+      throw badRequest(
+        `This filename was previously used by a file that has since been deleted. Use a different version. ${FILE_REUSE_HELP}`,
+      );
+    if (used.length > 0)
+      throw badRequest(
+        `This file's contents were previously uploaded as '${used[0]!.filename}', which has since been deleted. Use a different version. ${FILE_REUSE_HELP}`,
+      );
+    return null;
+  }
+
+  /** Step 18: one sdist per release. */
+  private async checkOneSdist(checked: CheckedForm, db: Kysely<Database> = this.db): Promise<void> {
+    if (checked.form.filetype !== 'sdist') return;
+    const project = checked.project ?? (await this.projects.find(checked.form.name, db));
+    if (!project) return;
+    const sdist = await db
+      .selectFrom('files')
+      .innerJoin('releases', 'releases.id', 'files.release_id')
+      .select('files.id')
+      .where('releases.project_id', '=', project.id)
+      .where('releases.canonical_version', '=', checked.metadata.canonicalVersion)
+      .where('files.packagetype', '=', 'sdist')
+      .executeTakeFirst();
+    if (sdist) throw badRequest('Only one sdist may be uploaded per release.');
+  }
+
+  /** Steps 19–21: the archive itself, then the filename rules of its kind. */
+  private async inspectArchive(checked: CheckedForm, stored: StoredFile): Promise<Inspected> {
+    const { filename, form, metadata, displayName } = checked;
+    const source = await this.blobs.open(stored.key);
+    const invalid = (err: unknown): never => {
+      if (err instanceof InvalidArchiveError) throw badRequest(err.responseMessage);
+      throw err;
+    };
+    if (form.filetype === 'bdist_wheel') {
+      const parts = filename.slice(0, -'.whl'.length).split('-');
+      if (parts.length < 5)
+        throw badRequest(
+          'Invalid distribution file. Unable to parse name and version from wheel filename',
+        );
+      const [rawName, rawVersion] = parts as [string, string];
+      const wheelContents = await inspectWheel(source, filename, rawName, rawVersion).catch(
+        invalid,
+      );
+      checkWheelFilename(filename, displayName, form.name, metadata.version);
+      const distInfo = wheelContents.distInfoDir;
+      for (const license of metadata.licenseFiles) {
+        const path = `${distInfo}/licenses/${license}`;
+        if (!wheelContents.members.includes(path))
+          throw badRequest(
+            `License-File ${license} does not exist in distribution file ${filename} at ${path}`,
+          );
+      }
+      if (!wheelContents.hasRecord)
+        throw badRequest(
+          `Wheel '${filename}' does not contain the required RECORD file: ${distInfo}/RECORD`,
+        );
+      this.checkArchiveMetadata(wheelContents.metadata, filename, metadata, 'METADATA');
+      return { metadataFile: wheelContents.metadata };
+    }
+    if (filename.endsWith('.tar.gz')) {
+      const sdist = await inspectSdist(source, filename).catch(invalid);
+      checkSdistFilename(filename, displayName, metadata.version);
+      for (const license of metadata.licenseFiles) {
+        const path = `${sdist.topLevel}/${license}`;
+        if (!sdist.members.includes(path))
+          throw badRequest(
+            `License-File ${license} does not exist in distribution file ${filename} at ${path}`,
+          );
+      }
+      this.checkArchiveMetadata(sdist.pkgInfo, filename, metadata, 'PKG-INFO');
+      return { metadataFile: null };
+    }
+    // A .zip sdist: PEP 625 allows only .tar.gz, which the filename rule says.
+    checkSdistFilename(filename, displayName, metadata.version);
+    return { metadataFile: null };
+  }
+
+  /**
+   * The metadata inside the archive must name the same project and version as its filename:
+   * installers (pip) refuse a distribution whose metadata disagrees, so it could never install.
+   */
+  private checkArchiveMetadata(
+    bytes: Buffer,
+    filename: string,
+    form: UploadMetadata,
+    file: string,
+  ): void {
+    const { raw } = parseCoreMetadata(bytes);
+    const name = typeof raw.name === 'string' ? raw.name : undefined;
+    const version = typeof raw.version === 'string' ? raw.version : undefined;
+    if (name === undefined || normalizeProjectName(name) !== normalizeProjectName(form.name))
+      throw badRequest(
+        `Invalid distribution file. The ${file} of '${filename}' names project '${name ?? ''}', not '${form.name}'.`,
+      );
+    if (version === undefined || !versionsEqual(version, form.version))
+      throw badRequest(
+        `Invalid distribution file. The ${file} of '${filename}' has version '${version ?? ''}', not '${form.version}'.`,
+      );
+  }
+
+  /** Step 23: one transaction makes the project (if new), the release and the file visible. */
+  private async commit(
+    checked: CheckedForm,
+    stored: StoredFile,
+    inspected: Inspected,
+  ): Promise<UploadResult> {
+    const { form, metadata, filename } = checked;
+    const actor = this.actor;
+    const p = actor.principal;
+    const metadataDigests = inspected.metadataFile
+      ? await digestBuffer(inspected.metadataFile)
+      : null;
+    const provenance =
+      p.kind === 'token' && p.token.publisher_id !== null
+        ? JSON.stringify({
+            publisher_id: p.token.publisher_id,
+            claims: JSON.parse(p.token.claims_json ?? '{}'),
+          })
+        : null;
+    await this.db.transaction().execute(async (trx) => {
+      let project = await this.projects.find(form.name, trx);
+      if (!project) {
+        this.checkMayCreate(form.name);
+        const owner: User | null = principalUser(p);
+        project = await this.projects.insert(trx, actor, form.name, owner);
+      } else {
+        if (checked.project === null || checked.project.id !== project.id)
+          await this.checkMayUpload(project, trx);
+        if (project.name !== form.name) {
+          await trx
+            .updateTable('projects')
+            .set({ name: form.name })
+            .where('id', '=', project.id)
+            .execute();
+          project.name = form.name;
+        }
+      }
+      let release = await trx
+        .selectFrom('releases')
+        .selectAll()
+        .where('project_id', '=', project.id)
+        .where('canonical_version', '=', metadata.canonicalVersion)
+        .executeTakeFirst();
+      if (!release) {
+        release = await trx
+          .insertInto('releases')
+          .values({
+            project_id: project.id,
+            version: metadata.version,
+            canonical_version: metadata.canonicalVersion,
+            is_prerelease: parseVersion(metadata.version)?.isPrerelease ? 1 : 0,
+            requires_python: metadata.requiresPython,
+            summary: metadata.summary,
+            metadata_json: JSON.stringify(metadata),
+            yanked: 0,
+            yanked_reason: null,
+            created_at: Date.now(),
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+      } else {
+        await this.checkOneSdist({ ...checked, project }, trx);
+      }
+      const now = Date.now();
+      const file = await trx
+        .insertInto('files')
+        .values({
+          project_id: project.id,
+          release_id: release.id,
+          filename,
+          packagetype: form.filetype,
+          python_version: form.pyversion,
+          requires_python: metadata.requiresPython,
+          size: stored.size,
+          md5: stored.digests.md5,
+          sha256: stored.digests.sha256,
+          blake2_256: stored.digests.blake2_256,
+          blob_key: stored.key,
+          metadata_sha256: metadataDigests?.sha256 ?? null,
+          metadata_blake2_256: metadataDigests?.blake2_256 ?? null,
+          comment: form.comment,
+          uploaded_at: now,
+          uploader_user_id: principalUser(p)?.id ?? null,
+          uploader_token_id: p.kind === 'token' ? p.token.id : null,
+          provenance_json: provenance,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await trx
+        .insertInto('filename_registry')
+        .values({ filename, blake2_256: stored.digests.blake2_256, created_at: now })
+        .execute();
+      if (inspected.metadataFile)
+        await trx
+          .insertInto('file_metadata')
+          .values({ file_id: file.id, content: inspected.metadataFile })
+          .execute();
+      await bumpSerial(trx, project.id, 'add file');
+      await recordAudit(trx, actor, {
+        action: 'upload',
+        project: { id: project.id, name: project.name },
+        details: {
+          filename,
+          version: metadata.version,
+          size: stored.size,
+          sha256: stored.digests.sha256,
+          ...(provenance ? { trusted_publishing: JSON.parse(provenance) as unknown } : {}),
+        },
+      });
+    });
+    return this.result(checked, stored, false);
+  }
+}

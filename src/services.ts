@@ -1,0 +1,89 @@
+// Everything a pier process holds: the database, the blob store and the services over them.
+// The HTTP server and the CLI both start here, so they share one copy of every rule.
+import { mkdirSync } from 'node:fs';
+import { effectivePublicUrl, type Config } from './config.js';
+import { openDatabase, type Db } from './db/connect.js';
+import { migrateToLatest, schemaStatus } from './db/migrate.js';
+import { openBlobStore, type BlobStore } from './storage/blob-store.js';
+import { AuthService } from './auth/service.js';
+import { ProjectService } from './registry/projects.js';
+import { UploadService } from './registry/upload/pipeline.js';
+import { ManageService } from './registry/manage.js';
+import { SimpleService } from './simple/service.js';
+import { JsonApi } from './simple/json-api.js';
+
+export interface Services {
+  config: Config;
+  db: Db;
+  blobs: BlobStore;
+  auth: AuthService;
+  projects: ProjectService;
+  uploads: UploadService;
+  manage: ManageService;
+  simple: SimpleService;
+  jsonApi: JsonApi;
+  /** The public URL (settable once the listening port is known). */
+  publicUrl(): string;
+  setListening(address: { host: string; port: number }): void;
+  close(): Promise<void>;
+}
+
+export class SchemaMismatchError extends Error {}
+
+/**
+ * Opens the services. The embedded default (SQLite) migrates its own schema; on PostgreSQL a
+ * schema that is older or newer than this pier is refused unless `migrate` is set.
+ */
+export async function openServices(
+  config: Config,
+  options: { migrate?: boolean } = {},
+): Promise<Services> {
+  if (config.databaseUrl.startsWith('sqlite:') || config.storageUrl.startsWith('file:'))
+    mkdirSync(config.dataDir, { recursive: true });
+  const db = openDatabase(config.databaseUrl);
+  try {
+    if (db.dialect === 'sqlite' || options.migrate) await migrateToLatest(db);
+    else {
+      const status = await schemaStatus(db);
+      if (status.unknown.length > 0)
+        throw new SchemaMismatchError(
+          `The database schema is newer than this pier (it has ${status.unknown.join(', ')}). Upgrade pier.`,
+        );
+      if (status.pending.length > 0)
+        throw new SchemaMismatchError(
+          `The database schema is older than this pier (missing ${status.pending.join(', ')}). Run 'pier migrate' first.`,
+        );
+    }
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  const blobs = await openBlobStore(config.storageUrl);
+  let listening: { host: string; port: number } | undefined;
+  let publicUrl = effectivePublicUrl(config);
+  const getPublicUrl = () => publicUrl;
+  const projects = new ProjectService(db.kysely, {
+    anyUserMayCreateProjects: config.anyUserMayCreateProjects,
+  });
+  return {
+    config,
+    db,
+    blobs,
+    auth: new AuthService(db.kysely),
+    projects,
+    uploads: new UploadService(db.kysely, blobs, projects, {
+      maxUploadSize: config.maxUploadSize,
+      anyUserMayCreateProjects: config.anyUserMayCreateProjects,
+      allowLocalVersions: true,
+    }),
+    manage: new ManageService(db.kysely, blobs, projects),
+    simple: new SimpleService(db.kysely, projects, getPublicUrl),
+    jsonApi: new JsonApi(db.kysely, getPublicUrl),
+    publicUrl: getPublicUrl,
+    setListening(address) {
+      listening = address;
+      publicUrl = effectivePublicUrl(config, listening);
+    },
+    close: () => db.close(),
+  };
+}

@@ -1,0 +1,84 @@
+// What a Simple API project page says, independent of its serialization.
+import type { Kysely } from 'kysely';
+import type { Database, Project } from '../db/schema.js';
+import { compareVersions } from '../packaging/versions.js';
+
+export const API_VERSION = '1.4';
+
+export interface SimpleFile {
+  filename: string;
+  url: string;
+  sha256: string;
+  requiresPython: string | null;
+  /** sha256 of the PEP 658 metadata file, or null when there is none (sdists). */
+  metadataSha256: string | null;
+  /** false, or the yank reason ('' when none was given). */
+  yanked: false | string;
+  size: number;
+  uploadTime: string;
+  version: string;
+}
+
+export interface SimpleProjectPage {
+  name: string;
+  status: string;
+  serial: number;
+  versions: string[];
+  files: SimpleFile[];
+}
+
+/** The URL a file is served at: PyPI's layout, by the file's BLAKE2b-256. */
+export function filePath(blake2: string, filename: string): string {
+  return `/packages/${blake2.slice(0, 2)}/${blake2.slice(2, 4)}/${blake2.slice(4)}/${encodeURIComponent(filename)}`;
+}
+
+export async function loadProjectPage(
+  db: Kysely<Database>,
+  project: Pick<Project, 'id' | 'normalized_name' | 'status' | 'last_serial'>,
+  publicUrl: string,
+): Promise<SimpleProjectPage> {
+  const quarantined = project.status === 'quarantined';
+  const rows = quarantined
+    ? []
+    : await db
+        .selectFrom('files')
+        .innerJoin('releases', 'releases.id', 'files.release_id')
+        .select([
+          'files.filename',
+          'files.sha256',
+          'files.blake2_256',
+          'files.requires_python',
+          'files.metadata_sha256',
+          'files.size',
+          'files.uploaded_at',
+          'releases.version',
+          'releases.yanked',
+          'releases.yanked_reason',
+        ])
+        .where('files.project_id', '=', project.id)
+        .execute();
+  const files: SimpleFile[] = rows.map((r) => ({
+    filename: r.filename,
+    url: publicUrl + filePath(r.blake2_256, r.filename),
+    sha256: r.sha256,
+    requiresPython: r.requires_python,
+    metadataSha256: r.metadata_sha256,
+    yanked: r.yanked === 1 ? (r.yanked_reason ?? '') : false,
+    size: r.size,
+    uploadTime: new Date(r.uploaded_at).toISOString().replace(/\.000Z$/, 'Z'),
+    version: r.version,
+  }));
+  files.sort(
+    (a, b) =>
+      compareVersions(a.version, b.version) ||
+      (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0),
+  );
+  const versions = [...new Set(files.map((f) => f.version))];
+  return {
+    name: project.normalized_name,
+    status: project.status,
+    serial: project.last_serial,
+    versions,
+    files,
+  };
+}

@@ -1,0 +1,127 @@
+// The Simple API's pages, rendered once per change and served from memory. Every request still
+// reads the project's row (its serial, visibility and status) from the database, and a page is
+// reused only while its serial is the project's current one: a cache can be stale for no request.
+import { createHash } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database, Project } from '../db/schema.js';
+import { normalizeProjectName } from '../packaging/names.js';
+import { loadProjectPage } from './model.js';
+import {
+  renderIndexHtml,
+  renderIndexJson,
+  renderProjectHtml,
+  renderProjectJson,
+} from './render.js';
+import type { Principal } from '../auth/principal.js';
+import type { ProjectService } from '../registry/projects.js';
+import { currentSerial } from '../registry/journal.js';
+
+export type ProjectHead = Pick<
+  Project,
+  'id' | 'name' | 'normalized_name' | 'last_serial' | 'private' | 'status'
+>;
+
+export interface RenderedPage {
+  serial: number;
+  html: Buffer;
+  json: Buffer;
+  htmlEtag: string;
+  jsonEtag: string;
+}
+
+export function etagOf(body: Buffer): string {
+  return `"${createHash('md5').update(body).digest('base64url')}"`;
+}
+
+function rendered(serial: number, html: string, json: string): RenderedPage {
+  const h = Buffer.from(html);
+  const j = Buffer.from(json);
+  return { serial, html: h, json: j, htmlEtag: etagOf(h), jsonEtag: etagOf(j) };
+}
+
+/** Least-recently-used pages, bounded by their total size. */
+class PageCache {
+  private readonly pages = new Map<number, RenderedPage>();
+  private bytes = 0;
+  constructor(private readonly maxBytes: number) {}
+
+  get(projectId: number, serial: number): RenderedPage | undefined {
+    const page = this.pages.get(projectId);
+    if (!page || page.serial !== serial) return undefined;
+    this.pages.delete(projectId);
+    this.pages.set(projectId, page);
+    return page;
+  }
+
+  set(projectId: number, page: RenderedPage): void {
+    this.delete(projectId);
+    const size = page.html.length + page.json.length;
+    if (size > this.maxBytes) return;
+    while (this.bytes + size > this.maxBytes) {
+      const oldest = this.pages.keys().next().value;
+      if (oldest === undefined) break;
+      this.delete(oldest);
+    }
+    this.pages.set(projectId, page);
+    this.bytes += size;
+  }
+
+  private delete(projectId: number): void {
+    const old = this.pages.get(projectId);
+    if (old) {
+      this.bytes -= old.html.length + old.json.length;
+      this.pages.delete(projectId);
+    }
+  }
+}
+
+export class SimpleService {
+  private readonly cache = new PageCache(64 * 1024 * 1024);
+  private readonly building = new Map<string, Promise<RenderedPage>>();
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly projects: ProjectService,
+    private readonly publicUrl: () => string,
+  ) {}
+
+  /** The freshness check: one indexed read of the project's row. */
+  async head(name: string): Promise<ProjectHead | undefined> {
+    return this.db
+      .selectFrom('projects')
+      .select(['id', 'name', 'normalized_name', 'last_serial', 'private', 'status'])
+      .where('normalized_name', '=', normalizeProjectName(name))
+      .executeTakeFirst();
+  }
+
+  async page(head: ProjectHead): Promise<RenderedPage> {
+    const cached = this.cache.get(head.id, head.last_serial);
+    if (cached) return cached;
+    const key = `${head.id}:${head.last_serial}`;
+    let pending = this.building.get(key);
+    if (!pending) {
+      pending = (async () => {
+        const model = await loadProjectPage(this.db, head, this.publicUrl());
+        const page = rendered(head.last_serial, renderProjectHtml(model), renderProjectJson(model));
+        this.cache.set(head.id, page);
+        return page;
+      })().finally(() => this.building.delete(key));
+      this.building.set(key, pending);
+    }
+    return pending;
+  }
+
+  /** The project list a principal may see (private projects only for those who may read them). */
+  async index(p: Principal, readAccess: 'public' | 'authenticated'): Promise<RenderedPage> {
+    const serial = await currentSerial(this.db);
+    // PEP 792: quarantined projects are left out of the list.
+    const entries = (await this.projects.listVisible(p, readAccess))
+      .filter((pr) => pr.status !== 'quarantined')
+      .map((pr) => ({ name: pr.name, normalized: pr.normalized_name, serial: pr.last_serial }));
+    return rendered(
+      serial,
+      renderIndexHtml(entries, this.publicUrl()),
+      renderIndexJson(entries, serial),
+    );
+  }
+}

@@ -1,0 +1,116 @@
+// Blob store on a local folder. A write goes to tmp/<random>.part, is fsynced, then renamed
+// into place (rename is atomic), so a crash leaves either the whole blob or a .part file
+// that sweep() removes.
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { byteSourceFromFile, type ByteSource } from '../packaging/archive.js';
+import type { BlobInfo, BlobStore } from './blob-store.js';
+
+const KEY_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+export class FileBlobStore implements BlobStore {
+  readonly describe: string;
+  private readonly tmpDir: string;
+
+  constructor(private readonly root: string) {
+    this.describe = `file://${root}`;
+    this.tmpDir = join(root, 'tmp');
+  }
+
+  private path(key: string): string {
+    if (!KEY_RE.test(key)) throw new Error(`invalid blob key: ${key}`);
+    return join(this.root, 'blobs', key.slice(0, 2), key.slice(2, 4), key);
+  }
+
+  async put(key: string, source: Readable): Promise<BlobInfo> {
+    const final = this.path(key);
+    await mkdir(this.tmpDir, { recursive: true });
+    const part = join(this.tmpDir, `${randomUUID()}.part`);
+    const out = createWriteStream(part, { flags: 'wx' });
+    let size = 0;
+    source.on('data', (chunk: Buffer) => (size += chunk.length));
+    try {
+      await pipeline(source, out);
+      const fh = await open(part, 'r+');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await mkdir(dirname(final), { recursive: true });
+      await rename(part, final);
+      await syncDir(dirname(final));
+    } catch (err) {
+      await unlink(part).catch(() => undefined);
+      throw err;
+    }
+    return { size };
+  }
+
+  async stat(key: string): Promise<BlobInfo | null> {
+    try {
+      const s = await stat(this.path(key));
+      return { size: s.size };
+    } catch {
+      return null;
+    }
+  }
+
+  async open(key: string): Promise<ByteSource> {
+    return byteSourceFromFile(this.path(key));
+  }
+
+  async read(key: string, range?: { start: number; end: number }): Promise<Readable> {
+    const path = this.path(key);
+    // Open first so a missing blob is an error here rather than on the response stream.
+    const fh = await open(path, 'r');
+    return createReadStream('', { fd: fh, start: range?.start, end: range?.end });
+  }
+
+  async directUrl(): Promise<string | null> {
+    return null;
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.path(key), { force: true });
+  }
+
+  async sweep(olderThanMs: number): Promise<number> {
+    let removed = 0;
+    let names: string[];
+    try {
+      names = await readdir(this.tmpDir);
+    } catch {
+      return 0;
+    }
+    const cutoff = Date.now() - olderThanMs;
+    for (const name of names) {
+      if (!name.endsWith('.part')) continue;
+      const p = join(this.tmpDir, name);
+      try {
+        if ((await stat(p)).mtimeMs < cutoff) {
+          await unlink(p);
+          removed++;
+        }
+      } catch {
+        // raced with another sweeper
+      }
+    }
+    return removed;
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } catch {
+    // some filesystems refuse fsync on directories; the rename is still atomic
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,100 @@
+// Real Python clients: Debian's twine and a venv's pip.
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { tempDir } from './tmp.js';
+
+const run = promisify(execFile);
+export const SYSTEM_PYTHON = '/usr/bin/python3';
+export const TWINE = '/usr/bin/twine';
+
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function exec(
+  cmd: string,
+  args: string[],
+  env: Record<string, string> = {},
+  cwd?: string,
+): Promise<Result> {
+  try {
+    const { stdout, stderr } = await run(cmd, args, {
+      env: { ...process.env, ...env },
+      cwd,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return {
+      code: typeof e.code === 'number' ? e.code : 1,
+      stdout: e.stdout ?? '',
+      stderr: e.stderr ?? '',
+    };
+  }
+}
+
+export function twineUpload(
+  url: string,
+  files: string[],
+  auth: { username: string; password: string },
+  extra: string[] = [],
+): Promise<Result> {
+  return exec(
+    TWINE,
+    [
+      'upload',
+      '--repository-url',
+      `${url}/legacy/`,
+      '--non-interactive',
+      '--disable-progress-bar',
+      ...extra,
+      ...files,
+    ],
+    {
+      TWINE_USERNAME: auth.username,
+      // One line per message and no colour, so tests can read what twine says.
+      COLUMNS: '500',
+      NO_COLOR: '1',
+      TWINE_PASSWORD: auth.password,
+      // twine must never read the developer's ~/.pypirc or keyring.
+      HOME: tempDir('pier-home-'),
+      PYTHON_KEYRING_BACKEND: 'keyring.backends.null.Keyring',
+    },
+  );
+}
+
+/** A fresh venv (with pip) for installing into. */
+export async function createVenv(): Promise<{ dir: string; python: string; pip: string }> {
+  const dir = join(tempDir('pier-venv-'), 'venv');
+  const r = await exec(SYSTEM_PYTHON, ['-m', 'venv', dir]);
+  if (r.code !== 0) throw new Error(`venv failed: ${r.stderr}`);
+  return { dir, python: join(dir, 'bin', 'python'), pip: join(dir, 'bin', 'pip') };
+}
+
+export function pipInstall(
+  venv: { pip: string },
+  indexUrl: string,
+  requirements: string[],
+  extra: string[] = [],
+  env: Record<string, string> = {},
+): Promise<Result> {
+  return exec(
+    venv.pip,
+    // --isolated: no pip.conf, no PIP_* variables of the machine (this one sets PIP_FIND_LINKS).
+    [
+      '--isolated',
+      'install',
+      '--no-cache-dir',
+      '--disable-pip-version-check',
+      '--index-url',
+      indexUrl,
+      ...extra,
+      ...requirements,
+    ],
+    { HOME: tempDir('pier-home-'), ...env },
+  );
+}
