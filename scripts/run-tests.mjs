@@ -67,7 +67,7 @@ function runFile(file) {
     child.on('exit', (code) => {
       clearTimeout(timer);
       const seconds = (Date.now() - started) / 1000;
-      const tests = /# tests (\d+)/.exec(output)?.[1] ?? '?';
+      const tests = /(?:#|ℹ) tests (\d+)/.exec(output)?.[1] ?? '?';
       resolve({ file, code, seconds, output, tests });
     });
   });

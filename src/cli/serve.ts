@@ -23,6 +23,12 @@ export async function serve(config: Config): Promise<void> {
   }
   await s.blobs.sweep(60 * 60 * 1000).catch(() => 0);
   const app = await buildApp(s);
+  // While shutting down, answers in flight close their connection, so that keep-alive clients
+  // don't hold the server open.
+  let stopping = false;
+  app.addHook('onSend', async (_request, reply) => {
+    if (stopping) reply.header('connection', 'close');
+  });
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   if (address && typeof address === 'object')
@@ -38,11 +44,16 @@ export async function serve(config: Config): Promise<void> {
   );
   process.stderr.write(`pier is serving ${s.publicUrl()}/simple/ (database ${s.db.describe})\n`);
 
-  let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     app.log.info({ signal }, 'shutting down');
+    // Requests in flight get 30 seconds to finish.
+    const deadline = setTimeout(() => {
+      app.log.warn('requests still in flight after 30 s; exiting');
+      process.exit(1);
+    }, 30_000);
+    deadline.unref();
     try {
       await app.close();
     } finally {

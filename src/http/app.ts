@@ -5,6 +5,7 @@ import multipart from '@fastify/multipart';
 import type { Services } from '../services.js';
 import { PierError } from '../errors.js';
 import { sendError } from './reply.js';
+import { redactSecrets } from './redact.js';
 import { createMetrics } from './metrics.js';
 import { registerSimpleRoutes } from './routes/simple.js';
 import { registerFileRoutes } from './routes/files.js';
@@ -70,7 +71,7 @@ export async function buildApp(s: Services, options: AppOptions = {}): Promise<F
     request.log.info(
       {
         method: request.method,
-        url: request.url,
+        url: redactSecrets(request.url),
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime),
         ip: request.ip,

@@ -40,14 +40,12 @@ export function sendError(
   reply.raw.statusMessage = statusText(message);
   if (status === 401) reply.header('www-authenticate', 'Basic realm="pier", charset="UTF-8"');
   if (wantsJson(request)) {
-    return reply
-      .type('application/json')
-      .send({
-        message,
-        code: `${status} ${message}`,
-        title: STATUS_CODES[status] ?? 'Error',
-        ...extra,
-      });
+    return reply.type('application/json').send({
+      message,
+      code: `${status} ${message}`,
+      title: STATUS_CODES[status] ?? 'Error',
+      ...extra,
+    });
   }
   return reply.type('text/plain; charset=utf-8').send(`${message}\n`);
 }

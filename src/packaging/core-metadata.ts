@@ -210,31 +210,34 @@ export function parseCoreMetadata(data: Uint8Array | string): ParsedMetadata {
     field.values.push(decoded ?? rawValue);
   }
 
-  const raw: RawMetadata = {};
-  const unparsed: Record<string, string[]> = {};
+  // Maps, so that a header named `__proto__` stays an ordinary key.
+  const raw = new Map<string, string | string[]>();
+  const unparsed = new Map<string, string[]>();
   for (const [name, { values, valid }] of fields) {
-    if (!valid || !isKnownField(name)) unparsed[name] = values;
+    if (!valid || !isKnownField(name)) unparsed.set(name, values);
     else if (!MULTIPLE_USE_FIELDS.has(name)) {
-      if (values.length === 1) raw[name] = values[0] ?? '';
-      else unparsed[name] = values;
+      if (values.length === 1) raw.set(name, values[0] ?? '');
+      else unparsed.set(name, values);
     } else if (name === 'import-name' && values.length === 1 && values[0] === '') {
       // An empty Import-Name declares that the distribution has no import names.
-      raw[name] = [];
-    } else if (name === 'project-url' && hasDuplicateUrlLabels(values)) unparsed[name] = values;
-    else raw[name] = values;
+      raw.set(name, []);
+    } else if (name === 'project-url' && hasDuplicateUrlLabels(values)) unparsed.set(name, values);
+    else raw.set(name, values);
   }
 
   const payload = binary ? decodeUtf8(body) : body;
-  if (payload === null) (unparsed.description ??= []).push(body);
+  const unparsedDescription = (...values: string[]) =>
+    unparsed.set('description', [...(unparsed.get('description') ?? []), ...values]);
+  if (payload === null) unparsedDescription(body);
   else if (payload !== '') {
-    const header = raw.description;
+    const header = raw.get('description');
     if (typeof header === 'string') {
-      delete raw.description;
-      (unparsed.description ??= []).push(header, payload);
-    } else if (unparsed.description) unparsed.description.push(payload);
-    else raw.description = payload;
+      raw.delete('description');
+      unparsedDescription(header, payload);
+    } else if (unparsed.has('description')) unparsedDescription(payload);
+    else raw.set('description', payload);
   }
-  return { raw, unparsed };
+  return { raw: Object.fromEntries(raw), unparsed: Object.fromEntries(unparsed) };
 }
 
 // --- Each field's own rules (packaging `Metadata.from_raw(validate=True)`)
@@ -431,8 +434,8 @@ export function validateCoreMetadata(raw: RawMetadata): MetadataProblem[] {
   const fields = new Set([...Object.keys(raw), 'name', 'version']);
   fields.delete('metadata-version');
   for (const field of fields) {
-    const introduced = FIELD_INTRODUCED_IN[field];
-    if (introduced === undefined) continue;
+    if (!isKnownField(field)) continue;
+    const introduced = FIELD_INTRODUCED_IN[field] ?? '1.0';
     if (age !== -1 && METADATA_VERSIONS.indexOf(introduced) > age) {
       problems.push({
         field,

@@ -90,7 +90,7 @@ const FORM_FIELD_OF: Readonly<Record<string, string>> = Object.fromEntries(
 export function metadataFromUploadForm(form: UploadForm): RawMetadata {
   const raw: RawMetadata = {};
   for (const [name, values] of form) {
-    const field = FORM_FIELDS[name];
+    const field = Object.hasOwn(FORM_FIELDS, name) ? FORM_FIELDS[name] : undefined;
     if (field === undefined || values.length === 0) continue;
     if (MULTIPLE_USE_FIELDS.has(field)) {
       raw[field] = [...(listValue(raw, field) ?? []), ...values];
@@ -186,7 +186,7 @@ function formProblems(raw: RawMetadata): MetadataProblem[] {
     const duplicateLabels =
       field === 'project-url' && hasDuplicateUrlLabels(listValue(raw, field) ?? []);
     if (repeatedScalar || duplicateLabels) {
-      const formField = FORM_FIELD_OF[field] ?? field;
+      const formField = (Object.hasOwn(FORM_FIELD_OF, field) && FORM_FIELD_OF[field]) || field;
       problems.push({ field: formField, message: `${pythonRepr(formField)} has invalid data` });
     }
   }
@@ -197,7 +197,7 @@ function formProblems(raw: RawMetadata): MetadataProblem[] {
 
 /** rfc3986's reading of an authority: userinfo, host (reg-name, IPv4 or IP literal), port. */
 const SUBAUTHORITY =
-  /^(?:(?:[A-Za-z0-9\-._~!$&'()*+,;=:]|%[0-9A-Fa-f]{2})+@)?(?:(?:%[0-9A-Fa-f]{2}|[A-Za-z0-9\-._~!$&'()*+,;=])*|\[[0-9A-Za-z:.%_~\-]*\]):?([0-9]{1,5})?$/;
+  /^(?:(?:[A-Za-z0-9\-._~!$&'()*+,;=:]|%[0-9A-Fa-f]{2})+@)?(?:(?:%[0-9A-Fa-f]{2}|[A-Za-z0-9\-._~!$&'()*+,;=])*|\[[0-9A-Za-z:.%_~-]*\]):?([0-9]{1,5})?$/;
 
 /**
  * Warehouse's `http.is_valid_uri(url, require_authority=False)`, which validates the rfc3986

@@ -56,7 +56,9 @@ function specificity(r: AcceptRange, offer: string): number {
 
 export function selectContentType(accept: string | undefined, format?: string): SimpleMediaType {
   if (format !== undefined) {
-    const wanted = ALIASES[format.toLowerCase()] ?? format.toLowerCase();
+    // A literal '+' in a query string arrives as a space; media types never contain spaces.
+    const asked = format.toLowerCase().replace(/ /g, '+');
+    const wanted = ALIASES[asked] ?? asked;
     const offer = OFFERS.find((o) => o === wanted);
     if (offer) return offer;
   }

@@ -59,8 +59,9 @@ test('pip reads the PEP 658 .metadata file before downloading the wheel', async 
   assert.equal(r.code, 0, r.stdout + r.stderr);
   const metadataFetch =
     /"url":"(\/packages\/[0-9a-f]{2}\/[0-9a-f]{2}\/[0-9a-f]{60}\/pier_sample-1\.0\.0-py3-none-any\.whl\.metadata)","status":200/;
-  assert.match(pier.output(), metadataFetch);
-  const lines = pier.output().split('\n');
+  const output = await pier.waitForOutput(/-py3-none-any\.whl","status":200/);
+  assert.match(output, metadataFetch);
+  const lines = output.split('\n');
   const metadataLine = lines.findLastIndex((l) => l.includes('.whl.metadata"'));
   const wheelLine = lines.findLastIndex((l) => l.includes('-py3-none-any.whl"'));
   assert.ok(metadataLine < wheelLine, 'the metadata is read before the wheel is downloaded');

@@ -479,3 +479,11 @@ test('the parsed samples of every metadata version are valid', () => {
     assert.deepEqual(validateCoreMetadata(parseCoreMetadata(input).raw), [], name);
   }
 });
+
+test('a header named __proto__ is an ordinary unknown field', () => {
+  const parsed = parseCoreMetadata('Metadata-Version: 2.1\n__proto__: x\nconstructor: y\n');
+  assert.deepEqual(Object.keys(parsed.unparsed), ['__proto__', 'constructor']);
+  assert.deepEqual(parsed.unparsed['__proto__'], ['x']);
+  assert.equal(Object.getPrototypeOf(parsed.unparsed), Object.prototype);
+  assert.deepEqual(validateCoreMetadata({ ...parsed.raw, name: 'a', version: '1' }), []);
+});

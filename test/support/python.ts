@@ -56,6 +56,9 @@ export function twineUpload(
     ],
     {
       TWINE_USERNAME: auth.username,
+      // Only the CA a test names (--cert) is trusted; this machine points requests at its own bundle.
+      REQUESTS_CA_BUNDLE: '',
+      CURL_CA_BUNDLE: '',
       // One line per message and no colour, so tests can read what twine says.
       COLUMNS: '500',
       NO_COLOR: '1',
@@ -95,6 +98,6 @@ export function pipInstall(
       ...extra,
       ...requirements,
     ],
-    { HOME: tempDir('pier-home-'), ...env },
+    { HOME: tempDir('pier-home-'), REQUESTS_CA_BUNDLE: '', CURL_CA_BUNDLE: '', ...env },
   );
 }

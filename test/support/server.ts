@@ -16,7 +16,10 @@ export const PIER_BIN = join(REPO_ROOT, 'bin', 'pier.js');
 export const OPERATOR: Actor = { principal: { kind: 'operator', name: 'test' }, ip: null };
 
 export interface TestServer {
+  /** The public URL (the listen address unless a test configures one). */
   url: string;
+  /** Where the server really listens. */
+  listenUrl: string;
   dataDir: string;
   services: Services;
   app: FastifyInstance;
@@ -70,6 +73,7 @@ export async function startServer(
   services.setListening({ host: config.host, port: address.port });
   return {
     url: services.publicUrl(),
+    listenUrl: `http://127.0.0.1:${address.port}`,
     dataDir: config.dataDir,
     services,
     app,
@@ -99,6 +103,8 @@ export interface PierProcess {
   url: string;
   child: ChildProcess;
   output(): string;
+  /** Waits until the output matches (log lines are written just after each response). */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<string>;
   stop(): Promise<number | null>;
 }
 
@@ -134,11 +140,20 @@ export async function startPierProcess(
     url,
     child,
     output: () => output,
+    async waitForOutput(pattern, timeoutMs = 5000) {
+      const until = Date.now() + timeoutMs;
+      while (!pattern.test(output)) {
+        if (Date.now() > until)
+          throw new Error(`pier's output never matched ${pattern}:\n${output}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return output;
+    },
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve(child.exitCode);
         child.once('exit', (code) => resolve(code));
-        child.kill('SIGTERM');
+        if (!child.killed) child.kill('SIGTERM');
       }),
   };
 }

@@ -139,5 +139,7 @@ export function registerFileRoutes(app: FastifyInstance, s: Services): void {
     return reply.send(await body(range));
   }
 
-  app.get('/packages/:a/:b/:rest/:filename', serve);
+  // HEAD is handled here (not by Fastify's automatic HEAD route), so that it answers with the
+  // file's length without opening the blob.
+  app.route({ method: ['GET', 'HEAD'], url: '/packages/:a/:b/:rest/:filename', handler: serve });
 }

@@ -1,7 +1,7 @@
 // The legacy upload form (reference §2.2–2.3): collecting and sanitizing fields as Warehouse's
 // `sanitize` decorator does, then the form validation of its UploadForm, in its order and words.
 import { badRequest, PierError } from '../../errors.js';
-import { pyRepr } from './python-repr.js';
+import { pythonRepr } from '../../packaging/errors.js';
 
 const CORE_METADATA_URL = 'https://packaging.python.org/specifications/core-metadata';
 
@@ -55,7 +55,7 @@ export const KNOWN_ACTIONS = {
 export function checkAction(action: string | undefined): void {
   if (action === undefined)
     throw badRequest("Missing ':action' parameter: expected 'file_upload'.");
-  if (!(action in KNOWN_ACTIONS)) throw badRequest(`Unsupported ':action' ${pyRepr(action)}.`);
+  if (!(action in KNOWN_ACTIONS)) throw badRequest(`Unsupported ':action' ${pythonRepr(action)}.`);
   const gone = KNOWN_ACTIONS[action as keyof typeof KNOWN_ACTIONS];
   if (gone !== null) throw new PierError(410, gone);
 }
@@ -83,7 +83,7 @@ export interface ValidForm {
 function shortRepr(value: string | undefined): string {
   if (value === undefined) return 'None';
   const shown = value.length > 60 ? `${value.slice(0, 30)}...${value.slice(-30)}` : value;
-  return pyRepr(shown);
+  return pythonRepr(shown);
 }
 
 /** Step 2: Warehouse's UploadForm. Field errors first (name, then alphabetical), then the form's. */

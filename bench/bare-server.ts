@@ -1,0 +1,37 @@
+// The baseline server: bare node:http answering from canned responses (pier's own status, headers
+// and bytes, recorded by the benchmark), chosen by Accept and If-None-Match. It does the least a
+// server can do to send those bytes, so pier's requests/s over its requests/s is pier's overhead.
+// Usage: node build/bench/bare-server.js RESPONSES.json   (prints its URL on stderr)
+import { createServer } from 'node:http';
+import { readFileSync } from 'node:fs';
+import type { CannedResponse } from './lib/processes.js';
+
+const key = (accept: string, ifNoneMatch: string | null) => `${accept}\n${ifNoneMatch ?? ''}`;
+
+const canned = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as CannedResponse[];
+const answers = new Map(
+  canned.map((c) => [
+    key(c.accept, c.ifNoneMatch),
+    { status: c.status, headers: c.headers, body: Buffer.from(c.body, 'base64') },
+  ]),
+);
+
+const server = createServer((req, res) => {
+  const answer = answers.get(key(req.headers.accept ?? '', req.headers['if-none-match'] ?? null));
+  if (!answer) {
+    res.writeHead(404).end();
+    return;
+  }
+  res.writeHead(answer.status, answer.headers).end(answer.body);
+});
+server.keepAliveTimeout = 72_000; // Fastify's default, which pier keeps
+
+server.listen(0, '127.0.0.1', () => {
+  const address = server.address();
+  if (address && typeof address === 'object')
+    process.stderr.write(`bare server is serving http://127.0.0.1:${address.port}\n`);
+});
+process.once('SIGTERM', () => {
+  server.close();
+  server.closeAllConnections();
+});

@@ -1,0 +1,65 @@
+// What a benchmark is: a name and a function that measures pier against a baseline in the same
+// run and returns rows. A row's result is a ratio (pier / baseline) or, where there is no
+// baseline to divide by (memory), a quantity of pier's; either way it has a target to compare.
+
+export interface Quantity {
+  value: number;
+  unit: string;
+}
+
+export interface Target {
+  op: '>=' | '<';
+  value: number;
+}
+
+export interface Row {
+  benchmark: string;
+  case: string;
+  pier: Quantity;
+  /** What pier is compared with, measured the same way in the same run (null: none). */
+  baseline: { name: string; value: number; unit: string } | null;
+  /** The figure the target applies to: pier / baseline as `x`, or a quantity of pier's own. */
+  result: Quantity;
+  target: Target;
+  met: boolean;
+  /** Supporting numbers (latency percentiles, CPU use, sizes) for the JSON file. */
+  details: Record<string, number | string>;
+}
+
+export interface BenchContext {
+  smoke: boolean;
+  /** A fresh folder for this benchmark, removed afterwards. */
+  tmp: string;
+  log(message: string): void;
+}
+
+export interface Benchmark {
+  name: string;
+  run(ctx: BenchContext): Promise<Row[]>;
+}
+
+export function meets(value: number, target: Target): boolean {
+  return target.op === '>=' ? value >= target.value : value < target.value;
+}
+
+/** A row comparing pier with a baseline measured in the same unit (higher is better). */
+export function ratioRow(
+  benchmark: string,
+  kase: string,
+  pier: Quantity,
+  baseline: { name: string; value: number },
+  target: Target,
+  details: Record<string, number | string> = {},
+): Row {
+  const ratio = pier.value / baseline.value;
+  return {
+    benchmark,
+    case: kase,
+    pier,
+    baseline: { ...baseline, unit: pier.unit },
+    result: { value: ratio, unit: 'x' },
+    target,
+    met: meets(ratio, target),
+    details,
+  };
+}

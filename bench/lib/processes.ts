@@ -1,0 +1,186 @@
+// Server processes for the benchmarks: `pier serve` exactly as users run it, and the bare
+// node:http baseline, each in its own process so the load generator never shares their event
+// loop. Plus what /proc says about a process: CPU time and resident memory.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { BARE_SERVER, PIER_BIN } from './paths.js';
+
+export interface ServerProcess {
+  url: string;
+  pid: number;
+  /** Throws if the process has exited (a crash during a measurement must not go unnoticed). */
+  assertAlive(): void;
+  stop(): Promise<void>;
+}
+
+/** The environment without any PIER_* setting of the caller's, so a run is reproducible. */
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PIER_')) env[k] = v;
+  return { ...env, ...extra };
+}
+
+async function spawnServer(
+  name: string,
+  args: string[],
+  env: Record<string, string>,
+  cwd: string,
+  ready: RegExp,
+): Promise<ServerProcess> {
+  const child: ChildProcess = spawn(process.execPath, args, {
+    cwd,
+    env: cleanEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const collect = (d: Buffer) => {
+    // Keep the start of the output (for errors), not an unbounded log.
+    if (output.length < 64 * 1024) output += d.toString();
+  };
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${output}`)), 30_000);
+    const check = () => {
+      const m = ready.exec(output);
+      if (m) {
+        clearTimeout(timer);
+        child.removeListener('exit', onExit);
+        resolve(m[1]!);
+      }
+    };
+    const onExit = (code: number | null) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with ${code} before serving:\n${output}`));
+    };
+    child.stdout!.on('data', check);
+    child.stderr!.on('data', check);
+    child.once('exit', onExit);
+  });
+  return {
+    url,
+    pid: child.pid!,
+    assertAlive() {
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`${name} exited (${child.exitCode ?? child.signalCode}):\n${output}`);
+    },
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        child.once('exit', () => {
+          clearTimeout(force);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+function pierEnv(dataDir: string, env: Record<string, string>): Record<string, string> {
+  mkdirSync(dataDir, { recursive: true });
+  return { PIER_DATA_DIR: dataDir, PIER_LOG_LEVEL: 'warn', ...env };
+}
+
+/** `pier serve` on a free port of 127.0.0.1 with its data in `dataDir`. */
+export function startPier(dataDir: string, env: Record<string, string> = {}) {
+  return spawnServer(
+    'pier',
+    [PIER_BIN, 'serve', '--host', '127.0.0.1', '--port', '0'],
+    pierEnv(dataDir, env),
+    dataDir,
+    /pier is serving (\S+)\/simple\//,
+  );
+}
+
+/** Runs a pier command against `dataDir` and returns its standard output; throws if it fails. */
+export function pierCli(dataDir: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [PIER_BIN, ...args], {
+      cwd: dataDir,
+      env: cleanEnv(pierEnv(dataDir, {})),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve(stdout)
+        : reject(new Error(`pier ${args.join(' ')} exited with ${code}:\n${stderr}`)),
+    );
+  });
+}
+
+/** A user who may create projects, and an upload token for it. */
+export async function uploadToken(dataDir: string, user = 'bench'): Promise<string> {
+  await pierCli(dataDir, ['user', 'add', user, '--may-create-projects']);
+  return (await pierCli(dataDir, ['token', 'create', '--user', user, '--scope', 'upload'])).trim();
+}
+
+/** One canned answer of the bare server, chosen by the request's Accept and If-None-Match. */
+export interface CannedResponse {
+  accept: string;
+  ifNoneMatch: string | null;
+  status: number;
+  headers: Record<string, string>;
+  body: string; // base64
+}
+
+/** The bare node:http baseline, answering from a file of canned responses. */
+export function startBare(responsesFile: string, cwd: string) {
+  return spawnServer(
+    'bare server',
+    [BARE_SERVER, responsesFile],
+    {},
+    cwd,
+    /bare server is serving (\S+)/,
+  );
+}
+
+const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ: 100 on every Linux node runs on
+
+/** CPU seconds (user + system) a process has used so far, or null off Linux. */
+export function cpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
+}
+
+/** Resident set size in bytes (VmRSS), or null off Linux. */
+export function rssBytes(pid: number): number | null {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Samples a process's VmRSS every `intervalMs` until stopped; reports the peak. */
+export function sampleRss(pid: number, intervalMs = 50) {
+  const start = rssBytes(pid);
+  let peak = start ?? 0;
+  let samples = 0;
+  const timer = setInterval(() => {
+    const rss = rssBytes(pid);
+    if (rss === null) return;
+    samples++;
+    if (rss > peak) peak = rss;
+  }, intervalMs);
+  return {
+    stop(): { startBytes: number | null; peakBytes: number; samples: number } {
+      clearInterval(timer);
+      const rss = rssBytes(pid);
+      if (rss !== null && rss > peak) peak = rss;
+      return { startBytes: start, peakBytes: peak, samples };
+    },
+  };
+}

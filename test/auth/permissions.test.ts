@@ -1,0 +1,175 @@
+// Who may do what, as a table over principals, roles and projects.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { TokenRow, User } from '../../src/db/schema.js';
+import type { Principal, Scope } from '../../src/auth/principal.js';
+import {
+  mayAdministerProject,
+  mayCreateProjects,
+  mayReadProject,
+  mayUpload,
+  mayYank,
+  type Role,
+} from '../../src/auth/permissions.js';
+
+const user = (over: Partial<User> = {}): User => ({
+  id: 1,
+  username: 'u',
+  username_key: 'u',
+  password_hash: null,
+  is_admin: 0,
+  may_create_projects: 0,
+  disabled: 0,
+  created_at: 0,
+  ...over,
+});
+const tokenRow = (scope: Scope, over: Partial<TokenRow> = {}): TokenRow => ({
+  id: 9,
+  user_id: 1,
+  publisher_id: null,
+  name: 't',
+  token_hash: 'h',
+  display_prefix: 'p',
+  scope,
+  project_limited: 0,
+  created_at: 0,
+  expires_at: null,
+  revoked_at: null,
+  last_used_at: null,
+  claims_json: null,
+  ...over,
+});
+
+const P = {
+  anonymous: { kind: 'anonymous' } as Principal,
+  operator: { kind: 'operator', name: 'op' } as Principal,
+  user: { kind: 'user', user: user() } as Principal,
+  admin: { kind: 'user', user: user({ is_admin: 1 }) } as Principal,
+  creator: { kind: 'user', user: user({ may_create_projects: 1 }) } as Principal,
+  read: { kind: 'token', token: tokenRow('read'), user: user(), projectIds: null } as Principal,
+  upload: { kind: 'token', token: tokenRow('upload'), user: user(), projectIds: null } as Principal,
+  adminScope: {
+    kind: 'token',
+    token: tokenRow('admin'),
+    user: user(),
+    projectIds: null,
+  } as Principal,
+  limitedTo1: {
+    kind: 'token',
+    token: tokenRow('admin', { project_limited: 1 }),
+    user: user({ is_admin: 1 }),
+    projectIds: new Set([1]),
+  } as Principal,
+  limitedTo2: {
+    kind: 'token',
+    token: tokenRow('admin', { project_limited: 1 }),
+    user: user({ is_admin: 1 }),
+    projectIds: new Set([2]),
+  } as Principal,
+  adminUserUploadToken: {
+    kind: 'token',
+    token: tokenRow('upload'),
+    user: user({ is_admin: 1 }),
+    projectIds: null,
+  } as Principal,
+  minted: {
+    kind: 'token',
+    token: tokenRow('upload', { user_id: null, publisher_id: 3 }),
+    user: null,
+    projectIds: new Set([1]),
+  } as Principal,
+};
+
+const publicProject = { id: 1, private: 0, status: 'active' };
+const privateProject = { id: 1, private: 1, status: 'active' };
+
+type K = keyof typeof P;
+
+test('mayUpload', () => {
+  const rows: [K, Role | null, boolean][] = [
+    ['anonymous', null, false],
+    ['operator', null, true],
+    ['user', null, false],
+    ['user', 'maintainer', true],
+    ['admin', null, true],
+    ['read', 'owner', false],
+    ['upload', 'owner', true],
+    ['upload', null, false],
+    ['limitedTo1', null, true],
+    ['limitedTo2', 'owner', false],
+    ['minted', null, true],
+  ];
+  for (const [who, role, expected] of rows)
+    assert.equal(
+      mayUpload(P[who], { project: publicProject, role }),
+      expected,
+      `${who} as ${role}`,
+    );
+  const minted2 = { ...P.minted, projectIds: new Set([2]) } as Principal;
+  assert.equal(
+    mayUpload(minted2, { project: publicProject, role: null }),
+    false,
+    'a minted token covers only its projects',
+  );
+});
+
+test('mayReadProject', () => {
+  const rows: [K, typeof publicProject, Role | null, 'public' | 'authenticated', boolean][] = [
+    ['anonymous', publicProject, null, 'public', true],
+    ['anonymous', publicProject, null, 'authenticated', false],
+    ['read', publicProject, null, 'authenticated', true],
+    ['anonymous', privateProject, null, 'public', false],
+    ['user', privateProject, null, 'public', false],
+    ['user', privateProject, 'maintainer', 'public', true],
+    ['read', privateProject, 'owner', 'public', true],
+    ['admin', privateProject, null, 'public', true],
+    ['limitedTo2', privateProject, null, 'public', false],
+    ['minted', privateProject, null, 'public', true],
+  ];
+  for (const [who, project, role, mode, expected] of rows)
+    assert.equal(
+      mayReadProject(P[who], { project, role }, mode),
+      expected,
+      `${who} ${project.private} ${role} ${mode}`,
+    );
+});
+
+test('mayCreateProjects', () => {
+  const rows: [K, boolean, boolean][] = [
+    ['anonymous', true, false],
+    ['user', false, false],
+    ['user', true, true],
+    ['creator', false, true],
+    ['admin', false, true],
+    ['read', true, false],
+    ['upload', true, true],
+    ['limitedTo1', true, false],
+    ['minted', true, false],
+    ['operator', false, true],
+  ];
+  for (const [who, anyUser, expected] of rows)
+    assert.equal(mayCreateProjects(P[who], anyUser), expected, `${who} ${anyUser}`);
+});
+
+test('mayYank and mayAdministerProject', () => {
+  const rows: [K, Role | null, boolean, boolean][] = [
+    ['user', 'maintainer', true, false],
+    ['user', 'owner', true, true],
+    ['upload', 'owner', false, false],
+    ['adminScope', 'owner', true, true],
+    ['adminScope', null, false, false],
+    ['admin', null, true, true],
+    ['adminUserUploadToken', null, false, false],
+    ['limitedTo2', 'owner', false, false],
+    ['minted', 'owner', false, false],
+    ['operator', null, true, true],
+  ];
+  for (const [who, role, yank, administer] of rows) {
+    assert.equal(mayYank(P[who], { project: publicProject, role }), yank, `yank ${who} ${role}`);
+    assert.equal(
+      mayAdministerProject(P[who], { project: publicProject, role }),
+      administer,
+      `administer ${who} ${role}`,
+    );
+  }
+});

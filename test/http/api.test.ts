@@ -1,0 +1,270 @@
+// The REST API under /api/: tokens that can never create broader tokens, revocation on the very
+// next request, yank and delete with the right roles, and the audit log of it all.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { OPERATOR, startServer, type TestServer } from '../support/server.js';
+import { postUpload, uploadParts } from '../support/upload.js';
+import { makeWheel } from '../support/dists.js';
+
+let server: TestServer;
+let adminToken: string;
+let aliceAdmin: string; // alice's admin-scoped token; alice owns "widget"
+let aliceUpload: string;
+let bobAdmin: string; // bob maintains "widget"
+
+async function api(method: string, path: string, token: string | null, body?: unknown) {
+  const res = await fetch(`${server.url}${path}`, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      accept: 'application/json',
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as any) : null };
+}
+
+before(async () => {
+  server = await startServer();
+  adminToken = await server.userWithToken('root', { admin: true, scope: 'admin' });
+  aliceAdmin = await server.userWithToken('alice', { mayCreateProjects: true, scope: 'admin' });
+  aliceUpload = await server.userWithToken('alice', { scope: 'upload' });
+  bobAdmin = await server.userWithToken('bob', { scope: 'admin' });
+  await server.services.projects.create(OPERATOR, 'widget', 'alice');
+  await server.services.projects.setRole(OPERATOR, 'widget', 'bob', 'maintainer');
+  for (const version of ['1.0', '2.0']) {
+    const w = await makeWheel({ name: 'widget', version });
+    const res = await postUpload(
+      server.url,
+      aliceUpload,
+      await uploadParts({ ...w, fields: { name: 'widget', version } }),
+    );
+    assert.equal(res.status, 200, res.body);
+  }
+});
+
+after(() => server.close());
+
+test('whoami tells who a credential is', async () => {
+  const r = await api('GET', '/api/whoami', aliceUpload);
+  assert.equal(r.status, 200);
+  assert.equal(r.body.user.username, 'alice');
+  assert.equal(r.body.scope, 'upload');
+  const anon = await api('GET', '/api/whoami', null);
+  assert.equal(anon.status, 401);
+});
+
+test('an admin-scoped token creates a narrower token, shown once and stored hashed', async () => {
+  const r = await api('POST', '/api/tokens', aliceAdmin, {
+    name: 'ci',
+    scope: 'upload',
+    projects: ['widget'],
+    expires_in: '1d',
+  });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  assert.match(r.body.token, /^pypi-pier_/);
+  assert.deepEqual(r.body.projects, ['widget']);
+  const rows = await server.services.db.kysely
+    .selectFrom('tokens')
+    .select(['token_hash'])
+    .execute();
+  assert.ok(rows.every((row) => !row.token_hash.includes(r.body.token)));
+  const list = await api('GET', '/api/tokens', aliceAdmin);
+  assert.ok(
+    list.body.tokens.some(
+      (t: { id: number; projects: string[] }) => t.id === r.body.id && t.projects[0] === 'widget',
+    ),
+  );
+  assert.ok(!JSON.stringify(list.body).includes(r.body.token), 'lists never show a token');
+});
+
+test('an upload-scoped token cannot create tokens', async () => {
+  const r = await api('POST', '/api/tokens', aliceUpload, { scope: 'read' });
+  assert.equal(r.status, 403);
+  assert.match(r.body.message, /needs an admin-scoped credential/);
+});
+
+test('a token limited to projects only creates tokens within them, and never unlimited ones', async () => {
+  const limited = (
+    await api('POST', '/api/tokens', aliceAdmin, { scope: 'admin', projects: ['widget'] })
+  ).body.token;
+  const unlimited = await api('POST', '/api/tokens', limited, { scope: 'read' });
+  assert.equal(unlimited.status, 403);
+  await server.services.projects.create(OPERATOR, 'gadget', 'alice');
+  const other = await api('POST', '/api/tokens', limited, { scope: 'read', projects: ['gadget'] });
+  assert.equal(other.status, 403);
+  assert.match(other.body.message, /does not cover project 'gadget'/);
+  const ok = await api('POST', '/api/tokens', limited, { scope: 'read', projects: ['widget'] });
+  assert.equal(ok.status, 201);
+});
+
+test('an expiring token creates tokens that expire no later than itself', async () => {
+  const short = (await api('POST', '/api/tokens', aliceAdmin, { scope: 'admin', expires_in: '1h' }))
+    .body;
+  const child = await api('POST', '/api/tokens', short.token, { scope: 'read', expires_in: '30d' });
+  assert.equal(child.status, 201);
+  assert.equal(child.body.expires_at, short.expires_at);
+  const forever = await api('POST', '/api/tokens', short.token, { scope: 'read' });
+  assert.equal(forever.body.expires_at, short.expires_at);
+});
+
+test('a user cannot create tokens for someone else; an administrator can', async () => {
+  const r = await api('POST', '/api/tokens', bobAdmin, { user: 'alice', scope: 'read' });
+  assert.equal(r.status, 403);
+  const ok = await api('POST', '/api/tokens', adminToken, { user: 'alice', scope: 'read' });
+  assert.equal(ok.status, 201);
+});
+
+test('a revoked token stops working on the very next request', async () => {
+  const t = (await api('POST', '/api/tokens', aliceAdmin, { scope: 'upload' })).body;
+  assert.equal((await api('GET', '/api/whoami', t.token)).status, 200);
+  const del = await api('DELETE', `/api/tokens/${t.id}`, aliceAdmin);
+  assert.equal(del.status, 204);
+  const after = await api('GET', '/api/whoami', t.token);
+  assert.equal(after.status, 401);
+  assert.match(after.body.message, /token has been revoked/);
+  const others = await api('DELETE', `/api/tokens/${t.id}`, bobAdmin);
+  assert.equal(others.status, 403, "bob may not revoke alice's tokens");
+});
+
+test('a maintainer may yank but not delete; an owner may do both', async () => {
+  const yank = await api('POST', '/api/projects/widget/releases/1.0/yank', bobAdmin, {
+    reason: 'bad build',
+  });
+  assert.equal(yank.status, 200, JSON.stringify(yank.body));
+  assert.deepEqual(yank.body, {
+    project: 'widget',
+    version: '1.0',
+    yanked: true,
+    reason: 'bad build',
+  });
+  const page = (await (
+    await fetch(`${server.url}/simple/widget/`, {
+      headers: { accept: 'application/vnd.pypi.simple.v1+json' },
+    })
+  ).json()) as { files: { yanked: unknown }[] };
+  assert.equal(page.files[0]!.yanked, 'bad build');
+  assert.equal(
+    (await api('POST', '/api/projects/widget/releases/1.0/unyank', bobAdmin)).status,
+    200,
+  );
+
+  const del = await api('DELETE', '/api/projects/widget/releases/2.0', bobAdmin);
+  assert.equal(del.status, 403);
+  const ok = await api('DELETE', '/api/projects/widget/releases/2.0', aliceAdmin);
+  assert.equal(ok.status, 200);
+  assert.deepEqual(ok.body.deleted, ['widget-2.0-py3-none-any.whl']);
+  const json = (await (await fetch(`${server.url}/pypi/widget/json`)).json()) as {
+    releases: Record<string, unknown>;
+  };
+  assert.deepEqual(Object.keys(json.releases), ['1.0']);
+});
+
+test('an upload-scoped token cannot yank', async () => {
+  const r = await api('POST', '/api/projects/widget/releases/1.0/yank', aliceUpload, {});
+  assert.equal(r.status, 403);
+});
+
+test('deleting one file keeps the release; its name stays used', async () => {
+  const w = await makeWheel({ name: 'widget', version: '3.0' });
+  await postUpload(
+    server.url,
+    aliceUpload,
+    await uploadParts({ ...w, fields: { name: 'widget', version: '3.0' } }),
+  );
+  const r = await api(
+    'DELETE',
+    `/api/projects/widget/releases/3.0/files/${w.filename}`,
+    aliceAdmin,
+  );
+  assert.equal(r.status, 200);
+  const json = (await (await fetch(`${server.url}/pypi/widget/json`)).json()) as {
+    releases: Record<string, unknown[]>;
+  };
+  assert.deepEqual(json.releases['3.0'], []);
+  const again = await postUpload(
+    server.url,
+    aliceUpload,
+    await uploadParts({ ...w, fields: { name: 'widget', version: '3.0' } }),
+  );
+  assert.equal(again.status, 400);
+  assert.match(again.body, /previously used/);
+});
+
+test('roles: owners manage them; the last owner cannot leave', async () => {
+  assert.equal(
+    (await api('PUT', '/api/projects/widget/roles/root', bobAdmin, { role: 'owner' })).status,
+    403,
+  );
+  const last = await api('DELETE', '/api/projects/widget/roles/alice', aliceAdmin);
+  assert.equal(last.status, 400);
+  assert.match(last.body.message, /must keep at least one owner/);
+  const add = await api('PUT', '/api/projects/widget/roles/bob', aliceAdmin, { role: 'owner' });
+  assert.deepEqual(add.body.roles, [
+    { user: 'alice', role: 'owner' },
+    { user: 'bob', role: 'owner' },
+  ]);
+  assert.equal(
+    (await api('PUT', '/api/projects/widget/roles/bob', aliceAdmin, { role: 'maintainer' })).status,
+    200,
+  );
+  assert.equal(
+    (await api('PUT', '/api/projects/widget/roles/bob', aliceAdmin, { role: 'emperor' })).status,
+    400,
+  );
+});
+
+test('users: only administrators list and add them', async () => {
+  assert.equal((await api('GET', '/api/users', aliceAdmin)).status, 403);
+  const add = await api('POST', '/api/users', adminToken, { username: 'dave' });
+  assert.equal(add.status, 201);
+  assert.equal(typeof add.body.password, 'string');
+  const dup = await api('POST', '/api/users', adminToken, { username: 'Dave' });
+  assert.equal(dup.status, 409);
+  const bad = await api('POST', '/api/users', adminToken, { username: '../etc' });
+  assert.equal(bad.status, 400);
+  const disable = await api('PATCH', '/api/users/bob', adminToken, { disabled: true });
+  assert.equal(disable.body.disabled, true);
+  assert.equal(
+    (await api('GET', '/api/whoami', bobAdmin)).status,
+    401,
+    "a disabled user's tokens stop working",
+  );
+  await api('PATCH', '/api/users/bob', adminToken, { disabled: false });
+});
+
+test('the audit log records who did what, from where', async () => {
+  const r = await api('GET', '/api/audit?project=widget', aliceAdmin);
+  assert.equal(r.status, 200);
+  const actions = r.body.events.map((e: { action: string }) => e.action);
+  for (const a of ['upload', 'yank', 'unyank', 'delete-release', 'delete-file', 'role-set'])
+    assert.ok(actions.includes(a), `audit has ${a}`);
+  const yank = r.body.events.find((e: { action: string }) => e.action === 'yank');
+  assert.match(yank.actor, /^bob \(token \d+\)$/);
+  assert.equal(yank.ip, '127.0.0.1');
+  assert.deepEqual(yank.details, { version: '1.0', reason: 'bad build' });
+  assert.equal(
+    (await api('GET', '/api/audit', aliceAdmin)).status,
+    403,
+    'the whole log is for administrators',
+  );
+  const all = await api('GET', '/api/audit?action=token-revoke', adminToken);
+  assert.ok(all.body.events.length >= 1);
+});
+
+test('bad bodies get clear 400s', async () => {
+  const r = await api('POST', '/api/tokens', aliceAdmin, { scope: 'superuser' });
+  assert.equal(r.status, 400);
+  assert.match(r.body.message, /Unknown scope 'superuser'/);
+  const res = await fetch(`${server.url}/api/tokens`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${aliceAdmin}`, 'content-type': 'application/json' },
+    body: '{not json',
+  });
+  assert.equal(res.status, 400);
+  const list = await api('POST', '/api/tokens', aliceAdmin, { projects: 'widget' });
+  assert.equal(list.status, 400);
+  assert.match(list.body.message, /'projects' must be a list of strings/);
+});
