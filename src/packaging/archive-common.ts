@@ -116,7 +116,7 @@ export function isSourceError(err: unknown): boolean {
 /** A member name as it can safely appear in a one-line message: quoted, escaped, shortened. */
 export function quoteName(name: string): string {
   const shown = name.length > 200 ? `${name.slice(0, 200)}…` : name;
-   
+
   const escaped = shown.replace(/[\u0000-\u001f\u007f'\\]/g, (c) =>
     c === "'" || c === '\\' ? `\\${c}` : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
   );
