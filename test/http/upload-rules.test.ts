@@ -6,7 +6,14 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { sample } from '../support/fixtures.js';
 import { OPERATOR, startServer, type TestServer } from '../support/server.js';
-import { postUpload, uploadParts, type Part, type UploadSpec } from '../support/upload.js';
+import { request } from 'node:http';
+import {
+  multipart,
+  postUpload,
+  uploadParts,
+  type Part,
+  type UploadSpec,
+} from '../support/upload.js';
 import { hashToken } from '../../src/auth/token-format.js';
 import { makeSdist, makeWheel, metadataText, zipBuffer } from '../support/dists.js';
 
@@ -798,4 +805,40 @@ test('the Bearer and token schemes work', async () => {
     );
     assert.equal(res.status, 200, res.body);
   }
+});
+
+test('an upload interrupted by the client leaves nothing behind', async () => {
+  const w = await makeWheel({
+    version: '13.0.0',
+    extra: { 'pad.bin': Buffer.alloc(1024 * 1024, 5) },
+  });
+  const { body, contentType } = multipart(
+    await uploadParts({ ...w, fields: { version: '13.0.0' } }),
+  );
+  const before = await snapshot();
+  const url = new URL(`${server.url}/legacy/`);
+  await new Promise<void>((resolve) => {
+    const req = request({
+      host: url.hostname,
+      port: url.port,
+      path: url.pathname,
+      method: 'POST',
+      headers: {
+        'content-type': contentType,
+        'content-length': body.length,
+        authorization: `Bearer ${alice}`,
+      },
+    });
+    req.on('error', () => resolve());
+    req.write(body.subarray(0, body.length - 200_000));
+    setTimeout(() => {
+      req.destroy();
+      resolve();
+    }, 300);
+  });
+  // Give the server a moment to notice the reset and clean up.
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(await snapshot(), before);
+  const tmp = join(server.dataDir, 'files', 'tmp');
+  assert.equal(countFiles(tmp), 0, 'no partial blob is left');
 });
