@@ -7,7 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Benchmark, Row } from './lib/bench.js';
-import { environment, formatTable, writeRecord, type RunRecord } from './lib/results.js';
+import {
+  environment,
+  formatTable,
+  interferenceWarnings,
+  writeRecord,
+  type RunRecord,
+} from './lib/results.js';
 import { simplePage } from './simple-page.js';
 import { upload } from './upload.js';
 
@@ -30,6 +36,18 @@ function parseArgs(argv: string[]): { smoke: boolean; selected: Benchmark[] } {
   };
 }
 
+// On Ctrl-C or a CI timeout, exit through process.exit so that the servers and load generators
+// this run started are killed (see spawnNode) and the current temporary folder is removed.
+let currentTmp: string | null = null;
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    process.stderr.write(`\n${signal}: stopping\n`);
+    process.exit(130);
+  });
+process.once('exit', () => {
+  if (currentTmp) rmSync(currentTmp, { recursive: true, force: true });
+});
+
 async function main(): Promise<number> {
   const { smoke, selected } = parseArgs(process.argv.slice(2));
   const started = performance.now();
@@ -37,6 +55,7 @@ async function main(): Promise<number> {
   const errors: RunRecord['errors'] = [];
   for (const bench of selected) {
     const tmp = mkdtempSync(join(tmpdir(), `pier-bench-${bench.name}-`));
+    currentTmp = tmp;
     const log = (message: string) => {
       const at = ((performance.now() - started) / 1000).toFixed(1).padStart(6);
       process.stderr.write(`${at}s [${bench.name}] ${message}\n`);
@@ -49,6 +68,7 @@ async function main(): Promise<number> {
       errors.push({ benchmark: bench.name, error: String(err) });
     } finally {
       rmSync(tmp, { recursive: true, force: true });
+      currentTmp = null;
     }
   }
   const record: RunRecord = {
@@ -63,6 +83,8 @@ async function main(): Promise<number> {
       `node ${env.node}, ${env.cores} x ${env.cpu}, ${env.date}\n`,
   );
   console.log(formatTable(rows));
+  const warnings = interferenceWarnings(rows);
+  if (warnings.length > 0) console.log(`\n${warnings.join('\n')}`);
   for (const e of errors) console.log(`\n${e.benchmark} FAILED: ${e.error}`);
   console.log(`\nwritten to ${writeRecord(record)}`);
   console.log(`took ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -7,7 +7,7 @@ import { makeWheel } from '../test/support/dists.js';
 import { postUpload, uploadParts } from '../test/support/upload.js';
 import { ratioRow, type BenchContext, type Benchmark, type Row } from './lib/bench.js';
 import { getOnce } from './lib/http.js';
-import { runLoad, type LoadResult } from './lib/load.js';
+import { runLoadInProcess, type LoadResult } from './lib/load.js';
 import {
   startBare,
   startPier,
@@ -94,21 +94,31 @@ async function checkReplay(url: string, cases: Case[], canned: CannedResponse[])
   }
 }
 
-function describe(prefix: string, r: LoadResult): Record<string, number> {
-  const d: Record<string, number> = {
-    [`${prefix} requests`]: r.requests,
-    [`${prefix} p50 ms`]: r.p50Ms,
-    [`${prefix} p99 ms`]: r.p99Ms,
-    [`${prefix} server CPU (cores)`]: r.serverCpu ?? NaN,
-    [`${prefix} client CPU (cores)`]: r.clientCpu,
+const median = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/** Per-round figures of one server, for the JSON file. */
+function describe(prefix: string, runs: LoadResult[]): Row['details'] {
+  return {
+    [`${prefix} req/s per round`]: runs.map((r) => Math.round(r.requestsPerSecond)),
+    [`${prefix} p50 ms (median of rounds)`]: round2(median(runs.map((r) => r.p50Ms))),
+    [`${prefix} p99 ms (median of rounds)`]: round2(median(runs.map((r) => r.p99Ms))),
+    [`${prefix} server CPU (cores)`]: round2(mean(runs.map((r) => r.serverCpu ?? NaN))),
+    [`${prefix} load generator CPU (cores)`]: round2(mean(runs.map((r) => r.clientCpu))),
+    [`${prefix} other processes' CPU (cores)`]: round2(mean(runs.map((r) => r.otherCpu ?? NaN))),
   };
-  return d;
 }
 
 async function run(ctx: BenchContext): Promise<Row[]> {
   const files = ctx.smoke ? 5 : 300;
-  const load = { connections: CONNECTIONS, warmupMs: ctx.smoke ? 200 : 2000 };
-  const durationMs = ctx.smoke ? 500 : 10_000;
+  const rounds = ctx.smoke ? 1 : 5;
+  const roundMs = ctx.smoke ? 300 : 2000;
+  const warmupMs = ctx.smoke ? 100 : 1000;
   const dataDir = join(ctx.tmp, 'pier-data');
   const token = await uploadToken(dataDir);
   const pier = await startPier(dataDir);
@@ -124,11 +134,11 @@ async function run(ctx: BenchContext): Promise<Row[]> {
 
     const rows: Row[] = [];
     for (const c of cases) {
-      const measure = async (server: ServerProcess) => {
-        const result = await runLoad({
-          ...load,
+      const load = async (server: ServerProcess, durationMs = roundMs) => {
+        const result = await runLoadInProcess({
           url: `${server.url}/simple/${PROJECT}/`,
           headers: requestHeaders(c),
+          connections: CONNECTIONS,
           durationMs,
           expectStatus: c.status,
           serverPid: server.pid,
@@ -136,21 +146,35 @@ async function run(ctx: BenchContext): Promise<Row[]> {
         server.assertAlive();
         return result;
       };
-      ctx.log(`${c.name}: ${CONNECTIONS} clients for ${durationMs / 1000} s each`);
-      const p = await measure(pier);
-      const b = await measure(bare);
+      ctx.log(`${c.name}: ${CONNECTIONS} clients, ${rounds} x ${roundMs / 1000} s per server`);
+      await load(pier, warmupMs);
+      await load(bare, warmupMs);
+      const p: LoadResult[] = [];
+      const b: LoadResult[] = [];
+      for (let i = 0; i < rounds; i++) {
+        // Take turns at going first, so a drift in the machine's load favours neither server.
+        if (i % 2 === 0) {
+          p.push(await load(pier));
+          b.push(await load(bare));
+        } else {
+          b.push(await load(bare));
+          p.push(await load(pier));
+        }
+      }
       rows.push(
         ratioRow(
           'simple-page',
           c.name,
-          { value: p.requestsPerSecond, unit: 'req/s' },
-          { name: 'bare node:http', value: b.requestsPerSecond },
+          { value: median(p.map((r) => r.requestsPerSecond)), unit: 'req/s' },
+          { name: 'bare node:http', value: median(b.map((r) => r.requestsPerSecond)) },
           TARGET,
+          mean([...p, ...b].map((r) => r.otherCpu ?? NaN)),
           {
             files,
-            'response bytes': p.bytesPerRequest,
+            'response body bytes': p[0]!.bytesPerRequest,
             connections: CONNECTIONS,
-            seconds: durationMs / 1000,
+            rounds,
+            'seconds per round': roundMs / 1000,
             ...describe('pier', p),
             ...describe('bare', b),
           },

@@ -11,6 +11,11 @@ import { UploadService } from './registry/upload/pipeline.js';
 import { ManageService } from './registry/manage.js';
 import { SimpleService } from './simple/service.js';
 import { JsonApi } from './simple/json-api.js';
+import { IssuerService } from './oidc/issuers.js';
+import { JwksCache } from './oidc/jwks.js';
+import { PublisherService } from './oidc/publishers.js';
+import { ExchangeService } from './oidc/exchange.js';
+import { oidcAudience, trustedPublishingDisabledReason } from './oidc/audience.js';
 
 export interface Services {
   config: Config;
@@ -22,6 +27,9 @@ export interface Services {
   manage: ManageService;
   simple: SimpleService;
   jsonApi: JsonApi;
+  issuers: IssuerService;
+  publishers: PublisherService;
+  exchange: ExchangeService;
   /** The public URL (settable once the listening port is known). */
   publicUrl(): string;
   setListening(address: { host: string; port: number }): void;
@@ -65,6 +73,15 @@ export async function openServices(
   const projects = new ProjectService(db.kysely, {
     anyUserMayCreateProjects: config.anyUserMayCreateProjects,
   });
+  const issuers = new IssuerService(db.kysely);
+  const publishers = new PublisherService(db.kysely, issuers, projects, {
+    anyUserMayCreateProjects: config.anyUserMayCreateProjects,
+  });
+  const exchange = new ExchangeService(db.kysely, issuers, new JwksCache(), publishers, projects, {
+    audience: () => oidcAudience(config.oidcAudience, publicUrl),
+    disabledReason: () => trustedPublishingDisabledReason(publicUrl),
+    tokenTtlSeconds: config.tokenTtl,
+  });
   return {
     config,
     db,
@@ -79,6 +96,9 @@ export async function openServices(
     manage: new ManageService(db.kysely, blobs, projects),
     simple: new SimpleService(db.kysely, projects, getPublicUrl),
     jsonApi: new JsonApi(db.kysely, getPublicUrl),
+    issuers,
+    publishers,
+    exchange,
     publicUrl: getPublicUrl,
     setListening(address) {
       listening = address;

@@ -22,8 +22,13 @@ export interface Row {
   result: Quantity;
   target: Target;
   met: boolean;
+  /**
+   * CPU (in cores) that processes outside the benchmark used while it measured, or null if
+   * unknown. Other work on the machine skews a ratio: the run warns when this is large.
+   */
+  otherCpu: number | null;
   /** Supporting numbers (latency percentiles, CPU use, sizes) for the JSON file. */
-  details: Record<string, number | string>;
+  details: Record<string, number | string | number[]>;
 }
 
 export interface BenchContext {
@@ -49,7 +54,8 @@ export function ratioRow(
   pier: Quantity,
   baseline: { name: string; value: number },
   target: Target,
-  details: Record<string, number | string> = {},
+  otherCpu: number | null,
+  details: Row['details'] = {},
 ): Row {
   const ratio = pier.value / baseline.value;
   return {
@@ -60,6 +66,7 @@ export function ratioRow(
     result: { value: ratio, unit: 'x' },
     target,
     met: meets(ratio, target),
+    otherCpu,
     details,
   };
 }

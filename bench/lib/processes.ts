@@ -3,7 +3,25 @@
 // loop. Plus what /proc says about a process: CPU time and resident memory.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { BARE_SERVER, PIER_BIN } from './paths.js';
+
+const children = new Set<ChildProcess>();
+
+/** Spawns a node process that is killed if the benchmark process exits first. */
+export function spawnNode(
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): ChildProcess & { stdout: Readable; stderr: Readable } {
+  const child = spawn(process.execPath, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child as ChildProcess & { stdout: Readable; stderr: Readable };
+}
+
+process.once('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
 
 export interface ServerProcess {
   url: string;
@@ -27,18 +45,14 @@ async function spawnServer(
   cwd: string,
   ready: RegExp,
 ): Promise<ServerProcess> {
-  const child: ChildProcess = spawn(process.execPath, args, {
-    cwd,
-    env: cleanEnv(env),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawnNode(args, { cwd, env: cleanEnv(env) });
   let output = '';
   const collect = (d: Buffer) => {
     // Keep the start of the output (for errors), not an unbounded log.
     if (output.length < 64 * 1024) output += d.toString();
   };
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${output}`)), 30_000);
     const check = () => {
@@ -53,8 +67,8 @@ async function spawnServer(
       clearTimeout(timer);
       reject(new Error(`${name} exited with ${code} before serving:\n${output}`));
     };
-    child.stdout!.on('data', check);
-    child.stderr!.on('data', check);
+    child.stdout.on('data', check);
+    child.stderr.on('data', check);
     child.once('exit', onExit);
   });
   return {
@@ -96,10 +110,9 @@ export function startPier(dataDir: string, env: Record<string, string> = {}) {
 /** Runs a pier command against `dataDir` and returns its standard output; throws if it fails. */
 export function pierCli(dataDir: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [PIER_BIN, ...args], {
+    const child = spawnNode([PIER_BIN, ...args], {
       cwd: dataDir,
       env: cleanEnv(pierEnv(dataDir, {})),
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
@@ -142,13 +155,34 @@ export function startBare(responsesFile: string, cwd: string) {
 
 const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ: 100 on every Linux node runs on
 
-/** CPU seconds (user + system) a process has used so far, or null off Linux. */
-export function cpuSeconds(pid: number): number | null {
+/** CPU seconds (user + system) from a /proc stat file, or null if it cannot be read. */
+function statCpuSeconds(path: string): number | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(path, 'utf8');
     // Fields after the command name, which is in parentheses and may contain spaces.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds (user + system) a process has used so far, all its threads, or null off Linux. */
+export function cpuSeconds(pid: number): number | null {
+  return statCpuSeconds(`/proc/${pid}/stat`);
+}
+
+/** CPU seconds of a process's main thread (its event loop), or null off Linux. */
+export function mainThreadCpuSeconds(pid: number): number | null {
+  return statCpuSeconds(`/proc/${pid}/task/${pid}/stat`);
+}
+
+/** CPU seconds the whole machine has been busy (every core, not idle or waiting), or null. */
+export function machineCpu(): number | null {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+    const [user, nice, system, , , irq, softirq, steal] = line.split(/\s+/).slice(1).map(Number);
+    return (user! + nice! + system! + irq! + softirq! + steal!) / CLOCK_TICKS_PER_SECOND;
   } catch {
     return null;
   }

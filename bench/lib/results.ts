@@ -20,7 +20,11 @@ export interface Environment {
 
 function git(args: string[]): string {
   try {
-    return execFileSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+    return execFileSync('git', args, {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
   } catch {
     return '';
   }
@@ -79,4 +83,15 @@ export function formatTable(rows: Row[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const fmt = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   return [fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...lines.map(fmt)].join('\n');
+}
+
+/** Rows measured while other processes used more than `threshold` cores: their ratios are suspect. */
+export function interferenceWarnings(rows: Row[], threshold = 0.2): string[] {
+  return rows
+    .filter((r) => r.otherCpu !== null && Number.isFinite(r.otherCpu) && r.otherCpu > threshold)
+    .map(
+      (r) =>
+        `warning: other processes used ${r.otherCpu!.toFixed(2)} cores on average while ` +
+        `${r.benchmark} / ${r.case} was measured; rerun on an idle machine to trust it.`,
+    );
 }

@@ -70,6 +70,7 @@ export async function streamUpload(
   const answeredAt = performance.now();
   let body = '';
   for await (const chunk of res) body += chunk;
+  if (Number.isNaN(sentAt)) req.destroy(); // answered before the whole body was sent
   return {
     status: res.statusCode ?? 0,
     body,

@@ -8,6 +8,8 @@ export interface Actor {
   principal: Principal;
   /** Client address (X-Forwarded-For only from trusted proxies), null for the CLI. */
   ip: string | null;
+  /** How to name the actor when the principal alone cannot (e.g. a trusted publisher). */
+  name?: string;
 }
 
 export interface AuditEntry {
@@ -27,7 +29,7 @@ export async function recordAudit(
     .values({
       at: Date.now(),
       action: entry.action,
-      actor: describePrincipal(p),
+      actor: actor.name ?? describePrincipal(p),
       actor_user_id: principalUser(p)?.id ?? null,
       actor_token_id: p.kind === 'token' ? p.token.id : null,
       project_id: entry.project?.id ?? null,

@@ -126,7 +126,27 @@ export class AuthService {
         return { ok: false, reason: 'Invalid API Token: its user is disabled' };
     }
     let projectIds: Set<number> | null = null;
-    if (token.project_limited === 1) {
+    if (token.publisher_id !== null) {
+      // A minted token covers the projects of its mint that still trust its publisher: removing
+      // the publisher (or unlinking a project) takes effect on the very next request.
+      const rows = await this.db
+        .selectFrom('token_projects')
+        .innerJoin('publisher_projects', (join) =>
+          join
+            .onRef('publisher_projects.project_id', '=', 'token_projects.project_id')
+            .on('publisher_projects.publisher_id', '=', token.publisher_id!),
+        )
+        .select('token_projects.project_id')
+        .where('token_projects.token_id', '=', token.id)
+        .execute();
+      if (rows.length === 0)
+        return {
+          ok: false,
+          reason:
+            'Invalid API Token: its trusted publisher no longer publishes any of its projects',
+        };
+      projectIds = new Set(rows.map((r) => r.project_id));
+    } else if (token.project_limited === 1) {
       const rows = await this.db
         .selectFrom('token_projects')
         .select('project_id')

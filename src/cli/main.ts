@@ -13,6 +13,8 @@ import { queryAudit } from '../audit/log.js';
 import { migrateToLatest, schemaStatus } from '../db/migrate.js';
 import { openDatabase } from '../db/connect.js';
 import { serve } from './serve.js';
+import { registerTrustedPublishingCommands } from './trusted-publishing.js';
+import { DevOidcError, registerDevOidcCommand } from '../dev-oidc/index.js';
 
 const OPERATOR: Actor = { principal: { kind: 'operator', name: safeUsername() }, ip: null };
 
@@ -375,6 +377,8 @@ export function buildProgram(): Command {
         }),
     );
 
+  registerTrustedPublishingCommands(program, withServices, OPERATOR);
+  registerDevOidcCommand(program);
   return program;
 }
 
@@ -383,7 +387,7 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await program.parseAsync(argv);
   } catch (err) {
-    if (err instanceof PierError || err instanceof ConfigError) {
+    if (err instanceof PierError || err instanceof ConfigError || err instanceof DevOidcError) {
       console.error(`error: ${err.message}`);
       process.exitCode = 1;
       return;

@@ -4,10 +4,12 @@
 import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import type { Db, DialectName } from './connect.js';
 import { initial } from './migrations/0001-initial.js';
+import { trustedPublishing } from './migrations/0002-trusted-publishing.js';
 
 export function migrations(dialect: DialectName): Record<string, Migration> {
   return {
     '0001-initial': initial(dialect),
+    '0002-trusted-publishing': trustedPublishing(dialect),
   };
 }
 

@@ -140,6 +140,47 @@ export interface AuditEventsTable {
   details_json: string;
 }
 
+export interface OidcIssuersTable {
+  id: Generated<number>;
+  url: string;
+  /** github | gitlab | google | activestate */
+  kind: string;
+  /** 1 for a plain-HTTP loopback issuer registered with --insecure (development and tests). */
+  insecure: number;
+  /** Base of the provider's REST API for owner-id lookups, when not derived from the URL. */
+  api_url: string | null;
+  created_at: number;
+}
+
+export interface PublishersTable {
+  id: Generated<number>;
+  kind: string;
+  /** The issuer this publisher trusts, as an exact string: tokens of any other issuer never match. */
+  issuer_url: string;
+  /** Indexed key to find candidates from a token (provider-specific, e.g. owner/repo). */
+  lookup_key: string;
+  /** The trust rule as a canonical string (kind, issuer and the provider's identity). */
+  identity_key: string;
+  config_json: string;
+  /** For a pending publisher: the project it will create. */
+  pending_name: string | null;
+  pending_normalized_name: string | null;
+  added_by_user_id: number | null;
+  created_at: number;
+}
+
+export interface PublisherProjectsTable {
+  publisher_id: number;
+  project_id: number;
+  created_at: number;
+}
+
+export interface OidcJtisTable {
+  issuer_url: string;
+  jti: string;
+  expires_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   projects: ProjectsTable;
@@ -152,6 +193,10 @@ export interface Database {
   token_projects: TokenProjectsTable;
   journal: JournalTable;
   audit_events: AuditEventsTable;
+  oidc_issuers: OidcIssuersTable;
+  publishers: PublishersTable;
+  publisher_projects: PublisherProjectsTable;
+  oidc_jtis: OidcJtisTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -160,3 +205,5 @@ export type Release = Selectable<ReleasesTable>;
 export type FileRow = Selectable<FilesTable>;
 export type TokenRow = Selectable<TokensTable>;
 export type AuditEvent = Selectable<AuditEventsTable>;
+export type PublisherRow = Selectable<PublishersTable>;
+export type IssuerRow = Selectable<OidcIssuersTable>;

@@ -12,6 +12,8 @@ import { registerFileRoutes } from './routes/files.js';
 import { registerUploadRoutes } from './routes/upload.js';
 import { registerApiRoutes } from './routes/api.js';
 import { registerOpsRoutes } from './routes/ops.js';
+import { registerOidcRoutes } from './routes/oidc.js';
+import { registerTrustedPublishingApi } from './routes/api-trusted-publishing.js';
 
 export interface AppOptions {
   /** A pino logger configuration, or false for none (tests). */
@@ -123,5 +125,7 @@ export async function buildApp(s: Services, options: AppOptions = {}): Promise<F
   registerFileRoutes(app, s);
   registerUploadRoutes(app, s, metrics);
   registerApiRoutes(app, s);
+  registerOidcRoutes(app, s);
+  registerTrustedPublishingApi(app, s);
   return app;
 }

@@ -112,10 +112,27 @@ export class ProjectService {
         .execute();
     }
     project.last_serial = await bumpSerial(db, project.id, 'create');
+    // Other people's pending publishers for this name can never create it now (PyPI's rule);
+    // the owner's own survive and are refused at their exchange.
+    const invalidated = await db
+      .deleteFrom('publishers')
+      .where('pending_normalized_name', '=', project.normalized_name)
+      .where((eb) =>
+        owner
+          ? eb.or([eb('added_by_user_id', '!=', owner.id), eb('added_by_user_id', 'is', null)])
+          : eb.lit(true),
+      )
+      .returning('id')
+      .execute();
     await recordAudit(db, actor, {
       action: 'project-create',
       project: { id: project.id, name: project.name },
-      details: { owner: owner?.username ?? null },
+      details: {
+        owner: owner?.username ?? null,
+        ...(invalidated.length
+          ? { pending_publishers_invalidated: invalidated.map((r) => r.id) }
+          : {}),
+      },
     });
     return project;
   }

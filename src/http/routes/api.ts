@@ -134,6 +134,8 @@ export function registerApiRoutes(app: FastifyInstance, s: Services): void {
 
   app.post('/api/tokens', async (request, reply) => {
     const p = await who(request);
+    if (p.kind === 'token' && p.token.publisher_id !== null)
+      throw forbidden('A token minted for a trusted publisher cannot create tokens');
     const b = body(request);
     const username = optString(b, 'user') ?? principalUser(p)?.username;
     if (!username) throw badRequest("'user' is required");

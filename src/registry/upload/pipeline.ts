@@ -429,13 +429,9 @@ export class UploadSession {
     const metadataDigests = inspected.metadataFile
       ? await digestBuffer(inspected.metadataFile)
       : null;
+    // A file uploaded with a minted token records its publisher and the run's claims.
     const provenance =
-      p.kind === 'token' && p.token.publisher_id !== null
-        ? JSON.stringify({
-            publisher_id: p.token.publisher_id,
-            claims: JSON.parse(p.token.claims_json ?? '{}'),
-          })
-        : null;
+      p.kind === 'token' && p.token.publisher_id !== null ? p.token.claims_json : null;
     await this.db.transaction().execute(async (trx) => {
       let project = await this.projects.find(form.name, trx);
       if (!project) {

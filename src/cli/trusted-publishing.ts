@@ -1,0 +1,226 @@
+// `pier issuer …` and `pier publisher …`: trusted publishing management from the command line.
+import { Command, Option } from 'commander';
+import type { Actor } from '../audit/log.js';
+import { PierError } from '../errors.js';
+import type { Services } from '../services.js';
+import type { PublisherView } from '../oidc/publishers.js';
+
+type WithServices = <T>(cmd: Command, fn: (s: Services) => Promise<T>) => Promise<T>;
+
+interface PublisherFlags {
+  provider: string;
+  repository?: string;
+  workflow?: string;
+  environment?: string;
+  ownerId?: string;
+  ref?: string;
+  issuer?: string;
+  email?: string;
+  sub?: string;
+  organization?: string;
+  activestateProject?: string;
+  actor?: string;
+  actorId?: string;
+  pending?: boolean;
+  owner?: string;
+}
+
+/** The provider's registration fields, from the command line's flags. */
+export function publisherFields(flags: PublisherFlags): Record<string, string | undefined> {
+  switch (flags.provider) {
+    case 'github': {
+      if (!flags.repository)
+        throw new PierError(400, 'GitHub publishers need --repository OWNER/REPO');
+      const [owner, repository, ...rest] = flags.repository.split('/');
+      if (!owner || !repository || rest.length)
+        throw new PierError(400, `--repository must be OWNER/REPO, got '${flags.repository}'`);
+      return {
+        owner,
+        repository,
+        workflow: flags.workflow,
+        environment: flags.environment,
+        ownerId: flags.ownerId,
+        ref: flags.ref,
+      };
+    }
+    case 'gitlab': {
+      if (!flags.repository)
+        throw new PierError(400, 'GitLab publishers need --repository NAMESPACE/PROJECT');
+      const at = flags.repository.lastIndexOf('/');
+      if (at <= 0)
+        throw new PierError(
+          400,
+          `--repository must be NAMESPACE/PROJECT, got '${flags.repository}'`,
+        );
+      return {
+        namespace: flags.repository.slice(0, at),
+        project: flags.repository.slice(at + 1),
+        workflowPath: flags.workflow,
+        environment: flags.environment,
+        ref: flags.ref,
+      };
+    }
+    case 'google':
+      return { email: flags.email, sub: flags.sub };
+    case 'activestate':
+      return {
+        organization: flags.organization,
+        project: flags.activestateProject,
+        actor: flags.actor,
+        actorId: flags.actorId,
+      };
+    default:
+      throw new PierError(
+        400,
+        `Unknown provider '${flags.provider}': use github, gitlab, google or activestate`,
+      );
+  }
+}
+
+function printPublisher(p: PublisherView): void {
+  const where = p.pending
+    ? `pending: creates '${p.pending.project}' for ${p.pending.addedBy ?? '?'} (expires ${p.pending.expiresAt})`
+    : `projects: ${p.projects.join(', ')}`;
+  console.log(`${p.id}\t${p.description}\t${p.issuer}\t${where}`);
+}
+
+export function registerTrustedPublishingCommands(
+  program: Command,
+  withServices: WithServices,
+  operator: Actor,
+): void {
+  const issuer = program
+    .command('issuer')
+    .description('manage OIDC issuers trusted for trusted publishing');
+  issuer
+    .command('add')
+    .description('trust another OIDC issuer (GitHub Enterprise, self-managed GitLab, Forgejo, …)')
+    .addOption(
+      new Option('--kind <kind>', 'which claims its tokens carry')
+        .choices(['github', 'gitlab', 'google', 'activestate'])
+        .makeOptionMandatory(),
+    )
+    .requiredOption('--url <url>', 'the issuer URL, exactly as tokens carry it in "iss"')
+    .option('--insecure', 'allow plain HTTP on a loopback address (development and tests only)')
+    .option(
+      '--api-url <url>',
+      'the provider REST API for owner-id lookups (GitHub-compatible /users/NAME)',
+    )
+    .action(
+      async (
+        opts: { kind: string; url: string; insecure?: boolean; apiUrl?: string },
+        cmd: Command,
+      ) =>
+        withServices(cmd, async (s) => {
+          const added = await s.issuers.add(operator, {
+            kind: opts.kind,
+            url: opts.url,
+            insecure: opts.insecure,
+            apiUrl: opts.apiUrl,
+          });
+          console.error(
+            `trusting ${added.kind} issuer ${added.url}${added.insecure ? ' (insecure: development only)' : ''}`,
+          );
+        }),
+    );
+  issuer
+    .command('list')
+    .description('list trusted issuers, built-in and added')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) =>
+      withServices(cmd, async (s) => {
+        const list = await s.issuers.list();
+        if (opts.json) return console.log(JSON.stringify(list, null, 2));
+        for (const i of list)
+          console.log(
+            `${i.kind.padEnd(12)} ${i.url}${i.builtin ? '  (built in)' : ''}${i.insecure ? '  (insecure)' : ''}`,
+          );
+      }),
+    );
+  issuer
+    .command('remove <url>')
+    .description('stop trusting an issuer (no publisher may still use it)')
+    .action(async (url: string, _opts, cmd: Command) =>
+      withServices(cmd, async (s) => {
+        await s.issuers.remove(operator, url);
+        console.error(`no longer trusting ${url}`);
+      }),
+    );
+
+  const publisher = program.command('publisher').description('manage trusted publishers');
+  publisher
+    .command('add <project>')
+    .description('trust a CI workflow to publish a project (with --pending: to create it)')
+    .addOption(
+      new Option('--provider <provider>', 'the CI platform')
+        .choices(['github', 'gitlab', 'google', 'activestate'])
+        .default('github'),
+    )
+    .option('--repository <owner/repo>', 'GitHub OWNER/REPO, or GitLab NAMESPACE/PROJECT')
+    .option(
+      '--workflow <file>',
+      'GitHub workflow file name (release.yml), or GitLab top-level pipeline file path',
+    )
+    .option('--environment <env>', 'only jobs running in this deployment environment')
+    .option(
+      '--owner-id <id>',
+      "GitHub owner's numeric id (looked up from the provider's API when omitted)",
+    )
+    .option('--ref <glob>', 'only jobs on matching refs, e.g. refs/tags/v* (pier extension)')
+    .option(
+      '--issuer <url>',
+      'a registered issuer of the same kind (default: the provider’s public one)',
+    )
+    .option('--email <email>', 'Google: the service account email')
+    .option('--sub <sub>', 'Google: the subject (optional)')
+    .option('--organization <org>', 'ActiveState organization')
+    .option('--activestate-project <name>', 'ActiveState project')
+    .option('--actor <name>', 'ActiveState actor')
+    .option('--actor-id <id>', 'ActiveState actor id')
+    .option('--pending', 'register a pending publisher: its first exchange creates the project')
+    .option('--owner <user>', 'for --pending: who will own the project')
+    .action(async (projectName: string, flags: PublisherFlags, cmd: Command) =>
+      withServices(cmd, async (s) => {
+        if (!flags.pending && flags.owner)
+          throw new PierError(400, '--owner is only for --pending');
+        const input = {
+          kind: flags.provider,
+          fields: publisherFields(flags),
+          issuerUrl: flags.issuer,
+        };
+        const view = flags.pending
+          ? await s.publishers.addPending(operator, projectName, input, flags.owner)
+          : await s.publishers.add(operator, projectName, input);
+        console.error(`added trusted publisher ${view.id}: ${view.description} (${view.issuer})`);
+        printPublisher(view);
+      }),
+    );
+  publisher
+    .command('list [project]')
+    .description('list trusted publishers (of a project, or all of them)')
+    .option('--json', 'print JSON')
+    .action(async (projectName: string | undefined, opts: { json?: boolean }, cmd: Command) =>
+      withServices(cmd, async (s) => {
+        const list = projectName
+          ? await s.publishers.listForProject(operator, projectName)
+          : await s.publishers.list(operator);
+        if (opts.json) return console.log(JSON.stringify(list, null, 2));
+        for (const p of list) printPublisher(p);
+      }),
+    );
+  publisher
+    .command('remove <id>')
+    .description('remove a trusted publisher (its tokens stop working at once)')
+    .option('--project <name>', 'only from this project')
+    .action(async (id: string, opts: { project?: string }, cmd: Command) =>
+      withServices(cmd, async (s) => {
+        const n = Number(id);
+        if (!Number.isSafeInteger(n) || n <= 0)
+          throw new PierError(400, `'${id}' is not a publisher id`);
+        await s.publishers.remove(operator, n, opts.project);
+        console.error(
+          `removed trusted publisher ${n}${opts.project ? ` from '${opts.project}'` : ''}`,
+        );
+      }),
+    );
+}

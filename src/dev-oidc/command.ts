@@ -1,0 +1,214 @@
+// `pier dev-oidc`: starts the development issuer, prints the environment a CI job would have as
+// `export` lines (for `eval` in a shell, or for a test to read) and the commands that make a pier
+// index trust it, then serves until SIGINT or SIGTERM.
+import { Command, Option } from 'commander';
+import {
+  DEFAULT_LIFETIME_SECONDS,
+  DEV_OIDC_KINDS,
+  parseWholeNumber,
+  type DevOidcKind,
+  type DevOidcOptions,
+} from './options.js';
+import { startDevOidc, type DevOidcServer } from './server.js';
+
+export interface DevOidcCommandIo {
+  /** Where the `export` lines go (default: process.stdout). */
+  stdout?: (text: string) => void;
+  /** Where the request log and errors go (default: process.stderr). */
+  stderr?: (text: string) => void;
+  /** Stop serving when this aborts (as well as on SIGINT and SIGTERM). */
+  signal?: AbortSignal;
+}
+
+interface DevOidcFlags {
+  kind: DevOidcKind;
+  host: string;
+  port: string;
+  issuer?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  keyFile?: string;
+  lifetime: string;
+  repository?: string;
+  ownerId?: string;
+  workflow?: string;
+  environment?: string;
+  ref?: string;
+  sha?: string;
+  event?: string;
+  jobWorkflowRef?: string;
+  claims?: string;
+}
+
+/** A value as a POSIX shell reads it back: bare when safe, else single-quoted. */
+export function shellQuote(value: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+const text = (v: unknown): string | undefined =>
+  typeof v === 'string' && v !== '' ? v : undefined;
+
+/** The publisher registration that matches this issuer's tokens, as `pier publisher add` flags. */
+function publisherFlags(server: DevOidcServer): string[] {
+  const c = server.claims;
+  if (server.kind === 'github') {
+    // The file a publisher names is the one defining the job (a reusable workflow's, if any).
+    const ref = text(c.job_workflow_ref) ?? text(c.workflow_ref) ?? '';
+    const workflow = /([^/]+\.(?:yml|yaml))(?=@)/.exec(ref)?.[1];
+    return [
+      '--provider github',
+      `--repository ${shellQuote(text(c.repository) ?? '<OWNER/REPO>')}`,
+      `--workflow ${shellQuote(workflow ?? '<FILE.yml>')}`,
+      ...(text(c.repository_owner_id)
+        ? [`--owner-id ${shellQuote(String(c.repository_owner_id))}`]
+        : []),
+      ...(text(c.environment) ? [`--environment ${shellQuote(String(c.environment))}`] : []),
+    ];
+  }
+  const uri = text(c.ci_config_ref_uri) ?? '';
+  const workflow = /(?<=\/\/)(.*[^/]\.(?:yml|yaml))(?=@)/.exec(uri)?.[1];
+  return [
+    '--provider gitlab',
+    `--repository ${shellQuote(text(c.project_path) ?? '<NAMESPACE/PROJECT>')}`,
+    `--workflow ${shellQuote(workflow ?? '<PATH.yml>')}`,
+    ...(text(c.environment) ? [`--environment ${shellQuote(String(c.environment))}`] : []),
+  ];
+}
+
+/** What `pier dev-oidc` prints once it listens. */
+export function startupText(server: DevOidcServer): string {
+  const url = shellQuote(server.url);
+  const insecure = new URL(server.url).protocol === 'http:' ? ' --insecure' : '';
+  const lines = Object.entries(server.env()).map(([k, v]) => `export ${k}=${shellQuote(v)}`);
+  lines.push(
+    `# pier dev-oidc: a development ${server.kind === 'github' ? 'GitHub Actions' : 'GitLab CI'} OIDC issuer at ${server.url}`,
+  );
+  if (server.kind === 'gitlab')
+    lines.push(
+      '# (GitLab hands a job its token in a variable; here GitLab-shaped tokens come from the',
+      '#  token endpoint above, which OIDC clients use when GITHUB_ACTIONS=true.)',
+    );
+  lines.push(
+    '# Trust it at a pier index (development only), and let this job publish PROJECT:',
+    `#   npx pier issuer add --kind ${server.kind} --url ${url}${insecure}`,
+    `#   npx pier publisher add <PROJECT> ${publisherFlags(server).join(' ')} --issuer ${url}`,
+    '# Serving until interrupted (Ctrl-C).',
+  );
+  return lines.join('\n') + '\n';
+}
+
+function untilStopped(signal: AbortSignal | undefined): Promise<string> {
+  return new Promise((resolve) => {
+    const stop = (why: string) => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      signal?.removeEventListener('abort', onAbort);
+      resolve(why);
+    };
+    const onInt = () => stop('SIGINT');
+    const onTerm = () => stop('SIGTERM');
+    const onAbort = () => stop('abort');
+    if (signal?.aborted) return stop('abort');
+    process.once('SIGINT', onInt);
+    process.once('SIGTERM', onTerm);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export function optionsFromFlags(flags: DevOidcFlags): DevOidcOptions {
+  return {
+    kind: flags.kind,
+    host: flags.host,
+    port: parseWholeNumber('--port', flags.port),
+    issuer: flags.issuer,
+    tlsCert: flags.tlsCert,
+    tlsKey: flags.tlsKey,
+    keyFile: flags.keyFile,
+    lifetime: parseWholeNumber('--lifetime', flags.lifetime),
+    repository: flags.repository,
+    ownerId: flags.ownerId,
+    workflow: flags.workflow,
+    environment: flags.environment,
+    ref: flags.ref,
+    sha: flags.sha,
+    event: flags.event,
+    jobWorkflowRef: flags.jobWorkflowRef,
+    claimsFile: flags.claims,
+  };
+}
+
+const HELP = `
+The token endpoint behaves like GitHub Actions' ACTIONS_ID_TOKEN_REQUEST_URL:
+  GET /token?api-version=2.0&audience=AUD  with  Authorization: bearer $ACTIONS_ID_TOKEN_REQUEST_TOKEN
+  -> {"value": "<JWT>"}   (RS256; without audience, GitHub's default https://github.com/OWNER)
+Discovery is at /.well-known/openid-configuration, keys at /.well-known/jwks.
+
+Claims: flags set their claim and the claims derived from it (sub, workflow_ref,
+job_workflow_ref, repository_owner, ref_type; with --kind gitlab: sub, ci_config_ref_uri,
+namespace_path, ref, ref_type). A --claims file is a JSON object merged over the defaults and
+the derived claims (a claim set to null is removed); flags win over the file.
+
+Examples:
+  pier dev-oidc --environment release --key-file .dev-oidc.pem > job.env &
+  . ./job.env    # once it has printed: this shell now looks like a GitHub job
+  pier dev-oidc --kind gitlab --repository my-group/my-project --ref refs/tags/v1.0
+  pier dev-oidc --claims claims.json     # e.g. {"repository_visibility": "private", "run_id": null}
+`;
+
+/** Add `dev-oidc` to a commander program. `io` lets a test capture output and stop it. */
+export function registerDevOidcCommand(program: Command, io: DevOidcCommandIo = {}): void {
+  const stdout = io.stdout ?? ((s: string) => void process.stdout.write(s));
+  const stderr = io.stderr ?? ((s: string) => void process.stderr.write(s));
+  program
+    .command('dev-oidc')
+    .description(
+      'run a development OIDC issuer: a local stand-in for the GitHub Actions token service (prints the env vars a CI job would have)',
+    )
+    .addOption(
+      new Option('--kind <kind>', 'whose tokens to imitate')
+        .choices(DEV_OIDC_KINDS)
+        .default('github'),
+    )
+    .option('--host <address>', 'listen address', '127.0.0.1')
+    .option('--port <n>', 'listen port (0: any free port)', '0')
+    .option('--issuer <url>', 'the issuer URL tokens carry (default: this server’s own URL)')
+    .option('--tls-cert <file>', 'PEM certificate: serve HTTPS (with --tls-key)')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert')
+    .option(
+      '--key-file <file>',
+      'PEM PKCS#8 RSA signing key, created when missing (restarts keep the key and its kid)',
+    )
+    .option('--lifetime <seconds>', 'token lifetime', String(DEFAULT_LIFETIME_SECONDS))
+    .option(
+      '--repository <owner/repo>',
+      'GitHub OWNER/REPO or GitLab NAMESPACE/PROJECT (default octo-org/octo-repo)',
+    )
+    .option('--owner-id <id>', 'repository_owner_id (GitLab: namespace_id), digits (default 65)')
+    .option(
+      '--workflow <file>',
+      'GitHub workflow file (default release.yml); GitLab CI config path (default .gitlab-ci.yml)',
+    )
+    .option('--environment <env>', 'deployment environment (default: none)')
+    .option('--ref <ref>', 'full git ref (default refs/heads/main)')
+    .option('--sha <sha>', 'commit, 40 hexadecimal digits')
+    .option('--event <name>', 'event_name (GitLab: pipeline_source) (default push)')
+    .option(
+      '--job-workflow-ref <ref>',
+      'GitHub reusable workflow defining the job: OWNER/REPO/.github/workflows/FILE.yml@REF',
+    )
+    .option('--claims <file>', 'JSON object of claims merged over the defaults (null removes one)')
+    .addHelpText('after', HELP)
+    .action(async (flags: DevOidcFlags) => {
+      const server = await startDevOidc({
+        ...optionsFromFlags(flags),
+        log: (line) => stderr(`dev-oidc: ${line}\n`),
+      });
+      try {
+        stdout(startupText(server));
+        const why = await untilStopped(io.signal);
+        stderr(`dev-oidc: stopping (${why})\n`);
+      } finally {
+        await server.close();
+      }
+    });
+}

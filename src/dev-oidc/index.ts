@@ -1,0 +1,18 @@
+// `pier dev-oidc`, the development OIDC issuer: a local stand-in for GitHub Actions' token
+// service (or GitLab CI's tokens) so that trusted publishing runs on a laptop and in tests.
+// It is a separate tool: nothing here imports the index server.
+export { startDevOidc, type DevOidcServer } from './server.js';
+export {
+  registerDevOidcCommand,
+  startupText,
+  shellQuote,
+  type DevOidcCommandIo,
+} from './command.js';
+export {
+  DevOidcError,
+  DEV_OIDC_KINDS,
+  type DevOidcKind,
+  type DevOidcOptions,
+  type JobSettings,
+} from './options.js';
+export { jobClaims, githubSubject, DEFAULTS as DEV_OIDC_DEFAULTS, type Claims } from './claims.js';

@@ -1,0 +1,252 @@
+// The development issuer's HTTP side: OIDC discovery, the JWKS, and a token endpoint that
+// behaves like GitHub Actions' ACTIONS_ID_TOKEN_REQUEST_URL (GET with `audience` in the query and
+// `Authorization: bearer <ACTIONS_ID_TOKEN_REQUEST_TOKEN>`, answering `{"value": "<jwt>"}`).
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { SignJWT, type JWTPayload } from 'jose';
+import { jobClaims, mergeClaims, type Claims } from './claims.js';
+import { loadSigningKey, SIGNING_ALG } from './keys.js';
+import { DevOidcError, resolveOptions, type DevOidcKind, type DevOidcOptions } from './options.js';
+
+export interface DevOidcServer {
+  /** The issuer URL: tokens' `iss`, the discovery document's `issuer`. No trailing slash. */
+  url: string;
+  /** Where the server listens (differs from `url` only with `issuer`). */
+  baseUrl: string;
+  kind: DevOidcKind;
+  /** The signing key's id (its JWK thumbprint). */
+  kid: string;
+  /** ACTIONS_ID_TOKEN_REQUEST_TOKEN: the bearer token the token endpoint requires. */
+  requestToken: string;
+  /** ACTIONS_ID_TOKEN_REQUEST_URL: the token endpoint, `…/token?api-version=2.0`. */
+  requestUrl: string;
+  /** The job's claims: every claim a token carries except iss, aud, iat, nbf, exp and jti. */
+  claims: Readonly<Claims>;
+  /** The audience of a token requested without one (GitHub: https://github.com/OWNER). */
+  defaultAudience: string | undefined;
+  /** The environment variables a CI job would have, by name. */
+  env(): Record<string, string>;
+  /** Sign a token in-process; `overrides` are merged last (null removes a claim). */
+  mintToken(audience: string, overrides?: Record<string, unknown>): Promise<string>;
+  close(): Promise<void>;
+}
+
+const NOT_BEFORE_SKEW_SECONDS = 5;
+
+function sha256(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+/** Constant-time comparison of two strings of any lengths. */
+function sameSecret(a: string, b: string): boolean {
+  return timingSafeEqual(sha256(a), sha256(b));
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const bytes = Buffer.from(JSON.stringify(body));
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(bytes.length),
+    ...headers,
+  });
+  res.end(bytes);
+}
+
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+const str = (v: unknown): string | undefined =>
+  typeof v === 'string'
+    ? v
+    : typeof v === 'number' || typeof v === 'boolean'
+      ? String(v)
+      : undefined;
+
+function jobEnvironment(
+  kind: DevOidcKind,
+  claims: Claims,
+  issuer: string,
+): Record<string, string | undefined> {
+  if (kind === 'github')
+    return {
+      GITHUB_REPOSITORY: str(claims.repository),
+      GITHUB_WORKFLOW_REF: str(claims.workflow_ref),
+      GITHUB_REF: str(claims.ref),
+      GITHUB_SHA: str(claims.sha),
+      GITHUB_EVENT_NAME: str(claims.event_name),
+      GITHUB_SERVER_URL: 'https://github.com',
+      GITHUB_RUN_ID: str(claims.run_id),
+      GITHUB_RUN_ATTEMPT: str(claims.run_attempt),
+    };
+  const configUri = str(claims.ci_config_ref_uri);
+  return {
+    CI_SERVER_URL: issuer,
+    CI_PROJECT_PATH: str(claims.project_path),
+    CI_CONFIG_PATH: configUri ? /\/\/(.*[^/]\.(?:yml|yaml))@/.exec(configUri)?.[1] : undefined,
+    CI_COMMIT_REF_NAME: str(claims.ref),
+    CI_COMMIT_SHA: str(claims.sha),
+    CI_PIPELINE_ID: str(claims.pipeline_id),
+    CI_JOB_ID: str(claims.job_id),
+  };
+}
+
+/** Start the development issuer. Resolves once it listens; rejects with a DevOidcError on bad options. */
+export async function startDevOidc(options: DevOidcOptions = {}): Promise<DevOidcServer> {
+  const o = resolveOptions(options);
+  const key = await loadSigningKey(o.keyFile);
+  const requestToken = o.requestToken ?? randomBytes(32).toString('base64url');
+
+  const server = o.tls
+    ? createHttpsServer({ cert: o.tls.cert, key: o.tls.key })
+    : createHttpServer();
+  server.keepAliveTimeout = 1000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) =>
+      reject(new DevOidcError(`cannot listen on ${o.host}:${o.port}: ${err.message}`)),
+    );
+    server.listen(o.port, o.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const baseUrl = `${o.tls ? 'https' : 'http'}://${urlHost(o.host)}:${port}`;
+  const issuer = o.issuer ?? baseUrl;
+  const issuerPath = new URL(issuer).pathname.replace(/\/+$/, '');
+  const jwksPath = o.kind === 'gitlab' ? '/oauth/discovery/keys' : '/.well-known/jwks';
+  const claims = Object.freeze(jobClaims(o.kind, o.job, o.fileClaims, issuer));
+  const owner = str(claims.repository_owner);
+  const defaultAudience = o.kind === 'github' && owner ? `https://github.com/${owner}` : undefined;
+  const requestUrl = `${baseUrl}/token?api-version=2.0`;
+
+  const discovery = {
+    issuer,
+    jwks_uri: `${issuer}${jwksPath}`,
+    subject_types_supported: ['public', 'pairwise'],
+    response_types_supported: ['id_token'],
+    claims_supported: [
+      ...new Set(['iss', 'aud', 'iat', 'nbf', 'exp', 'jti', ...Object.keys(claims)]),
+    ],
+    id_token_signing_alg_values_supported: [SIGNING_ALG],
+    scopes_supported: ['openid'],
+  };
+  const jwks = { keys: [key.publicJwk] };
+
+  async function mintToken(
+    audience: string,
+    overrides: Record<string, unknown> = {},
+  ): Promise<string> {
+    if (typeof audience !== 'string' || audience === '')
+      throw new DevOidcError('a token needs an audience');
+    const iat = Math.floor(Date.now() / 1000);
+    const registered = {
+      iss: issuer,
+      aud: audience,
+      iat,
+      nbf: iat - NOT_BEFORE_SKEW_SECONDS,
+      exp: iat + o.lifetime,
+      jti: randomUUID(),
+    };
+    const payload = mergeClaims(registered, claims, overrides);
+    return new SignJWT(payload as JWTPayload)
+      .setProtectedHeader({ alg: SIGNING_ALG, kid: key.kid, typ: 'JWT' })
+      .sign(key.privateKey);
+  }
+
+  async function token(
+    req: IncomingMessage,
+    res: ServerResponse,
+    query: URLSearchParams,
+  ): Promise<void> {
+    const bearer = /^bearer[ \t]+(\S+)[ \t]*$/i.exec(req.headers.authorization ?? '')?.[1];
+    const challenge = { 'www-authenticate': 'Bearer' };
+    if (bearer === undefined)
+      return send(
+        res,
+        401,
+        { message: 'Authorization: bearer <ACTIONS_ID_TOKEN_REQUEST_TOKEN> is required' },
+        challenge,
+      );
+    if (!sameSecret(bearer, requestToken))
+      return send(
+        res,
+        401,
+        { message: 'the bearer token is not this issuer’s ACTIONS_ID_TOKEN_REQUEST_TOKEN' },
+        challenge,
+      );
+    const audience = query.get('audience') || defaultAudience;
+    if (!audience)
+      return send(res, 400, {
+        message: 'GitLab tokens have no default audience: add &audience=<aud> to the URL',
+      });
+    const jwt = await mintToken(audience);
+    o.log(`issued a ${o.kind} token for audience ${JSON.stringify(audience)}`);
+    send(res, 200, { value: jwt }, { 'cache-control': 'no-store' });
+  }
+
+  const routes: Record<
+    string,
+    (req: IncomingMessage, res: ServerResponse, q: URLSearchParams) => unknown
+  > = {
+    '/.well-known/openid-configuration': (_req, res) => send(res, 200, discovery),
+    '/.well-known/jwks': (_req, res) => send(res, 200, jwks),
+    '/token': token,
+  };
+  if (jwksPath !== '/.well-known/jwks') routes[jwksPath] = routes['/.well-known/jwks']!;
+
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://dev-oidc.invalid');
+    let path = url.pathname;
+    // Behind another name (--issuer https://host/prefix), a proxy may keep the prefix.
+    if (issuerPath && path.startsWith(`${issuerPath}/`)) path = path.slice(issuerPath.length);
+    const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
+    if (!route) return send(res, 404, { message: 'Not Found' });
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return send(res, 405, { message: 'Method Not Allowed' }, { allow: 'GET, HEAD' });
+    Promise.resolve(route(req, res, url.searchParams)).catch((err: unknown) => {
+      o.log(`error serving ${path}: ${(err as Error).message}`);
+      if (!res.headersSent) send(res, 500, { message: 'internal error' });
+      else res.destroy();
+    });
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: issuer,
+    baseUrl,
+    kind: o.kind,
+    kid: key.kid,
+    requestToken,
+    requestUrl,
+    claims,
+    defaultAudience,
+    env() {
+      const vars: Record<string, string | undefined> = {
+        ACTIONS_ID_TOKEN_REQUEST_URL: requestUrl,
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: requestToken,
+        GITHUB_ACTIONS: 'true',
+        ...jobEnvironment(o.kind, claims, issuer),
+      };
+      return Object.fromEntries(
+        Object.entries(vars).filter((e): e is [string, string] => e[1] !== undefined),
+      );
+    },
+    mintToken,
+    close() {
+      closing ??= new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}

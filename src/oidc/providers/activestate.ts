@@ -1,0 +1,226 @@
+// ActiveState Platform (reference §3.5 and §6; Warehouse `warehouse/oidc/models/activestate.py`
+// and `warehouse/oidc/forms/activestate.py`).
+//
+// A publisher names an ActiveState organization and project and the actor (a platform user)
+// allowed to publish; the actor's id, looked up at registration, is what is compared. Everything
+// is exact: ActiveState's builder signs these claims as the platform knows them.
+import {
+  checkRules,
+  firstMissingOrMistyped,
+  identityString,
+  mismatch,
+  provenanceOf,
+  quote,
+  stringClaim,
+  trimmedField,
+  type Rule,
+} from './core.js';
+import type { ActiveStateConfig, ConfigInput, Provider, ValidateResult } from './types.js';
+
+export const ACTIVESTATE_ISSUER_URL = 'https://platform.activestate.com/api/v1/oauth/oidc';
+
+/** The name of ActiveState's builder that publishes to Python indexes. */
+export const ACTIVESTATE_BUILDER = 'pypi-publisher';
+
+// --- The claim checks -------------------------------------------------------------------------
+
+/** `sub`: its first four ':'-separated parts are exactly `org:ORGANIZATION:project:PROJECT`. */
+export function checkSub(config: ActiveStateConfig, claim: string): string | null {
+  const expected = `org:${config.organization}:project:${config.project}`;
+  const parts = claim.split(':');
+  if (parts.length >= 4 && parts.slice(0, 4).join(':') === expected) return null;
+  return mismatch('sub', `${quote(expected)}, optionally followed by ':…'`, claim);
+}
+
+export function checkOrganization(config: ActiveStateConfig, claim: string): string | null {
+  return claim === config.organization
+    ? null
+    : mismatch('organization', quote(config.organization), claim);
+}
+
+export function checkProject(config: ActiveStateConfig, claim: string): string | null {
+  return claim === config.project ? null : mismatch('project', quote(config.project), claim);
+}
+
+/** `actor_id`: exactly the id recorded at registration (the actor's name is not compared). */
+export function checkActorId(config: ActiveStateConfig, claim: string): string | null {
+  return claim === config.actorId ? null : mismatch('actor_id', quote(config.actorId), claim);
+}
+
+/** `builder`: always `pypi-publisher` (Warehouse's `check_claim_invariant`). */
+export function checkBuilder(_config: ActiveStateConfig, claim: string): string | null {
+  return claim === ACTIVESTATE_BUILDER
+    ? null
+    : mismatch('builder', quote(ACTIVESTATE_BUILDER), claim);
+}
+
+// --- The table --------------------------------------------------------------------------------
+
+export const ACTIVESTATE_RULES: readonly Rule<ActiveStateConfig>[] = [
+  {
+    claim: 'sub',
+    kind: 'required-verifiable',
+    type: 'string',
+    check: "first four ':'-separated parts are org:ORGANIZATION:project:PROJECT, exactly",
+    verify: checkSub,
+  },
+  {
+    claim: 'organization',
+    kind: 'required-verifiable',
+    type: 'string',
+    check: 'equals ORGANIZATION, exactly',
+    verify: checkOrganization,
+  },
+  {
+    claim: 'project',
+    kind: 'required-verifiable',
+    type: 'string',
+    check: 'equals PROJECT, exactly',
+    verify: checkProject,
+  },
+  {
+    claim: 'actor_id',
+    kind: 'required-verifiable',
+    type: 'string',
+    check: "equals the actor's id recorded at registration, exactly",
+    verify: checkActorId,
+  },
+  {
+    claim: 'builder',
+    kind: 'required-verifiable',
+    type: 'string',
+    check: `equals ${ACTIVESTATE_BUILDER}`,
+    verify: checkBuilder,
+  },
+];
+
+export const ACTIVESTATE_UNCHECKED_CLAIMS: readonly string[] = [
+  // The actor's name; its id is checked.
+  'actor',
+  'artifact_id',
+  'ingredient',
+  'organization_id',
+  'project_id',
+  'project_path',
+  'project_visibility',
+  // Not required of ActiveState tokens; when present, the exchange still uses it only once.
+  'jti',
+];
+
+export const ACTIVESTATE_UNCHECKED_PREFIXES: readonly string[] = [];
+
+// --- Registration (reference §6, ActiveState row; names as in Warehouse's form) ---------------
+
+const VALID_ORGANIZATION_OR_ACTOR = /^[a-zA-Z0-9-]{3,40}$/;
+const VALID_PROJECT = /^[.a-zA-Z0-9-]{3,40}$/;
+
+/** Warehouse's `_no_double_dashes` and `_no_leading_or_trailing_dashes`. */
+function dashProblem(name: string): string | null {
+  if (name.includes('--')) return 'Double dashes are not allowed in the name';
+  if (name.startsWith('-') || name.endsWith('-'))
+    return 'Leading or trailing dashes are not allowed in the name';
+  return null;
+}
+
+function nameProblem(
+  name: string,
+  pattern: RegExp,
+  required: string,
+  invalid: string,
+): string | null {
+  if (name === '') return required;
+  if (!pattern.test(name)) return invalid;
+  return dashProblem(name);
+}
+
+export function validateActiveStateConfig(input: ConfigInput): ValidateResult<ActiveStateConfig> {
+  const errors: Record<string, string> = {};
+  const organization = trimmedField(input, 'organization');
+  const project = trimmedField(input, 'project');
+  const actor = trimmedField(input, 'actor');
+  const actorId = trimmedField(input, 'actorId');
+  const problems: [string, string | null][] = [
+    [
+      'organization',
+      nameProblem(
+        organization,
+        VALID_ORGANIZATION_OR_ACTOR,
+        'Specify ActiveState organization name',
+        'Invalid ActiveState organization name',
+      ),
+    ],
+    [
+      'project',
+      nameProblem(
+        project,
+        VALID_PROJECT,
+        'Specify ActiveState project name',
+        'Invalid ActiveState project name',
+      ),
+    ],
+    [
+      'actor',
+      nameProblem(
+        actor,
+        VALID_ORGANIZATION_OR_ACTOR,
+        'Specify the ActiveState actor username',
+        'Invalid ActiveState username',
+      ),
+    ],
+    [
+      'actorId',
+      actorId === ''
+        ? "Specify the actor's id (it could not be looked up)"
+        : /[\s:]/.test(actorId)
+          ? `Invalid ActiveState actor id ${quote(actorId)}`
+          : null,
+    ],
+  ];
+  for (const [field, problem] of problems) if (problem !== null) errors[field] = problem;
+  if (Object.keys(errors).length > 0) return { ok: false, errors };
+  return { ok: true, config: { organization, project, actor, actorId } };
+}
+
+// --- Presentation ----------------------------------------------------------------------------
+
+export const activestateProvider: Provider<ActiveStateConfig> = {
+  kind: 'activestate',
+  displayName: 'ActiveState',
+  rules: ACTIVESTATE_RULES,
+  uncheckedClaims: ACTIVESTATE_UNCHECKED_CLAIMS,
+  uncheckedPrefixes: ACTIVESTATE_UNCHECKED_PREFIXES,
+  validateConfig: validateActiveStateConfig,
+
+  lookupKeyOfConfig: (config) => `${config.organization}/${config.project}`,
+
+  lookupKeyOfClaims(claims) {
+    const failure = firstMissingOrMistyped(ACTIVESTATE_RULES, claims);
+    if (failure) return { ok: false, failure };
+    return {
+      ok: true,
+      key: `${stringClaim(claims, 'organization')}/${stringClaim(claims, 'project')}`,
+    };
+  },
+
+  // Warehouse's unique constraint: (organization, project, actor_id).
+  identityOf: (config) => identityString([config.organization, config.project, config.actorId]),
+
+  check: (config, claims, issuerUrl) => checkRules(ACTIVESTATE_RULES, config, claims, issuerUrl),
+
+  specificity: () => 0,
+
+  provenance: (claims) => provenanceOf(claims, ['organization', 'project', 'actor', 'builder']),
+
+  describe: (config) =>
+    `ActiveState ${config.organization}/${config.project}, actor ${config.actor}`,
+
+  url(config, issuerUrl) {
+    let origin: string;
+    try {
+      origin = new URL(issuerUrl).origin;
+    } catch {
+      return null;
+    }
+    return `${origin}/${encodeURIComponent(config.organization)}/${encodeURIComponent(config.project)}`;
+  },
+};

@@ -1,0 +1,186 @@
+// What every provider's table shares (Warehouse's `oidc/models/_core.py`, as pure functions): the
+// typed rule, the evaluation of a table against a token, the sentences that say what was expected
+// and what came, and the reading of registration fields.
+//
+// Every claim is typed at the boundary (crates.io's lesson): a required claim that is absent or
+// null is "Missing claim 'x'", and a claim of the wrong JSON type fails with "expected a string,
+// got a number" before any check sees it, so no check ever runs on a value it did not expect.
+import { pythonRepr } from '../../packaging/errors.js';
+import type { ClaimFailure, ClaimRule, Claims } from './types.js';
+
+/** A check: null when the claim passes, else the whole sentence saying why not. */
+export type Verify<C, V> = (
+  config: C,
+  value: V,
+  claims: Claims,
+  issuerUrl: string,
+) => string | null;
+
+/** A row of a provider's table: the public description plus the JSON type and the check. */
+export type Rule<C> =
+  | (ClaimRule & { kind: 'required-verifiable'; type: 'string'; verify: Verify<C, string> })
+  | (ClaimRule & { kind: 'required-verifiable'; type: 'boolean'; verify: Verify<C, boolean> })
+  | (ClaimRule & { kind: 'required-unverifiable'; type: 'string' })
+  | (ClaimRule & {
+      kind: 'optional-verifiable';
+      type: 'string';
+      /** Runs with `undefined` when the claim is absent or null. */
+      verify: Verify<C, string | undefined>;
+    });
+
+/**
+ * Registered claims that the JWT verification (src/oidc/verify.ts) checks before any provider
+ * rule runs (Warehouse's `__preverified_claims__`).
+ */
+export const PREVERIFIED_CLAIMS: readonly string[] = ['iss', 'iat', 'nbf', 'exp', 'aud'];
+
+type JsonType = 'string' | 'number' | 'boolean' | 'array' | 'object' | 'null' | 'absent';
+
+export function jsonTypeOf(value: unknown): JsonType {
+  if (value === undefined) return 'absent';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  const type = typeof value;
+  if (type === 'string' || type === 'number' || type === 'boolean') return type;
+  return 'object';
+}
+
+function article(type: JsonType): string {
+  if (type === 'null' || type === 'absent') return type === 'null' ? 'null' : 'nothing';
+  return type === 'array' || type === 'object' ? `an ${type}` : `a ${type}`;
+}
+
+/** A claim value quoted as Warehouse's messages quote it (Python `repr`). */
+export function quote(value: string): string {
+  // Configurations come back from the database as JSON: never throw on a field gone missing.
+  return pythonRepr(typeof value === 'string' ? value : String(value));
+}
+
+/** Python's `repr(sorted(values))`, as in Warehouse's "expecting one of [...]". */
+export function quoteList(values: readonly string[]): string {
+  return `[${[...values].sort().map(quote).join(', ')}]`;
+}
+
+export function missingClaim(claim: string): string {
+  return `Missing claim ${quote(claim)}`;
+}
+
+export function wrongType(claim: string, expected: 'string' | 'boolean', value: unknown): string {
+  return `Check failed for claim ${quote(claim)}: expected ${article(expected)}, got ${article(jsonTypeOf(value))}`;
+}
+
+/** "Check failed for claim 'environment': expected 'release', got 'staging'". */
+export function mismatch(claim: string, expected: string, got: string): string {
+  return `Check failed for claim ${quote(claim)}: expected ${expected}, got ${quote(got)}`;
+}
+
+function runRule<C>(rule: Rule<C>, config: C, claims: Claims, issuerUrl: string): string | null {
+  const value = claims[rule.claim];
+  if (value === undefined || value === null) {
+    if (rule.kind === 'optional-verifiable')
+      return rule.verify(config, undefined, claims, issuerUrl);
+    return missingClaim(rule.claim);
+  }
+  if (jsonTypeOf(value) !== rule.type) return wrongType(rule.claim, rule.type, value);
+  switch (rule.kind) {
+    case 'required-unverifiable':
+      return null;
+    case 'optional-verifiable':
+      return rule.verify(config, value as string, claims, issuerUrl);
+    case 'required-verifiable':
+      return rule.type === 'string'
+        ? rule.verify(config, value as string, claims, issuerUrl)
+        : rule.verify(config, value as boolean, claims, issuerUrl);
+  }
+}
+
+/** Every rule of the table against the claims, failures in table order ([] = it matches). */
+export function checkRules<C>(
+  rules: readonly Rule<C>[],
+  config: C,
+  claims: Claims,
+  issuerUrl: string,
+): ClaimFailure[] {
+  const failures: ClaimFailure[] = [];
+  for (const rule of rules) {
+    const message = runRule(rule, config, claims, issuerUrl);
+    if (message !== null) failures.push({ claim: rule.claim, message });
+  }
+  return failures;
+}
+
+/**
+ * The first required claim that is absent, null or of the wrong JSON type (Warehouse checks the
+ * existence of every required claim before it looks a publisher up), or null.
+ */
+export function firstMissingOrMistyped<C>(
+  rules: readonly Rule<C>[],
+  claims: Claims,
+): ClaimFailure | null {
+  for (const rule of rules) {
+    if (rule.kind === 'optional-verifiable') continue;
+    const value = claims[rule.claim];
+    if (value === undefined || value === null)
+      return { claim: rule.claim, message: missingClaim(rule.claim) };
+    if (jsonTypeOf(value) !== rule.type)
+      return { claim: rule.claim, message: wrongType(rule.claim, rule.type, value) };
+  }
+  return null;
+}
+
+/** A claim that is a string, or '' (absent, null or another type: its own rule reports that). */
+export function stringClaim(claims: Claims, name: string): string {
+  const value = claims[name];
+  return typeof value === 'string' ? value : '';
+}
+
+/** The named claims as strings (numbers and booleans written out), or null. */
+export function provenanceOf(
+  claims: Claims,
+  names: readonly string[],
+): Record<string, string | null> {
+  const out: Record<string, string | null> = {};
+  for (const name of names) {
+    const value = claims[name];
+    out[name] =
+      typeof value === 'string'
+        ? value
+        : typeof value === 'number' || typeof value === 'boolean'
+          ? String(value)
+          : null;
+  }
+  return out;
+}
+
+/** A config field that may be absent in a stored configuration: absent reads as '' ("any"). */
+export function optionalField(value: string | undefined): string {
+  return typeof value === 'string' ? value : '';
+}
+
+/** A registration field, trimmed ('' when not given). */
+export function trimmedField(
+  input: Readonly<Record<string, string | undefined>>,
+  name: string,
+): string {
+  const value = input[name];
+  return typeof value === 'string' ? value.trim() : '';
+}
+
+/**
+ * ASCII-only case folding, for names that are ASCII by the platform's rules (GitHub owners and
+ * repositories, GitLab paths, host names). Unicode lower-casing would let look-alikes through:
+ * KELVIN SIGN (U+212A) lower-cases to 'k'.
+ */
+export function foldCase(value: string): string {
+  return value.replace(/[A-Z]+/g, (upper) => upper.toLowerCase());
+}
+
+/** An unambiguous canonical string from the parts of a trust rule. */
+export function identityString(parts: readonly string[]): string {
+  return JSON.stringify(parts);
+}
+
+/** A 7 to 64 digit hexadecimal commit id, safe to put into a URL. */
+export function isCommitSha(value: string): boolean {
+  return /^[0-9a-fA-F]{7,64}$/.test(value);
+}

@@ -1,0 +1,288 @@
+// GitLab CI/CD `id_tokens` (reference §3.3, §6 and publishing-clients §7.2; Warehouse
+// `warehouse/oidc/models/gitlab.py` and `warehouse/oidc/forms/gitlab.py`).
+//
+// A publisher names a project (namespace, which may contain '/' for subgroups, and project), the
+// top-level pipeline file, optionally an environment and, as pier's addition, optionally a glob of
+// the git refs it accepts. It is bound to its issuer: gitlab.com or a self-managed instance the
+// operator registered (`ci_config_ref_uri` carries the instance's host, checked here; the issuer
+// itself is matched by the exchange). The token is matched on `project_path` and the pipeline file
+// in `ci_config_ref_uri`, plus the environment.
+import {
+  checkRules,
+  foldCase,
+  firstMissingOrMistyped,
+  identityString,
+  isCommitSha,
+  mismatch,
+  optionalField,
+  provenanceOf,
+  quote,
+  quoteList,
+  stringClaim,
+  trimmedField,
+  type Rule,
+} from './core.js';
+import { refMatches, refPatternProblem } from './ref-glob.js';
+import type { ConfigInput, GitLabConfig, Provider, ValidateResult, Claims } from './types.js';
+
+export const GITLAB_ISSUER_URL = 'https://gitlab.com';
+
+/** The issuer URL without its scheme, as GitLab writes the instance in `ci_config_ref_uri`. */
+export function gitlabInstance(issuerUrl: string): string {
+  return issuerUrl.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').replace(/\/+$/, '');
+}
+
+// --- The claim checks -------------------------------------------------------------------------
+
+/**
+ * `sub`: `project_path:NAMESPACE/PROJECT` in any case, optionally followed by `:…` (the rest of the
+ * subject is configurable per project and not compared), as Warehouse's `_check_sub`.
+ */
+export function checkSub(config: GitLabConfig, claim: string): string | null {
+  const expected = `project_path:${config.namespace}/${config.project}`;
+  const [kind = '', path = ''] = claim.split(':');
+  if (kind !== '' && path !== '' && foldCase(`${kind}:${path}`) === foldCase(expected)) return null;
+  return mismatch('sub', `${quote(expected)} (in any case), optionally followed by ':…'`, claim);
+}
+
+/** `project_path`: NAMESPACE/PROJECT in any case (GitLab paths are case-insensitive). */
+export function checkProjectPath(config: GitLabConfig, claim: string): string | null {
+  const expected = `${config.namespace}/${config.project}`;
+  if (claim !== '' && foldCase(claim) === foldCase(expected)) return null;
+  return mismatch('project_path', `${quote(expected)} (in any case)`, claim);
+}
+
+/**
+ * `ci_config_ref_uri`: exactly `HOST/NAMESPACE/PROJECT//WORKFLOW_PATH@REF_PATH` or `…@SHA`, with
+ * HOST the issuer URL without its scheme and REF_PATH and SHA the token's own claims, which must
+ * both be non-empty (stricter than GitHub, as Warehouse). HOST/NAMESPACE/PROJECT is compared in any
+ * case, like `project_path`; the pipeline file and the ref exactly. Messages are Warehouse's.
+ */
+export function checkCiConfigRefUri(
+  config: GitLabConfig,
+  claim: string,
+  claims: Claims,
+  issuerUrl: string,
+): string | null {
+  if (claim === '') return 'The ci_config_ref_uri claim is empty';
+  const refPath = stringClaim(claims, 'ref_path');
+  const sha = stringClaim(claims, 'sha');
+  if (refPath === '' || sha === '') return 'The ref_path and sha claims are empty';
+  const project = `${gitlabInstance(issuerUrl)}/${config.namespace}/${config.project}//`;
+  const expected = [refPath, sha].map((r) => `${project}${config.workflowPath}@${r}`);
+  const head = claim.slice(0, project.length);
+  const tail = claim.slice(project.length);
+  const matches =
+    foldCase(head) === foldCase(project) && expected.some((e) => e.slice(project.length) === tail);
+  if (matches) return null;
+  return `The ci_config_ref_uri claim does not match, expecting one of ${quoteList([...new Set(expected)])}, got ${quote(claim)}`;
+}
+
+/** `ref_path` (pier): when the publisher has a ref pattern, the token's ref_path must match it. */
+export function checkRefPath(config: GitLabConfig, claim: string): string | null {
+  const pattern = optionalField(config.ref);
+  if (refMatches(pattern, claim)) return null;
+  return mismatch('ref_path', `a ref matching ${quote(pattern)}`, claim);
+}
+
+/**
+ * `environment`: a publisher without an environment accepts any (or none). Otherwise the job must
+ * run in exactly that environment: GitLab environment names are case-sensitive.
+ */
+export function checkEnvironment(config: GitLabConfig, claim: string | undefined): string | null {
+  const expected = optionalField(config.environment);
+  if (expected === '') return null;
+  if (claim === undefined) return `Missing claim 'environment': expected ${quote(expected)}`;
+  if (claim === expected) return null;
+  return mismatch('environment', quote(expected), claim);
+}
+
+// --- The table --------------------------------------------------------------------------------
+
+export const GITLAB_RULES: readonly Rule<GitLabConfig>[] = [
+  {
+    claim: 'sub',
+    kind: 'required-verifiable',
+    type: 'string',
+    check: "starts with project_path:NAMESPACE/PROJECT (in any case), then ':' or nothing",
+    verify: checkSub,
+  },
+  {
+    claim: 'project_path',
+    kind: 'required-verifiable',
+    type: 'string',
+    check: 'equals NAMESPACE/PROJECT, in any case',
+    verify: checkProjectPath,
+  },
+  {
+    claim: 'ci_config_ref_uri',
+    kind: 'required-verifiable',
+    type: 'string',
+    check:
+      "is HOST/NAMESPACE/PROJECT//WORKFLOW_PATH@REF_PATH or @SHA, HOST from the issuer URL, with the token's ref_path and sha, both non-empty (HOST/NAMESPACE/PROJECT in any case, the rest exactly)",
+    verify: checkCiConfigRefUri,
+  },
+  {
+    claim: 'ref_path',
+    kind: 'required-verifiable',
+    type: 'string',
+    check: "matches the publisher's ref pattern, if it has one (pier; PyPI only requires it)",
+    verify: checkRefPath,
+  },
+  { claim: 'sha', kind: 'required-unverifiable', type: 'string', check: 'present; not compared' },
+  {
+    claim: 'jti',
+    kind: 'required-unverifiable',
+    type: 'string',
+    check: 'present; used once per issuer (the exchange records it)',
+  },
+  {
+    claim: 'environment',
+    kind: 'optional-verifiable',
+    type: 'string',
+    check: 'any when the publisher has none; else present and equal, case-sensitively',
+    verify: checkEnvironment,
+  },
+];
+
+/** Claims deliberately not checked (Warehouse's `__unchecked_claims__`). */
+export const GITLAB_UNCHECKED_CLAIMS: readonly string[] = [
+  // Not verified, as on PyPI: a namespace or project deleted and re-created under the same path is
+  // not detected (Warehouse issues #13575, #15643: GitLab's API cannot resolve every namespace id
+  // at registration).
+  'project_id',
+  'namespace_id',
+  'namespace_path',
+  'user_id',
+  'user_login',
+  'user_email',
+  'user_identities',
+  'pipeline_id',
+  'pipeline_source',
+  'job_id',
+  // The bare branch or tag name; `ref_path` carries the full ref.
+  'ref',
+  'ref_type',
+  'ref_protected',
+  'environment_protected',
+  'deployment_tier',
+  'environment_action',
+  'runner_id',
+  'runner_environment',
+  'ci_config_sha',
+  'project_visibility',
+  'user_access_level',
+  'groups_direct',
+  'job_namespace_id',
+  'job_namespace_path',
+  'job_project_id',
+  'job_project_path',
+  'job_source',
+];
+
+export const GITLAB_UNCHECKED_PREFIXES: readonly string[] = [];
+
+// --- Registration (reference §6, GitLab row) ---------------------------------------------------
+
+const VALID_NAMESPACE = /^[a-zA-Z0-9][a-zA-Z0-9_./+-]*[a-zA-Z0-9]$/;
+const VALID_PROJECT = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*[a-zA-Z0-9]$/;
+const CONSECUTIVE_SPECIALS = /[._-]{2}/;
+const GIT_OR_ATOM = /\.(git|atom)$/i;
+const VALID_ENVIRONMENT = /^[a-zA-Z0-9\-_/${} ]+$/;
+
+export function validateGitLabConfig(input: ConfigInput): ValidateResult<GitLabConfig> {
+  const errors: Record<string, string> = {};
+
+  const namespace = trimmedField(input, 'namespace');
+  if (namespace === '') errors.namespace = 'Specify GitLab namespace (username or group/subgroup)';
+  else if (GIT_OR_ATOM.test(namespace)) errors.namespace = 'Name ends with .git or .atom';
+  else if (!VALID_NAMESPACE.test(namespace) || CONSECUTIVE_SPECIALS.test(namespace))
+    errors.namespace = 'Invalid GitLab username or group/subgroup name.';
+
+  const project = trimmedField(input, 'project');
+  if (project === '') errors.project = 'Specify project name';
+  else if (GIT_OR_ATOM.test(project)) errors.project = 'Name ends with .git or .atom';
+  else if (!VALID_PROJECT.test(project) || CONSECUTIVE_SPECIALS.test(project))
+    errors.project = 'Invalid project name';
+
+  const workflowPath = trimmedField(input, 'workflowPath');
+  if (workflowPath === '') errors.workflowPath = 'Specify top-level pipeline file path';
+  else if (!(workflowPath.endsWith('.yml') || workflowPath.endsWith('.yaml')))
+    errors.workflowPath = 'Top-level pipeline file path must end with .yml or .yaml';
+  else if (workflowPath.startsWith('/') || workflowPath.endsWith('/'))
+    errors.workflowPath = 'Top-level pipeline file path cannot start or end with /';
+
+  // Whitespace only means "any"; otherwise kept as typed (GitLab environments are case-sensitive).
+  const rawEnvironment = input.environment ?? '';
+  const environment = rawEnvironment.trim() === '' ? '' : rawEnvironment;
+  if (environment !== '' && !VALID_ENVIRONMENT.test(environment))
+    errors.environment = 'Invalid environment name';
+
+  const ref = trimmedField(input, 'ref');
+  const refProblem = ref === '' ? null : refPatternProblem(ref);
+  if (refProblem) errors.ref = refProblem;
+
+  if (Object.keys(errors).length > 0) return { ok: false, errors };
+  return { ok: true, config: { namespace, project, workflowPath, environment, ref } };
+}
+
+// --- Presentation ----------------------------------------------------------------------------
+
+const PROVENANCE_CLAIMS = [
+  'project_path',
+  'ci_config_ref_uri',
+  'ref_path',
+  'sha',
+  'pipeline_id',
+  'job_id',
+  'environment',
+] as const;
+
+function pathSegments(path: string): string {
+  return path.split('/').map(encodeURIComponent).join('/');
+}
+
+export const gitlabProvider: Provider<GitLabConfig> = {
+  kind: 'gitlab',
+  displayName: 'GitLab',
+  rules: GITLAB_RULES,
+  uncheckedClaims: GITLAB_UNCHECKED_CLAIMS,
+  uncheckedPrefixes: GITLAB_UNCHECKED_PREFIXES,
+  validateConfig: validateGitLabConfig,
+
+  lookupKeyOfConfig: (config) => foldCase(`${config.namespace}/${config.project}`),
+
+  lookupKeyOfClaims(claims) {
+    const failure = firstMissingOrMistyped(GITLAB_RULES, claims);
+    if (failure) return { ok: false, failure };
+    return { ok: true, key: foldCase(stringClaim(claims, 'project_path')) };
+  },
+
+  identityOf: (config) =>
+    identityString([
+      foldCase(`${config.namespace}/${config.project}`),
+      config.workflowPath,
+      optionalField(config.environment),
+      optionalField(config.ref),
+    ]),
+
+  check: (config, claims, issuerUrl) => checkRules(GITLAB_RULES, config, claims, issuerUrl),
+
+  specificity: (config) =>
+    (optionalField(config.environment) !== '' ? 2 : 0) + (optionalField(config.ref) !== '' ? 1 : 0),
+
+  provenance: (claims) => provenanceOf(claims, PROVENANCE_CLAIMS),
+
+  describe(config) {
+    let text = `GitLab ${config.namespace}/${config.project}, pipeline ${config.workflowPath}`;
+    if (optionalField(config.environment) !== '') text += `, environment ${config.environment}`;
+    if (optionalField(config.ref) !== '') text += `, ref ${config.ref}`;
+    return text;
+  },
+
+  url(config, issuerUrl, claims) {
+    const project = `${issuerUrl.replace(/\/+$/, '')}/${pathSegments(config.namespace)}/${encodeURIComponent(config.project)}`;
+    const sha = claims ? stringClaim(claims, 'sha') : '';
+    return isCommitSha(sha) ? `${project}/-/commit/${sha}` : project;
+  },
+};

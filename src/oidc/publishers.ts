@@ -1,0 +1,419 @@
+// Trusted publishers: which CI identities (a GitHub repository and workflow, a GitLab project
+// and pipeline file, …) may publish which projects; and pending publishers, registered for a
+// project that does not exist yet, which create it on their first successful exchange.
+// Persistence lives here; the claim rules are pure functions in ./providers/.
+import type { Kysely } from 'kysely';
+import type { Database, PublisherRow, User } from '../db/schema.js';
+import { badRequest, conflict, forbidden, notFound, PierError } from '../errors.js';
+import { recordAudit, type Actor } from '../audit/log.js';
+import { isSiteAdmin, mayAdministerProject, mayCreateProjects } from '../auth/permissions.js';
+import { principalUser } from '../auth/principal.js';
+import { normalizeProjectName } from '../packaging/names.js';
+import type { ProjectService } from '../registry/projects.js';
+import { PROVIDERS } from './providers/index.js';
+import type { ConfigInput, Provider, ProviderKind } from './providers/types.js';
+import { IssuerService, isProviderKind, type Issuer } from './issuers.js';
+import { lookupOwner } from './owner-lookup.js';
+
+export const PENDING_PUBLISHER_DAYS = 30;
+const DAY_MS = 86_400_000;
+
+export interface PublisherView {
+  id: number;
+  kind: ProviderKind;
+  issuer: string;
+  description: string;
+  config: Record<string, string>;
+  url: string | null;
+  projects: string[];
+  pending: { project: string; addedBy: string | null; expiresAt: string } | null;
+  createdAt: string;
+}
+
+export function providerOf(kind: string): Provider<unknown> {
+  if (!isProviderKind(kind))
+    throw badRequest(`Unknown provider '${kind}': use ${Object.keys(PROVIDERS).join(', ')}`);
+  return PROVIDERS[kind];
+}
+
+export function identityKey(kind: ProviderKind, issuerUrl: string, identity: string): string {
+  return `${kind}\n${issuerUrl}\n${identity}`;
+}
+
+export function pendingExpiry(row: Pick<PublisherRow, 'created_at'>): number {
+  return row.created_at + PENDING_PUBLISHER_DAYS * DAY_MS;
+}
+
+/** A registration refused because of its fields: the message names each field's problem. */
+function fieldErrors(errors: Record<string, string>): PierError {
+  const text = Object.entries(errors)
+    .map(([field, message]) => `${field}: ${message}`)
+    .join('; ');
+  return badRequest(text, { errors });
+}
+
+export interface RegistrationInput {
+  kind: string;
+  fields: ConfigInput;
+  /** The issuer to trust; the provider's built-in issuer when absent. */
+  issuerUrl?: string;
+}
+
+export class PublisherService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly issuers: IssuerService,
+    private readonly projects: ProjectService,
+    private readonly options: { anyUserMayCreateProjects: boolean; fetchImpl?: typeof fetch },
+  ) {}
+
+  /** Validates a registration: the issuer, the provider's field rules, the owner-id lookup. */
+  async prepare(
+    input: RegistrationInput,
+  ): Promise<{ provider: Provider<unknown>; issuer: Issuer; config: unknown }> {
+    const provider = providerOf(input.kind);
+    const kind = provider.kind;
+    let issuer: Issuer;
+    if (input.issuerUrl === undefined || input.issuerUrl === '')
+      issuer = IssuerService.builtinFor(kind);
+    else {
+      const found = await this.issuers.find(input.issuerUrl);
+      if (!found)
+        throw badRequest(`The issuer ${input.issuerUrl} is not registered (pier issuer add)`, {
+          errors: { issuer: 'Unknown issuer' },
+        });
+      if (found.kind !== kind)
+        throw badRequest(`The issuer ${input.issuerUrl} is of kind ${found.kind}, not ${kind}`, {
+          errors: { issuer: `Not a ${kind} issuer` },
+        });
+      issuer = found;
+    }
+    const fields: Record<string, string | undefined> = { ...input.fields };
+    if (kind === 'github' && !fields.ownerId && fields.owner) {
+      const found = await lookupOwner(issuer, fields.owner.trim(), this.options.fetchImpl);
+      if (!found.ok) throw fieldErrors({ ownerId: found.message });
+      fields.owner = found.login;
+      fields.ownerId = found.id;
+    }
+    const result = provider.validateConfig(fields);
+    if (!result.ok) throw fieldErrors(result.errors);
+    return { provider, issuer, config: result.config };
+  }
+
+  /** Registers a trusted publisher for an existing project (owners and administrators). */
+  async add(actor: Actor, projectName: string, input: RegistrationInput): Promise<PublisherView> {
+    const project = await this.projects.require(projectName);
+    if (
+      !mayAdministerProject(actor.principal, await this.projects.access(actor.principal, project))
+    )
+      throw forbidden(`Only owners of '${project.name}' may manage its trusted publishers`);
+    const { provider, issuer, config } = await this.prepare(input);
+    const key = identityKey(provider.kind, issuer.url, provider.identityOf(config));
+    const id = await this.db.transaction().execute(async (trx) => {
+      let row = await trx
+        .selectFrom('publishers')
+        .selectAll()
+        .where('identity_key', '=', key)
+        .where('pending_name', 'is', null)
+        .executeTakeFirst();
+      if (!row)
+        row = await this.insert(
+          trx,
+          provider,
+          issuer,
+          config,
+          key,
+          null,
+          principalUser(actor.principal),
+        );
+      const linked = await trx
+        .selectFrom('publisher_projects')
+        .select('publisher_id')
+        .where('publisher_id', '=', row.id)
+        .where('project_id', '=', project.id)
+        .executeTakeFirst();
+      if (linked)
+        throw conflict(
+          `${provider.describe(config)} is already a trusted publisher of '${project.name}'`,
+        );
+      await trx
+        .insertInto('publisher_projects')
+        .values({ publisher_id: row.id, project_id: project.id, created_at: Date.now() })
+        .execute();
+      await recordAudit(trx, actor, {
+        action: 'publisher-add',
+        project: { id: project.id, name: project.name },
+        details: { publisher_id: row.id, publisher: provider.describe(config), issuer: issuer.url },
+      });
+      return row.id;
+    });
+    return this.view(id);
+  }
+
+  /**
+   * Registers a pending publisher: the first successful exchange creates `projectName`, owned by
+   * `owner` (the registering user, or the user the operator names).
+   */
+  async addPending(
+    actor: Actor,
+    projectName: string,
+    input: RegistrationInput,
+    ownerName?: string,
+  ): Promise<PublisherView> {
+    let owner: User | null = principalUser(actor.principal);
+    if (ownerName !== undefined) {
+      const named = await this.db
+        .selectFrom('users')
+        .selectAll()
+        .where('username_key', '=', ownerName.toLowerCase())
+        .executeTakeFirst();
+      if (!named) throw notFound(`No user named '${ownerName}'`);
+      if (owner?.id !== named.id && !isSiteAdmin(actor.principal))
+        throw forbidden('Only administrators can register pending publishers for someone else');
+      owner = named;
+    }
+    if (!owner)
+      throw badRequest('A pending publisher needs the user who will own the project (--owner)');
+    const ownerPrincipal =
+      actor.principal.kind === 'operator'
+        ? { kind: 'user' as const, user: owner }
+        : actor.principal;
+    if (!mayCreateProjects(ownerPrincipal, this.options.anyUserMayCreateProjects))
+      throw forbidden(
+        `The user '${owner.username}' isn't allowed to create projects, so cannot register a pending publisher`,
+      );
+    await this.projects.checkNewName(projectName).catch((err: unknown) => {
+      if (err instanceof PierError && err.status === 409)
+        throw conflict(
+          `The project '${projectName}' exists already: add the publisher to it instead`,
+        );
+      throw err;
+    });
+    const { provider, issuer, config } = await this.prepare(input);
+    const key = identityKey(provider.kind, issuer.url, provider.identityOf(config));
+    const id = await this.db.transaction().execute(async (trx) => {
+      await this.deleteExpiredPending(trx);
+      const existing = await trx
+        .selectFrom('publishers')
+        .selectAll()
+        .where('identity_key', '=', key)
+        .where('pending_name', 'is not', null)
+        .executeTakeFirst();
+      if (existing)
+        throw conflict(
+          existing.pending_normalized_name === normalizeProjectName(projectName)
+            ? 'This trusted publisher has already been registered.'
+            : 'A pending trusted publisher matching this configuration has already been registered for a different project name.',
+        );
+      const row = await this.insert(trx, provider, issuer, config, key, projectName, owner);
+      await recordAudit(trx, actor, {
+        action: 'pending-publisher-add',
+        details: {
+          publisher_id: row.id,
+          project: projectName,
+          owner: owner!.username,
+          publisher: provider.describe(config),
+          issuer: issuer.url,
+        },
+      });
+      return row.id;
+    });
+    return this.view(id);
+  }
+
+  private async insert(
+    db: Kysely<Database>,
+    provider: Provider<unknown>,
+    issuer: Issuer,
+    config: unknown,
+    key: string,
+    pendingName: string | null,
+    addedBy: User | null,
+  ): Promise<PublisherRow> {
+    return db
+      .insertInto('publishers')
+      .values({
+        kind: provider.kind,
+        issuer_url: issuer.url,
+        lookup_key: provider.lookupKeyOfConfig(config),
+        identity_key: key,
+        config_json: JSON.stringify(config),
+        pending_name: pendingName,
+        pending_normalized_name: pendingName === null ? null : normalizeProjectName(pendingName),
+        added_by_user_id: addedBy?.id ?? null,
+        created_at: Date.now(),
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  /**
+   * Removes a publisher from one project (or, without `projectName`, from all of them). A
+   * publisher left with no project is deleted, and its minted tokens stop working at once.
+   */
+  async remove(actor: Actor, id: number, projectName?: string): Promise<void> {
+    const row = await this.db
+      .selectFrom('publishers')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!row) throw notFound(`No trusted publisher with id ${id}`);
+    const provider = providerOf(row.kind);
+    const description = provider.describe(JSON.parse(row.config_json));
+    if (row.pending_name !== null) {
+      const mine = principalUser(actor.principal)?.id === row.added_by_user_id;
+      if (!mine && !isSiteAdmin(actor.principal))
+        throw forbidden('You may only remove your own pending publishers');
+      await this.db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('publishers').where('id', '=', id).execute();
+        await recordAudit(trx, actor, {
+          action: 'pending-publisher-remove',
+          details: { publisher_id: id, project: row.pending_name, publisher: description },
+        });
+      });
+      return;
+    }
+    const links = await this.db
+      .selectFrom('publisher_projects')
+      .innerJoin('projects', 'projects.id', 'publisher_projects.project_id')
+      .selectAll('projects')
+      .where('publisher_projects.publisher_id', '=', id)
+      .execute();
+    const targets =
+      projectName === undefined
+        ? links
+        : links.filter((p) => p.normalized_name === normalizeProjectName(projectName));
+    if (targets.length === 0)
+      throw notFound(`Trusted publisher ${id} is not a publisher of '${projectName}'`);
+    for (const project of targets)
+      if (
+        !mayAdministerProject(actor.principal, await this.projects.access(actor.principal, project))
+      )
+        throw forbidden(`Only owners of '${project.name}' may remove its trusted publishers`);
+    await this.db.transaction().execute(async (trx) => {
+      for (const project of targets) {
+        await trx
+          .deleteFrom('publisher_projects')
+          .where('publisher_id', '=', id)
+          .where('project_id', '=', project.id)
+          .execute();
+        await recordAudit(trx, actor, {
+          action: 'publisher-remove',
+          project: { id: project.id, name: project.name },
+          details: { publisher_id: id, publisher: description },
+        });
+      }
+      const left = await trx
+        .selectFrom('publisher_projects')
+        .select('project_id')
+        .where('publisher_id', '=', id)
+        .executeTakeFirst();
+      if (!left) await trx.deleteFrom('publishers').where('id', '=', id).execute();
+    });
+  }
+
+  async view(id: number): Promise<PublisherView> {
+    const row = await this.db
+      .selectFrom('publishers')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!row) throw notFound(`No trusted publisher with id ${id}`);
+    return (await this.views([row]))[0]!;
+  }
+
+  private async views(rows: PublisherRow[]): Promise<PublisherView[]> {
+    if (rows.length === 0) return [];
+    const links = await this.db
+      .selectFrom('publisher_projects')
+      .innerJoin('projects', 'projects.id', 'publisher_projects.project_id')
+      .select(['publisher_projects.publisher_id', 'projects.name'])
+      .where(
+        'publisher_projects.publisher_id',
+        'in',
+        rows.map((r) => r.id),
+      )
+      .orderBy('projects.normalized_name')
+      .execute();
+    const users = new Map(
+      (await this.db.selectFrom('users').select(['id', 'username']).execute()).map((u) => [
+        u.id,
+        u.username,
+      ]),
+    );
+    return rows.map((row) => {
+      const provider = providerOf(row.kind);
+      const config = JSON.parse(row.config_json) as Record<string, string>;
+      return {
+        id: row.id,
+        kind: provider.kind,
+        issuer: row.issuer_url,
+        description: provider.describe(config),
+        config,
+        url: provider.url(config, row.issuer_url),
+        projects: links.filter((l) => l.publisher_id === row.id).map((l) => l.name),
+        pending:
+          row.pending_name === null
+            ? null
+            : {
+                project: row.pending_name,
+                addedBy:
+                  row.added_by_user_id === null ? null : (users.get(row.added_by_user_id) ?? null),
+                expiresAt: new Date(pendingExpiry(row)).toISOString(),
+              },
+        createdAt: new Date(row.created_at).toISOString(),
+      };
+    });
+  }
+
+  /** Publishers of a project (its owners and administrators may see them). */
+  async listForProject(actor: Actor, projectName: string): Promise<PublisherView[]> {
+    const project = await this.projects.require(projectName);
+    if (
+      !mayAdministerProject(actor.principal, await this.projects.access(actor.principal, project))
+    )
+      throw forbidden(`Only owners of '${project.name}' may see its trusted publishers`);
+    const rows = await this.db
+      .selectFrom('publishers')
+      .innerJoin('publisher_projects', 'publisher_projects.publisher_id', 'publishers.id')
+      .selectAll('publishers')
+      .where('publisher_projects.project_id', '=', project.id)
+      .orderBy('publishers.id')
+      .execute();
+    return this.views(rows);
+  }
+
+  /** Every publisher (administrators), or the pending publishers a user registered. */
+  async list(actor: Actor): Promise<PublisherView[]> {
+    if (isSiteAdmin(actor.principal)) {
+      await this.deleteExpiredPending(this.db);
+      return this.views(await this.db.selectFrom('publishers').selectAll().orderBy('id').execute());
+    }
+    return this.listPending(actor);
+  }
+
+  async listPending(actor: Actor): Promise<PublisherView[]> {
+    const user = principalUser(actor.principal);
+    if (!user) return [];
+    const cutoff = Date.now() - PENDING_PUBLISHER_DAYS * DAY_MS;
+    const rows = await this.db
+      .selectFrom('publishers')
+      .selectAll()
+      .where('pending_name', 'is not', null)
+      .where('added_by_user_id', '=', user.id)
+      .where('created_at', '>', cutoff)
+      .orderBy('id')
+      .execute();
+    return this.views(rows);
+  }
+
+  /** Pending publishers expire 30 days after registration. */
+  async deleteExpiredPending(db: Kysely<Database>): Promise<void> {
+    const cutoff = Date.now() - PENDING_PUBLISHER_DAYS * DAY_MS;
+    await db
+      .deleteFrom('publishers')
+      .where('pending_name', 'is not', null)
+      .where('created_at', '<=', cutoff)
+      .execute();
+  }
+}

@@ -1,0 +1,126 @@
+// Verifying a CI job's OIDC token (reference §2.1): the issuer is looked up from the unverified
+// `iss` among registered issuers before any network request; then only asymmetric signatures
+// (RS256, ES256) with a `kid` from the issuer's key set; `iss`, `iat`, `exp` and `aud` required
+// with 30 s of leeway; `aud` exactly the configured audience, as one string (a list is refused).
+import {
+  decodeJwt,
+  decodeProtectedHeader,
+  errors as joseErrors,
+  jwtVerify,
+  type JWTPayload,
+} from 'jose';
+import type { Issuer, IssuerService } from './issuers.js';
+import { KeyNotFoundError, type JwksCache } from './jwks.js';
+
+export const LEEWAY_SECONDS = 30;
+export const ACCEPTED_ALGORITHMS = ['RS256', 'ES256'] as const;
+
+export type ErrorCode =
+  | 'invalid-payload'
+  | 'not-enabled'
+  | 'invalid-token'
+  | 'invalid-pending-publisher'
+  | 'invalid-publisher'
+  | 'invalid-reuse-token';
+
+export class ExchangeError extends Error {
+  /** Work to do once the failed exchange's transaction has ended. */
+  afterwards?: () => Promise<void>;
+
+  constructor(
+    readonly code: ErrorCode,
+    description: string,
+  ) {
+    super(description);
+  }
+}
+
+export interface Unverified {
+  issuerUrl: string;
+  issuer: Issuer;
+}
+
+/** Step 1: what the token claims to be, and whether its issuer is one we know (no network). */
+export async function identifyIssuer(raw: string, issuers: IssuerService): Promise<Unverified> {
+  let payload: JWTPayload;
+  try {
+    decodeProtectedHeader(raw);
+    payload = decodeJwt(raw);
+  } catch {
+    throw new ExchangeError('invalid-payload', 'malformed JWT');
+  }
+  if (typeof payload.iss !== 'string') throw new ExchangeError('invalid-payload', 'malformed JWT');
+  const issuer = await issuers.find(payload.iss);
+  if (!issuer) throw new ExchangeError('invalid-payload', 'unknown trusted publishing issuer');
+  return { issuerUrl: payload.iss, issuer };
+}
+
+function invalid(reason: string): ExchangeError {
+  return new ExchangeError('invalid-token', `malformed or invalid token: ${reason}`);
+}
+
+function describeAud(aud: unknown): string {
+  return Array.isArray(aud) ? `a list ${JSON.stringify(aud)}` : JSON.stringify(aud);
+}
+
+/** Step 2: the signature and the registered claims. Returns the verified claims. */
+export async function verifySignedToken(
+  raw: string,
+  issuer: Issuer,
+  jwks: JwksCache,
+  audience: string,
+  now: () => number = Date.now,
+): Promise<Record<string, unknown>> {
+  const header = decodeProtectedHeader(raw);
+  const alg = header.alg;
+  if (typeof alg !== 'string' || !(ACCEPTED_ALGORITHMS as readonly string[]).includes(alg))
+    throw invalid(
+      `algorithm ${JSON.stringify(alg ?? null)} is not accepted (only ${ACCEPTED_ALGORITHMS.join(', ')})`,
+    );
+  if (typeof header.kid !== 'string' || header.kid === '')
+    throw invalid('the token has no key id (kid)');
+  const unverified = decodeJwt(raw);
+  for (const claim of ['iss', 'iat', 'exp', 'aud'] as const)
+    if (unverified[claim] === undefined) throw invalid(`missing required claim '${claim}'`);
+  if (typeof unverified.aud !== 'string')
+    throw invalid(
+      `the audience must be the single string '${audience}', got ${describeAud(unverified.aud)}`,
+    );
+  if (unverified.aud !== audience)
+    throw invalid(`the audience must be '${audience}', got ${describeAud(unverified.aud)}`);
+
+  let key;
+  try {
+    key = await jwks.key(issuer, header.kid, alg);
+  } catch (err) {
+    if (err instanceof KeyNotFoundError) throw invalid(err.message);
+    throw invalid(`the issuer's key '${header.kid}' is unusable: ${(err as Error).message}`);
+  }
+  const currentDate = new Date(now());
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(raw, key, {
+      algorithms: [alg],
+      issuer: issuer.url,
+      audience,
+      clockTolerance: LEEWAY_SECONDS,
+      requiredClaims: ['iss', 'iat', 'exp', 'aud'],
+      currentDate,
+    }));
+  } catch (err) {
+    if (err instanceof joseErrors.JWTExpired) throw invalid('the token has expired');
+    if (err instanceof joseErrors.JWSSignatureVerificationFailed)
+      throw invalid('the signature does not verify');
+    if (err instanceof joseErrors.JWTClaimValidationFailed) {
+      if (err.claim === 'nbf') throw invalid('the token is not valid yet (nbf)');
+      throw invalid(`claim '${err.claim}' failed: ${err.reason}`);
+    }
+    throw invalid((err as Error).message);
+  }
+  if (
+    typeof payload.iat !== 'number' ||
+    payload.iat > currentDate.getTime() / 1000 + LEEWAY_SECONDS
+  )
+    throw invalid('the token was issued in the future (iat)');
+  return payload as Record<string, unknown>;
+}

@@ -1,0 +1,81 @@
+// Shared by the provider tests: one test per claim rule of a provider's table, each a table of
+// cases (a token and a publisher, changed from a realistic one, and the failures expected).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { PREVERIFIED_CLAIMS } from '../../../src/oidc/providers/index.js';
+import type { Claims, Provider } from '../../../src/oidc/providers/types.js';
+
+export interface RuleCase<C> {
+  name: string;
+  /** Changes to the token; a value of `undefined` removes the claim. */
+  claims?: Record<string, unknown>;
+  /** Changes to the publisher. */
+  config?: Partial<C>;
+  /** The issuer the publisher is registered under, when not the default. */
+  issuer?: string;
+  /** The messages `check` returns, in table order ([] = accepted). */
+  failures: string[];
+}
+
+export function withClaims(
+  base: Claims,
+  changes: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const claims: Record<string, unknown> = { ...base, ...changes };
+  for (const [name, value] of Object.entries(changes)) if (value === undefined) delete claims[name];
+  return claims;
+}
+
+/**
+ * One test per rule of the provider's table, named after the rule, running that rule's cases;
+ * plus a test that no case table names a claim the table does not have.
+ */
+export function ruleTests<C>(
+  provider: Provider<C>,
+  base: { claims: Claims; config: C; issuer: string },
+  cases: Record<string, RuleCase<C>[]>,
+): void {
+  for (const rule of provider.rules) {
+    test(`${provider.displayName} rule '${rule.claim}' (${rule.kind}): ${rule.check}`, async (t) => {
+      const table = cases[rule.claim];
+      assert.ok(table && table.length > 0, `no cases for the rule '${rule.claim}'`);
+      assert.ok(
+        table.some((c) => c.failures.length === 0) && table.some((c) => c.failures.length > 0),
+        `the rule '${rule.claim}' needs accepted and refused cases`,
+      );
+      for (const c of table) {
+        await t.test(c.name, () => {
+          const claims = withClaims(base.claims, c.claims);
+          const config = { ...base.config, ...c.config };
+          const failures = provider.check(config, claims, c.issuer ?? base.issuer);
+          assert.deepEqual(
+            failures.map((f) => f.message),
+            c.failures,
+          );
+          const ruled = provider.rules.map((r) => r.claim);
+          for (const f of failures)
+            assert.ok(ruled.includes(f.claim), `'${f.claim}' is a rule's claim`);
+        });
+      }
+    });
+  }
+  test(`${provider.displayName}: every case table belongs to a rule`, () => {
+    const claims = provider.rules.map((r) => r.claim);
+    for (const name of Object.keys(cases))
+      assert.ok(claims.includes(name), `no rule for '${name}'`);
+  });
+}
+
+/** Every claim of a documented token is in the table, deliberately unchecked, or preverified. */
+export function assertClassified(provider: Provider<unknown>, token: Claims): void {
+  const ruled = provider.rules.map((r) => r.claim);
+  for (const claim of Object.keys(token)) {
+    const places = [
+      ruled.includes(claim),
+      provider.uncheckedClaims.includes(claim) ||
+        provider.uncheckedPrefixes.some((p) => claim.startsWith(p)),
+      PREVERIFIED_CLAIMS.includes(claim),
+    ].filter(Boolean).length;
+    assert.equal(places, 1, `the claim '${claim}' is classified ${places} times`);
+  }
+}

@@ -1,0 +1,52 @@
+// Running `pier dev-oidc` as users do, and reading the environment it prints.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { PIER_BIN } from './server.js';
+
+export interface DevOidcProcess {
+  url: string;
+  env: Record<string, string>;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export async function startDevOidcProcess(args: string[]): Promise<DevOidcProcess> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [PIER_BIN, 'dev-oidc', '--port', '0', ...args],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`dev-oidc did not start:\n${output}`)), 20_000);
+    const check = () => {
+      if (/ACTIONS_ID_TOKEN_REQUEST_TOKEN=/.test(output) && /pier issuer add/.test(output)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`dev-oidc exited with ${code}:\n${output}`));
+    });
+  });
+  const env: Record<string, string> = {};
+  for (const m of output.matchAll(/^export ([A-Z_]+)=(.*)$/gm))
+    env[m[1]!] = m[2]!.replace(/^'(.*)'$/, '$1');
+  const url = /pier issuer add --kind \w+ --url (\S+)/.exec(output)![1]!;
+  return {
+    url,
+    env,
+    output: () => output,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
