@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeWheel } from '../test/support/dists.js';
 import { postUpload, uploadParts } from '../test/support/upload.js';
-import { ratioRow, type BenchContext, type Benchmark, type Row } from './lib/bench.js';
+import { QUIET_CPU, ratioRow, type BenchContext, type Benchmark, type Row } from './lib/bench.js';
 import { getOnce } from './lib/http.js';
 import { runLoadInProcess, type LoadResult } from './lib/load.js';
 import {
@@ -149,18 +149,22 @@ async function run(ctx: BenchContext): Promise<Row[]> {
       ctx.log(`${c.name}: ${CONNECTIONS} clients, ${rounds} x ${roundMs / 1000} s per server`);
       await load(pier, warmupMs);
       await load(bare, warmupMs);
-      const p: LoadResult[] = [];
-      const b: LoadResult[] = [];
-      for (let i = 0; i < rounds; i++) {
-        // Take turns at going first, so a drift in the machine's load favours neither server.
-        if (i % 2 === 0) {
-          p.push(await load(pier));
-          b.push(await load(bare));
-        } else {
-          b.push(await load(bare));
-          p.push(await load(pier));
-        }
+      // Pairs of rounds, taking turns at going first so that a drift in the machine's load
+      // favours neither server. On a shared machine, rounds during which other processes used
+      // the CPU are measured again (up to three times as many); the quietest pairs count.
+      const pairs: { p: LoadResult; b: LoadResult; other: number }[] = [];
+      const quiet = () => pairs.filter((x) => x.other <= QUIET_CPU).length;
+      for (let i = 0; i < rounds * 3 && (i < rounds || quiet() < rounds); i++) {
+        const first = i % 2 === 0 ? pier : bare;
+        const second = first === pier ? bare : pier;
+        const r1 = await load(first);
+        const r2 = await load(second);
+        const [p1, b1] = first === pier ? [r1, r2] : [r2, r1];
+        pairs.push({ p: p1, b: b1, other: Math.max(p1.otherCpu ?? 0, b1.otherCpu ?? 0) });
       }
+      const chosen = [...pairs].sort((x, y) => x.other - y.other).slice(0, rounds);
+      const p = chosen.map((x) => x.p);
+      const b = chosen.map((x) => x.b);
       rows.push(
         ratioRow(
           'simple-page',
@@ -168,12 +172,13 @@ async function run(ctx: BenchContext): Promise<Row[]> {
           { value: median(p.map((r) => r.requestsPerSecond)), unit: 'req/s' },
           { name: 'bare node:http', value: median(b.map((r) => r.requestsPerSecond)) },
           TARGET,
-          mean([...p, ...b].map((r) => r.otherCpu ?? NaN)),
+          mean(chosen.map((x) => x.other)),
           {
             files,
             'response body bytes': p[0]!.bytesPerRequest,
             connections: CONNECTIONS,
             rounds,
+            'rounds measured (pairs)': pairs.length,
             'seconds per round': roundMs / 1000,
             ...describe('pier', p),
             ...describe('bare', b),

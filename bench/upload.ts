@@ -2,11 +2,18 @@
 // bytes: read them and compute md5, sha256 and BLAKE2b-256, in this process, one after another.
 // Also the server's peak memory growth while it takes the file (it must stream, not buffer).
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createBLAKE2b } from 'hash-wasm';
-import { meets, ratioRow, type BenchContext, type Benchmark, type Row } from './lib/bench.js';
+import {
+  QUIET_CPU,
+  meets,
+  ratioRow,
+  type BenchContext,
+  type Benchmark,
+  type Row,
+} from './lib/bench.js';
 import { writeBigWheel, type BigWheel } from './lib/big-wheel.js';
 import {
   cpuSeconds,
@@ -101,15 +108,9 @@ const sizeName = (bytes: number) =>
     ? `${(bytes / GiB).toFixed(bytes % GiB ? 2 : 0)} GiB`
     : `${(bytes / MiB).toFixed(bytes % MiB ? 2 : 0)} MiB`;
 
-async function run(ctx: BenchContext): Promise<Row[]> {
-  const payload = ctx.smoke ? 16 * MiB : GiB;
-  const t = performance.now();
-  const wheel = await writeBigWheel(ctx.tmp, payload);
-  ctx.log(
-    `wrote ${wheel.filename} (${sizeName(wheel.size)}) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
-  );
-
-  const dataDir = join(ctx.tmp, 'pier-data');
+/** One measurement, on a fresh pier: the baseline, the upload, the baseline again. */
+async function measure(ctx: BenchContext, wheel: BigWheel, attempt: number) {
+  const dataDir = join(ctx.tmp, `pier-data-${attempt}`);
   const token = await uploadToken(dataDir);
   const pier = await startPier(dataDir, { PIER_MAX_UPLOAD_SIZE: '2GiB' });
   try {
@@ -126,8 +127,7 @@ async function run(ctx: BenchContext): Promise<Row[]> {
     pier.assertAlive();
     if (answer.status !== 200) throw new Error(`upload: ${answer.status} ${answer.body}`);
     const after = await hashFile(wheel.path);
-    const wholeCpu = cpuBetween(start, counters(pier.pid));
-    const otherCpu = wholeCpu.others / wholeCpu.seconds;
+    const whole = cpuBetween(start, counters(pier.pid));
 
     const page = await getJson<{ files: { filename: string; size: number; hashes: Digests }[] }>(
       `${pier.url}/simple/${wheel.name}/`,
@@ -135,54 +135,74 @@ async function run(ctx: BenchContext): Promise<Row[]> {
     const listed = page.files.find((f) => f.filename === wheel.filename);
     if (listed?.size !== wheel.size || listed.hashes.sha256 !== before.digests.sha256)
       throw new Error(`the index lists ${JSON.stringify(listed)}, not the uploaded file`);
-
-    const size = `${sizeName(payload)} wheel`;
-    const mibPerSecond = (seconds: number) => wheel.size / MiB / seconds;
-    const digestSeconds = (before.seconds + after.seconds) / 2;
-    if (memory.startBytes === null) ctx.log('no /proc: memory growth not measured');
-    const growth = (memory.peakBytes - (memory.startBytes ?? memory.peakBytes)) / MiB;
-    return [
-      ratioRow(
-        'upload',
-        `${size}, streamed POST /legacy/`,
-        { value: mibPerSecond(answer.seconds), unit: 'MiB/s' },
-        { name: 'md5+sha256+blake2b in-process', value: mibPerSecond(digestSeconds) },
-        THROUGHPUT_TARGET,
-        otherCpu,
-        {
-          'file bytes': wheel.size,
-          'upload seconds': round2(answer.seconds),
-          'seconds from the last byte sent to the answer': round2(answer.tailSeconds),
-          'digest seconds, before and after the upload': [
-            round2(before.seconds),
-            round2(after.seconds),
-          ],
-          'pier CPU seconds in its event loop thread': round2(uploadCpu.eventLoop),
-          'pier CPU seconds in its other threads': round2(uploadCpu.otherThreads),
-          'uploading client CPU seconds': round2(uploadCpu.self),
-          "other processes' CPU seconds during the upload": round2(uploadCpu.others),
-        },
-      ),
-      {
-        benchmark: 'upload',
-        case: `${size}, server peak RSS growth`,
-        pier: { value: growth, unit: 'MiB' },
-        baseline: null,
-        result: { value: growth, unit: 'MiB' },
-        target: RSS_TARGET,
-        met: memory.startBytes !== null && meets(growth, RSS_TARGET),
-        otherCpu,
-        details: {
-          'RSS before MiB': round2((memory.startBytes ?? NaN) / MiB),
-          'RSS peak MiB': round2(memory.peakBytes / MiB),
-          samples: memory.samples,
-          'sampling interval ms': 50,
-        },
-      },
-    ];
+    return { answer, before, after, uploadCpu, memory, otherCpu: whole.others / whole.seconds };
   } finally {
     await pier.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+async function run(ctx: BenchContext): Promise<Row[]> {
+  const payload = ctx.smoke ? 16 * MiB : GiB;
+  const t = performance.now();
+  const wheel = await writeBigWheel(ctx.tmp, payload);
+  ctx.log(
+    `wrote ${wheel.filename} (${sizeName(wheel.size)}) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+  );
+
+  // On a shared machine, measure again (up to 3 times) while other processes disturb it.
+  let m = await measure(ctx, wheel, 1);
+  for (let attempt = 2; !ctx.smoke && attempt <= 3 && !(m.otherCpu <= QUIET_CPU); attempt++) {
+    ctx.log(`other processes used ${m.otherCpu.toFixed(2)} cores meanwhile: measuring again`);
+    const again = await measure(ctx, wheel, attempt);
+    if (!(again.otherCpu >= m.otherCpu)) m = again;
+  }
+  const { answer, before, after, uploadCpu, memory, otherCpu } = m;
+
+  const size = `${sizeName(payload)} wheel`;
+  const mibPerSecond = (seconds: number) => wheel.size / MiB / seconds;
+  const digestSeconds = (before.seconds + after.seconds) / 2;
+  if (memory.startBytes === null) ctx.log('no /proc: memory growth not measured');
+  const growth = (memory.peakBytes - (memory.startBytes ?? memory.peakBytes)) / MiB;
+  return [
+    ratioRow(
+      'upload',
+      `${size}, streamed POST /legacy/`,
+      { value: mibPerSecond(answer.seconds), unit: 'MiB/s' },
+      { name: 'md5+sha256+blake2b in-process', value: mibPerSecond(digestSeconds) },
+      THROUGHPUT_TARGET,
+      otherCpu,
+      {
+        'file bytes': wheel.size,
+        'upload seconds': round2(answer.seconds),
+        'seconds from the last byte sent to the answer': round2(answer.tailSeconds),
+        'digest seconds, before and after the upload': [
+          round2(before.seconds),
+          round2(after.seconds),
+        ],
+        'pier CPU seconds in its event loop thread': round2(uploadCpu.eventLoop),
+        'pier CPU seconds in its other threads': round2(uploadCpu.otherThreads),
+        'uploading client CPU seconds': round2(uploadCpu.self),
+        "other processes' CPU seconds during the upload": round2(uploadCpu.others),
+      },
+    ),
+    {
+      benchmark: 'upload',
+      case: `${size}, server peak RSS growth`,
+      pier: { value: growth, unit: 'MiB' },
+      baseline: null,
+      result: { value: growth, unit: 'MiB' },
+      target: RSS_TARGET,
+      met: memory.startBytes !== null && meets(growth, RSS_TARGET),
+      otherCpu,
+      details: {
+        'RSS before MiB': round2((memory.startBytes ?? NaN) / MiB),
+        'RSS peak MiB': round2(memory.peakBytes / MiB),
+        samples: memory.samples,
+        'sampling interval ms': 50,
+      },
+    },
+  ];
 }
 
 export const upload: Benchmark = { name: 'upload', run };

@@ -43,6 +43,9 @@ export interface Benchmark {
   run(ctx: BenchContext): Promise<Row[]>;
 }
 
+/** Other processes using more CPU than this (in cores) during a measurement make it suspect. */
+export const QUIET_CPU = 0.2;
+
 export function meets(value: number, target: Target): boolean {
   return target.op === '>=' ? value >= target.value : value < target.value;
 }

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import type { Row } from './bench.js';
+import { QUIET_CPU, type Row } from './bench.js';
 import { REPO_ROOT, RESULTS_DIR } from './paths.js';
 
 export interface Environment {
@@ -86,7 +86,7 @@ export function formatTable(rows: Row[]): string {
 }
 
 /** Rows measured while other processes used more than `threshold` cores: their ratios are suspect. */
-export function interferenceWarnings(rows: Row[], threshold = 0.2): string[] {
+export function interferenceWarnings(rows: Row[], threshold = QUIET_CPU): string[] {
   return rows
     .filter((r) => r.otherCpu !== null && Number.isFinite(r.otherCpu) && r.otherCpu > threshold)
     .map(

@@ -104,6 +104,8 @@ export async function buildApp(s: Services, options: AppOptions = {}): Promise<F
     }
     if (status === 404 && url.startsWith('/simple/'))
       return reply.code(404).type('text/plain; charset=utf-8').send('404 Not Found');
+    if (url.startsWith('/api/'))
+      return sendError(request, reply, status, message, extra, { json: true });
     if (url.startsWith('/pypi/') && status !== 401)
       return reply
         .code(status)

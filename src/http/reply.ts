@@ -35,11 +35,12 @@ export function sendError(
   status: number,
   message: string,
   extra: Record<string, unknown> = {},
+  options: { json?: boolean } = {},
 ): FastifyReply {
   reply.code(status);
   reply.raw.statusMessage = statusText(message);
   if (status === 401) reply.header('www-authenticate', 'Basic realm="pier", charset="UTF-8"');
-  if (wantsJson(request)) {
+  if (options.json || wantsJson(request)) {
     return reply.type('application/json').send({
       message,
       code: `${status} ${message}`,

@@ -16,7 +16,7 @@ function body(request: FastifyRequest): Body {
   return b as Body;
 }
 
-const RESERVED = new Set(['provider', 'issuer', 'project', 'owner']);
+const RESERVED = new Set(['provider', 'issuer', 'project', 'project_owner']);
 
 /** `{provider, issuer?, …fields}`: the provider's registration fields, as strings. */
 function registration(b: Body): RegistrationInput {
@@ -103,7 +103,7 @@ export function registerTrustedPublishingApi(app: FastifyInstance, s: Services):
     const b = body(request);
     if (typeof b.project !== 'string' || b.project === '')
       throw badRequest("'project' is required: the project it will create");
-    const owner = typeof b.owner === 'string' ? b.owner : undefined;
+    const owner = typeof b.project_owner === 'string' ? b.project_owner : undefined;
     const view = await s.publishers.addPending(
       actorOf(p, request),
       b.project,
