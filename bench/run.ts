@@ -16,8 +16,9 @@ import {
 } from './lib/results.js';
 import { simplePage } from './simple-page.js';
 import { upload } from './upload.js';
+import { exchanges } from './exchanges.js';
 
-const BENCHMARKS: Benchmark[] = [simplePage, upload];
+const BENCHMARKS: Benchmark[] = [simplePage, upload, exchanges];
 
 function parseArgs(argv: string[]): { smoke: boolean; selected: Benchmark[] } {
   const flags = argv.filter((a) => a.startsWith('-'));

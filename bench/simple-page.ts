@@ -119,6 +119,7 @@ async function run(ctx: BenchContext): Promise<Row[]> {
   const rounds = ctx.smoke ? 1 : 5;
   const roundMs = ctx.smoke ? 300 : 2000;
   const warmupMs = ctx.smoke ? 100 : 1000;
+  const maxPairs = ctx.smoke ? rounds : rounds * 3;
   const dataDir = join(ctx.tmp, 'pier-data');
   const token = await uploadToken(dataDir);
   const pier = await startPier(dataDir);
@@ -154,7 +155,7 @@ async function run(ctx: BenchContext): Promise<Row[]> {
       // the CPU are measured again (up to three times as many); the quietest pairs count.
       const pairs: { p: LoadResult; b: LoadResult; other: number }[] = [];
       const quiet = () => pairs.filter((x) => x.other <= QUIET_CPU).length;
-      for (let i = 0; i < rounds * 3 && (i < rounds || quiet() < rounds); i++) {
+      for (let i = 0; i < maxPairs && (i < rounds || quiet() < rounds); i++) {
         const first = i % 2 === 0 ? pier : bare;
         const second = first === pier ? bare : pier;
         const r1 = await load(first);

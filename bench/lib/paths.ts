@@ -7,3 +7,7 @@ export const PIER_BIN = join(REPO_ROOT, 'bin', 'pier.js');
 export const BARE_SERVER = fileURLToPath(new URL('../bare-server.js', import.meta.url));
 export const LOAD_WORKER = fileURLToPath(new URL('../load-worker.js', import.meta.url));
 export const RESULTS_DIR = join(REPO_ROOT, 'bench', 'results');
+export const EXCHANGE_LOAD_WORKER = fileURLToPath(
+  new URL('../exchange-load-worker.js', import.meta.url),
+);
+export const EXCHANGE_BASELINE = fileURLToPath(new URL('../exchange-baseline.js', import.meta.url));

@@ -32,7 +32,7 @@ export interface ServerProcess {
 }
 
 /** The environment without any PIER_* setting of the caller's, so a run is reproducible. */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PIER_')) env[k] = v;
   return { ...env, ...extra };
