@@ -104,6 +104,9 @@ export async function openServices(
       listening = address;
       publicUrl = effectivePublicUrl(config, listening);
     },
-    close: () => db.close(),
+    async close() {
+      blobs.close();
+      await db.close();
+    },
   };
 }

@@ -1,9 +1,9 @@
+// @backends: runs on the embedded default and on PostgreSQL with S3.
 // The `pier` command line, run as users run it, against a server in another process that must
 // see every change on its very next request.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { runPier, startServer, type TestServer } from './support/server.js';
-import { backendEnv } from './support/backend.js';
 import { postUpload, uploadParts } from './support/upload.js';
 import { makeWheel } from './support/dists.js';
 
@@ -12,7 +12,7 @@ let env: Record<string, string>;
 
 before(async () => {
   server = await startServer();
-  env = { PIER_DATA_DIR: server.dataDir, ...backendEnv() };
+  env = server.env();
 });
 after(() => server.close());
 

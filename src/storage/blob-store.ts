@@ -27,12 +27,20 @@ export interface BlobStore {
   delete(key: string): Promise<void>;
   /** Removes leftovers of interrupted writes older than `olderThanMs`. */
   sweep(olderThanMs: number): Promise<number>;
+  /** Every stored blob's key (for moving an index, and for tests). */
+  keys(): AsyncIterable<string>;
+  /** Releases connections. */
+  close(): void;
 }
 
 export async function openBlobStore(url: string): Promise<BlobStore> {
   if (url.startsWith('file://') || url.startsWith('/')) {
     const { FileBlobStore } = await import('./fs.js');
     return new FileBlobStore(url.startsWith('file://') ? new URL(url).pathname : url);
+  }
+  if (url.startsWith('s3://')) {
+    const { S3BlobStore, parseS3Url } = await import('./s3.js');
+    return new S3BlobStore(parseS3Url(url));
   }
   throw new Error(`unsupported storage URL (expected file:// or s3://): ${url.split(':')[0]}:…`);
 }

@@ -81,6 +81,25 @@ export class FileBlobStore implements BlobStore {
     await rm(this.path(key), { force: true });
   }
 
+  async *keys(): AsyncIterable<string> {
+    const root = join(this.root, 'blobs');
+    const walk = async function* (dir: string, depth: number): AsyncIterable<string> {
+      let names: string[];
+      try {
+        names = await readdir(dir);
+      } catch {
+        return;
+      }
+      for (const name of names.sort()) {
+        if (depth < 2) yield* walk(join(dir, name), depth + 1);
+        else if (KEY_RE.test(name)) yield name;
+      }
+    };
+    yield* walk(root, 0);
+  }
+
+  close(): void {}
+
   async sweep(olderThanMs: number): Promise<number> {
     let removed = 0;
     let names: string[];

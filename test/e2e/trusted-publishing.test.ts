@@ -1,3 +1,4 @@
+// @backends: runs on the embedded default and on PostgreSQL with S3.
 // The standard trusted-publishing workflow, end to end: distributions built; a GitHub-style
 // token from `pier dev-oidc` (repository octo-org/octo-repo, workflow release.yml, environment
 // release); exchanged at pier over HTTPS by a client written like the pypa action's; uploaded

@@ -1,3 +1,4 @@
+// @backends: runs on the embedded default and on PostgreSQL with S3.
 // The index with real clients: Debian's twine uploads with a token from `pier token create`,
 // pip installs into a fresh venv, and the package imports.
 import { test, before, after } from 'node:test';

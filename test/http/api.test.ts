@@ -1,3 +1,4 @@
+// @backends: runs on the embedded default and on PostgreSQL with S3.
 // The REST API under /api/: tokens that can never create broader tokens, revocation on the very
 // next request, yank and delete with the right roles, and the audit log of it all.
 import { test, before, after } from 'node:test';

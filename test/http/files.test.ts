@@ -1,3 +1,4 @@
+// @backends: runs on the embedded default and on PostgreSQL with S3.
 // File downloads: HEAD, Range, ETag and caching, as installers that read a wheel's central
 // directory over HTTP (uv, poetry, pip's fast-deps) need.
 import { test, before, after } from 'node:test';

@@ -1,3 +1,4 @@
+// @backends: runs on the embedded default and on PostgreSQL with S3.
 // Operations: health, metrics, logs that never hold a secret, the client address behind trusted
 // proxies only, TLS, and a graceful shutdown that lets an upload in flight finish.
 import { test } from 'node:test';

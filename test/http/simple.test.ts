@@ -1,3 +1,4 @@
+// @backends: runs on the embedded default and on PostgreSQL with S3.
 // The Simple API, checked field by field against the reference (§1), and the JSON API (§4).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

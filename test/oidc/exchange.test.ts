@@ -1,3 +1,4 @@
+// @backends: runs on the embedded default and on PostgreSQL with S3.
 // The exchange endpoints, answered as PyPI would, against tokens from an issuer the test writes.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -308,7 +309,7 @@ test('a new key is fetched on an unknown kid, at most once a minute', async () =
   const after = issuer.requests.filter((p) => p === '/keys').length;
   assert.ok(after - before <= 1, `fetched ${after - before} times`);
   // …and a fresh process (or a minute later) finds it: ES256 works too.
-  const second = await startServer({ dataDir: server.dataDir });
+  const second = await startServer(server.sameData());
   try {
     const r = await mint(
       await issuer.sign(githubClaims(issuer.url, new URL(second.url).host), { key: rotated }),
@@ -514,7 +515,7 @@ test('pending publishers expire after 30 days', async () => {
 });
 
 test('a replay at a second process on the same database is refused', async () => {
-  const second = await startServer({ dataDir: server.dataDir });
+  const second = await startServer(server.sameData());
   try {
     const aud2 = new URL(second.url).host;
     const token = await issuer.sign(githubClaims(issuer.url, aud2));

@@ -1,9 +1,9 @@
+// @backends: runs on the embedded default and on PostgreSQL with S3.
 // Registering issuers and publishers through the CLI and the REST API, with the reference's
 // validation and pier's rules on issuer URLs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { OPERATOR, runPier, startServer, type TestServer } from '../support/server.js';
-import { backendEnv } from '../support/backend.js';
 import { startTestIssuer, type TestIssuer } from '../support/oidc-issuer.js';
 
 let server: TestServer;
@@ -27,7 +27,7 @@ async function api(method: string, path: string, token: string, body?: unknown) 
 
 before(async () => {
   server = await startServer();
-  env = { PIER_DATA_DIR: server.dataDir, ...backendEnv() };
+  env = server.env();
   issuer = await startTestIssuer();
   issuer.users.set('octo-org', 65);
   ownerToken = await server.userWithToken('owner', { mayCreateProjects: true, scope: 'admin' });

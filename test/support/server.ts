@@ -10,6 +10,7 @@ import { buildApp } from '../../src/http/app.js';
 import type { Actor } from '../../src/audit/log.js';
 import type { Scope } from '../../src/auth/principal.js';
 import { tempDir } from './tmp.js';
+import { freshBackend } from './backend.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const PIER_BIN = join(REPO_ROOT, 'bin', 'pier.js');
@@ -23,6 +24,10 @@ export interface TestServer {
   dataDir: string;
   services: Services;
   app: FastifyInstance;
+  /** Settings for another server (or a `pier` command) on this server's data. */
+  sameData(): { dataDir: string; databaseUrl: string; storageUrl: string };
+  /** The environment of a `pier` process on this server's data. */
+  env(): Record<string, string>;
   close(): Promise<void>;
   /** Adds a user and returns an API token for it. */
   userWithToken(
@@ -37,14 +42,6 @@ export interface TestServer {
   ): Promise<string>;
 }
 
-/** Settings for the backend under test (the embedded default unless the runner says otherwise). */
-export function backendOverrides(): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (process.env.PIER_TEST_DATABASE_URL) out.databaseUrl = process.env.PIER_TEST_DATABASE_URL;
-  if (process.env.PIER_TEST_STORAGE_URL) out.storageUrl = process.env.PIER_TEST_STORAGE_URL;
-  return out;
-}
-
 export function testConfig(overrides: Partial<Record<keyof Config, unknown>> = {}): Config {
   const dataDir = tempDir('pier-data-');
   return loadConfig({
@@ -55,7 +52,7 @@ export function testConfig(overrides: Partial<Record<keyof Config, unknown>> = {
       host: '127.0.0.1',
       port: 0,
       logLevel: 'warn',
-      ...backendOverrides(),
+      ...freshBackend(),
       ...overrides,
     },
   });
@@ -77,6 +74,16 @@ export async function startServer(
     dataDir: config.dataDir,
     services,
     app,
+    sameData: () => ({
+      dataDir: config.dataDir,
+      databaseUrl: config.databaseUrl,
+      storageUrl: config.storageUrl,
+    }),
+    env: () => ({
+      PIER_DATA_DIR: config.dataDir,
+      PIER_DATABASE_URL: config.databaseUrl,
+      PIER_STORAGE_URL: config.storageUrl,
+    }),
     async close() {
       await app.close();
       await services.close();
