@@ -17,8 +17,9 @@ import {
 import { simplePage } from './simple-page.js';
 import { upload } from './upload.js';
 import { exchanges } from './exchanges.js';
+import { publishBench } from './publish.js';
 
-const BENCHMARKS: Benchmark[] = [simplePage, upload, exchanges];
+const BENCHMARKS: Benchmark[] = [simplePage, upload, exchanges, publishBench];
 
 function parseArgs(argv: string[]): { smoke: boolean; selected: Benchmark[] } {
   const flags = argv.filter((a) => a.startsWith('-'));

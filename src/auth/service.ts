@@ -9,6 +9,7 @@ import { normalizeProjectName } from '../packaging/names.js';
 import { generatePassword, hashPassword, passwordProblem, verifyPassword } from './passwords.js';
 import { generateToken, hashToken, isWellFormedToken, tokenDisplayPrefix } from './token-format.js';
 import type { Credentials } from './credentials.js';
+import { isUniqueViolation } from '../db/errors.js';
 import { isSiteAdmin } from './permissions.js';
 import {
   principalScope,
@@ -217,38 +218,45 @@ export class AuthService {
     const problem = passwordProblem(password);
     if (problem) throw badRequest(problem);
     const hash = await hashPassword(password);
-    const user = await this.db.transaction().execute(async (trx) => {
-      if (
-        await trx
-          .selectFrom('users')
-          .select('id')
-          .where('username_key', '=', opts.username.toLowerCase())
-          .executeTakeFirst()
-      )
-        throw conflict(`A user named '${opts.username}' already exists`);
-      const created = await trx
-        .insertInto('users')
-        .values({
-          username: opts.username,
-          username_key: opts.username.toLowerCase(),
-          password_hash: hash,
-          is_admin: opts.admin ? 1 : 0,
-          may_create_projects: opts.mayCreateProjects ? 1 : 0,
-          disabled: 0,
-          created_at: Date.now(),
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      await recordAudit(trx, actor, {
-        action: 'user-add',
-        details: {
-          username: created.username,
-          admin: opts.admin === true,
-          may_create_projects: opts.mayCreateProjects === true,
-        },
+    const user = await this.db
+      .transaction()
+      .execute(async (trx) => {
+        if (
+          await trx
+            .selectFrom('users')
+            .select('id')
+            .where('username_key', '=', opts.username.toLowerCase())
+            .executeTakeFirst()
+        )
+          throw conflict(`A user named '${opts.username}' already exists`);
+        const created = await trx
+          .insertInto('users')
+          .values({
+            username: opts.username,
+            username_key: opts.username.toLowerCase(),
+            password_hash: hash,
+            is_admin: opts.admin ? 1 : 0,
+            may_create_projects: opts.mayCreateProjects ? 1 : 0,
+            disabled: 0,
+            created_at: Date.now(),
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        await recordAudit(trx, actor, {
+          action: 'user-add',
+          details: {
+            username: created.username,
+            admin: opts.admin === true,
+            may_create_projects: opts.mayCreateProjects === true,
+          },
+        });
+        return created;
+      })
+      .catch((err: unknown) => {
+        if (isUniqueViolation(err))
+          throw conflict(`A user named '${opts.username}' already exists`);
+        throw err;
       });
-      return created;
-    });
     return { user, generatedPassword };
   }
 

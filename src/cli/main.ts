@@ -13,8 +13,11 @@ import { queryAudit } from '../audit/log.js';
 import { migrateToLatest, schemaStatus } from '../db/migrate.js';
 import { openDatabase } from '../db/connect.js';
 import { serve } from './serve.js';
+import { openBlobStore } from '../storage/blob-store.js';
+import { transferIndex, TransferError } from '../transfer.js';
 import { registerTrustedPublishingCommands } from './trusted-publishing.js';
 import { DevOidcError, registerDevOidcCommand } from '../dev-oidc/index.js';
+import { registerPublishCommand } from '../client/command.js';
 
 const OPERATOR: Actor = { principal: { kind: 'operator', name: safeUsername() }, ip: null };
 
@@ -115,6 +118,40 @@ export function buildProgram(): Command {
         );
       } finally {
         await db.close();
+      }
+    });
+
+  program
+    .command('transfer')
+    .description(
+      'copy this index into other storage (e.g. SQLite and a folder to PostgreSQL and S3, or back), verifying every file by hash',
+    )
+    .requiredOption(
+      '--to-database-url <url>',
+      'the target database (migrated here; must hold no index yet)',
+    )
+    .requiredOption('--to-storage-url <url>', 'the target blob storage')
+    .action(async (opts: { toDatabaseUrl: string; toStorageUrl: string }, cmd: Command) => {
+      const config = configFrom(cmd);
+      const source = await openServices(config);
+      const targetDb = openDatabase(opts.toDatabaseUrl);
+      const targetBlobs = await openBlobStore(opts.toStorageUrl);
+      try {
+        await migrateToLatest(targetDb);
+        const started = Date.now();
+        const result = await transferIndex(source, { db: targetDb, blobs: targetBlobs }, (e) => {
+          if (e.stage === 'blob') {
+            if (e.done === e.total || e.done % 100 === 0)
+              console.error(`files: ${e.done}/${e.total} copied and verified`);
+          } else console.error(`${e.table}: ${e.rows} rows`);
+        });
+        console.error(
+          `transferred ${result.files} files and ${Object.values(result.rows).reduce((a, b) => a + b, 0)} rows to ${targetDb.describe} and ${targetBlobs.describe} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+        );
+      } finally {
+        targetBlobs.close();
+        await targetDb.close();
+        await source.close();
       }
     });
 
@@ -379,6 +416,7 @@ export function buildProgram(): Command {
 
   registerTrustedPublishingCommands(program, withServices, OPERATOR);
   registerDevOidcCommand(program);
+  registerPublishCommand(program);
   return program;
 }
 
@@ -387,7 +425,12 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await program.parseAsync(argv);
   } catch (err) {
-    if (err instanceof PierError || err instanceof ConfigError || err instanceof DevOidcError) {
+    if (
+      err instanceof PierError ||
+      err instanceof ConfigError ||
+      err instanceof DevOidcError ||
+      err instanceof TransferError
+    ) {
       console.error(`error: ${err.message}`);
       process.exitCode = 1;
       return;

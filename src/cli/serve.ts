@@ -3,6 +3,7 @@
 import type { Config } from '../config.js';
 import { openServices } from '../services.js';
 import { buildApp } from '../http/app.js';
+import { PierError } from '../errors.js';
 
 const OPERATOR = { principal: { kind: 'operator' as const, name: 'first start' }, ip: null };
 
@@ -11,24 +12,23 @@ export async function serve(config: Config): Promise<void> {
   const s = await openServices(config);
   // The first start of an empty index creates an administrator and shows its password once.
   if ((await s.auth.countUsers()) === 0) {
-    const { generatedPassword } = await s.auth.addUser(OPERATOR, {
-      username: 'admin',
-      admin: true,
-    });
-    process.stderr.write(
-      `\nThis is a new index. An administrator account was created:\n` +
-        `  username: admin\n  password: ${generatedPassword}\n` +
-        `It is shown only now. Create tokens with: npx pier token create --user admin --scope admin\n\n`,
-    );
+    const created = await s.auth
+      .addUser(OPERATOR, { username: 'admin', admin: true })
+      .catch((err: unknown) => {
+        // Another process starting on the same new database created it first.
+        if (err instanceof PierError && err.status === 409) return null;
+        throw err;
+      });
+    if (created?.generatedPassword)
+      process.stderr.write(
+        `\nThis is a new index. An administrator account was created:\n` +
+          `  username: admin\n  password: ${created.generatedPassword}\n` +
+          `It is shown only now. Create tokens with: npx pier token create --user admin --scope admin\n\n`,
+      );
   }
   await s.blobs.sweep(60 * 60 * 1000).catch(() => 0);
   const app = await buildApp(s);
-  // While shutting down, answers in flight close their connection, so that keep-alive clients
-  // don't hold the server open.
   let stopping = false;
-  app.addHook('onSend', async (_request, reply) => {
-    if (stopping) reply.header('connection', 'close');
-  });
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   if (address && typeof address === 'object')

@@ -3,7 +3,16 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import {
+  CompiledQuery,
+  Kysely,
+  PostgresDialect,
+  SqliteDialect,
+  SqliteDriver,
+  type DatabaseConnection,
+  type Driver,
+  type SqliteDialectConfig,
+} from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 
@@ -20,6 +29,27 @@ export interface Db {
 // PostgreSQL returns BIGINT (int8) as strings; every bigint we store (times, sizes, serials)
 // fits in a double, so read them as numbers on both databases.
 pg.types.setTypeParser(20, (v: string) => Number(v));
+
+/**
+ * SQLite transactions begin IMMEDIATE: they take the write lock at once (waiting up to
+ * busy_timeout for another process to finish). A deferred transaction that read first and wrote
+ * later would instead fail outright when another process committed in between — the usual case
+ * when several pier processes, or the CLI and a server, share one file.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(private readonly settings: SqliteDialectConfig) {
+    super(settings);
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.settings);
+  }
+}
 
 export function sqlitePathFromUrl(url: string): string | null {
   if (!url.startsWith('sqlite:')) return null;
@@ -39,7 +69,9 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('busy_timeout = 10000');
     sqlite.pragma('foreign_keys = ON');
-    const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const kysely = new Kysely<Database>({
+      dialect: new ImmediateSqliteDialect({ database: sqlite }),
+    });
     return {
       kysely,
       dialect: 'sqlite',

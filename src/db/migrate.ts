@@ -5,11 +5,13 @@ import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import type { Db, DialectName } from './connect.js';
 import { initial } from './migrations/0001-initial.js';
 import { trustedPublishing } from './migrations/0002-trusted-publishing.js';
+import { oneSdistPerRelease } from './migrations/0003-one-sdist-per-release.js';
 
 export function migrations(dialect: DialectName): Record<string, Migration> {
   return {
     '0001-initial': initial(dialect),
     '0002-trusted-publishing': trustedPublishing(dialect),
+    '0003-one-sdist-per-release': oneSdistPerRelease,
   };
 }
 
@@ -50,7 +52,14 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
       `the database has migrations this version of pier does not know (${status.unknown.join(', ')}); ` +
         'run a newer pier',
     );
-  const { error, results } = await migrator(db).migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(String(error));
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  // Two processes starting together on a new SQLite file both try to migrate it; SQLite has no
+  // lock for that, so the loser of the race waits and finds the work done.
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator(db).migrateToLatest();
+    if (!error)
+      return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    if (attempt >= 5) throw error instanceof Error ? error : new Error(String(error));
+    await new Promise((r) => setTimeout(r, 100 * attempt));
+    if ((await schemaStatus(db)).pending.length === 0) return [];
+  }
 }

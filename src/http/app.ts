@@ -6,6 +6,7 @@ import type { Services } from '../services.js';
 import { PierError } from '../errors.js';
 import { sendError } from './reply.js';
 import { redactSecrets } from './redact.js';
+import { isUniqueViolation } from '../db/errors.js';
 import { createMetrics } from './metrics.js';
 import { registerSimpleRoutes } from './routes/simple.js';
 import { registerFileRoutes } from './routes/files.js';
@@ -48,6 +49,21 @@ export async function buildApp(s: Services, options: AppOptions = {}): Promise<F
   }) as unknown as FastifyInstance;
 
   const metrics = createMetrics();
+
+  // Graceful close: requests in flight finish, their connections close after the answer, and
+  // keep-alive connections that fall idle meanwhile are closed at once rather than after the
+  // keep-alive timeout (Fastify's is 72 s).
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    const timer = setInterval(() => app.server.closeIdleConnections(), 50);
+    timer.unref();
+    app.server.once('close', () => clearInterval(timer));
+    done();
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
 
   await app.register(multipart, {
     // Keep the client's filename as sent: a name with '/' or '\\' is refused, not shortened.
@@ -97,6 +113,10 @@ export async function buildApp(s: Services, options: AppOptions = {}): Promise<F
     ) {
       status = (err as { statusCode: number }).statusCode;
       message = (err as Error).message;
+    } else if (isUniqueViolation(err)) {
+      // Two requests made the same thing at once; this one lost the race.
+      status = 409;
+      message = 'Another request changed the same thing at the same time; try again.';
     } else {
       request.log.error({ err }, 'request failed');
       status = 500;

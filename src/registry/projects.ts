@@ -19,6 +19,11 @@ import {
 } from '../auth/permissions.js';
 import { principalUser, type Principal } from '../auth/principal.js';
 import { bumpSerial } from './journal.js';
+import { isUniqueViolation } from '../db/errors.js';
+
+export function byCodePoint(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 
 export const PROJECT_STATUSES = ['active', 'archived', 'quarantined', 'deprecated'] as const;
 export type ProjectStatus = (typeof PROJECT_STATUSES)[number];
@@ -140,21 +145,28 @@ export class ProjectService {
   async create(actor: Actor, name: string, ownerName?: string): Promise<Project> {
     if (!mayCreateProjects(actor.principal, this.options.anyUserMayCreateProjects))
       throw forbidden('You are not allowed to create projects');
-    return this.db.transaction().execute(async (trx) => {
-      let owner: User | null = principalUser(actor.principal);
-      if (ownerName !== undefined) {
-        const named = await trx
-          .selectFrom('users')
-          .selectAll()
-          .where('username_key', '=', ownerName.toLowerCase())
-          .executeTakeFirst();
-        if (!named) throw notFound(`No user named '${ownerName}'`);
-        if (owner?.id !== named.id && !isSiteAdmin(actor.principal))
-          throw forbidden('Only administrators can create projects owned by someone else');
-        owner = named;
-      }
-      return this.insert(trx, actor, name, owner);
-    });
+    return this.db
+      .transaction()
+      .execute(async (trx) => {
+        let owner: User | null = principalUser(actor.principal);
+        if (ownerName !== undefined) {
+          const named = await trx
+            .selectFrom('users')
+            .selectAll()
+            .where('username_key', '=', ownerName.toLowerCase())
+            .executeTakeFirst();
+          if (!named) throw notFound(`No user named '${ownerName}'`);
+          if (owner?.id !== named.id && !isSiteAdmin(actor.principal))
+            throw forbidden('Only administrators can create projects owned by someone else');
+          owner = named;
+        }
+        return this.insert(trx, actor, name, owner);
+      })
+      .catch((err: unknown) => {
+        if (isUniqueViolation(err))
+          throw conflict(`The name '${name}' conflicts with an existing project.`);
+        throw err;
+      });
   }
 
   private async requireAdminister(actor: Actor, name: string): Promise<Project> {
@@ -278,11 +290,11 @@ export class ProjectService {
 
   /** Projects a principal may see in listings. */
   async listVisible(p: Principal, readAccess: 'public' | 'authenticated'): Promise<Project[]> {
-    const all = await this.db
-      .selectFrom('projects')
-      .selectAll()
-      .orderBy('normalized_name')
-      .execute();
+    // Sorted here, by code point: a database's collation would order names differently on
+    // SQLite and on PostgreSQL, and the Simple index must be the same everywhere.
+    const all = (await this.db.selectFrom('projects').selectAll().execute()).sort((x, y) =>
+      byCodePoint(x.normalized_name, y.normalized_name),
+    );
     const user = principalUser(p);
     const roles = user
       ? new Map(

@@ -6,6 +6,7 @@ import type { Database, Project, Release } from '../db/schema.js';
 import { compareVersions, parseVersion } from '../packaging/versions.js';
 import type { UploadMetadata } from '../packaging/upload-metadata.js';
 import { filePath } from './model.js';
+import { byCodePoint } from '../registry/projects.js';
 
 function pyTime(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19);
@@ -137,8 +138,8 @@ export class JsonApi {
         'release_id',
       ])
       .where('project_id', '=', project.id)
-      .orderBy('filename')
       .execute();
+    files.sort((a, b) => byCodePoint(a.filename, b.filename));
     const roles = await this.db
       .selectFrom('project_roles')
       .innerJoin('users', 'users.id', 'project_roles.user_id')

@@ -68,6 +68,7 @@ export async function startServer(
   const address = app.server.address();
   if (!address || typeof address !== 'object') throw new Error('no address');
   services.setListening({ host: config.host, port: address.port });
+  let closed = false;
   return {
     url: services.publicUrl(),
     listenUrl: `http://127.0.0.1:${address.port}`,
@@ -85,6 +86,8 @@ export async function startServer(
       PIER_STORAGE_URL: config.storageUrl,
     }),
     async close() {
+      if (closed) return;
+      closed = true;
       await app.close();
       await services.close();
     },

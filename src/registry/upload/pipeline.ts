@@ -23,6 +23,7 @@ import {
 } from '../../packaging/upload-metadata.js';
 import { InvalidArchiveError, inspectSdist, inspectWheel } from '../../packaging/archive.js';
 import { bumpSerial } from '../journal.js';
+import { isUniqueViolation } from '../../db/errors.js';
 import type { ProjectService } from '../projects.js';
 import { DigestStream, FileTooLargeError, digestBuffer, type Digests } from './digests.js';
 import {
@@ -245,22 +246,34 @@ export class UploadSession {
     }
     const checked = this.checked!;
     const stored = this.stored!;
+    let committed = false;
     try {
       const duplicate = await this.checkDuplicates(checked, stored);
-      if (duplicate) {
-        await this.blobs.delete(stored.key).catch(() => undefined);
-        return duplicate;
-      }
+      if (duplicate) return duplicate;
       await this.checkOneSdist(checked);
       const inspected = await this.inspectArchive(checked, stored);
-      return await this.commit(checked, stored, inspected);
-    } catch (err) {
-      await this.blobs.delete(stored.key).catch(() => undefined);
-      if (err instanceof PierError) throw err;
-      // A lost race on the filename's unique constraint: answer as for any duplicate.
-      const duplicate = await this.checkDuplicates(checked, stored).catch(() => null);
-      if (duplicate) return duplicate;
-      throw err;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const result = await this.commit(checked, stored, inspected);
+          committed = true;
+          return result;
+        } catch (err) {
+          // A new project's name checks can also fail because another request just created it.
+          const projectRaced =
+            err instanceof PierError &&
+            checked.project === null &&
+            (await this.projects.find(checked.form.name)) !== undefined;
+          if ((!isUniqueViolation(err) && !projectRaced) || attempt === 3) throw err;
+          // Another request (in this process or another) made the same row first: the same
+          // file (answered as any duplicate), an sdist of the release, or the project or the
+          // release itself (then committing again links to them).
+          const raced = await this.checkDuplicates(checked, stored);
+          if (raced) return raced;
+          await this.checkOneSdist(checked);
+        }
+      }
+    } finally {
+      if (!committed) await this.blobs.delete(stored.key).catch(() => undefined);
     }
   }
 

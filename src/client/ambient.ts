@@ -1,0 +1,286 @@
+// The ambient OIDC credential of the CI job the client runs in, found the way the `id` library
+// (which the pypa action and twine use) finds it, in its order: GitHub Actions, Google Cloud,
+// Buildkite, GitLab CI, CircleCI. A platform that is detected but gives no token is an error
+// that says what to change; no platform at all is `null`.
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { PublishError } from './errors.js';
+import { request, TransportError, type HttpResponse } from './http.js';
+
+export type AmbientPlatform = 'github' | 'google' | 'buildkite' | 'gitlab' | 'circleci';
+
+export interface AmbientToken {
+  platform: AmbientPlatform;
+  /** The OIDC token (a JWT). */
+  token: string;
+  /** Where it came from, for messages (`ACTIONS_ID_TOKEN_REQUEST_URL`, `PYPI_ID_TOKEN`, …). */
+  source: string;
+}
+
+/** What the detectors touch, so that tests can stand in for a CI platform. */
+export interface AmbientContext {
+  env: Readonly<Record<string, string | undefined>>;
+  /** Runs a program (no shell); `null` when it is not installed. */
+  run(
+    command: string,
+    args: string[],
+  ): Promise<{ code: number | null; stdout: string; stderr: string } | null>;
+  get(url: string, headers: Record<string, string>): Promise<HttpResponse>;
+  /** A file's text, or null when it cannot be read. */
+  readText(path: string): Promise<string | null>;
+}
+
+export function defaultAmbientContext(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): AmbientContext {
+  return {
+    env,
+    run: (command, args) =>
+      new Promise((resolve) => {
+        const child = spawn(command, args, {
+          env: env as NodeJS.ProcessEnv,
+          stdio: ['ignore', 'pipe', 'pipe'],
+          windowsHide: true,
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('error', (err: NodeJS.ErrnoException) =>
+          err.code === 'ENOENT'
+            ? resolve(null)
+            : resolve({ code: null, stdout, stderr: stderr || err.message }),
+        );
+        child.on('close', (code) => resolve({ code, stdout, stderr }));
+      }),
+    get: (url, headers) => request(url, { headers, idleTimeoutMs: 30_000 }),
+    readText: async (path) => {
+      try {
+        return await readFile(path, 'utf8');
+      } catch {
+        return null;
+      }
+    },
+  };
+}
+
+/**
+ * The variable a GitLab job declares under `id_tokens:` for `audience`, named as `id` names it:
+ * upper case, every character outside `[A-Z0-9_]` becomes `_`, a leading character that is not
+ * a letter or `_` becomes `_`, then `_ID_TOKEN` (`pypi` → `PYPI_ID_TOKEN`,
+ * `pier.example.com` → `PIER_EXAMPLE_COM_ID_TOKEN`, `127.0.0.1:8443` → `_27_0_0_1_8443_ID_TOKEN`).
+ */
+export function gitlabTokenVariable(audience: string): string {
+  return `${audience.toUpperCase().replace(/[^A-Z0-9_]|^[^A-Z_]/g, '_')}_ID_TOKEN`;
+}
+
+const set = (v: string | undefined): boolean => v !== undefined && v !== '';
+
+async function readJson(ctx: AmbientContext, path: string | undefined): Promise<unknown> {
+  if (!path) return null;
+  const text = await ctx.readText(path);
+  try {
+    return text === null ? null : (JSON.parse(text) as unknown);
+  } catch {
+    return null;
+  }
+}
+
+/** Whether the workflow runs for a pull request from a fork (GitHub gives those no OIDC token). */
+async function isForkPullRequest(ctx: AmbientContext): Promise<boolean> {
+  if (!/^pull_request/.test(ctx.env.GITHUB_EVENT_NAME ?? '')) return false;
+  const event = (await readJson(ctx, ctx.env.GITHUB_EVENT_PATH)) as {
+    pull_request?: { head?: { repo?: { fork?: boolean } } };
+  } | null;
+  return event?.pull_request?.head?.repo?.fork === true;
+}
+
+async function fetchText(
+  ctx: AmbientContext,
+  platform: string,
+  url: string,
+  headers: Record<string, string>,
+): Promise<HttpResponse> {
+  try {
+    return await ctx.get(url, headers);
+  } catch (err) {
+    const reason = err instanceof TransportError ? err.message : String(err);
+    throw new PublishError('no-id-token', `${platform}: the OIDC token request failed: ${reason}`, {
+      cause: err,
+    });
+  }
+}
+
+async function detectGithub(audience: string, ctx: AmbientContext): Promise<AmbientToken | null> {
+  if (!set(ctx.env.GITHUB_ACTIONS)) return null;
+  const url = ctx.env.ACTIONS_ID_TOKEN_REQUEST_URL;
+  const bearer = ctx.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
+  if (!set(url) || !set(bearer)) {
+    const missing = !set(url) ? 'ACTIONS_ID_TOKEN_REQUEST_URL' : 'ACTIONS_ID_TOKEN_REQUEST_TOKEN';
+    if (await isForkPullRequest(ctx))
+      throw new PublishError(
+        'no-id-token',
+        `GitHub Actions gave this job no OIDC token (${missing} is unset): the workflow runs for a pull request from a fork, and GitHub never gives those an OIDC token, even with \`id-token: write\``,
+        {
+          hints: [
+            'Publish from an event that forks cannot trigger: a push of a tag, a release, or workflow_dispatch.',
+          ],
+        },
+      );
+    throw new PublishError(
+      'no-id-token',
+      `GitHub Actions gave this job no OIDC token (${missing} is unset): the job lacks the \`id-token: write\` permission`,
+      {
+        hints: [
+          'Add `permissions: id-token: write` to the publishing job (at the job level, next to `environment:`), or pass an API token instead.',
+        ],
+      },
+    );
+  }
+  const requestUrl = new URL(url as string);
+  requestUrl.searchParams.set('audience', audience);
+  const res = await fetchText(ctx, 'GitHub Actions', requestUrl.href, {
+    authorization: `bearer ${bearer}`,
+    accept: 'application/json',
+  });
+  if (res.status !== 200)
+    throw new PublishError(
+      'no-id-token',
+      `GitHub Actions: the OIDC token request failed with ${res.status} ${res.statusText}`.trim(),
+    );
+  let value: unknown;
+  try {
+    value = (JSON.parse(res.body.toString('utf8')) as { value?: unknown }).value;
+  } catch {
+    value = undefined;
+  }
+  if (typeof value !== 'string' || value === '')
+    throw new PublishError('no-id-token', 'GitHub Actions: the OIDC token response had no token');
+  return { platform: 'github', token: value, source: 'ACTIONS_ID_TOKEN_REQUEST_URL' };
+}
+
+/** The GCE metadata server (GCE_METADATA_HOST overrides it, as Google's client libraries allow). */
+function metadataBase(ctx: AmbientContext): string {
+  return `http://${ctx.env.GCE_METADATA_HOST || 'metadata.google.internal'}`;
+}
+
+async function detectGoogle(audience: string, ctx: AmbientContext): Promise<AmbientToken | null> {
+  const product = (await ctx.readText('/sys/class/dmi/id/product_name'))?.trim();
+  if (
+    product !== 'Google' &&
+    product !== 'Google Compute Engine' &&
+    !set(ctx.env.GCE_METADATA_HOST)
+  )
+    return null;
+  const url = new URL(
+    `${metadataBase(ctx)}/computeMetadata/v1/instance/service-accounts/default/identity`,
+  );
+  url.searchParams.set('audience', audience);
+  url.searchParams.set('format', 'full');
+  const res = await fetchText(ctx, 'Google Cloud', url.href, { 'metadata-flavor': 'Google' });
+  const token = res.body.toString('utf8').trim();
+  if (res.status !== 200 || token === '')
+    throw new PublishError(
+      'no-id-token',
+      `Google Cloud: the metadata server gave no identity token (${res.status} ${res.statusText})`.trim(),
+      {
+        hints: [
+          'Run the job as a service account (the instance, Cloud Build or Cloud Run service account) and register that account as the publisher.',
+        ],
+      },
+    );
+  return { platform: 'google', token, source: 'the GCE metadata server' };
+}
+
+async function fromProgram(
+  ctx: AmbientContext,
+  platform: AmbientPlatform,
+  name: string,
+  command: string,
+  args: string[],
+  installHint: string,
+): Promise<AmbientToken> {
+  const result = await ctx.run(command, args);
+  if (result === null)
+    throw new PublishError('no-id-token', `${name}: \`${command}\` is not on the PATH`, {
+      hints: [installHint],
+    });
+  const token = result.stdout.trim();
+  if (result.code !== 0 || token === '')
+    throw new PublishError(
+      'no-id-token',
+      `${name}: \`${command} ${args.slice(0, 3).join(' ')}\` failed${result.code === null ? '' : ` (exit ${result.code})`}: ${(result.stderr || result.stdout).trim() || 'no output'}`,
+    );
+  return { platform, token, source: `${command} ${args.slice(0, 3).join(' ')}` };
+}
+
+async function detectBuildkite(
+  audience: string,
+  ctx: AmbientContext,
+): Promise<AmbientToken | null> {
+  if (!set(ctx.env.BUILDKITE)) return null;
+  return fromProgram(
+    ctx,
+    'buildkite',
+    'Buildkite',
+    'buildkite-agent',
+    ['oidc', 'request-token', '--audience', audience],
+    'Run the step on a Buildkite agent (buildkite-agent 3.48 or later), whose PATH includes buildkite-agent.',
+  );
+}
+
+async function detectGitlab(audience: string, ctx: AmbientContext): Promise<AmbientToken | null> {
+  if (!set(ctx.env.GITLAB_CI)) return null;
+  const variable = gitlabTokenVariable(audience);
+  const token = ctx.env[variable];
+  if (!set(token))
+    throw new PublishError(
+      'no-id-token',
+      `GitLab CI: the variable ${variable} is not set, so this job has no OIDC token for the audience '${audience}'`,
+      {
+        hints: [
+          `Declare it in the publishing job of .gitlab-ci.yml: \`id_tokens: { ${variable}: { aud: ${audience} } }\`.`,
+        ],
+      },
+    );
+  return { platform: 'gitlab', token: (token as string).trim(), source: variable };
+}
+
+async function detectCircleci(audience: string, ctx: AmbientContext): Promise<AmbientToken | null> {
+  if (!set(ctx.env.CIRCLECI)) return null;
+  return fromProgram(
+    ctx,
+    'circleci',
+    'CircleCI',
+    'circleci',
+    ['run', 'oidc', 'get', '--claims', JSON.stringify({ aud: audience })],
+    'Run the job on CircleCI’s own runners, whose PATH includes the circleci agent.',
+  );
+}
+
+/** The detectors, in the order `id` tries them. */
+export const DETECTORS: readonly {
+  platform: AmbientPlatform;
+  detect(audience: string, ctx: AmbientContext): Promise<AmbientToken | null>;
+}[] = [
+  { platform: 'github', detect: detectGithub },
+  { platform: 'google', detect: detectGoogle },
+  { platform: 'buildkite', detect: detectBuildkite },
+  { platform: 'gitlab', detect: detectGitlab },
+  { platform: 'circleci', detect: detectCircleci },
+];
+
+/**
+ * The OIDC token of the CI job this runs in, for `audience`. Null when no supported CI is
+ * detected; a PublishError when one is detected but gives no token.
+ */
+export async function detectAmbientToken(
+  audience: string,
+  ctx: AmbientContext = defaultAmbientContext(),
+): Promise<AmbientToken | null> {
+  for (const { detect } of DETECTORS) {
+    const found = await detect(audience, ctx);
+    if (found) return found;
+  }
+  return null;
+}

@@ -1,0 +1,91 @@
+// Which credential to upload with. Explicit ones first — a flag, then the environment
+// (PIER_TOKEN, then twine's TWINE_USERNAME/TWINE_PASSWORD) — and otherwise trusted publishing,
+// with the OIDC token from --oidc-token-file or from the CI job the client runs in.
+import { readFile } from 'node:fs/promises';
+import { decodeJwtPayload } from './claims.js';
+import { PublishError } from './errors.js';
+
+export interface BasicCredentials {
+  username: string;
+  password: string;
+  /** Where they came from, for messages: `--token`, `PIER_TOKEN`, `TWINE_PASSWORD`, … */
+  source: string;
+}
+
+export interface ExplicitInputs {
+  token?: string;
+  username?: string;
+  password?: string;
+}
+
+const given = (v: string | undefined): v is string => v !== undefined && v.trim() !== '';
+
+/** The explicit credentials, or null when trusted publishing should be used. */
+export function explicitCredentials(
+  inputs: ExplicitInputs,
+  env: Readonly<Record<string, string | undefined>>,
+): BasicCredentials | null {
+  if (given(inputs.token))
+    return { username: '__token__', password: inputs.token.trim(), source: '--token' };
+  if (given(inputs.password))
+    return {
+      username: given(inputs.username) ? inputs.username : '__token__',
+      password: inputs.password,
+      source: 'password',
+    };
+  if (given(env.PIER_TOKEN))
+    return { username: '__token__', password: env.PIER_TOKEN.trim(), source: 'PIER_TOKEN' };
+  if (given(env.TWINE_PASSWORD))
+    return {
+      username: given(env.TWINE_USERNAME) ? env.TWINE_USERNAME : '__token__',
+      password: env.TWINE_PASSWORD,
+      source: 'TWINE_PASSWORD',
+    };
+  return null;
+}
+
+export function basicAuthorization(c: { username: string; password: string }): string {
+  return `Basic ${Buffer.from(`${c.username}:${c.password}`, 'utf8').toString('base64')}`;
+}
+
+/** The OIDC token in a file (for a CI platform the client does not detect by itself). */
+export async function readOidcTokenFile(path: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new PublishError('usage', `--oidc-token-file ${path}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  const token = text.trim();
+  if (decodeJwtPayload(token) === null)
+    throw new PublishError('usage', `--oidc-token-file ${path} does not hold a JWT`, {
+      hints: ['Write the OIDC token (header.payload.signature) and nothing else into the file.'],
+    });
+  return token;
+}
+
+/**
+ * Checks that a token was minted for `audience` (as `id` 1.6.1 does), so that a wrong `aud` is
+ * reported here rather than as an opaque refusal by the index.
+ */
+export function checkAudience(token: string, audience: string, source: string, host: string): void {
+  const claims = decodeJwtPayload(token);
+  if (claims === null)
+    throw new PublishError('no-id-token', `The OIDC token from ${source} is not a JWT`);
+  const aud = claims.aud;
+  const ok = aud === audience || (Array.isArray(aud) && aud.includes(audience));
+  if (!ok)
+    throw new PublishError(
+      'no-id-token',
+      `The OIDC token from ${source} is for the audience ${JSON.stringify(aud ?? null)}, but ${host} expects '${audience}'`,
+      {
+        hints: [
+          source.endsWith('_ID_TOKEN')
+            ? `Set \`aud: ${audience}\` for ${source} under \`id_tokens:\` in .gitlab-ci.yml.`
+            : `Request the token for the audience '${audience}' (GET https://${host}/_/oidc/audience).`,
+        ],
+      },
+    );
+}

@@ -1,0 +1,385 @@
+// `publish(options)`: the whole job of the publish client, shared by `pier publish` and the
+// GitHub Action. Find and check the distributions, hash them, get a credential (an explicit
+// token, or trusted publishing: audience, ambient OIDC token, exchange), upload each file with
+// retries, skip what the index has when asked, burn the minted token, and say what happened.
+import { detectAmbientToken, defaultAmbientContext, type AmbientContext } from './ambient.js';
+import {
+  basicAuthorization,
+  checkAudience,
+  explicitCredentials,
+  readOidcTokenFile,
+  type BasicCredentials,
+} from './credentials.js';
+import { discoverDistributions } from './discover.js';
+import { PublishError } from './errors.js';
+import { burnToken, fetchAudience, mintToken } from './exchange.js';
+import { ExistingFiles, isAlreadyExists } from './existing.js';
+import { multipartUpload, formFields } from './form.js';
+import { hashFile, type FileHashes } from './hashes.js';
+import { closeConnections, describeResponse, type HttpResponse } from './http.js';
+import { checkDistribution, type CheckedDistribution } from './inspect.js';
+import { silentReporter, type Reporter } from './report.js';
+import { send, type RetryNotice } from './requests.js';
+import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
+import { oidcBaseUrl, PYPI_UPLOAD_URL, secureUrl, simpleIndexUrl } from './urls.js';
+
+export interface PublishOptions {
+  /** Distribution files or directories (default `dist`). */
+  paths?: readonly string[];
+  /** The upload URL (default PyPI's, https://upload.pypi.org/legacy/). */
+  repositoryUrl?: string;
+  /** The Simple index for --skip-existing (default: derived from the upload URL). */
+  indexUrl?: string;
+  /** An API token (sent as `__token__`). */
+  token?: string;
+  /** Explicit username and password (username defaults to `__token__`). */
+  username?: string;
+  password?: string;
+  /** A file holding the OIDC token to exchange (instead of the CI's ambient one). */
+  oidcTokenFile?: string;
+  skipExisting?: boolean;
+  /** Validate each file's metadata as the index will (default true). */
+  verifyMetadata?: boolean;
+  /** Check and hash, print what would be uploaded, send nothing. */
+  dryRun?: boolean;
+  /** Environment read for credentials (default process.env). */
+  env?: Readonly<Record<string, string | undefined>>;
+  reporter?: Reporter;
+  retry?: Partial<RetryPolicy>;
+  /** Stand-ins for the CI platform (tests). */
+  ambient?: AmbientContext;
+  /** Called with every secret the client obtains (OIDC token, minted token, password). */
+  onSecret?: (secret: string) => void;
+}
+
+export type FileStatus = 'uploaded' | 'skipped' | 'would-upload';
+
+export interface PublishedFile {
+  path: string;
+  filename: string;
+  project: string;
+  version: string;
+  size: number;
+  hashes: FileHashes;
+  status: FileStatus;
+  /** Why a file was skipped. */
+  reason?: string;
+}
+
+export type Authentication =
+  | { method: 'token'; source: string }
+  | { method: 'trusted-publishing'; source: string; platform: string; audience: string }
+  | { method: 'none (dry run)'; source: string };
+
+export interface PublishResult {
+  repositoryUrl: string;
+  authentication: Authentication;
+  files: PublishedFile[];
+}
+
+interface Session {
+  authorization: string;
+  authentication: Authentication;
+  minted: string | null;
+}
+
+const UPLOAD_ACCEPT = 'application/json;q=0.9, text/plain;q=0.8, text/html;q=0.7';
+
+async function trustedPublishing(
+  base: string,
+  options: PublishOptions,
+  env: Readonly<Record<string, string | undefined>>,
+  projects: string[],
+  policy: RetryPolicy,
+  reporter: Reporter,
+  onRetry: (n: RetryNotice) => void,
+): Promise<Session> {
+  const host = new URL(base).host;
+  const audience = await fetchAudience(base, policy, onRetry);
+  reporter.debug(`Trusted publishing at ${base}: audience '${audience}'`);
+  let oidc: { token: string; source: string; platform: string };
+  if (options.oidcTokenFile) {
+    oidc = {
+      token: await readOidcTokenFile(options.oidcTokenFile),
+      source: options.oidcTokenFile,
+      platform: 'file',
+    };
+  } else {
+    const found = await detectAmbientToken(audience, options.ambient ?? defaultAmbientContext(env));
+    if (!found)
+      throw new PublishError(
+        'no-credential',
+        'No credentials: no API token was given, and this is not a CI job whose OIDC token could be used for trusted publishing',
+        {
+          hints: [
+            'Pass an API token with --token or PIER_TOKEN (the action’s `password` input), or publish from a CI job: GitHub Actions (with `permissions: id-token: write`), GitLab CI (with `id_tokens:`), Buildkite, CircleCI or Google Cloud; or give --oidc-token-file.',
+          ],
+        },
+      );
+    oidc = found;
+  }
+  options.onSecret?.(oidc.token);
+  checkAudience(oidc.token, audience, oidc.source, host);
+  reporter.debug(`OIDC token from ${oidc.source} (${oidc.platform})`);
+  const minted = await mintToken(base, oidc.token, { projects, policy, onRetry });
+  options.onSecret?.(minted.token);
+  reporter.info(
+    `Trusted publishing: exchanged the ${oidc.platform === 'file' ? '' : `${oidc.platform} `}OIDC token for an upload token at ${host}` +
+      (minted.expires ? ` (valid until ${new Date(minted.expires * 1000).toISOString()})` : ''),
+  );
+  return {
+    authorization: basicAuthorization({ username: '__token__', password: minted.token }),
+    authentication: {
+      method: 'trusted-publishing',
+      source: oidc.source,
+      platform: oidc.platform,
+      audience,
+    },
+    minted: minted.token,
+  };
+}
+
+function uploadFailure(
+  d: CheckedDistribution,
+  res: HttpResponse,
+  session: Session,
+  uploadUrl: URL,
+): PublishError {
+  const what = `${d.filename}: ${uploadUrl.host} refused the upload: ${describeResponse(res)}`;
+  const hints: string[] = [];
+  if (res.status >= 300 && res.status < 400) {
+    const location = String(res.headers.location ?? '');
+    return new PublishError(
+      'upload-failed',
+      `${uploadUrl.href} redirected the upload to ${location}`,
+      {
+        hints: [
+          location === `${uploadUrl.href}/`
+            ? 'The repository URL is missing a trailing slash: add it.'
+            : `If you trust it, use ${location} as the repository URL.`,
+        ],
+      },
+    );
+  }
+  if (res.status === 401 || res.status === 403) {
+    if (session.authentication.method === 'trusted-publishing')
+      hints.push(
+        `The token minted for this job does not cover the project '${d.project}': register the publisher for '${d.project}' too (pier publisher add ${d.project} …).`,
+      );
+    else
+      hints.push(
+        `Check the token from ${session.authentication.source}: it must be valid, unexpired, with the upload scope, and allowed for the project '${d.project}'.`,
+      );
+  } else if (isAlreadyExists(res))
+    hints.push(
+      'A different file of this name is on the index already, and filenames can never be reused: release a new version, or pass --skip-existing (the action’s `skip-existing: true`) to skip files that exist.',
+    );
+  else if (res.status === 404 || res.status === 405)
+    hints.push(
+      'Check the repository URL: it must be the index’s upload URL (pier and PyPI: …/legacy/), not its Simple index.',
+    );
+  else if (res.status === 413)
+    hints.push('The file is larger than the index accepts: ask its administrator.');
+  else if (res.status >= 500)
+    hints.push(
+      'The index kept failing: wait a few minutes and run again (with --skip-existing, to skip what was uploaded).',
+    );
+  else if (res.status === 400)
+    hints.push('Fix what the index names, rebuild the distribution and publish again.');
+  return new PublishError(res.status >= 500 ? 'unreachable' : 'upload-failed', what, { hints });
+}
+
+/**
+ * `fn` over `items` with at most `limit` running at once; results in the items' order. When
+ * some fail, the error of the first failing item (in order, not in time) is thrown.
+ */
+async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: ({ ok: R } | { error: unknown })[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      try {
+        results[i] = { ok: await fn(items[i] as T) };
+      } catch (error) {
+        results[i] = { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results.map((r) => {
+    if ('error' in r) throw r.error;
+    return r.ok;
+  });
+}
+
+/** Publishes the distributions. Resolves with what was done; rejects with a PublishError. */
+export async function publish(options: PublishOptions = {}): Promise<PublishResult> {
+  try {
+    return await run(options);
+  } finally {
+    closeConnections();
+  }
+}
+
+async function run(options: PublishOptions): Promise<PublishResult> {
+  const env = options.env ?? process.env;
+  const reporter = options.reporter ?? silentReporter;
+  const policy: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
+  const onRetry = (n: RetryNotice) => reporter.retry(n);
+  const uploadUrl = secureUrl(options.repositoryUrl ?? PYPI_UPLOAD_URL, 'The repository URL');
+  const indexUrl = secureUrl(options.indexUrl ?? simpleIndexUrl(uploadUrl), 'The index URL').href;
+  const verifyMetadata = options.verifyMetadata ?? true;
+
+  // 1. Everything that can be checked without the network.
+  const found = await discoverDistributions(options.paths ?? []);
+  // Checked and hashed a few at a time (reading overlaps), reported in order.
+  const checked = await mapLimit(found, 4, async (file) => {
+    const d = await checkDistribution(file, { verifyMetadata });
+    return { d, hashes: await hashFile(d.path) };
+  });
+  for (const { d, hashes } of checked) reporter.hashes(d.filename, hashes);
+  const projects = [...new Set(checked.map((c) => c.d.project))];
+  reporter.debug(
+    `${checked.length} distribution${checked.length === 1 ? '' : 's'} of ${projects.join(', ')} checked${verifyMetadata ? ', metadata verified' : ''}`,
+  );
+
+  // --oidc-token-file is a flag: it wins over credentials in the environment.
+  const explicit: BasicCredentials | null = explicitCredentials(
+    options,
+    options.oidcTokenFile ? {} : env,
+  );
+  if (explicit) options.onSecret?.(explicit.password);
+  const result = (authentication: Authentication, files: PublishedFile[]): PublishResult => ({
+    repositoryUrl: uploadUrl.href,
+    authentication,
+    files,
+  });
+  const record = (
+    c: (typeof checked)[number],
+    status: FileStatus,
+    reason?: string,
+  ): PublishedFile => ({
+    path: c.d.path,
+    filename: c.d.filename,
+    project: c.d.project,
+    version: c.d.version,
+    size: c.d.size,
+    hashes: c.hashes,
+    status,
+    ...(reason === undefined ? {} : { reason }),
+  });
+
+  if (options.dryRun) {
+    const files = checked.map((c) => {
+      reporter.end(c.d.filename, { status: 'would-upload' });
+      return record(c, 'would-upload');
+    });
+    return result(
+      explicit
+        ? { method: 'token', source: explicit.source }
+        : { method: 'none (dry run)', source: 'trusted publishing (not attempted in a dry run)' },
+      files,
+    );
+  }
+
+  // 2. The credential.
+  const base = oidcBaseUrl(uploadUrl);
+  const session: Session = explicit
+    ? {
+        authorization: basicAuthorization(explicit),
+        authentication: { method: 'token', source: explicit.source },
+        minted: null,
+      }
+    : await trustedPublishing(base, options, env, projects, policy, reporter, onRetry);
+
+  // 3. The uploads.
+  const done: PublishedFile[] = [];
+  const existing = options.skipExisting
+    ? new ExistingFiles(
+        indexUrl,
+        // Credentials go only to the upload host (a private index needs them to read).
+        (): Record<string, string> =>
+          new URL(indexUrl).host === uploadUrl.host ? { authorization: session.authorization } : {},
+        policy,
+        onRetry,
+      )
+    : null;
+  try {
+    for (const c of checked) {
+      const { d, hashes } = c;
+      if (existing) {
+        const there = await existing.lookup(d.name, d.filename, hashes.sha256);
+        if (there.state === 'same' || there.state === 'different') {
+          const reason =
+            there.state === 'same'
+              ? 'the index has it already (same SHA-256)'
+              : 'the index has a different file of this name';
+          if (there.state === 'different')
+            reporter.warn(
+              `${d.filename}: the index has a different file of this name (SHA-256 ${there.indexSha256 ?? 'unknown'}; this one ${hashes.sha256}); skipping it`,
+            );
+          reporter.end(d.filename, { status: 'skipped', reason });
+          done.push(record(c, 'skipped', reason));
+          continue;
+        }
+        if (there.state === 'unknown')
+          reporter.debug(
+            `cannot tell whether ${d.filename} exists (${there.reason}); uploading it`,
+          );
+      }
+      const fields = formFields(d, hashes);
+      const started = Date.now();
+      const res = await send(
+        uploadUrl,
+        () => {
+          const upload = multipartUpload(fields, d);
+          reporter.start(d.filename, upload.body.length);
+          return {
+            method: 'POST',
+            headers: {
+              authorization: session.authorization,
+              'content-type': upload.contentType,
+              accept: UPLOAD_ACCEPT,
+            },
+            body: upload.body,
+            idleTimeoutMs: 120_000,
+            onProgress: (sent) => reporter.progress(d.filename, sent, upload.body.length),
+          };
+        },
+        policy,
+        onRetry,
+        `upload of ${d.filename}`,
+      );
+      if (res.status >= 200 && res.status < 300) {
+        reporter.end(d.filename, { status: 'uploaded', seconds: (Date.now() - started) / 1000 });
+        done.push(record(c, 'uploaded'));
+        continue;
+      }
+      if (options.skipExisting && isAlreadyExists(res)) {
+        const reason = `the index answered: ${describeResponse(res)}`;
+        reporter.end(d.filename, { status: 'skipped', reason });
+        done.push(record(c, 'skipped', reason));
+        continue;
+      }
+      const failure = uploadFailure(d, res, session, uploadUrl);
+      reporter.end(d.filename, { status: 'failed', reason: `HTTP ${res.status}` });
+      throw failure;
+    }
+    return result(session.authentication, done);
+  } catch (err) {
+    if (err instanceof PublishError) throw err.withDone(done);
+    throw err;
+  } finally {
+    if (session.minted !== null) {
+      const burned = await burnToken(base, session.minted);
+      reporter.debug(
+        burned ? 'Burned the minted token' : 'The index did not burn the minted token',
+      );
+    }
+  }
+}

@@ -1,0 +1,150 @@
+// How the client tells what it does: a Reporter receives events; the text reporter prints plain
+// lines (CI logs, pipes) or, on a terminal, progress bars drawn with cli-progress.
+import type cliProgress from 'cli-progress';
+import { hashLines, type FileHashes } from './hashes.js';
+import type { RetryNotice } from './requests.js';
+
+export type FileOutcome =
+  | { status: 'uploaded'; seconds: number }
+  | { status: 'skipped'; reason: string }
+  | { status: 'would-upload' }
+  | { status: 'failed'; reason: string };
+
+export interface Reporter {
+  info(line: string): void;
+  warn(line: string): void;
+  /** Detail shown with --verbose. */
+  debug(line: string): void;
+  /** Each file's digests, once it is checked. */
+  hashes(filename: string, hashes: FileHashes): void;
+  start(filename: string, bytes: number): void;
+  progress(filename: string, sent: number, total: number): void;
+  end(filename: string, outcome: FileOutcome): void;
+  retry(notice: RetryNotice): void;
+}
+
+export const silentReporter: Reporter = {
+  info: () => undefined,
+  warn: () => undefined,
+  debug: () => undefined,
+  hashes: () => undefined,
+  start: () => undefined,
+  progress: () => undefined,
+  end: () => undefined,
+  retry: () => undefined,
+};
+
+/** `12.3 kB`, `4.5 MB` (decimal units, as pip and twine print them). */
+export function formatBytes(n: number): string {
+  if (n < 1000) return `${n} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let value = n;
+  let unit = '';
+  for (const u of units) {
+    value /= 1000;
+    unit = u;
+    if (value < 1000) break;
+  }
+  return `${value.toFixed(value < 10 ? 1 : 0)} ${unit}`;
+}
+
+export function describeOutcome(filename: string, outcome: FileOutcome): string {
+  switch (outcome.status) {
+    case 'uploaded':
+      return `Uploaded ${filename} in ${outcome.seconds.toFixed(1)} s`;
+    case 'skipped':
+      return `Skipped ${filename}: ${outcome.reason}`;
+    case 'would-upload':
+      return `Would upload ${filename} (dry run)`;
+    case 'failed':
+      return `Failed ${filename}: ${outcome.reason}`;
+  }
+}
+
+export interface TextReporterOptions {
+  /** Where lines go. */
+  write(line: string): void;
+  verbose?: boolean;
+  printHash?: boolean;
+  /** Draw progress bars on this terminal stream instead of printing progress lines. */
+  terminal?: NodeJS.WriteStream;
+  /** cli-progress, loaded only when there is a terminal to draw on (see `loadProgressBars`). */
+  bars?: typeof cliProgress;
+}
+
+/** cli-progress, imported when needed: plain output (CI logs) never loads it. */
+export async function loadProgressBars(): Promise<typeof cliProgress> {
+  return (await import('cli-progress')).default;
+}
+
+/** Plain lines, or progress bars on a terminal. */
+export function textReporter(options: TextReporterOptions): Reporter {
+  const { write } = options;
+  let bar: cliProgress.SingleBar | null = null;
+  const stopBar = () => {
+    bar?.stop();
+    bar = null;
+  };
+  const marks = new Map<string, number>();
+  return {
+    info: (line) => {
+      stopBar();
+      write(line);
+    },
+    warn: (line) => {
+      stopBar();
+      write(`warning: ${line}`);
+    },
+    debug: (line) => {
+      if (!options.verbose) return;
+      stopBar();
+      write(line);
+    },
+    hashes: (filename, hashes) => {
+      if (options.printHash) for (const line of hashLines(filename, hashes)) write(line);
+    },
+    start: (filename, bytes) => {
+      stopBar();
+      if (options.terminal && options.bars) {
+        const cliProgress = options.bars;
+        bar = new cliProgress.SingleBar(
+          {
+            stream: options.terminal,
+            format: `${filename} [{bar}] {percentage}% | {sent} / {size}`,
+            hideCursor: true,
+            clearOnComplete: true,
+            barsize: 30,
+          },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(bytes, 0, { sent: formatBytes(0), size: formatBytes(bytes) });
+      } else {
+        marks.set(filename, 0);
+        write(`Uploading ${filename} (${formatBytes(bytes)})`);
+      }
+    },
+    progress: (filename, sent, total) => {
+      if (bar) {
+        bar.update(sent, { sent: formatBytes(sent) });
+        return;
+      }
+      // Plain output: a line at each quarter of a large file, none for small ones.
+      if (total < 4 * 1024 * 1024) return;
+      const quarter = Math.floor((sent / total) * 4);
+      if (quarter > (marks.get(filename) ?? 0) && quarter < 4) {
+        marks.set(filename, quarter);
+        write(`  ${quarter * 25}% of ${filename} sent`);
+      }
+    },
+    end: (filename, outcome) => {
+      stopBar();
+      write(describeOutcome(filename, outcome));
+    },
+    retry: (n) => {
+      stopBar();
+      write(
+        `warning: ${n.what}: ${n.reason}; attempt ${n.attempt + 1} of ${n.of} in ${(n.delayMs / 1000).toFixed(1)} s`,
+      );
+    },
+  };
+}

@@ -1,0 +1,214 @@
+// publish() end to end against a stand-in index (a few lines of node:http): the order of
+// requests in trusted publishing (audience, exchange, uploads, burn), the upload request as
+// twine sends it, secrets handed to onSecret, and a dry run that sends nothing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { publish } from '../../src/client/publish.js';
+import { textReporter } from '../../src/client/report.js';
+import { makeSdist, makeWheel } from '../support/dists.js';
+import { tempDir } from '../support/tmp.js';
+import { cannedServer, fakeCi, json, jwt } from './support.js';
+
+async function distDir(): Promise<string> {
+  const dir = join(tempDir('pier-publish-'), 'dist');
+  mkdirSync(dir);
+  for (const made of [await makeSdist({ name: 'demo-pkg' }), await makeWheel({ name: 'demo-pkg' })])
+    writeFileSync(join(dir, made.filename), made.content);
+  return dir;
+}
+
+function fieldNames(body: Buffer): string[] {
+  return [
+    ...body.toString('latin1').matchAll(/Content-Disposition: form-data; name="([^"]+)"/g),
+  ].map((m) => m[1]!);
+}
+
+test('trusted publishing from GitLab CI: audience, exchange, uploads, burn', async () => {
+  const oidc = jwt({ iss: 'https://gitlab.com', aud: 'pier.test', project_path: 'g/p' });
+  const server = await cannedServer((req, res) => {
+    if (req.path === '/_/oidc/audience') return json(res, 200, { audience: 'pier.test' });
+    if (req.path === '/_/oidc/mint-token')
+      return json(res, 200, { success: true, token: 'pypi-minted-secret', expires: 2000000000 });
+    if (req.path === '/_/oidc/burn-token') return json(res, 202, { message: 'Accepted' });
+    if (req.path === '/legacy/') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      return res.end('OK\n');
+    }
+    json(res, 404, {});
+  });
+  try {
+    const secrets: string[] = [];
+    const lines: string[] = [];
+    const result = await publish({
+      paths: [await distDir()],
+      repositoryUrl: `${server.url}/legacy/`,
+      env: {},
+      ambient: fakeCi({ GITLAB_CI: 'true', PIER_TEST_ID_TOKEN: oidc }),
+      reporter: textReporter({ write: (l) => lines.push(l), printHash: true }),
+      onSecret: (s) => secrets.push(s),
+    });
+    assert.deepEqual(
+      server.requests.map((r) => `${r.method} ${r.path}`),
+      [
+        'GET /_/oidc/audience',
+        'POST /_/oidc/mint-token',
+        'POST /legacy/',
+        'POST /legacy/',
+        'POST /_/oidc/burn-token',
+      ],
+    );
+    assert.deepEqual(JSON.parse(server.requests[1]!.body.toString()), { token: oidc });
+    assert.deepEqual(JSON.parse(server.requests[4]!.body.toString()), {
+      token: 'pypi-minted-secret',
+    });
+    const upload = server.requests[2]!;
+    assert.equal(
+      upload.headers.authorization,
+      `Basic ${Buffer.from('__token__:pypi-minted-secret').toString('base64')}`,
+    );
+    assert.equal(Number(upload.headers['content-length']), upload.body.length);
+    assert.match(String(upload.headers['content-type']), /^multipart\/form-data; boundary=/);
+    const names = fieldNames(upload.body);
+    assert.deepEqual(names.slice(0, 3), ['metadata_version', 'name', 'version']);
+    assert.deepEqual(names.slice(-7), [
+      'pyversion',
+      'filetype',
+      'sha256_digest',
+      'blake2_256_digest',
+      ':action',
+      'protocol_version',
+      'content',
+    ]);
+    assert.match(upload.body.toString('latin1'), /filename="demo_pkg-1\.0\.0-py3-none-any\.whl"/);
+    assert.deepEqual(secrets, [oidc, 'pypi-minted-secret']);
+    assert.deepEqual(
+      result.files.map((f) => [f.filename, f.status]),
+      [
+        ['demo_pkg-1.0.0-py3-none-any.whl', 'uploaded'],
+        ['demo_pkg-1.0.0.tar.gz', 'uploaded'],
+      ],
+    );
+    assert.deepEqual(result.authentication, {
+      method: 'trusted-publishing',
+      source: 'PIER_TEST_ID_TOKEN',
+      platform: 'gitlab',
+      audience: 'pier.test',
+    });
+    assert.match(result.files[0]!.hashes.blake2_256, /^[0-9a-f]{64}$/);
+    assert.ok(lines.some((l) => /SHA256:\s+[0-9a-f]{64}/.test(l)));
+    assert.ok(!lines.join('\n').includes('pypi-minted-secret'));
+    assert.ok(!lines.join('\n').includes(oidc));
+  } finally {
+    await server.close();
+  }
+});
+
+test('a dry run checks and hashes, and sends nothing', async () => {
+  const server = await cannedServer((_req, res) => json(res, 500, {}));
+  try {
+    const result = await publish({
+      paths: [await distDir()],
+      repositoryUrl: `${server.url}/legacy/`,
+      dryRun: true,
+      env: {},
+      ambient: fakeCi({}),
+    });
+    assert.equal(server.requests.length, 0);
+    assert.deepEqual(
+      result.files.map((f) => f.status),
+      ['would-upload', 'would-upload'],
+    );
+    assert.equal(result.authentication.method, 'none (dry run)');
+  } finally {
+    await server.close();
+  }
+});
+
+test('a token from PIER_TOKEN; a failure lists what was uploaded before it', async () => {
+  let uploads = 0;
+  const server = await cannedServer((req, res) => {
+    if (req.path !== '/legacy/') return json(res, 404, {});
+    uploads++;
+    if (uploads === 1) {
+      res.writeHead(200);
+      return res.end('OK');
+    }
+    json(res, 400, { message: 'Invalid value for classifiers' }, 'Invalid value for classifiers');
+  });
+  try {
+    await assert.rejects(
+      publish({
+        paths: [await distDir()],
+        repositoryUrl: `${server.url}/legacy/`,
+        env: { PIER_TOKEN: 'pypi-env-token' },
+        ambient: fakeCi({}),
+      }),
+      (err: Error & { code?: string; done?: { filename: string }[]; hints?: string[] }) => {
+        assert.equal(err.code, 'upload-failed');
+        assert.match(
+          err.message,
+          /demo_pkg-1\.0\.0\.tar\.gz: 127\.0\.0\.1:\d+ refused the upload: 400 Invalid value for classifiers/,
+        );
+        assert.deepEqual(
+          err.done?.map((d) => d.filename),
+          ['demo_pkg-1.0.0-py3-none-any.whl'],
+        );
+        return true;
+      },
+    );
+    assert.equal(
+      server.requests[0]!.headers.authorization,
+      `Basic ${Buffer.from('__token__:pypi-env-token').toString('base64')}`,
+    );
+  } finally {
+    await server.close();
+  }
+});
+
+test('--oidc-token-file wins over PIER_TOKEN; a token for another audience is refused before the exchange', async () => {
+  const server = await cannedServer((req, res) => {
+    if (req.path === '/_/oidc/audience') return json(res, 200, { audience: 'pier.test' });
+    if (req.path === '/_/oidc/mint-token')
+      return json(res, 200, { success: true, token: 'pypi-m' });
+    if (req.path === '/_/oidc/burn-token') return json(res, 202, {});
+    res.writeHead(200);
+    res.end('OK');
+  });
+  try {
+    const dir = tempDir('pier-oidc-file-');
+    const file = join(dir, 'token');
+    writeFileSync(file, `${jwt({ iss: 'https://ci.example', aud: 'pier.test' })}\n`);
+    const result = await publish({
+      paths: [await distDir()],
+      repositoryUrl: `${server.url}/legacy/`,
+      oidcTokenFile: file,
+      env: { PIER_TOKEN: 'pypi-should-not-be-used' },
+      ambient: fakeCi({}),
+    });
+    assert.equal(result.authentication.method, 'trusted-publishing');
+    assert.equal(
+      server.requests.find((r) => r.path === '/legacy/')!.headers.authorization,
+      `Basic ${Buffer.from('__token__:pypi-m').toString('base64')}`,
+    );
+    writeFileSync(file, jwt({ iss: 'https://ci.example', aud: 'pypi' }));
+    const before = server.requests.length;
+    await assert.rejects(
+      publish({
+        paths: [await distDir()],
+        repositoryUrl: `${server.url}/legacy/`,
+        oidcTokenFile: file,
+        env: {},
+        ambient: fakeCi({}),
+      }),
+      /is for the audience "pypi", but 127\.0\.0\.1:\d+ expects 'pier\.test'/,
+    );
+    assert.deepEqual(
+      server.requests.slice(before).map((r) => r.path),
+      ['/_/oidc/audience'],
+    );
+  } finally {
+    await server.close();
+  }
+});
