@@ -17,9 +17,19 @@ import {
 import { simplePage } from './simple-page.js';
 import { upload } from './upload.js';
 import { exchanges } from './exchanges.js';
+import { startup } from './startup.js';
+import { projectsScale } from './projects-scale.js';
+import { stopBackends } from './lib/backends.js';
 import { publishBench } from './publish.js';
 
-const BENCHMARKS: Benchmark[] = [simplePage, upload, exchanges, publishBench];
+const BENCHMARKS: Benchmark[] = [
+  simplePage,
+  upload,
+  exchanges,
+  publishBench,
+  projectsScale,
+  startup,
+];
 
 function parseArgs(argv: string[]): { smoke: boolean; selected: Benchmark[] } {
   const flags = argv.filter((a) => a.startsWith('-'));
@@ -73,6 +83,7 @@ async function main(): Promise<number> {
       currentTmp = null;
     }
   }
+  await stopBackends();
   const record: RunRecord = {
     mode: smoke ? 'smoke' : 'full',
     environment: environment(),

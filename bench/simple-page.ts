@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { makeWheel } from '../test/support/dists.js';
 import { postUpload, uploadParts } from '../test/support/upload.js';
 import { QUIET_CPU, ratioRow, type BenchContext, type Benchmark, type Row } from './lib/bench.js';
+import { EMBEDDED, POSTGRES_S3, type Backend } from './lib/backends.js';
 import { getOnce } from './lib/http.js';
 import { runLoadInProcess, type LoadResult } from './lib/load.js';
 import {
@@ -115,14 +116,25 @@ function describe(prefix: string, runs: LoadResult[]): Row['details'] {
 }
 
 async function run(ctx: BenchContext): Promise<Row[]> {
+  const embedded = await runOn(ctx, EMBEDDED, null);
+  const postgres = await runOn(ctx, POSTGRES_S3, embedded);
+  return [...embedded, ...postgres];
+}
+
+/**
+ * The cases on one backend. On the embedded default each case is compared with the bare server;
+ * on PostgreSQL and S3 with the embedded default's result (reported: the issue sets no target).
+ */
+async function runOn(ctx: BenchContext, backend: Backend, reference: Row[] | null): Promise<Row[]> {
   const files = ctx.smoke ? 5 : 300;
   const rounds = ctx.smoke ? 1 : 5;
   const roundMs = ctx.smoke ? 300 : 2000;
   const warmupMs = ctx.smoke ? 100 : 1000;
   const maxPairs = ctx.smoke ? rounds : rounds * 3;
-  const dataDir = join(ctx.tmp, 'pier-data');
-  const token = await uploadToken(dataDir);
-  const pier = await startPier(dataDir);
+  const dataDir = join(ctx.tmp, `pier-data-${backend.name}`);
+  const env = await backend.fresh(dataDir);
+  const token = await uploadToken(dataDir, 'bench', env);
+  const pier = await startPier(dataDir, env);
   let bare: ServerProcess | null = null;
   try {
     ctx.log(`uploading ${files} wheels of '${PROJECT}'`);
@@ -130,8 +142,10 @@ async function run(ctx: BenchContext): Promise<Row[]> {
     const [cases, canned] = await recordAnswers(pier.url, files);
     const cannedFile = join(ctx.tmp, 'responses.json');
     writeFileSync(cannedFile, JSON.stringify(canned));
-    bare = await startBare(cannedFile, ctx.tmp);
-    await checkReplay(bare.url, cases, canned);
+    if (!reference) {
+      bare = await startBare(cannedFile, ctx.tmp);
+      await checkReplay(bare.url, cases, canned);
+    }
 
     const rows: Row[] = [];
     for (const c of cases) {
@@ -147,17 +161,39 @@ async function run(ctx: BenchContext): Promise<Row[]> {
         server.assertAlive();
         return result;
       };
+      if (reference) {
+        // Against the embedded default's figure for the same case.
+        ctx.log(
+          `${c.name} on ${backend.name}: ${CONNECTIONS} clients, ${rounds} x ${roundMs / 1000} s`,
+        );
+        await load(pier, warmupMs);
+        const runs: LoadResult[] = [];
+        for (let i = 0; i < rounds; i++) runs.push(await load(pier));
+        const embeddedRow = reference.find((r) => r.case === c.name)!;
+        rows.push(
+          ratioRow(
+            'simple-page',
+            `${c.name}, ${backend.name}`,
+            { value: median(runs.map((r) => r.requestsPerSecond)), unit: 'req/s' },
+            { name: 'embedded default', value: embeddedRow.pier.value },
+            null,
+            mean(runs.map((r) => r.otherCpu ?? 0)),
+            { files, connections: CONNECTIONS, rounds, ...describe('pier', runs) },
+          ),
+        );
+        continue;
+      }
       ctx.log(`${c.name}: ${CONNECTIONS} clients, ${rounds} x ${roundMs / 1000} s per server`);
       await load(pier, warmupMs);
-      await load(bare, warmupMs);
+      await load(bare!, warmupMs);
       // Pairs of rounds, taking turns at going first so that a drift in the machine's load
       // favours neither server. On a shared machine, rounds during which other processes used
       // the CPU are measured again (up to three times as many); the quietest pairs count.
       const pairs: { p: LoadResult; b: LoadResult; other: number }[] = [];
       const quiet = () => pairs.filter((x) => x.other <= QUIET_CPU).length;
       for (let i = 0; i < maxPairs && (i < rounds || quiet() < rounds); i++) {
-        const first = i % 2 === 0 ? pier : bare;
-        const second = first === pier ? bare : pier;
+        const first = i % 2 === 0 ? pier : bare!;
+        const second = first === pier ? bare! : pier;
         const r1 = await load(first);
         const r2 = await load(second);
         const [p1, b1] = first === pier ? [r1, r2] : [r2, r1];

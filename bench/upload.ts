@@ -25,6 +25,7 @@ import {
 } from './lib/processes.js';
 import { streamUpload } from './lib/stream-upload.js';
 import { getJson } from './lib/http.js';
+import { EMBEDDED, POSTGRES_S3, type Backend } from './lib/backends.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -109,10 +110,16 @@ const sizeName = (bytes: number) =>
     : `${(bytes / MiB).toFixed(bytes % MiB ? 2 : 0)} MiB`;
 
 /** One measurement, on a fresh pier: the baseline, the upload, the baseline again. */
-async function measure(ctx: BenchContext, wheel: BigWheel, attempt: number) {
-  const dataDir = join(ctx.tmp, `pier-data-${attempt}`);
-  const token = await uploadToken(dataDir);
-  const pier = await startPier(dataDir, { PIER_MAX_UPLOAD_SIZE: '2GiB' });
+async function measure(
+  ctx: BenchContext,
+  wheel: BigWheel,
+  attempt: number,
+  backend: Backend = EMBEDDED,
+) {
+  const dataDir = join(ctx.tmp, `pier-data-${backend.name}-${attempt}`);
+  const env = await backend.fresh(dataDir);
+  const token = await uploadToken(dataDir, 'bench', env);
+  const pier = await startPier(dataDir, { ...env, PIER_MAX_UPLOAD_SIZE: '2GiB' });
   try {
     // The baseline before and after the upload (the file is in the page cache for all three),
     // so a change in the machine's load during the run weighs on both sides.
@@ -158,6 +165,8 @@ async function run(ctx: BenchContext): Promise<Row[]> {
     if (!(again.otherCpu >= m.otherCpu)) m = again;
   }
   const { answer, before, after, uploadCpu, memory, otherCpu } = m;
+  ctx.log('the same upload on PostgreSQL and S3');
+  const onS3 = await measure(ctx, wheel, 1, POSTGRES_S3);
 
   const size = `${sizeName(payload)} wheel`;
   const mibPerSecond = (seconds: number) => wheel.size / MiB / seconds;
@@ -184,6 +193,25 @@ async function run(ctx: BenchContext): Promise<Row[]> {
         'pier CPU seconds in its other threads': round2(uploadCpu.otherThreads),
         'uploading client CPU seconds': round2(uploadCpu.self),
         "other processes' CPU seconds during the upload": round2(uploadCpu.others),
+      },
+    ),
+    ratioRow(
+      'upload',
+      `${size}, streamed POST /legacy/, postgres+s3`,
+      { value: mibPerSecond(onS3.answer.seconds), unit: 'MiB/s' },
+      {
+        name: 'md5+sha256+blake2b in-process',
+        value: mibPerSecond((onS3.before.seconds + onS3.after.seconds) / 2),
+      },
+      null,
+      onS3.otherCpu,
+      {
+        'upload seconds': round2(onS3.answer.seconds),
+        'seconds from the last byte sent to the answer': round2(onS3.answer.tailSeconds),
+        'server peak RSS growth MiB': round2(
+          (onS3.memory.peakBytes - (onS3.memory.startBytes ?? onS3.memory.peakBytes)) / MiB,
+        ),
+        'embedded default MiB/s': round2(mibPerSecond(answer.seconds)),
       },
     ),
     {

@@ -47,8 +47,11 @@ async function waitFor(check, what, timeoutMs = 30_000) {
   }
 }
 
-/** Starts PostgreSQL; resolves to { adminUrl, stop }. */
-export async function startPostgres() {
+/**
+ * Starts PostgreSQL; resolves to { adminUrl, psql, stop }. Tests run it with fsync off (their data
+ * is disposable); benchmarks pass { durable: true } to measure what users would run.
+ */
+export async function startPostgres({ durable = false } = {}) {
   const bin = postgresBin();
   if (!bin)
     throw new Error(
@@ -83,7 +86,7 @@ export async function startPostgres() {
     );
   });
   const port = await freePort();
-  // Test data is disposable: fsync is off here (only here) to keep the suite fast.
+  // Test data is disposable: fsync is off for tests (only for tests) to keep the suite fast.
   const server = run(
     join(bin, 'postgres'),
     [
@@ -95,8 +98,7 @@ export async function startPostgres() {
       'listen_addresses=127.0.0.1',
       '-p',
       String(port),
-      '-c',
-      'fsync=off',
+      ...(durable ? [] : ['-c', 'fsync=off']),
       '-c',
       'max_connections=400',
     ],

@@ -94,7 +94,7 @@ export async function openServices(
       allowLocalVersions: true,
     }),
     manage: new ManageService(db.kysely, blobs, projects),
-    simple: new SimpleService(db.kysely, projects, getPublicUrl),
+    simple: new SimpleService(db.kysely, db.hot, projects, getPublicUrl),
     jsonApi: new JsonApi(db.kysely, getPublicUrl),
     issuers,
     publishers,

@@ -20,7 +20,8 @@ export interface Row {
   baseline: { name: string; value: number; unit: string } | null;
   /** The figure the target applies to: pier / baseline as `x`, or a quantity of pier's own. */
   result: Quantity;
-  target: Target;
+  /** null: reported, with no target. */
+  target: Target | null;
   met: boolean;
   /**
    * CPU (in cores) that processes outside the benchmark used while it measured, or null if
@@ -56,7 +57,7 @@ export function ratioRow(
   kase: string,
   pier: Quantity,
   baseline: { name: string; value: number },
-  target: Target,
+  target: Target | null,
   otherCpu: number | null,
   details: Row['details'] = {},
 ): Row {
@@ -68,7 +69,7 @@ export function ratioRow(
     baseline: { ...baseline, unit: pier.unit },
     result: { value: ratio, unit: 'x' },
     target,
-    met: meets(ratio, target),
+    met: target === null || meets(ratio, target),
     otherCpu,
     details,
   };

@@ -108,11 +108,15 @@ export function startPier(dataDir: string, env: Record<string, string> = {}) {
 }
 
 /** Runs a pier command against `dataDir` and returns its standard output; throws if it fails. */
-export function pierCli(dataDir: string, args: string[]): Promise<string> {
+export function pierCli(
+  dataDir: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawnNode([PIER_BIN, ...args], {
       cwd: dataDir,
-      env: cleanEnv(pierEnv(dataDir, {})),
+      env: cleanEnv(pierEnv(dataDir, env)),
     });
     let stdout = '';
     let stderr = '';
@@ -128,9 +132,15 @@ export function pierCli(dataDir: string, args: string[]): Promise<string> {
 }
 
 /** A user who may create projects, and an upload token for it. */
-export async function uploadToken(dataDir: string, user = 'bench'): Promise<string> {
-  await pierCli(dataDir, ['user', 'add', user, '--may-create-projects']);
-  return (await pierCli(dataDir, ['token', 'create', '--user', user, '--scope', 'upload'])).trim();
+export async function uploadToken(
+  dataDir: string,
+  user = 'bench',
+  env: Record<string, string> = {},
+): Promise<string> {
+  await pierCli(dataDir, ['user', 'add', user, '--may-create-projects'], env);
+  return (
+    await pierCli(dataDir, ['token', 'create', '--user', user, '--scope', 'upload'], env)
+  ).trim();
 }
 
 /** One canned answer of the bare server, chosen by the request's Accept and If-None-Match. */

@@ -77,8 +77,10 @@ export function formatTable(rows: Row[]): string {
     r.result.unit === 'x'
       ? `${figure(r.result.value, 'x')} x`
       : figure(r.result.value, r.result.unit),
-    `${r.target.op} ${figure(r.target.value, r.result.unit === 'x' ? 'x' : r.result.unit)}`,
-    r.met ? 'met' : 'MISSED',
+    r.target
+      ? `${r.target.op} ${figure(r.target.value, r.result.unit === 'x' ? 'x' : r.result.unit)}`
+      : '-',
+    r.target === null ? 'reported' : r.met ? 'met' : 'MISSED',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const fmt = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;

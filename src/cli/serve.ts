@@ -3,6 +3,7 @@
 import type { Config } from '../config.js';
 import { openServices } from '../services.js';
 import { buildApp } from '../http/app.js';
+import { startDigestWorker } from '../registry/upload/digests.js';
 import { PierError } from '../errors.js';
 
 const OPERATOR = { principal: { kind: 'operator' as const, name: 'first start' }, ip: null };
@@ -27,6 +28,7 @@ export async function serve(config: Config): Promise<void> {
       );
   }
   await s.blobs.sweep(60 * 60 * 1000).catch(() => 0);
+  startDigestWorker();
   const app = await buildApp(s);
   let stopping = false;
   await app.listen({ host: config.host, port: config.port });

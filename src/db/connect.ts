@@ -18,8 +18,34 @@ import type { Database } from './schema.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
+/** The project row the Simple API reads on every request, to check its cached page is current. */
+export interface ProjectHeadRow {
+  id: number;
+  name: string;
+  normalized_name: string;
+  last_serial: number;
+  private: number;
+  status: string;
+}
+
+const PROJECT_HEAD_SQL =
+  'select id, name, normalized_name, last_serial, private, status from projects where normalized_name = ';
+
+/**
+ * Reads on the hottest path, without Kysely's per-query compilation: a statement prepared once.
+ * On SQLite they use their own read-only connection, so they only ever see committed data (the
+ * main connection may be inside another request's transaction) and never wait for a writer.
+ */
+export interface HotReads {
+  /** Synchronous on SQLite, a promise on PostgreSQL. */
+  projectHead(
+    normalizedName: string,
+  ): ProjectHeadRow | undefined | Promise<ProjectHeadRow | undefined>;
+}
+
 export interface Db {
   kysely: Kysely<Database>;
+  hot: HotReads;
   dialect: DialectName;
   /** A redacted description of where the data lives, for logs. */
   describe: string;
@@ -72,11 +98,29 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
     const kysely = new Kysely<Database>({
       dialect: new ImmediateSqliteDialect({ database: sqlite }),
     });
+    let reader: BetterSqlite3.Database | null = null;
+    let headStatement: BetterSqlite3.Statement<[string], ProjectHeadRow> | null = null;
+    const hot: HotReads = {
+      projectHead(name) {
+        if (!headStatement) {
+          // Opened on first use: by then the schema exists (it is created on the main connection).
+          reader =
+            sqlitePath === ':memory:' ? sqlite : new BetterSqlite3(sqlitePath, { readonly: true });
+          if (reader !== sqlite) reader.pragma('busy_timeout = 10000');
+          headStatement = reader.prepare<[string], ProjectHeadRow>(`${PROJECT_HEAD_SQL}?`);
+        }
+        return headStatement.get(name);
+      },
+    };
     return {
       kysely,
+      hot,
       dialect: 'sqlite',
       describe: `sqlite:${sqlitePath}`,
-      close: () => kysely.destroy(),
+      close: async () => {
+        if (reader && reader !== sqlite) reader.close();
+        await kysely.destroy();
+      },
     };
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
@@ -84,7 +128,24 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
     const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     const redacted = new URL(url);
     if (redacted.password) redacted.password = '***';
-    return { kysely, dialect: 'postgres', describe: redacted.href, close: () => kysely.destroy() };
+    const hot: HotReads = {
+      async projectHead(name) {
+        // A named statement: each pooled connection prepares it once.
+        const result = await pool.query<ProjectHeadRow>({
+          name: 'pier_project_head',
+          text: `${PROJECT_HEAD_SQL}$1`,
+          values: [name],
+        });
+        return result.rows[0];
+      },
+    };
+    return {
+      kysely,
+      hot,
+      dialect: 'postgres',
+      describe: redacted.href,
+      close: () => kysely.destroy(),
+    };
   }
   throw new Error(
     `unsupported database URL (expected sqlite:// or postgres://): ${url.split(':')[0]}:…`,

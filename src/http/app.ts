@@ -1,6 +1,15 @@
 // The Fastify application: one route module per area, errors rendered in one place.
 import { readFileSync } from 'node:fs';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { performance } from 'node:perf_hooks';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { createFastSimple } from './fast-simple.js';
+import proxyAddr from '@fastify/proxy-addr';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import multipart from '@fastify/multipart';
 import type { Services } from '../services.js';
 import { PierError } from '../errors.js';
@@ -37,11 +46,30 @@ export async function buildApp(s: Services, options: AppOptions = {}): Promise<F
     options.logger === undefined
       ? { level: config.logLevel, redact: { paths: REDACTED_HEADERS, censor: '[redacted]' } }
       : options.logger;
+  // The client's address, believed from X-Forwarded-For only for trusted proxies (as Fastify does).
+  const trustProxy = proxyAddr.compile(config.trustedProxies);
+  // The server is made here so that the Simple API's fast path sees requests before Fastify.
+  let fastPath: ReturnType<typeof createFastSimple> | null = null;
+  const serverFactory = (handler: (req: IncomingMessage, res: ServerResponse) => void) => {
+    const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+      const fast = fastPath?.(req, res) ?? false;
+      if (fast === true) return;
+      if (fast === false) return handler(req, res);
+      fast.then(
+        (answered) => answered || handler(req, res),
+        () => handler(req, res),
+      );
+    };
+    const server = tls ? createHttpsServer(tls, onRequest) : createHttpServer(onRequest);
+    server.keepAliveTimeout = 72_000;
+    return server;
+  };
   const app = Fastify({
     logger,
-    ...(tls ? { https: tls } : {}),
+    serverFactory,
     trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
-    disableRequestLogging: true,
+    // pier writes one line per answered request itself (onResponse below).
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
@@ -61,8 +89,9 @@ export async function buildApp(s: Services, options: AppOptions = {}): Promise<F
     app.server.once('close', () => clearInterval(timer));
     done();
   });
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
+    done(null, payload);
   });
 
   await app.register(multipart, {
@@ -79,23 +108,32 @@ export async function buildApp(s: Services, options: AppOptions = {}): Promise<F
     },
   });
 
-  app.addHook('onResponse', async (request, reply) => {
+  // Callback-style hooks, and nothing computed for a log line that will not be written: this
+  // runs on every request, including the Simple API's hottest path.
+  const requestTimers = new Map<string, (seconds: number) => void>();
+  const logRequests = ['trace', 'debug', 'info'].includes(app.log.level);
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    const seconds = reply.elapsedTime / 1000;
-    metrics.requests.observe(
-      { method: request.method, route, status: String(reply.statusCode) },
-      seconds,
-    );
-    request.log.info(
-      {
-        method: request.method,
-        url: redactSecrets(request.url),
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime),
-        ip: request.ip,
-      },
-      'request',
-    );
+    const key = `${request.method} ${route} ${reply.statusCode}`;
+    let observe = requestTimers.get(key);
+    if (!observe) {
+      const child = metrics.requests.labels(request.method, route, String(reply.statusCode));
+      observe = (seconds) => child.observe(seconds);
+      requestTimers.set(key, observe);
+    }
+    observe(reply.elapsedTime / 1000);
+    if (logRequests)
+      request.log.info(
+        {
+          method: request.method,
+          url: redactSecrets(request.url),
+          status: reply.statusCode,
+          ms: Math.round(reply.elapsedTime),
+          ip: request.ip,
+        },
+        'request',
+      );
+    done();
   });
 
   app.setErrorHandler(async (err, request, reply) => {
@@ -142,6 +180,28 @@ export async function buildApp(s: Services, options: AppOptions = {}): Promise<F
     return sendError(request, reply, 404, 'Not Found');
   });
 
+  const fastTimers = [
+    metrics.requests.labels('GET', '/simple/:name/', '200'),
+    metrics.requests.labels('GET', '/simple/:name/', '304'),
+  ] as const;
+  fastPath = createFastSimple(s, {
+    closing: () => closing,
+    answered(req, status, started) {
+      const seconds = (performance.now() - started) / 1000;
+      fastTimers[status === 304 ? 1 : 0].observe(seconds);
+      if (logRequests)
+        app.log.info(
+          {
+            method: 'GET',
+            url: redactSecrets(req.url ?? ''),
+            status,
+            ms: Math.round(seconds * 1000),
+            ip: proxyAddr(req, trustProxy),
+          },
+          'request',
+        );
+    },
+  });
   registerOpsRoutes(app, s, metrics);
   registerSimpleRoutes(app, s);
   registerFileRoutes(app, s);

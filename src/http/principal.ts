@@ -7,6 +7,7 @@ import { PierError, unauthorized } from '../errors.js';
 import type { Actor } from '../audit/log.js';
 
 const cache = new WeakMap<FastifyRequest, Promise<Principal>>();
+const ANONYMOUS_PROMISE: Promise<Principal> = Promise.resolve(ANONYMOUS);
 
 /**
  * The principal for a request. Missing credentials are anonymous; wrong ones are an error
@@ -17,6 +18,8 @@ export function principalOf(
   request: FastifyRequest,
   failStatus: 401 | 403 = 401,
 ): Promise<Principal> {
+  // Most reads carry no credentials: answer them without a cache entry or a new promise.
+  if (request.headers.authorization === undefined) return ANONYMOUS_PROMISE;
   let p = cache.get(request);
   if (!p) {
     p = (async () => {

@@ -54,7 +54,22 @@ function specificity(r: AcceptRange, offer: string): number {
   return 0;
 }
 
+// Clients send a handful of distinct Accept headers (pip's, uv's, a browser's): remember the
+// answers rather than parse the same header on every request.
+const remembered = new Map<string, SimpleMediaType>();
+
 export function selectContentType(accept: string | undefined, format?: string): SimpleMediaType {
+  const key = `${format ?? ''}\n${accept ?? ''}`;
+  let type = remembered.get(key);
+  if (type === undefined) {
+    type = negotiate(accept, format);
+    if (remembered.size >= 1000) remembered.clear();
+    remembered.set(key, type);
+  }
+  return type;
+}
+
+function negotiate(accept: string | undefined, format?: string): SimpleMediaType {
   if (format !== undefined) {
     // A literal '+' in a query string arrives as a space; media types never contain spaces.
     const asked = format.toLowerCase().replace(/ /g, '+');

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database, Project } from '../db/schema.js';
+import type { HotReads } from '../db/connect.js';
 import { normalizeProjectName } from '../packaging/names.js';
 import { loadProjectPage } from './model.js';
 import {
@@ -81,17 +82,41 @@ export class SimpleService {
 
   constructor(
     private readonly db: Kysely<Database>,
+    private readonly hot: HotReads,
     private readonly projects: ProjectService,
     private readonly publicUrl: () => string,
   ) {}
 
-  /** The freshness check: one indexed read of the project's row. */
-  async head(name: string): Promise<ProjectHead | undefined> {
-    return this.db
-      .selectFrom('projects')
-      .select(['id', 'name', 'normalized_name', 'last_serial', 'private', 'status'])
-      .where('normalized_name', '=', normalizeProjectName(name))
-      .executeTakeFirst();
+  private readonly heads = new Map<
+    string,
+    ProjectHead | undefined | Promise<ProjectHead | undefined>
+  >();
+  private forgetScheduled = false;
+
+  /**
+   * The freshness check: one indexed read of the project's row, by a prepared statement. Requests
+   * for the same project handled in the same turn of the event loop share one read: they had all
+   * arrived before it was made (the turn began by collecting them), so it is current for each;
+   * the next turn reads again. On SQLite the read is synchronous and so is the answer.
+   */
+  head(name: string): ProjectHead | undefined | Promise<ProjectHead | undefined> {
+    const normalized = normalizeProjectName(name);
+    if (this.heads.has(normalized)) return this.heads.get(normalized);
+    const head = this.hot.projectHead(normalized);
+    this.heads.set(normalized, head);
+    if (!this.forgetScheduled) {
+      this.forgetScheduled = true;
+      setImmediate(() => {
+        this.heads.clear();
+        this.forgetScheduled = false;
+      });
+    }
+    return head;
+  }
+
+  /** The rendered page, if it is in memory and current (no I/O). */
+  cachedPage(head: ProjectHead): RenderedPage | undefined {
+    return this.cache.get(head.id, head.last_serial);
   }
 
   async page(head: ProjectHead): Promise<RenderedPage> {

@@ -4,7 +4,8 @@
 // profile, an instance role). Uploads stream as multipart uploads (never the whole file in
 // memory) to a fresh key; a failed one is aborted. Downloads stream through pier, or, with
 // `presign=SECONDS`, redirect clients to a presigned URL valid that long.
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -82,20 +83,25 @@ export class S3BlobStore implements BlobStore {
   }
 
   async put(key: string, source: Readable): Promise<BlobInfo> {
+    // Counted on the way through (a 'data' listener on `source` would race the SDK's reader).
     let size = 0;
-    source.on('data', (chunk: Buffer) => (size += chunk.length));
+    const counted = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        size += chunk.length;
+        done(null, chunk);
+      },
+    });
+    const flowing = pipeline(source, counted);
     const upload = new Upload({
       client: this.client,
-      params: { Bucket: this.location.bucket, Key: this.key(key), Body: source },
+      params: { Bucket: this.location.bucket, Key: this.key(key), Body: counted },
       partSize: PART_SIZE,
       queueSize: 2,
       leavePartsOnError: false,
     });
-    // A source that fails mid-way must abort the upload, not complete it short.
-    const failed = new Promise<never>((_, reject) => source.once('error', reject));
-    failed.catch(() => undefined);
     try {
-      await Promise.race([upload.done(), failed]);
+      // A source that fails mid-way must abort the upload, not complete it short.
+      await Promise.all([upload.done(), flowing]);
     } catch (err) {
       await upload.abort().catch(() => undefined);
       await this.delete(key).catch(() => undefined);

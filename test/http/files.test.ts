@@ -2,6 +2,7 @@
 // File downloads: HEAD, Range, ETag and caching, as installers that read a wheel's central
 // directory over HTTP (uv, poetry, pip's fast-deps) need.
 import { test, before, after } from 'node:test';
+import { randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { startServer, type TestServer } from '../support/server.js';
 import { postUpload, sha256, uploadParts } from '../support/upload.js';
@@ -97,4 +98,30 @@ test('a path whose hash does not match the file: 404', async () => {
   );
   assert.equal((await fetch(wrong)).status, 404);
   assert.equal((await fetch(`${server.url}/packages/aa/bb/cc/nothing.whl`)).status, 404);
+});
+
+test('a file larger than an S3 multipart part (8 MiB) is stored whole and served back intact', async () => {
+  const token = await server.userWithToken('bigfiles', { mayCreateProjects: true });
+  const payload = randomBytes(17 * 1024 * 1024);
+  const w = await makeWheel({
+    name: 'large-file',
+    version: '1.0',
+    extra: { 'payload.bin': payload },
+  });
+  const res = await postUpload(
+    server.url,
+    token,
+    await uploadParts({ ...w, fields: { name: 'large-file', version: '1.0' } }),
+  );
+  assert.equal(res.status, 200, res.body);
+  const page = (await (
+    await fetch(`${server.url}/simple/large-file/`, {
+      headers: { accept: 'application/vnd.pypi.simple.v1+json' },
+    })
+  ).json()) as {
+    files: { url: string; size: number; hashes: { sha256: string } }[];
+  };
+  assert.equal(page.files[0]!.size, w.content.length);
+  const body = Buffer.from(await (await fetch(page.files[0]!.url)).arrayBuffer());
+  assert.equal(sha256(body), sha256(w.content));
 });

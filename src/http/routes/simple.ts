@@ -4,32 +4,17 @@ import type { Services } from '../../services.js';
 import { mayReadIndex, mayReadProject } from '../../auth/permissions.js';
 import { principalUser, type Principal } from '../../auth/principal.js';
 import { notFound, unauthorized } from '../../errors.js';
+import { V1_HTML, V1_JSON, type SimpleMediaType } from '../../simple/negotiate.js';
 import {
-  HTML,
-  V1_HTML,
-  V1_JSON,
-  selectContentType,
-  type SimpleMediaType,
-} from '../../simple/negotiate.js';
+  CORS_HEADERS,
+  simpleAnswer,
+  simpleCacheControl,
+  type PageBodies,
+} from '../../simple/answer.js';
 import type { ProjectHead } from '../../simple/service.js';
 import { principalOf } from '../principal.js';
 
-const CORS = {
-  'access-control-allow-origin': '*',
-  'access-control-allow-headers':
-    'Content-Type, If-Match, If-Modified-Since, If-None-Match, If-Unmodified-Since',
-  'access-control-allow-methods': 'GET',
-  'access-control-max-age': '86400',
-  'access-control-expose-headers': 'X-PyPI-Last-Serial',
-};
-
-function etagMatches(header: string | undefined, etag: string): boolean {
-  if (!header) return false;
-  return header.split(',').some((t) => {
-    const v = t.trim();
-    return v === '*' || v === etag || v === `W/${etag}`;
-  });
-}
+const CORS = CORS_HEADERS;
 
 export function registerSimpleRoutes(app: FastifyInstance, s: Services): void {
   const readAccess = s.config.readAccess;
@@ -54,31 +39,28 @@ export function registerSimpleRoutes(app: FastifyInstance, s: Services): void {
   }
 
   function cacheControl(head: { private: number } | null): string {
-    return readAccess === 'public' && head?.private !== 1
-      ? 'max-age=600, public'
-      : 'max-age=0, private';
+    return simpleCacheControl(readAccess === 'public' && head?.private !== 1);
   }
 
   function sendNegotiated(
     request: FastifyRequest,
     reply: FastifyReply,
-    bodies: { html: Buffer; json: Buffer; htmlEtag: string; jsonEtag: string; serial: number },
+    bodies: PageBodies,
     head: ProjectHead | null,
     pinned: SimpleMediaType | null,
   ) {
-    const format = (request.query as { format?: string }).format;
-    const type = pinned ?? selectContentType(request.headers.accept, format);
-    const isJson = type === V1_JSON;
-    const etag = isJson ? bodies.jsonEtag : bodies.htmlEtag;
-    reply
-      .headers(CORS)
-      .header('vary', 'Accept, Authorization')
-      .header('cache-control', cacheControl(head))
-      .header('x-pypi-last-serial', String(bodies.serial))
-      .header('etag', etag)
-      .type(type === HTML ? 'text/html; charset=utf-8' : type);
-    if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send();
-    return reply.send(isJson ? bodies.json : bodies.html);
+    const answer = simpleAnswer(
+      bodies,
+      {
+        accept: request.headers.accept,
+        format: (request.query as { format?: string }).format,
+        ifNoneMatch: request.headers['if-none-match'],
+      },
+      pinned,
+      readAccess === 'public' && head?.private !== 1,
+    );
+    reply.code(answer.status).headers(answer.headers);
+    return answer.body === null ? reply.send() : reply.send(answer.body);
   }
 
   app.get('/simple', (_req, reply) => reply.redirect('/simple/', 301));

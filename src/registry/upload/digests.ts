@@ -2,6 +2,8 @@
 // upload streams through, with the size limit enforced on the way.
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
+import { Worker } from 'node:worker_threads';
+import type { Algorithm } from './digest-worker.js';
 import { createBLAKE2b, type IHasher } from 'hash-wasm';
 
 export interface Digests {
@@ -19,21 +21,254 @@ export async function createBlake2b256(): Promise<IHasher> {
   return h;
 }
 
-export class DigestStream extends Transform {
+/** Something that hashes a stream of chunks: in this thread, or in the digest worker. */
+interface Hashers {
+  /** A promise when too many bytes wait to be hashed: the stream waits for it (backpressure). */
+  update(chunk: Buffer): Promise<void> | undefined;
+  digests(): Promise<Digests>;
+  abort(): void;
+}
+
+class LocalHashers implements Hashers {
   private readonly md5: Hash = createHash('md5');
   private readonly sha256: Hash = createHash('sha256');
+  constructor(private readonly blake2: IHasher) {}
+  update(chunk: Buffer): undefined {
+    this.md5.update(chunk);
+    this.sha256.update(chunk);
+    this.blake2.update(chunk);
+    return undefined;
+  }
+  async digests(): Promise<Digests> {
+    return {
+      md5: this.md5.digest('hex'),
+      sha256: this.sha256.digest('hex'),
+      blake2_256: this.blake2.digest('hex'),
+    };
+  }
+  abort(): void {}
+}
+
+/**
+ * Bytes go to the workers in shared-memory blocks of 1 MiB, each filled again once both workers
+ * have hashed it: the memory hashing needs is a fixed pool of blocks, whatever the garbage
+ * collector does, and no byte is copied twice.
+ */
+const BLOCK = 1024 * 1024;
+const BLOCKS = 16;
+const BLOCKS_PER_UPLOAD = 6;
+/** Which worker computes what: md5 and sha256 take about as long together as BLAKE2b alone. */
+const SHARES: Algorithm[][] = [['md5', 'sha256'], ['blake2_256']];
+
+interface Session {
+  blocksInFlight: number;
+  acks: Map<number, number>;
+  waiter: (() => void) | null;
+  digests: Partial<Digests>;
+  answers: number;
+  done: (d: Digests) => void;
+  fail: (e: Error) => void;
+}
+
+/** The digest workers, shared by every upload of this process. */
+class DigestWorkers {
+  private workers: Worker[] | null = null;
+  private nextId = 1;
+  private readonly sessions = new Map<number, Session>();
+  private readonly blocks = Array.from({ length: BLOCKS }, () => new SharedArrayBuffer(BLOCK));
+  private readonly views = this.blocks.map((b) => new Uint8Array(b));
+  private readonly free = Array.from({ length: BLOCKS }, (_, i) => i);
+  private readonly blockWaiters: (() => void)[] = [];
+
+  ensure(): Worker[] {
+    if (this.workers) return this.workers;
+    const failAll = (err: Error) => {
+      for (const w of this.workers ?? []) void w.terminate();
+      this.workers = null;
+      for (const session of this.sessions.values()) session.fail(err);
+      this.sessions.clear();
+    };
+    this.workers = SHARES.map((algorithms) => {
+      const worker = new Worker(new URL('./digest-worker.js', import.meta.url), {
+        workerData: { algorithms, blocks: this.blocks },
+        resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 },
+      });
+      worker.on(
+        'message',
+        (m: { type: string; id: number; slot?: number; message?: string } & Partial<Digests>) =>
+          this.answer(m),
+      );
+      worker.on('error', failAll);
+      worker.on('exit', (code) => failAll(new Error(`digest worker exited with ${code}`)));
+      // Unreferenced after the listeners are in place: the workers never keep a process alive.
+      worker.unref();
+      return worker;
+    });
+    return this.workers;
+  }
+
+  private answer(
+    m: { type: string; id: number; slot?: number; message?: string } & Partial<Digests>,
+  ): void {
+    const session = this.sessions.get(m.id);
+    if (m.type === 'ack') {
+      const left = (session?.acks.get(m.slot!) ?? 1) - 1;
+      if (left > 0) {
+        session!.acks.set(m.slot!, left);
+        return;
+      }
+      session?.acks.delete(m.slot!);
+      this.release(m.slot!);
+      if (!session) return;
+      session.blocksInFlight--;
+      const wake = session.waiter;
+      session.waiter = null;
+      wake?.();
+    } else if (!session) {
+      return;
+    } else if (m.type === 'digests') {
+      for (const key of ['md5', 'sha256', 'blake2_256'] as const)
+        if (m[key] !== undefined) session.digests[key] = m[key];
+      if (++session.answers === SHARES.length) {
+        this.sessions.delete(m.id);
+        session.done(session.digests as Digests);
+      }
+    } else if (m.type === 'error') {
+      this.sessions.delete(m.id);
+      session.fail(new Error(`digest worker: ${m.message}`));
+    }
+  }
+
+  private release(slot: number): void {
+    this.free.push(slot);
+    this.blockWaiters.shift()?.();
+  }
+
+  private async acquire(): Promise<number> {
+    while (this.free.length === 0)
+      await new Promise<void>((resolve) => this.blockWaiters.push(resolve));
+    return this.free.pop()!;
+  }
+
+  open(): Hashers {
+    const workers = this.ensure();
+    const id = this.nextId++;
+    let resolveDigests!: (d: Digests) => void;
+    let rejectDigests!: (e: Error) => void;
+    const digests = new Promise<Digests>((resolve, reject) => {
+      resolveDigests = resolve;
+      rejectDigests = reject;
+    });
+    digests.catch(() => undefined);
+    const session: Session = {
+      blocksInFlight: 0,
+      acks: new Map(),
+      waiter: null,
+      digests: {},
+      answers: 0,
+      done: resolveDigests,
+      fail: (err: Error) => {
+        rejectDigests(err);
+        // A stream waiting for the workers goes on, to fail at its end.
+        const wake = session.waiter;
+        session.waiter = null;
+        wake?.();
+      },
+    };
+    this.sessions.set(id, session);
+    for (const w of workers) w.postMessage({ type: 'start', id });
+    let slot: number | null = null;
+    let filled = 0;
+    const send = () => {
+      session.acks.set(slot!, workers.length);
+      session.blocksInFlight++;
+      for (const w of workers) w.postMessage({ type: 'data', id, slot, length: filled });
+      slot = null;
+      filled = 0;
+    };
+    const fill = async (chunk: Buffer): Promise<void> => {
+      for (let at = 0; at < chunk.length;) {
+        slot ??= this.free.length > 0 ? this.free.pop()! : await this.acquire();
+        const n = Math.min(BLOCK - filled, chunk.length - at);
+        this.views[slot]!.set(chunk.subarray(at, at + n), filled);
+        filled += n;
+        at += n;
+        if (filled === BLOCK) send();
+      }
+      while (session.blocksInFlight >= BLOCKS_PER_UPLOAD)
+        await new Promise<void>((resolve) => (session.waiter = resolve));
+    };
+    return {
+      update: (chunk) => {
+        // The common case (a free block at hand, few in flight) stays synchronous.
+        if (
+          this.free.length > 1 &&
+          session.blocksInFlight < BLOCKS_PER_UPLOAD - 1 &&
+          chunk.length < BLOCK
+        ) {
+          slot ??= this.free.pop()!;
+          const n = Math.min(BLOCK - filled, chunk.length);
+          this.views[slot]!.set(chunk.subarray(0, n), filled);
+          filled += n;
+          if (filled === BLOCK) send();
+          if (n === chunk.length) return undefined;
+          return fill(chunk.subarray(n));
+        }
+        return fill(chunk);
+      },
+      digests: () => {
+        if (slot !== null && filled > 0) send();
+        else if (slot !== null) this.release(slot);
+        slot = null;
+        for (const w of workers) w.postMessage({ type: 'end', id });
+        return digests;
+      },
+      abort: () => {
+        if (slot !== null) this.release(slot);
+        slot = null;
+        this.sessions.delete(id);
+        for (const w of workers) w.postMessage({ type: 'abort', id });
+      },
+    };
+  }
+}
+
+let sharedWorkers: DigestWorkers | null = null;
+
+/** Starts the digest worker ahead of the first upload (a server does so when it starts). */
+export function startDigestWorker(): void {
+  sharedWorkers ??= new DigestWorkers();
+  sharedWorkers.ensure();
+}
+
+export class DigestStream extends Transform {
   size = 0;
   private result: Digests | null = null;
 
   private constructor(
-    private readonly blake2: IHasher,
+    private readonly hashers: Hashers,
     private readonly maxSize: number,
   ) {
     super({ highWaterMark: 1024 * 1024 });
   }
 
-  static async create(maxSize: number): Promise<DigestStream> {
-    return new DigestStream(await createBlake2b256(), maxSize);
+  /**
+   * Hashing in the digest worker by default; `inThread` for callers that hash small inputs or
+   * cannot start threads.
+   */
+  static async create(
+    maxSize: number,
+    options: { inThread?: boolean } = {},
+  ): Promise<DigestStream> {
+    if (!options.inThread) {
+      try {
+        sharedWorkers ??= new DigestWorkers();
+        return new DigestStream(sharedWorkers.open(), maxSize);
+      } catch {
+        // fall back to this thread
+      }
+    }
+    return new DigestStream(new LocalHashers(await createBlake2b256()), maxSize);
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
@@ -42,19 +277,24 @@ export class DigestStream extends Transform {
       done(new FileTooLargeError(`file exceeds ${this.maxSize} bytes`));
       return;
     }
-    this.md5.update(chunk);
-    this.sha256.update(chunk);
-    this.blake2.update(chunk);
-    done(null, chunk);
+    const wait = this.hashers.update(chunk);
+    if (wait) wait.then(() => done(null, chunk));
+    else done(null, chunk);
   }
 
   override _flush(done: TransformCallback): void {
-    this.result = {
-      md5: this.md5.digest('hex'),
-      sha256: this.sha256.digest('hex'),
-      blake2_256: this.blake2.digest('hex'),
-    };
-    done();
+    this.hashers.digests().then(
+      (digests) => {
+        this.result = digests;
+        done();
+      },
+      (err: Error) => done(err),
+    );
+  }
+
+  override _destroy(err: Error | null, done: (error: Error | null) => void): void {
+    if (this.result === null) this.hashers.abort();
+    done(err);
   }
 
   digests(): Digests {
