@@ -25,6 +25,8 @@ export interface Config {
   trustedProxies: string[];
   /** Whether every user may create projects by uploading (otherwise admins and flagged users). */
   anyUserMayCreateProjects: boolean;
+  /** Whether administrators must enrol a TOTP second factor before they can use the web UI. */
+  requireTwoFactorForAdmins: boolean;
   logLevel: string;
 }
 
@@ -167,6 +169,12 @@ const SETTINGS: Setting[] = [
     toml: 'any_user_may_create_projects',
     parse: bool,
   },
+  {
+    key: 'requireTwoFactorForAdmins',
+    env: 'PIER_REQUIRE_2FA_FOR_ADMINS',
+    toml: 'require_2fa_for_admins',
+    parse: bool,
+  },
   { key: 'logLevel', env: 'PIER_LOG_LEVEL', toml: 'log_level', parse: str },
 ];
 
@@ -230,6 +238,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     tokenTtl: (values.tokenTtl as number | undefined) ?? 900,
     trustedProxies: (values.trustedProxies as string[] | undefined) ?? [],
     anyUserMayCreateProjects: (values.anyUserMayCreateProjects as boolean | undefined) ?? false,
+    requireTwoFactorForAdmins: (values.requireTwoFactorForAdmins as boolean | undefined) ?? false,
     logLevel: (values.logLevel as string | undefined) ?? 'info',
   };
   if ((config.tlsCert === null) !== (config.tlsKey === null))

@@ -16,6 +16,7 @@ import { JwksCache } from './oidc/jwks.js';
 import { PublisherService } from './oidc/publishers.js';
 import { ExchangeService } from './oidc/exchange.js';
 import { oidcAudience, trustedPublishingDisabledReason } from './oidc/audience.js';
+import { openWebServices, type WebServices } from './web/services.js'; // the web interface
 
 export interface Services {
   config: Config;
@@ -30,6 +31,8 @@ export interface Services {
   issuers: IssuerService;
   publishers: PublisherService;
   exchange: ExchangeService;
+  /** The web interface's sessions, second factor and sign-in rate limiting (src/web). */
+  web: WebServices;
   /** The public URL (settable once the listening port is known). */
   publicUrl(): string;
   setListening(address: { host: string; port: number }): void;
@@ -99,6 +102,7 @@ export async function openServices(
     issuers,
     publishers,
     exchange,
+    web: openWebServices(db.kysely),
     publicUrl: getPublicUrl,
     setListening(address) {
       listening = address;

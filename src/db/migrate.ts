@@ -6,12 +6,14 @@ import type { Db, DialectName } from './connect.js';
 import { initial } from './migrations/0001-initial.js';
 import { trustedPublishing } from './migrations/0002-trusted-publishing.js';
 import { oneSdistPerRelease } from './migrations/0003-one-sdist-per-release.js';
+import { web } from './migrations/0004-web.js'; // the web interface (src/web)
 
 export function migrations(dialect: DialectName): Record<string, Migration> {
   return {
     '0001-initial': initial(dialect),
     '0002-trusted-publishing': trustedPublishing(dialect),
     '0003-one-sdist-per-release': oneSdistPerRelease,
+    '0004-web': web(dialect),
   };
 }
 

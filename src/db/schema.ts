@@ -12,6 +12,12 @@ export interface UsersTable {
   may_create_projects: number;
   disabled: number;
   created_at: number;
+  // --- the web interface's second factor (src/web/totp.ts, migration 0004-web) ---
+  /** Base32 TOTP secret: set at enrolment, in use once totp_enabled_at is set. */
+  totp_secret: string | null;
+  totp_enabled_at: number | null;
+  /** The last TOTP time step accepted: a code is never accepted twice. */
+  totp_last_step: number | null;
 }
 
 export interface ProjectsTable {
@@ -181,6 +187,30 @@ export interface OidcJtisTable {
   expires_at: number;
 }
 
+// --- the web interface (src/web, migration 0004-web) ---
+export interface WebSessionsTable {
+  id: Generated<number>;
+  /** SHA-256 (hex) of the session cookie's random token. */
+  token_hash: string;
+  user_id: number;
+  csrf_token: string;
+  /** 1 between a correct password and the TOTP code. */
+  pending_2fa: number;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface LoginFailuresTable {
+  id: Generated<number>;
+  /** user | ip */
+  kind: string;
+  key: string;
+  at: number;
+}
+
 export interface Database {
   users: UsersTable;
   projects: ProjectsTable;
@@ -197,6 +227,8 @@ export interface Database {
   publishers: PublishersTable;
   publisher_projects: PublisherProjectsTable;
   oidc_jtis: OidcJtisTable;
+  web_sessions: WebSessionsTable; // the web interface
+  login_failures: LoginFailuresTable; // the web interface
 }
 
 export type User = Selectable<UsersTable>;
@@ -207,3 +239,4 @@ export type TokenRow = Selectable<TokensTable>;
 export type AuditEvent = Selectable<AuditEventsTable>;
 export type PublisherRow = Selectable<PublishersTable>;
 export type IssuerRow = Selectable<OidcIssuersTable>;
+export type WebSessionRow = Selectable<WebSessionsTable>;

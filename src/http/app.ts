@@ -24,6 +24,7 @@ import { registerApiRoutes } from './routes/api.js';
 import { registerOpsRoutes } from './routes/ops.js';
 import { registerOidcRoutes } from './routes/oidc.js';
 import { registerTrustedPublishingApi } from './routes/api-trusted-publishing.js';
+import { registerWebRoutes } from '../web/index.js'; // the web interface
 
 export interface AppOptions {
   /** A pino logger configuration, or false for none (tests). */
@@ -209,5 +210,6 @@ export async function buildApp(s: Services, options: AppOptions = {}): Promise<F
   registerApiRoutes(app, s);
   registerOidcRoutes(app, s);
   registerTrustedPublishingApi(app, s);
+  registerWebRoutes(app, s); // the web interface (src/web), in its own encapsulated plugin
   return app;
 }

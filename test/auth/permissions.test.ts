@@ -12,17 +12,18 @@ import {
   type Role,
 } from '../../src/auth/permissions.js';
 
-const user = (over: Partial<User> = {}): User => ({
-  id: 1,
-  username: 'u',
-  username_key: 'u',
-  password_hash: null,
-  is_admin: 0,
-  may_create_projects: 0,
-  disabled: 0,
-  created_at: 0,
-  ...over,
-});
+const user = (over: Partial<User> = {}): User =>
+  ({
+    id: 1,
+    username: 'u',
+    username_key: 'u',
+    password_hash: null,
+    is_admin: 0,
+    may_create_projects: 0,
+    disabled: 0,
+    created_at: 0,
+    ...over,
+  }) as User;
 const tokenRow = (scope: Scope, over: Partial<TokenRow> = {}): TokenRow => ({
   id: 9,
   user_id: 1,

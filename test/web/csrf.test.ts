@@ -1,0 +1,291 @@
+// @backends: runs on the embedded default and on PostgreSQL with S3.
+// Every form of the web interface refuses a request without a valid CSRF token: 403, and nothing
+// in the database changes. The forms are enumerated from the routes the web interface registers
+// (every POST route must have a row in SAMPLES below, so a new form cannot be forgotten), and
+// every <form method="post"> on every page carries the token and posts to one of those routes.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { sql } from 'kysely';
+import { OPERATOR, startServer, type TestServer } from '../support/server.js';
+import { webRoutes } from '../../src/web/index.js';
+import { CSRF_FAILURE } from '../../src/web/csrf.js';
+import { escapeHtml } from '../../src/web/html.js';
+import { addUser, WebClient } from './helpers.js';
+
+let server: TestServer;
+let rootPassword: string;
+let ids: Record<string, string>;
+
+/** For each POST route: the URL parameters and a form body that passes the route's own checks. */
+const SAMPLES: Record<
+  string,
+  { params?: () => Record<string, string>; fields: Record<string, string>; anonymous?: boolean }
+> = {
+  '/login': {
+    fields: { username: 'nobody', password: 'wrong-password', next: '/' },
+    anonymous: true,
+  },
+  '/login/2fa': { fields: { code: '000000', next: '/' }, anonymous: true },
+  '/logout': { fields: {} },
+  '/account/password': { fields: { current: 'not-the-password', password: 'a-new-password-1' } },
+  '/account/sessions/:id/revoke': { params: () => ({ id: ids.otherSession! }), fields: {} },
+  '/account/2fa/begin': { fields: {} },
+  '/account/2fa/confirm': { fields: { code: '000000' } },
+  '/account/2fa/disable': { fields: { code: '000000' } },
+  '/account/tokens': { fields: { name: 'csrf', scope: 'read', projects: '', expires: '1d' } },
+  '/account/tokens/:id/revoke': { params: () => ({ id: ids.token! }), fields: {} },
+  '/account/publishers': {
+    fields: {
+      provider: 'github',
+      project_name: 'new-one',
+      owner: 'octo-org',
+      ownerId: '65',
+      repository: 'r2',
+      workflow: 'release.yml',
+      environment: '',
+      ref: '',
+      issuer: '',
+    },
+  },
+  '/account/publishers/:id/remove': { params: () => ({ id: ids.pending! }), fields: {} },
+  '/manage/project/:name/publishing/': {
+    params: () => ({ name: 'victim' }),
+    fields: {
+      provider: 'github',
+      owner: 'octo-org',
+      ownerId: '65',
+      repository: 'r3',
+      workflow: 'release.yml',
+      environment: '',
+      ref: '',
+      issuer: '',
+    },
+  },
+  '/manage/project/:name/publishing/:id/remove': {
+    params: () => ({ name: 'victim', id: ids.publisher! }),
+    fields: {},
+  },
+  '/manage/project/:name/collaborators/role': {
+    params: () => ({ name: 'victim' }),
+    fields: { username: 'carol', role: 'owner' },
+  },
+  '/manage/project/:name/collaborators/remove': {
+    params: () => ({ name: 'victim' }),
+    fields: { username: 'carol' },
+  },
+  '/admin/users': { fields: { username: 'mallory', password: '', admin: '1' } },
+  '/admin/users/:name': { params: () => ({ name: 'carol' }), fields: { change: 'make-admin' } },
+  '/admin/issuers': { fields: { kind: 'github', url: 'https://ghe.example.com/_services/token' } },
+  '/admin/issuers/remove': { fields: { url: 'https://gitlab.example.com' } },
+  '/projects/new': { fields: { name: 'created-by-csrf' } },
+};
+
+const TABLES = [
+  'users',
+  'projects',
+  'project_roles',
+  'releases',
+  'files',
+  'filename_registry',
+  'tokens',
+  'token_projects',
+  'journal',
+  'audit_events',
+  'oidc_issuers',
+  'publishers',
+  'publisher_projects',
+  'oidc_jtis',
+  'web_sessions',
+  'login_failures',
+] as const;
+/** Written on reads, not by forms. */
+const VOLATILE = new Set(['last_seen_at', 'last_used_at']);
+
+async function snapshot(): Promise<string> {
+  const out: Record<string, string[]> = {};
+  for (const table of TABLES) {
+    const rows = await sql<Record<string, unknown>>`select * from ${sql.table(table)}`.execute(
+      server.services.db.kysely,
+    );
+    out[table] = rows.rows
+      .map((r) =>
+        JSON.stringify(
+          Object.entries(r)
+            .filter(([k]) => !VOLATILE.has(k))
+            .map(([k, v]) => [k, String(v)]),
+        ),
+      )
+      .sort();
+  }
+  return JSON.stringify(out);
+}
+
+function fill(url: string, params: Record<string, string> = {}): string {
+  return url.replace(/:(\w+)/g, (_, name: string) => {
+    const value = params[name];
+    if (value === undefined) throw new Error(`no value for :${name} in ${url}`);
+    return encodeURIComponent(value);
+  });
+}
+
+before(async () => {
+  server = await startServer();
+  const s = server.services;
+  rootPassword = await addUser(server, 'root', { admin: true });
+  await addUser(server, 'carol');
+  await s.projects.create(OPERATOR, 'victim', 'root');
+  await s.projects.setRole(OPERATOR, 'victim', 'carol', 'maintainer');
+  const token = await s.auth.createToken(OPERATOR, {
+    username: 'root',
+    name: 'existing',
+    scope: 'upload',
+  });
+  const pub = await s.publishers.add(OPERATOR, 'victim', {
+    kind: 'github',
+    fields: { owner: 'octo-org', ownerId: '65', repository: 'victim', workflow: 'release.yml' },
+  });
+  const pending = await s.publishers.addPending(
+    OPERATOR,
+    'not-yet',
+    {
+      kind: 'github',
+      fields: { owner: 'octo-org', ownerId: '65', repository: 'not-yet', workflow: 'release.yml' },
+    },
+    'root',
+  );
+  await s.issuers.add(OPERATOR, { kind: 'gitlab', url: 'https://gitlab.example.com' });
+  const other = new WebClient(server.url);
+  await other.signIn('root', rootPassword);
+  const sessions = await s.web.sessions.listOf((await s.auth.requireUser('root')).id);
+  ids = {
+    token: String(token.id),
+    publisher: String(pub.id),
+    pending: String(pending.id),
+    otherSession: String(sessions[0]!.id),
+  };
+});
+
+after(() => server?.close());
+
+test('every POST route of the web interface has a sample form in this test', () => {
+  const posts = webRoutes(server.app)
+    .filter((r) => r.method === 'POST')
+    .map((r) => r.url);
+  assert.ok(posts.length >= 20, posts.join(', '));
+  for (const url of posts)
+    assert.ok(SAMPLES[url], `add ${url} to SAMPLES: every form must be tested`);
+  for (const url of Object.keys(SAMPLES))
+    assert.ok(posts.includes(url), `${url} is not a route any more`);
+});
+
+test('without a token, or with another browser’s, every form answers 403 and changes nothing', async () => {
+  const signedIn = new WebClient(server.url);
+  assert.equal((await signedIn.signIn('root', rootPassword)).status, 303);
+  await signedIn.get('/account');
+  const stranger = new WebClient(server.url);
+  await stranger.signIn('carol', 'carol-password-1');
+  await stranger.get('/account');
+  const anonymous = new WebClient(server.url);
+  await anonymous.get('/login');
+  const otherAnonymous = new WebClient(server.url);
+  await otherAnonymous.get('/login');
+  const before = await snapshot();
+  for (const route of webRoutes(server.app).filter((r) => r.method === 'POST')) {
+    const sample = SAMPLES[route.url]!;
+    const path = fill(route.url, sample.params?.());
+    const client = sample.anonymous ? anonymous : signedIn;
+    const foreign = (sample.anonymous ? otherAnonymous : stranger).lastCsrf!;
+    for (const [label, csrf] of [
+      ['no token', null],
+      ['an empty token', ''],
+      ['a wrong token', 'x'.repeat(43)],
+      ['another browser’s token', foreign],
+    ] as const) {
+      const r = await client.post(path, { ...sample.fields, _csrf: csrf });
+      assert.equal(r.status, 403, `${route.url} with ${label}: ${r.status}`);
+      assert.ok(r.text.includes(escapeHtml(CSRF_FAILURE)), `${route.url} with ${label} says why`);
+      assert.equal(await snapshot(), before, `${route.url} with ${label} changed the database`);
+    }
+    // A JSON body (no form field at all) is refused the same way.
+    const json = await fetch(`${server.url}${path}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        cookie: [...client.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+      },
+      body: JSON.stringify(sample.fields),
+      redirect: 'manual',
+    });
+    assert.equal(json.status, 403, `${route.url} with a JSON body`);
+  }
+  assert.equal(await snapshot(), before);
+});
+
+test('with the right token every form reaches its handler', async () => {
+  for (const route of webRoutes(server.app).filter((r) => r.method === 'POST')) {
+    const sample = SAMPLES[route.url]!;
+    const client = new WebClient(server.url);
+    if (sample.anonymous) await client.get('/login');
+    else {
+      await client.signIn('root', rootPassword);
+      await client.get('/account');
+    }
+    const r = await client.post(fill(route.url, sample.params?.()), sample.fields);
+    assert.ok(!r.text.includes(escapeHtml(CSRF_FAILURE)), `${route.url}: ${r.status}`);
+  }
+});
+
+test('every form on every page carries the session’s token and posts to a protected route', async () => {
+  const client = new WebClient(server.url);
+  await client.signIn('root', rootPassword);
+  const posts = webRoutes(server.app)
+    .filter((r) => r.method === 'POST')
+    .map((r) => new RegExp(`^${r.url.replace(/:\w+/g, '[^/]+')}$`));
+  const pages = [
+    '/',
+    '/project/victim/',
+    '/account',
+    '/account/2fa',
+    '/account/tokens',
+    '/account/publishers',
+    '/manage/project/victim/publishing/',
+    '/manage/project/victim/publishing/?provider=gitlab',
+    '/manage/project/victim/collaborators/',
+    '/manage/project/victim/audit/',
+    '/admin/users',
+    '/admin/issuers',
+    '/admin/audit',
+    '/projects/new',
+  ];
+  let forms = 0;
+  let token: string | null = null;
+  for (const page of pages) {
+    const r = await client.get(page);
+    assert.equal(r.status, 200, page);
+    token ??= client.lastCsrf;
+    for (const m of r.text.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/g)) {
+      const attrs = m[1]!;
+      if (!/method="post"/i.test(attrs)) {
+        assert.match(attrs, /method="get"/i, `${page}: a form is GET or POST`);
+        continue;
+      }
+      forms++;
+      const action = /action="([^"]+)"/.exec(attrs)?.[1]?.replace(/&amp;/g, '&') ?? '';
+      assert.ok(
+        posts.some((p) => p.test(action.split('?')[0]!)),
+        `${page}: ${action} is a web POST route`,
+      );
+      assert.ok(
+        m[2]!.includes(`name="_csrf" value="${token}"`),
+        `${page}: the form to ${action} has the token`,
+      );
+    }
+  }
+  assert.ok(forms >= 20, `${forms} forms`);
+  const anonymous = new WebClient(server.url);
+  const login = await anonymous.get('/login');
+  assert.match(
+    login.text,
+    /<form method="post" action="\/login"[^>]*>\s*<input type="hidden" name="_csrf" value="[A-Za-z0-9_-]{43}" \/>/,
+  );
+});
