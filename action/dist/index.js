@@ -5104,6 +5104,24 @@ function checkAudience(token, audience, source, host) {
     );
 }
 
+// src/client/concurrency.ts
+async function mapLimit(items, limit, fn) {
+  let results = new Array(items.length), next = 0, worker = async () => {
+    for (; next < items.length; ) {
+      let i = next++;
+      try {
+        results[i] = { ok: await fn(items[i]) };
+      } catch (error2) {
+        results[i] = { error: error2 };
+      }
+    }
+  };
+  return await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker)), results.map((r) => {
+    if ("error" in r) throw r.error;
+    return r.ok;
+  });
+}
+
 // src/client/discover.ts
 import { readdir as readdir2, stat as stat2 } from "node:fs/promises";
 import { basename, join } from "node:path";
@@ -7393,39 +7411,44 @@ function describeOutcome(filename, outcome) {
   }
 }
 function textReporter(options2) {
-  let { write } = options2, bar = null, stopBar = () => {
-    bar?.stop(), bar = null;
+  let { write } = options2, multi = null, bars = /* @__PURE__ */ new Map(), line = (text2) => {
+    multi ? multi.log(`${text2}
+`) : write(text2);
+  }, endBar = (filename) => {
+    let bar = bars.get(filename);
+    !bar || !multi || (bars.delete(filename), multi.remove(bar), bars.size === 0 && (multi.stop(), multi = null));
   }, marks = /* @__PURE__ */ new Map();
   return {
-    info: (line) => {
-      stopBar(), write(line);
-    },
-    warn: (line) => {
-      stopBar(), write(`warning: ${line}`);
-    },
-    debug: (line) => {
-      options2.verbose && (stopBar(), write(line));
+    info: (text2) => line(text2),
+    warn: (text2) => line(`warning: ${text2}`),
+    debug: (text2) => {
+      options2.verbose && line(text2);
     },
     hashes: (filename, hashes) => {
-      if (options2.printHash) for (let line of hashLines(filename, hashes)) write(line);
+      if (options2.printHash) for (let l of hashLines(filename, hashes)) line(l);
     },
     start: (filename, bytes) => {
-      if (stopBar(), options2.terminal && options2.bars) {
+      if (options2.terminal && options2.bars) {
+        endBar(filename);
         let cliProgress = options2.bars;
-        bar = new cliProgress.SingleBar(
+        multi ??= new cliProgress.MultiBar(
           {
             stream: options2.terminal,
-            format: `${filename} [{bar}] {percentage}% | {sent} / {size}`,
+            format: "{filename} [{bar}] {percentage}% | {sent} / {size}",
             hideCursor: !0,
             clearOnComplete: !0,
             barsize: 30
           },
           cliProgress.Presets.shades_classic
-        ), bar.start(bytes, 0, { sent: formatBytes(0), size: formatBytes(bytes) });
+        ), bars.set(
+          filename,
+          multi.create(bytes, 0, { filename, sent: formatBytes(0), size: formatBytes(bytes) })
+        );
       } else
         marks.set(filename, 0), write(`Uploading ${filename} (${formatBytes(bytes)})`);
     },
     progress: (filename, sent, total) => {
+      let bar = bars.get(filename);
       if (bar) {
         bar.update(sent, { sent: formatBytes(sent) });
         return;
@@ -7435,13 +7458,11 @@ function textReporter(options2) {
       quarter > (marks.get(filename) ?? 0) && quarter < 4 && (marks.set(filename, quarter), write(`  ${quarter * 25}% of ${filename} sent`));
     },
     end: (filename, outcome) => {
-      stopBar(), write(describeOutcome(filename, outcome));
+      endBar(filename), line(describeOutcome(filename, outcome));
     },
-    retry: (n) => {
-      stopBar(), write(
-        `warning: ${n.what}: ${n.reason}; attempt ${n.attempt + 1} of ${n.of} in ${(n.delayMs / 1e3).toFixed(1)} s`
-      );
-    }
+    retry: (n) => line(
+      `warning: ${n.what}: ${n.reason}; attempt ${n.attempt + 1} of ${n.of} in ${(n.delayMs / 1e3).toFixed(1)} s`
+    )
   };
 }
 
@@ -7512,22 +7533,6 @@ function uploadFailure(d, res, session, uploadUrl) {
     "The index kept failing: wait a few minutes and run again (with --skip-existing, to skip what was uploaded)."
   ) : res.status === 400 && hints.push("Fix what the index names, rebuild the distribution and publish again."), new PublishError(res.status >= 500 ? "unreachable" : "upload-failed", what, { hints });
 }
-async function mapLimit(items, limit, fn) {
-  let results = new Array(items.length), next = 0, worker = async () => {
-    for (; next < items.length; ) {
-      let i = next++;
-      try {
-        results[i] = { ok: await fn(items[i]) };
-      } catch (error2) {
-        results[i] = { error: error2 };
-      }
-    }
-  };
-  return await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker)), results.map((r) => {
-    if ("error" in r) throw r.error;
-    return r.ok;
-  });
-}
 async function publish(options2 = {}) {
   try {
     return await run(options2);
@@ -7581,58 +7586,62 @@ async function run(options2) {
     () => new URL(indexUrl).host === uploadUrl.host ? { authorization: session.authorization } : {},
     policy,
     onRetry
-  ) : null;
-  try {
-    for (let c of checked) {
-      let { d, hashes } = c;
-      if (existing) {
-        let there = await existing.lookup(d.name, d.filename, hashes.sha256);
-        if (there.state === "same" || there.state === "different") {
-          let reason = there.state === "same" ? "the index has it already (same SHA-256)" : "the index has a different file of this name";
-          there.state === "different" && reporter.warn(
-            `${d.filename}: the index has a different file of this name (SHA-256 ${there.indexSha256 ?? "unknown"}; this one ${hashes.sha256}); skipping it`
-          ), reporter.end(d.filename, { status: "skipped", reason }), done.push(record(c, "skipped", reason));
-          continue;
-        }
-        there.state === "unknown" && reporter.debug(
-          `cannot tell whether ${d.filename} exists (${there.reason}); uploading it`
-        );
+  ) : null, outcomes = checked.map(() => null), failed = !1, uploadOne = async (c) => {
+    if (failed) return null;
+    let { d, hashes } = c;
+    if (existing) {
+      let there = await existing.lookup(d.name, d.filename, hashes.sha256);
+      if (there.state === "same" || there.state === "different") {
+        let reason = there.state === "same" ? "the index has it already (same SHA-256)" : "the index has a different file of this name";
+        return there.state === "different" && reporter.warn(
+          `${d.filename}: the index has a different file of this name (SHA-256 ${there.indexSha256 ?? "unknown"}; this one ${hashes.sha256}); skipping it`
+        ), reporter.end(d.filename, { status: "skipped", reason }), record(c, "skipped", reason);
       }
-      let fields = formFields(d, hashes), started = Date.now(), res = await send(
-        uploadUrl,
-        () => {
-          let upload = multipartUpload(fields, d);
-          return reporter.start(d.filename, upload.body.length), {
-            method: "POST",
-            headers: {
-              authorization: session.authorization,
-              "content-type": upload.contentType,
-              accept: UPLOAD_ACCEPT
-            },
-            body: upload.body,
-            idleTimeoutMs: 12e4,
-            onProgress: (sent) => reporter.progress(d.filename, sent, upload.body.length)
-          };
-        },
-        policy,
-        onRetry,
-        `upload of ${d.filename}`
-      );
-      if (res.status >= 200 && res.status < 300) {
-        reporter.end(d.filename, { status: "uploaded", seconds: (Date.now() - started) / 1e3 }), done.push(record(c, "uploaded"));
-        continue;
-      }
-      if (options2.skipExisting && isAlreadyExists(res)) {
-        let reason = `the index answered: ${describeResponse(res)}`;
-        reporter.end(d.filename, { status: "skipped", reason }), done.push(record(c, "skipped", reason));
-        continue;
-      }
-      let failure2 = uploadFailure(d, res, session, uploadUrl);
-      throw reporter.end(d.filename, { status: "failed", reason: `HTTP ${res.status}` }), failure2;
+      there.state === "unknown" && reporter.debug(`cannot tell whether ${d.filename} exists (${there.reason}); uploading it`);
     }
-    return result(session.authentication, done);
+    let fields = formFields(d, hashes), started = Date.now(), res = await send(
+      uploadUrl,
+      () => {
+        let upload = multipartUpload(fields, d);
+        return reporter.start(d.filename, upload.body.length), {
+          method: "POST",
+          headers: {
+            authorization: session.authorization,
+            "content-type": upload.contentType,
+            accept: UPLOAD_ACCEPT
+          },
+          body: upload.body,
+          idleTimeoutMs: 12e4,
+          onProgress: (sent) => reporter.progress(d.filename, sent, upload.body.length)
+        };
+      },
+      policy,
+      onRetry,
+      `upload of ${d.filename}`
+    );
+    if (res.status >= 200 && res.status < 300)
+      return reporter.end(d.filename, { status: "uploaded", seconds: (Date.now() - started) / 1e3 }), record(c, "uploaded");
+    if (options2.skipExisting && isAlreadyExists(res)) {
+      let reason = `the index answered: ${describeResponse(res)}`;
+      return reporter.end(d.filename, { status: "skipped", reason }), record(c, "skipped", reason);
+    }
+    let failure2 = uploadFailure(d, res, session, uploadUrl);
+    throw reporter.end(d.filename, { status: "failed", reason: `HTTP ${res.status}` }), failure2;
+  }, settle = async (i) => {
+    try {
+      outcomes[i] = await uploadOne(checked[i]);
+    } catch (err) {
+      throw failed = !0, err;
+    }
+  }, collect = () => {
+    done.push(...outcomes.filter((o) => o !== null));
+  };
+  try {
+    checked.length > 0 && await settle(0);
+    let rest = checked.map((_, i) => i).slice(1);
+    return await mapLimit(rest, Math.max(1, options2.concurrency ?? 4), settle), collect(), result(session.authentication, done);
   } catch (err) {
-    throw err instanceof PublishError ? err.withDone(done) : err;
+    throw collect(), err instanceof PublishError ? err.withDone(done) : err;
   } finally {
     if (session.minted !== null) {
       let burned = await burnToken(base, session.minted);

@@ -1,8 +1,9 @@
 // `pier publish`: registered here with its flags, run by `./run-command.ts`, which is imported
 // only when the command runs, so that `pier publish --help` stays fast and the client's modules
 // stay out of every other command's way.
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { PYPI_UPLOAD_URL } from './urls.js';
+import { DEFAULT_CONCURRENCY } from './concurrency.js';
 
 export interface PublishFlags {
   repositoryUrl: string;
@@ -14,6 +15,15 @@ export interface PublishFlags {
   dryRun?: boolean;
   verifyMetadata: boolean;
   verbose?: boolean;
+  concurrency: number;
+}
+
+/** A whole number from 1 to 16, or commander's usage error. */
+function parseConcurrency(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 16)
+    throw new InvalidArgumentError('a whole number from 1 to 16');
+  return n;
 }
 
 const HELP = `
@@ -51,6 +61,12 @@ export function registerPublishCommand(program: Command): void {
     .option('--print-hash', 'print each file’s SHA-256, MD5 and BLAKE2b-256')
     .option('--dry-run', 'check and hash the files, print what would be uploaded, send nothing')
     .option('--no-verify-metadata', 'do not validate the metadata before uploading')
+    .option(
+      '--concurrency <n>',
+      'uploads in flight at once, after the first file (which may create the project)',
+      parseConcurrency,
+      DEFAULT_CONCURRENCY,
+    )
     .option('-v, --verbose', 'say more about each step')
     .addHelpText('after', HELP)
     .action(async (paths: string[], flags: PublishFlags) => {

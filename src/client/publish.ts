@@ -10,6 +10,7 @@ import {
   readOidcTokenFile,
   type BasicCredentials,
 } from './credentials.js';
+import { DEFAULT_CONCURRENCY, mapLimit } from './concurrency.js';
 import { discoverDistributions } from './discover.js';
 import { PublishError } from './errors.js';
 import { burnToken, fetchAudience, mintToken } from './exchange.js';
@@ -42,6 +43,8 @@ export interface PublishOptions {
   verifyMetadata?: boolean;
   /** Check and hash, print what would be uploaded, send nothing. */
   dryRun?: boolean;
+  /** Uploads in flight at once after the first file (default 4). */
+  concurrency?: number;
   /** Environment read for credentials (default process.env). */
   env?: Readonly<Record<string, string | undefined>>;
   reporter?: Reporter;
@@ -189,34 +192,6 @@ function uploadFailure(
   return new PublishError(res.status >= 500 ? 'unreachable' : 'upload-failed', what, { hints });
 }
 
-/**
- * `fn` over `items` with at most `limit` running at once; results in the items' order. When
- * some fail, the error of the first failing item (in order, not in time) is thrown.
- */
-async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: ({ ok: R } | { error: unknown })[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      try {
-        results[i] = { ok: await fn(items[i] as T) };
-      } catch (error) {
-        results[i] = { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results.map((r) => {
-    if ('error' in r) throw r.error;
-    return r.ok;
-  });
-}
-
 /** Publishes the distributions. Resolves with what was done; rejects with a PublishError. */
 export async function publish(options: PublishOptions = {}): Promise<PublishResult> {
   try {
@@ -309,69 +284,88 @@ async function run(options: PublishOptions): Promise<PublishResult> {
         onRetry,
       )
     : null;
-  try {
-    for (const c of checked) {
-      const { d, hashes } = c;
-      if (existing) {
-        const there = await existing.lookup(d.name, d.filename, hashes.sha256);
-        if (there.state === 'same' || there.state === 'different') {
-          const reason =
-            there.state === 'same'
-              ? 'the index has it already (same SHA-256)'
-              : 'the index has a different file of this name';
-          if (there.state === 'different')
-            reporter.warn(
-              `${d.filename}: the index has a different file of this name (SHA-256 ${there.indexSha256 ?? 'unknown'}; this one ${hashes.sha256}); skipping it`,
-            );
-          reporter.end(d.filename, { status: 'skipped', reason });
-          done.push(record(c, 'skipped', reason));
-          continue;
-        }
-        if (there.state === 'unknown')
-          reporter.debug(
-            `cannot tell whether ${d.filename} exists (${there.reason}); uploading it`,
+  // Each file's outcome, or null when it was not attempted because another one failed.
+  const outcomes: (PublishedFile | null)[] = checked.map(() => null);
+  let failed = false;
+  const uploadOne = async (c: (typeof checked)[number]): Promise<PublishedFile | null> => {
+    if (failed) return null;
+    const { d, hashes } = c;
+    if (existing) {
+      const there = await existing.lookup(d.name, d.filename, hashes.sha256);
+      if (there.state === 'same' || there.state === 'different') {
+        const reason =
+          there.state === 'same'
+            ? 'the index has it already (same SHA-256)'
+            : 'the index has a different file of this name';
+        if (there.state === 'different')
+          reporter.warn(
+            `${d.filename}: the index has a different file of this name (SHA-256 ${there.indexSha256 ?? 'unknown'}; this one ${hashes.sha256}); skipping it`,
           );
-      }
-      const fields = formFields(d, hashes);
-      const started = Date.now();
-      const res = await send(
-        uploadUrl,
-        () => {
-          const upload = multipartUpload(fields, d);
-          reporter.start(d.filename, upload.body.length);
-          return {
-            method: 'POST',
-            headers: {
-              authorization: session.authorization,
-              'content-type': upload.contentType,
-              accept: UPLOAD_ACCEPT,
-            },
-            body: upload.body,
-            idleTimeoutMs: 120_000,
-            onProgress: (sent) => reporter.progress(d.filename, sent, upload.body.length),
-          };
-        },
-        policy,
-        onRetry,
-        `upload of ${d.filename}`,
-      );
-      if (res.status >= 200 && res.status < 300) {
-        reporter.end(d.filename, { status: 'uploaded', seconds: (Date.now() - started) / 1000 });
-        done.push(record(c, 'uploaded'));
-        continue;
-      }
-      if (options.skipExisting && isAlreadyExists(res)) {
-        const reason = `the index answered: ${describeResponse(res)}`;
         reporter.end(d.filename, { status: 'skipped', reason });
-        done.push(record(c, 'skipped', reason));
-        continue;
+        return record(c, 'skipped', reason);
       }
-      const failure = uploadFailure(d, res, session, uploadUrl);
-      reporter.end(d.filename, { status: 'failed', reason: `HTTP ${res.status}` });
-      throw failure;
+      if (there.state === 'unknown')
+        reporter.debug(`cannot tell whether ${d.filename} exists (${there.reason}); uploading it`);
     }
+    const fields = formFields(d, hashes);
+    const started = Date.now();
+    const res = await send(
+      uploadUrl,
+      () => {
+        const upload = multipartUpload(fields, d);
+        reporter.start(d.filename, upload.body.length);
+        return {
+          method: 'POST',
+          headers: {
+            authorization: session.authorization,
+            'content-type': upload.contentType,
+            accept: UPLOAD_ACCEPT,
+          },
+          body: upload.body,
+          idleTimeoutMs: 120_000,
+          onProgress: (sent) => reporter.progress(d.filename, sent, upload.body.length),
+        };
+      },
+      policy,
+      onRetry,
+      `upload of ${d.filename}`,
+    );
+    if (res.status >= 200 && res.status < 300) {
+      reporter.end(d.filename, { status: 'uploaded', seconds: (Date.now() - started) / 1000 });
+      return record(c, 'uploaded');
+    }
+    if (options.skipExisting && isAlreadyExists(res)) {
+      const reason = `the index answered: ${describeResponse(res)}`;
+      reporter.end(d.filename, { status: 'skipped', reason });
+      return record(c, 'skipped', reason);
+    }
+    const failure = uploadFailure(d, res, session, uploadUrl);
+    reporter.end(d.filename, { status: 'failed', reason: `HTTP ${res.status}` });
+    throw failure;
+  };
+  const settle = async (i: number) => {
+    try {
+      outcomes[i] = await uploadOne(checked[i]!);
+    } catch (err) {
+      failed = true;
+      throw err;
+    }
+  };
+  const collect = () => {
+    done.push(...outcomes.filter((o): o is PublishedFile => o !== null));
+  };
+  try {
+    // The first file alone: on a new project, its upload creates the project, which two
+    // requests must not race for. Then the rest a few at a time (the index's work per file —
+    // storing, inspecting, committing — overlaps with sending the next); after a failure no
+    // new upload starts, and the first error in file order is the one reported.
+    if (checked.length > 0) await settle(0);
+    const rest = checked.map((_, i) => i).slice(1);
+    await mapLimit(rest, Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY), settle);
+    collect();
     return result(session.authentication, done);
   } catch (err) {
+    collect();
     if (err instanceof PublishError) throw err.withDone(done);
     throw err;
   } finally {

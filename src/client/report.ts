@@ -77,53 +77,61 @@ export async function loadProgressBars(): Promise<typeof cliProgress> {
   return (await import('cli-progress')).default;
 }
 
-/** Plain lines, or progress bars on a terminal. */
+/** Plain lines, or progress bars on a terminal (one per upload in flight). */
 export function textReporter(options: TextReporterOptions): Reporter {
   const { write } = options;
-  let bar: cliProgress.SingleBar | null = null;
-  const stopBar = () => {
-    bar?.stop();
-    bar = null;
+  let multi: cliProgress.MultiBar | null = null;
+  const bars = new Map<string, cliProgress.SingleBar>();
+  // While bars are drawn, lines go above them (cli-progress redraws the bars below).
+  const line = (text: string) => {
+    if (multi) multi.log(`${text}\n`);
+    else write(text);
+  };
+  const endBar = (filename: string) => {
+    const bar = bars.get(filename);
+    if (!bar || !multi) return;
+    bars.delete(filename);
+    multi.remove(bar);
+    if (bars.size === 0) {
+      multi.stop();
+      multi = null;
+    }
   };
   const marks = new Map<string, number>();
   return {
-    info: (line) => {
-      stopBar();
-      write(line);
-    },
-    warn: (line) => {
-      stopBar();
-      write(`warning: ${line}`);
-    },
-    debug: (line) => {
-      if (!options.verbose) return;
-      stopBar();
-      write(line);
+    info: (text) => line(text),
+    warn: (text) => line(`warning: ${text}`),
+    debug: (text) => {
+      if (options.verbose) line(text);
     },
     hashes: (filename, hashes) => {
-      if (options.printHash) for (const line of hashLines(filename, hashes)) write(line);
+      if (options.printHash) for (const l of hashLines(filename, hashes)) line(l);
     },
     start: (filename, bytes) => {
-      stopBar();
       if (options.terminal && options.bars) {
+        endBar(filename); // a retry starts the file's bar again
         const cliProgress = options.bars;
-        bar = new cliProgress.SingleBar(
+        multi ??= new cliProgress.MultiBar(
           {
             stream: options.terminal,
-            format: `${filename} [{bar}] {percentage}% | {sent} / {size}`,
+            format: '{filename} [{bar}] {percentage}% | {sent} / {size}',
             hideCursor: true,
             clearOnComplete: true,
             barsize: 30,
           },
           cliProgress.Presets.shades_classic,
         );
-        bar.start(bytes, 0, { sent: formatBytes(0), size: formatBytes(bytes) });
+        bars.set(
+          filename,
+          multi.create(bytes, 0, { filename, sent: formatBytes(0), size: formatBytes(bytes) }),
+        );
       } else {
         marks.set(filename, 0);
         write(`Uploading ${filename} (${formatBytes(bytes)})`);
       }
     },
     progress: (filename, sent, total) => {
+      const bar = bars.get(filename);
       if (bar) {
         bar.update(sent, { sent: formatBytes(sent) });
         return;
@@ -137,14 +145,12 @@ export function textReporter(options: TextReporterOptions): Reporter {
       }
     },
     end: (filename, outcome) => {
-      stopBar();
-      write(describeOutcome(filename, outcome));
+      endBar(filename);
+      line(describeOutcome(filename, outcome));
     },
-    retry: (n) => {
-      stopBar();
-      write(
+    retry: (n) =>
+      line(
         `warning: ${n.what}: ${n.reason}; attempt ${n.attempt + 1} of ${n.of} in ${(n.delayMs / 1000).toFixed(1)} s`,
-      );
-    },
+      ),
   };
 }

@@ -212,3 +212,62 @@ test('--oidc-token-file wins over PIER_TOKEN; a token for another audience is re
     await server.close();
   }
 });
+
+test('uploads: the first alone, then a few at once; after a failure none starts, the first in order is reported', async () => {
+  const dir = join(tempDir('pier-publish-'), 'dist');
+  mkdirSync(dir);
+  for (let i = 0; i < 8; i++) {
+    const made = await makeWheel({ name: 'many', version: `1.0.${i}` });
+    writeFileSync(join(dir, made.filename), made.content);
+  }
+  let inFlight = 0;
+  const events: string[] = [];
+  let maxInFlight = 0;
+  const server = await cannedServer((req, res) => {
+    const version = /name="version"\r\n\r\n([^\r]+)/.exec(req.body.toString('latin1'))![1]!;
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    events.push(`start ${version} (${inFlight} in flight)`);
+    // Slow answers, so that the client's concurrency shows; 1.0.5 and 1.0.6 are refused
+    // before 1.0.4 (sent with them) is accepted.
+    setTimeout(
+      () => {
+        inFlight--;
+        if (version === '1.0.5' || version === '1.0.6')
+          return json(res, 400, {}, `Invalid value for version ${version}`);
+        res.writeHead(200);
+        res.end('OK');
+      },
+      version === '1.0.4' ? 200 : 60,
+    );
+  });
+  try {
+    await assert.rejects(
+      publish({
+        paths: [dir],
+        repositoryUrl: `${server.url}/legacy/`,
+        token: 'pypi-t',
+        concurrency: 3,
+        env: {},
+        ambient: fakeCi({}),
+      }),
+      (err: Error & { done?: { filename: string }[] }) => {
+        assert.match(err.message, /many-1\.0\.5-py3-none-any\.whl: .*1\.0\.5/);
+        // Everything answered before or alongside the failures, in file order.
+        assert.deepEqual(
+          err.done?.map((d) => d.filename),
+          ['1.0.0', '1.0.1', '1.0.2', '1.0.3', '1.0.4'].map((v) => `many-${v}-py3-none-any.whl`),
+        );
+        return true;
+      },
+    );
+    // The first file alone (it may create the project), then never more than 3 at once.
+    assert.equal(events[0], 'start 1.0.0 (1 in flight)');
+    assert.match(events[1]!, /\(1 in flight\)/);
+    assert.equal(maxInFlight, 3);
+    // 1.0.4-1.0.6 went out together; once two had failed, 1.0.7 was never sent.
+    assert.ok(!events.some((e) => e.startsWith('start 1.0.7')), events.join('\n'));
+  } finally {
+    await server.close();
+  }
+});
