@@ -8,12 +8,10 @@
 // publish (an in-process `pier dev-oidc` issuer, the OIDC exchange, an upload with the minted
 // token), and photographs the pages with Debian's Chromium into docs/screenshots/*.png.
 import { Buffer } from 'node:buffer';
-import { X509Certificate, createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const build = (p) => join(root, 'build', p);
@@ -22,6 +20,7 @@ const { testCertificates } = await import(build('test/support/tls.js'));
 const { makeWheel, makeSdist } = await import(build('test/support/dists.js'));
 const { multipart, uploadParts } = await import(build('test/support/upload.js'));
 const { startDevOidc } = await import(build('src/dev-oidc/index.js'));
+const { launchChromium } = await import(build('test/web/helpers.js'));
 
 const OUT = join(root, 'docs', 'screenshots');
 mkdirSync(OUT, { recursive: true });
@@ -251,26 +250,8 @@ try {
   });
   await s.auth.revokeToken(OPERATOR, old.id);
 
-  // The browser, trusting pier's certificate by its key.
-  const cert = new X509Certificate(readFileSync(certs.cert));
-  const spki = createHash('sha256')
-    .update(cert.publicKey.export({ type: 'spki', format: 'der' }))
-    .digest('base64');
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      `--ignore-certificate-errors-spki-list=${spki}`,
-      '--font-render-hinting=none',
-    ],
-  });
+  // The browser, trusting pier's certificate by its key (as the browser tests do).
+  browser = await launchChromium(certs.cert, ['--font-render-hinting=none']);
   const page = await browser.newPage({
     viewport: { width: 1280, height: 860 },
     deviceScaleFactor: 1,

@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { startDevOidcProcess, type DevOidcProcess } from '../support/dev-oidc.js';
+import { RELEASE_JOB, startDevOidcProcess, type DevOidcProcess } from '../support/dev-oidc.js';
 import { sample } from '../support/fixtures.js';
 import { createVenv, exec, pipInstall } from '../support/python.js';
 import { runPier, startPierProcess, type PierProcess } from '../support/server.js';
@@ -99,14 +99,7 @@ before(async () => {
     ...backendEnv(),
   };
   pier = await startPierProcess(env);
-  dev = await startDevOidcProcess([
-    '--repository',
-    'octo-org/octo-repo',
-    '--workflow',
-    'release.yml',
-    '--environment',
-    'release',
-  ]);
+  dev = await startDevOidcProcess(RELEASE_JOB);
   await pierOk(['issuer', 'add', '--kind', 'github', '--url', dev.url, '--insecure']);
   await pierOk(
     ['user', 'add', 'maintainer', '--may-create-projects', '--password-stdin'],

@@ -13,7 +13,7 @@ import { backendEnv } from '../support/backend.js';
 import { createVenv, exec, pipInstall, SYSTEM_PYTHON, twineUpload } from '../support/python.js';
 import { testCertificates } from '../support/tls.js';
 import { tempDir } from '../support/tmp.js';
-import { startDevOidcProcess, type DevOidcProcess } from '../support/dev-oidc.js';
+import { RELEASE_JOB, startDevOidcProcess, type DevOidcProcess } from '../support/dev-oidc.js';
 
 const EXCHANGE = join(REPO_ROOT, 'test', 'fixtures', 'oidc_exchange.py');
 let pier: PierProcess;
@@ -39,14 +39,7 @@ before(async () => {
     ...backendEnv(),
   };
   pier = await startPierProcess(env);
-  dev = await startDevOidcProcess([
-    '--repository',
-    'octo-org/octo-repo',
-    '--workflow',
-    'release.yml',
-    '--environment',
-    'release',
-  ]);
+  dev = await startDevOidcProcess(RELEASE_JOB);
   const add = await runPier(
     ['issuer', 'add', '--kind', 'github', '--url', dev.url, '--insecure'],
     env,

@@ -2,6 +2,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { PIER_BIN } from './server.js';
 
+/** The claims of the standard release job: octo-org/octo-repo, release.yml, environment release. */
+export const RELEASE_JOB: readonly string[] = [
+  '--repository',
+  'octo-org/octo-repo',
+  '--workflow',
+  'release.yml',
+  '--environment',
+  'release',
+];
+
 export interface DevOidcProcess {
   url: string;
   env: Record<string, string>;
@@ -9,7 +19,7 @@ export interface DevOidcProcess {
   stop(): Promise<void>;
 }
 
-export async function startDevOidcProcess(args: string[]): Promise<DevOidcProcess> {
+export async function startDevOidcProcess(args: readonly string[]): Promise<DevOidcProcess> {
   const child: ChildProcess = spawn(
     process.execPath,
     [PIER_BIN, 'dev-oidc', '--port', '0', ...args],

@@ -14,7 +14,7 @@ import { basename, join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { OPERATOR, REPO_ROOT, startServer, type TestServer } from '../support/server.js';
 import { testCertificates } from '../support/tls.js';
-import { startDevOidcProcess, type DevOidcProcess } from '../support/dev-oidc.js';
+import { RELEASE_JOB, startDevOidcProcess, type DevOidcProcess } from '../support/dev-oidc.js';
 import { exec, SYSTEM_PYTHON, twineUpload } from '../support/python.js';
 import { sample } from '../support/fixtures.js';
 import { launchChromium } from './helpers.js';
@@ -87,14 +87,7 @@ before(async () => {
     admin: true,
   });
   await server.services.auth.addUser(OPERATOR, { username: 'carol', password: 'carol-password-1' });
-  dev = await startDevOidcProcess([
-    '--repository',
-    'octo-org/octo-repo',
-    '--workflow',
-    'release.yml',
-    '--environment',
-    'release',
-  ]);
+  dev = await startDevOidcProcess(RELEASE_JOB);
   browser = await launchChromium(certs.cert);
   context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
   page = await context.newPage();

@@ -22,8 +22,11 @@ export const CHROMIUM_ARGS = [
  * (`--ignore-certificate-errors-spki-list`), the browser's way to trust the tests' private CA for
  * that one key; every other certificate is still verified.
  */
-export async function launchChromium(trustCert?: string): Promise<Browser> {
-  const args = [...CHROMIUM_ARGS];
+export async function launchChromium(
+  trustCert?: string,
+  extraArgs: readonly string[] = [],
+): Promise<Browser> {
+  const args = [...CHROMIUM_ARGS, ...extraArgs];
   if (trustCert) {
     const cert = new X509Certificate(readFileSync(trustCert));
     const spki = createHash('sha256')
