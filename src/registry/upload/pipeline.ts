@@ -300,6 +300,17 @@ export class UploadSession {
   ): Promise<UploadResult | null> {
     const { filename } = checked;
     const { digests } = stored;
+    // The registry first, then the files: a file's row and its registry row are committed
+    // together, so a registry row whose file the second read does not find belongs to a deleted
+    // file. Read the other way round, an identical upload committed by another request between
+    // the two reads would look like a deleted file's name.
+    const used = await this.db
+      .selectFrom('filename_registry')
+      .select(['filename', 'blake2_256'])
+      .where((eb) =>
+        eb.or([eb('filename', '=', filename), eb('blake2_256', '=', digests.blake2_256)]),
+      )
+      .execute();
     const existing = await this.db
       .selectFrom('files')
       .select(['filename', 'sha256', 'blake2_256'])
@@ -321,13 +332,6 @@ export class UploadSession {
         `File already exists ('${filename}', with blake2_256 hash '${digests.blake2_256}'). ${FILE_REUSE_HELP}`,
       );
     }
-    const used = await this.db
-      .selectFrom('filename_registry')
-      .select(['filename', 'blake2_256'])
-      .where((eb) =>
-        eb.or([eb('filename', '=', filename), eb('blake2_256', '=', digests.blake2_256)]),
-      )
-      .execute();
     if (used.some((u) => u.filename === filename))
       throw badRequest(
         `This filename was previously used by a file that has since been deleted. Use a different version. ${FILE_REUSE_HELP}`,
