@@ -25,6 +25,8 @@ export interface Config {
   trustedProxies: string[];
   /** Whether every user may create projects by uploading (otherwise admins and flagged users). */
   anyUserMayCreateProjects: boolean;
+  /** Pending publishers one user may have registered at once (administrators excepted). */
+  maxPendingPublishers: number;
   /** Whether administrators must enrol a TOTP second factor before they can use the web UI. */
   requireTwoFactorForAdmins: boolean;
   logLevel: string;
@@ -90,6 +92,15 @@ function str(value: unknown, source: string): string {
   if (typeof value !== 'string' && typeof value !== 'number')
     throw new ConfigError(`${source}: expected a string`);
   return String(value);
+}
+
+function positiveInt(value: unknown, source: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new ConfigError(
+      `${source}: expected a whole number of at least 1, got ${JSON.stringify(value)}`,
+    );
+  return n;
 }
 
 function port(value: unknown, source: string): number {
@@ -170,6 +181,12 @@ const SETTINGS: Setting[] = [
     parse: bool,
   },
   {
+    key: 'maxPendingPublishers',
+    env: 'PIER_MAX_PENDING_PUBLISHERS',
+    toml: 'max_pending_publishers',
+    parse: positiveInt,
+  },
+  {
     key: 'requireTwoFactorForAdmins',
     env: 'PIER_REQUIRE_2FA_FOR_ADMINS',
     toml: 'require_2fa_for_admins',
@@ -238,6 +255,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     tokenTtl: (values.tokenTtl as number | undefined) ?? 900,
     trustedProxies: (values.trustedProxies as string[] | undefined) ?? [],
     anyUserMayCreateProjects: (values.anyUserMayCreateProjects as boolean | undefined) ?? false,
+    maxPendingPublishers: (values.maxPendingPublishers as number | undefined) ?? 3,
     requireTwoFactorForAdmins: (values.requireTwoFactorForAdmins as boolean | undefined) ?? false,
     logLevel: (values.logLevel as string | undefined) ?? 'info',
   };

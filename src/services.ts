@@ -79,6 +79,7 @@ export async function openServices(
   const issuers = new IssuerService(db.kysely);
   const publishers = new PublisherService(db.kysely, issuers, projects, {
     anyUserMayCreateProjects: config.anyUserMayCreateProjects,
+    maxPendingPerUser: config.maxPendingPublishers,
   });
   const exchange = new ExchangeService(db.kysely, issuers, new JwksCache(), publishers, projects, {
     audience: () => oidcAudience(config.oidcAudience, publicUrl),

@@ -64,7 +64,12 @@ export class PublisherService {
     private readonly db: Kysely<Database>,
     private readonly issuers: IssuerService,
     private readonly projects: ProjectService,
-    private readonly options: { anyUserMayCreateProjects: boolean; fetchImpl?: typeof fetch },
+    private readonly options: {
+      anyUserMayCreateProjects: boolean;
+      /** Pending publishers a user may have at once (PyPI: 3); administrators are not limited. */
+      maxPendingPerUser?: number;
+      fetchImpl?: typeof fetch;
+    },
   ) {}
 
   /** Validates a registration: the issuer, the provider's field rules, the owner-id lookup. */
@@ -205,6 +210,19 @@ export class PublisherService {
             ? 'This trusted publisher has already been registered.'
             : 'A pending trusted publisher matching this configuration has already been registered for a different project name.',
         );
+      const max = this.options.maxPendingPerUser ?? 3;
+      if (!isSiteAdmin(actor.principal) && !isSiteAdmin(ownerPrincipal)) {
+        const { n } = await trx
+          .selectFrom('publishers')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('pending_name', 'is not', null)
+          .where('added_by_user_id', '=', owner!.id)
+          .executeTakeFirstOrThrow();
+        if (Number(n) >= max)
+          throw badRequest(
+            `You can't register more than ${max} pending trusted publishers at once: remove one, or let one create its project first.`,
+          );
+      }
       const row = await this.insert(trx, provider, issuer, config, key, projectName, owner);
       await recordAudit(trx, actor, {
         action: 'pending-publisher-add',

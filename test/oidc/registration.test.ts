@@ -288,6 +288,47 @@ test('REST API: pending publishers need a user who may create projects', async (
   assert.match(similar.body.message, /too similar/);
 });
 
+test('a user may have 3 pending publishers at once (PIER_MAX_PENDING_PUBLISHERS); administrators more', async () => {
+  const token = await server.userWithToken('collector', {
+    mayCreateProjects: true,
+    scope: 'admin',
+  });
+  const register = (n: number, as = token) =>
+    api('POST', '/api/pending-publishers', as, {
+      project: `collected-${n}`,
+      provider: 'github',
+      owner: 'octo-org',
+      repository: `collected-${n}`,
+      workflow: 'ci.yml',
+      ownerId: '65',
+    });
+  const ids: number[] = [];
+  for (const n of [1, 2, 3]) {
+    const ok = await register(n);
+    assert.equal(ok.status, 201, JSON.stringify(ok.body));
+    ids.push(ok.body.id);
+  }
+  const fourth = await register(4);
+  assert.equal(fourth.status, 400);
+  assert.match(fourth.body.message, /more than 3 pending trusted publishers at once/);
+  const mine = await api('GET', '/api/pending-publishers', token);
+  assert.equal(mine.body.publishers.length, 3, 'the refused one was not stored');
+  // Removing one makes room again.
+  assert.equal((await api('DELETE', `/api/pending-publishers/${ids[0]}`, token)).status, 204);
+  assert.equal((await register(4)).status, 201);
+  // The operator is not limited, even registering for this user.
+  await server.services.publishers.addPending(
+    OPERATOR,
+    'collected-5',
+    {
+      kind: 'github',
+      fields: { owner: 'octo-org', repository: 'collected-5', workflow: 'ci.yml', ownerId: '65' },
+    },
+    'collector',
+  );
+  assert.equal((await api('GET', '/api/pending-publishers', token)).body.publishers.length, 4);
+});
+
 test('a project created by someone else drops other people’s pending publishers for its name', async () => {
   const pending = await server.services.publishers.addPending(
     OPERATOR,
