@@ -1,6 +1,6 @@
 // A worker thread that computes some of an upload's digests (md5, sha256, BLAKE2b-256), so that
 // hashing a large upload runs beside the event loop that parses it and writes it to storage.
-// Two of them share the work (md5 in one, sha256 and BLAKE2b-256 in the other); the bytes come
+// Two of them share the work (md5 and sha256 in one, BLAKE2b-256 in the other); the bytes come
 // in shared-memory blocks that the main thread fills again once both have acknowledged them.
 // Messages: {start, id} {data, id, slot, length} {end, id} {abort, id}; answers:
 // {ack, id, slot} after each block, {digests, id, …hex digests} after end.
