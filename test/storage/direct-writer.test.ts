@@ -84,3 +84,35 @@ test('a failing source fails the pipeline and the descriptors close', async () =
   assert.ok(existsSync(path)); // the store removes its .part file (FileBlobStore.put)
   assert.equal(writer.destroyed, true);
 });
+
+test('stages are reused safely: many writers at once, some failing midway, each file exact', async () => {
+  const dir = tempDir('pier-direct-');
+  for (let round = 0; round < 2; round++) {
+    const jobs = Array.from({ length: 12 }, async (_, i) => {
+      const data = randomBytes(9 * MiB + i * 4099);
+      const path = join(dir, `${round}-${i}.part`);
+      const writer = await DirectFileWriter.create(path);
+      const fails = i % 3 === 0;
+      let sent = 0;
+      const source = new Readable({
+        read() {
+          if (fails && sent >= 5 * MiB) return this.destroy(new Error('connection reset'));
+          const n = Math.min(300 * KiB, data.length - sent);
+          if (n === 0) return this.push(null);
+          // Slices of different sizes, pushed a little apart, so the writers interleave.
+          setImmediate(() => {
+            this.push(data.subarray(sent, sent + n));
+            sent += n;
+          });
+        },
+      });
+      if (fails) {
+        await assert.rejects(pipeline(source, writer), /connection reset/);
+        return;
+      }
+      await pipeline(source, writer);
+      assert.ok(readFileSync(path).equals(data), `round ${round}, writer ${i}`);
+    });
+    await Promise.all(jobs);
+  }
+});
