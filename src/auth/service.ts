@@ -11,6 +11,7 @@ import { generateToken, hashToken, isWellFormedToken, tokenDisplayPrefix } from 
 import type { Credentials } from './credentials.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { isSiteAdmin } from './permissions.js';
+import { findUserByName, requireUserByName } from './users.js';
 import {
   principalScope,
   principalUser,
@@ -173,18 +174,12 @@ export class AuthService {
 
   // ---------------------------------------------------------------- users
 
-  async findUser(username: string): Promise<User | undefined> {
-    return this.db
-      .selectFrom('users')
-      .selectAll()
-      .where('username_key', '=', username.toLowerCase())
-      .executeTakeFirst();
+  findUser(username: string): Promise<User | undefined> {
+    return findUserByName(this.db, username);
   }
 
-  async requireUser(username: string): Promise<User> {
-    const user = await this.findUser(username);
-    if (!user) throw notFound(`No user named '${username}'`);
-    return user;
+  requireUser(username: string): Promise<User> {
+    return requireUserByName(this.db, username);
   }
 
   async countUsers(): Promise<number> {

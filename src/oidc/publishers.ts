@@ -8,6 +8,7 @@ import { badRequest, conflict, forbidden, notFound, PierError } from '../errors.
 import { recordAudit, type Actor } from '../audit/log.js';
 import { isSiteAdmin, mayAdministerProject, mayCreateProjects } from '../auth/permissions.js';
 import { principalUser } from '../auth/principal.js';
+import { ownerFor } from '../auth/users.js';
 import { normalizeProjectName } from '../packaging/names.js';
 import type { ProjectService } from '../registry/projects.js';
 import { PROVIDERS } from './providers/index.js';
@@ -165,18 +166,12 @@ export class PublisherService {
     input: RegistrationInput,
     ownerName?: string,
   ): Promise<PublisherView> {
-    let owner: User | null = principalUser(actor.principal);
-    if (ownerName !== undefined) {
-      const named = await this.db
-        .selectFrom('users')
-        .selectAll()
-        .where('username_key', '=', ownerName.toLowerCase())
-        .executeTakeFirst();
-      if (!named) throw notFound(`No user named '${ownerName}'`);
-      if (owner?.id !== named.id && !isSiteAdmin(actor.principal))
-        throw forbidden('Only administrators can register pending publishers for someone else');
-      owner = named;
-    }
+    const owner = await ownerFor(
+      this.db,
+      actor,
+      ownerName,
+      'Only administrators can register pending publishers for someone else',
+    );
     if (!owner)
       throw badRequest('A pending publisher needs the user who will own the project (--owner)');
     const ownerPrincipal =

@@ -18,6 +18,7 @@ import {
   type Role,
 } from '../auth/permissions.js';
 import { principalUser, type Principal } from '../auth/principal.js';
+import { ownerFor, requireUserByName } from '../auth/users.js';
 import { bumpSerial } from './journal.js';
 import { isUniqueViolation } from '../db/errors.js';
 
@@ -148,18 +149,12 @@ export class ProjectService {
     return this.db
       .transaction()
       .execute(async (trx) => {
-        let owner: User | null = principalUser(actor.principal);
-        if (ownerName !== undefined) {
-          const named = await trx
-            .selectFrom('users')
-            .selectAll()
-            .where('username_key', '=', ownerName.toLowerCase())
-            .executeTakeFirst();
-          if (!named) throw notFound(`No user named '${ownerName}'`);
-          if (owner?.id !== named.id && !isSiteAdmin(actor.principal))
-            throw forbidden('Only administrators can create projects owned by someone else');
-          owner = named;
-        }
+        const owner = await ownerFor(
+          trx,
+          actor,
+          ownerName,
+          'Only administrators can create projects owned by someone else',
+        );
         return this.insert(trx, actor, name, owner);
       })
       .catch((err: unknown) => {
@@ -180,12 +175,7 @@ export class ProjectService {
     if (!ROLES.includes(role)) throw badRequest(`Unknown role '${role}': use owner or maintainer`);
     const project = await this.requireAdminister(actor, projectName);
     await this.db.transaction().execute(async (trx) => {
-      const user = await trx
-        .selectFrom('users')
-        .selectAll()
-        .where('username_key', '=', username.toLowerCase())
-        .executeTakeFirst();
-      if (!user) throw notFound(`No user named '${username}'`);
+      const user = await requireUserByName(trx, username);
       const existing = await this.roleOf(user.id, project.id, trx);
       if (existing === 'owner' && role !== 'owner')
         await this.ensureAnotherOwner(trx, project, user.id);
@@ -212,12 +202,7 @@ export class ProjectService {
   async removeRole(actor: Actor, projectName: string, username: string): Promise<void> {
     const project = await this.requireAdminister(actor, projectName);
     await this.db.transaction().execute(async (trx) => {
-      const user = await trx
-        .selectFrom('users')
-        .selectAll()
-        .where('username_key', '=', username.toLowerCase())
-        .executeTakeFirst();
-      if (!user) throw notFound(`No user named '${username}'`);
+      const user = await requireUserByName(trx, username);
       const existing = await this.roleOf(user.id, project.id, trx);
       if (existing === null) throw notFound(`'${user.username}' has no role in '${project.name}'`);
       if (existing === 'owner') await this.ensureAnotherOwner(trx, project, user.id);

@@ -58,54 +58,54 @@ export class DirectFileWriter extends Writable {
   private filled = 0;
   private position = 0;
   private directOk: boolean;
+  /** The O_DIRECT descriptor, opened at the first whole stage (a small file never needs it). */
+  private direct: Promise<FileHandle | null> | null = null;
 
   private constructor(
-    private readonly direct: FileHandle | null,
+    private readonly path: string,
     private readonly plain: FileHandle,
+    direct: boolean,
   ) {
     super({ highWaterMark: STAGE });
     ({ stages: this.stages, pooled: this.pooled } = acquireStages());
     this.pending = this.stages.map(() => null);
-    this.directOk = direct !== null;
+    this.directOk = direct && DIRECT_IO_AVAILABLE;
   }
 
   /** Creates `path` (which must not exist) for writing; `direct: false` writes plainly. */
   static async create(path: string, options: { direct?: boolean } = {}): Promise<DirectFileWriter> {
-    let direct: FileHandle | null = null;
-    if (DIRECT_IO_AVAILABLE && options.direct !== false) {
-      try {
-        direct = await open(
-          path,
-          constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DIRECT,
-          0o644,
-        );
-      } catch (err) {
-        if (!isInvalid(err)) throw err;
-      }
-    }
-    const plain = await open(path, direct ? 'r+' : 'wx').catch(async (err: unknown) => {
-      await direct?.close();
-      throw err;
-    });
-    return new DirectFileWriter(direct, plain);
+    const plain = await open(path, 'wx');
+    return new DirectFileWriter(path, plain, options.direct !== false);
   }
 
-  /** Whether the bytes went around the page cache (false once the filesystem refused it). */
+  /** The O_DIRECT descriptor, or null where the filesystem refuses direct I/O. */
+  private directHandle(): Promise<FileHandle | null> {
+    this.direct ??= open(this.path, constants.O_WRONLY | constants.O_DIRECT).catch(
+      (err: unknown) => {
+        if (isInvalid(err)) return null;
+        throw err;
+      },
+    );
+    return this.direct;
+  }
+
+  /** Whether direct I/O is still in use (false if it was off or the filesystem refused it). */
   get usedDirectIo(): boolean {
     return this.directOk;
   }
 
   /** Writes `length` bytes of `buffer` at `position`: directly when allowed, else plainly. */
   private async writeAt(buffer: Buffer, length: number, position: number): Promise<void> {
-    if (this.directOk && this.direct) {
+    const direct = this.directOk ? await this.directHandle() : null;
+    if (direct) {
       try {
-        await this.writeAll(this.direct, buffer, length, position);
+        await this.writeAll(direct, buffer, length, position);
         return;
       } catch (err) {
         if (!isInvalid(err)) throw err;
-        this.directOk = false; // the filesystem refuses direct I/O: plain writes from now on
       }
     }
+    this.directOk = false; // the filesystem refuses direct I/O: plain writes from now on
     await this.writeAll(this.plain, buffer, length, position);
   }
 
@@ -232,6 +232,7 @@ export class DirectFileWriter extends Writable {
     if (this.handlesClosed) return;
     this.handlesClosed = true;
     if (this.pooled) freeSets.push(this.stages);
-    await Promise.allSettled([this.direct?.close(), this.plain.close()]);
+    const direct = await this.direct?.catch(() => null);
+    await Promise.allSettled([direct?.close(), this.plain.close()]);
   }
 }

@@ -8,7 +8,12 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { RELEASE_JOB, startDevOidcProcess, type DevOidcProcess } from '../support/dev-oidc.js';
+import {
+  RELEASE_JOB,
+  releaseJobPublisher,
+  startDevOidcProcess,
+  type DevOidcProcess,
+} from '../support/dev-oidc.js';
 import { sample } from '../support/fixtures.js';
 import { createVenv, exec, pipInstall } from '../support/python.js';
 import { runPier, startPierProcess, type PierProcess } from '../support/server.js';
@@ -106,23 +111,7 @@ before(async () => {
     'pw-123456',
   );
   await pierOk(['project', 'create', 'pier-sample', '--owner', 'maintainer']);
-  await pierOk([
-    'publisher',
-    'add',
-    'pier-sample',
-    '--provider',
-    'github',
-    '--repository',
-    'octo-org/octo-repo',
-    '--workflow',
-    'release.yml',
-    '--environment',
-    'release',
-    '--owner-id',
-    '65',
-    '--issuer',
-    dev.url,
-  ]);
+  await pierOk(releaseJobPublisher('pier-sample', dev.url));
 });
 
 after(async () => {

@@ -13,7 +13,12 @@ import { backendEnv } from '../support/backend.js';
 import { createVenv, exec, pipInstall, SYSTEM_PYTHON, twineUpload } from '../support/python.js';
 import { testCertificates } from '../support/tls.js';
 import { tempDir } from '../support/tmp.js';
-import { RELEASE_JOB, startDevOidcProcess, type DevOidcProcess } from '../support/dev-oidc.js';
+import {
+  RELEASE_JOB,
+  releaseJobPublisher,
+  startDevOidcProcess,
+  type DevOidcProcess,
+} from '../support/dev-oidc.js';
 
 const EXCHANGE = join(REPO_ROOT, 'test', 'fixtures', 'oidc_exchange.py');
 let pier: PierProcess;
@@ -88,26 +93,7 @@ test('without a matching publisher the exchange fails with the reason', async ()
 });
 
 test('build, exchange, upload with twine, install with pip', async () => {
-  const added = await runPier(
-    [
-      'publisher',
-      'add',
-      'pier-sample',
-      '--provider',
-      'github',
-      '--repository',
-      'octo-org/octo-repo',
-      '--workflow',
-      'release.yml',
-      '--environment',
-      'release',
-      '--owner-id',
-      '65',
-      '--issuer',
-      dev.url,
-    ],
-    env,
-  );
+  const added = await runPier(releaseJobPublisher('pier-sample', dev.url), env);
   assert.equal(added.code, 0, added.stderr);
   const minted = await exchange(dev.env);
   assert.equal(minted.code, 0, minted.stderr);

@@ -12,6 +12,22 @@ export const RELEASE_JOB: readonly string[] = [
   'release',
 ];
 
+/** `pier publisher add PROJECT` trusting RELEASE_JOB (owner id 65) as issued by `issuerUrl`. */
+export function releaseJobPublisher(project: string, issuerUrl: string): string[] {
+  return [
+    'publisher',
+    'add',
+    project,
+    '--provider',
+    'github',
+    ...RELEASE_JOB,
+    '--owner-id',
+    '65',
+    '--issuer',
+    issuerUrl,
+  ];
+}
+
 export interface DevOidcProcess {
   url: string;
   env: Record<string, string>;
