@@ -7580,7 +7580,7 @@ async function run(options2) {
     authorization: basicAuthorization(explicit),
     authentication: { method: "token", source: explicit.source },
     minted: null
-  } : await trustedPublishing(base, options2, env, projects, policy, reporter, onRetry), done = [], existing = options2.skipExisting ? new ExistingFiles(
+  } : await trustedPublishing(base, options2, env, projects, policy, reporter, onRetry), existing = options2.skipExisting ? new ExistingFiles(
     indexUrl,
     // Credentials go only to the upload host (a private index needs them to read).
     () => new URL(indexUrl).host === uploadUrl.host ? { authorization: session.authorization } : {},
@@ -7633,15 +7633,13 @@ async function run(options2) {
     } catch (err) {
       throw failed = !0, err;
     }
-  }, collect = () => {
-    done.push(...outcomes.filter((o) => o !== null));
-  };
+  }, done = () => outcomes.filter((o) => o !== null);
   try {
     checked.length > 0 && await settle(0);
     let rest = checked.map((_, i) => i).slice(1);
-    return await mapLimit(rest, Math.max(1, options2.concurrency ?? 4), settle), collect(), result(session.authentication, done);
+    return await mapLimit(rest, Math.max(1, options2.concurrency ?? 4), settle), result(session.authentication, done());
   } catch (err) {
-    throw collect(), err instanceof PublishError ? err.withDone(done) : err;
+    throw err instanceof PublishError ? err.withDone(done()) : err;
   } finally {
     if (session.minted !== null) {
       let burned = await burnToken(base, session.minted);

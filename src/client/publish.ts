@@ -273,7 +273,6 @@ async function run(options: PublishOptions): Promise<PublishResult> {
     : await trustedPublishing(base, options, env, projects, policy, reporter, onRetry);
 
   // 3. The uploads.
-  const done: PublishedFile[] = [];
   const existing = options.skipExisting
     ? new ExistingFiles(
         indexUrl,
@@ -351,9 +350,8 @@ async function run(options: PublishOptions): Promise<PublishResult> {
       throw err;
     }
   };
-  const collect = () => {
-    done.push(...outcomes.filter((o): o is PublishedFile => o !== null));
-  };
+  /** What was uploaded or skipped, in file order. */
+  const done = () => outcomes.filter((o): o is PublishedFile => o !== null);
   try {
     // The first file alone: on a new project, its upload creates the project, which two
     // requests must not race for. Then the rest a few at a time (the index's work per file —
@@ -362,11 +360,9 @@ async function run(options: PublishOptions): Promise<PublishResult> {
     if (checked.length > 0) await settle(0);
     const rest = checked.map((_, i) => i).slice(1);
     await mapLimit(rest, Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY), settle);
-    collect();
-    return result(session.authentication, done);
+    return result(session.authentication, done());
   } catch (err) {
-    collect();
-    if (err instanceof PublishError) throw err.withDone(done);
+    if (err instanceof PublishError) throw err.withDone(done());
     throw err;
   } finally {
     if (session.minted !== null) {
