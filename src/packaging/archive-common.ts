@@ -16,6 +16,8 @@ import { PackagingError } from './errors.js';
  */
 export interface ByteSource {
   readonly size: number;
+  /** All the bytes, when the source holds them in memory (members are then inflated at once). */
+  readonly bytes?: Buffer;
   read(offset: number, length: number): Promise<Buffer>;
   stream(start?: number, end?: number): NodeJS.ReadableStream;
 }

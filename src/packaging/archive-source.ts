@@ -37,6 +37,7 @@ function emptyStream(): Readable {
 export function byteSourceFromBuffer(buf: Buffer): ByteSource {
   return {
     size: buf.length,
+    bytes: buf,
     async read(offset: number, length: number): Promise<Buffer> {
       checkRange(buf.length, offset, length);
       return buf.subarray(offset, offset + length);

@@ -227,9 +227,52 @@ export async function readMember(
   if (end > source.size) throw corrupt(name, 'data runs past the end of the file');
 
   const declared = entry.uncompressedSize;
+  const data =
+    source.bytes !== undefined
+      ? inflateInMemory(source.bytes.subarray(start, end), entry.compressionMethod, name, declared)
+      : await inflateStreamed(source, start, end, entry.compressionMethod, name, declared);
+  if (data.length !== declared)
+    throw corrupt(name, `${data.length} bytes instead of the declared ${declared}`);
+  if (zlib.crc32(data) !== entry.crc32) throw corrupt(name, 'bad CRC-32');
+  return data;
+}
+
+/**
+ * A member of an archive held in memory, inflated in one call: zlib stops at `declared + 1`
+ * bytes (`maxOutputLength`), so a bomb produces no more than that either.
+ */
+function inflateInMemory(
+  compressed: Buffer,
+  method: number,
+  name: string,
+  declared: number,
+): Buffer {
+  if (method !== DEFLATED) {
+    if (compressed.length > declared)
+      throw corrupt(name, `more than the declared ${declared} bytes`);
+    return compressed;
+  }
+  if (compressed.length === 0) return Buffer.alloc(0);
+  try {
+    return zlib.inflateRawSync(compressed, { maxOutputLength: declared + 1 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+      throw corrupt(name, `more than the declared ${declared} bytes`);
+    throw corrupt(name, err instanceof Error ? err.message : String(err), err);
+  }
+}
+
+/** A member read from the source as a stream, stopping as soon as it passes `declared` bytes. */
+async function inflateStreamed(
+  source: ByteSource,
+  start: number,
+  end: number,
+  method: number,
+  name: string,
+  declared: number,
+): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
-  let crc = 0;
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback): void {
       total += chunk.length;
@@ -237,17 +280,16 @@ export async function readMember(
         callback(corrupt(name, `more than the declared ${declared} bytes`));
         return;
       }
-      crc = zlib.crc32(chunk, crc);
       chunks.push(chunk);
       callback();
     },
   });
   const raw =
-    entry.compressedSize === 0
+    end === start
       ? Readable.from([], { objectMode: false })
       : trackSourceErrors(source.stream(start, end - 1) as Readable);
   try {
-    if (entry.compressionMethod === DEFLATED) {
+    if (method === DEFLATED) {
       await pipeline(raw, zlib.createInflateRaw(), sink);
     } else {
       await pipeline(raw, sink);
@@ -256,7 +298,5 @@ export async function readMember(
     if (err instanceof InvalidArchiveError || isSourceError(err)) throw err;
     throw corrupt(name, err instanceof Error ? err.message : String(err), err);
   }
-  if (total !== declared) throw corrupt(name, `${total} bytes instead of the declared ${declared}`);
-  if (crc !== entry.crc32) throw corrupt(name, 'bad CRC-32');
   return Buffer.concat(chunks, total);
 }
