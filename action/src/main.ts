@@ -94,8 +94,8 @@ function successSummary(result: PublishResult): void {
         code(f.filename),
         f.status === 'skipped' ? `skipped: ${f.reason ?? ''}` : f.status,
         code(f.hashes.sha256),
-        code(f.hashes.md5),
-        code(f.hashes.blake2_256),
+        code(f.hashes.md5 ?? ''),
+        code(f.hashes.blake2_256 ?? ''),
       ]),
     ]);
 }
@@ -134,6 +134,8 @@ async function main(): Promise<void> {
       password: password || undefined,
       skipExisting: flag('skip-existing'),
       verifyMetadata: flag('verify-metadata'),
+      // The step summary lists all three digests of every file.
+      allDigests: true,
       env,
       reporter: actionReporter(verbose, printHash),
       onSecret: (secret) => core.setSecret(secret),

@@ -68,7 +68,9 @@ export function formFields(d: CheckedDistribution, hashes: FileHashes): [string,
     ['pyversion', d.pyversion],
     ['filetype', d.filetype],
     ['sha256_digest', hashes.sha256],
-    ['blake2_256_digest', hashes.blake2_256],
+    ...(hashes.blake2_256 === undefined
+      ? []
+      : [['blake2_256_digest', hashes.blake2_256] as [string, string]]),
     [':action', 'file_upload'],
     ['protocol_version', '1'],
   );

@@ -1,28 +1,55 @@
-// The digests of a file: SHA-256 and BLAKE2b-256 (sent with the upload, as twine sends them) and
-// MD5 (printed, as the pypa action prints it). BLAKE2b-256 is BLAKE2b with a 32-byte digest, not
-// the first half of BLAKE2b-512.
+// The digests of a file. SHA-256 always: it is sent with the upload (an index needs one digest
+// to check the bytes it received against; PyPI and pier accept SHA-256 alone, as uv sends it
+// where BLAKE2 is unavailable) and compared by --skip-existing. MD5 and BLAKE2b-256 only when
+// asked for (--print-hash and the action's summary print all three, as the pypa action does);
+// then BLAKE2b-256 is sent too, as twine sends it. BLAKE2b-256 is BLAKE2b with a 32-byte digest,
+// not the first half of BLAKE2b-512, which is why it comes from hash-wasm, loaded only then.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { createBLAKE2b } from 'hash-wasm';
 
 export interface FileHashes {
   sha256: string;
-  md5: string;
-  blake2_256: string;
+  /** Computed with `all` only. */
+  md5?: string;
+  /** Computed with `all` only. */
+  blake2_256?: string;
 }
 
-export async function hashFile(path: string): Promise<FileHashes> {
+interface Updatable {
+  update(data: Uint8Array): unknown;
+}
+
+async function digesters(all: boolean) {
   const sha256 = createHash('sha256');
+  if (!all)
+    return { each: [sha256] as Updatable[], done: () => ({ sha256: sha256.digest('hex') }) };
   const md5 = createHash('md5');
+  const { createBLAKE2b } = await import('hash-wasm');
   const blake2 = await createBLAKE2b(256);
   blake2.init();
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
-    const buf = chunk as Buffer;
-    sha256.update(buf);
-    md5.update(buf);
-    blake2.update(buf);
-  }
-  return { sha256: sha256.digest('hex'), md5: md5.digest('hex'), blake2_256: blake2.digest('hex') };
+  return {
+    each: [sha256, md5, blake2] as Updatable[],
+    done: (): FileHashes => ({
+      sha256: sha256.digest('hex'),
+      md5: md5.digest('hex'),
+      blake2_256: blake2.digest('hex'),
+    }),
+  };
+}
+
+/** The digests of bytes in memory. */
+export async function hashBytes(bytes: Uint8Array, all: boolean): Promise<FileHashes> {
+  const d = await digesters(all);
+  for (const h of d.each) h.update(bytes);
+  return d.done();
+}
+
+/** The digests of a file, read as a stream. */
+export async function hashFile(path: string, all: boolean): Promise<FileHashes> {
+  const d = await digesters(all);
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 }))
+    for (const h of d.each) h.update(chunk as Buffer);
+  return d.done();
 }
 
 /** The lines the pypa action's print-hash prints for a file. */
@@ -30,7 +57,7 @@ export function hashLines(filename: string, hashes: FileHashes): string[] {
   return [
     filename,
     `  SHA256:     ${hashes.sha256}`,
-    `  MD5:        ${hashes.md5}`,
-    `  BLAKE2-256: ${hashes.blake2_256}`,
+    `  MD5:        ${hashes.md5 ?? '(not computed)'}`,
+    `  BLAKE2-256: ${hashes.blake2_256 ?? '(not computed)'}`,
   ];
 }

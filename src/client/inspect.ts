@@ -5,6 +5,7 @@
 import {
   byteSourceFromFile,
   inspectSdist,
+  type ByteSource,
   inspectWheel,
   InvalidArchiveError,
 } from '../packaging/archive.js';
@@ -39,9 +40,14 @@ function invalid(d: Distribution, message: string, hints: string[] = []): Publis
 
 const REBUILD = 'Rebuild the distributions with a current build backend (python -m build).';
 
-async function readMetadata(d: Distribution, rawName: string, rawVersion: string): Promise<Buffer> {
+async function readMetadata(
+  d: Distribution,
+  rawName: string,
+  rawVersion: string,
+  given: ByteSource | undefined,
+): Promise<Buffer> {
   try {
-    const source = await byteSourceFromFile(d.path);
+    const source = given ?? (await byteSourceFromFile(d.path));
     if (d.kind === 'wheel')
       return (await inspectWheel(source, d.filename, rawName, rawVersion)).metadata;
     return (await inspectSdist(source, d.filename)).pkgInfo;
@@ -63,7 +69,11 @@ async function readMetadata(d: Distribution, rawName: string, rawVersion: string
 /** Parses the filename, reads the metadata and checks the two agree (and validates, if asked). */
 export async function checkDistribution(
   d: Distribution,
-  options: { verifyMetadata: boolean },
+  options: {
+    verifyMetadata: boolean;
+    /** The file's bytes when they are already at hand (default: read from `d.path`). */
+    source?: ByteSource;
+  },
 ): Promise<CheckedDistribution> {
   let rawName: string;
   let rawVersion: string;
@@ -85,7 +95,7 @@ export async function checkDistribution(
     throw err;
   }
 
-  const bytes = await readMetadata(d, rawName, rawVersion);
+  const bytes = await readMetadata(d, rawName, rawVersion, options.source);
   const { raw } = parseCoreMetadata(bytes);
   const file = d.kind === 'wheel' ? 'METADATA' : 'PKG-INFO';
   const name = singleValue(raw, 'name');

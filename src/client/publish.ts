@@ -16,9 +16,10 @@ import { PublishError } from './errors.js';
 import { burnToken, fetchAudience, mintToken } from './exchange.js';
 import { ExistingFiles, isAlreadyExists } from './existing.js';
 import { multipartUpload, formFields } from './form.js';
-import { hashFile, type FileHashes } from './hashes.js';
+import { type FileHashes } from './hashes.js';
 import { closeConnections, describeResponse, type HttpResponse } from './http.js';
-import { checkDistribution, type CheckedDistribution } from './inspect.js';
+import { type CheckedDistribution } from './inspect.js';
+import { examineDistribution } from './examine.js';
 import { silentReporter, type Reporter } from './report.js';
 import { send, type RetryNotice } from './requests.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
@@ -43,6 +44,8 @@ export interface PublishOptions {
   verifyMetadata?: boolean;
   /** Check and hash, print what would be uploaded, send nothing. */
   dryRun?: boolean;
+  /** Also compute MD5 and BLAKE2b-256 (for --print-hash and summaries); SHA-256 always. */
+  allDigests?: boolean;
   /** Uploads in flight at once after the first file (default 4). */
   concurrency?: number;
   /** Environment read for credentials (default process.env). */
@@ -213,10 +216,9 @@ async function run(options: PublishOptions): Promise<PublishResult> {
   // 1. Everything that can be checked without the network.
   const found = await discoverDistributions(options.paths ?? []);
   // Checked and hashed a few at a time (reading overlaps), reported in order.
-  const checked = await mapLimit(found, 4, async (file) => {
-    const d = await checkDistribution(file, { verifyMetadata });
-    return { d, hashes: await hashFile(d.path) };
-  });
+  const checked = await mapLimit(found, 4, (file) =>
+    examineDistribution(file, { verifyMetadata, allDigests: options.allDigests ?? false }),
+  );
   for (const { d, hashes } of checked) reporter.hashes(d.filename, hashes);
   const projects = [...new Set(checked.map((c) => c.d.project))];
   reporter.debug(

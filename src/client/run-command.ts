@@ -37,6 +37,7 @@ export async function runPublishCommand(paths: string[], flags: PublishFlags): P
       skipExisting: flags.skipExisting,
       verifyMetadata: flags.verifyMetadata,
       dryRun: flags.dryRun,
+      allDigests: flags.printHash === true,
       concurrency: flags.concurrency,
       env,
       reporter,

@@ -3,7 +3,8 @@
 // twine sends it, secrets handed to onSecret, and a dry run that sends nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { publish } from '../../src/client/publish.js';
 import { textReporter } from '../../src/client/report.js';
@@ -47,6 +48,7 @@ test('trusted publishing from GitLab CI: audience, exchange, uploads, burn', asy
       env: {},
       ambient: fakeCi({ GITLAB_CI: 'true', PIER_TEST_ID_TOKEN: oidc }),
       reporter: textReporter({ write: (l) => lines.push(l), printHash: true }),
+      allDigests: true,
       onSecret: (s) => secrets.push(s),
     });
     assert.deepEqual(
@@ -96,10 +98,42 @@ test('trusted publishing from GitLab CI: audience, exchange, uploads, burn', asy
       platform: 'gitlab',
       audience: 'pier.test',
     });
-    assert.match(result.files[0]!.hashes.blake2_256, /^[0-9a-f]{64}$/);
+    assert.match(result.files[0]!.hashes.blake2_256 ?? '', /^[0-9a-f]{64}$/);
+    assert.match(result.files[0]!.hashes.md5 ?? '', /^[0-9a-f]{32}$/);
     assert.ok(lines.some((l) => /SHA256:\s+[0-9a-f]{64}/.test(l)));
     assert.ok(!lines.join('\n').includes('pypi-minted-secret'));
     assert.ok(!lines.join('\n').includes(oidc));
+  } finally {
+    await server.close();
+  }
+});
+
+test('by default the upload carries the SHA-256 of the file alone', async () => {
+  const server = await cannedServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end('OK\n');
+  });
+  try {
+    const dir = await distDir();
+    const result = await publish({
+      paths: [dir],
+      repositoryUrl: `${server.url}/legacy/`,
+      token: 'pypi-test',
+      env: {},
+      ambient: fakeCi({}),
+    });
+    assert.equal(server.requests.length, 2);
+    for (const [i, upload] of server.requests.entries()) {
+      const names = fieldNames(upload.body);
+      assert.ok(names.includes('sha256_digest'));
+      assert.ok(!names.includes('blake2_256_digest') && !names.includes('md5_digest'));
+      const file = result.files[i]!;
+      const sha256 = createHash('sha256').update(readFileSync(file.path)).digest('hex');
+      assert.equal(file.hashes.sha256, sha256);
+      assert.ok(upload.body.toString('latin1').includes(`\r\n\r\n${sha256}\r\n`));
+      assert.equal(file.hashes.md5, undefined);
+      assert.equal(file.hashes.blake2_256, undefined);
+    }
   } finally {
     await server.close();
   }
