@@ -29,15 +29,14 @@ export class FileBlobStore implements BlobStore {
 
   async put(key: string, source: Readable): Promise<BlobInfo> {
     const final = this.path(key);
-    await mkdir(this.tmpDir, { recursive: true });
     const part = join(this.tmpDir, `${randomUUID()}.part`);
     // Around the page cache where the filesystem allows it (see direct-writer.ts); fsynced
-    // before the stream finishes either way.
-    const out = await DirectFileWriter.create(part);
+    // before the stream finishes either way. Folders are made when a write finds them missing
+    // (the first time, or after someone removed them), not checked before every upload.
+    const out = await missingFolderMade(this.tmpDir, () => DirectFileWriter.create(part));
     try {
       await pipeline(source, out);
-      await mkdir(dirname(final), { recursive: true });
-      await rename(part, final);
+      await missingFolderMade(dirname(final), () => rename(part, final));
       await syncDir(dirname(final));
     } catch (err) {
       await unlink(part).catch(() => undefined);
@@ -115,6 +114,17 @@ export class FileBlobStore implements BlobStore {
       }
     }
     return removed;
+  }
+}
+
+/** `action`, and once more after making `folder` if it failed because a folder was missing. */
+async function missingFolderMade<T>(folder: string, action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    await mkdir(folder, { recursive: true });
+    return action();
   }
 }
 

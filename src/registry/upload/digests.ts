@@ -246,34 +246,81 @@ export function startDigestWorker(): void {
   sharedWorkers.ensure();
 }
 
+/**
+ * Uploads up to this size are hashed in this thread once they end, from their bytes kept in
+ * memory, which the archive checks then read as well: for a small file, the messages to and
+ * from the digest workers cost the event loop more than hashing it here, and reading it back
+ * from storage more than keeping it. A larger upload goes to the workers as it streams (the
+ * bytes kept so far first), and nothing of it is kept.
+ */
+export const SMALL_UPLOAD = 1024 * 1024;
+
+let sharedBlake2: Promise<IHasher> | null = null;
+
+/**
+ * The digests of bytes in memory, in this thread. One BLAKE2b instance serves every call: each
+ * use runs from init() to digest() without yielding.
+ */
+export async function digestChunks(chunks: readonly Uint8Array[]): Promise<Digests> {
+  sharedBlake2 ??= createBlake2b256();
+  const blake2 = await sharedBlake2;
+  blake2.init();
+  const md5 = createHash('md5');
+  const sha256 = createHash('sha256');
+  for (const c of chunks) {
+    md5.update(c);
+    sha256.update(c);
+    blake2.update(c);
+  }
+  return { md5: md5.digest('hex'), sha256: sha256.digest('hex'), blake2_256: blake2.digest('hex') };
+}
+
+export function digestBuffer(data: Uint8Array): Promise<Digests> {
+  return digestChunks([data]);
+}
+
 export class DigestStream extends Transform {
   size = 0;
   private result: Digests | null = null;
+  /** The bytes so far, while the upload is small; null once it went to the hashers. */
+  private kept: Buffer[] | null = [];
+  private hashers: Hashers | null = null;
 
   private constructor(
-    private readonly hashers: Hashers,
     private readonly maxSize: number,
+    private readonly inThread: boolean,
   ) {
     super({ highWaterMark: 1024 * 1024 });
   }
 
   /**
-   * Hashing in the digest worker by default; `inThread` for callers that hash small inputs or
+   * Large uploads are hashed in the digest workers by default; `inThread` for callers that
    * cannot start threads.
    */
   static async create(
     maxSize: number,
     options: { inThread?: boolean } = {},
   ): Promise<DigestStream> {
-    if (!options.inThread) {
+    return new DigestStream(maxSize, options.inThread ?? false);
+  }
+
+  private async openHashers(): Promise<Hashers> {
+    if (!this.inThread) {
       try {
         sharedWorkers ??= new DigestWorkers();
-        return new DigestStream(sharedWorkers.open(), maxSize);
+        return sharedWorkers.open();
       } catch {
         // fall back to this thread
       }
     }
-    return new DigestStream(new LocalHashers(await createBlake2b256()), maxSize);
+    return new LocalHashers(await createBlake2b256());
+  }
+
+  /** The upload outgrew SMALL_UPLOAD: the hashers take over, starting with the bytes kept. */
+  private async handOver(kept: Buffer[]): Promise<void> {
+    const hashers = await this.openHashers();
+    this.hashers = hashers;
+    for (const chunk of kept) await hashers.update(chunk);
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
@@ -282,15 +329,30 @@ export class DigestStream extends Transform {
       done(new FileTooLargeError(`file exceeds ${this.maxSize} bytes`));
       return;
     }
-    const wait = this.hashers.update(chunk);
+    if (this.kept !== null) {
+      this.kept.push(chunk);
+      if (this.size <= SMALL_UPLOAD) {
+        done(null, chunk);
+        return;
+      }
+      const kept = this.kept;
+      this.kept = null;
+      this.handOver(kept).then(
+        () => done(null, chunk),
+        (err: Error) => done(err),
+      );
+      return;
+    }
+    const wait = this.hashers!.update(chunk);
     if (wait) wait.then(() => done(null, chunk));
     else done(null, chunk);
   }
 
   override _flush(done: TransformCallback): void {
-    this.hashers.digests().then(
-      (digests) => {
-        this.result = digests;
+    const digests = this.kept !== null ? digestChunks(this.kept) : this.hashers!.digests();
+    digests.then(
+      (d) => {
+        this.result = d;
         done();
       },
       (err: Error) => done(err),
@@ -298,7 +360,11 @@ export class DigestStream extends Transform {
   }
 
   override _destroy(err: Error | null, done: (error: Error | null) => void): void {
-    if (this.result === null) this.hashers.abort();
+    // Destroyed once it ends, too (autoDestroy): the bytes of a finished upload stay readable.
+    if (this.result === null) {
+      this.hashers?.abort();
+      this.kept = null;
+    }
     done(err);
   }
 
@@ -306,14 +372,10 @@ export class DigestStream extends Transform {
     if (!this.result) throw new Error('digests read before the stream ended');
     return this.result;
   }
-}
 
-export async function digestBuffer(data: Uint8Array): Promise<Digests> {
-  const b = await createBlake2b256();
-  b.update(data);
-  return {
-    md5: createHash('md5').update(data).digest('hex'),
-    sha256: createHash('sha256').update(data).digest('hex'),
-    blake2_256: b.digest('hex'),
-  };
+  /** The whole upload, when it was small enough to keep (after the stream ended); else null. */
+  bytes(): Buffer | null {
+    if (!this.result || this.kept === null) return null;
+    return Buffer.concat(this.kept, this.size);
+  }
 }

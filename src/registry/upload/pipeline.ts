@@ -21,7 +21,12 @@ import {
   validateUploadMetadata,
   type UploadMetadata,
 } from '../../packaging/upload-metadata.js';
-import { InvalidArchiveError, inspectSdist, inspectWheel } from '../../packaging/archive.js';
+import {
+  byteSourceFromBuffer,
+  InvalidArchiveError,
+  inspectSdist,
+  inspectWheel,
+} from '../../packaging/archive.js';
 import { bumpSerial } from '../journal.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import type { ProjectService } from '../projects.js';
@@ -66,6 +71,8 @@ interface StoredFile {
   key: string;
   digests: Digests;
   size: number;
+  /** The file's bytes when it was small enough to keep (SMALL_UPLOAD); else read from storage. */
+  bytes: Buffer | null;
 }
 
 interface Inspected {
@@ -213,7 +220,7 @@ export class UploadSession {
       throw failure.reason;
     }
     const digests = hasher.digests();
-    const stored = { key, digests, size: hasher.size };
+    const stored = { key, digests, size: hasher.size, bytes: hasher.bytes() };
     const { form } = checked;
     const supplied: [string | null, string][] = [
       [form.md5Digest, digests.md5],
@@ -362,7 +369,9 @@ export class UploadSession {
   /** Steps 19–21: the archive itself, then the filename rules of its kind. */
   private async inspectArchive(checked: CheckedForm, stored: StoredFile): Promise<Inspected> {
     const { filename, form, metadata, displayName } = checked;
-    const source = await this.blobs.open(stored.key);
+    const source = stored.bytes
+      ? byteSourceFromBuffer(stored.bytes)
+      : await this.blobs.open(stored.key);
     const invalid = (err: unknown): never => {
       if (err instanceof InvalidArchiveError) throw badRequest(err.responseMessage);
       throw err;
