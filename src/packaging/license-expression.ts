@@ -11,15 +11,15 @@
  * slightly stricter than packaging's token check: `(MIT) WITH X`, `A WITH X WITH Y` and an empty
  * `LicenseRef-` are refused here.
  */
-import { createRequire } from 'node:module';
 import parseSpdx from 'spdx-expression-parse';
+// Imported, not read at run time, so that bundles (the action, `pier publish`) carry the lists.
+import spdxExceptionIds from 'spdx-exceptions/index.json' with { type: 'json' };
+import deprecatedExceptionIds from 'spdx-exceptions/deprecated.json' with { type: 'json' };
+import spdxLicenseIds from 'spdx-license-ids/index.json' with { type: 'json' };
+import deprecatedLicenseIds from 'spdx-license-ids/deprecated.json' with { type: 'json' };
 import { PackagingError, pythonRepr } from './errors.js';
 
-const require = createRequire(import.meta.url);
-const LICENSE_IDS: string[] = [
-  ...(require('spdx-license-ids') as string[]),
-  ...(require('spdx-license-ids/deprecated') as string[]),
-];
+const LICENSE_IDS: string[] = [...spdxLicenseIds, ...deprecatedLicenseIds];
 /**
  * Exceptions of SPDX license list 3.27 (the list packaging 26 bundles) that `spdx-exceptions`
  * 2.5.0, its latest release, predates.
@@ -39,8 +39,8 @@ const NEWER_EXCEPTION_IDS = [
   'RRDtool-FLOSS-exception-2.0',
 ];
 const EXCEPTION_IDS: string[] = [
-  ...(require('spdx-exceptions') as string[]),
-  ...(require('spdx-exceptions/deprecated') as string[]),
+  ...spdxExceptionIds,
+  ...deprecatedExceptionIds,
   ...NEWER_EXCEPTION_IDS,
 ];
 

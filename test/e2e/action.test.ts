@@ -1,6 +1,7 @@
 // @backends: runs on the embedded default and on PostgreSQL with S3.
 // The GitHub Action, run exactly as the Actions runner runs a JavaScript action: `node
-// action/dist/index.js` (the committed bundle) in the workspace, with the inputs as INPUT_*
+// action/dist/index.js` (the committed bundle) from a copy of the repository's files without
+// node_modules (what the runner downloads for `uses:`), in the workspace, with the inputs as INPUT_*
 // variables (dashes kept: INPUT_REPOSITORY-URL), the GITHUB_* and RUNNER_* variables, a step
 // summary file, and the ACTIONS_ID_TOKEN_REQUEST_* variables of `pier dev-oidc`. Against pier over
 // HTTPS with a private CA (NODE_EXTRA_CA_CERTS); then pip installs what was published.
@@ -16,7 +17,7 @@ import {
 } from '../support/dev-oidc.js';
 import { sample } from '../support/fixtures.js';
 import { createVenv, exec, pipInstall } from '../support/python.js';
-import { runPier, startPierProcess, type PierProcess } from '../support/server.js';
+import { REPO_ROOT, runPier, startPierProcess, type PierProcess } from '../support/server.js';
 import { testCertificates } from '../support/tls.js';
 import { tempDir } from '../support/tmp.js';
 import { backendEnv } from '../support/backend.js';
@@ -27,6 +28,22 @@ const certs = testCertificates();
 let pier: PierProcess;
 let dev: DevOidcProcess;
 let env: Record<string, string>;
+let actionCheckout: string;
+
+/**
+ * The action as a runner has it: the repository's files at the ref, no node_modules, so the
+ * bundle must carry every dependency (the SPDX lists once were read from node_modules at run
+ * time, which worked here and failed on a runner).
+ */
+function checkoutAction(): string {
+  const root = tempDir('pier-action-checkout-');
+  mkdirSync(join(root, 'action', 'dist'), { recursive: true });
+  for (const file of ['package.json', 'action.yml'])
+    copyFileSync(join(REPO_ROOT, file), join(root, file));
+  const bundle = join(root, 'action', 'dist', 'index.js');
+  copyFileSync(ACTION_BUNDLE, bundle);
+  return bundle;
+}
 
 async function pierOk(args: string[], input?: string): Promise<string> {
   const r = await runPier(args, env, input);
@@ -85,7 +102,7 @@ function job(files: string[], nested: string[] = []): Job {
       };
       for (const [name, value] of Object.entries(inputs))
         vars[`INPUT_${name.toUpperCase()}`] = value;
-      return runNode([ACTION_BUNDLE], cleanEnv(vars), workspace);
+      return runNode([actionCheckout], cleanEnv(vars), workspace);
     },
   };
 }
@@ -97,6 +114,7 @@ function masks(output: string): { masked: string[]; rest: string } {
 }
 
 before(async () => {
+  actionCheckout = checkoutAction();
   env = {
     PIER_DATA_DIR: tempDir('pier-action-data-'),
     PIER_TLS_CERT: certs.cert,
