@@ -1,7 +1,7 @@
 // The publish client against `twine upload`: the same number of wheels of the same sizes, each
 // run to a fresh project (so every file is new), with the same upload token, against the same
 // `pier serve`. Wall time of the whole command, process start to exit, as a CI step sees it:
-// `pier publish` as installed (bin/pier.js), and the GitHub Action's bundle run as the runner
+// `pier publish` as installed (bin/pier.cjs), and the GitHub Action's bundle run as the runner
 // runs it. Runs rotate between the tools and the medians are compared.
 //
 // The index is plain HTTP on loopback, so settings that only concern TLS are left out of every

@@ -117,7 +117,7 @@ async function migrateTemplate(pg) {
   execFileSync(pg.psql, [pg.adminUrl, '-qAtc', 'CREATE DATABASE pier_template'], { stdio: 'pipe' });
   const url = new URL(pg.adminUrl);
   url.pathname = '/pier_template';
-  execFileSync(process.execPath, [join(root, 'bin', 'pier.js'), 'migrate'], {
+  execFileSync(process.execPath, [join(root, 'bin', 'pier.cjs'), 'migrate'], {
     stdio: 'pipe',
     env: {
       ...process.env,

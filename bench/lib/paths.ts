@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-export const PIER_BIN = join(REPO_ROOT, 'bin', 'pier.js');
+export const PIER_BIN = join(REPO_ROOT, 'bin', 'pier.cjs');
 export const BARE_SERVER = fileURLToPath(new URL('../bare-server.js', import.meta.url));
 export const LOAD_WORKER = fileURLToPath(new URL('../load-worker.js', import.meta.url));
 export const RESULTS_DIR = join(REPO_ROOT, 'bench', 'results');

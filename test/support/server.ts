@@ -13,7 +13,7 @@ import { tempDir } from './tmp.js';
 import { freshBackend } from './backend.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-export const PIER_BIN = join(REPO_ROOT, 'bin', 'pier.js');
+export const PIER_BIN = join(REPO_ROOT, 'bin', 'pier.cjs');
 export const OPERATOR: Actor = { principal: { kind: 'operator', name: 'test' }, ip: null };
 
 export interface TestServer {
