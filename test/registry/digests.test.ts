@@ -1,6 +1,7 @@
-// The upload's digests: small uploads kept and hashed in this thread at their end, larger ones
-// handed to the digest workers as they stream (with the bytes kept so far first). Either way
-// the digests are those of the bytes, and only a small upload's bytes are kept.
+// The upload's digests: small uploads kept and hashed whole at their end, larger ones handed to
+// the digest workers block by block as they stream (with the bytes kept so far first); in the
+// workers, or all in this thread with `inThread`. Either way the digests are those of the
+// bytes, and only a small upload's bytes are kept.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
@@ -52,7 +53,7 @@ after(() => clearInterval(keepAlive));
 const SIZES = [0, 1, SMALL_UPLOAD - 1, SMALL_UPLOAD, SMALL_UPLOAD + 1, 3 * SMALL_UPLOAD + 17];
 
 for (const inThread of [false, true])
-  test(`digests at each side of SMALL_UPLOAD, ${inThread ? 'in this thread' : 'workers for large'}`, async () => {
+  test(`digests at each side of SMALL_UPLOAD, ${inThread ? 'in this thread' : 'in the workers'}`, async () => {
     for (const size of SIZES) {
       const data = randomBytes(size);
       for (const chunk of [64 * 1024, 1000 * 1000]) {

@@ -3,7 +3,8 @@
 // Two of them share the work (md5 and sha256 in one, BLAKE2b-256 in the other); the bytes come
 // in shared-memory blocks that the main thread fills again once both have acknowledged them.
 // Messages: {start, id} {data, id, slot, length} {end, id} {abort, id}; answers:
-// {ack, id, slot} after each block, {digests, id, …hex digests} after end.
+// {ack, id, slot} after each block, {digests, id, …hex digests} after end. A small upload comes
+// whole instead, in shared memory of its own: {whole, id, bytes}, answered by {digests, …}.
 import { parentPort, workerData } from 'node:worker_threads';
 import { createHash } from 'node:crypto';
 import { createBLAKE2b, type IHasher } from 'hash-wasm';
@@ -19,7 +20,8 @@ type Message =
   | { type: 'start'; id: number }
   | { type: 'data'; id: number; slot: number; length: number }
   | { type: 'end'; id: number }
-  | { type: 'abort'; id: number };
+  | { type: 'abort'; id: number }
+  | { type: 'whole'; id: number; bytes: Uint8Array };
 
 const { algorithms, blocks } = workerData as {
   algorithms: Algorithm[];
@@ -86,5 +88,15 @@ async function handle(m: Message): Promise<void> {
     case 'abort':
       sessions.delete(m.id);
       return;
+    case 'whole': {
+      const digests: Record<string, string> = {};
+      for (const a of algorithms) {
+        const h = await hasher(a);
+        h.update(m.bytes);
+        digests[a] = h.digest();
+      }
+      parentPort!.postMessage({ type: 'digests', id: m.id, ...digests });
+      return;
+    }
   }
 }
