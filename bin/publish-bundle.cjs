@@ -32,11 +32,9 @@ function loadPublishBundle(options = {}) {
       // no cache: compiled as usual
     }
   }
-  const script = new vm.Script(Module.wrap(source), {
-    filename: BUNDLE,
-    cachedData,
-    importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-  });
+  // No importModuleDynamically: the bundle has no import() (esbuild resolves them all), and
+  // asking for it would start the ES module loader.
+  const script = new vm.Script(Module.wrap(source), { filename: BUNDLE, cachedData });
   const module = { exports: {} };
   const run = script.runInThisContext();
   run.call(

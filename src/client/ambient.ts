@@ -2,7 +2,6 @@
 // (which the pypa action and twine use) finds it, in its order: GitHub Actions, Google Cloud,
 // Buildkite, GitLab CI, CircleCI. A platform that is detected but gives no token is an error
 // that says what to change; no platform at all is `null`.
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { PublishError } from './errors.js';
 import { request, TransportError, type HttpResponse } from './http.js';
@@ -35,8 +34,11 @@ export function defaultAmbientContext(
 ): AmbientContext {
   return {
     env,
-    run: (command, args) =>
-      new Promise((resolve) => {
+    // node:child_process is loaded only by the detectors that run a command (Buildkite,
+    // CircleCI): loading it costs every other run a few milliseconds at start.
+    run: async (command, args) => {
+      const { spawn } = await import('node:child_process');
+      return new Promise((resolve) => {
         const child = spawn(command, args, {
           env: env as NodeJS.ProcessEnv,
           stdio: ['ignore', 'pipe', 'pipe'],
@@ -52,7 +54,8 @@ export function defaultAmbientContext(
             : resolve({ code: null, stdout, stderr: stderr || err.message }),
         );
         child.on('close', (code) => resolve({ code, stdout, stderr }));
-      }),
+      });
+    },
     get: (url, headers) => request(url, { headers, idleTimeoutMs: 30_000 }),
     readText: async (path) => {
       try {
