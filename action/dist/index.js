@@ -4606,7 +4606,6 @@ function info(message) {
 }
 
 // src/client/ambient.ts
-import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 
 // src/client/errors.ts
@@ -4791,17 +4790,22 @@ function describeResponse(res) {
 function defaultAmbientContext(env = process.env) {
   return {
     env,
-    run: (command, args) => new Promise((resolve) => {
-      let child = spawn(command, args, {
-        env,
-        stdio: ["ignore", "pipe", "pipe"],
-        windowsHide: !0
-      }), stdout = "", stderr = "";
-      child.stdout.on("data", (d) => stdout += d.toString()), child.stderr.on("data", (d) => stderr += d.toString()), child.on(
-        "error",
-        (err) => err.code === "ENOENT" ? resolve(null) : resolve({ code: null, stdout, stderr: stderr || err.message })
-      ), child.on("close", (code2) => resolve({ code: code2, stdout, stderr }));
-    }),
+    // node:child_process is loaded only by the detectors that run a command (Buildkite,
+    // CircleCI): loading it costs every other run a few milliseconds at start.
+    run: async (command, args) => {
+      let { spawn } = await import("node:child_process");
+      return new Promise((resolve) => {
+        let child = spawn(command, args, {
+          env,
+          stdio: ["ignore", "pipe", "pipe"],
+          windowsHide: !0
+        }), stdout = "", stderr = "";
+        child.stdout.on("data", (d) => stdout += d.toString()), child.stderr.on("data", (d) => stderr += d.toString()), child.on(
+          "error",
+          (err) => err.code === "ENOENT" ? resolve(null) : resolve({ code: null, stdout, stderr: stderr || err.message })
+        ), child.on("close", (code2) => resolve({ code: code2, stdout, stderr }));
+      });
+    },
     get: (url, headers) => request(url, { headers, idleTimeoutMs: 3e4 }),
     readText: async (path) => {
       try {
@@ -5659,20 +5663,24 @@ Content-Type: application/octet-stream\r
   );
   let head = Buffer.concat(parts), tail = Buffer.from(`\r
 --${boundary}--\r
-`, "utf8");
+`, "utf8"), { bytes } = file, size = bytes ? bytes.length : file.size;
   return {
     contentType: `multipart/form-data; boundary=${boundary}`,
     body: {
-      length: head.length + file.size + tail.length,
-      async *chunks() {
+      length: head.length + size + tail.length,
+      chunks: bytes ? function* () {
+        yield head, yield bytes, yield tail;
+      } : async function* () {
         yield head;
         let read = 0;
         for await (let chunk of createReadStream(file.path, { highWaterMark: 256 * 1024 })) {
           let buf = chunk;
-          if (read += buf.length, read > file.size) throw new Error(`${file.path} grew while it was being uploaded`);
+          if (read += buf.length, read > file.size)
+            throw new Error(`${file.path} grew while it was being uploaded`);
           yield buf;
         }
-        if (read !== file.size) throw new Error(`${file.path} changed while it was being uploaded`);
+        if (read !== file.size)
+          throw new Error(`${file.path} changed while it was being uploaded`);
         yield tail;
       }
     }
@@ -5680,7 +5688,7 @@ Content-Type: application/octet-stream\r
 }
 
 // src/client/examine.ts
-import { readFile as readFile3 } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 
 // src/packaging/errors.ts
 var PackagingError = class extends Error {
@@ -7350,7 +7358,7 @@ function normalizeSpecifierSet(text2) {
 }
 
 // src/packaging/requirements.ts
-var W = String.raw`[\p{L}\p{N}_]`, B = String.raw`(?:(?<=${W})(?!${W})|(?<!${W})(?=${W}))`, RULES = {
+var W = String.raw`[\p{L}\p{N}_]`, B = String.raw`(?:(?<=${W})(?!${W})|(?<!${W})(?=${W}))`, B_BEFORE_WORD = String.raw`(?<!${W})`, B_AFTER_WORD = String.raw`(?!${W})`, RULES = {
   LEFT_PARENTHESIS: /\(/y,
   RIGHT_PARENTHESIS: /\)/y,
   LEFT_BRACKET: /\[/y,
@@ -7359,17 +7367,18 @@ var W = String.raw`[\p{L}\p{N}_]`, B = String.raw`(?:(?<=${W})(?!${W})|(?<!${W})
   COMMA: /,/y,
   QUOTED_STRING: /(?:'[^']*')|(?:"[^"]*")/y,
   OP: /(?:===|==|~=|!=|<=|>=|<|>)/y,
-  BOOLOP: new RegExp(`${B}(?:or|and)${B}`, "uy"),
-  IN: new RegExp(`${B}in${B}`, "uy"),
-  NOT: new RegExp(`${B}not${B}`, "uy"),
+  BOOLOP: new RegExp(`${B_BEFORE_WORD}(?:or|and)${B_AFTER_WORD}`, "uy"),
+  IN: new RegExp(`${B_BEFORE_WORD}in${B_AFTER_WORD}`, "uy"),
+  NOT: new RegExp(`${B_BEFORE_WORD}not${B_AFTER_WORD}`, "uy"),
   VARIABLE: new RegExp(
-    `${B}(?:python_version|python_full_version|os[._]name|sys[._]platform|platform_(?:release|system)|platform[._](?:version|machine|python_implementation)|python_implementation|implementation_(?:name|version)|extras?|dependency_groups)${B}`,
+    `${B_BEFORE_WORD}(?:python_version|python_full_version|os[._]name|sys[._]platform|platform_(?:release|system)|platform[._](?:version|machine|python_implementation)|python_implementation|implementation_(?:name|version)|extras?|dependency_groups)${B_AFTER_WORD}`,
     "uy"
   ),
   SPECIFIER: new RegExp(SPECIFIER_PATTERN, "iy"),
   AT: /@/y,
   URL: /[^ \t]+/y,
-  IDENTIFIER: new RegExp(`${B}[a-zA-Z0-9][a-zA-Z0-9._-]*${B}`, "uy"),
+  // It may end with `.` or `-`, which are not word characters: the full `\b` after it.
+  IDENTIFIER: new RegExp(`${B_BEFORE_WORD}[a-zA-Z0-9][a-zA-Z0-9._-]*${B}`, "uy"),
   VERSION_PREFIX_TRAIL: /\.\*/y,
   VERSION_LOCAL_LABEL_TRAIL: /\+[a-z0-9]+(?:[-_.][a-z0-9]+)*/y,
   WS: /[ \t]+/y,
@@ -8246,8 +8255,8 @@ async function checkDistribution(d, options2) {
 var IN_MEMORY_LIMIT = 32 * 1024 * 1024;
 async function examineDistribution(file, options2) {
   if (file.size > IN_MEMORY_LIMIT)
-    return { d: await checkDistribution(file, { verifyMetadata: options2.verifyMetadata }), hashes: await hashFile(file.path, options2.allDigests) };
-  let bytes = await readFile3(file.path);
+    return { d: await checkDistribution(file, { verifyMetadata: options2.verifyMetadata }), hashes: await hashFile(file.path, options2.allDigests), bytes: null };
+  let bytes = readFileSync(file.path);
   if (bytes.length !== file.size)
     throw new PublishError(
       "invalid-distribution",
@@ -8257,7 +8266,7 @@ async function examineDistribution(file, options2) {
   return { d: await checkDistribution(file, {
     verifyMetadata: options2.verifyMetadata,
     source: byteSourceFromBuffer(bytes)
-  }), hashes: await hashBytes(bytes, options2.allDigests) };
+  }), hashes: await hashBytes(bytes, options2.allDigests), bytes };
 }
 
 // src/client/report.ts
@@ -8355,7 +8364,7 @@ function textReporter(options2) {
 }
 
 // src/client/publish.ts
-var UPLOAD_ACCEPT = "application/json;q=0.9, text/plain;q=0.8, text/html;q=0.7";
+var UPLOAD_ACCEPT = "application/json;q=0.9, text/plain;q=0.8, text/html;q=0.7", SEND_FROM_MEMORY_BUDGET = 128 * 1024 * 1024;
 async function trustedPublishing(base, options2, env, projects, policy, reporter, onRetry) {
   let host = new URL(base).host, audience = await fetchAudience(base, policy, onRetry);
   reporter.debug(`Trusted publishing at ${base}: audience '${audience}'`);
@@ -8433,7 +8442,9 @@ async function run(options2) {
     found,
     4,
     (file) => examineDistribution(file, { verifyMetadata, allDigests: options2.allDigests ?? !1 })
-  );
+  ), kept = 0;
+  for (let c of checked)
+    c.bytes !== null && (kept + c.bytes.length > SEND_FROM_MEMORY_BUDGET ? c.bytes = null : kept += c.bytes.length);
   for (let { d, hashes } of checked) reporter.hashes(d.filename, hashes);
   let projects = [...new Set(checked.map((c) => c.d.project))];
   reporter.debug(
@@ -8491,7 +8502,7 @@ async function run(options2) {
     let fields = formFields(d, hashes), started = Date.now(), res = await send(
       uploadUrl,
       () => {
-        let upload = multipartUpload(fields, d);
+        let upload = multipartUpload(fields, { ...d, bytes: c.bytes });
         return reporter.start(d.filename, upload.body.length), {
           method: "POST",
           headers: {
@@ -8508,7 +8519,7 @@ async function run(options2) {
       onRetry,
       `upload of ${d.filename}`
     );
-    if (res.status >= 200 && res.status < 300)
+    if (c.bytes = null, res.status >= 200 && res.status < 300)
       return reporter.end(d.filename, { status: "uploaded", seconds: (Date.now() - started) / 1e3 }), record(c, "uploaded");
     if (options2.skipExisting && isAlreadyExists(res)) {
       let reason = `the index answered: ${describeResponse(res)}`;

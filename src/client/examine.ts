@@ -1,7 +1,8 @@
 // One distribution before anything is sent: checked (inspect.ts) and hashed (hashes.ts) from
 // the same bytes. A file of up to IN_MEMORY_LIMIT is read once, whole, and both work on that
-// copy: most distributions are small, and one read beats a stream per member and a stream for
-// the digests. A larger file is read as streams, so memory stays bounded whatever its size.
+// copy — which the upload can then send, so that the bytes sent are the bytes checked: most
+// distributions are small, and one read beats a stream per member and a stream for the
+// digests. A larger file is read as streams, so memory stays bounded whatever its size.
 import { readFileSync } from 'node:fs';
 import { byteSourceFromBuffer } from '../packaging/archive.js';
 import type { Distribution } from './discover.js';
@@ -14,6 +15,8 @@ export const IN_MEMORY_LIMIT = 32 * 1024 * 1024;
 export interface Examined {
   d: CheckedDistribution;
   hashes: FileHashes;
+  /** The file's bytes, when it was read whole. */
+  bytes: Buffer | null;
 }
 
 export async function examineDistribution(
@@ -22,7 +25,7 @@ export async function examineDistribution(
 ): Promise<Examined> {
   if (file.size > IN_MEMORY_LIMIT) {
     const d = await checkDistribution(file, { verifyMetadata: options.verifyMetadata });
-    return { d, hashes: await hashFile(file.path, options.allDigests) };
+    return { d, hashes: await hashFile(file.path, options.allDigests), bytes: null };
   }
   // Read synchronously: nothing else waits on this process while it checks, and one call
   // replaces the open, stat, read and close that each take a trip through the thread pool.
@@ -37,5 +40,5 @@ export async function examineDistribution(
     verifyMetadata: options.verifyMetadata,
     source: byteSourceFromBuffer(bytes),
   });
-  return { d, hashes: await hashBytes(bytes, options.allDigests) };
+  return { d, hashes: await hashBytes(bytes, options.allDigests), bytes };
 }

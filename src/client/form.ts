@@ -87,10 +87,13 @@ export interface MultipartUpload {
   body: RequestBody;
 }
 
-/** The multipart body: the fields, then the file from `path` (`size` bytes) as `content`. */
+/**
+ * The multipart body: the fields, then the file as `content` — its `bytes` when the client
+ * holds them (the very bytes it checked and hashed), else read from `path` (`size` bytes).
+ */
 export function multipartUpload(
   fields: readonly [string, string][],
-  file: { path: string; filename: string; size: number },
+  file: { path: string; filename: string; size: number; bytes?: Buffer | null },
   boundary = randomBytes(16).toString('hex'),
 ): MultipartUpload {
   const parts: Buffer[] = [];
@@ -110,22 +113,32 @@ export function multipartUpload(
   );
   const head = Buffer.concat(parts);
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`, 'utf8');
+  const { bytes } = file;
+  const size = bytes ? bytes.length : file.size;
   return {
     contentType: `multipart/form-data; boundary=${boundary}`,
     body: {
-      length: head.length + file.size + tail.length,
-      async *chunks() {
-        yield head;
-        let read = 0;
-        for await (const chunk of createReadStream(file.path, { highWaterMark: 256 * 1024 })) {
-          const buf = chunk as Buffer;
-          read += buf.length;
-          if (read > file.size) throw new Error(`${file.path} grew while it was being uploaded`);
-          yield buf;
-        }
-        if (read !== file.size) throw new Error(`${file.path} changed while it was being uploaded`);
-        yield tail;
-      },
+      length: head.length + size + tail.length,
+      chunks: bytes
+        ? function* () {
+            yield head;
+            yield bytes;
+            yield tail;
+          }
+        : async function* () {
+            yield head;
+            let read = 0;
+            for await (const chunk of createReadStream(file.path, { highWaterMark: 256 * 1024 })) {
+              const buf = chunk as Buffer;
+              read += buf.length;
+              if (read > file.size)
+                throw new Error(`${file.path} grew while it was being uploaded`);
+              yield buf;
+            }
+            if (read !== file.size)
+              throw new Error(`${file.path} changed while it was being uploaded`);
+            yield tail;
+          },
     },
   };
 }

@@ -91,6 +91,9 @@ interface Session {
 
 const UPLOAD_ACCEPT = 'application/json;q=0.9, text/plain;q=0.8, text/html;q=0.7';
 
+/** At most this many bytes of the files are held in memory between their checks and upload. */
+const SEND_FROM_MEMORY_BUDGET = 128 * 1024 * 1024;
+
 async function trustedPublishing(
   base: string,
   options: PublishOptions,
@@ -219,6 +222,14 @@ async function run(options: PublishOptions): Promise<PublishResult> {
   const checked = await mapLimit(found, 4, (file) =>
     examineDistribution(file, { verifyMetadata, allDigests: options.allDigests ?? false }),
   );
+  // The bytes read for the checks are the bytes sent, up to a budget; beyond it, files are
+  // read again as they are sent.
+  let kept = 0;
+  for (const c of checked) {
+    if (c.bytes === null) continue;
+    if (kept + c.bytes.length > SEND_FROM_MEMORY_BUDGET) c.bytes = null;
+    else kept += c.bytes.length;
+  }
   for (const { d, hashes } of checked) reporter.hashes(d.filename, hashes);
   const projects = [...new Set(checked.map((c) => c.d.project))];
   reporter.debug(
@@ -313,7 +324,7 @@ async function run(options: PublishOptions): Promise<PublishResult> {
     const res = await send(
       uploadUrl,
       () => {
-        const upload = multipartUpload(fields, d);
+        const upload = multipartUpload(fields, { ...d, bytes: c.bytes });
         reporter.start(d.filename, upload.body.length);
         return {
           method: 'POST',
@@ -331,6 +342,7 @@ async function run(options: PublishOptions): Promise<PublishResult> {
       onRetry,
       `upload of ${d.filename}`,
     );
+    c.bytes = null; // sent (or refused): no attempt needs them again
     if (res.status >= 200 && res.status < 300) {
       reporter.end(d.filename, { status: 'uploaded', seconds: (Date.now() - started) / 1000 });
       return record(c, 'uploaded');

@@ -107,6 +107,23 @@ test('the body: every field, then content last, with its exact length', async ()
   assert.deepEqual(body, expected);
 });
 
+test('bytes the client holds are sent as they are, whatever the file on disk is now', async () => {
+  const path = join(tempDir('pier-form-'), 'x-1.tar.gz');
+  writeFileSync(path, 'changed on disk after the checks');
+  const checked = Buffer.from('the checked bytes');
+  const upload = multipartUpload(
+    [],
+    { path, filename: 'x-1.tar.gz', size: 5, bytes: checked },
+    'B',
+  );
+  const chunks: Buffer[] = [];
+  for await (const c of upload.body.chunks()) chunks.push(c);
+  const body = Buffer.concat(chunks);
+  assert.equal(body.length, upload.body.length);
+  assert.ok(body.includes(checked));
+  assert.ok(!body.includes(Buffer.from('changed on disk')));
+});
+
 test('a file that changes size while it is sent is an error, not a corrupt upload', async () => {
   const path = join(tempDir('pier-form-'), 'x-1.tar.gz');
   writeFileSync(path, 'abc');
