@@ -19,7 +19,7 @@ import { PIER_BIN, REPO_ROOT } from './lib/paths.js';
 import { cleanEnv, cpuSeconds, machineCpu, startPier, uploadToken } from './lib/processes.js';
 
 const TWINE = '/usr/bin/twine';
-const ACTION = join(REPO_ROOT, 'action', 'dist', 'index.js');
+const ACTION = join(REPO_ROOT, 'action', 'dist', 'index.cjs');
 const TOOLS = ['pier', 'action', 'twine', 'pier-as-is'] as const;
 type Tool = (typeof TOOLS)[number];
 const TARGET = { op: '<', value: 0.5 } as const;

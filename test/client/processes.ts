@@ -7,7 +7,7 @@ import https from 'node:https';
 import { join } from 'node:path';
 import { PIER_BIN, REPO_ROOT } from '../support/server.js';
 
-export const ACTION_BUNDLE = join(REPO_ROOT, 'action', 'dist', 'index.js');
+export const ACTION_BUNDLE = join(REPO_ROOT, 'action', 'dist', 'index.cjs');
 
 /** Variables that would make the client see a CI platform, a token or a CA it was not given. */
 const LEAKY =

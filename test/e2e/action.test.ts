@@ -1,6 +1,6 @@
 // @backends: runs on the embedded default and on PostgreSQL with S3.
 // The GitHub Action, run exactly as the Actions runner runs a JavaScript action: `node
-// action/dist/index.js` (the committed bundle) from a copy of the repository's files without
+// action/dist/index.cjs` (the committed bundle) from a copy of the repository's files without
 // node_modules (what the runner downloads for `uses:`), in the workspace, with the inputs as INPUT_*
 // variables (dashes kept: INPUT_REPOSITORY-URL), the GITHUB_* and RUNNER_* variables, a step
 // summary file, and the ACTIONS_ID_TOKEN_REQUEST_* variables of `pier dev-oidc`. Against pier over
@@ -40,7 +40,7 @@ function checkoutAction(): string {
   mkdirSync(join(root, 'action', 'dist'), { recursive: true });
   for (const file of ['package.json', 'action.yml'])
     copyFileSync(join(REPO_ROOT, file), join(root, file));
-  const bundle = join(root, 'action', 'dist', 'index.js');
+  const bundle = join(root, 'action', 'dist', 'index.cjs');
   copyFileSync(ACTION_BUNDLE, bundle);
   return bundle;
 }
