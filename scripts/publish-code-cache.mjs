@@ -8,47 +8,34 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import yazl from 'yazl';
+// The sample wheel comes from the test suite's own builder, compiled by the same build.
+import { makeWheel, metadataText } from '../build/test/support/dists.js';
 
 const require = createRequire(import.meta.url);
 const { loadPublishBundle, writeCodeCache, CACHE } = require('../bin/publish-bundle.cjs');
 
-/** A valid wheel of `name` 1.0.0, in memory. */
+/** A valid wheel of `name` 1.0.0 whose metadata exercises the checks' parsers. */
 function wheel(name) {
-  const metadata = [
-    'Metadata-Version: 2.1',
-    `Name: ${name}`,
-    'Version: 1.0.0',
-    'Summary: warms the code cache',
-    'Requires-Python: >=3.8',
-    'Requires-Dist: requests>=2; extra == "http"',
-    'Provides-Extra: http',
-    'Classifier: Programming Language :: Python :: 3',
-    '',
-    'A sample.',
-  ].join('\n');
-  const zip = new yazl.ZipFile();
-  const distInfo = `${name}-1.0.0.dist-info`;
-  zip.addBuffer(Buffer.from('VALUE = 1\n'), `${name}/__init__.py`);
-  zip.addBuffer(Buffer.from(metadata), `${distInfo}/METADATA`);
-  zip.addBuffer(
-    Buffer.from('Wheel-Version: 1.0\nGenerator: pier\nRoot-Is-Purelib: true\nTag: py3-none-any\n'),
-    `${distInfo}/WHEEL`,
-  );
-  zip.addBuffer(Buffer.from(''), `${distInfo}/RECORD`);
-  zip.end();
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    zip.outputStream.on('data', (c) => chunks.push(c));
-    zip.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
-    zip.outputStream.on('error', reject);
+  return makeWheel({
+    name,
+    version: '1.0.0',
+    metadata: metadataText(
+      name,
+      '1.0.0',
+      [
+        'Requires-Dist: requests>=2; extra == "http"',
+        'Provides-Extra: http',
+        'Classifier: Programming Language :: Python :: 3',
+      ].join('\n'),
+    ),
   });
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'pier-code-cache-'));
 try {
-  const file = join(dir, 'pier_cache_warmup-1.0.0-py3-none-any.whl');
-  writeFileSync(file, await wheel('pier_cache_warmup'));
+  const made = await wheel('pier_cache_warmup');
+  const file = join(dir, made.filename);
+  writeFileSync(file, made.content);
   const bundle = loadPublishBundle({ useCache: false });
   if (!bundle) throw new Error('build/pier-publish.cjs is missing: bundle it first');
   // The report goes to standard error; a dry run sends nothing.

@@ -281,29 +281,25 @@ let sharedBlake2: Promise<IHasher> | null = null;
  * The digests of bytes in memory, in this thread. One BLAKE2b instance serves every call: each
  * use runs from init() to digest() without yielding.
  */
-export async function digestChunks(chunks: readonly Uint8Array[]): Promise<Digests> {
+export async function digestBuffer(data: Uint8Array): Promise<Digests> {
   sharedBlake2 ??= createBlake2b256();
   const blake2 = await sharedBlake2;
   blake2.init();
-  const md5 = createHash('md5');
-  const sha256 = createHash('sha256');
-  for (const c of chunks) {
-    md5.update(c);
-    sha256.update(c);
-    blake2.update(c);
-  }
-  return { md5: md5.digest('hex'), sha256: sha256.digest('hex'), blake2_256: blake2.digest('hex') };
-}
-
-export function digestBuffer(data: Uint8Array): Promise<Digests> {
-  return digestChunks([data]);
+  blake2.update(data);
+  return {
+    md5: createHash('md5').update(data).digest('hex'),
+    sha256: createHash('sha256').update(data).digest('hex'),
+    blake2_256: blake2.digest('hex'),
+  };
 }
 
 export class DigestStream extends Transform {
   size = 0;
   private result: Digests | null = null;
-  /** The bytes so far, while the upload is small; null once it went to the hashers. */
+  /** The chunks so far, while the upload is small; null once it went to the hashers. */
   private kept: Buffer[] | null = [];
+  /** The whole upload, once a small one has ended. */
+  private whole: Buffer | null = null;
   private hashers: Hashers | null = null;
 
   private constructor(
@@ -378,7 +374,8 @@ export class DigestStream extends Transform {
         whole.set(chunk, at);
         at += chunk.length;
       }
-      this.kept = [whole];
+      this.kept = null;
+      this.whole = whole;
       digests = this.hashWhole(whole);
     } else digests = this.hashers!.digests();
     digests.then(
@@ -399,7 +396,7 @@ export class DigestStream extends Transform {
         // fall back to this thread
       }
     }
-    return digestChunks([whole]);
+    return digestBuffer(whole);
   }
 
   override _destroy(err: Error | null, done: (error: Error | null) => void): void {
@@ -407,6 +404,7 @@ export class DigestStream extends Transform {
     if (this.result === null) {
       this.hashers?.abort();
       this.kept = null;
+      this.whole = null;
     }
     done(err);
   }
@@ -418,7 +416,6 @@ export class DigestStream extends Transform {
 
   /** The whole upload, when it was small enough to keep (after the stream ended); else null. */
   bytes(): Buffer | null {
-    if (!this.result || this.kept === null) return null;
-    return this.kept[0]!;
+    return this.result ? this.whole : null;
   }
 }
