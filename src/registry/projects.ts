@@ -79,14 +79,23 @@ export class ProjectService {
    */
   async checkNewName(name: string, db: Kysely<Database> = this.db): Promise<void> {
     if (!isValidProjectName(name)) throw badRequest(`The name '${name}' is invalid.`);
-    if (await this.find(name, db))
-      throw conflict(`The name '${name}' conflicts with an existing project.`);
-    const similar = await db
+    // One query for both rules: under PostgreSQL's read-committed isolation two statements could
+    // see different projects, and a project made in between must read as taken, not as similar.
+    const normalized = normalizeProjectName(name);
+    const existing = await db
       .selectFrom('projects')
-      .select('name')
-      .where('similarity_key', '=', ultranormalizeProjectName(name))
-      .executeTakeFirst();
-    if (similar) throw badRequest(`The name '${name}' is too similar to an existing project.`);
+      .select('normalized_name')
+      .where((eb) =>
+        eb.or([
+          eb('normalized_name', '=', normalized),
+          eb('similarity_key', '=', ultranormalizeProjectName(name)),
+        ]),
+      )
+      .execute();
+    if (existing.some((p) => p.normalized_name === normalized))
+      throw conflict(`The name '${name}' conflicts with an existing project.`);
+    if (existing.length)
+      throw badRequest(`The name '${name}' is too similar to an existing project.`);
   }
 
   /** Inserts a project (inside the caller's transaction) owned by `owner`, if any. */

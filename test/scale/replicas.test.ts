@@ -2,7 +2,8 @@
 // Several `pier serve` processes on one database and one blob store behave as one index:
 // publish on one, install through the other; a token exchanged at one is refused when replayed
 // at the other; concurrent uploads of one file end with one file; every change is seen by the
-// other process on its very next request.
+// other process on its very next request; first uploads of a new project racing at both
+// processes all succeed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { sample } from '../support/fixtures.js';
@@ -203,4 +204,39 @@ test('concurrent uploads of different bytes under one filename: one wins, the ot
   assert.equal(ok.length, 1, results.map((r) => `${r.status} ${r.statusText}`).join('\n'));
   assert.equal(refused.length, 3, results.map((r) => `${r.status} ${r.statusText}`).join('\n'));
   for (const r of refused) assert.match(r.statusText, /^File already exists/);
+});
+
+test('first uploads of a new project racing at both processes all succeed: none is told the name is taken or too similar', async () => {
+  // Each project's first file goes to both processes, the requests a millisecond or two apart, so
+  // that some request's name checks run while another's transaction makes the project.
+  const names = Array.from({ length: 8 }, (_, i) => `newcomer-${i}`);
+  const prepared = await Promise.all(
+    names.map(async (name) => {
+      const w = await makeWheel({ name, version: '1.0', salt: name });
+      return { name, parts: await uploadParts({ ...w, fields: { name, version: '1.0' } }) };
+    }),
+  );
+  const statuses = await Promise.all(
+    prepared.map(({ name, parts }) =>
+      Promise.all(
+        Array.from({ length: 12 }, async (_, i) => {
+          await new Promise((resolve) => setTimeout(resolve, i * 2));
+          const r = await postUpload(i % 2 ? a.url : b.url, token, parts);
+          return `${name}: ${r.status} ${r.statusText}`;
+        }),
+      ),
+    ),
+  );
+  const all = statuses.flat();
+  assert.deepEqual(
+    all.filter((s) => !/: 200 /.test(s)),
+    [],
+    all.join('\n'),
+  );
+  for (const name of names) {
+    const doc = (await (await fetch(`${a.url}/pypi/${name}/json`)).json()) as {
+      urls: unknown[];
+    };
+    assert.equal(doc.urls.length, 1, name);
+  }
 });

@@ -156,11 +156,19 @@ export class UploadSession {
     if (!result.ok) throw badRequest(result.message, { field: result.field });
     const metadata = result.metadata;
 
-    const project = (await this.projects.find(form.name)) ?? null;
+    let project = (await this.projects.find(form.name)) ?? null;
     if (project === null) {
       this.checkMayCreate(form.name);
-      await this.projects.checkNewName(form.name);
-    } else await this.checkMayUpload(project);
+      try {
+        await this.projects.checkNewName(form.name);
+      } catch (err) {
+        // Another upload (here or at another process) may have just made this very project.
+        if (!(err instanceof PierError && err.status === 409)) throw err;
+        project = (await this.projects.find(form.name)) ?? null;
+        if (project === null) throw err;
+      }
+    }
+    if (project !== null) await this.checkMayUpload(project);
     checkFilenameBasics(filename, form.filetype);
     return { form, metadata, project, displayName: project?.name ?? form.name, filename };
   }
