@@ -15,6 +15,7 @@ import {
 } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
+import { UnchangedSinceCommit, WalIndexHeader } from './wal-index.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -137,17 +138,28 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
       dialect: new ImmediateSqliteDialect({ database: cachingStatements(sqlite) }),
     });
     let reader: BetterSqlite3.Database | null = null;
-    let headStatement: BetterSqlite3.Statement<[string], ProjectHeadRow> | null = null;
+    let heads: { get(name: string): ProjectHeadRow | undefined } | null = null;
+    let walIndex: WalIndexHeader | null = null;
     const hot: HotReads = {
       projectHead(name) {
-        if (!headStatement) {
+        if (!heads) {
           // Opened on first use: by then the schema exists (it is created on the main connection).
           reader =
             sqlitePath === ':memory:' ? sqlite : new BetterSqlite3(sqlitePath, { readonly: true });
           if (reader !== sqlite) reader.pragma('busy_timeout = 10000');
-          headStatement = reader.prepare<[string], ProjectHeadRow>(`${PROJECT_HEAD_SQL}?`);
+          const statement = reader.prepare<[string], ProjectHeadRow>(`${PROJECT_HEAD_SQL}?`);
+          const read = (n: string) => statement.get(n);
+          // The first read maps the WAL index this process shares with every other; a row is
+          // then read again only when something was committed since (src/db/wal-index.ts).
+          const first = read(name);
+          if (sqlitePath === ':memory:') heads = { get: read };
+          else {
+            walIndex = new WalIndexHeader(sqlitePath);
+            heads = new UnchangedSinceCommit(walIndex, read);
+          }
+          return first;
         }
-        return headStatement.get(name);
+        return heads.get(name);
       },
     };
     return {
@@ -156,6 +168,7 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
       dialect: 'sqlite',
       describe: `sqlite:${sqlitePath}`,
       close: async () => {
+        walIndex?.close();
         if (reader && reader !== sqlite) reader.close();
         await kysely.destroy();
       },

@@ -97,7 +97,9 @@ export class SimpleService {
    * The freshness check: one indexed read of the project's row, by a prepared statement. Requests
    * for the same project handled in the same turn of the event loop share one read: they had all
    * arrived before it was made (the turn began by collecting them), so it is current for each;
-   * the next turn reads again. On SQLite the read is synchronous and so is the answer.
+   * the next turn reads again. On SQLite the read is synchronous and so is the answer, and the
+   * row itself is read again only when SQLite's WAL-index header shows a commit since the last
+   * read, by any process (src/db/wal-index.ts).
    */
   head(name: string): ProjectHead | undefined | Promise<ProjectHead | undefined> {
     const normalized = normalizeProjectName(name);

@@ -185,15 +185,24 @@ test('content negotiation follows Warehouse, with latest and ?format=', async ()
     ['text/html;q=0.5, */*', 'application/vnd.pypi.simple.v1+html'],
     ['application/vnd.pypi.simple.v1+json;q=0', 'text/html'],
   ];
-  for (const [accept, expected] of cases) {
+  // Each twice in a row, then the next: a remembered answer must never outlive its header.
+  for (const [accept, expected] of cases.flatMap((c) => [c, c])) {
     const res = await get('/simple/demo-pkg/', accept === undefined ? {} : { accept });
     assert.equal(res.headers.get('content-type')!.split(';')[0], expected, `Accept: ${accept}`);
     assert.equal(res.headers.get('vary'), 'Accept, Authorization');
   }
+  assert.equal(
+    (await get('/simple/demo-pkg/', { accept: 'text/html' })).headers.get('content-type'),
+    'text/html; charset=utf-8',
+  );
   const res = await get('/simple/demo-pkg/?format=application/vnd.pypi.simple.v1+json', {
     accept: 'text/html',
   });
   assert.equal(res.headers.get('content-type'), 'application/vnd.pypi.simple.v1+json');
+  assert.equal(
+    (await get('/simple/demo-pkg/', { accept: 'text/html' })).headers.get('content-type'),
+    'text/html; charset=utf-8',
+  );
 });
 
 test('the format-pinned roots ignore Accept', async () => {
