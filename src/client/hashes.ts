@@ -19,11 +19,23 @@ interface Updatable {
   update(data: Uint8Array): unknown;
 }
 
+let blake2Ready: Promise<unknown> | null = null;
+
+/**
+ * Starts loading BLAKE2b-256 (hash-wasm compiles its WebAssembly off the main thread), so that
+ * the first file's digests need not wait for it: call it as soon as all digests will be wanted.
+ */
+export function prepareAllDigests(): void {
+  blake2Ready ??= import('hash-wasm').then((m) => m.createBLAKE2b(256));
+}
+
 async function digesters(all: boolean) {
   const sha256 = createHash('sha256');
   if (!all)
     return { each: [sha256] as Updatable[], done: () => ({ sha256: sha256.digest('hex') }) };
   const md5 = createHash('md5');
+  prepareAllDigests();
+  await blake2Ready;
   const { createBLAKE2b } = await import('hash-wasm');
   const blake2 = await createBLAKE2b(256);
   blake2.init();

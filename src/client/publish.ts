@@ -16,7 +16,7 @@ import { PublishError } from './errors.js';
 import { burnToken, fetchAudience, mintToken } from './exchange.js';
 import { ExistingFiles, isAlreadyExists } from './existing.js';
 import { multipartUpload, formFields } from './form.js';
-import { type FileHashes } from './hashes.js';
+import { prepareAllDigests, type FileHashes } from './hashes.js';
 import { closeConnections, describeResponse, type HttpResponse } from './http.js';
 import { type CheckedDistribution } from './inspect.js';
 import { examineDistribution } from './examine.js';
@@ -216,6 +216,7 @@ async function run(options: PublishOptions): Promise<PublishResult> {
   const indexUrl = secureUrl(options.indexUrl ?? simpleIndexUrl(uploadUrl), 'The index URL').href;
   const verifyMetadata = options.verifyMetadata ?? true;
 
+  if (options.allDigests) prepareAllDigests();
   // 1. Everything that can be checked without the network.
   const found = await discoverDistributions(options.paths ?? []);
   // Checked and hashed a few at a time (reading overlaps), reported in order.
