@@ -9,6 +9,8 @@
 // So an unchanged header means that nothing was committed since it was last read, and a reader
 // can keep what it read then — for the price of one read() instead of a read transaction (which
 // locks and unlocks the shared memory and checks the file: three system calls and the query).
+// (A connection in `locking_mode=EXCLUSIVE` keeps its WAL index in its own memory instead, but it
+// also locks every other connection out, pier's included; pier never sets it.)
 import { closeSync, openSync, readSync } from 'node:fs';
 
 /** Bytes of one copy of the header (walformat.html §2.1). */
