@@ -5673,17 +5673,15 @@ Content-Type: application/octet-stream\r
 }
 
 // src/client/hashes.ts
-var import_node_crypto2 = require("node:crypto"), import_node_fs2 = require("node:fs"), blake2Ready = null;
+var import_node_crypto2 = require("node:crypto"), import_node_fs2 = require("node:fs"), hashWasm = null;
 function prepareAllDigests() {
-  blake2Ready ??= Promise.resolve().then(() => __toESM(require_blake2b_umd_min(), 1)).then((m) => m.createBLAKE2b(256));
+  return hashWasm ??= Promise.resolve().then(() => __toESM(require_blake2b_umd_min(), 1)).then(async (m) => (await m.createBLAKE2b(256), m)), hashWasm;
 }
 async function digesters(all) {
   let sha256 = (0, import_node_crypto2.createHash)("sha256");
   if (!all)
     return { each: [sha256], done: () => ({ sha256: sha256.digest("hex") }) };
-  let md5 = (0, import_node_crypto2.createHash)("md5");
-  prepareAllDigests(), await blake2Ready;
-  let { createBLAKE2b } = await Promise.resolve().then(() => __toESM(require_blake2b_umd_min(), 1)), blake2 = await createBLAKE2b(256);
+  let md5 = (0, import_node_crypto2.createHash)("md5"), { createBLAKE2b } = await prepareAllDigests(), blake2 = await createBLAKE2b(256);
   return blake2.init(), {
     each: [sha256, md5, blake2],
     done: () => ({
@@ -8419,7 +8417,8 @@ async function publish(options2 = {}) {
 }
 async function run(options2) {
   let env = options2.env ?? process.env, reporter = options2.reporter ?? silentReporter, policy = { ...DEFAULT_RETRY, ...options2.retry }, onRetry = (n) => reporter.retry(n), uploadUrl = secureUrl(options2.repositoryUrl ?? PYPI_UPLOAD_URL, "The repository URL"), indexUrl = secureUrl(options2.indexUrl ?? simpleIndexUrl(uploadUrl), "The index URL").href, verifyMetadata = options2.verifyMetadata ?? !0;
-  options2.allDigests && prepareAllDigests();
+  options2.allDigests && prepareAllDigests().catch(() => {
+  });
   let found = await discoverDistributions(options2.paths ?? []), checked = await mapLimit(
     found,
     4,

@@ -19,14 +19,19 @@ interface Updatable {
   update(data: Uint8Array): unknown;
 }
 
-let blake2Ready: Promise<unknown> | null = null;
+let hashWasm: Promise<typeof import('hash-wasm')> | null = null;
 
 /**
- * Starts loading BLAKE2b-256 (hash-wasm compiles its WebAssembly off the main thread), so that
- * the first file's digests need not wait for it: call it as soon as all digests will be wanted.
+ * Starts loading BLAKE2b-256 (hash-wasm compiles its WebAssembly off the main thread, once), so
+ * that the first file's digests need not wait for it: call it as soon as all digests will be
+ * wanted.
  */
-export function prepareAllDigests(): void {
-  blake2Ready ??= import('hash-wasm').then((m) => m.createBLAKE2b(256));
+export function prepareAllDigests(): Promise<typeof import('hash-wasm')> {
+  hashWasm ??= import('hash-wasm').then(async (m) => {
+    await m.createBLAKE2b(256);
+    return m;
+  });
+  return hashWasm;
 }
 
 async function digesters(all: boolean) {
@@ -34,9 +39,7 @@ async function digesters(all: boolean) {
   if (!all)
     return { each: [sha256] as Updatable[], done: () => ({ sha256: sha256.digest('hex') }) };
   const md5 = createHash('md5');
-  prepareAllDigests();
-  await blake2Ready;
-  const { createBLAKE2b } = await import('hash-wasm');
+  const { createBLAKE2b } = await prepareAllDigests();
   const blake2 = await createBLAKE2b(256);
   blake2.init();
   return {

@@ -216,7 +216,8 @@ async function run(options: PublishOptions): Promise<PublishResult> {
   const indexUrl = secureUrl(options.indexUrl ?? simpleIndexUrl(uploadUrl), 'The index URL').href;
   const verifyMetadata = options.verifyMetadata ?? true;
 
-  if (options.allDigests) prepareAllDigests();
+  // A failure to load surfaces where the digests are computed.
+  if (options.allDigests) prepareAllDigests().catch(() => undefined);
   // 1. Everything that can be checked without the network.
   const found = await discoverDistributions(options.paths ?? []);
   // Checked and hashed a few at a time (reading overlaps), reported in order.

@@ -55,25 +55,17 @@ function specificity(r: AcceptRange, offer: string): number {
 }
 
 // Clients send a handful of distinct Accept headers (pip's, uv's, a browser's): remember the
-// answers rather than parse the same header on every request.
-// The last answer without `?format=` is checked first: a burst of requests from one client
-// repeats one header, and comparing it costs less than building and hashing a key.
+// answers rather than parse the same header on every request. Without `?format=` the header is
+// the key itself (no key to build); a header never holds a newline, so keys cannot collide.
 const remembered = new Map<string, SimpleMediaType>();
-let lastAccept: string | undefined;
-let lastType: SimpleMediaType = HTML;
 
 export function selectContentType(accept: string | undefined, format?: string): SimpleMediaType {
-  if (format === undefined && accept === lastAccept && accept !== undefined) return lastType;
-  const key = `${format ?? ''}\n${accept ?? ''}`;
+  const key = format === undefined ? (accept ?? '') : `${format}\n${accept ?? ''}`;
   let type = remembered.get(key);
   if (type === undefined) {
     type = negotiate(accept, format);
     if (remembered.size >= 1000) remembered.clear();
     remembered.set(key, type);
-  }
-  if (format === undefined) {
-    lastAccept = accept;
-    lastType = type;
   }
   return type;
 }
