@@ -149,15 +149,12 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
           if (reader !== sqlite) reader.pragma('busy_timeout = 10000');
           const statement = reader.prepare<[string], ProjectHeadRow>(`${PROJECT_HEAD_SQL}?`);
           const read = (n: string) => statement.get(n);
-          // The first read maps the WAL index this process shares with every other; a row is
-          // then read again only when something was committed since (src/db/wal-index.ts).
-          const first = read(name);
+          // A row is read again only when something was committed since (src/db/wal-index.ts).
           if (sqlitePath === ':memory:') heads = { get: read };
           else {
             walIndex = new WalIndexHeader(sqlitePath);
             heads = new UnchangedSinceCommit(walIndex, read);
           }
-          return first;
         }
         return heads.get(name);
       },
