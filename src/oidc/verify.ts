@@ -13,7 +13,7 @@ import {
   type JWTPayload,
 } from 'jose';
 import type { Issuer, IssuerService } from './issuers.js';
-import { KeyNotFoundError, type JwksCache } from './jwks.js';
+import { KeyNotFoundError, KeysUnavailableError, type JwksCache } from './jwks.js';
 
 export const LEEWAY_SECONDS = 30;
 export const ACCEPTED_ALGORITHMS = ['RS256', 'ES256'] as const;
@@ -149,8 +149,9 @@ export async function verifySignedToken(
   try {
     key = await jwks.key(issuer, header.kid, alg);
   } catch (err) {
-    if (err instanceof KeyNotFoundError) throw invalid(err.message);
-    throw invalid(`the issuer's key '${header.kid}' is unusable: ${(err as Error).message}`);
+    if (err instanceof KeyNotFoundError || err instanceof KeysUnavailableError)
+      throw invalid(err.message);
+    throw invalid(`the issuer's key '${header.kid}' is unusable`);
   }
   const currentDate = new Date(now());
   let payload: JWTPayload;
@@ -171,7 +172,10 @@ export async function verifySignedToken(
       if (err.claim === 'nbf') throw invalid('the token is not valid yet (nbf)');
       throw invalid(`claim '${err.claim}' failed: ${err.reason}`);
     }
-    throw invalid((err as Error).message);
+    // Anything else jose throws is about the token (its own input), except a TypeError: a key
+    // that cannot verify, whose detail is the issuer's business and not the caller's.
+    if (err instanceof joseErrors.JOSEError) throw invalid(err.message);
+    throw invalid(`the issuer's key '${header.kid}' is unusable`);
   }
   if (
     typeof payload.iat !== 'number' ||
