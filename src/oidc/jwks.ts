@@ -9,6 +9,7 @@ import {
   KeyFetchError,
   fetchKeyDocument,
   keyUrlProblem,
+  logLine,
   logQuote,
   type KeyFetchOptions,
 } from './key-fetch.js';
@@ -135,7 +136,7 @@ export class JwksCache {
         e.lastError = null;
       } catch (err) {
         e.lastError = err instanceof KeyFetchError ? err.message : String(err);
-        this.log({ issuer: issuer.url, problem: e.lastError });
+        this.log({ issuer: issuer.url, problem: logLine(e.lastError) });
       } finally {
         e.refreshing = null;
       }

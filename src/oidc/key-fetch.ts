@@ -50,6 +50,11 @@ export function logQuote(value: unknown): string {
   return text.length > 120 ? `${text.slice(0, 120)}…` : text;
 }
 
+/** A problem cut to a log line's size: it can carry a URL taken from a fetched document. */
+export function logLine(problem: string): string {
+  return problem.length > 500 ? `${problem.slice(0, 500)}…` : problem;
+}
+
 function get(url: URL, options: KeyFetchOptions, signal: AbortSignal): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const init = { method: 'GET', headers: { accept: 'application/json' }, signal };
