@@ -17,7 +17,7 @@ export interface Config {
   tlsKey: string | null;
   databaseUrl: string;
   storageUrl: string;
-  /** Explicit OIDC audience, or null for the public URL's host. */
+  /** Explicit OIDC audience, or null for the public URL's host and path (src/oidc/audience.ts). */
   oidcAudience: string | null;
   readAccess: ReadAccess;
   maxUploadSize: number;

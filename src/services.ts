@@ -31,6 +31,8 @@ export interface Services {
   issuers: IssuerService;
   publishers: PublisherService;
   exchange: ExchangeService;
+  /** The issuers' signing keys (the HTTP server sends the detail of failed fetches to its log). */
+  jwks: JwksCache;
   /** The web interface's sessions, second factor and sign-in rate limiting (src/web). */
   web: WebServices;
   /** The public URL (settable once the listening port is known). */
@@ -81,7 +83,8 @@ export async function openServices(
     anyUserMayCreateProjects: config.anyUserMayCreateProjects,
     maxPendingPerUser: config.maxPendingPublishers,
   });
-  const exchange = new ExchangeService(db.kysely, issuers, new JwksCache(), publishers, projects, {
+  const jwks = new JwksCache();
+  const exchange = new ExchangeService(db.kysely, issuers, jwks, publishers, projects, {
     audience: () => oidcAudience(config.oidcAudience, publicUrl),
     disabledReason: () => trustedPublishingDisabledReason(publicUrl),
     tokenTtlSeconds: config.tokenTtl,
@@ -103,6 +106,7 @@ export async function openServices(
     issuers,
     publishers,
     exchange,
+    jwks,
     web: openWebServices(db.kysely),
     publicUrl: getPublicUrl,
     setListening(address) {

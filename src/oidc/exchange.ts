@@ -3,7 +3,6 @@
 // descriptions are pier's own and say what did not match. The (iss, jti) record, the project a
 // pending publisher creates and the minted token are written in one transaction, so two
 // processes can never both mint from one token, and a failed exchange consumes nothing.
-import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database, PublisherRow, User } from '../db/schema.js';
 import { PierError } from '../errors.js';
@@ -18,7 +17,13 @@ import type { ProjectService } from '../registry/projects.js';
 import type { Claims, Provider } from './providers/types.js';
 import type { IssuerService } from './issuers.js';
 import type { JwksCache } from './jwks.js';
-import { ExchangeError, LEEWAY_SECONDS, identifyIssuer, verifySignedToken } from './verify.js';
+import {
+  ExchangeError,
+  LEEWAY_SECONDS,
+  identifyIssuer,
+  singleUseKey,
+  verifySignedToken,
+} from './verify.js';
 import { pendingExpiry, providerOf, type PublisherService } from './publishers.js';
 
 export interface ExchangeOptions {
@@ -123,10 +128,7 @@ export class ExchangeService {
       const claims = await verifySignedToken(raw, issuer, this.jwks, this.audience, this.now);
       const provider = providerOf(issuer.kind);
       context.claims = provider.provenance(claims);
-      const jti =
-        typeof claims.jti === 'string' && claims.jti !== ''
-          ? claims.jti
-          : `sha256:${createHash('sha256').update(raw).digest('hex')}`;
+      const jti = singleUseKey(raw, claims);
       if (await this.jtiUsed(issuer.url, jti))
         throw new ExchangeError('invalid-reuse-token', 'invalid token: already used');
 

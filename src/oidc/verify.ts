@@ -1,7 +1,10 @@
 // Verifying a CI job's OIDC token (reference §2.1): the issuer is looked up from the unverified
 // `iss` among registered issuers before any network request; then only asymmetric signatures
 // (RS256, ES256) with a `kid` from the issuer's key set; `iss`, `iat`, `exp` and `aud` required
-// with 30 s of leeway; `aud` exactly the configured audience, as one string (a list is refused).
+// with 30 s of leeway; `aud` exactly the configured audience, as one string (a list is refused);
+// every segment in canonical base64url; a lifetime (`exp` - `iat`) of at most six hours. And the
+// single-use key of a verified token (its `jti`, or what the issuer signed).
+import { createHash } from 'node:crypto';
 import {
   decodeJwt,
   decodeProtectedHeader,
@@ -10,10 +13,17 @@ import {
   type JWTPayload,
 } from 'jose';
 import type { Issuer, IssuerService } from './issuers.js';
-import { KeyNotFoundError, type JwksCache } from './jwks.js';
+import { KeyNotFoundError, KeysUnavailableError, type JwksCache } from './jwks.js';
 
 export const LEEWAY_SECONDS = 30;
 export const ACCEPTED_ALGORITHMS = ['RS256', 'ES256'] as const;
+/**
+ * The longest lifetime (`exp` - `iat`) of a token pier accepts: six hours, GitHub Actions' longest
+ * job. GitHub's tokens live 5 minutes, Google's one hour, GitLab's until the job's timeout (one
+ * hour by default). A token valid for days was not made for one CI job, and its single-use record
+ * would have to be kept as long.
+ */
+export const MAX_TOKEN_LIFETIME_SECONDS = 6 * 3600;
 
 export type ErrorCode =
   | 'invalid-payload'
@@ -63,6 +73,43 @@ function describeAud(aud: unknown): string {
   return Array.isArray(aud) ? `a list ${JSON.stringify(aud)}` : JSON.stringify(aud);
 }
 
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+/**
+ * Whether a JWS segment is in the one canonical base64url form (RFC 7515 §2, RFC 4648 §3.5): the
+ * URL-safe alphabet only, no padding, no whitespace, and zero in the bits the last character has
+ * beyond the data. Decoders accept more (jose's ignores whitespace, padding and those bits), so
+ * one signature could otherwise be written in many ways.
+ */
+export function isCanonicalBase64url(segment: string): boolean {
+  if (!BASE64URL.test(segment) || segment.length % 4 === 1) return false;
+  return Buffer.from(segment, 'base64url').toString('base64url') === segment;
+}
+
+const SEGMENT_NAMES = ['header', 'payload', 'signature'] as const;
+
+/** The compact JWS's three segments, each canonical; else why not. */
+function canonicalSegmentsProblem(raw: string): string | null {
+  const segments = raw.split('.');
+  if (segments.length !== 3) return 'a JWT has three segments';
+  for (let i = 0; i < 3; i++)
+    if (!isCanonicalBase64url(segments[i]!))
+      return `the ${SEGMENT_NAMES[i]} is not in canonical base64url (no padding, whitespace or stray bits)`;
+  return null;
+}
+
+/**
+ * The key of a verified token's single-use record: its `jti` when it has one; else (Google and
+ * ActiveState tokens need none) the SHA-256 of what the issuer signed, the `header.payload`
+ * signing input. Not of the whole token: a signature has several encodings, and an ES256
+ * signature (r, s) has a twin (r, n - s) that verifies too, but the signed text is one.
+ */
+export function singleUseKey(raw: string, claims: Readonly<Record<string, unknown>>): string {
+  if (typeof claims.jti === 'string' && claims.jti !== '') return claims.jti;
+  const signingInput = raw.slice(0, raw.lastIndexOf('.'));
+  return `sha256:${createHash('sha256').update(signingInput).digest('hex')}`;
+}
+
 /** Step 2: the signature and the registered claims. Returns the verified claims. */
 export async function verifySignedToken(
   raw: string,
@@ -71,6 +118,8 @@ export async function verifySignedToken(
   audience: string,
   now: () => number = Date.now,
 ): Promise<Record<string, unknown>> {
+  const segmentsProblem = canonicalSegmentsProblem(raw);
+  if (segmentsProblem !== null) throw invalid(segmentsProblem);
   const header = decodeProtectedHeader(raw);
   const alg = header.alg;
   if (typeof alg !== 'string' || !(ACCEPTED_ALGORITHMS as readonly string[]).includes(alg))
@@ -88,13 +137,21 @@ export async function verifySignedToken(
     );
   if (unverified.aud !== audience)
     throw invalid(`the audience must be '${audience}', got ${describeAud(unverified.aud)}`);
+  if (typeof unverified.exp === 'number' && typeof unverified.iat === 'number') {
+    const lifetime = unverified.exp - unverified.iat;
+    if (lifetime > MAX_TOKEN_LIFETIME_SECONDS)
+      throw invalid(
+        `the token is valid for ${Math.round(lifetime)} seconds (exp - iat), longer than the ${MAX_TOKEN_LIFETIME_SECONDS} seconds pier accepts`,
+      );
+  }
 
   let key;
   try {
     key = await jwks.key(issuer, header.kid, alg);
   } catch (err) {
-    if (err instanceof KeyNotFoundError) throw invalid(err.message);
-    throw invalid(`the issuer's key '${header.kid}' is unusable: ${(err as Error).message}`);
+    if (err instanceof KeyNotFoundError || err instanceof KeysUnavailableError)
+      throw invalid(err.message);
+    throw invalid(`the issuer's key '${header.kid}' is unusable`);
   }
   const currentDate = new Date(now());
   let payload: JWTPayload;
@@ -115,7 +172,10 @@ export async function verifySignedToken(
       if (err.claim === 'nbf') throw invalid('the token is not valid yet (nbf)');
       throw invalid(`claim '${err.claim}' failed: ${err.reason}`);
     }
-    throw invalid((err as Error).message);
+    // Anything else jose throws is about the token (its own input), except a TypeError: a key
+    // that cannot verify, whose detail is the issuer's business and not the caller's.
+    if (err instanceof joseErrors.JOSEError) throw invalid(err.message);
+    throw invalid(`the issuer's key '${header.kid}' is unusable`);
   }
   if (
     typeof payload.iat !== 'number' ||

@@ -1,8 +1,12 @@
 // An OIDC issuer written by the tests themselves (so pier never only trusts tokens that its own
 // dev-oidc signed): discovery and JWKS on loopback, tokens signed with jose, and knobs for the
 // failures an index must refuse — rotated and unknown keys, a lying discovery document, ES256,
-// and a request counter to prove that some tokens are refused without any network request.
-import { createServer, type Server } from 'node:http';
+// a request counter to prove that some tokens are refused without any network request, HTTPS
+// with the tests' own CA, and a hook to answer any path as a hostile issuer would (redirects,
+// huge bodies, garbage).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { SignJWT, exportJWK, generateKeyPair, type JWK, type JWTPayload } from 'jose';
 
@@ -33,6 +37,8 @@ export interface TestIssuer {
   discoveryIssuer: string | null;
   /** GitHub-style /users/<name> API answers: name -> id. */
   users: Map<string, number>;
+  /** Answers a request itself when it returns true (a hostile or broken issuer). */
+  override: ((path: string, req: IncomingMessage, res: ServerResponse) => boolean) | null;
   sign(
     claims: JWTPayload,
     options?: { key?: TestKey; header?: Record<string, unknown>; omitKid?: boolean },
@@ -40,13 +46,17 @@ export interface TestIssuer {
   close(): Promise<void>;
 }
 
-export async function startTestIssuer(): Promise<TestIssuer> {
+/** `tls`: serve HTTPS with this certificate and key (PEM files), e.g. testCertificates(). */
+export async function startTestIssuer(
+  options: { tls?: { cert: string; key: string } } = {},
+): Promise<TestIssuer> {
   const issuer: TestIssuer = {
     url: '',
     keys: [await makeKey('RS256')],
     requests: [],
     discoveryIssuer: null,
     users: new Map(),
+    override: null,
     async sign(claims, options = {}) {
       const key = options.key ?? issuer.keys[0]!;
       const header = {
@@ -59,9 +69,10 @@ export async function startTestIssuer(): Promise<TestIssuer> {
     },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
-  const server: Server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     issuer.requests.push(path);
+    if (issuer.override?.(path, req, res)) return;
     const json = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
@@ -80,12 +91,18 @@ export async function startTestIssuer(): Promise<TestIssuer> {
         : json(200, { login: decodeURIComponent(user[1]!), id });
     }
     json(404, { message: 'Not Found' });
-  });
+  };
+  const server: Server = options.tls
+    ? createHttpsServer(
+        { cert: readFileSync(options.tls.cert), key: readFileSync(options.tls.key) },
+        handler,
+      )
+    : createServer(handler);
   server.keepAliveTimeout = 1000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   if (!address || typeof address !== 'object') throw new Error('no address');
-  issuer.url = `http://127.0.0.1:${address.port}`;
+  issuer.url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${address.port}`;
   server.unref();
   return issuer;
 }

@@ -11,6 +11,11 @@ function methodNotAllowed(allow: string) {
 }
 
 export function registerOidcRoutes(app: FastifyInstance, s: Services): void {
+  // Why an issuer's keys could not be fetched is for the operator: the caller of mint-token only
+  // learns that they could not be.
+  s.jwks.setLog(({ issuer, problem }) =>
+    app.log.warn({ issuer, problem }, 'trusted publishing: the issuer keys are unavailable'),
+  );
   app.register(async (child) => {
     // The exchange reads its body itself, whatever the Content-Type, so that a malformed body
     // gets PyPI's invalid-payload answer instead of a generic parser error.

@@ -69,6 +69,22 @@ export function wrongType(claim: string, expected: 'string' | 'boolean', value: 
   return `Check failed for claim ${quote(claim)}: expected ${article(expected)}, got ${article(jsonTypeOf(value))}`;
 }
 
+/**
+ * C0 controls (U+0000–U+001F), DEL (U+007F) and C1 controls (U+0080–U+009F). No claim a rule
+ * compares (names, paths, refs, ids, emails) can legitimately hold one, and a glob or a
+ * comparison must never be the judge of, say, a `ref` with a newline in it.
+ */
+const CONTROL_CHARACTER = /[\x00-\x1f\x7f-\x9f]/;
+
+/** Whether the value holds a control character: such a claim matches no publisher. */
+export function hasControlCharacter(value: string): boolean {
+  return CONTROL_CHARACTER.test(value);
+}
+
+export function controlCharacterIn(claim: string): string {
+  return `Check failed for claim ${quote(claim)}: it contains a control character`;
+}
+
 /** "Check failed for claim 'environment': expected 'release', got 'staging'". */
 export function mismatch(claim: string, expected: string, got: string): string {
   return `Check failed for claim ${quote(claim)}: expected ${expected}, got ${quote(got)}`;
@@ -82,6 +98,8 @@ function runRule<C>(rule: Rule<C>, config: C, claims: Claims, issuerUrl: string)
     return missingClaim(rule.claim);
   }
   if (jsonTypeOf(value) !== rule.type) return wrongType(rule.claim, rule.type, value);
+  if (typeof value === 'string' && hasControlCharacter(value))
+    return controlCharacterIn(rule.claim);
   switch (rule.kind) {
     case 'required-unverifiable':
       return null;
@@ -167,9 +185,11 @@ export function trimmedField(
 }
 
 /**
- * ASCII-only case folding, for names that are ASCII by the platform's rules (GitHub owners and
- * repositories, GitLab paths, host names). Unicode lower-casing would let look-alikes through:
- * KELVIN SIGN (U+212A) lower-cases to 'k'.
+ * ASCII-only case folding: the one rule for every case-insensitive comparison of claims and
+ * registration fields (GitHub owners, repositories and environments, GitLab paths, host names).
+ * Only A–Z become a–z; every other character stays as it is. Unicode lower-casing would let
+ * look-alikes through: KELVIN SIGN (U+212A) lower-cases to 'k', and so 'p\u212Ag' would match
+ * 'pkg'. Never use `toLowerCase`, `localeCompare` or `Intl.Collator` on a claim.
  */
 export function foldCase(value: string): string {
   return value.replace(/[A-Z]+/g, (upper) => upper.toLowerCase());

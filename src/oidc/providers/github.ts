@@ -112,13 +112,14 @@ export function checkRef(config: GitHubConfig, claim: string): string | null {
 
 /**
  * `environment`: a publisher without an environment accepts any (or none). Otherwise the job must
- * run in that environment; GitHub environment names are case-insensitive.
+ * run in that environment; GitHub environment names are case-insensitive (ASCII case only: a
+ * Unicode look-alike such as KELVIN SIGN for 'k' is another name).
  */
 export function checkEnvironment(config: GitHubConfig, claim: string | undefined): string | null {
   const expected = optionalField(config.environment);
   if (expected === '') return null;
   if (claim === undefined) return `Missing claim 'environment': expected ${quote(expected)}`;
-  if (claim !== '' && claim.toLowerCase() === expected.toLowerCase()) return null;
+  if (claim !== '' && foldCase(claim) === foldCase(expected)) return null;
   return mismatch('environment', `${quote(expected)} (in any case)`, claim);
 }
 
@@ -179,7 +180,7 @@ export const GITHUB_RULES: readonly Rule<GitHubConfig>[] = [
     claim: 'environment',
     kind: 'optional-verifiable',
     type: 'string',
-    check: 'any when the publisher has none; else present and equal, in any case',
+    check: 'any when the publisher has none; else present and equal, in any ASCII case',
     verify: checkEnvironment,
   },
 ];
@@ -264,10 +265,11 @@ export function validateGitHubConfig(input: ConfigInput): ValidateResult<GitHubC
   if (refProblem) errors.ref = refProblem;
 
   if (Object.keys(errors).length > 0) return { ok: false, errors };
-  // GitHub environment names are case-insensitive: stored lower-cased, as Warehouse does.
+  // GitHub environment names are case-insensitive: stored lower-cased, as Warehouse does (ASCII
+  // letters only, the rule of every case-insensitive comparison: see foldCase).
   return {
     ok: true,
-    config: { owner, ownerId, repository, workflow, environment: environment.toLowerCase(), ref },
+    config: { owner, ownerId, repository, workflow, environment: foldCase(environment), ref },
   };
 }
 
@@ -325,7 +327,7 @@ export const githubProvider: Provider<GitHubConfig> = {
       foldCase(`${config.owner}/${config.repository}`),
       config.ownerId,
       config.workflow,
-      optionalField(config.environment).toLowerCase(),
+      foldCase(optionalField(config.environment)),
       optionalField(config.ref),
     ]),
 

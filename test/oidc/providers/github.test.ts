@@ -6,6 +6,10 @@ import { githubProvider, githubWebBase } from '../../../src/oidc/providers/githu
 import type { GitHubConfig } from '../../../src/oidc/providers/types.js';
 import { assertClassified, ruleTests, withClaims, type RuleCase } from './support.js';
 
+/** 'U+000A' for a newline: test names never hold the control characters themselves. */
+const codePoint = (ch: string) =>
+  `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+
 const ISSUER = 'https://token.actions.githubusercontent.com';
 
 /** The example token of GitHub's documentation ("Understanding the OIDC token"), verbatim. */
@@ -355,6 +359,25 @@ const cases: Record<string, RuleCase<GitHubConfig>[]> = {
       claims: { ref: 7, job_workflow_ref: `${JWR}@${SHA}` },
       failures: ["Check failed for claim 'ref': expected a string, got a number"],
     },
+    ...['\n', '\r', '\x00', '\x1b', '\x7f', '\x85', '\x9f'].flatMap((control) => [
+      {
+        name: `a ref with ${codePoint(control)} against 'refs/tags/v*'`,
+        claims: { ref: `refs/tags/v1.2.0${control}`, job_workflow_ref: `${JWR}@${SHA}` },
+        config: { ref: 'refs/tags/v*' },
+        failures: ["Check failed for claim 'ref': it contains a control character"],
+      },
+      {
+        name: `a ref with ${codePoint(control)}, without a pattern`,
+        claims: { ref: `refs/tags/v1${control}.2.0`, job_workflow_ref: `${JWR}@${SHA}` },
+        failures: ["Check failed for claim 'ref': it contains a control character"],
+      },
+    ]),
+    {
+      name: "a newline cannot smuggle a second ref past '**'",
+      claims: { ref: 'refs/heads/evil\nrefs/tags/v1', job_workflow_ref: `${JWR}@${SHA}` },
+      config: { ref: 'refs/**' },
+      failures: ["Check failed for claim 'ref': it contains a control character"],
+    },
   ],
   sha: [
     { name: 'any sha', claims: { sha: 'f'.repeat(40) }, failures: [] },
@@ -378,6 +401,35 @@ const cases: Record<string, RuleCase<GitHubConfig>[]> = {
     { name: 'the environment', failures: [] },
     { name: 'the environment in another case', claims: { environment: 'Release' }, failures: [] },
     { name: 'the environment in upper case', claims: { environment: 'RELEASE' }, failures: [] },
+    {
+      name: "a Unicode look-alike: KELVIN SIGN is not 'k' (ASCII case only)",
+      claims: { environment: 'p\u212Ag' },
+      config: { environment: 'pkg' },
+      failures: [
+        "Check failed for claim 'environment': expected 'pkg' (in any case), got 'p\u212Ag'",
+      ],
+    },
+    {
+      name: "a publisher registered with KELVIN SIGN does not accept 'k'",
+      claims: { environment: 'PKG' },
+      config: { environment: 'p\u212Ag' },
+      failures: [
+        "Check failed for claim 'environment': expected 'p\u212Ag' (in any case), got 'PKG'",
+      ],
+    },
+    {
+      name: 'other Unicode case pairs stay distinct (DOTTED CAPITAL I, LONG S)',
+      claims: { environment: '\u0130nfra-\u017Fign' },
+      config: { environment: 'infra-sign' },
+      failures: [
+        "Check failed for claim 'environment': expected 'infra-sign' (in any case), got '\u0130nfra-\u017Fign'",
+      ],
+    },
+    {
+      name: 'an environment with a control character',
+      claims: { environment: 'release\n' },
+      failures: ["Check failed for claim 'environment': it contains a control character"],
+    },
     {
       name: 'another environment',
       claims: { environment: 'staging' },
@@ -575,6 +627,11 @@ test('GitHub: identity is case-normalized as matching is', () => {
     id,
   );
   assert.equal(githubProvider.identityOf({ ...PUBLISHER, environment: 'RELEASE' }), id);
+  // ASCII case only: a look-alike environment is another publisher.
+  assert.notEqual(
+    githubProvider.identityOf({ ...PUBLISHER, environment: 'p\u212Ag' }),
+    githubProvider.identityOf({ ...PUBLISHER, environment: 'pkg' }),
+  );
   for (const change of [
     { workflow: 'Release.yml' },
     { ownerId: '66' },
@@ -724,6 +781,11 @@ const registration: [
     { ref: 'Ref pattern must not contain whitespace or control characters' },
   ],
   [
+    'ref pattern with a C1 control (NEL)',
+    { ref: 'refs/tags/v\x85' },
+    { ref: 'Ref pattern must not contain whitespace or control characters' },
+  ],
+  [
     'everything wrong at once',
     { owner: '', ownerId: '', repository: '', workflow: '', environment: ' x', ref: 'x' },
     {
@@ -779,6 +841,11 @@ test('GitHub registration: normalized configurations', () => {
     [
       { ...VALID, environment: 'Prod-ünïcode' },
       { ...PUBLISHER, environment: 'prod-ünïcode' },
+    ],
+    // Only ASCII letters are lower-cased: KELVIN SIGN stays itself and never becomes 'k'.
+    [
+      { ...VALID, environment: 'P\u212AG' },
+      { ...PUBLISHER, environment: 'p\u212Ag' },
     ],
   ];
   for (const [input, config] of accepted)

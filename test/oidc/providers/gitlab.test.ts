@@ -6,6 +6,10 @@ import { gitlabInstance, gitlabProvider } from '../../../src/oidc/providers/gitl
 import type { GitLabConfig } from '../../../src/oidc/providers/types.js';
 import { assertClassified, ruleTests, withClaims, type RuleCase } from './support.js';
 
+/** 'U+000A' for a newline: test names never hold the control characters themselves. */
+const codePoint = (ch: string) =>
+  `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+
 const ISSUER = 'https://gitlab.com';
 const SELF_MANAGED = 'https://gitlab.example.com';
 
@@ -303,6 +307,12 @@ const cases: Record<string, RuleCase<GitLabConfig>[]> = {
       config: { ref: 'refs/heads/**' },
       failures: [],
     },
+    ...['\n', '\x00', '\x7f', '\x9b'].map((control) => ({
+      name: `a ref_path with ${codePoint(control)} matches no pattern`,
+      claims: { ref_path: `refs/tags/v1${control}`, ci_config_ref_uri: `${CCRU}@${SHA}` },
+      config: { ref: 'refs/tags/**' },
+      failures: ["Check failed for claim 'ref_path': it contains a control character"],
+    })),
     {
       name: 'missing (ci_config_ref_uri then has no ref_path)',
       claims: { ref_path: undefined },

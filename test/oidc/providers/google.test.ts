@@ -50,6 +50,12 @@ const cases: Record<string, RuleCase<GoogleConfig>[]> = {
         "Check failed for claim 'email': expected 'release@my-project.iam.gserviceaccount.com', got 'ci@other.iam.gserviceaccount.com'",
       ],
     },
+    {
+      name: 'equal, but with a control character (compared by no rule)',
+      claims: { email: 'release\x00@my-project.iam.gserviceaccount.com' },
+      config: { email: 'release\x00@my-project.iam.gserviceaccount.com' },
+      failures: ["Check failed for claim 'email': it contains a control character"],
+    },
     { name: 'missing', claims: { email: undefined }, failures: ["Missing claim 'email'"] },
     {
       name: 'an array',
