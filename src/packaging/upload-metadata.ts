@@ -193,6 +193,16 @@ function formProblems(raw: RawMetadata): MetadataProblem[] {
   return problems;
 }
 
+/**
+ * Known fields of a metadata file that could not be read as one value (`ParsedMetadata.unparsed`:
+ * a single-use field given twice, bytes that are not UTF-8, duplicate Project-URL labels, a
+ * Description both as a header and as the body): `'<field>' has invalid data`, as packaging's
+ * `Metadata.from_email` says. Which value an installer would use is anyone's guess.
+ */
+function unreadableProblems(fields: readonly string[]): MetadataProblem[] {
+  return fields.map((field) => ({ field, message: `${pythonRepr(field)} has invalid data` }));
+}
+
 // --- Stage 3: Warehouse's own rules
 
 /** rfc3986's reading of an authority: userinfo, host (reg-name, IPv4 or IP literal), port. */
@@ -512,14 +522,15 @@ function buildMetadata(
  * `'<form field>' has invalid data`), `message` the complete text, help link included.
  *
  * `allowLocalVersions` (default true, a private index's choice) set to false refuses
- * `1.0+local` with PyPI's message.
+ * `1.0+local` with PyPI's message. `unreadable` names the fields of a metadata file that could
+ * not be parsed (`validateFileMetadata`); each is refused in the first stage.
  */
 export function validateUploadMetadata(
   raw: RawMetadata,
-  options: { allowLocalVersions?: boolean } = {},
+  options: { allowLocalVersions?: boolean; unreadable?: readonly string[] } = {},
 ): MetadataResult {
   const stages = [
-    () => formProblems(raw),
+    () => [...formProblems(raw), ...unreadableProblems(options.unreadable ?? [])],
     () => validateCoreMetadata(raw),
     () => warehouseProblems(raw, options.allowLocalVersions ?? true),
   ];

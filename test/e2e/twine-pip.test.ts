@@ -8,6 +8,9 @@ import { runPier, startPierProcess, type PierProcess } from '../support/server.j
 import { createVenv, exec, pipInstall, twineUpload } from '../support/python.js';
 import { tempDir } from '../support/tmp.js';
 import { backendEnv } from '../support/backend.js';
+import { postUpload, uploadParts } from '../support/upload.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 let pier: PierProcess;
 let env: Record<string, string>;
@@ -66,6 +69,96 @@ test('pip reads the PEP 658 .metadata file before downloading the wheel', async 
   const metadataLine = lines.findLastIndex((l) => l.includes('.whl.metadata"'));
   const wheelLine = lines.findLastIndex((l) => l.includes('-py3-none-any.whl"'));
   assert.ok(metadataLine < wheelLine, 'the metadata is read before the wheel is downloaded');
+});
+
+/** The metadata pip resolves `requirement` with (its `--report`), read from the PEP 658 file. */
+let reportVenv: ReturnType<typeof createVenv> | undefined;
+async function pipMetadata(requirement: string): Promise<Record<string, unknown>> {
+  // --dry-run installs nothing, so one venv serves every report.
+  const venv = await (reportVenv ??= createVenv());
+  const report = join(tempDir('pier-report-'), 'report.json');
+  // Debian's pip (23.0) reads metadata hashes from HTML pages only: the HTML-pinned root.
+  const r = await pipInstall(
+    venv,
+    `${pier.url}/simple/v1+html/`,
+    [requirement],
+    ['--dry-run', '--ignore-installed', '--report', report],
+  );
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const { install } = JSON.parse(readFileSync(report, 'utf8')) as {
+    install: { metadata: Record<string, unknown> }[];
+  };
+  assert.equal(install.length, 1);
+  return install[0]!.metadata;
+}
+
+/** The JSON API's view of a release, in the terms of pip's report. */
+async function jsonApiMetadata(project: string, version: string) {
+  const res = await fetch(`${pier.url}/pypi/${project}/${version}/json`);
+  assert.equal(res.status, 200);
+  const { info, urls } = (await res.json()) as {
+    info: Record<string, unknown>;
+    urls: { packagetype: string; requires_python: string | null }[];
+  };
+  return {
+    info: {
+      version: info.version,
+      summary: info.summary,
+      license: info.license,
+      requires_python: info.requires_python,
+      requires_dist: info.requires_dist ?? undefined,
+      classifier: info.classifiers,
+      project_url: Object.entries((info.project_urls as Record<string, string> | null) ?? {}).map(
+        ([label, url]) => `${label}, ${url}`,
+      ),
+      description_content_type: info.description_content_type,
+    },
+    wheelRequiresPython: urls.find((u) => u.packagetype === 'bdist_wheel')?.requires_python,
+  };
+}
+
+function inPipTerms(m: Record<string, unknown>) {
+  return {
+    version: m.version,
+    summary: m.summary,
+    license: m.license,
+    requires_python: m.requires_python,
+    requires_dist: m.requires_dist,
+    classifier: m.classifier,
+    project_url: m.project_url,
+    description_content_type: m.description_content_type,
+  };
+}
+
+test('pip resolves with the metadata the JSON API shows: twine’s upload, and a raw upload whose form lies', async () => {
+  const twine = await jsonApiMetadata('pier-sample', '1.0.0');
+  const pip = await pipMetadata('pier-sample==1.0.0');
+  assert.deepEqual(twine.info, inPipTerms(pip));
+  assert.equal(twine.wheelRequiresPython, pip.requires_python);
+
+  // The same setuptools wheel of another version, with a form that claims other metadata.
+  const lying = await postUpload(
+    pier.url,
+    token,
+    await uploadParts({
+      path: sample('later').wheel,
+      fields: {
+        version: '1.1.0',
+        summary: 'Not what the wheel says',
+        requires_python: '>=3.6',
+        requires_dist: ['evil-package>=1'],
+        license: 'Proprietary',
+      },
+    }),
+  );
+  assert.equal(lying.status, 200, lying.body);
+  const shown = await jsonApiMetadata('pier-sample', '1.1.0');
+  const installed = await pipMetadata('pier-sample==1.1.0');
+  await pier.waitForOutput(/pier_sample-1\.1\.0-py3-none-any\.whl\.metadata","status":200/);
+  assert.deepEqual(shown.info, inPipTerms(installed));
+  assert.equal(shown.wheelRequiresPython, installed.requires_python);
+  assert.equal(installed.summary, "A sample project for pier's tests");
+  assert.equal(installed.requires_dist, undefined);
 });
 
 test('a repeated identical upload succeeds and changes nothing', async () => {

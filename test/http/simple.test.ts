@@ -29,7 +29,11 @@ before(async () => {
     ['1.10', '<4,>=3.9'],
     ['1.2rc1', ''],
   ] as const) {
-    const metadata = metadataText('Demo.Pkg', version);
+    // The file's METADATA is what pier records, so each wheel declares its own Requires-Python.
+    const metadata = metadataText('Demo.Pkg', version).replace(
+      'Requires-Python: >=3.8\n',
+      rp ? `Requires-Python: ${rp}\n` : '',
+    );
     const w = await makeWheel({ name: 'Demo.Pkg', version, metadata });
     wheels.push({ ...w, metadata });
     await upload(w, { version, requires_python: rp });

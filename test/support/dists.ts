@@ -8,6 +8,35 @@ export function metadataText(name: string, version: string, extra = ''): string 
   return `Metadata-Version: 2.1\nName: ${name}\nVersion: ${version}\nSummary: synthetic\nRequires-Python: >=3.8\n${extra}\nA synthetic distribution.\n`;
 }
 
+/** Form fields that are not core metadata, or that name their header otherwise. */
+const NOT_METADATA = new Set(['comment', 'filetype', 'pyversion', 'description']);
+const HEADER_OF: Record<string, string> = {
+  classifiers: 'Classifier',
+  project_urls: 'Project-URL',
+  provides_extras: 'Provides-Extra',
+};
+
+/**
+ * The METADATA a build tool would write for the core metadata fields of an upload form (as
+ * `uploadParts` takes them): pier records the file's metadata, so a test that wants values shown
+ * puts them in the file.
+ */
+export function metadataFromFields(fields: Record<string, string | string[]>): string {
+  const lines: string[] = [];
+  for (const [field, value] of Object.entries(fields)) {
+    if (NOT_METADATA.has(field) || field.endsWith('_digest')) continue;
+    const header =
+      HEADER_OF[field] ??
+      field
+        .split('_')
+        .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+        .join('-');
+    for (const one of Array.isArray(value) ? value : [value]) lines.push(`${header}: ${one}`);
+  }
+  const description = fields.description;
+  return `${lines.join('\n')}\n\n${typeof description === 'string' ? description : ''}`;
+}
+
 async function zipBuffer(
   entries: Record<string, string | Buffer>,
   compress = true,

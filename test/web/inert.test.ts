@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { OPERATOR, startServer, type TestServer } from '../support/server.js';
-import { makeWheel } from '../support/dists.js';
+import { makeWheel, metadataFromFields } from '../support/dists.js';
 import { postUpload, uploadParts } from '../support/upload.js';
 import { addUser, launchChromium } from './helpers.js';
 
@@ -44,7 +44,6 @@ before(async () => {
   server = await startServer();
   rootPassword = await addUser(server, 'root', { admin: true });
   const token = await server.userWithToken('root', { admin: true });
-  const wheel = await makeWheel({ name: 'hostile', version: '1.0.0' });
   const fields = {
     name: 'hostile',
     version: '1.0.0',
@@ -66,22 +65,27 @@ before(async () => {
     home_page: 'https://example.com/"onmouseover="window.__pwned=1',
     comment: SCRIPT,
   };
+  // pier shows the file's own metadata, so the payloads are in the wheel's METADATA.
+  const wheel = await makeWheel({
+    name: 'hostile',
+    version: '1.0.0',
+    metadata: metadataFromFields(fields),
+  });
   const up = await postUpload(server.url, token, await uploadParts({ ...wheel, fields }));
   assert.equal(up.status, 200, up.body);
-  const rst = await makeWheel({ name: 'hostile', version: '1.0.1' });
-  const up2 = await postUpload(
-    server.url,
-    token,
-    await uploadParts({
-      ...rst,
-      fields: {
-        name: 'hostile',
-        version: '1.0.1',
-        description: `.. raw:: html\n\n   ${SCRIPT}\n`,
-        description_content_type: 'text/x-rst',
-      },
-    }),
-  );
+  const rstFields = {
+    metadata_version: '2.1',
+    name: 'hostile',
+    version: '1.0.1',
+    description: `.. raw:: html\n\n   ${SCRIPT}\n`,
+    description_content_type: 'text/x-rst',
+  };
+  const rst = await makeWheel({
+    name: 'hostile',
+    version: '1.0.1',
+    metadata: metadataFromFields(rstFields),
+  });
+  const up2 = await postUpload(server.url, token, await uploadParts({ ...rst, fields: rstFields }));
   assert.equal(up2.status, 200, up2.body);
   // Values the upload's own validation would refuse (a javascript: URL) may still be in a
   // database: put them there directly, with hostile provenance claims.

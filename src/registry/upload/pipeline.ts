@@ -22,6 +22,11 @@ import {
   type UploadMetadata,
 } from '../../packaging/upload-metadata.js';
 import {
+  recordedMetadataSource,
+  validateFileMetadata,
+  type DistributionKind,
+} from '../../packaging/recorded-metadata.js';
+import {
   byteSourceFromBuffer,
   InvalidArchiveError,
   inspectSdist,
@@ -78,6 +83,8 @@ interface StoredFile {
 interface Inspected {
   /** The wheel's METADATA (PEP 658); null for sdists. */
   metadataFile: Buffer | null;
+  /** What the release and the file record: the file's own metadata (`recorded-metadata.ts`). */
+  metadata: UploadMetadata;
 }
 
 function formatLimit(bytes: number): string {
@@ -267,9 +274,10 @@ export class UploadSession {
       if (duplicate) return duplicate;
       await this.checkOneSdist(checked);
       const inspected = await this.inspectArchive(checked, stored);
+      const recorded: CheckedForm = { ...checked, metadata: inspected.metadata };
       for (let attempt = 1; ; attempt++) {
         try {
-          const result = await this.commit(checked, stored, inspected);
+          const result = await this.commit(recorded, stored, inspected);
           committed = true;
           return result;
         } catch (err) {
@@ -396,49 +404,65 @@ export class UploadSession {
       );
       checkWheelFilename(filename, displayName, form.name, metadata.version);
       const distInfo = wheelContents.distInfoDir;
-      for (const license of metadata.licenseFiles) {
+      if (!wheelContents.hasRecord)
+        throw badRequest(
+          `Wheel '${filename}' does not contain the required RECORD file: ${distInfo}/RECORD`,
+        );
+      const recorded = this.recordedMetadata(
+        'wheel',
+        wheelContents.metadata,
+        filename,
+        metadata,
+        'METADATA',
+      );
+      for (const license of recorded.licenseFiles) {
         const path = `${distInfo}/licenses/${license}`;
         if (!wheelContents.members.includes(path))
           throw badRequest(
             `License-File ${license} does not exist in distribution file ${filename} at ${path}`,
           );
       }
-      if (!wheelContents.hasRecord)
-        throw badRequest(
-          `Wheel '${filename}' does not contain the required RECORD file: ${distInfo}/RECORD`,
-        );
-      this.checkArchiveMetadata(wheelContents.metadata, filename, metadata, 'METADATA');
-      return { metadataFile: wheelContents.metadata };
+      return { metadataFile: wheelContents.metadata, metadata: recorded };
     }
     if (filename.endsWith('.tar.gz')) {
       const sdist = await inspectSdist(source, filename).catch(invalid);
       checkSdistFilename(filename, displayName, metadata.version);
-      for (const license of metadata.licenseFiles) {
+      const recorded = this.recordedMetadata(
+        'sdist',
+        sdist.pkgInfo,
+        filename,
+        metadata,
+        'PKG-INFO',
+      );
+      for (const license of recorded.licenseFiles) {
         const path = `${sdist.topLevel}/${license}`;
         if (!sdist.members.includes(path))
           throw badRequest(
             `License-File ${license} does not exist in distribution file ${filename} at ${path}`,
           );
       }
-      this.checkArchiveMetadata(sdist.pkgInfo, filename, metadata, 'PKG-INFO');
-      return { metadataFile: null };
+      return { metadataFile: null, metadata: recorded };
     }
     // A .zip sdist: PEP 625 allows only .tar.gz, which the filename rule says.
     checkSdistFilename(filename, displayName, metadata.version);
-    return { metadataFile: null };
+    return { metadataFile: null, metadata };
   }
 
   /**
-   * The metadata inside the archive must name the same project and version as its filename:
-   * installers (pip) refuse a distribution whose metadata disagrees, so it could never install.
+   * The metadata the upload records: the archive's own (`recorded-metadata.ts`), validated as the
+   * form was, or the form's for an sdist older than Metadata 2.2. Either way, the metadata inside
+   * the archive must name the same project and version as the form and filename: installers (pip)
+   * refuse a distribution whose metadata disagrees, so it could never install.
    */
-  private checkArchiveMetadata(
+  private recordedMetadata(
+    kind: DistributionKind,
     bytes: Buffer,
     filename: string,
     form: UploadMetadata,
     file: string,
-  ): void {
-    const { raw } = parseCoreMetadata(bytes);
+  ): UploadMetadata {
+    const parsed = parseCoreMetadata(bytes);
+    const { raw } = parsed;
     const name = typeof raw.name === 'string' ? raw.name : undefined;
     const version = typeof raw.version === 'string' ? raw.version : undefined;
     if (name === undefined || normalizeProjectName(name) !== normalizeProjectName(form.name))
@@ -449,6 +473,20 @@ export class UploadSession {
       throw badRequest(
         `Invalid distribution file. The ${file} of '${filename}' has version '${version ?? ''}', not '${form.version}'.`,
       );
+    const declared =
+      typeof raw['metadata-version'] === 'string' ? raw['metadata-version'] : undefined;
+    if (recordedMetadataSource(kind, declared) === 'form') return form;
+    const result = validateFileMetadata(parsed, {
+      allowLocalVersions: this.options.allowLocalVersions,
+    });
+    if (!result.ok)
+      throw badRequest(
+        `Invalid distribution file. The ${file} of '${filename}' is not valid: ${result.message}`,
+        {
+          field: result.field,
+        },
+      );
+    return result.metadata;
   }
 
   /** Step 23: one transaction makes the project (if new), the release and the file visible. */
