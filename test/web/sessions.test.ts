@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TOTP, Secret } from 'otpauth';
 import { startServer, type TestServer } from '../support/server.js';
-import { DEFAULT_LIMITS } from '../../src/web/rate-limit.js';
+import { DEFAULT_LIMITS } from '../../src/auth/password-throttle.js';
 import { addUser, WebClient } from './helpers.js';
 
 async function withServer<T>(
