@@ -350,6 +350,7 @@ test('HTTP Basic counts failures in the same throttle as the web sign-in, in eve
         const r = await get(base, '/api/whoami', basic('Ann', pw));
         assert.equal(r.status, 429);
         assert.match(r.statusText, /Too many failed sign-in attempts for this account/);
+        assert.match(r.headers.get('retry-after') ?? '', /^\d+$/);
       }
       // ...and at the web sign-in.
       const web = new WebClient(b.url);
