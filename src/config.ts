@@ -29,6 +29,11 @@ export interface Config {
   maxPendingPublishers: number;
   /** Whether administrators must enrol a TOTP second factor before they can use the web UI. */
   requireTwoFactorForAdmins: boolean;
+  /**
+   * Whether users with a second factor may read (Simple API, JSON API, downloads) with their
+   * password over HTTP Basic; the REST API and uploads take only tokens from them.
+   */
+  basicPasswordReads: boolean;
   logLevel: string;
 }
 
@@ -192,6 +197,12 @@ const SETTINGS: Setting[] = [
     toml: 'require_2fa_for_admins',
     parse: bool,
   },
+  {
+    key: 'basicPasswordReads',
+    env: 'PIER_BASIC_PASSWORD_READS',
+    toml: 'basic_password_reads',
+    parse: bool,
+  },
   { key: 'logLevel', env: 'PIER_LOG_LEVEL', toml: 'log_level', parse: str },
 ];
 
@@ -257,6 +268,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     anyUserMayCreateProjects: (values.anyUserMayCreateProjects as boolean | undefined) ?? false,
     maxPendingPublishers: (values.maxPendingPublishers as number | undefined) ?? 3,
     requireTwoFactorForAdmins: (values.requireTwoFactorForAdmins as boolean | undefined) ?? false,
+    basicPasswordReads: (values.basicPasswordReads as boolean | undefined) ?? false,
     logLevel: (values.logLevel as string | undefined) ?? 'info',
   };
   if ((config.tlsCert === null) !== (config.tlsKey === null))

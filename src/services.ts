@@ -6,6 +6,7 @@ import { openDatabase, type Db } from './db/connect.js';
 import { migrateToLatest, schemaStatus } from './db/migrate.js';
 import { openBlobStore, type BlobStore } from './storage/blob-store.js';
 import { AuthService } from './auth/service.js';
+import { PasswordThrottle } from './auth/password-throttle.js';
 import { ProjectService } from './registry/projects.js';
 import { UploadService } from './registry/upload/pipeline.js';
 import { ManageService } from './registry/manage.js';
@@ -89,11 +90,18 @@ export async function openServices(
     disabledReason: () => trustedPublishingDisabledReason(publicUrl),
     tokenTtlSeconds: config.tokenTtl,
   });
+  const auth = new AuthService(db.kysely, {
+    policy: {
+      passwordReads: config.basicPasswordReads,
+      requireTwoFactorForAdmins: config.requireTwoFactorForAdmins,
+    },
+    throttle: new PasswordThrottle(db.kysely),
+  });
   return {
     config,
     db,
     blobs,
-    auth: new AuthService(db.kysely),
+    auth,
     projects,
     uploads: new UploadService(db.kysely, blobs, projects, {
       maxUploadSize: config.maxUploadSize,
@@ -107,7 +115,7 @@ export async function openServices(
     publishers,
     exchange,
     jwks,
-    web: openWebServices(db.kysely),
+    web: openWebServices(db.kysely, auth.throttle),
     publicUrl: getPublicUrl,
     setListening(address) {
       listening = address;

@@ -28,10 +28,25 @@ export function coversProject(p: Principal, projectId: number): boolean {
   return p.kind !== 'token' || p.projectIds === null || p.projectIds.has(projectId);
 }
 
-export function isSiteAdmin(p: Principal): boolean {
-  if (p.kind === 'operator') return true;
+/** Whether a credential reaches every project: a token limited to projects does not. */
+export function coversAllProjects(p: Principal): boolean {
+  return p.kind !== 'token' || p.projectIds === null;
+}
+
+/** An administrator's user behind an admin-scoped credential, limited to projects or not. */
+function actsAsAdministrator(p: Principal): boolean {
   const user = principalUser(p);
   return user !== null && user.is_admin === 1 && hasScope(p, 'admin');
+}
+
+/**
+ * Site-wide actions (users, passwords, issuers, every publisher, the whole audit log): the
+ * operator, or an administrator with an admin-scoped credential that is not limited to projects.
+ * An administrator's token limited to projects acts as an administrator on those projects only.
+ */
+export function isSiteAdmin(p: Principal): boolean {
+  if (p.kind === 'operator') return true;
+  return actsAsAdministrator(p) && coversAllProjects(p);
 }
 
 /** Reading the index as a whole (the project list) needs credentials in authenticated mode. */
@@ -93,6 +108,7 @@ function mayManage(p: Principal, { project, role }: ProjectAccess, least: Role):
   if (p.kind === 'operator') return true;
   if (!hasScope(p, 'admin') || !coversProject(p, project.id)) return false;
   if (p.kind === 'token' && p.token.publisher_id !== null) return false;
-  if (isSiteAdmin(p)) return true;
+  // The project is covered (above): an administrator's limited token manages it as one.
+  if (actsAsAdministrator(p)) return true;
   return role === 'owner' || (least === 'maintainer' && role === 'maintainer');
 }

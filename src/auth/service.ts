@@ -1,6 +1,6 @@
 // Users, API tokens and authentication. Tokens are checked against the database on every use
 // (revocation and expiry take effect on the very next request, in every process).
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database, TokenRow, User } from '../db/schema.js';
 import { badRequest, conflict, forbidden, notFound } from '../errors.js';
@@ -12,6 +12,14 @@ import type { Credentials } from './credentials.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { isSiteAdmin } from './permissions.js';
 import { findUserByName, requireUserByName } from './users.js';
+import { endSessionsOf } from '../web/sessions.js';
+import type { PasswordThrottle } from './password-throttle.js';
+import {
+  credentialUseRefusal,
+  passwordIsNotEnough,
+  type CredentialUse,
+  type PasswordPolicy,
+} from './credential-use.js';
 import {
   principalScope,
   principalUser,
@@ -22,7 +30,27 @@ import {
 
 const USERNAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$/;
 
-export type AuthResult = { ok: true; principal: Principal } | { ok: false; reason: string };
+export type AuthResult =
+  | { ok: true; principal: Principal }
+  | {
+      ok: false;
+      /** invalid: wrong or unknown credentials; throttled: too many failures, not checked;
+       *  password-refused: a right password this account may not use here (credential-use.ts). */
+      code: 'invalid' | 'throttled' | 'password-refused';
+      reason: string;
+      retryAfterSeconds?: number;
+    };
+
+/** Where credentials are being used: for the credential-use rule and the throttle. */
+export interface CredentialContext {
+  use: CredentialUse;
+  ip: string | null;
+}
+
+export interface AuthOptions {
+  policy: PasswordPolicy;
+  throttle: PasswordThrottle;
+}
 
 export const INVALID_AUTH = 'Invalid or non-existent authentication information.';
 
@@ -77,45 +105,97 @@ class PasswordCache {
   }
 }
 
+/**
+ * The hash a password for an unknown, disabled or password-less account is checked against, so
+ * that such a check costs the same scrypt as a wrong password for a real account.
+ */
+let dummyHash: Promise<string> | null = null;
+function dummyPasswordHash(): Promise<string> {
+  dummyHash ??= hashPassword(randomBytes(24).toString('base64url'));
+  return dummyHash;
+}
+
 export class AuthService {
   private readonly passwords = new PasswordCache();
   private readonly lastUsedWritten = new Map<number, number>();
+  readonly throttle: PasswordThrottle;
+  private readonly policy: PasswordPolicy;
 
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    options: AuthOptions,
+  ) {
+    this.throttle = options.throttle;
+    this.policy = options.policy;
+  }
 
   // ---------------------------------------------------------------- authentication
 
-  async authenticate(creds: Credentials): Promise<AuthResult> {
-    return creds.kind === 'token'
-      ? this.authenticateToken(creds.token)
-      : this.authenticatePassword(creds.username, creds.password);
+  /**
+   * The principal of an Authorization header's credentials, used for `ctx.use`: a password is
+   * throttled (password-throttle.ts), then must be one the account may use there
+   * (credential-use.ts).
+   */
+  async authenticate(creds: Credentials, ctx: CredentialContext): Promise<AuthResult> {
+    if (creds.kind === 'token') return this.authenticateToken(creds.token);
+    const result = await this.authenticatePassword(creds.username, creds.password, ctx.ip);
+    if (!result.ok) return result;
+    const refusal = credentialUseRefusal(result.principal, 'password', ctx.use, this.policy);
+    if (refusal !== null) return { ok: false, code: 'password-refused', reason: refusal };
+    return result;
   }
 
-  async authenticatePassword(username: string, password: string): Promise<AuthResult> {
-    const user = await this.findUser(username);
-    if (!user || user.disabled === 1 || user.password_hash === null)
-      return { ok: false, reason: INVALID_AUTH };
-    if (!this.passwords.has(user, password)) {
-      if (!(await verifyPassword(password, user.password_hash)))
-        return { ok: false, reason: INVALID_AUTH };
-      this.passwords.add(user, password);
+  /**
+   * Checks a user's password, counting failures per user name and per address; past the limit,
+   * the password is not checked at all. An unknown user costs the same scrypt as a known one.
+   * A web sign-in asks for the second factor afterwards; HTTP Basic goes through authenticate().
+   */
+  async authenticatePassword(
+    username: string,
+    password: string,
+    ip: string | null,
+  ): Promise<AuthResult> {
+    const found = await this.findUser(username);
+    const user = found && found.disabled !== 1 && found.password_hash !== null ? found : null;
+    // A password verified moments ago is known to be right: no guess, nothing to throttle.
+    if (user !== null && this.passwords.has(user, password))
+      return { ok: true, principal: { kind: 'user', user } };
+    const limit = await this.throttle.check(username, ip);
+    if (!limit.ok)
+      return {
+        ok: false,
+        code: 'throttled',
+        reason: limit.message,
+        retryAfterSeconds: limit.retryAfterSeconds,
+      };
+    const right = await verifyPassword(
+      password,
+      user?.password_hash ?? (await dummyPasswordHash()),
+    );
+    if (user === null || !right) {
+      await this.throttle.recordFailure(username, ip);
+      return { ok: false, code: 'invalid', reason: INVALID_AUTH };
     }
+    this.passwords.add(user, password);
+    // The password was the whole sign-in: the failures before it count no more. (With a second
+    // factor, the sign-in's second step clears them.)
+    if (!passwordIsNotEnough(user, this.policy)) await this.throttle.clearUsername(user.username);
     return { ok: true, principal: { kind: 'user', user } };
   }
 
   async authenticateToken(raw: string): Promise<AuthResult> {
-    if (!isWellFormedToken(raw)) return { ok: false, reason: INVALID_AUTH };
+    if (!isWellFormedToken(raw)) return { ok: false, code: 'invalid', reason: INVALID_AUTH };
     const token = await this.db
       .selectFrom('tokens')
       .selectAll()
       .where('token_hash', '=', hashToken(raw))
       .executeTakeFirst();
-    if (!token) return { ok: false, reason: INVALID_AUTH };
+    if (!token) return { ok: false, code: 'invalid', reason: INVALID_AUTH };
     const now = Date.now();
     if (token.revoked_at !== null)
-      return { ok: false, reason: 'Invalid API Token: token has been revoked' };
+      return { ok: false, code: 'invalid', reason: 'Invalid API Token: token has been revoked' };
     if (token.expires_at !== null && token.expires_at <= now)
-      return { ok: false, reason: 'Invalid API Token: token is expired' };
+      return { ok: false, code: 'invalid', reason: 'Invalid API Token: token is expired' };
     let user: User | null = null;
     if (token.user_id !== null) {
       user =
@@ -125,7 +205,7 @@ export class AuthService {
           .where('id', '=', token.user_id)
           .executeTakeFirst()) ?? null;
       if (!user || user.disabled === 1)
-        return { ok: false, reason: 'Invalid API Token: its user is disabled' };
+        return { ok: false, code: 'invalid', reason: 'Invalid API Token: its user is disabled' };
     }
     let projectIds: Set<number> | null = null;
     if (token.publisher_id !== null) {
@@ -144,6 +224,7 @@ export class AuthService {
       if (rows.length === 0)
         return {
           ok: false,
+          code: 'invalid',
           reason:
             'Invalid API Token: its trusted publisher no longer publishes any of its projects',
         };
@@ -255,7 +336,16 @@ export class AuthService {
     return { user, generatedPassword };
   }
 
-  async setPassword(actor: Actor, username: string, password: string): Promise<void> {
+  /**
+   * Sets a user's password, and ends the user's web sessions (but `keepSessionId`, the session
+   * of a user changing their own password): a reset locks out whoever knew the old one.
+   */
+  async setPassword(
+    actor: Actor,
+    username: string,
+    password: string,
+    opts: { keepSessionId?: number } = {},
+  ): Promise<void> {
     const user = await this.requireUser(username);
     const self = principalUser(actor.principal)?.id === user.id && actor.principal.kind === 'user';
     if (!self && !isSiteAdmin(actor.principal)) throw forbidden('You may not change this password');
@@ -268,6 +358,7 @@ export class AuthService {
         .set({ password_hash: hash })
         .where('id', '=', user.id)
         .execute();
+      await endSessionsOf(trx, user.id, opts.keepSessionId);
       await recordAudit(trx, actor, {
         action: 'user-password',
         details: { username: user.username },

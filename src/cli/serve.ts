@@ -4,29 +4,14 @@ import type { Config } from '../config.js';
 import { openServices } from '../services.js';
 import { buildApp } from '../http/app.js';
 import { startDigestWorker } from '../registry/upload/digests.js';
-import { PierError } from '../errors.js';
-
-const OPERATOR = { principal: { kind: 'operator' as const, name: 'first start' }, ip: null };
+import { createFirstAdministrator, firstStartMessage } from './first-start.js';
 
 export async function serve(config: Config): Promise<void> {
   const started = Date.now();
   const s = await openServices(config);
-  // The first start of an empty index creates an administrator and shows its password once.
-  if ((await s.auth.countUsers()) === 0) {
-    const created = await s.auth
-      .addUser(OPERATOR, { username: 'admin', admin: true })
-      .catch((err: unknown) => {
-        // Another process starting on the same new database created it first.
-        if (err instanceof PierError && err.status === 409) return null;
-        throw err;
-      });
-    if (created?.generatedPassword)
-      process.stderr.write(
-        `\nThis is a new index. An administrator account was created:\n` +
-          `  username: admin\n  password: ${created.generatedPassword}\n` +
-          `It is shown only now. Create tokens with: npx pier token create --user admin --scope admin\n\n`,
-      );
-  }
+  // The first start of an empty index creates an administrator; its password goes to a file.
+  const passwordFile = await createFirstAdministrator(s.auth, config.dataDir);
+  if (passwordFile !== null) process.stderr.write(firstStartMessage(passwordFile));
   await s.blobs.sweep(60 * 60 * 1000).catch(() => 0);
   startDigestWorker();
   const app = await buildApp(s);

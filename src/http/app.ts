@@ -161,6 +161,9 @@ export async function buildApp(s: Services, options: AppOptions = {}): Promise<F
       status = 500;
       message = 'Internal server error';
     }
+    // A throttled password check says when to try again (src/http/principal.ts).
+    if (status === 429 && typeof extra.retry_after_seconds === 'number')
+      reply.header('retry-after', String(extra.retry_after_seconds));
     if (status === 404 && url.startsWith('/simple/'))
       return reply.code(404).type('text/plain; charset=utf-8').send('404 Not Found');
     if (url.startsWith('/api/'))

@@ -31,6 +31,20 @@ export function isWellFormedSessionToken(token: string): boolean {
   return /^[A-Za-z0-9_-]{43}$/.test(token);
 }
 
+/**
+ * Ends every web session of a user but `keepId`: after a password change or an administrator's
+ * reset (src/auth/service.ts calls it in the same transaction as the new password).
+ */
+export async function endSessionsOf(
+  db: Kysely<Database>,
+  userId: number,
+  keepId?: number,
+): Promise<void> {
+  let q = db.deleteFrom('web_sessions').where('user_id', '=', userId);
+  if (keepId !== undefined) q = q.where('id', '!=', keepId);
+  await q.execute();
+}
+
 export class SessionService {
   constructor(
     private readonly db: Kysely<Database>,
@@ -109,9 +123,7 @@ export class SessionService {
 
   /** Every session of a user but `keepId` (after a password change). */
   async revokeAllOf(userId: number, keepId?: number): Promise<void> {
-    let q = this.db.deleteFrom('web_sessions').where('user_id', '=', userId);
-    if (keepId !== undefined) q = q.where('id', '!=', keepId);
-    await q.execute();
+    await endSessionsOf(this.db, userId, keepId);
   }
 
   async listOf(userId: number): Promise<WebSessionRow[]> {

@@ -10,14 +10,16 @@ import { recordAudit, type Actor } from '../audit/log.js';
 import { badRequest, forbidden } from '../errors.js';
 import { isSiteAdmin } from '../auth/permissions.js';
 import { principalUser } from '../auth/principal.js';
+import { hasSecondFactor } from '../auth/credential-use.js';
 
 export const TOTP_PERIOD_SECONDS = 30;
 export const TOTP_DIGITS = 6;
 /** Steps accepted either side of the current one. */
 export const TOTP_WINDOW = 1;
 
+/** TOTP is pier's second factor: enabled once confirmed (src/auth/credential-use.ts). */
 export function totpEnabled(user: Pick<User, 'totp_enabled_at' | 'totp_secret'>): boolean {
-  return user.totp_enabled_at !== null && user.totp_secret !== null;
+  return hasSecondFactor(user);
 }
 
 export function totpFor(secretBase32: string, issuer: string, label: string): TOTP {

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import type { TokenRow, User } from '../../src/db/schema.js';
 import type { Principal, Scope } from '../../src/auth/principal.js';
 import {
+  isSiteAdmin,
   mayAdministerProject,
   mayCreateProjects,
   mayReadProject,
@@ -161,6 +162,7 @@ test('mayYank and mayAdministerProject', () => {
     ['adminScope', null, false, false],
     ['admin', null, true, true],
     ['adminUserUploadToken', null, false, false],
+    ['limitedTo1', null, true, true],
     ['limitedTo2', 'owner', false, false],
     ['minted', 'owner', false, false],
     ['operator', null, true, true],
@@ -173,4 +175,31 @@ test('mayYank and mayAdministerProject', () => {
       `administer ${who} ${role}`,
     );
   }
+});
+
+test('isSiteAdmin: site-wide actions need an unlimited credential', () => {
+  const adminAdminScope = {
+    kind: 'token',
+    token: tokenRow('admin'),
+    user: user({ is_admin: 1 }),
+    projectIds: null,
+  } as Principal;
+  const rows: [string, Principal, boolean][] = [
+    ['operator', P.operator, true],
+    ['an administrator signed in', P.admin, true],
+    ["an administrator's unlimited admin token", adminAdminScope, true],
+    ["an administrator's admin token limited to projects", P.limitedTo1, false],
+    [
+      "an administrator's admin token limited to no project",
+      { ...P.limitedTo1, projectIds: new Set<number>() } as Principal,
+      false,
+    ],
+    ["an administrator's upload token", P.adminUserUploadToken, false],
+    ["a user's admin token", P.adminScope, false],
+    ['a user', P.user, false],
+    ['a minted token', P.minted, false],
+    ['anonymous', P.anonymous, false],
+  ];
+  for (const [who, principal, expected] of rows)
+    assert.equal(isSiteAdmin(principal), expected, who);
 });

@@ -9,7 +9,7 @@ import { createVenv, exec, pipInstall, twineUpload } from '../support/python.js'
 import { tempDir } from '../support/tmp.js';
 import { backendEnv } from '../support/backend.js';
 import { postUpload, uploadParts } from '../support/upload.js';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 let pier: PierProcess;
@@ -35,8 +35,23 @@ after(async () => {
   await pier?.stop();
 });
 
-test('the first start printed a one-time admin password', () => {
-  assert.match(pier.output(), /username: admin\n\s+password: \S{20,}/);
+test('the first start writes the admin password to a file only the operator reads, and prints where', async () => {
+  const file = join(env.PIER_DATA_DIR!, 'initial-admin-password');
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+  const password = readFileSync(file, 'utf8').trim();
+  assert.match(password, /^\S{20,}$/);
+  assert.ok(pier.output().includes(`Its password is in ${file}`), pier.output());
+  assert.ok(!pier.output().includes(password), 'the password is not in the output');
+  const whoami = await fetch(`${pier.url}/api/whoami`, {
+    headers: { authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` },
+  });
+  assert.equal(whoami.status, 200);
+  assert.equal(((await whoami.json()) as { user: { admin: boolean } }).user.admin, true);
+  // Only the temporary file's rename made it: nothing else was left in the data directory.
+  assert.deepEqual(
+    readdirSync(env.PIER_DATA_DIR!).filter((f) => f.startsWith('initial-admin-password')),
+    ['initial-admin-password'],
+  );
 });
 
 test('twine uploads a wheel and an sdist with a token from `pier token create`', async () => {

@@ -1,11 +1,13 @@
 // @backends: runs on the embedded default and on PostgreSQL with S3.
 // The REST API under /api/: tokens that can never create broader tokens, revocation on the very
-// next request, yank and delete with the right roles, and the audit log of it all.
+// next request, yank and delete with the right roles, and the audit log of it all; site-wide
+// actions only with unlimited credentials; passwords refused where a second factor protects.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { OPERATOR, startServer, type TestServer } from '../support/server.js';
 import { postUpload, uploadParts } from '../support/upload.js';
 import { makeWheel } from '../support/dists.js';
+import { enableTotp } from '../support/two-factor.js';
 
 let server: TestServer;
 let adminToken: string;
@@ -268,4 +270,123 @@ test('bad bodies get clear 400s', async () => {
   const list = await api('POST', '/api/tokens', aliceAdmin, { projects: 'widget' });
   assert.equal(list.status, 400);
   assert.match(list.body.message, /'projects' must be a list of strings/);
+});
+
+const basic = (user: string, password: string) =>
+  `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+async function withAuth(path: string, authorization: string, init: RequestInit = {}) {
+  const res = await fetch(`${server.url}${path}`, {
+    ...init,
+    headers: {
+      ...(init.headers as Record<string, string>),
+      authorization,
+      accept: 'application/json',
+    },
+  });
+  return { status: res.status, statusText: res.statusText, text: await res.text() };
+}
+
+async function siteState() {
+  const db = server.services.db.kysely;
+  return {
+    users: await db.selectFrom('users').selectAll().orderBy('id').execute(),
+    issuers: await db.selectFrom('oidc_issuers').selectAll().execute(),
+    audit: await db.selectFrom('audit_events').select('id').orderBy('id').execute(),
+  };
+}
+
+test("an administrator's token limited to projects takes no site-wide action, and changes nothing", async () => {
+  const limited = await server.userWithToken('root', { scope: 'admin', projects: ['widget'] });
+  const before = await siteState();
+  const refusals: [string, string, unknown][] = [
+    ['POST', '/api/users', { username: 'mallory', password: 'mallory-password', admin: true }],
+    ['PATCH', '/api/users/alice', { password: 'taken-over-password' }],
+    ['PATCH', '/api/users/bob', { admin: true }],
+    ['POST', '/api/issuers', { kind: 'github', url: 'https://issuer.example.com' }],
+    ['GET', '/api/users', undefined],
+    ['GET', '/api/audit', undefined],
+  ];
+  for (const [method, path, body] of refusals) {
+    const r = await api(method, path, limited, body);
+    assert.equal(r.status, 403, `${method} ${path}: ${JSON.stringify(r.body)}`);
+  }
+  assert.deepEqual(await siteState(), before);
+  // On its own project it still acts for the administrator; an unlimited token does the rest.
+  assert.equal((await api('GET', '/api/audit?project=widget', limited)).status, 200);
+  assert.equal((await api('GET', '/api/users', adminToken)).status, 200);
+});
+
+test('a user with a second factor: the password is refused on the API, for uploads and for reads; tokens work', async () => {
+  await server.services.auth.addUser(OPERATOR, { username: 'tess', password: 'tess-password' });
+  await server.services.projects.setRole(OPERATOR, 'widget', 'tess', 'owner');
+  const password = basic('tess', 'tess-password');
+  // Before the second factor, the password works everywhere.
+  assert.equal((await withAuth('/api/whoami', password)).status, 200);
+  await enableTotp(server.services, 'tess');
+  const before = await siteState();
+  const files = await server.services.db.kysely.selectFrom('files').selectAll().execute();
+
+  const whoami = await withAuth('/api/whoami', password);
+  assert.equal(whoami.status, 403);
+  assert.equal(
+    JSON.parse(whoami.text).message,
+    "User 'tess' has two-factor authentication: its password is not accepted on the API. Use an API token instead (username __token__, the token as password).",
+  );
+  const tokenByPassword = await withAuth('/api/tokens', password, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ scope: 'admin' }),
+  });
+  assert.equal(tokenByPassword.status, 403);
+
+  const w = await makeWheel({ name: 'widget', version: '7.1' });
+  const parts = await uploadParts({ ...w, fields: { name: 'widget', version: '7.1' } });
+  const up = await postUpload(server.url, null, parts, { authorization: password });
+  assert.equal(up.status, 403);
+  assert.match(up.statusText, /its password is not accepted for uploads\. Use an API token/);
+
+  const read = await withAuth('/simple/widget/', password);
+  assert.equal(read.status, 401);
+  assert.match(read.statusText, /not accepted for reading the index/);
+  assert.deepEqual(await siteState(), before);
+  assert.deepEqual(
+    await server.services.db.kysely.selectFrom('files').selectAll().execute(),
+    files,
+  );
+
+  // Tokens work, the same as before.
+  const token = await server.userWithToken('tess', { scope: 'upload' });
+  assert.equal((await api('GET', '/api/whoami', token)).status, 200);
+  const accepted = await postUpload(server.url, token, parts);
+  assert.equal(accepted.status, 200, accepted.body);
+});
+
+test('PIER_BASIC_PASSWORD_READS lets pip read with the password; PIER_REQUIRE_2FA_FOR_ADMINS refuses administrators their password on the API', async () => {
+  const other = await startServer({ basicPasswordReads: true, requireTwoFactorForAdmins: true });
+  try {
+    await other.services.auth.addUser(OPERATOR, {
+      username: 'boss',
+      password: 'boss-password',
+      admin: true,
+    });
+    await other.services.auth.addUser(OPERATOR, { username: 'tess', password: 'tess-password' });
+    await enableTotp(other.services, 'tess');
+    const get = (path: string, authorization: string) =>
+      fetch(`${other.url}${path}`, { headers: { authorization, accept: 'application/json' } });
+    for (const [user, pw] of [
+      ['boss', 'boss-password'],
+      ['tess', 'tess-password'],
+    ] as const) {
+      assert.equal((await get('/simple/', basic(user, pw))).status, 200, `${user} reads`);
+      const r = await get('/api/whoami', basic(user, pw));
+      assert.equal(r.status, 403, `${user} on the API`);
+      assert.match(r.statusText, /Use an API token instead/);
+    }
+    // A user without a second factor keeps using the password (the rule is about the factor).
+    await other.services.auth.addUser(OPERATOR, { username: 'pat', password: 'pat-password' });
+    assert.equal((await get('/api/whoami', basic('pat', 'pat-password'))).status, 200);
+  } finally {
+    await other.close();
+  }
 });

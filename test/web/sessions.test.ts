@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TOTP, Secret } from 'otpauth';
 import { startServer, type TestServer } from '../support/server.js';
-import { DEFAULT_LIMITS } from '../../src/web/rate-limit.js';
+import { DEFAULT_LIMITS } from '../../src/auth/password-throttle.js';
 import { addUser, WebClient } from './helpers.js';
 
 async function withServer<T>(
@@ -328,4 +328,120 @@ test('PIER_REQUIRE_2FA_FOR_ADMINS: an administrator enrols before anything else'
     },
     { requireTwoFactorForAdmins: true },
   );
+});
+
+const basic = (user: string, password: string) =>
+  `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+test('HTTP Basic counts failures in the same throttle as the web sign-in, in every process', async () => {
+  await withServer(async (a) => {
+    const b = await startServer(a.sameData());
+    try {
+      const pw = await addUser(a, 'ann');
+      const get = (base: string, path: string, authorization: string) =>
+        fetch(`${base}${path}`, { headers: { authorization } });
+      // Guessing over Basic, on the API and on reads, counts per user name...
+      for (let i = 0; i < DEFAULT_LIMITS.perUsername; i++) {
+        const path = i % 2 === 0 ? '/api/whoami' : '/simple/';
+        assert.equal((await get(a.url, path, basic('ann', `guess-${i}`))).status, 401, path);
+      }
+      // ...so that the right password is refused unchecked, over Basic in either process,
+      for (const base of [a.url, b.url]) {
+        const r = await get(base, '/api/whoami', basic('Ann', pw));
+        assert.equal(r.status, 429);
+        assert.match(r.statusText, /Too many failed sign-in attempts for this account/);
+        assert.match(r.headers.get('retry-after') ?? '', /^\d+$/);
+      }
+      // ...and at the web sign-in.
+      const web = new WebClient(b.url);
+      assert.equal((await web.signIn('ann', pw)).status, 429);
+
+      // The other way round: failed web sign-ins lock Basic out too.
+      const other = await addUser(a, 'bea');
+      assert.equal((await get(a.url, '/api/whoami', basic('bea', other))).status, 200);
+      const browser = new WebClient(a.url);
+      await browser.get('/login');
+      for (let i = 0; i < DEFAULT_LIMITS.perUsername; i++)
+        assert.equal(
+          (await browser.post('/login', { username: 'bea', password: 'x' })).status,
+          401,
+        );
+      assert.equal((await get(b.url, '/simple/', basic('bea', other))).status, 429);
+      const upload = await fetch(`${b.url}/legacy/`, {
+        method: 'POST',
+        headers: { authorization: basic('bea', other) },
+      });
+      assert.equal(upload.status, 429);
+    } finally {
+      await b.close();
+    }
+  });
+});
+
+test('a wrong password for an unknown user costs the same scrypt as for a known one', async () => {
+  await withServer(async (server) => {
+    await addUser(server, 'ann');
+    const time = async (username: string) => {
+      const started = process.hrtime.bigint();
+      const r = await server.services.auth.authenticatePassword(username, 'wrong-password', null);
+      assert.equal(r.ok, false);
+      return Number(process.hrtime.bigint() - started) / 1e6;
+    };
+    await time('warm-up'); // the dummy hash is made once per process
+    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+    const known: number[] = [];
+    const unknown: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      known.push(await time('ann'));
+      unknown.push(await time(`nobody-${i}`));
+    }
+    // scrypt (N=2^15) takes tens of milliseconds; a lookup that finds no user, well under one.
+    assert.ok(
+      median(unknown) > median(known) * 0.5,
+      `unknown ${unknown.join(', ')} ms against known ${known.join(', ')} ms`,
+    );
+  });
+});
+
+test("an administrator's password reset ends the user's web sessions", async () => {
+  await withServer(async (server) => {
+    const pw = await addUser(server, 'ann');
+    const admin = await server.userWithToken('root', { admin: true, scope: 'admin' });
+    const browsers = [new WebClient(server.url), new WebClient(server.url)];
+    for (const web of browsers) {
+      assert.equal((await web.signIn('ann', pw)).status, 303);
+      assert.equal((await web.get('/account')).status, 200);
+    }
+    const r = await fetch(`${server.url}/api/users/ann`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ password: 'a-new-password-2' }),
+    });
+    assert.equal(r.status, 200, await r.text());
+    for (const web of browsers)
+      assert.equal((await web.get('/account')).location, '/login?next=%2Faccount');
+    const rows = await server.services.db.kysely
+      .selectFrom('web_sessions')
+      .innerJoin('users', 'users.id', 'web_sessions.user_id')
+      .where('users.username', '=', 'ann')
+      .select('web_sessions.id')
+      .execute();
+    assert.deepEqual(rows, []);
+    // The new password signs in.
+    assert.equal((await new WebClient(server.url).signIn('ann', 'a-new-password-2')).status, 303);
+  });
+});
+
+test('changing your own password keeps this browser signed in and ends the others', async () => {
+  await withServer(async (server) => {
+    const pw = await addUser(server, 'ann');
+    const here = new WebClient(server.url);
+    const there = new WebClient(server.url);
+    for (const web of [here, there]) assert.equal((await web.signIn('ann', pw)).status, 303);
+    await here.get('/account');
+    const r = await here.post('/account/password', { current: pw, password: 'a-new-password-3' });
+    assert.equal(r.status, 303, r.text.slice(0, 500));
+    assert.equal((await here.get('/account')).status, 200);
+    assert.equal((await there.get('/account')).location, '/login?next=%2Faccount');
+  });
 });

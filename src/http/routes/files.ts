@@ -44,7 +44,7 @@ export function registerFileRoutes(app: FastifyInstance, s: Services): void {
 
   async function serve(request: FastifyRequest, reply: FastifyReply) {
     const params = request.params as { a: string; b: string; rest: string; filename: string };
-    const p = await principalOf(s.auth, request);
+    const p = await principalOf(s.auth, request, 'read');
     if (!mayReadIndex(p, readAccess))
       throw unauthorized('Authentication required to read this index');
     const wantsMetadata = params.filename.endsWith('.metadata');

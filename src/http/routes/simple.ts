@@ -20,7 +20,7 @@ export function registerSimpleRoutes(app: FastifyInstance, s: Services): void {
   const readAccess = s.config.readAccess;
 
   async function readerOf(request: FastifyRequest): Promise<Principal> {
-    const p = await principalOf(s.auth, request);
+    const p = await principalOf(s.auth, request, 'read');
     if (!mayReadIndex(p, readAccess))
       throw unauthorized('Authentication required to read this index');
     return p;

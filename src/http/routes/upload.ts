@@ -38,7 +38,7 @@ export function registerUploadRoutes(app: FastifyInstance, s: Services, metrics:
   async function upload(request: FastifyRequest, reply: FastifyReply) {
     let session: UploadSession | null = null;
     try {
-      const principal = await principalOf(s.auth, request, 403);
+      const principal = await principalOf(s.auth, request, 'upload');
       if (principal.kind === 'anonymous') throw forbidden(INVALID_AUTH);
       if (!request.isMultipart()) throw badRequest('Uploads must be sent as multipart/form-data.');
       const query = request.query as Record<string, string | undefined>;

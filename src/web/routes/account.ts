@@ -167,7 +167,11 @@ export function registerAccountRoutes(web: FastifyInstance, s: Services): void {
     const ctx = webContext(request);
     const user = requireUser(ctx, request);
     const body = formBody(request.body);
-    const check = await s.auth.authenticatePassword(user.username, formString(body, 'current'));
+    const check = await s.auth.authenticatePassword(
+      user.username,
+      formString(body, 'current'),
+      request.ip ?? null,
+    );
     if (!check.ok)
       return sendPage(
         reply,
@@ -175,13 +179,15 @@ export function registerAccountRoutes(web: FastifyInstance, s: Services): void {
         400,
       );
     try {
-      await s.auth.setPassword(ctx.actor, user.username, formString(body, 'password'));
+      // Ends the user's other sessions too.
+      await s.auth.setPassword(ctx.actor, user.username, formString(body, 'password'), {
+        keepSessionId: ctx.session?.id,
+      });
     } catch (err) {
       if (err instanceof PierError && err.status === 400)
         return sendPage(reply, await accountPage(s, ctx, user, { password: err.message }), 400);
       throw err;
     }
-    await s.web.sessions.revokeAllOf(user.id, ctx.session?.id);
     setFlash(s, reply, { kind: 'ok', text: 'Your password was changed.' });
     return reply.redirect('/account', 303);
   });

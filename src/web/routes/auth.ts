@@ -72,19 +72,16 @@ export function registerAuthRoutes(web: FastifyInstance, s: Services): void {
     const password = formString(body, 'password');
     const next = safeNext(formString(body, 'next'));
     const ip = request.ip ?? null;
-    const limit = await s.web.loginLimiter.check(username, ip);
-    if (!limit.ok) {
-      reply.header('retry-after', String(limit.retryAfterSeconds));
-      return sendPage(reply, loginPage(ctx, { username, error: limit.message, next }), 429);
-    }
+    // The auth service throttles every password check (per user name and address, in the
+    // database) and costs the same for unknown users.
     const result =
-      username === '' || password === ''
-        ? null
-        : await s.auth.authenticatePassword(username, password);
-    if (!result || !result.ok || result.principal.kind !== 'user') {
-      if (username !== '') await s.web.loginLimiter.recordFailure(username, ip);
-      return sendPage(reply, loginPage(ctx, { username, error: INVALID_SIGN_IN, next }), 401);
+      username === '' ? null : await s.auth.authenticatePassword(username, password, ip);
+    if (result && !result.ok && result.code === 'throttled') {
+      reply.header('retry-after', String(result.retryAfterSeconds));
+      return sendPage(reply, loginPage(ctx, { username, error: result.reason, next }), 429);
     }
+    if (!result || !result.ok || result.principal.kind !== 'user')
+      return sendPage(reply, loginPage(ctx, { username, error: INVALID_SIGN_IN, next }), 401);
     const user = result.principal.user;
     if (ctx.session) await s.web.sessions.revoke(ctx.session.id);
     if (ctx.pending) await s.web.sessions.revoke(ctx.pending.session.id);

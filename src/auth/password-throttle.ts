@@ -1,8 +1,9 @@
-// Sign-in rate limiting, stored in the database so that every pier process counts the same
-// failures: a wrong password or TOTP code counts against the username (whether or not it exists,
-// so the answer reveals nothing) and against the client's address. Past the limit within the
-// window, sign-in is refused without checking the password at all, with a message that says
-// until when. A successful sign-in clears the username's failures.
+// The one throttle of every password check (the web sign-in, HTTP Basic on the API, uploads and
+// reads, the account page) and of the web sign-in's TOTP step, stored in the database so that
+// every pier process counts the same failures: a wrong password or TOTP code counts against the
+// username (whether or not it exists, so the answer reveals nothing) and against the client's
+// address. Past the limit within the window, the password is refused without being checked at
+// all, with a message that says until when. A complete sign-in clears the username's failures.
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 
@@ -25,7 +26,7 @@ function minutes(ms: number): string {
   return m === 1 ? '1 minute' : `${m} minutes`;
 }
 
-export class LoginRateLimiter {
+export class PasswordThrottle {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly limits: RateLimits = DEFAULT_LIMITS,
@@ -44,7 +45,7 @@ export class LoginRateLimiter {
     return rows.map((r) => r.at);
   }
 
-  /** Whether a sign-in for `username` from `ip` may be tried now. */
+  /** Whether a password (or TOTP code) for `username` from `ip` may be tried now. */
   async check(username: string, ip: string | null): Promise<LimitCheck> {
     const now = this.now();
     const since = now - this.limits.windowMs;
