@@ -13,6 +13,7 @@ import {
   cutToBytes,
   planDescription,
 } from '../../src/web/render/descriptions.js';
+import { renderMarkdown } from '../../src/web/render/markdown.js';
 
 const MiB = 1024 * 1024;
 const PARAGRAPH =
@@ -140,6 +141,25 @@ test('renders past the queue bound are shown as plain text at once, not queued',
     has((await queued).value, /<h1>queued<\/h1>/);
     // Not kept: once the worker is free, it is rendered.
     has((await renderer.render('# third', 'text/markdown')).value, /<h1>third<\/h1>/);
+  } finally {
+    await renderer.close();
+  }
+});
+
+test('the worker renders exactly what the Markdown rules render, hostile markup included', async () => {
+  const renderer = new DescriptionRenderer();
+  try {
+    const hostile = [
+      '# Title',
+      '<script>window.__pwned = 1</script>',
+      '[click](javascript:window.__pwned=1)',
+      '<img src="x" onerror="window.__pwned=1">',
+      '<p id="login-form">clobbering</p>',
+      '[ok](https://example.com/docs)',
+    ].join('\n\n');
+    const out = (await renderer.render(hostile, 'text/markdown')).value;
+    assert.ok(out === renderMarkdown(hostile).value, 'the same markup as renderMarkdown');
+    has(out, /<script|onerror|href="javascript|\sid=/i, false);
   } finally {
     await renderer.close();
   }
