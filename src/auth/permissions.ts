@@ -74,6 +74,14 @@ export function projectAcceptsUploads(project: Pick<Project, 'status'>): boolean
   return project.status === 'active' || project.status === 'deprecated';
 }
 
+/**
+ * Whether the principal may upload to any project at all: checked before an upload's form is
+ * read, so that a credential that can never upload costs no more than its headers.
+ */
+export function mayUploadAtAll(p: Principal): boolean {
+  return hasScope(p, 'upload');
+}
+
 export function mayUpload(p: Principal, { project, role }: ProjectAccess): boolean {
   if (!hasScope(p, 'upload') || !coversProject(p, project.id)) return false;
   if (p.kind === 'operator') return true;

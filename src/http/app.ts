@@ -20,6 +20,7 @@ import { createMetrics } from './metrics.js';
 import { registerSimpleRoutes } from './routes/simple.js';
 import { registerFileRoutes } from './routes/files.js';
 import { registerUploadRoutes } from './routes/upload.js';
+import { FORM_LIMITS } from '../registry/upload/form.js';
 import { registerApiRoutes } from './routes/api.js';
 import { registerOpsRoutes } from './routes/ops.js';
 import { registerOidcRoutes } from './routes/oidc.js';
@@ -98,13 +99,15 @@ export async function buildApp(s: Services, options: AppOptions = {}): Promise<F
   await app.register(multipart, {
     // Keep the client's filename as sent: a name with '/' or '\\' is refused, not shortened.
     preservePath: true,
+    // The form's fields are bounded as a whole (FORM_LIMITS): one field longer than the whole
+    // bound is cut here and refused; the sum is counted as the fields arrive.
     limits: {
-      fieldNameSize: 200,
-      fieldSize: 16 * 1024 * 1024,
-      fields: 2000,
+      fieldNameSize: FORM_LIMITS.fieldNameBytes,
+      fieldSize: FORM_LIMITS.bytes,
+      fields: FORM_LIMITS.fields,
       fileSize: config.maxUploadSize + 1,
       files: 3,
-      parts: 2003,
+      parts: FORM_LIMITS.fields + 3,
       headerPairs: 100,
     },
   });

@@ -9,6 +9,7 @@ import {
   mayCreateProjects,
   mayReadProject,
   mayUpload,
+  mayUploadAtAll,
   mayYank,
   type Role,
 } from '../../src/auth/permissions.js';
@@ -113,6 +114,27 @@ test('mayUpload', () => {
     false,
     'a minted token covers only its projects',
   );
+});
+
+test('mayUploadAtAll: checked before the form is read, never narrower than mayUpload', () => {
+  const rows: [K, boolean][] = [
+    ['anonymous', false],
+    ['operator', true],
+    ['user', true],
+    ['admin', true],
+    ['read', false],
+    ['upload', true],
+    ['adminScope', true],
+    ['limitedTo1', true],
+    ['limitedTo2', true],
+    ['minted', true],
+  ];
+  for (const [who, expected] of rows) assert.equal(mayUploadAtAll(P[who]), expected, who);
+  // Whoever may upload somewhere passes the early check: it refuses only the hopeless.
+  for (const who of Object.keys(P) as K[])
+    for (const role of [null, 'owner', 'maintainer'] as const)
+      if (mayUpload(P[who], { project: publicProject, role }))
+        assert.ok(mayUploadAtAll(P[who]), `${who} as ${role}`);
 });
 
 test('mayReadProject', () => {

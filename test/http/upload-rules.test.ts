@@ -360,12 +360,12 @@ test('6. a token limited to another project: 403', async () => {
   );
 });
 
-test('6. a read-scoped token: 403', () =>
+test('6. a read-scoped token: 403, before the form is read', () =>
   refused(
     aliceRead,
     wheelSpec(),
     403,
-    "The given token isn't allowed to upload to project 'pier-sample'.",
+    "The given token isn't allowed to upload: it has the read scope only.",
   ));
 
 test('6. an archived project takes no uploads: 403', async () => {
@@ -736,12 +736,12 @@ test('21. a wheel whose METADATA names another project: 400', async () => {
 
 // ------------------------------------------------------------------ transport
 
-test('an oversized form field: 400', () =>
+test('an oversized form field: 413', () =>
   refused(
     alice,
-    wheelSpec({ fields: { description: 'x'.repeat(17 * 1024 * 1024) } }),
-    400,
-    "Form field 'description' is too large.",
+    wheelSpec({ fields: { description: 'x'.repeat(9 * 1024 * 1024) } }),
+    413,
+    'The upload form is too large: its fields other than the file may hold 8 MiB in all.',
   ));
 
 test('a body that is not multipart: 400', async () => {

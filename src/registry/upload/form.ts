@@ -5,18 +5,67 @@ import { pythonRepr } from '../../packaging/errors.js';
 
 const CORE_METADATA_URL = 'https://packaging.python.org/specifications/core-metadata';
 
-/** Fields of the form, in arrival order, after sanitizing. */
+const MiB = 1024 * 1024;
+
+/**
+ * Bounds on the non-file part of the form, as a whole: every field but the `content` file. The
+ * largest field a real client sends is the description (a few MiB at most); the rest are short.
+ * The multipart parser is configured from these (src/http/app.ts), and UploadFields counts.
+ */
+export const FORM_LIMITS = {
+  /** Non-file fields, each value of a repeated field counting once. */
+  fields: 1000,
+  /** Bytes of all non-file field names and values together (UTF-8). */
+  bytes: 8 * MiB,
+  /** Bytes of one field name. */
+  fieldNameBytes: 200,
+} as const;
+
+/** The form's fields exceed FORM_LIMITS.bytes together (or one of them alone does). */
+export function formTooLarge(): PierError {
+  return new PierError(
+    413,
+    `The upload form is too large: its fields other than the file may hold ${FORM_LIMITS.bytes / MiB} MiB in all.`,
+  );
+}
+
+/** The form has more than FORM_LIMITS.fields non-file fields. */
+export function tooManyFields(): PierError {
+  return new PierError(
+    413,
+    `The upload form has too many fields: at most ${FORM_LIMITS.fields} besides the file.`,
+  );
+}
+
+/**
+ * Fields of the form, in arrival order, after sanitizing. The checks that need one field only —
+ * the action and the protocol version — run as soon as that field arrives, so that a request
+ * that cannot be an upload is refused before the rest of its body is read.
+ */
 export class UploadFields {
   private readonly values = new Map<string, string[]>();
+  private bytes = 0;
+
+  /** `queryAction`: the `:action` of the query string, which takes precedence over the form's. */
+  constructor(private readonly queryAction?: string) {
+    if (queryAction !== undefined) checkAction(queryAction);
+  }
 
   /** Warehouse's sanitize: "UNKNOWN" values dropped, NUL made visible, empty strings ignored. */
   add(name: string, rawValue: string): void {
+    this.bytes += Buffer.byteLength(name) + Buffer.byteLength(rawValue);
+    if (this.bytes > FORM_LIMITS.bytes) throw formTooLarge();
     const value = rawValue.replace(/\0/g, '\\x00');
     if (value.trim() === 'UNKNOWN') return;
     if (value === '') return;
     const list = this.values.get(name);
-    if (list) list.push(value);
-    else this.values.set(name, [value]);
+    if (list) {
+      list.push(value);
+      return;
+    }
+    this.values.set(name, [value]);
+    if (name === ':action' && this.queryAction === undefined) checkAction(value);
+    if (name === 'protocol_version') checkProtocolVersion(this);
   }
 
   get(name: string): string | undefined {

@@ -11,7 +11,12 @@ import type { Database, Project, User } from '../../db/schema.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import { badRequest, forbidden, PierError } from '../../errors.js';
 import { recordAudit, type Actor } from '../../audit/log.js';
-import { mayCreateProjects, mayUpload, projectAcceptsUploads } from '../../auth/permissions.js';
+import {
+  mayCreateProjects,
+  mayUpload,
+  mayUploadAtAll,
+  projectAcceptsUploads,
+} from '../../auth/permissions.js';
 import { principalUser } from '../../auth/principal.js';
 import { normalizeProjectName } from '../../packaging/names.js';
 import { parseVersion, versionsEqual } from '../../packaging/versions.js';
@@ -92,6 +97,8 @@ function formatLimit(bytes: number): string {
   return bytes % MiB === 0 ? `${bytes / MiB} MiB` : `${bytes} bytes`;
 }
 
+const NO_UPLOAD_RIGHT = "The given token isn't allowed to upload: it has the read scope only.";
+
 const FILE_REUSE_HELP = 'See the index documentation on file name reuse for more information.';
 
 export class UploadService {
@@ -102,13 +109,15 @@ export class UploadService {
     private readonly options: UploadOptions,
   ) {}
 
+  /** Refuses at once a credential that may upload nothing, before any of the form is read. */
   begin(actor: Actor, queryAction?: string): UploadSession {
+    if (!mayUploadAtAll(actor.principal)) throw forbidden(NO_UPLOAD_RIGHT);
     return new UploadSession(this.db, this.blobs, this.projects, this.options, actor, queryAction);
   }
 }
 
 export class UploadSession {
-  readonly fields = new UploadFields();
+  readonly fields: UploadFields;
   private checked: CheckedForm | null = null;
   private stored: StoredFile | null = null;
   private contentSeen = false;
@@ -120,7 +129,9 @@ export class UploadSession {
     private readonly options: UploadOptions,
     private readonly actor: Actor,
     private readonly queryAction: string | undefined,
-  ) {}
+  ) {
+    this.fields = new UploadFields(queryAction);
+  }
 
   /** A plain form field. Fields must come before the file, as every client sends them. */
   addField(name: string, value: string): void {

@@ -5,6 +5,9 @@
 // rel="nofollow ugc noopener noreferrer". reStructuredText (text/x-rst, also PyPI's default
 // when no content type is given) and text/plain are shown as preformatted text: no maintained
 // JavaScript renderer of reStructuredText exists.
+//
+// These are the rules, unbounded; pages go through descriptions.ts, which renders Markdown once
+// per description in a worker thread, with a bound on size and on time.
 import MarkdownIt from 'markdown-it';
 import sanitizeHtml from 'sanitize-html';
 import { html, trusted, type SafeHtml } from '../html.js';
@@ -98,7 +101,15 @@ export const SANITIZE_OPTIONS: sanitizeHtml.IOptions = {
 
 /** Any HTML made safe to include in a page. */
 export function sanitize(markup: string): SafeHtml {
-  return trusted(sanitizeHtml(markup, SANITIZE_OPTIONS));
+  return sanitizerOutput(sanitizeHtml(markup, SANITIZE_OPTIONS));
+}
+
+/**
+ * The sanitizer's output, as SafeHtml: here, and from the render worker (descriptions.ts), which
+ * runs renderMarkdown and can send back only a string. Nothing else may come through.
+ */
+export function sanitizerOutput(markup: string): SafeHtml {
+  return trusted(markup);
 }
 
 export type DescriptionFormat = 'markdown' | 'rst' | 'plain';
@@ -111,14 +122,29 @@ export function descriptionFormat(contentType: string | null | undefined): Descr
   return 'rst';
 }
 
+/** Whether a description says nothing (absent, blank, or setuptools' "UNKNOWN"). */
+export function isEmptyDescription(text: string | null | undefined): text is null | undefined {
+  return !text || text.trim() === '' || text.trim() === 'UNKNOWN';
+}
+
+export const NO_DESCRIPTION = html`<p class="muted">No description was given.</p>`;
+
+/** Markdown, rendered and sanitized: the costly part (descriptions.ts runs it in a worker). */
+export function renderMarkdown(text: string): SafeHtml {
+  return html`<div class="description markdown">${sanitize(markdown.render(text))}</div>`;
+}
+
+/** A description shown as preformatted text, escaped. */
+export function preformatted(text: string, format: DescriptionFormat): SafeHtml {
+  return html`<pre class="description ${format}">${text}</pre>`;
+}
+
 export function renderDescription(
   text: string | null | undefined,
   contentType: string | null | undefined,
 ): SafeHtml {
-  if (!text || text.trim() === '' || text.trim() === 'UNKNOWN')
-    return html`<p class="muted">No description was given.</p>`;
+  if (isEmptyDescription(text)) return NO_DESCRIPTION;
   const format = descriptionFormat(contentType);
-  if (format === 'markdown')
-    return html`<div class="description markdown">${sanitize(markdown.render(text))}</div>`;
-  return html`<pre class="description ${format}">${text}</pre>`;
+  if (format === 'markdown') return renderMarkdown(text);
+  return preformatted(text, format);
 }

@@ -13,7 +13,7 @@ import { compareVersions } from '../../packaging/versions.js';
 import { byCodePoint } from '../../registry/projects.js';
 import { html, linkOrText, type SafeHtml } from '../html.js';
 import { layout } from '../render/layout.js';
-import { renderDescription } from '../render/markdown.js';
+import { DescriptionRenderer } from '../render/descriptions.js';
 import { formatSize, formatTime, isoTime } from '../render/format.js';
 import { isProvenance, renderProvenance } from '../render/provenance.js';
 import { sendPage, webContext, type WebContext } from '../context.js';
@@ -228,6 +228,7 @@ function projectPage(
   doc: JsonDocument,
   all: JsonDocument,
   isOwner: boolean,
+  description: SafeHtml,
 ): SafeHtml {
   const info = doc.info;
   const version = info.version;
@@ -280,7 +281,7 @@ function projectPage(
         <div>
           <section class="card">
             <h2>Description</h2>
-            ${renderDescription(info.description, info.description_content_type)}
+            ${description}
           </section>
           <section class="card" id="files">
             <h2>Files${version ? html` of ${version}` : ''}</h2>
@@ -362,6 +363,10 @@ function projectPage(
 }
 
 export function registerBrowseRoutes(web: FastifyInstance, s: Services): void {
+  // Descriptions are rendered once per process, in a worker, within a bound (descriptions.ts).
+  const descriptions = new DescriptionRenderer();
+  web.addHook('onClose', () => descriptions.close());
+
   web.get<{ Querystring: { q?: string; page?: string } }>('/', async (request, reply) => {
     const ctx = webContext(request);
     if (!mayReadIndex(ctx.principal, s.config.readAccess)) throw loginRedirect(request);
@@ -444,7 +449,11 @@ export function registerBrowseRoutes(web: FastifyInstance, s: Services): void {
       ctx.principal,
       await s.projects.access(ctx.principal, project),
     );
-    return { page: projectPage(s, ctx, project, doc, all, isOwner) };
+    const description = await descriptions.render(
+      doc.info.description,
+      doc.info.description_content_type,
+    );
+    return { page: projectPage(s, ctx, project, doc, all, isOwner, description) };
   };
 
   web.get<{ Params: { name: string } }>('/project/:name/', async (request, reply) => {
