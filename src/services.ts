@@ -80,6 +80,7 @@ export async function openServices(
   const publishers = new PublisherService(db.kysely, issuers, projects, {
     anyUserMayCreateProjects: config.anyUserMayCreateProjects,
     maxPendingPerUser: config.maxPendingPublishers,
+    registrationsPerDay: config.publisherRegistrationsPerDay,
   });
   const exchange = new ExchangeService(db.kysely, issuers, new JwksCache(), publishers, projects, {
     audience: () => oidcAudience(config.oidcAudience, publicUrl),
