@@ -41,7 +41,6 @@ interface Candidate {
   config: unknown;
 }
 
-
 /**
  * The publishers a token matches, among those sharing its lookup key: every real publisher whose
  * rules all pass (the token covers all their projects: no publisher, however specific, takes a
@@ -77,8 +76,7 @@ export function matchPublishers(
   pending.sort(
     (a, b) => provider.specificity(b.config) - provider.specificity(a.config) || byId(a, b),
   );
-  if (real.length > 0 || pending.length > 0)
-    return { ok: true, real, pending: pending[0] ?? null };
+  if (real.length > 0 || pending.length > 0) return { ok: true, real, pending: pending[0] ?? null };
   return {
     ok: false,
     code: 'invalid-publisher',
@@ -155,13 +153,7 @@ export class ExchangeService {
         this.candidates(issuer.url, issuer.kind, lookup.key, pending);
       const realCandidates = await find(false);
       context.projects = await this.projectsOf(realCandidates.map((c) => c.row.id));
-      const match = matchPublishers(
-        await find(true),
-        realCandidates,
-        provider,
-        claims,
-        issuer.url,
-      );
+      const match = matchPublishers(await find(true), realCandidates, provider, claims, issuer.url);
       if (!match.ok) throw new ExchangeError(match.code, match.description);
 
       const exp = typeof claims.exp === 'number' ? claims.exp : this.now() / 1000;
@@ -328,7 +320,10 @@ export class ExchangeService {
       if (problem.drop) await drop(trx);
       return null;
     }
-    const error = new ExchangeError('invalid-pending-publisher', `valid token, but ${problem.reason}`);
+    const error = new ExchangeError(
+      'invalid-pending-publisher',
+      `valid token, but ${problem.reason}`,
+    );
     // Removed once this (failed) transaction is over.
     if (problem.drop) error.afterwards = () => drop(this.db);
     throw error;
@@ -440,8 +435,7 @@ export class ExchangeService {
             .orderBy('projects.normalized_name')
             .execute();
     // Each project once, granted by the first of the publishers that trust it.
-    const grants: { project: { id: number; name: string; normalized: string }; by: number }[] =
-      [];
+    const grants: { project: { id: number; name: string; normalized: string }; by: number }[] = [];
     for (const publisher of publishers)
       for (const l of links)
         if (l.publisher_id === publisher.id && !grants.some((g) => g.project.id === l.id))

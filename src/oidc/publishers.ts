@@ -284,7 +284,9 @@ export class PublisherService {
         .where('pending_name', 'is not', null)
         .where('added_by_user_id', '!=', owner!.id)
         .execute();
-      if (rivals.some((r) => publishersMayOverlap(provider.kind, config, JSON.parse(r.config_json))))
+      if (
+        rivals.some((r) => publishersMayOverlap(provider.kind, config, JSON.parse(r.config_json)))
+      )
         throw conflict(
           "A pending trusted publisher of another user, registered earlier, could match the same jobs: make this one's rules exclude its jobs (another workflow, environment or ref pattern), or ask an administrator.",
         );
@@ -371,14 +373,14 @@ export class PublisherService {
     const mine = await this.db
       .selectFrom('publishers')
       .select(['issuer_url', 'kind', 'lookup_key'])
-      .where(
-        'id',
-        'in',
-        own.length === 0 ? [-1] : own.map((p) => p.id),
-      )
+      .where('id', 'in', own.length === 0 ? [-1] : own.map((p) => p.id))
       .execute();
-    const out: { publisher: string; project: string | null; pending: boolean; createdAt: string }[] =
-      [];
+    const out: {
+      publisher: string;
+      project: string | null;
+      pending: boolean;
+      createdAt: string;
+    }[] = [];
     for (const source of mine) {
       const rows = await this.db
         .selectFrom('publishers')
@@ -403,8 +405,7 @@ export class PublisherService {
         if (r.pending_name === null && (r.project_id === null || r.project_id === project.id))
           continue;
         const description = providerOf(r.kind).describe(JSON.parse(r.config_json));
-        const name =
-          r.pending_name ?? (r.project_private === 1 ? null : (r.project_name ?? null));
+        const name = r.pending_name ?? (r.project_private === 1 ? null : (r.project_name ?? null));
         if (out.some((o) => o.publisher === description && o.project === name)) continue;
         out.push({
           publisher: description,
