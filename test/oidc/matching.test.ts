@@ -392,6 +392,13 @@ test('failed exchanges of unverified tokens are counted per issuer and code, not
   // One row per (issuer, code): unknown issuers share the '' row, however many are sent.
   const rows = await server.services.exchange.unverifiedFailures();
   assert.ok(rows.every((r) => r.issuer === '' || r.issuer === issuer.url));
+  const metrics = await (await fetch(`${server.url}/metrics`)).text();
+  assert.match(
+    metrics,
+    new RegExp(
+      `pier_oidc_unverified_exchange_failures\\{issuer="${issuer.url.replace(/[.]/g, '\\.')}",code="invalid-token"\\} ${expiredBefore + 5}`,
+    ),
+  );
   // A verified token's failure is still audited.
   const r = await mint(await job('nobody-repo', 'release.yml'));
   assert.equal(r.status, 422);
