@@ -151,7 +151,7 @@ function sameSourceNotice(
   others: { publisher: string; project: string | null; pending: boolean; createdAt: string }[],
 ): SafeHtml | string {
   if (others.length === 0) return '';
-  return html`<section class="notice" id="same-source">
+  return html`<section class="card same-source" id="same-source">
     <h2>Other projects trust the same source</h2>
     <p class="muted">
       A job these publishers match also gets an upload token for these projects (a pending publisher
