@@ -256,7 +256,7 @@ test('pending publishers of different users matching one token fail closed: 422,
   await server.services.publishers.remove(mallory, second.id);
 });
 
-test('another project’s more specific publisher does not take the job: the token covers both projects, and the owners are told', async () => {
+test('another project’s more specific publisher does not take the job: the token covers both projects', async () => {
   await server.services.projects.create(OPERATOR, 'victim-lib', 'alice');
   await server.services.projects.create(OPERATOR, 'decoy-lib', 'mallory');
   const victimPublisher = await server.services.publishers.add(
@@ -269,50 +269,90 @@ test('another project’s more specific publisher does not take the job: the tok
     'decoy-lib',
     rule('victim-repo', 'release.yml', { ref: 'refs/tags/*', environment: 'release' }),
   );
-  // The victim's owners are told, on their project's audit log and on its publishing page.
-  const notices = await auditOf('publisher-same-source', 'victim-lib');
-  assert.equal(notices.length, 1);
-  assert.equal(notices[0]!.details.other_project, 'decoy-lib');
-  assert.equal(notices[0]!.details.publisher_id, decoyPublisher.id);
-  const web = new WebClient(server.url);
-  await web.signIn('alice', 'alice-password');
-  const page = await web.get('/manage/project/victim-lib/publishing/');
-  assert.equal(page.status, 200);
-  assert.match(page.text, /id="same-source"/);
-  assert.match(page.text, /Other projects trust the same source/);
-  assert.match(page.text, /<strong>decoy-lib<\/strong>/);
-
   const r = await mint(await job('victim-repo', 'release.yml'));
   assert.equal(r.status, 200, JSON.stringify(r.body));
-  const w = await makeWheel({ name: 'victim-lib', version: '1.0' });
-  const up = await postUpload(
-    server.url,
-    r.body.token,
-    await uploadParts({ ...w, fields: { name: 'victim-lib', version: '1.0' } }),
-  );
+  const upload = async (name: string, version: string) => {
+    const w = await makeWheel({ name, version });
+    const up = await postUpload(
+      server.url,
+      r.body.token,
+      await uploadParts({ ...w, fields: { name, version } }),
+    );
+    return { ...up, filename: w.filename };
+  };
+  const up = await upload('victim-lib', '1.0');
   assert.equal(up.status, 200, up.body);
+  assert.equal((await upload('decoy-lib', '1.0')).status, 200);
   // The file names the publisher that trusts its project, and the mint's audit shows both.
-  const file = await server.services.db.kysely
-    .selectFrom('files')
-    .select('provenance_json')
-    .where('filename', '=', w.filename)
-    .executeTakeFirstOrThrow();
-  assert.equal(JSON.parse(file.provenance_json!).publisher.id, victimPublisher.id);
+  const provenanceOf = async (filename: string) =>
+    JSON.parse(
+      (await server.services.db.kysely
+        .selectFrom('files')
+        .select('provenance_json')
+        .where('filename', '=', filename)
+        .executeTakeFirstOrThrow())!.provenance_json!,
+    );
+  assert.equal((await provenanceOf(up.filename)).publisher.id, victimPublisher.id);
   const exchange = (await auditOf('oidc-exchange', 'victim-lib')).at(-1)!;
   assert.deepEqual(exchange.details.projects.sort(), ['decoy-lib', 'victim-lib']);
   assert.deepEqual(
     exchange.details.publishers.map((p: any) => p.id),
     [victimPublisher.id, decoyPublisher.id],
   );
+  assert.equal(
+    (await auditOf('oidc-exchange', 'decoy-lib')).at(-1)!.details.publisher_id,
+    decoyPublisher.id,
+  );
   // Removing the decoy's publisher from the decoy takes the decoy off the token, not the victim.
   await server.services.publishers.remove(await actorOf('mallory'), decoyPublisher.id, 'decoy-lib');
-  const w2 = await makeWheel({ name: 'victim-lib', version: '1.1' });
-  const up2 = await postUpload(
-    server.url,
-    r.body.token,
-    await uploadParts({ ...w2, fields: { name: 'victim-lib', version: '1.1' } }),
+  assert.equal((await upload('victim-lib', '1.1')).status, 200);
+  assert.equal((await upload('decoy-lib', '1.1')).status, 403);
+  // A token minted before projects recorded their publisher falls back to the token's own.
+  await server.services.db.kysely
+    .updateTable('token_projects')
+    .set({ publisher_id: null })
+    .where('token_id', '=', exchange.details.token_id)
+    .execute();
+  assert.equal((await upload('victim-lib', '1.2')).status, 200);
+});
+
+test('owners are told when another project registers a publisher for the same source', async () => {
+  await server.services.projects.create(OPERATOR, 'watched-lib', 'alice');
+  await server.services.projects.create(OPERATOR, 'newcomer-lib', 'mallory');
+  await server.services.publishers.add(
+    await actorOf('alice'),
+    'watched-lib',
+    rule('watched-repo', 'release.yml'),
   );
-  assert.equal(up2.status, 200, up2.body);
+  assert.equal((await auditOf('publisher-same-source', 'watched-lib')).length, 0);
+  const newcomer = await server.services.publishers.add(
+    await actorOf('mallory'),
+    'newcomer-lib',
+    rule('watched-repo', 'release.yml', { ref: 'refs/tags/*' }),
+  );
+  const pending = await server.services.publishers.addPending(
+    await actorOf('mallory'),
+    'newcomer-pending',
+    rule('watched-repo', 'other.yml'),
+  );
+  const notices = await auditOf('publisher-same-source', 'watched-lib');
+  assert.deepEqual(
+    notices.map((n) => [n.details.publisher_id, n.details.other_project, n.details.pending]),
+    [
+      [newcomer.id, 'newcomer-lib', false],
+      [pending.id, 'newcomer-pending', true],
+    ],
+  );
+  assert.equal((await auditOf('publisher-same-source', 'newcomer-lib')).length, 1);
+  const web = new WebClient(server.url);
+  await web.signIn('alice', 'alice-password');
+  const page = await web.get('/manage/project/watched-lib/publishing/');
+  assert.equal(page.status, 200);
+  assert.match(page.text, /id="same-source"/);
+  assert.match(page.text, /Other projects trust the same source/);
+  assert.match(page.text, /<strong>newcomer-lib<\/strong>/);
+  assert.match(page.text, /pending publisher for <strong>newcomer-pending<\/strong>/);
+  await server.services.publishers.remove(await actorOf('mallory'), pending.id);
 });
 
 test('a pending publisher whose name exists does not stop the job’s real publishers', async () => {
