@@ -370,10 +370,16 @@ export class PublisherService {
   ): Promise<{ publisher: string; project: string | null; pending: boolean; createdAt: string }[]> {
     const own = await this.listForProject(actor, projectName);
     const project = await this.projects.require(projectName);
+    if (own.length === 0) return [];
     const mine = await this.db
       .selectFrom('publishers')
       .select(['issuer_url', 'kind', 'lookup_key'])
-      .where('id', 'in', own.length === 0 ? [-1] : own.map((p) => p.id))
+      .where(
+        'id',
+        'in',
+        own.map((p) => p.id),
+      )
+      .distinct()
       .execute();
     const out: {
       publisher: string;
