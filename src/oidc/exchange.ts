@@ -175,7 +175,7 @@ export class ExchangeService {
             provider,
             claims,
             ip,
-            publishers.length > 0,
+            match.real.map((c) => c.row.id),
           );
           if (reified && !publishers.some((p) => p.id === reified.id)) publishers.push(reified);
         }
@@ -293,6 +293,10 @@ export class ExchangeService {
    * pending publisher that cannot create its project (expired, the name taken, its registrant
    * disabled or no longer allowed to create projects) creates nothing: the exchange goes on with
    * the job's real publishers when there are any (`others`), and fails when there are none.
+   *
+   * When the job already has real publishers, their projects' owners are the ones who chose it:
+   * a pending publisher then creates its project only if its registrant owns one of them, so
+   * that registering someone else's job never gets a project created by that job's releases.
    */
   private async reifyIfUsable(
     trx: Kysely<Database>,
@@ -300,7 +304,7 @@ export class ExchangeService {
     provider: Provider<unknown>,
     claims: Claims,
     ip: string | null,
-    others: boolean,
+    others: number[],
   ): Promise<PublisherRow | null> {
     const pending = candidate.row;
     const owner: User | null =
@@ -311,13 +315,30 @@ export class ExchangeService {
             .selectAll()
             .where('id', '=', pending.added_by_user_id)
             .executeTakeFirst()) ?? null);
-    const problem = await this.pendingProblem(trx, pending, owner);
+    const problem =
+      (await this.pendingProblem(trx, pending, owner)) ??
+      (others.length > 0 && !(await this.ownsAProjectOf(trx, owner!, others))
+        ? {
+            reason:
+              'its registrant owns none of the projects whose publishers already trust this job',
+            drop: false,
+          }
+        : null);
     if (problem === null) return this.reify(trx, candidate, owner!, provider, claims, ip);
     const drop = async (db: Kysely<Database>) => {
       await db.deleteFrom('publishers').where('id', '=', pending.id).execute();
     };
-    if (others) {
+    if (others.length > 0) {
       if (problem.drop) await drop(trx);
+      await recordAudit(trx, this.actorFor(provider, pending, ip), {
+        action: 'pending-publisher-not-used',
+        details: {
+          publisher_id: pending.id,
+          project: pending.pending_name,
+          reason: problem.reason,
+          claims: provider.provenance(claims),
+        },
+      });
       return null;
     }
     const error = new ExchangeError(
@@ -327,6 +348,23 @@ export class ExchangeService {
     // Removed once this (failed) transaction is over.
     if (problem.drop) error.afterwards = () => drop(this.db);
     throw error;
+  }
+
+  /** Whether `user` owns a project of one of `publisherIds`. */
+  private async ownsAProjectOf(
+    trx: Kysely<Database>,
+    user: User,
+    publisherIds: number[],
+  ): Promise<boolean> {
+    const row = await trx
+      .selectFrom('publisher_projects')
+      .innerJoin('project_roles', 'project_roles.project_id', 'publisher_projects.project_id')
+      .select('project_roles.project_id')
+      .where('publisher_projects.publisher_id', 'in', publisherIds)
+      .where('project_roles.user_id', '=', user.id)
+      .where('project_roles.role', '=', 'owner')
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   /** Why a pending publisher cannot create its project now (`drop`: it never will), or null. */

@@ -355,6 +355,40 @@ test('owners are told when another project registers a publisher for the same so
   await server.services.publishers.remove(await actorOf('mallory'), pending.id);
 });
 
+test('beside real publishers, a pending publisher creates its project only for an owner of one of theirs', async () => {
+  const alice = await actorOf('alice');
+  const mallory = await actorOf('mallory');
+  await server.services.projects.create(OPERATOR, 'mono-core', 'alice');
+  await server.services.publishers.add(alice, 'mono-core', rule('mono-repo', 'release.yml'));
+  await server.services.publishers.addPending(
+    alice,
+    'mono-extra',
+    rule('mono-repo', 'release.yml', { ref: 'refs/tags/v*' }),
+  );
+  const first = await mint(await job('mono-repo', 'release.yml'));
+  assert.equal(first.status, 200, JSON.stringify(first.body));
+  const extra = await server.services.projects.require('mono-extra');
+  assert.deepEqual(await server.services.projects.roles(extra.id), [
+    { user: 'alice', role: 'owner' },
+  ]);
+  // Someone who owns none of the job's projects registers a pending publisher for its source:
+  // the job's releases go on, and create nothing for them.
+  const squat = await server.services.publishers.addPending(
+    mallory,
+    'mono-squat',
+    rule('mono-repo', 'release.yml', { environment: 'release' }),
+  );
+  const r = await mint(await job('mono-repo', 'release.yml'));
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(await server.services.projects.find('mono-squat'), undefined);
+  const exchange = (await auditOf('oidc-exchange', 'mono-core')).at(-1)!;
+  assert.deepEqual(exchange.details.projects.sort(), ['mono-core', 'mono-extra']);
+  const notUsed = (await auditOf('pending-publisher-not-used')).at(-1)!;
+  assert.equal(notUsed.details.publisher_id, squat.id);
+  assert.match(notUsed.details.reason, /owns none of the projects/);
+  await server.services.publishers.remove(mallory, squat.id);
+});
+
 test('a pending publisher whose name exists does not stop the job’s real publishers', async () => {
   const carol = await actorOf('carol');
   await server.services.projects.create(OPERATOR, 'carol-real', 'carol');
