@@ -27,6 +27,8 @@ export interface Config {
   anyUserMayCreateProjects: boolean;
   /** Pending publishers one user may have registered at once (administrators excepted). */
   maxPendingPublishers: number;
+  /** Trusted-publisher registrations a user, and an address, may attempt in a day. */
+  publisherRegistrationsPerDay: number;
   /** Whether administrators must enrol a TOTP second factor before they can use the web UI. */
   requireTwoFactorForAdmins: boolean;
   /**
@@ -192,6 +194,12 @@ const SETTINGS: Setting[] = [
     parse: positiveInt,
   },
   {
+    key: 'publisherRegistrationsPerDay',
+    env: 'PIER_PUBLISHER_REGISTRATIONS_PER_DAY',
+    toml: 'publisher_registrations_per_day',
+    parse: positiveInt,
+  },
+  {
     key: 'requireTwoFactorForAdmins',
     env: 'PIER_REQUIRE_2FA_FOR_ADMINS',
     toml: 'require_2fa_for_admins',
@@ -267,6 +275,8 @@ export function loadConfig(options: LoadOptions = {}): Config {
     trustedProxies: (values.trustedProxies as string[] | undefined) ?? [],
     anyUserMayCreateProjects: (values.anyUserMayCreateProjects as boolean | undefined) ?? false,
     maxPendingPublishers: (values.maxPendingPublishers as number | undefined) ?? 3,
+    publisherRegistrationsPerDay:
+      (values.publisherRegistrationsPerDay as number | undefined) ?? 100,
     requireTwoFactorForAdmins: (values.requireTwoFactorForAdmins as boolean | undefined) ?? false,
     basicPasswordReads: (values.basicPasswordReads as boolean | undefined) ?? false,
     logLevel: (values.logLevel as string | undefined) ?? 'info',

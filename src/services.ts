@@ -83,6 +83,7 @@ export async function openServices(
   const publishers = new PublisherService(db.kysely, issuers, projects, {
     anyUserMayCreateProjects: config.anyUserMayCreateProjects,
     maxPendingPerUser: config.maxPendingPublishers,
+    registrationsPerDay: config.publisherRegistrationsPerDay,
   });
   const jwks = new JwksCache();
   const exchange = new ExchangeService(db.kysely, issuers, jwks, publishers, projects, {

@@ -209,14 +209,21 @@ export class AuthService {
     }
     let projectIds: Set<number> | null = null;
     if (token.publisher_id !== null) {
-      // A minted token covers the projects of its mint that still trust its publisher: removing
-      // the publisher (or unlinking a project) takes effect on the very next request.
+      // A minted token covers the projects of its mint that still trust the publisher that
+      // granted each (tokens of one publisher: token.publisher_id): removing the publisher (or
+      // unlinking a project) takes effect on the very next request.
       const rows = await this.db
         .selectFrom('token_projects')
         .innerJoin('publisher_projects', (join) =>
           join
             .onRef('publisher_projects.project_id', '=', 'token_projects.project_id')
-            .on('publisher_projects.publisher_id', '=', token.publisher_id!),
+            .on((eb) =>
+              eb(
+                'publisher_projects.publisher_id',
+                '=',
+                eb.fn.coalesce('token_projects.publisher_id', eb.val(token.publisher_id!)),
+              ),
+            ),
         )
         .select('token_projects.project_id')
         .where('token_projects.token_id', '=', token.id)

@@ -123,6 +123,26 @@ export interface TokensTable {
 export interface TokenProjectsTable {
   token_id: number;
   project_id: number;
+  /** For minted tokens: the publisher that trusts this project (null: tokens.publisher_id). */
+  publisher_id: number | null;
+}
+
+/** Failed exchanges of tokens that could not be verified, counted per issuer and reason. */
+export interface OidcExchangeFailuresTable {
+  /** '' when the token named no registered issuer. */
+  issuer_url: string;
+  code: string;
+  count: number;
+  last_at: number;
+}
+
+/** Registration attempts of trusted publishers (rate limiting), per user and per address. */
+export interface PublisherRegistrationsTable {
+  id: Generated<number>;
+  /** user | ip */
+  kind: string;
+  key: string;
+  at: number;
 }
 
 export interface JournalTable {
@@ -229,6 +249,8 @@ export interface Database {
   oidc_jtis: OidcJtisTable;
   web_sessions: WebSessionsTable; // the web interface
   login_failures: LoginFailuresTable; // the web interface
+  oidc_exchange_failures: OidcExchangeFailuresTable;
+  publisher_registrations: PublisherRegistrationsTable;
 }
 
 export type User = Selectable<UsersTable>;

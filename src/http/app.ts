@@ -78,7 +78,9 @@ export async function buildApp(s: Services, options: AppOptions = {}): Promise<F
     routerOptions: { maxParamLength: 500 },
   }) as unknown as FastifyInstance;
 
-  const metrics = createMetrics();
+  const metrics = createMetrics({
+    unverifiedExchangeFailures: () => s.exchange.unverifiedFailures(),
+  });
 
   // Graceful close: requests in flight finish, their connections close after the answer, and
   // keep-alive connections that fall idle meanwhile are closed at once rather than after the

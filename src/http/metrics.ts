@@ -1,5 +1,5 @@
 // Prometheus metrics, one registry per server (tests start many in one process).
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface Metrics {
   registry: Registry;
@@ -8,9 +8,26 @@ export interface Metrics {
   uploadBytes: Counter;
 }
 
-export function createMetrics(): Metrics {
+/** Counts kept in the database (shared by every process), read when /metrics is scraped. */
+export interface StoredCounts {
+  unverifiedExchangeFailures(): Promise<{ issuer: string; code: string; count: number }[]>;
+}
+
+export function createMetrics(stored?: StoredCounts): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'pier_' });
+  if (stored)
+    new Gauge({
+      name: 'pier_oidc_unverified_exchange_failures',
+      help: "Failed exchanges of OIDC tokens that could not be verified, by issuer ('' = not registered) and code, since the database was created",
+      labelNames: ['issuer', 'code'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const f of await stored.unverifiedExchangeFailures())
+          this.labels(f.issuer, f.code).set(f.count);
+      },
+    });
   return {
     registry,
     requests: new Histogram({

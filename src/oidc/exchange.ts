@@ -25,6 +25,7 @@ import {
   verifySignedToken,
 } from './verify.js';
 import { pendingExpiry, providerOf, type PublisherService } from './publishers.js';
+import type { Provenance } from './provenance.js';
 
 export interface ExchangeOptions {
   audience: () => string;
@@ -45,48 +46,60 @@ interface Candidate {
   config: unknown;
 }
 
-/** What a minted token carries and every file it uploads shows: who published, from which run. */
-export interface Provenance {
-  publisher: { id: number; kind: string; issuer: string; description: string; url: string | null };
-  claims: Record<string, string | null>;
-}
-
-type Choice = { ok: true; candidate: Candidate } | { ok: false; description: string };
-
 /**
- * Among publishers that share the token's lookup key, the one whose every rule passes, the most
- * specific first. When none does, the description names what did not match: with one candidate
+ * The publishers a token matches, among those sharing its lookup key: every real publisher whose
+ * rules all pass (the token covers all their projects: no publisher, however specific, takes a
+ * job's exchange from another), and at most one pending publisher. Pending publishers of
+ * different registrants that match one token are never chosen between: the exchange fails
+ * closed. When nothing matches, the description names what did not: with one real candidate
  * its failed rules (expected and got); with several only the claim names, so that no other
  * publisher's configuration is revealed.
  */
-export function choosePublisher(
+export type Match =
+  | { ok: true; real: Candidate[]; pending: Candidate | null }
+  | { ok: false; code: 'invalid-publisher' | 'invalid-pending-publisher'; description: string };
+
+export function matchPublishers(
+  pendingCandidates: Candidate[],
+  realCandidates: Candidate[],
+  provider: Provider<unknown>,
+  claims: Claims,
+  issuerUrl: string,
+): Match {
+  const passes = (c: Candidate) => provider.check(c.config, claims, issuerUrl).length === 0;
+  const byId = (a: Candidate, b: Candidate) => a.row.id - b.row.id;
+  const real = realCandidates.filter(passes).sort(byId);
+  const pending = pendingCandidates.filter(passes);
+  if (new Set(pending.map((c) => c.row.added_by_user_id)).size > 1)
+    return {
+      ok: false,
+      code: 'invalid-pending-publisher',
+      description:
+        'valid token, but pending publishers of different users match it, so none may create a project: an administrator must remove the wrong one',
+    };
+  // One registrant's own pending publishers: the most specific, then the earliest.
+  pending.sort(
+    (a, b) => provider.specificity(b.config) - provider.specificity(a.config) || byId(a, b),
+  );
+  if (real.length > 0 || pending.length > 0) return { ok: true, real, pending: pending[0] ?? null };
+  return {
+    ok: false,
+    code: 'invalid-publisher',
+    description: `valid token, but no corresponding publisher (${noMatchDescription(realCandidates, provider, claims, issuerUrl)})`,
+  };
+}
+
+function noMatchDescription(
   candidates: Candidate[],
   provider: Provider<unknown>,
   claims: Claims,
   issuerUrl: string,
-): Choice {
-  if (candidates.length === 0)
-    return { ok: false, description: 'Publisher with matching claims was not found' };
-  const results = candidates.map((c) => ({
-    c,
-    failures: provider.check(c.config, claims, issuerUrl),
-  }));
-  const matching = results.filter((r) => r.failures.length === 0);
-  if (matching.length > 0) {
-    matching.sort(
-      (a, b) =>
-        provider.specificity(b.c.config) - provider.specificity(a.c.config) ||
-        a.c.row.id - b.c.row.id,
-    );
-    return { ok: true, candidate: matching[0]!.c };
-  }
-  if (results.length === 1)
-    return { ok: false, description: results[0]!.failures.map((f) => f.message).join('; ') };
-  const claimNames = [...new Set(results.flatMap((r) => r.failures.map((f) => `'${f.claim}'`)))];
-  return {
-    ok: false,
-    description: `Publisher with matching claims was not found: ${results.length} publishers trust this source, and none accepts this token's ${claimNames.join(', ')}`,
-  };
+): string {
+  if (candidates.length === 0) return 'Publisher with matching claims was not found';
+  const failures = candidates.map((c) => provider.check(c.config, claims, issuerUrl));
+  if (failures.length === 1) return failures[0]!.map((f) => f.message).join('; ');
+  const claimNames = [...new Set(failures.flatMap((f) => f.map((x) => `'${x.claim}'`)))];
+  return `Publisher with matching claims was not found: ${candidates.length} publishers trust this source, and none accepts this token's ${claimNames.join(', ')}`;
 }
 
 const DAY = 86_400_000;
@@ -140,18 +153,10 @@ export class ExchangeService {
         );
       const find = (pending: boolean) =>
         this.candidates(issuer.url, issuer.kind, lookup.key, pending);
-
-      const pendingChoice = choosePublisher(await find(true), provider, claims, issuer.url);
       const realCandidates = await find(false);
       context.projects = await this.projectsOf(realCandidates.map((c) => c.row.id));
-      const choice = pendingChoice.ok
-        ? null
-        : choosePublisher(realCandidates, provider, claims, issuer.url);
-      if (!pendingChoice.ok && choice && !choice.ok)
-        throw new ExchangeError(
-          'invalid-publisher',
-          `valid token, but no corresponding publisher (${choice.description})`,
-        );
+      const match = matchPublishers(await find(true), realCandidates, provider, claims, issuer.url);
+      if (!match.ok) throw new ExchangeError(match.code, match.description);
 
       const exp = typeof claims.exp === 'number' ? claims.exp : this.now() / 1000;
       const minted = await this.db.transaction().execute(async (trx) => {
@@ -164,17 +169,28 @@ export class ExchangeService {
         } catch {
           throw new ExchangeError('invalid-reuse-token', 'invalid token: already used');
         }
-        const publisher = pendingChoice.ok
-          ? await this.reify(trx, pendingChoice.candidate, provider, claims, ip)
-          : (choice as { ok: true; candidate: Candidate }).candidate.row;
-        return this.mintFor(trx, publisher, provider, claims, ip);
+        const publishers = match.real.map((c) => c.row);
+        if (match.pending) {
+          const reified = await this.reifyIfUsable(
+            trx,
+            match.pending,
+            provider,
+            claims,
+            ip,
+            match.real.map((c) => c.row.id),
+          );
+          if (reified && !publishers.some((p) => p.id === reified.id)) publishers.push(reified);
+        }
+        return this.mintFor(trx, publishers, provider, claims, ip);
       });
       await this.sweepJtis();
       return { status: 200, body: { success: true, token: minted.token, expires: minted.expires } };
     } catch (err) {
       if (!(err instanceof ExchangeError)) throw err;
       await err.afterwards?.();
-      await this.auditFailure(err, context, ip);
+      // Only a verified token's failure is worth a row of its own; anyone can send the others.
+      if (context.claims === null) await this.countUnverifiedFailure(err, context);
+      else await this.auditFailure(err, context, ip);
       return {
         status: 422,
         body: {
@@ -275,34 +291,24 @@ export class ExchangeService {
 
   /**
    * A pending publisher's first exchange: creates its project (owned by whoever registered it)
-   * and turns it into a real publisher (or links the identical one that exists already).
+   * and turns it into a real publisher (or links the identical one that exists already). A
+   * pending publisher that cannot create its project (expired, the name taken, its registrant
+   * disabled or no longer allowed to create projects) creates nothing: the exchange goes on with
+   * the job's real publishers when there are any (`others`), and fails when there are none.
+   *
+   * When the job already has real publishers, their projects' owners are the ones who chose it:
+   * a pending publisher then creates its project only if its registrant owns one of them, so
+   * that registering someone else's job never gets a project created by that job's releases.
    */
-  private async reify(
+  private async reifyIfUsable(
     trx: Kysely<Database>,
     candidate: Candidate,
     provider: Provider<unknown>,
     claims: Claims,
     ip: string | null,
-  ): Promise<PublisherRow> {
+    others: number[],
+  ): Promise<PublisherRow | null> {
     const pending = candidate.row;
-    const name = pending.pending_name!;
-    if (pendingExpiry(pending) <= this.now())
-      throw new ExchangeError(
-        'invalid-pending-publisher',
-        'valid token, but the pending publisher has expired',
-      );
-    if (await this.projects.find(name, trx)) {
-      // The project was created another way since: this pending publisher is of no use, and is
-      // removed once this (failed) transaction is over.
-      const error = new ExchangeError(
-        'invalid-pending-publisher',
-        'valid token, but project already exists',
-      );
-      error.afterwards = async () => {
-        await this.db.deleteFrom('publishers').where('id', '=', pending.id).execute();
-      };
-      throw error;
-    }
     const owner: User | null =
       pending.added_by_user_id === null
         ? null
@@ -311,6 +317,89 @@ export class ExchangeService {
             .selectAll()
             .where('id', '=', pending.added_by_user_id)
             .executeTakeFirst()) ?? null);
+    const problem =
+      (await this.pendingProblem(trx, pending, owner)) ??
+      (others.length > 0 && !(await this.ownsAProjectOf(trx, owner!, others))
+        ? {
+            reason:
+              'its registrant owns none of the projects whose publishers already trust this job',
+            drop: false,
+          }
+        : null);
+    if (problem === null) return this.reify(trx, candidate, owner!, provider, claims, ip);
+    const drop = async (db: Kysely<Database>) => {
+      await db.deleteFrom('publishers').where('id', '=', pending.id).execute();
+    };
+    if (others.length > 0) {
+      if (problem.drop) await drop(trx);
+      await recordAudit(trx, this.actorFor(provider, pending, ip), {
+        action: 'pending-publisher-not-used',
+        details: {
+          publisher_id: pending.id,
+          project: pending.pending_name,
+          reason: problem.reason,
+          claims: provider.provenance(claims),
+        },
+      });
+      return null;
+    }
+    const error = new ExchangeError(
+      'invalid-pending-publisher',
+      `valid token, but ${problem.reason}`,
+    );
+    // Removed once this (failed) transaction is over.
+    if (problem.drop) error.afterwards = () => drop(this.db);
+    throw error;
+  }
+
+  /** Whether `user` owns a project of one of `publisherIds`. */
+  private async ownsAProjectOf(
+    trx: Kysely<Database>,
+    user: User,
+    publisherIds: number[],
+  ): Promise<boolean> {
+    const row = await trx
+      .selectFrom('publisher_projects')
+      .innerJoin('project_roles', 'project_roles.project_id', 'publisher_projects.project_id')
+      .select('project_roles.project_id')
+      .where('publisher_projects.publisher_id', 'in', publisherIds)
+      .where('project_roles.user_id', '=', user.id)
+      .where('project_roles.role', '=', 'owner')
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** Why a pending publisher cannot create its project now (`drop`: it never will), or null. */
+  private async pendingProblem(
+    trx: Kysely<Database>,
+    pending: PublisherRow,
+    owner: User | null,
+  ): Promise<{ reason: string; drop: boolean } | null> {
+    if (pendingExpiry(pending) <= this.now())
+      return { reason: 'the pending publisher has expired', drop: false };
+    try {
+      await this.projects.checkNewName(pending.pending_name!, trx);
+    } catch (err) {
+      if (!(err instanceof PierError)) throw err;
+      // The project was created another way since: this pending publisher is of no use.
+      if (err.status === 409) return { reason: 'project already exists', drop: true };
+      return { reason: err.message, drop: false };
+    }
+    const refusal = this.publishers.registrantRefusal(owner);
+    if (refusal !== null) return { reason: refusal, drop: false };
+    return null;
+  }
+
+  private async reify(
+    trx: Kysely<Database>,
+    candidate: Candidate,
+    owner: User,
+    provider: Provider<unknown>,
+    claims: Claims,
+    ip: string | null,
+  ): Promise<PublisherRow> {
+    const pending = candidate.row;
+    const name = pending.pending_name!;
     const actor = this.actorFor(provider, pending, ip);
     let project;
     try {
@@ -354,44 +443,79 @@ export class ExchangeService {
     return publisher;
   }
 
+  /**
+   * Mints one token for the projects of all `publishers` (ordered: the first is the token's
+   * `publisher_id`). Each project records the publisher that granted it, so that removing that
+   * publisher from it takes effect on the token, and a file uploaded to it names that publisher.
+   */
   private async mintFor(
     trx: Kysely<Database>,
-    publisher: PublisherRow,
+    publishers: PublisherRow[],
     provider: Provider<unknown>,
     claims: Claims,
     ip: string | null,
   ): Promise<{ token: string; expires: number }> {
-    const projects = await trx
-      .selectFrom('publisher_projects')
-      .innerJoin('projects', 'projects.id', 'publisher_projects.project_id')
-      .select(['projects.id', 'projects.name', 'projects.normalized_name'])
-      .where('publisher_projects.publisher_id', '=', publisher.id)
-      .execute();
-    if (projects.length === 0)
+    const links =
+      publishers.length === 0
+        ? []
+        : await trx
+            .selectFrom('publisher_projects')
+            .innerJoin('projects', 'projects.id', 'publisher_projects.project_id')
+            .select([
+              'publisher_projects.publisher_id',
+              'projects.id',
+              'projects.name',
+              'projects.normalized_name',
+            ])
+            .where(
+              'publisher_projects.publisher_id',
+              'in',
+              publishers.map((p) => p.id),
+            )
+            .orderBy('projects.normalized_name')
+            .execute();
+    // Each project once, granted by the first of the publishers that trust it.
+    const grants: { project: { id: number; name: string; normalized: string }; by: number }[] = [];
+    for (const publisher of publishers)
+      for (const l of links)
+        if (l.publisher_id === publisher.id && !grants.some((g) => g.project.id === l.id))
+          grants.push({
+            project: { id: l.id, name: l.name, normalized: l.normalized_name },
+            by: publisher.id,
+          });
+    const granting = publishers.filter((p) => grants.some((g) => g.by === p.id));
+    if (granting.length === 0)
       throw new ExchangeError(
         'invalid-publisher',
         'valid token, but no corresponding publisher (it trusts no project)',
       );
-    const config = JSON.parse(publisher.config_json) as unknown;
-    const provenance: Provenance = {
-      publisher: {
+    const entries = granting.map((publisher) => {
+      const config = JSON.parse(publisher.config_json) as unknown;
+      return {
         id: publisher.id,
         kind: provider.kind,
         issuer: publisher.issuer_url,
         description: provider.describe(config),
         url: provider.url(config, publisher.issuer_url, claims),
-      },
+        projects: grants.filter((g) => g.by === publisher.id).map((g) => g.project.normalized),
+      };
+    });
+    const { projects: _first, ...first } = entries[0]!;
+    const provenance: Provenance = {
+      publisher: first,
       claims: provider.provenance(claims),
+      publishers: entries,
     };
     const now = this.now();
     const expiresAt = now + this.options.tokenTtlSeconds * 1000;
     const raw = generateToken();
+    const others = entries.length - 1;
     const token = await trx
       .insertInto('tokens')
       .values({
         user_id: null,
-        publisher_id: publisher.id,
-        name: `trusted publishing: ${provenance.publisher.description}`,
+        publisher_id: first.id,
+        name: `trusted publishing: ${first.description}${others > 0 ? ` (and ${others} more)` : ''}`,
         token_hash: hashToken(raw),
         display_prefix: tokenDisplayPrefix(raw),
         scope: 'upload',
@@ -404,27 +528,57 @@ export class ExchangeService {
       })
       .returning('id')
       .executeTakeFirstOrThrow();
-    for (const project of projects)
+    for (const g of grants)
       await trx
         .insertInto('token_projects')
-        .values({ token_id: token.id, project_id: project.id })
+        .values({ token_id: token.id, project_id: g.project.id, publisher_id: g.by })
         .execute();
-    const actor = this.actorFor(provider, publisher, ip);
-    for (const project of projects)
-      await recordAudit(trx, actor, {
+    const byId = new Map(granting.map((p) => [p.id, p]));
+    for (const g of grants)
+      await recordAudit(trx, this.actorFor(provider, byId.get(g.by)!, ip), {
         action: 'oidc-exchange',
-        project: { id: project.id, name: project.name },
+        project: { id: g.project.id, name: g.project.name },
         details: {
           token_id: token.id,
-          publisher_id: publisher.id,
-          publisher: provenance.publisher.description,
-          issuer: publisher.issuer_url,
-          projects: projects.map((p) => p.name),
+          publisher_id: g.by,
+          publisher: entries.find((e) => e.id === g.by)!.description,
+          issuer: first.issuer,
+          projects: grants.map((x) => x.project.name),
+          publishers: entries.map((e) => ({ id: e.id, publisher: e.description })),
           expires: new Date(expiresAt).toISOString(),
           claims: provenance.claims,
         },
       });
     return { token: raw, expires: Math.floor(expiresAt / 1000) };
+  }
+
+  /**
+   * Failed exchanges of tokens that were not verified (anyone may send them) are counted per
+   * registered issuer and code, in one row each, so they never grow the database.
+   */
+  private async countUnverifiedFailure(err: ExchangeError, context: FailureContext): Promise<void> {
+    const now = this.now();
+    await this.db
+      .insertInto('oidc_exchange_failures')
+      .values({ issuer_url: context.issuer ?? '', code: err.code, count: 1, last_at: now })
+      .onConflict((oc) =>
+        oc.columns(['issuer_url', 'code']).doUpdateSet((eb) => ({
+          count: eb(eb.ref('oidc_exchange_failures.count'), '+', 1),
+          last_at: now,
+        })),
+      )
+      .execute();
+  }
+
+  /** The counts of failed exchanges of unverified tokens, per issuer ('' = unknown) and code. */
+  async unverifiedFailures(): Promise<{ issuer: string; code: string; count: number }[]> {
+    const rows = await this.db
+      .selectFrom('oidc_exchange_failures')
+      .selectAll()
+      .orderBy('issuer_url')
+      .orderBy('code')
+      .execute();
+    return rows.map((r) => ({ issuer: r.issuer_url, code: r.code, count: Number(r.count) }));
   }
 
   private async auditFailure(

@@ -15,6 +15,7 @@ import { PROVIDERS } from './providers/index.js';
 import type { ConfigInput, Provider, ProviderKind } from './providers/types.js';
 import { IssuerService, isProviderKind, type Issuer } from './issuers.js';
 import { lookupOwner } from './owner-lookup.js';
+import { publishersMayOverlap } from './overlap.js';
 
 export const PENDING_PUBLISHER_DAYS = 30;
 const DAY_MS = 86_400_000;
@@ -69,9 +70,60 @@ export class PublisherService {
       anyUserMayCreateProjects: boolean;
       /** Pending publishers a user may have at once (PyPI: 3); administrators are not limited. */
       maxPendingPerUser?: number;
+      /** Registration attempts per user, and per address, in a day (PyPI: 100). */
+      registrationsPerDay?: number;
       fetchImpl?: typeof fetch;
     },
+    private readonly now: () => number = Date.now,
   ) {}
+
+  /**
+   * Why the user who registered a pending publisher may not have its project created now (no
+   * such user any more, disabled, or no longer allowed to create projects), or null.
+   */
+  registrantRefusal(user: User | null): string | null {
+    if (user === null) return 'the pending publisher has no registrant any more';
+    if (user.disabled === 1) return "the pending publisher's registrant is disabled";
+    if (!mayCreateProjects({ kind: 'user', user }, this.options.anyUserMayCreateProjects))
+      return "the pending publisher's registrant may no longer create projects";
+    return null;
+  }
+
+  /**
+   * Registrations are rate limited per user and per client address, as on PyPI (each attempt
+   * may ask the provider's API for an owner id). Counted in the database, so every process
+   * counts the same attempts; the operator's command line is not limited.
+   */
+  private async checkRegistrationRate(actor: Actor): Promise<void> {
+    if (actor.principal.kind === 'operator') return;
+    const limit = this.options.registrationsPerDay ?? 100;
+    const now = this.now();
+    const since = now - DAY_MS;
+    const user = principalUser(actor.principal);
+    const keys: ['user' | 'ip', string, string][] = [];
+    if (user) keys.push(['user', String(user.id), 'for this account']);
+    if (actor.ip !== null) keys.push(['ip', actor.ip, 'from your address']);
+    for (const [kind, key, where] of keys) {
+      const { n } = await this.db
+        .selectFrom('publisher_registrations')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('kind', '=', kind)
+        .where('key', '=', key)
+        .where('at', '>', since)
+        .executeTakeFirstOrThrow();
+      if (Number(n) >= limit)
+        throw new PierError(
+          429,
+          `Too many trusted publisher registrations ${where}: at most ${limit} a day. Try again later.`,
+        );
+    }
+    if (keys.length > 0)
+      await this.db
+        .insertInto('publisher_registrations')
+        .values(keys.map(([kind, key]) => ({ kind, key, at: now })))
+        .execute();
+    await this.db.deleteFrom('publisher_registrations').where('at', '<=', since).execute();
+  }
 
   /** Validates a registration: the issuer, the provider's field rules, the owner-id lookup. */
   async prepare(
@@ -113,6 +165,7 @@ export class PublisherService {
       !mayAdministerProject(actor.principal, await this.projects.access(actor.principal, project))
     )
       throw forbidden(`Only owners of '${project.name}' may manage its trusted publishers`);
+    await this.checkRegistrationRate(actor);
     const { provider, issuer, config } = await this.prepare(input);
     const key = identityKey(provider.kind, issuer.url, provider.identityOf(config));
     const id = await this.db.transaction().execute(async (trx) => {
@@ -150,6 +203,10 @@ export class PublisherService {
         action: 'publisher-add',
         project: { id: project.id, name: project.name },
         details: { publisher_id: row.id, publisher: provider.describe(config), issuer: issuer.url },
+      });
+      await this.noticeSameSource(trx, actor, row, provider, {
+        project: project.private === 1 ? null : project.name,
+        excludeProjectId: project.id,
       });
       return row.id;
     });
@@ -189,9 +246,19 @@ export class PublisherService {
         );
       throw err;
     });
+    await this.checkRegistrationRate(actor);
     const { provider, issuer, config } = await this.prepare(input);
     const key = identityKey(provider.kind, issuer.url, provider.identityOf(config));
+    const lookupKey = provider.lookupKeyOfConfig(config);
     const id = await this.db.transaction().execute(async (trx) => {
+      // Locks the owner's row (a no-op update) until the end of the transaction, so that two
+      // registrations at the same instant count each other's pending publishers (PostgreSQL's
+      // read committed would otherwise let both see the same count; SQLite writes one at a time).
+      await trx
+        .updateTable('users')
+        .set((eb) => ({ id: eb.ref('id') }))
+        .where('id', '=', owner!.id)
+        .execute();
       await this.deleteExpiredPending(trx);
       const existing = await trx
         .selectFrom('publishers')
@@ -204,6 +271,24 @@ export class PublisherService {
           existing.pending_normalized_name === normalizeProjectName(projectName)
             ? 'This trusted publisher has already been registered.'
             : 'A pending trusted publisher matching this configuration has already been registered for a different project name.',
+        );
+      // Pending publishers of different users are never chosen between at the exchange: the
+      // earliest registrant keeps the jobs its rules match, and a later one that could match
+      // any of them is refused (without saying whose it is).
+      const rivals = await trx
+        .selectFrom('publishers')
+        .selectAll()
+        .where('issuer_url', '=', issuer.url)
+        .where('kind', '=', provider.kind)
+        .where('lookup_key', '=', lookupKey)
+        .where('pending_name', 'is not', null)
+        .where('added_by_user_id', '!=', owner!.id)
+        .execute();
+      if (
+        rivals.some((r) => publishersMayOverlap(provider.kind, config, JSON.parse(r.config_json)))
+      )
+        throw conflict(
+          "A pending trusted publisher of another user, registered earlier, could match the same jobs: make this one's rules exclude its jobs (another workflow, environment or ref pattern), or ask an administrator.",
         );
       const max = this.options.maxPendingPerUser ?? 3;
       if (!isSiteAdmin(actor.principal) && !isSiteAdmin(ownerPrincipal)) {
@@ -229,9 +314,114 @@ export class PublisherService {
           issuer: issuer.url,
         },
       });
+      await this.noticeSameSource(trx, actor, row, provider, { project: projectName });
       return row.id;
     });
     return this.view(id);
+  }
+
+  /**
+   * Tells the owners of every other project trusting the same source (same issuer and lookup
+   * key: the repository, project path, email or organization/project) that `row` now trusts it
+   * too: an audit event on each of those projects. A private registering project is not named.
+   */
+  private async noticeSameSource(
+    trx: Kysely<Database>,
+    actor: Actor,
+    row: PublisherRow,
+    provider: Provider<unknown>,
+    about: { project: string | null; excludeProjectId?: number },
+  ): Promise<void> {
+    let q = trx
+      .selectFrom('publishers')
+      .innerJoin('publisher_projects', 'publisher_projects.publisher_id', 'publishers.id')
+      .innerJoin('projects', 'projects.id', 'publisher_projects.project_id')
+      .select(['projects.id', 'projects.name'])
+      .where('publishers.issuer_url', '=', row.issuer_url)
+      .where('publishers.kind', '=', row.kind)
+      .where('publishers.lookup_key', '=', row.lookup_key)
+      .where('publishers.pending_name', 'is', null)
+      .distinct();
+    if (about.excludeProjectId !== undefined)
+      q = q.where('projects.id', '!=', about.excludeProjectId);
+    const description = provider.describe(JSON.parse(row.config_json));
+    for (const project of await q.orderBy('projects.id').execute())
+      await recordAudit(trx, actor, {
+        action: 'publisher-same-source',
+        project,
+        details: {
+          publisher_id: row.id,
+          publisher: description,
+          issuer: row.issuer_url,
+          other_project: about.project,
+          pending: row.pending_name !== null,
+        },
+      });
+  }
+
+  /**
+   * Publishers of other projects (and pending publishers) that trust the same sources as the
+   * project's own: owners see them on the project's trusted-publishing page. Other projects are
+   * named only when they are public.
+   */
+  async sameSource(
+    actor: Actor,
+    projectName: string,
+  ): Promise<{ publisher: string; project: string | null; pending: boolean; createdAt: string }[]> {
+    const own = await this.listForProject(actor, projectName);
+    const project = await this.projects.require(projectName);
+    if (own.length === 0) return [];
+    const mine = await this.db
+      .selectFrom('publishers')
+      .select(['issuer_url', 'kind', 'lookup_key'])
+      .where(
+        'id',
+        'in',
+        own.map((p) => p.id),
+      )
+      .distinct()
+      .execute();
+    const out: {
+      publisher: string;
+      project: string | null;
+      pending: boolean;
+      createdAt: string;
+    }[] = [];
+    for (const source of mine) {
+      const rows = await this.db
+        .selectFrom('publishers')
+        .leftJoin('publisher_projects', 'publisher_projects.publisher_id', 'publishers.id')
+        .leftJoin('projects', 'projects.id', 'publisher_projects.project_id')
+        .select([
+          'publishers.id',
+          'publishers.kind',
+          'publishers.config_json',
+          'publishers.pending_name',
+          'publishers.created_at',
+          'projects.id as project_id',
+          'projects.name as project_name',
+          'projects.private as project_private',
+        ])
+        .where('publishers.issuer_url', '=', source.issuer_url)
+        .where('publishers.kind', '=', source.kind)
+        .where('publishers.lookup_key', '=', source.lookup_key)
+        .orderBy('publishers.id')
+        .execute();
+      for (const r of rows) {
+        if (r.pending_name === null && (r.project_id === null || r.project_id === project.id))
+          continue;
+        const description = providerOf(r.kind).describe(JSON.parse(r.config_json));
+        const name = r.pending_name ?? (r.project_private === 1 ? null : (r.project_name ?? null));
+        if (out.some((o) => o.publisher === description && o.project === name)) continue;
+        out.push({
+          publisher: description,
+          project: name,
+          pending: r.pending_name !== null,
+          createdAt: new Date(r.created_at).toISOString(),
+        });
+      }
+    }
+    return out;
   }
 
   private async insert(

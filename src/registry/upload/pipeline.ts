@@ -38,6 +38,7 @@ import {
   inspectWheel,
 } from '../../packaging/archive.js';
 import { bumpSerial } from '../journal.js';
+import { provenanceForProject } from '../../oidc/provenance.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import type { ProjectService } from '../projects.js';
 import { DigestStream, FileTooLargeError, digestBuffer, type Digests } from './digests.js';
@@ -514,7 +515,9 @@ export class UploadSession {
       : null;
     // A file uploaded with a minted token records its publisher and the run's claims.
     const provenance =
-      p.kind === 'token' && p.token.publisher_id !== null ? p.token.claims_json : null;
+      p.kind === 'token' && p.token.publisher_id !== null
+        ? provenanceForProject(p.token.claims_json, normalizeProjectName(form.name))
+        : null;
     await this.db.transaction().execute(async (trx) => {
       let project = await this.projects.find(form.name, trx);
       if (!project) {

@@ -143,6 +143,40 @@ function publisherCard(
   </article>`;
 }
 
+/**
+ * Other projects (and pending publishers) trusting the same sources as this project's
+ * publishers: a job they match also gets an upload token for those projects.
+ */
+function sameSourceNotice(
+  others: { publisher: string; project: string | null; pending: boolean; createdAt: string }[],
+): SafeHtml | string {
+  if (others.length === 0) return '';
+  return html`<section class="card same-source" id="same-source">
+    <h2>Other projects trust the same source</h2>
+    <p class="muted">
+      A job these publishers match also gets an upload token for these projects (a pending publisher
+      creates its project on the first exchange). If you did not expect one, check who controls the
+      repository or workflow.
+    </p>
+    <ul>
+      ${others.map(
+        (o) =>
+          html`<li>
+            ${o.publisher}:
+            ${
+              o.pending
+                ? html`pending publisher for <strong>${o.project ?? ''}</strong>`
+                : o.project === null
+                  ? 'a private project'
+                  : html`<strong>${o.project}</strong>`
+            }
+            <span class="muted">(added ${formatTime(o.createdAt)})</span>
+          </li>`,
+      )}
+    </ul>
+  </section>`;
+}
+
 async function projectPublishingPage(
   s: Services,
   ctx: WebContext,
@@ -150,6 +184,7 @@ async function projectPublishingPage(
   state: PublisherFormState,
 ): Promise<SafeHtml> {
   const publishers = await s.publishers.listForProject(ctx.actor, project.name);
+  const sameSource = await s.publishers.sameSource(ctx.actor, project.name);
   const issuers = await s.issuers.list();
   const base = `${manageBase(project)}/publishing/`;
   const disabled = trustedPublishingDisabledReason(s.publicUrl());
@@ -173,6 +208,7 @@ async function projectPublishingPage(
             : publishers.map((p) => publisherCard(s, ctx, p, `${base}${p.id}/remove`))
         }
       </section>
+      ${sameSourceNotice(sameSource)}
       <section class="card">
         <h2>Add a trusted publisher</h2>
         ${providerTabs(base, state.kind)} ${publisherForm(ctx, base, state, issuers)}
