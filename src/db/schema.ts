@@ -211,6 +211,23 @@ export interface LoginFailuresTable {
   at: number;
 }
 
+/** A PEP 752 namespace (src/namespaces, migration 0012-namespaces). */
+export interface NamespacesTable {
+  id: Generated<number>;
+  /** As the administrator reserved it. */
+  name: string;
+  /** PEP 503 normalized, unique: what project names are matched against. */
+  normalized_name: string;
+  created_at: number;
+}
+
+/** A namespace's owners: the users with an active grant for it. */
+export interface NamespaceOwnersTable {
+  namespace_id: number;
+  user_id: number;
+  created_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   projects: ProjectsTable;
@@ -229,6 +246,8 @@ export interface Database {
   oidc_jtis: OidcJtisTable;
   web_sessions: WebSessionsTable; // the web interface
   login_failures: LoginFailuresTable; // the web interface
+  namespaces: NamespacesTable; // PEP 752
+  namespace_owners: NamespaceOwnersTable; // PEP 752
 }
 
 export type User = Selectable<UsersTable>;

@@ -2,6 +2,7 @@
 // and pipeline file, …) may publish which projects; and pending publishers, registered for a
 // project that does not exist yet, which create it on their first successful exchange.
 // Persistence lives here; the claim rules are pure functions in ./providers/.
+import { NamespaceReservedError } from '../namespaces/service.js';
 import type { Kysely } from 'kysely';
 import type { Database, PublisherRow, User } from '../db/schema.js';
 import { badRequest, conflict, forbidden, notFound, PierError } from '../errors.js';
@@ -182,8 +183,15 @@ export class PublisherService {
       throw forbidden(
         `The user '${owner.username}' isn't allowed to create projects, so cannot register a pending publisher`,
       );
-    await this.projects.checkNewName(projectName).catch((err: unknown) => {
-      if (err instanceof PierError && err.status === 409)
+    // The first exchange creates the project as the publisher, never as an administrator: the
+    // owner needs a grant for a reserved namespace the name is in (PEP 752), whoever registers.
+    const creator = { ownerId: owner.id, admin: false };
+    await this.projects.checkNewName(projectName, creator).catch((err: unknown) => {
+      if (
+        err instanceof PierError &&
+        err.status === 409 &&
+        !(err instanceof NamespaceReservedError)
+      )
         throw conflict(
           `The project '${projectName}' exists already: add the publisher to it instead`,
         );
