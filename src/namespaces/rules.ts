@@ -21,9 +21,7 @@ export interface Grant {
   ownerIds: readonly number[];
 }
 
-export type NamespaceNameCheck =
-  | { ok: true; normalized: string }
-  | { ok: false; reason: string };
+export type NamespaceNameCheck = { ok: true; normalized: string } | { ok: false; reason: string };
 
 /**
  * "A namespace MUST be a valid project name and normalized internally e.g. foo.bar would become
@@ -102,8 +100,7 @@ export function namespacesOverlap(a: string, b: string): boolean {
 }
 
 export type ReservationCheck =
-  | { ok: true }
-  | { ok: false; code: 'taken' | 'overlap'; namespace: string };
+  { ok: true } | { ok: false; code: 'taken' | 'overlap'; namespace: string };
 
 /**
  * Whether `proposed` may be reserved for `ownerId`: not reserved already, and every overlapping

@@ -84,18 +84,15 @@ export function registerNamespaceRoutes(app: FastifyInstance, s: Services): void
     return reply.code(204).send();
   });
 
-  app.post<{ Params: { name: string } }>(
-    '/api/namespaces/:name/owners',
-    async (request, reply) => {
-      const p = await who(request);
-      const view = await s.namespaces.grant(
-        actorOf(p, request),
-        request.params.name,
-        reqString(body(request), 'user'),
-      );
-      return reply.code(201).send(view);
-    },
-  );
+  app.post<{ Params: { name: string } }>('/api/namespaces/:name/owners', async (request, reply) => {
+    const p = await who(request);
+    const view = await s.namespaces.grant(
+      actorOf(p, request),
+      request.params.name,
+      reqString(body(request), 'user'),
+    );
+    return reply.code(201).send(view);
+  });
 
   app.delete<{ Params: { name: string; user: string } }>(
     '/api/namespaces/:name/owners/:user',
