@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { OPERATOR, startServer, type TestServer } from '../support/server.js';
 import { postUpload, uploadParts } from '../support/upload.js';
 import { makeWheel } from '../support/dists.js';
+import { sample } from '../support/fixtures.js';
+import { twineUpload } from '../support/python.js';
 
 const JSON_ACCEPT = 'application/vnd.pypi.simple.v1+json';
 const REFUSAL = (name: string, ns: string) =>
@@ -326,4 +328,29 @@ test('releasing a namespace opens its names to anyone; its projects are untouche
   );
   assert.equal(await server.services.namespaces.reservedNamespaceOf('Acme_Stuff'), 'acme');
   assert.equal(await server.services.namespaces.reservedNamespaceOf('globex-tools'), null);
+});
+
+test("twine's upload into a reserved namespace fails with the PEP's 409 and reason", async () => {
+  const reserved = await api('POST', '/api/namespaces', rootToken, {
+    name: 'pier',
+    owner: 'alice',
+  });
+  assert.equal(reserved.status, 201, JSON.stringify(reserved.body));
+  const { wheel, sdist } = sample('other'); // pier-other, which does not exist yet
+  const before = await snapshot();
+  const refused = await twineUpload(server.url, [wheel, sdist], {
+    username: '__token__',
+    password: bobToken,
+  });
+  assert.notEqual(refused.code, 0);
+  const said = refused.stdout + refused.stderr;
+  assert.match(said, /HTTPError: 409 Conflict/);
+  assert.ok(said.includes(REFUSAL('pier-other', 'pier')), said);
+  assert.deepEqual(await snapshot(), before, 'a refused upload must change nothing');
+  const ok = await twineUpload(server.url, [wheel, sdist], {
+    username: '__token__',
+    password: aliceToken,
+  });
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  assert.deepEqual((await simpleJson('pier-other')).namespaces, [{ name: 'pier', owned: true }]);
 });
