@@ -307,9 +307,13 @@ test('reservations that clash are refused and change nothing', async () => {
 });
 
 test('releasing a namespace opens its names to anyone; its projects are untouched', async () => {
+  await server.services.projects.create(OPERATOR, 'globex-made', 'alice');
+  assert.deepEqual((await simpleJson('globex-made')).namespaces, [{ name: 'globex', owned: true }]);
   const res = await api('DELETE', '/api/namespaces/globex', rootToken);
   assert.equal(res.status, 204);
   assert.equal((await api('GET', '/namespace/globex', null)).status, 404);
+  // "When a reserved namespace becomes unclaimed, repositories MUST set the namespaces key to null"
+  assert.equal((await simpleJson('globex-made')).namespaces, null);
   assert.equal((await upload(bobToken, 'globex-tools')).status, 200);
   assert.equal((await simpleJson('globex-tools')).namespaces, null);
   const listed = await api('GET', '/api/namespaces', rootToken);
@@ -353,4 +357,22 @@ test("twine's upload into a reserved namespace fails with the PEP's 409 and reas
   });
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
   assert.deepEqual((await simpleJson('pier-other')).namespaces, [{ name: 'pier', owned: true }]);
+});
+
+test('with PIER_READ_ACCESS=authenticated the namespace endpoints need credentials', async () => {
+  const closed = await startServer({ readAccess: 'authenticated' });
+  try {
+    const token = await closed.userWithToken('reader', { scope: 'read' });
+    await closed.services.auth.addUser(OPERATOR, { username: 'owner', password: null });
+    await closed.services.namespaces.reserve(OPERATOR, 'acme', 'owner');
+    for (const path of ['/namespaces', '/namespace/acme']) {
+      assert.equal((await fetch(`${closed.url}${path}`)).status, 401, path);
+      const ok = await fetch(`${closed.url}${path}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.equal(ok.status, 200, path);
+    }
+  } finally {
+    await closed.close();
+  }
 });
