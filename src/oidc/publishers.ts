@@ -2,7 +2,6 @@
 // and pipeline file, …) may publish which projects; and pending publishers, registered for a
 // project that does not exist yet, which create it on their first successful exchange.
 // Persistence lives here; the claim rules are pure functions in ./providers/.
-import { NamespaceReservedError } from '../namespaces/service.js';
 import type { Kysely } from 'kysely';
 import type { Database, PublisherRow, User } from '../db/schema.js';
 import { badRequest, conflict, forbidden, notFound, PierError } from '../errors.js';
@@ -12,6 +11,7 @@ import { principalUser } from '../auth/principal.js';
 import { ownerFor } from '../auth/users.js';
 import { normalizeProjectName } from '../packaging/names.js';
 import type { ProjectService } from '../registry/projects.js';
+import { NamespaceReservedError } from '../namespaces/service.js';
 import { PROVIDERS } from './providers/index.js';
 import type { ConfigInput, Provider, ProviderKind } from './providers/types.js';
 import { IssuerService, isProviderKind, type Issuer } from './issuers.js';

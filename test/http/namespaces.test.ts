@@ -205,6 +205,11 @@ test('a namespace change reaches pages already rendered and cached', async () =>
   assert.deepEqual((await simpleJson('acme-legacy')).namespaces, [{ name: 'acme', owned: false }]);
   // Bob's grant is gone: a new name is refused again.
   assert.equal((await upload(bobToken, 'acme-again')).status, 409);
+  // A change of the project's owners reaches the page too: alice has a grant.
+  await server.services.projects.setRole(OPERATOR, 'acme-legacy', 'alice', 'owner');
+  assert.deepEqual((await simpleJson('acme-legacy')).namespaces, [{ name: 'acme', owned: true }]);
+  await server.services.projects.removeRole(OPERATOR, 'acme-legacy', 'alice');
+  assert.deepEqual((await simpleJson('acme-legacy')).namespaces, [{ name: 'acme', owned: false }]);
 });
 
 // ------------------------------------------------------------------ the PEP's endpoints
