@@ -8,6 +8,7 @@ import { openBlobStore, type BlobStore } from './storage/blob-store.js';
 import { AuthService } from './auth/service.js';
 import { PasswordThrottle } from './auth/password-throttle.js';
 import { ProjectService } from './registry/projects.js';
+import { NamespaceService } from './namespaces/service.js';
 import { UploadService } from './registry/upload/pipeline.js';
 import { ManageService } from './registry/manage.js';
 import { SimpleService } from './simple/service.js';
@@ -25,6 +26,8 @@ export interface Services {
   blobs: BlobStore;
   auth: AuthService;
   projects: ProjectService;
+  /** PEP 752 namespaces (src/namespaces). */
+  namespaces: NamespaceService;
   uploads: UploadService;
   manage: ManageService;
   simple: SimpleService;
@@ -76,9 +79,12 @@ export async function openServices(
   let listening: { host: string; port: number } | undefined;
   let publicUrl = effectivePublicUrl(config);
   const getPublicUrl = () => publicUrl;
-  const projects = new ProjectService(db.kysely, {
-    anyUserMayCreateProjects: config.anyUserMayCreateProjects,
-  });
+  const namespaces = new NamespaceService(db.kysely);
+  const projects = new ProjectService(
+    db.kysely,
+    { anyUserMayCreateProjects: config.anyUserMayCreateProjects },
+    namespaces,
+  );
   const issuers = new IssuerService(db.kysely);
   const publishers = new PublisherService(db.kysely, issuers, projects, {
     anyUserMayCreateProjects: config.anyUserMayCreateProjects,
@@ -104,13 +110,14 @@ export async function openServices(
     blobs,
     auth,
     projects,
+    namespaces,
     uploads: new UploadService(db.kysely, blobs, projects, {
       maxUploadSize: config.maxUploadSize,
       anyUserMayCreateProjects: config.anyUserMayCreateProjects,
       allowLocalVersions: true,
     }),
     manage: new ManageService(db.kysely, blobs, projects),
-    simple: new SimpleService(db.kysely, db.hot, projects, getPublicUrl),
+    simple: new SimpleService(db.kysely, db.hot, projects, namespaces, getPublicUrl),
     jsonApi: new JsonApi(db.kysely, getPublicUrl),
     issuers,
     publishers,

@@ -26,6 +26,8 @@ export const TABLES: { name: keyof Database; id: boolean; order: string }[] = [
   { name: 'publishers', id: true, order: 'id' },
   { name: 'publisher_projects', id: false, order: 'publisher_id' },
   { name: 'oidc_jtis', id: false, order: 'jti' },
+  { name: 'namespaces', id: true, order: 'id' },
+  { name: 'namespace_owners', id: false, order: 'namespace_id' },
 ];
 
 export class TransferError extends Error {}

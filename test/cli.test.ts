@@ -171,3 +171,42 @@ test('migrate reports an up-to-date schema', async () => {
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /the schema is up to date/);
 });
+
+test('namespace reserve, grant, revoke and list; the server refuses new names at once', async () => {
+  const token = await server.userWithToken('nora', { mayCreateProjects: true });
+  await server.userWithToken('olaf', { mayCreateProjects: true });
+  const upload = async (name: string) => {
+    const w = await makeWheel({ name, version: '1.0' });
+    return postUpload(
+      server.url,
+      token,
+      await uploadParts({ ...w, fields: { name, version: '1.0' } }),
+    );
+  };
+  const reserve = await runPier(['namespace', 'reserve', 'Initech', '--owner', 'olaf'], env);
+  assert.equal(reserve.code, 0, reserve.stderr);
+  assert.match(reserve.stderr, /reserved namespace 'initech' for 'olaf'/);
+  const refused = await upload('initech-tps');
+  assert.equal(refused.status, 409);
+  assert.match(refused.statusText, /matches the reserved namespace 'initech'/);
+
+  assert.equal((await runPier(['namespace', 'grant', 'initech', 'nora'], env)).code, 0);
+  assert.equal((await upload('initech-tps')).status, 200);
+  const list = await runPier(['namespace', 'list'], env);
+  assert.equal(list.stdout, 'initech (Initech)  owners: nora, olaf\n');
+
+  const revoke = await runPier(['namespace', 'revoke', 'initech', '--user', 'nora'], env);
+  assert.equal(revoke.code, 0, revoke.stderr);
+  assert.equal((await upload('initech-more')).status, 409);
+  const neither = await runPier(['namespace', 'revoke', 'initech'], env);
+  assert.equal(neither.code, 1);
+  assert.match(neither.stderr, /Give exactly one of --user USER and --all/);
+  const clash = await runPier(['namespace', 'reserve', 'initech-eu', '--owner', 'nora'], env);
+  assert.equal(clash.code, 1);
+  assert.match(clash.stderr, /overlaps the reserved namespace 'initech'/);
+
+  const release = await runPier(['namespace', 'revoke', 'initech', '--all'], env);
+  assert.equal(release.code, 0, release.stderr);
+  assert.deepEqual(JSON.parse((await runPier(['namespace', 'list', '--json'], env)).stdout), []);
+  assert.equal((await upload('initech-more')).status, 200);
+});

@@ -102,6 +102,17 @@ export function mayCreateProjects(p: Principal, anyUserMayCreateProjects: boolea
   return user.is_admin === 1 || user.may_create_projects === 1 || anyUserMayCreateProjects;
 }
 
+/**
+ * PEP 752: creating a project in a reserved namespace without a grant is an administrator's
+ * explicit choice (the operator, or an administrator's own credential); a trusted publisher's
+ * token never makes it, whoever registered the publisher.
+ */
+export function mayCreateInAnyNamespace(p: Principal): boolean {
+  if (p.kind === 'operator') return true;
+  if (p.kind === 'token' && p.token.publisher_id !== null) return false;
+  return principalUser(p)?.is_admin === 1;
+}
+
 /** Yank and unyank: owners and maintainers, with an admin-scoped credential. */
 export function mayYank(p: Principal, access: ProjectAccess): boolean {
   return mayManage(p, access, 'maintainer');

@@ -16,6 +16,7 @@ import { serve } from './serve.js';
 import { openBlobStore } from '../storage/blob-store.js';
 import { transferIndex, TransferError } from '../transfer.js';
 import { registerTrustedPublishingCommands } from './trusted-publishing.js';
+import { registerNamespaceCommands } from './namespaces.js';
 import { DevOidcError, registerDevOidcCommand } from '../dev-oidc/index.js';
 import { registerPublishCommand } from '../client/command.js';
 
@@ -415,6 +416,7 @@ export function buildProgram(): Command {
     );
 
   registerTrustedPublishingCommands(program, withServices, OPERATOR);
+  registerNamespaceCommands(program, withServices, OPERATOR);
   registerDevOidcCommand(program);
   registerPublishCommand(program);
   return program;

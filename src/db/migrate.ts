@@ -8,6 +8,7 @@ import { trustedPublishing } from './migrations/0002-trusted-publishing.js';
 import { oneSdistPerRelease } from './migrations/0003-one-sdist-per-release.js';
 import { web } from './migrations/0004-web.js'; // the web interface (src/web)
 import { publisherMatching } from './migrations/0005-publisher-matching.js';
+import { namespaces } from './migrations/0006-namespaces.js'; // PEP 752 (src/namespaces)
 
 export function migrations(dialect: DialectName): Record<string, Migration> {
   return {
@@ -16,6 +17,7 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '0003-one-sdist-per-release': oneSdistPerRelease,
     '0004-web': web(dialect),
     '0005-publisher-matching': publisherMatching(dialect),
+    '0006-namespaces': namespaces(dialect),
   };
 }
 

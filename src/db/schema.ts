@@ -231,6 +231,23 @@ export interface LoginFailuresTable {
   at: number;
 }
 
+/** A PEP 752 namespace (src/namespaces, migration 0006-namespaces). */
+export interface NamespacesTable {
+  id: Generated<number>;
+  /** As the administrator reserved it. */
+  name: string;
+  /** PEP 503 normalized, unique: what project names are matched against. */
+  normalized_name: string;
+  created_at: number;
+}
+
+/** A namespace's owners: the users with an active grant for it. */
+export interface NamespaceOwnersTable {
+  namespace_id: number;
+  user_id: number;
+  created_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   projects: ProjectsTable;
@@ -251,6 +268,8 @@ export interface Database {
   login_failures: LoginFailuresTable; // the web interface
   oidc_exchange_failures: OidcExchangeFailuresTable;
   publisher_registrations: PublisherRegistrationsTable;
+  namespaces: NamespacesTable; // PEP 752
+  namespace_owners: NamespaceOwnersTable; // PEP 752
 }
 
 export type User = Selectable<UsersTable>;

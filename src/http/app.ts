@@ -25,6 +25,7 @@ import { registerApiRoutes } from './routes/api.js';
 import { registerOpsRoutes } from './routes/ops.js';
 import { registerOidcRoutes } from './routes/oidc.js';
 import { registerTrustedPublishingApi } from './routes/api-trusted-publishing.js';
+import { registerNamespaceRoutes } from './routes/namespaces.js';
 import { registerWebRoutes } from '../web/index.js'; // the web interface
 
 export interface AppOptions {
@@ -218,6 +219,7 @@ export async function buildApp(s: Services, options: AppOptions = {}): Promise<F
   registerApiRoutes(app, s);
   registerOidcRoutes(app, s);
   registerTrustedPublishingApi(app, s);
+  registerNamespaceRoutes(app, s);
   registerWebRoutes(app, s); // the web interface (src/web), in its own encapsulated plugin
   return app;
 }

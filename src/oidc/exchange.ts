@@ -377,12 +377,19 @@ export class ExchangeService {
   ): Promise<{ reason: string; drop: boolean } | null> {
     if (pendingExpiry(pending) <= this.now())
       return { reason: 'the pending publisher has expired', drop: false };
+    // The project was created another way since: this pending publisher is of no use.
+    if (await this.projects.find(pending.pending_name!, trx))
+      return { reason: 'project already exists', drop: true };
     try {
-      await this.projects.checkNewName(pending.pending_name!, trx);
+      await this.projects.checkNewName(
+        pending.pending_name!,
+        { ownerId: owner?.id ?? null, admin: false },
+        trx,
+      );
     } catch (err) {
       if (!(err instanceof PierError)) throw err;
-      // The project was created another way since: this pending publisher is of no use.
-      if (err.status === 409) return { reason: 'project already exists', drop: true };
+      // Too similar to a project, or in a namespace its owner has no grant for (PEP 752): it may
+      // become usable later, so it is kept.
       return { reason: err.message, drop: false };
     }
     const refusal = this.publishers.registrantRefusal(owner);

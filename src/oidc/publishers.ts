@@ -11,6 +11,7 @@ import { principalUser } from '../auth/principal.js';
 import { ownerFor } from '../auth/users.js';
 import { normalizeProjectName } from '../packaging/names.js';
 import type { ProjectService } from '../registry/projects.js';
+import { NamespaceReservedError } from '../namespaces/service.js';
 import { PROVIDERS } from './providers/index.js';
 import type { ConfigInput, Provider, ProviderKind } from './providers/types.js';
 import { IssuerService, isProviderKind, type Issuer } from './issuers.js';
@@ -239,8 +240,15 @@ export class PublisherService {
       throw forbidden(
         `The user '${owner.username}' isn't allowed to create projects, so cannot register a pending publisher`,
       );
-    await this.projects.checkNewName(projectName).catch((err: unknown) => {
-      if (err instanceof PierError && err.status === 409)
+    // The first exchange creates the project as the publisher, never as an administrator: the
+    // owner needs a grant for a reserved namespace the name is in (PEP 752), whoever registers.
+    const creator = { ownerId: owner.id, admin: false };
+    await this.projects.checkNewName(projectName, creator).catch((err: unknown) => {
+      if (
+        err instanceof PierError &&
+        err.status === 409 &&
+        !(err instanceof NamespaceReservedError)
+      )
         throw conflict(
           `The project '${projectName}' exists already: add the publisher to it instead`,
         );

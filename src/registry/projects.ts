@@ -11,6 +11,7 @@ import {
 import {
   isSiteAdmin,
   mayAdministerProject,
+  mayCreateInAnyNamespace,
   mayCreateProjects,
   mayReadProject,
   ROLES,
@@ -21,6 +22,8 @@ import { principalUser, type Principal } from '../auth/principal.js';
 import { ownerFor, requireUserByName } from '../auth/users.js';
 import { bumpSerial } from './journal.js';
 import { isUniqueViolation } from '../db/errors.js';
+import type { NamespaceService } from '../namespaces/service.js';
+import type { Creator } from '../namespaces/rules.js';
 
 export function byCodePoint(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -29,10 +32,16 @@ export function byCodePoint(a: string, b: string): number {
 export const PROJECT_STATUSES = ['active', 'archived', 'quarantined', 'deprecated'] as const;
 export type ProjectStatus = (typeof PROJECT_STATUSES)[number];
 
+/** Who creates a project, as the namespace rule sees it: its owner, and whether an admin acts. */
+export function creatorOf(actor: Actor, owner: Pick<User, 'id'> | null): Creator {
+  return { ownerId: owner?.id ?? null, admin: mayCreateInAnyNamespace(actor.principal) };
+}
+
 export class ProjectService {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly options: { anyUserMayCreateProjects: boolean },
+    private readonly namespaces: NamespaceService,
   ) {}
 
   async find(name: string, db: Kysely<Database> = this.db): Promise<Project | undefined> {
@@ -75,9 +84,14 @@ export class ProjectService {
 
   /**
    * The naming rules a new project must pass (PyPI's check_project_name, less its policy on
-   * standard-library names): a valid name, not taken, not too similar to an existing one.
+   * standard-library names): a valid name, not taken, not in a reserved namespace (PEP 752) its
+   * owner has no grant for, not too similar to an existing one.
    */
-  async checkNewName(name: string, db: Kysely<Database> = this.db): Promise<void> {
+  async checkNewName(
+    name: string,
+    creator: Creator,
+    db: Kysely<Database> = this.db,
+  ): Promise<void> {
     if (!isValidProjectName(name)) throw badRequest(`The name '${name}' is invalid.`);
     // One query for both rules: under PostgreSQL's read-committed isolation two statements could
     // see different projects, and a project made in between must read as taken, not as similar.
@@ -94,6 +108,7 @@ export class ProjectService {
       .execute();
     if (existing.some((p) => p.normalized_name === normalized))
       throw conflict(`The name '${name}' conflicts with an existing project.`);
+    await this.namespaces.checkMayCreate(name, creator, db);
     if (existing.length)
       throw badRequest(`The name '${name}' is too similar to an existing project.`);
   }
@@ -105,7 +120,7 @@ export class ProjectService {
     name: string,
     owner: User | null,
   ): Promise<Project> {
-    await this.checkNewName(name, db);
+    await this.checkNewName(name, creatorOf(actor, owner), db);
     const now = Date.now();
     const project = await db
       .insertInto('projects')
@@ -200,6 +215,8 @@ export class ProjectService {
           .where('project_id', '=', project.id)
           .where('user_id', '=', user.id)
           .execute();
+      // The Simple JSON page's `namespaces[].owned` follows the project's owners (PEP 752).
+      await bumpSerial(trx, project.id, 'role');
       await recordAudit(trx, actor, {
         action: 'role-set',
         project: { id: project.id, name: project.name },
@@ -220,6 +237,7 @@ export class ProjectService {
         .where('project_id', '=', project.id)
         .where('user_id', '=', user.id)
         .execute();
+      await bumpSerial(trx, project.id, 'role');
       await recordAudit(trx, actor, {
         action: 'role-remove',
         project: { id: project.id, name: project.name },

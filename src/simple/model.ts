@@ -2,8 +2,12 @@
 import type { Kysely } from 'kysely';
 import type { Database, Project } from '../db/schema.js';
 import { compareVersions } from '../packaging/versions.js';
+import type { ProjectNamespace } from '../namespaces/rules.js';
 
+/** The HTML API's version: PEP 833 froze it at 1.4. */
 export const API_VERSION = '1.4';
+/** The JSON API's version: 1.5 with PEP 752's `namespaces` key and endpoints. */
+export const JSON_API_VERSION = '1.5';
 
 export interface SimpleFile {
   filename: string;
@@ -25,6 +29,8 @@ export interface SimpleProjectPage {
   serial: number;
   versions: string[];
   files: SimpleFile[];
+  /** PEP 752 (JSON only): the reserved namespaces the project matches, or null. */
+  namespaces: ProjectNamespace[] | null;
 }
 
 /** The URL a file is served at: PyPI's layout, by the file's BLAKE2b-256. */
@@ -36,6 +42,7 @@ export async function loadProjectPage(
   db: Kysely<Database>,
   project: Pick<Project, 'id' | 'normalized_name' | 'status' | 'last_serial'>,
   publicUrl: string,
+  namespaces: ProjectNamespace[] | null,
 ): Promise<SimpleProjectPage> {
   const quarantined = project.status === 'quarantined';
   const rows = quarantined
@@ -80,5 +87,6 @@ export async function loadProjectPage(
     serial: project.last_serial,
     versions,
     files,
+    namespaces,
   };
 }

@@ -1,6 +1,6 @@
 // Serializations of the Simple API: HTML (PEP 503, frozen by PEP 833) and JSON (PEP 691,
-// with PEP 700, 714, 740 and 792 fields), field for field as the reference describes PyPI's.
-import { API_VERSION, type SimpleProjectPage } from './model.js';
+// with PEP 700, 714, 740, 752 and 792 fields), field for field as the reference describes PyPI's.
+import { API_VERSION, JSON_API_VERSION, type SimpleProjectPage } from './model.js';
 
 export function escapeHtml(text: string): string {
   return text
@@ -36,9 +36,10 @@ export function renderProjectHtml(page: SimpleProjectPage): string {
 export function renderProjectJson(page: SimpleProjectPage): string {
   return (
     JSON.stringify({
-      meta: { 'api-version': API_VERSION, '_last-serial': page.serial },
+      meta: { 'api-version': JSON_API_VERSION, '_last-serial': page.serial },
       name: page.name,
       'project-status': { status: page.status },
+      namespaces: page.namespaces,
       versions: page.versions,
       files: page.files.map((f) => {
         const metadata = f.metadataSha256 ? { sha256: f.metadataSha256 } : false;
@@ -83,7 +84,7 @@ export function renderIndexHtml(entries: IndexEntry[], publicUrl: string): strin
 export function renderIndexJson(entries: IndexEntry[], serial: number): string {
   return (
     JSON.stringify({
-      meta: { 'api-version': API_VERSION, '_last-serial': serial },
+      meta: { 'api-version': JSON_API_VERSION, '_last-serial': serial },
       projects: entries.map((e) => ({ name: e.name, '_last-serial': e.serial })),
     }) + '\n'
   );

@@ -15,6 +15,7 @@ import {
 } from './render.js';
 import type { Principal } from '../auth/principal.js';
 import type { ProjectService } from '../registry/projects.js';
+import type { NamespaceService } from '../namespaces/service.js';
 import { currentSerial } from '../registry/journal.js';
 
 export type ProjectHead = Pick<
@@ -84,6 +85,7 @@ export class SimpleService {
     private readonly db: Kysely<Database>,
     private readonly hot: HotReads,
     private readonly projects: ProjectService,
+    private readonly namespaces: NamespaceService,
     private readonly publicUrl: () => string,
   ) {}
 
@@ -128,7 +130,10 @@ export class SimpleService {
     let pending = this.building.get(key);
     if (!pending) {
       pending = (async () => {
-        const model = await loadProjectPage(this.db, head, this.publicUrl());
+        // A namespace change bumps the serial of every project it covers (src/namespaces), so
+        // the page built for this serial shows the namespaces current at this serial.
+        const namespaces = await this.namespaces.ofProject(head);
+        const model = await loadProjectPage(this.db, head, this.publicUrl(), namespaces);
         const page = rendered(head.last_serial, renderProjectHtml(model), renderProjectJson(model));
         this.cache.set(head.id, page);
         return page;

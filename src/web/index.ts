@@ -16,6 +16,7 @@ import { registerTokenRoutes } from './routes/tokens.js';
 import { registerPublishingRoutes } from './routes/publishing.js';
 import { registerProjectManageRoutes } from './routes/manage.js';
 import { registerAdminRoutes } from './routes/admin.js';
+import { registerNamespaceAdminRoutes } from './routes/admin-namespaces.js';
 
 /** Content-Security-Policy: scripts and styles from pier only; images also from http(s). */
 export const CONTENT_SECURITY_POLICY = [
@@ -96,5 +97,6 @@ export function registerWebRoutes(app: FastifyInstance, s: Services): void {
     registerPublishingRoutes(web, s);
     registerProjectManageRoutes(web, s);
     registerAdminRoutes(web, s);
+    registerNamespaceAdminRoutes(web, s);
   });
 }

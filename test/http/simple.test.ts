@@ -64,10 +64,13 @@ test('JSON project page: every field of PEP 691, 700, 714 and 792', async () => 
     'files',
     'meta',
     'name',
+    'namespaces',
     'project-status',
     'versions',
   ]);
-  assert.equal(doc.meta['api-version'], '1.4');
+  // PEP 752 raised the JSON API to 1.5 (the HTML API stays at 1.4, frozen by PEP 833).
+  assert.equal(doc.meta['api-version'], '1.5');
+  assert.equal(doc.namespaces, null);
   assert.equal(typeof doc.meta['_last-serial'], 'number');
   assert.equal(doc.name, 'demo-pkg');
   assert.deepEqual(doc['project-status'], { status: 'active' });
@@ -261,7 +264,7 @@ test('the project list in HTML and JSON', async () => {
     string,
     any
   >;
-  assert.equal(json.meta['api-version'], '1.4');
+  assert.equal(json.meta['api-version'], '1.5');
   assert.deepEqual(
     json.projects.map((p: { name: string }) => p.name),
     ['Demo.Pkg', 'Zeta_Project'],

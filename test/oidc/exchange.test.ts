@@ -487,6 +487,34 @@ test('pending publishers: conflicts, and the project created another way', async
   );
 });
 
+test('a pending publisher whose name was reserved since cannot create it without a grant (PEP 752)', async () => {
+  await server.services.publishers.addPending(
+    OPERATOR,
+    'nsx-lib',
+    {
+      kind: 'github',
+      issuerUrl: issuer.url,
+      fields: { owner: 'octo-org', repository: 'octo-repo', workflow: 'nsx.yml', ownerId: '65' },
+    },
+    'owner',
+  );
+  await server.services.auth.addUser(OPERATOR, { username: 'nsx-owner', password: null });
+  await server.services.namespaces.reserve(OPERATOR, 'nsx', 'nsx-owner');
+  const nsxClaims = () =>
+    claims({ job_workflow_ref: 'octo-org/octo-repo/.github/workflows/nsx.yml@refs/tags/v1.0.0' });
+  const refused = await mint(await issuer.sign(nsxClaims()));
+  expectError(
+    refused,
+    'invalid-pending-publisher',
+    /The name 'nsx-lib' matches the reserved namespace 'nsx', and the project owner does not have an active grant for the namespace\./,
+  );
+  assert.equal(await server.services.projects.find('nsx-lib'), undefined);
+  // With a grant for its owner, the same publisher's next exchange creates it.
+  await server.services.namespaces.grant(OPERATOR, 'nsx', 'owner');
+  assert.equal((await mint(await issuer.sign(nsxClaims()))).status, 200);
+  assert.ok(await server.services.projects.find('nsx-lib'));
+});
+
 test('pending publishers expire after 30 days', async () => {
   const view = await server.services.publishers.addPending(
     OPERATOR,

@@ -38,6 +38,8 @@ async function snapshot(server: TestServer): Promise<Map<string, string>> {
   };
   out.set('/simple/ html', (await get('/simple/')).toString());
   out.set('/simple/ json', (await get('/simple/', JSON_ACCEPT)).toString());
+  out.set('/namespaces', (await get('/namespaces')).toString());
+  out.set('/namespace/moved', (await get('/namespace/moved')).toString());
   for (const name of ['moved-a', 'moved-b', 'hidden-c']) {
     out.set(`/simple/${name}/ html`, (await get(`/simple/${name}/`)).toString());
     const page = (await get(`/simple/${name}/`, JSON_ACCEPT)).toString();
@@ -111,6 +113,8 @@ before(async () => {
     200,
   );
   await source.services.projects.update(OPERATOR, 'hidden-c', { private: true });
+  // A PEP 752 reservation travels too: the pages' namespaces and the namespace endpoints.
+  await source.services.namespaces.reserve(OPERATOR, 'moved', 'mover');
 });
 
 after(() => source.close());

@@ -59,7 +59,7 @@ test('private projects, owners’ pages and administrators’ pages', async () =
     // A name that is not normalized leads to the canonical page.
     assert.equal((await owner.get('/project/Secret_Thing/')).location, '/project/secret-thing/');
 
-    for (const path of ['/admin/users', '/admin/issuers', '/admin/audit'])
+    for (const path of ['/admin/users', '/admin/issuers', '/admin/namespaces', '/admin/audit'])
       assert.equal((await owner.get(path)).status, 403, path);
     assert.equal((await owner.get('/projects/new')).status, 200);
     await owner.get('/projects/new');

@@ -78,6 +78,16 @@ const SAMPLES: Record<
   '/admin/issuers': { fields: { kind: 'github', url: 'https://ghe.example.com/_services/token' } },
   '/admin/issuers/remove': { fields: { url: 'https://gitlab.example.com' } },
   '/projects/new': { fields: { name: 'created-by-csrf' } },
+  '/admin/namespaces': { fields: { name: 'made-by-csrf', owner: 'carol' } },
+  '/admin/namespaces/:name/grant': {
+    params: () => ({ name: 'victimns' }),
+    fields: { user: 'carol' },
+  },
+  '/admin/namespaces/:name/revoke': {
+    params: () => ({ name: 'victimns' }),
+    fields: { user: 'carol' },
+  },
+  '/admin/namespaces/:name/release': { params: () => ({ name: 'victimns' }), fields: {} },
 };
 
 const TABLES = [
@@ -97,6 +107,8 @@ const TABLES = [
   'oidc_jtis',
   'web_sessions',
   'login_failures',
+  'namespaces',
+  'namespace_owners',
 ] as const;
 /** Written on reads, not by forms. */
 const VOLATILE = new Set(['last_seen_at', 'last_used_at']);
@@ -154,6 +166,7 @@ before(async () => {
     'root',
   );
   await s.issuers.add(OPERATOR, { kind: 'gitlab', url: 'https://gitlab.example.com' });
+  await s.namespaces.reserve(OPERATOR, 'victimns', 'root');
   const other = new WebClient(server.url);
   await other.signIn('root', rootPassword);
   const sessions = await s.web.sessions.listOf((await s.auth.requireUser('root')).id);
@@ -254,6 +267,7 @@ test('every form on every page carries the session’s token and posts to a prot
     '/manage/project/victim/audit/',
     '/admin/users',
     '/admin/issuers',
+    '/admin/namespaces',
     '/admin/audit',
     '/projects/new',
   ];

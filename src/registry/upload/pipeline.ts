@@ -40,7 +40,7 @@ import {
 import { bumpSerial } from '../journal.js';
 import { provenanceForProject } from '../../oidc/provenance.js';
 import { isUniqueViolation } from '../../db/errors.js';
-import type { ProjectService } from '../projects.js';
+import { creatorOf, type ProjectService } from '../projects.js';
 import { DigestStream, FileTooLargeError, digestBuffer, type Digests } from './digests.js';
 import {
   UploadFields,
@@ -179,7 +179,10 @@ export class UploadSession {
     if (project === null) {
       this.checkMayCreate(form.name);
       try {
-        await this.projects.checkNewName(form.name);
+        await this.projects.checkNewName(
+          form.name,
+          creatorOf(this.actor, principalUser(this.actor.principal)),
+        );
       } catch (err) {
         // Another upload (here or at another process) may have just made this very project.
         if (!(err instanceof PierError && err.status === 409)) throw err;

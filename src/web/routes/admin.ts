@@ -22,12 +22,12 @@ import { requireAdmin, requireUser } from '../guards.js';
 import { totpEnabled } from '../totp.js';
 import { PROVIDER_KINDS, PROVIDER_LABELS } from '../render/publisher-forms.js';
 
-function adminNav(current: 'users' | 'issuers' | 'audit'): SafeHtml {
+export function adminNav(current: 'users' | 'issuers' | 'namespaces' | 'audit'): SafeHtml {
   const link = (key: typeof current, label: string) =>
     html`<a href="/admin/${key}" ${key === current ? html` aria-current="page"` : ''}>${label}</a>`;
   return html`<h1>Administration</h1>
     <nav class="manage-nav">
-      ${link('users', 'Users')}${link('issuers', 'OIDC issuers')}${link('audit', 'Audit log')}
+      ${link('users', 'Users')}${link('issuers', 'OIDC issuers')}${link('namespaces', 'Namespaces')}${link('audit', 'Audit log')}
     </nav>`;
 }
 
