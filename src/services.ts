@@ -75,6 +75,7 @@ export async function openServices(
   const getPublicUrl = () => publicUrl;
   const projects = new ProjectService(db.kysely, {
     anyUserMayCreateProjects: config.anyUserMayCreateProjects,
+    readAccess: config.readAccess,
   });
   const issuers = new IssuerService(db.kysely);
   const publishers = new PublisherService(db.kysely, issuers, projects, {
@@ -90,7 +91,7 @@ export async function openServices(
     config,
     db,
     blobs,
-    auth: new AuthService(db.kysely),
+    auth: new AuthService(db.kysely, (p, name) => projects.require(name, p)),
     projects,
     uploads: new UploadService(db.kysely, blobs, projects, {
       maxUploadSize: config.maxUploadSize,

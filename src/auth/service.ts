@@ -5,7 +5,6 @@ import type { Kysely } from 'kysely';
 import type { Database, TokenRow, User } from '../db/schema.js';
 import { badRequest, conflict, forbidden, notFound } from '../errors.js';
 import { recordAudit, type Actor } from '../audit/log.js';
-import { normalizeProjectName } from '../packaging/names.js';
 import { generatePassword, hashPassword, passwordProblem, verifyPassword } from './passwords.js';
 import { generateToken, hashToken, isWellFormedToken, tokenDisplayPrefix } from './token-format.js';
 import type { Credentials } from './credentials.js';
@@ -81,7 +80,14 @@ export class AuthService {
   private readonly passwords = new PasswordCache();
   private readonly lastUsedWritten = new Map<number, number>();
 
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** The project a name means to a principal; refuses, as missing, one it may not read. */
+    private readonly readableProject: (
+      p: Principal,
+      name: string,
+    ) => Promise<{ id: number; name: string }>,
+  ) {}
 
   // ---------------------------------------------------------------- authentication
 
@@ -341,16 +347,10 @@ export class AuthService {
     if (p.kind !== 'operator' && actorUser?.id !== target.id && !isSiteAdmin(p))
       throw forbidden('You may only create tokens for yourself');
 
-    const projectNames = [...new Set((opts.projects ?? []).map((n) => normalizeProjectName(n)))];
     const projects: { id: number; name: string }[] = [];
-    for (const normalized of projectNames) {
-      const project = await this.db
-        .selectFrom('projects')
-        .select(['id', 'name'])
-        .where('normalized_name', '=', normalized)
-        .executeTakeFirst();
-      if (!project) throw notFound(`No project named '${normalized}'`);
-      projects.push(project);
+    for (const name of opts.projects ?? []) {
+      const project = await this.readableProject(p, name);
+      if (!projects.some((q) => q.id === project.id)) projects.push(project);
     }
     if (p.kind === 'token' && p.projectIds !== null) {
       if (projects.length === 0)

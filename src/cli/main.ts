@@ -398,7 +398,7 @@ export function buildProgram(): Command {
         cmd: Command,
       ) =>
         withServices(cmd, async (s) => {
-          const projectId = opts.project ? (await s.projects.require(opts.project)).id : undefined;
+          const projectId = opts.project ? (await s.projects.require(opts.project, OPERATOR.principal)).id : undefined;
           const events = await queryAudit(s.db.kysely, {
             projectId,
             action: opts.action,

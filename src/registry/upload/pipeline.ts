@@ -39,7 +39,13 @@ import {
   validateForm,
   type ValidForm,
 } from './form.js';
-import { checkFilenameBasics, checkSdistFilename, checkWheelFilename } from './filename-rules.js';
+import {
+  checkFilenameBasics,
+  checkFilenameNamesProject,
+  checkSdistFilename,
+  checkWheelFilename,
+  projectNamedByFilename,
+} from './filename-rules.js';
 
 export interface UploadOptions {
   maxUploadSize: number;
@@ -170,7 +176,9 @@ export class UploadSession {
     }
     if (project !== null) await this.checkMayUpload(project);
     checkFilenameBasics(filename, form.filetype);
-    return { form, metadata, project, displayName: project?.name ?? form.name, filename };
+    const displayName = project?.name ?? form.name;
+    checkFilenameNamesProject(filename, displayName, form.name);
+    return { form, metadata, project, displayName, filename };
   }
 
   private checkMayCreate(name: string): void {
@@ -351,10 +359,17 @@ export class UploadSession {
       throw badRequest(
         `This filename was previously used by a file that has since been deleted. Use a different version. ${FILE_REUSE_HELP}`,
       );
-    if (used.length > 0)
+    if (used.length > 0) {
+      // The earlier name is told only when it names this very project: another project's
+      // filenames (a private one's, say) are not the uploader's to learn.
+      const earlier = used[0]!.filename;
+      const own = projectNamedByFilename(earlier) === normalizeProjectName(checked.form.name);
       throw badRequest(
-        `This file's contents were previously uploaded as '${used[0]!.filename}', which has since been deleted. Use a different version. ${FILE_REUSE_HELP}`,
+        own
+          ? `This file's contents were previously uploaded as '${earlier}', which has since been deleted. Use a different version. ${FILE_REUSE_HELP}`
+          : `This file's contents were previously uploaded under another filename, which has since been deleted. Use a different version. ${FILE_REUSE_HELP}`,
       );
+    }
     return null;
   }
 
