@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Kysely } from 'kysely';
 import type { Database, Project, User } from '../../db/schema.js';
 import type { BlobStore } from '../../storage/blob-store.js';
-import { badRequest, forbidden, PierError } from '../../errors.js';
+import { badRequest, conflict, forbidden, PierError } from '../../errors.js';
 import { recordAudit, type Actor } from '../../audit/log.js';
 import { mayCreateProjects, mayUpload, projectAcceptsUploads } from '../../auth/permissions.js';
 import { principalUser } from '../../auth/principal.js';
@@ -163,6 +163,12 @@ export class UploadSession {
     const metadata = result.metadata;
 
     let project = (await this.projects.find(form.name)) ?? null;
+    if (project !== null && !(await this.projects.mayRead(this.actor.principal, project))) {
+      // A project the uploader may not read is answered as a name that is taken, never as the
+      // project it is: the same refusals, in the same order, as for a new name.
+      this.checkMayCreate(form.name);
+      throw conflict(`The name '${form.name}' conflicts with an existing project.`);
+    }
     if (project === null) {
       this.checkMayCreate(form.name);
       try {
