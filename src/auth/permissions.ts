@@ -54,6 +54,14 @@ export function mayReadProject(
   return role !== null;
 }
 
+/**
+ * PEP 792: a quarantined project's files are offered nowhere — not on its Simple page, in the
+ * JSON API, on its web page, nor for download.
+ */
+export function projectOffersFiles(project: Pick<Project, 'status'>): boolean {
+  return project.status !== 'quarantined';
+}
+
 /** PEP 792: archived and quarantined projects take no uploads. */
 export function projectAcceptsUploads(project: Pick<Project, 'status'>): boolean {
   return project.status === 'active' || project.status === 'deprecated';

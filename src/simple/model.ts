@@ -2,6 +2,7 @@
 import type { Kysely } from 'kysely';
 import type { Database, Project } from '../db/schema.js';
 import { compareVersions } from '../packaging/versions.js';
+import { projectOffersFiles } from '../auth/permissions.js';
 
 export const API_VERSION = '1.4';
 
@@ -37,8 +38,7 @@ export async function loadProjectPage(
   project: Pick<Project, 'id' | 'normalized_name' | 'status' | 'last_serial'>,
   publicUrl: string,
 ): Promise<SimpleProjectPage> {
-  const quarantined = project.status === 'quarantined';
-  const rows = quarantined
+  const rows = !projectOffersFiles(project)
     ? []
     : await db
         .selectFrom('files')

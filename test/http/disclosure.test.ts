@@ -305,3 +305,31 @@ async function snapshot() {
     links: await db.selectFrom('publisher_projects').selectAll().execute(),
   };
 }
+
+test('a quarantined project offers its files nowhere (PEP 792)', async () => {
+  const s = server.services;
+  await s.projects.create(OPERATOR, 'quarlib', 'olga');
+  const wheel = await makeWheel({ name: 'quarlib', version: '1.0' });
+  const up = await postUpload(
+    server.url,
+    olgaUpload,
+    await uploadParts({ ...wheel, fields: { name: 'quarlib', version: '1.0' } }),
+  );
+  assert.equal(up.status, 200, up.body);
+  const json = async (path: string) => JSON.parse((await call('GET', path, null)).body);
+  assert.equal((await json('/pypi/quarlib/json')).urls.length, 1, 'listed while active');
+  await s.projects.update(OPERATOR, 'quarlib', { status: 'quarantined' });
+
+  const doc = await json('/pypi/quarlib/json');
+  assert.deepEqual(doc.urls, []);
+  assert.deepEqual(Object.values(doc.releases).flat(), []);
+  assert.deepEqual((await json('/pypi/quarlib/1.0/json')).urls, []);
+  assert.deepEqual((await json('/simple/v1+json/quarlib/')).files, []);
+  for (const path of ['/project/quarlib/', '/project/quarlib/1.0/']) {
+    const page = await samWeb.get(path);
+    assert.equal(page.status, 200, path);
+    assert.match(page.text, /quarantined/);
+    assert.ok(!page.text.includes(wheel.filename), `${path} lists the file`);
+    assert.ok(!page.text.includes('/packages/'), `${path} links a file`);
+  }
+});
