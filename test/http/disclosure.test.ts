@@ -333,3 +333,43 @@ test('a quarantined project offers its files nowhere (PEP 792)', async () => {
     assert.ok(!page.text.includes('/packages/'), `${path} links a file`);
   }
 });
+
+test("the index serial does not move with a private project's activity", async () => {
+  const index = async (auth: string | null) => {
+    const res = await fetch(`${server.url}/simple/`, {
+      headers: {
+        accept: 'application/vnd.pypi.simple.v1+json',
+        ...(auth ? { authorization: auth } : {}),
+      },
+    });
+    const body = await res.text();
+    return {
+      status: res.status,
+      header: res.headers.get('x-pypi-last-serial'),
+      etag: res.headers.get('etag'),
+      serial: (JSON.parse(body) as { meta: { '_last-serial': number } }).meta['_last-serial'],
+      body,
+    };
+  };
+  const strangers = [null, bearer(samAdmin)];
+  const before = await Promise.all(strangers.map(index));
+  const ownerBefore = await index(bearer(olgaUpload));
+  const wheel = await makeWheel({ name: HIDDEN, version: '3.0' });
+  const up = await postUpload(
+    server.url,
+    olgaUpload,
+    await uploadParts({ ...wheel, fields: { name: HIDDEN, version: '3.0' } }),
+  );
+  assert.equal(up.status, 200, up.body);
+  await server.services.manage.setYanked(OPERATOR, HIDDEN, '3.0', true, 'private churn');
+  const after = await Promise.all(strangers.map(index));
+  assert.deepEqual(after, before, 'a stranger sees the same index, serial and all');
+  for (const seen of after) assert.equal(seen.header, String(seen.serial));
+  const ownerAfter = await index(bearer(olgaUpload));
+  assert.ok(ownerAfter.serial > ownerBefore.serial, 'the owner sees the change');
+  assert.equal(ownerAfter.header, String(ownerAfter.serial));
+  // Public activity still moves everyone's serial.
+  await server.services.projects.update(OPERATOR, OPEN, { status: 'active' });
+  for (const seen of await Promise.all(strangers.map(index)))
+    assert.ok(seen.serial > before[0]!.serial);
+});
