@@ -1,5 +1,6 @@
 // Users, API tokens and authentication. Tokens are checked against the database on every use
 // (revocation and expiry take effect on the very next request, in every process).
+import { hasControlCharacters } from '../text.js';
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database, TokenRow, User } from '../db/schema.js';
@@ -375,6 +376,8 @@ export class AuthService {
     const raw = generateToken();
     const name = (opts.name ?? '').trim() || `token created ${new Date(now).toISOString()}`;
     if (name.length > 100) throw badRequest('Token names are at most 100 characters long');
+    if (hasControlCharacters(name))
+      throw badRequest('Token names cannot contain control characters');
     const id = await this.db.transaction().execute(async (trx) => {
       const row = await trx
         .insertInto('tokens')
