@@ -2,8 +2,10 @@
 // escape, ...), DEL, the C1 controls (U+0080–U+009F, CSI among them) and the bidirectional
 // controls that reorder what follows (Trojan Source). A name the user chooses holds none of them;
 // free text that may hold them is escaped before it is printed (src/cli/terminal.ts).
-export const CONTROL_CHARACTER_CLASS =
-  '[\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]';
+/** DEL, the C1 controls and the bidirectional controls: the ones JSON.stringify leaves raw. */
+export const NON_C0_CONTROL_CLASS =
+  '[\\x7f-\\x9f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]';
+const CONTROL_CHARACTER_CLASS = `(?:[\\x00-\\x1f]|${NON_C0_CONTROL_CLASS})`;
 const CONTROL = new RegExp(CONTROL_CHARACTER_CLASS, 'u');
 const CONTROLS = new RegExp(CONTROL.source, 'gu');
 

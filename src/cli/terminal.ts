@@ -1,9 +1,11 @@
 // The one way out to a terminal for text that others chose (token names, audit details, user and
 // publisher fields): control characters are escaped, so that nothing printed can move the cursor,
 // rewrite a line, change colours or reorder the text around it.
-import { CONTROL_CHARACTER_CLASS, escapeControlCharacters } from '../text.js';
+import { escapeControlCharacters, NON_C0_CONTROL_CLASS } from '../text.js';
 
-const CONTROLS = new RegExp(CONTROL_CHARACTER_CLASS, 'gu');
+// JSON.stringify writes C0 controls inside strings as escapes; the only raw ones left are the
+// newlines of indentation.
+const LEFT_BY_JSON = new RegExp(NON_C0_CONTROL_CLASS, 'gu');
 
 /** A line (or a tab-separated row) of text for a terminal; every field is escaped. */
 export function forTerminal(text: string): string {
@@ -21,7 +23,7 @@ export function terminalRow(fields: readonly (string | number | null | undefined
  */
 export function jsonForTerminal(value: unknown, indent?: number): string {
   return JSON.stringify(value, null, indent).replace(
-    CONTROLS, // only DEL, C1 and bidi controls are left to replace
+    LEFT_BY_JSON,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
 }

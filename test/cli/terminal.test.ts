@@ -27,9 +27,11 @@ test('forTerminal escapes every control character, and only those', () => {
   ];
   for (const [input, expected] of rows) assert.equal(forTerminal(input), expected, input);
   assert.equal(terminalRow([1, 'a\tb', null]), '1\ta\\x09b\t');
-  const json = jsonForTerminal({ name: HOSTILE });
-  assert.doesNotMatch(json, RAW);
-  assert.deepEqual(JSON.parse(json), { name: HOSTILE }, 'the same JSON value');
+  for (const indent of [undefined, 2]) {
+    const json = jsonForTerminal([{ name: HOSTILE }], indent);
+    assert.doesNotMatch(json.replaceAll('\n', ' '), RAW);
+    assert.deepEqual(JSON.parse(json), [{ name: HOSTILE }], 'the same JSON value');
+  }
 });
 
 test('token names with control characters are refused; stored text is printed escaped', async () => {
