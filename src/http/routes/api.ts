@@ -3,12 +3,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Services } from '../../services.js';
 import { badRequest, forbidden } from '../../errors.js';
-import {
-  isSiteAdmin,
-  mayAdministerProject,
-  ROLES,
-  type Role,
-} from '../../auth/permissions.js';
+import { isSiteAdmin, mayAdministerProject, ROLES, type Role } from '../../auth/permissions.js';
 import { isScope, principalScope, principalUser, type Principal } from '../../auth/principal.js';
 import { parseDuration } from '../../config.js';
 import { queryAudit } from '../../audit/log.js';
