@@ -191,6 +191,35 @@ test('the web interface answers a private project exactly like a missing one', a
   }
 });
 
+test('the web forms answer a private project exactly like a missing one', async () => {
+  const before = await snapshot();
+  await samWeb.get('/account'); // the session's CSRF token
+  const forms: [string, (name: string) => string, Record<string, string>][] = [
+    ['add a publisher', (n) => `/manage/project/${n}/publishing/`, GITHUB],
+    ['remove a publisher', (n) => `/manage/project/${n}/publishing/${publisherId}/remove`, {}],
+    [
+      'set a role',
+      (n) => `/manage/project/${n}/collaborators/role`,
+      { username: 'sam', role: 'owner' },
+    ],
+    ['remove a role', (n) => `/manage/project/${n}/collaborators/remove`, { username: 'olga' }],
+  ];
+  for (const [what, path, fields] of forms) {
+    const hidden = await samWeb.post(path(HIDDEN), fields);
+    const missing = await samWeb.post(path(MISSING), fields);
+    assertSame(
+      { status: hidden.status, body: hidden.text, contentType: hidden.headers.get('content-type') },
+      {
+        status: missing.status,
+        body: missing.text,
+        contentType: missing.headers.get('content-type'),
+      },
+      what,
+    );
+  }
+  assert.deepEqual(await snapshot(), before, 'a refusal changed nothing');
+});
+
 test('an upload to a private name is refused like one to a missing name', async () => {
   const before = await snapshot();
   const answer = async (name: string) => {
