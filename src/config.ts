@@ -3,6 +3,7 @@
 // name in each source: flag `--max-upload-size`, env `PIER_MAX_UPLOAD_SIZE`, toml `max_upload_size`.
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve, join } from 'node:path';
+import { isIP } from 'node:net';
 import { parse as parseToml } from 'smol-toml';
 
 export type ReadAccess = 'public' | 'authenticated';
@@ -23,6 +24,8 @@ export interface Config {
   maxUploadSize: number;
   tokenTtl: number;
   trustedProxies: string[];
+  /** Client addresses (or CIDRs) that may read /metrics without credentials. */
+  metricsAllow: string[];
   /** Whether every user may create projects by uploading (otherwise admins and flagged users). */
   anyUserMayCreateProjects: boolean;
   /** Pending publishers one user may have registered at once (administrators excepted). */
@@ -135,6 +138,25 @@ function list(value: unknown, source: string): string[] {
     .filter(Boolean);
 }
 
+/** Addresses and CIDRs (`10.0.0.0/8`, `::1`), each checked now rather than at the first request. */
+function addressList(value: unknown, source: string): string[] {
+  const entries = list(value, source);
+  for (const entry of entries)
+    if (!isAddressOrCidr(entry))
+      throw new ConfigError(`${source}: expected addresses or CIDRs, got ${JSON.stringify(entry)}`);
+  return entries;
+}
+
+function isAddressOrCidr(entry: string): boolean {
+  const slash = entry.indexOf('/');
+  const address = slash === -1 ? entry : entry.slice(0, slash);
+  const version = isIP(address);
+  if (version === 0) return false;
+  if (slash === -1) return true;
+  const bits = entry.slice(slash + 1);
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128);
+}
+
 function publicUrl(value: unknown, source: string): string {
   const text = str(value, source);
   let url: URL;
@@ -181,6 +203,7 @@ const SETTINGS: Setting[] = [
   { key: 'maxUploadSize', env: 'PIER_MAX_UPLOAD_SIZE', toml: 'max_upload_size', parse: parseSize },
   { key: 'tokenTtl', env: 'PIER_TOKEN_TTL', toml: 'token_ttl', parse: parseDuration },
   { key: 'trustedProxies', env: 'PIER_TRUSTED_PROXIES', toml: 'trusted_proxies', parse: list },
+  { key: 'metricsAllow', env: 'PIER_METRICS_ALLOW', toml: 'metrics_allow', parse: addressList },
   {
     key: 'anyUserMayCreateProjects',
     env: 'PIER_ANY_USER_MAY_CREATE_PROJECTS',
@@ -273,6 +296,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     maxUploadSize: (values.maxUploadSize as number | undefined) ?? 100 * MiB,
     tokenTtl: (values.tokenTtl as number | undefined) ?? 900,
     trustedProxies: (values.trustedProxies as string[] | undefined) ?? [],
+    metricsAllow: (values.metricsAllow as string[] | undefined) ?? [],
     anyUserMayCreateProjects: (values.anyUserMayCreateProjects as boolean | undefined) ?? false,
     maxPendingPublishers: (values.maxPendingPublishers as number | undefined) ?? 3,
     publisherRegistrationsPerDay:

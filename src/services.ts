@@ -82,7 +82,10 @@ export async function openServices(
   const namespaces = new NamespaceService(db.kysely);
   const projects = new ProjectService(
     db.kysely,
-    { anyUserMayCreateProjects: config.anyUserMayCreateProjects },
+    {
+      anyUserMayCreateProjects: config.anyUserMayCreateProjects,
+      readAccess: config.readAccess,
+    },
     namespaces,
   );
   const issuers = new IssuerService(db.kysely);
@@ -97,13 +100,17 @@ export async function openServices(
     disabledReason: () => trustedPublishingDisabledReason(publicUrl),
     tokenTtlSeconds: config.tokenTtl,
   });
-  const auth = new AuthService(db.kysely, {
-    policy: {
-      passwordReads: config.basicPasswordReads,
-      requireTwoFactorForAdmins: config.requireTwoFactorForAdmins,
+  const auth = new AuthService(
+    db.kysely,
+    {
+      policy: {
+        passwordReads: config.basicPasswordReads,
+        requireTwoFactorForAdmins: config.requireTwoFactorForAdmins,
+      },
+      throttle: new PasswordThrottle(db.kysely),
     },
-    throttle: new PasswordThrottle(db.kysely),
-  });
+    (p, name) => projects.require(name, p),
+  );
   return {
     config,
     db,

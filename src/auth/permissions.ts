@@ -49,6 +49,25 @@ export function isSiteAdmin(p: Principal): boolean {
   return actsAsAdministrator(p) && coversAllProjects(p);
 }
 
+/**
+ * `/metrics` (routes, counts, timings) is for whoever may read the index, or for the addresses
+ * the operator allowed: public when reads are, unless an allow-list is configured; otherwise a
+ * credential of a user (or the operator), never a token minted for a trusted publisher.
+ */
+export function mayReadMetrics(
+  p: Principal,
+  opts: {
+    readAccess: 'public' | 'authenticated';
+    allowListed: boolean;
+    allowListConfigured: boolean;
+  },
+): boolean {
+  if (opts.allowListed) return true;
+  if (opts.readAccess === 'public' && !opts.allowListConfigured) return true;
+  if (p.kind === 'operator' || p.kind === 'user') return true;
+  return p.kind === 'token' && p.token.publisher_id === null && p.user !== null;
+}
+
 /** Reading the index as a whole (the project list) needs credentials in authenticated mode. */
 export function mayReadIndex(p: Principal, readAccess: 'public' | 'authenticated'): boolean {
   return readAccess === 'public' || p.kind !== 'anonymous';
@@ -67,6 +86,14 @@ export function mayReadProject(
   if (user?.is_admin === 1) return true;
   if (p.kind === 'token' && p.token.publisher_id !== null) return true; // covered above
   return role !== null;
+}
+
+/**
+ * PEP 792: a quarantined project's files are offered nowhere — not on its Simple page, in the
+ * JSON API, on its web page, nor for download.
+ */
+export function projectOffersFiles(project: Pick<Project, 'status'>): boolean {
+  return project.status !== 'quarantined';
 }
 
 /** PEP 792: archived and quarantined projects take no uploads. */

@@ -1,11 +1,11 @@
 // Users, API tokens and authentication. Tokens are checked against the database on every use
 // (revocation and expiry take effect on the very next request, in every process).
+import { hasControlCharacters } from '../text.js';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database, TokenRow, User } from '../db/schema.js';
 import { badRequest, conflict, forbidden, notFound } from '../errors.js';
 import { recordAudit, type Actor } from '../audit/log.js';
-import { normalizeProjectName } from '../packaging/names.js';
 import { generatePassword, hashPassword, passwordProblem, verifyPassword } from './passwords.js';
 import { generateToken, hashToken, isWellFormedToken, tokenDisplayPrefix } from './token-format.js';
 import type { Credentials } from './credentials.js';
@@ -124,6 +124,11 @@ export class AuthService {
   constructor(
     private readonly db: Kysely<Database>,
     options: AuthOptions,
+    /** The project a name means to a principal; refuses, as missing, one it may not read. */
+    private readonly readableProject: (
+      p: Principal,
+      name: string,
+    ) => Promise<{ id: number; name: string }>,
   ) {
     this.throttle = options.throttle;
     this.policy = options.policy;
@@ -439,16 +444,10 @@ export class AuthService {
     if (p.kind !== 'operator' && actorUser?.id !== target.id && !isSiteAdmin(p))
       throw forbidden('You may only create tokens for yourself');
 
-    const projectNames = [...new Set((opts.projects ?? []).map((n) => normalizeProjectName(n)))];
     const projects: { id: number; name: string }[] = [];
-    for (const normalized of projectNames) {
-      const project = await this.db
-        .selectFrom('projects')
-        .select(['id', 'name'])
-        .where('normalized_name', '=', normalized)
-        .executeTakeFirst();
-      if (!project) throw notFound(`No project named '${normalized}'`);
-      projects.push(project);
+    for (const name of opts.projects ?? []) {
+      const project = await this.readableProject(p, name);
+      if (!projects.some((q) => q.id === project.id)) projects.push(project);
     }
     if (p.kind === 'token' && p.projectIds !== null) {
       if (projects.length === 0)
@@ -473,6 +472,8 @@ export class AuthService {
     const raw = generateToken();
     const name = (opts.name ?? '').trim() || `token created ${new Date(now).toISOString()}`;
     if (name.length > 100) throw badRequest('Token names are at most 100 characters long');
+    if (hasControlCharacters(name))
+      throw badRequest('Token names cannot contain control characters');
     const id = await this.db.transaction().execute(async (trx) => {
       const row = await trx
         .insertInto('tokens')

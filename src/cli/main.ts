@@ -1,5 +1,6 @@
 // The `pier` command line. Management commands act directly on the configured database and
 // blob store as the operator; the same operations are available to credentials through /api/.
+import { forTerminal, jsonForTerminal, terminalRow } from './terminal.js';
 import { userInfo } from 'node:os';
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, parseDuration, type Config } from '../config.js';
@@ -192,14 +193,16 @@ export function buildProgram(): Command {
       withServices(cmd, async (s) => {
         for (const u of await s.auth.listUsers())
           console.log(
-            [
-              u.username,
-              u.is_admin ? 'admin' : '',
-              u.may_create_projects ? 'may-create-projects' : '',
-              u.disabled ? 'disabled' : '',
-            ]
-              .filter(Boolean)
-              .join('  '),
+            forTerminal(
+              [
+                u.username,
+                u.is_admin ? 'admin' : '',
+                u.may_create_projects ? 'may-create-projects' : '',
+                u.disabled ? 'disabled' : '',
+              ]
+                .filter(Boolean)
+                .join('  '),
+            ),
           );
       }),
     );
@@ -275,10 +278,18 @@ export function buildProgram(): Command {
       withServices(cmd, async (s) => {
         const userId = opts.user ? (await s.auth.requireUser(opts.user)).id : undefined;
         const tokens = await s.auth.listTokens({ userId });
-        if (opts.json) return console.log(JSON.stringify(tokens, null, 2));
+        if (opts.json) return console.log(jsonForTerminal(tokens, 2));
         for (const t of tokens)
           console.log(
-            `${t.id}\t${t.prefix}…\t${t.user ?? `publisher ${t.publisherId}`}\t${t.scope}\t${t.projects?.join(',') ?? '*'}\t${t.revokedAt ? 'revoked' : t.expiresAt ? `expires ${t.expiresAt}` : ''}\t${t.name}`,
+            terminalRow([
+              t.id,
+              `${t.prefix}…`,
+              t.user ?? `publisher ${t.publisherId}`,
+              t.scope,
+              t.projects?.join(',') ?? '*',
+              t.revokedAt ? 'revoked' : t.expiresAt ? `expires ${t.expiresAt}` : '',
+              t.name,
+            ]),
           );
       }),
     );
@@ -399,17 +410,21 @@ export function buildProgram(): Command {
         cmd: Command,
       ) =>
         withServices(cmd, async (s) => {
-          const projectId = opts.project ? (await s.projects.require(opts.project)).id : undefined;
+          const projectId = opts.project
+            ? (await s.projects.require(opts.project, OPERATOR.principal)).id
+            : undefined;
           const events = await queryAudit(s.db.kysely, {
             projectId,
             action: opts.action,
             limit: Number(opts.limit),
           });
           for (const e of events) {
-            if (opts.json) console.log(JSON.stringify(e));
+            if (opts.json) console.log(jsonForTerminal(e));
             else
               console.log(
-                `${e.at}  ${e.action.padEnd(16)} ${e.actor}${e.project ? `  ${e.project}` : ''}${e.ip ? `  from ${e.ip}` : ''}  ${JSON.stringify(e.details)}`,
+                forTerminal(
+                  `${e.at}  ${e.action.padEnd(16)} ${e.actor}${e.project ? `  ${e.project}` : ''}${e.ip ? `  from ${e.ip}` : ''}  `,
+                ) + jsonForTerminal(e.details),
               );
           }
         }),

@@ -1,4 +1,5 @@
 // `pier issuer …` and `pier publisher …`: trusted publishing management from the command line.
+import { forTerminal, jsonForTerminal, terminalRow } from './terminal.js';
 import { Command, Option } from 'commander';
 import type { Actor } from '../audit/log.js';
 import { PierError } from '../errors.js';
@@ -81,7 +82,7 @@ function printPublisher(p: PublisherView): void {
   const where = p.pending
     ? `pending: creates '${p.pending.project}' for ${p.pending.addedBy ?? '?'} (expires ${p.pending.expiresAt})`
     : `projects: ${p.projects.join(', ')}`;
-  console.log(`${p.id}\t${p.description}\t${p.issuer}\t${where}`);
+  console.log(terminalRow([p.id, p.description, p.issuer, where]));
 }
 
 export function registerTrustedPublishingCommands(
@@ -130,10 +131,12 @@ export function registerTrustedPublishingCommands(
     .action(async (opts: { json?: boolean }, cmd: Command) =>
       withServices(cmd, async (s) => {
         const list = await s.issuers.list();
-        if (opts.json) return console.log(JSON.stringify(list, null, 2));
+        if (opts.json) return console.log(jsonForTerminal(list, 2));
         for (const i of list)
           console.log(
-            `${i.kind.padEnd(12)} ${i.url}${i.builtin ? '  (built in)' : ''}${i.insecure ? '  (insecure)' : ''}`,
+            forTerminal(
+              `${i.kind.padEnd(12)} ${i.url}${i.builtin ? '  (built in)' : ''}${i.insecure ? '  (insecure)' : ''}`,
+            ),
           );
       }),
     );
@@ -204,7 +207,7 @@ export function registerTrustedPublishingCommands(
         const list = projectName
           ? await s.publishers.listForProject(operator, projectName)
           : await s.publishers.list(operator);
-        if (opts.json) return console.log(JSON.stringify(list, null, 2));
+        if (opts.json) return console.log(jsonForTerminal(list, 2));
         for (const p of list) printPublisher(p);
       }),
     );

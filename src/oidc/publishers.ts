@@ -7,7 +7,7 @@ import type { Database, PublisherRow, User } from '../db/schema.js';
 import { badRequest, conflict, forbidden, notFound, PierError } from '../errors.js';
 import { recordAudit, type Actor } from '../audit/log.js';
 import { isSiteAdmin, mayAdministerProject, mayCreateProjects } from '../auth/permissions.js';
-import { principalUser } from '../auth/principal.js';
+import { principalUser, type Principal } from '../auth/principal.js';
 import { ownerFor } from '../auth/users.js';
 import { normalizeProjectName } from '../packaging/names.js';
 import type { ProjectService } from '../registry/projects.js';
@@ -161,7 +161,7 @@ export class PublisherService {
 
   /** Registers a trusted publisher for an existing project (owners and administrators). */
   async add(actor: Actor, projectName: string, input: RegistrationInput): Promise<PublisherView> {
-    const project = await this.projects.require(projectName);
+    const project = await this.projects.require(projectName, actor.principal);
     if (
       !mayAdministerProject(actor.principal, await this.projects.access(actor.principal, project))
     )
@@ -211,7 +211,7 @@ export class PublisherService {
       });
       return row.id;
     });
-    return this.view(id);
+    return this.view(id, actor.principal);
   }
 
   /**
@@ -325,7 +325,7 @@ export class PublisherService {
       await this.noticeSameSource(trx, actor, row, provider, { project: projectName });
       return row.id;
     });
-    return this.view(id);
+    return this.view(id, actor.principal);
   }
 
   /**
@@ -377,7 +377,7 @@ export class PublisherService {
     projectName: string,
   ): Promise<{ publisher: string; project: string | null; pending: boolean; createdAt: string }[]> {
     const own = await this.listForProject(actor, projectName);
-    const project = await this.projects.require(projectName);
+    const project = await this.projects.require(projectName, actor.principal);
     if (own.length === 0) return [];
     const mine = await this.db
       .selectFrom('publishers')
@@ -490,12 +490,18 @@ export class PublisherService {
       .selectAll('projects')
       .where('publisher_projects.publisher_id', '=', id)
       .execute();
+    // A project the caller may not read answers as missing; so does a publisher that is only
+    // linked to such projects.
+    const named =
+      projectName === undefined ? null : await this.projects.require(projectName, actor.principal);
     const targets =
-      projectName === undefined
-        ? links
-        : links.filter((p) => p.normalized_name === normalizeProjectName(projectName));
+      named === null
+        ? await this.projects.filterReadable(actor.principal, links)
+        : links.filter((p) => p.id === named.id);
     if (targets.length === 0)
-      throw notFound(`Trusted publisher ${id} is not a publisher of '${projectName}'`);
+      throw named === null
+        ? notFound(`No trusted publisher with id ${id}`)
+        : notFound(`Trusted publisher ${id} is not a publisher of '${named.name}'`);
     for (const project of targets)
       if (
         !mayAdministerProject(actor.principal, await this.projects.access(actor.principal, project))
@@ -523,22 +529,29 @@ export class PublisherService {
     });
   }
 
-  async view(id: number): Promise<PublisherView> {
+  /** A publisher as `viewer` may see it: only the projects it may read are listed. */
+  async view(id: number, viewer: Principal): Promise<PublisherView> {
     const row = await this.db
       .selectFrom('publishers')
       .selectAll()
       .where('id', '=', id)
       .executeTakeFirst();
     if (!row) throw notFound(`No trusted publisher with id ${id}`);
-    return (await this.views([row]))[0]!;
+    return (await this.views([row], viewer))[0]!;
   }
 
-  private async views(rows: PublisherRow[]): Promise<PublisherView[]> {
+  private async views(rows: PublisherRow[], viewer: Principal): Promise<PublisherView[]> {
     if (rows.length === 0) return [];
-    const links = await this.db
+    const allLinks = await this.db
       .selectFrom('publisher_projects')
       .innerJoin('projects', 'projects.id', 'publisher_projects.project_id')
-      .select(['publisher_projects.publisher_id', 'projects.name'])
+      .select([
+        'publisher_projects.publisher_id',
+        'projects.id',
+        'projects.name',
+        'projects.private',
+        'projects.status',
+      ])
       .where(
         'publisher_projects.publisher_id',
         'in',
@@ -546,6 +559,8 @@ export class PublisherService {
       )
       .orderBy('projects.normalized_name')
       .execute();
+    // A publisher shared with a project the viewer may not read does not name that project.
+    const links = await this.projects.filterReadable(viewer, allLinks);
     const users = new Map(
       (await this.db.selectFrom('users').select(['id', 'username']).execute()).map((u) => [
         u.id,
@@ -579,7 +594,7 @@ export class PublisherService {
 
   /** Publishers of a project (its owners and administrators may see them). */
   async listForProject(actor: Actor, projectName: string): Promise<PublisherView[]> {
-    const project = await this.projects.require(projectName);
+    const project = await this.projects.require(projectName, actor.principal);
     if (
       !mayAdministerProject(actor.principal, await this.projects.access(actor.principal, project))
     )
@@ -591,14 +606,17 @@ export class PublisherService {
       .where('publisher_projects.project_id', '=', project.id)
       .orderBy('publishers.id')
       .execute();
-    return this.views(rows);
+    return this.views(rows, actor.principal);
   }
 
   /** Every publisher (administrators), or the pending publishers a user registered. */
   async list(actor: Actor): Promise<PublisherView[]> {
     if (isSiteAdmin(actor.principal)) {
       await this.deleteExpiredPending(this.db);
-      return this.views(await this.db.selectFrom('publishers').selectAll().orderBy('id').execute());
+      return this.views(
+        await this.db.selectFrom('publishers').selectAll().orderBy('id').execute(),
+        actor.principal,
+      );
     }
     return this.listPending(actor);
   }
@@ -615,7 +633,7 @@ export class PublisherService {
       .where('created_at', '>', cutoff)
       .orderBy('id')
       .execute();
-    return this.views(rows);
+    return this.views(rows, actor.principal);
   }
 
   /** Pending publishers expire 30 days after registration. */

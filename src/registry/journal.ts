@@ -22,11 +22,14 @@ export async function bumpSerial(
   return row.id;
 }
 
-/** The index-wide serial: the number of the latest change to any project. */
-export async function currentSerial(db: Kysely<Database>): Promise<number> {
-  const row = await db
-    .selectFrom('journal')
-    .select((eb) => eb.fn.max('id').as('serial'))
-    .executeTakeFirst();
-  return Number(row?.serial ?? 0);
+/**
+ * The index's serial as a reader sees it: the latest change among the projects that reader may
+ * see. The journal's own maximum would move with every change to a private project, telling a
+ * stranger when one is active; so it is taken over the visible projects only (quarantined ones
+ * included: their status is public).
+ */
+export function indexSerial(visible: readonly { last_serial: number }[]): number {
+  let serial = 0;
+  for (const project of visible) if (project.last_serial > serial) serial = project.last_serial;
+  return serial;
 }

@@ -38,7 +38,7 @@ export class ManageService {
     yanked: boolean,
     reason?: string | null,
   ) {
-    const project = await this.projects.require(projectName);
+    const project = await this.projects.require(projectName, actor.principal);
     if (!mayYank(actor.principal, await this.projects.access(actor.principal, project)))
       throw forbidden(`You may not yank releases of '${project.name}'`);
     const release = await this.release(project, version);
@@ -63,7 +63,7 @@ export class ManageService {
 
   /** Deletes a whole release, or one of its files when `filename` is given. */
   async delete(actor: Actor, projectName: string, version: string, filename?: string) {
-    const project = await this.projects.require(projectName);
+    const project = await this.projects.require(projectName, actor.principal);
     if (
       !mayAdministerProject(actor.principal, await this.projects.access(actor.principal, project))
     )

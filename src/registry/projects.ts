@@ -1,7 +1,7 @@
 // Projects and the roles people have in them.
 import type { Kysely } from 'kysely';
 import type { Database, Project, User } from '../db/schema.js';
-import { badRequest, conflict, forbidden, notFound } from '../errors.js';
+import { badRequest, conflict, forbidden, notFound, type PierError } from '../errors.js';
 import { recordAudit, type Actor } from '../audit/log.js';
 import {
   isValidProjectName,
@@ -37,10 +37,18 @@ export function creatorOf(actor: Actor, owner: Pick<User, 'id'> | null): Creator
   return { ownerId: owner?.id ?? null, admin: mayCreateInAnyNamespace(actor.principal) };
 }
 
+/** The one answer for a project that is missing or that the caller may not read. */
+export function noSuchProject(name: string): PierError {
+  return notFound(`No project named '${name}'`);
+}
+
 export class ProjectService {
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly options: { anyUserMayCreateProjects: boolean },
+    private readonly options: {
+      anyUserMayCreateProjects: boolean;
+      readAccess: 'public' | 'authenticated';
+    },
     private readonly namespaces: NamespaceService,
   ) {}
 
@@ -52,10 +60,18 @@ export class ProjectService {
       .executeTakeFirst();
   }
 
-  async require(name: string): Promise<Project> {
-    const project = await this.find(name);
-    if (!project) throw notFound(`No project named '${name}'`);
+  /**
+   * The project named `name`, if `p` may read it. A project the caller may not read answers
+   * exactly like a missing one, so that no endpoint tells a stranger that a private name exists.
+   */
+  async require(name: string, p: Principal, db: Kysely<Database> = this.db): Promise<Project> {
+    const project = await this.find(name, db);
+    if (!project || !(await this.mayRead(p, project, db))) throw noSuchProject(name);
     return project;
+  }
+
+  async mayRead(p: Principal, project: Project, db: Kysely<Database> = this.db): Promise<boolean> {
+    return mayReadProject(p, await this.access(p, project, db), this.options.readAccess);
   }
 
   async roleOf(
@@ -189,7 +205,7 @@ export class ProjectService {
   }
 
   private async requireAdminister(actor: Actor, name: string): Promise<Project> {
-    const project = await this.require(name);
+    const project = await this.require(name, actor.principal);
     if (!mayAdministerProject(actor.principal, await this.access(actor.principal, project)))
       throw forbidden(`You are not an owner of project '${project.name}'`);
     return project;
@@ -307,19 +323,29 @@ export class ProjectService {
     const all = (await this.db.selectFrom('projects').selectAll().execute()).sort((x, y) =>
       byCodePoint(x.normalized_name, y.normalized_name),
     );
+    return this.filterReadable(p, all, readAccess);
+  }
+
+  /** The projects of `projects` that `p` may read, in the same order. */
+  async filterReadable<T extends Pick<Project, 'id' | 'private' | 'status'>>(
+    p: Principal,
+    projects: T[],
+    readAccess: 'public' | 'authenticated' = this.options.readAccess,
+  ): Promise<T[]> {
     const user = principalUser(p);
-    const roles = user
-      ? new Map(
-          (
-            await this.db
-              .selectFrom('project_roles')
-              .select(['project_id', 'role'])
-              .where('user_id', '=', user.id)
-              .execute()
-          ).map((r) => [r.project_id, r.role as Role]),
-        )
-      : new Map<number, Role>();
-    return all.filter((project) =>
+    const roles =
+      user && projects.some((project) => project.private === 1)
+        ? new Map(
+            (
+              await this.db
+                .selectFrom('project_roles')
+                .select(['project_id', 'role'])
+                .where('user_id', '=', user.id)
+                .execute()
+            ).map((r) => [r.project_id, r.role as Role]),
+          )
+        : new Map<number, Role>();
+    return projects.filter((project) =>
       mayReadProject(p, { project, role: roles.get(project.id) ?? null }, readAccess),
     );
   }

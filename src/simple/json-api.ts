@@ -7,6 +7,7 @@ import { compareVersions, parseVersion } from '../packaging/versions.js';
 import type { UploadMetadata } from '../packaging/upload-metadata.js';
 import { filePath } from './model.js';
 import { byCodePoint } from '../registry/projects.js';
+import { projectOffersFiles } from '../auth/permissions.js';
 
 function pyTime(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19);
@@ -120,25 +121,27 @@ export class JsonApi {
           compareVersions(b.version, a.version),
       )[0];
     }
-    const files = await this.db
-      .selectFrom('files')
-      .select([
-        'filename',
-        'packagetype',
-        'python_version',
-        'comment',
-        'size',
-        'md5',
-        'sha256',
-        'blake2_256',
-        'metadata_sha256',
-        'uploaded_at',
-        'requires_python',
-        'provenance_json',
-        'release_id',
-      ])
-      .where('project_id', '=', project.id)
-      .execute();
+    const files = !projectOffersFiles(project)
+      ? []
+      : await this.db
+          .selectFrom('files')
+          .select([
+            'filename',
+            'packagetype',
+            'python_version',
+            'comment',
+            'size',
+            'md5',
+            'sha256',
+            'blake2_256',
+            'metadata_sha256',
+            'uploaded_at',
+            'requires_python',
+            'provenance_json',
+            'release_id',
+          ])
+          .where('project_id', '=', project.id)
+          .execute();
     files.sort((a, b) => byCodePoint(a.filename, b.filename));
     const roles = await this.db
       .selectFrom('project_roles')

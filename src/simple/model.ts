@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Database, Project } from '../db/schema.js';
 import { compareVersions } from '../packaging/versions.js';
 import type { ProjectNamespace } from '../namespaces/rules.js';
+import { projectOffersFiles } from '../auth/permissions.js';
 
 /** The HTML API's version: PEP 833 froze it at 1.4. */
 export const API_VERSION = '1.4';
@@ -44,8 +45,7 @@ export async function loadProjectPage(
   publicUrl: string,
   namespaces: ProjectNamespace[] | null,
 ): Promise<SimpleProjectPage> {
-  const quarantined = project.status === 'quarantined';
-  const rows = quarantined
+  const rows = !projectOffersFiles(project)
     ? []
     : await db
         .selectFrom('files')

@@ -16,7 +16,7 @@ import {
 import type { Principal } from '../auth/principal.js';
 import type { ProjectService } from '../registry/projects.js';
 import type { NamespaceService } from '../namespaces/service.js';
-import { currentSerial } from '../registry/journal.js';
+import { indexSerial } from '../registry/journal.js';
 
 export type ProjectHead = Pick<
   Project,
@@ -145,9 +145,10 @@ export class SimpleService {
 
   /** The project list a principal may see (private projects only for those who may read them). */
   async index(p: Principal, readAccess: 'public' | 'authenticated'): Promise<RenderedPage> {
-    const serial = await currentSerial(this.db);
+    const visible = await this.projects.listVisible(p, readAccess);
+    const serial = indexSerial(visible);
     // PEP 792: quarantined projects are left out of the list.
-    const entries = (await this.projects.listVisible(p, readAccess))
+    const entries = visible
       .filter((pr) => pr.status !== 'quarantined')
       .map((pr) => ({ name: pr.name, normalized: pr.normalized_name, serial: pr.last_serial }));
     return rendered(

@@ -10,7 +10,7 @@ import type { Actor } from '../audit/log.js';
 import { ANONYMOUS, type Principal } from '../auth/principal.js';
 import { isSiteAdmin, mayCreateProjects } from '../auth/permissions.js';
 import { randomToken, SESSION_MAX_AGE_MS } from './sessions.js';
-import { CSRF_FAILURE, csrfMatches, csrfOfBody } from './csrf.js';
+import { CSRF_FAILURE, csrfMatches, csrfOfBody, postFromIndexOrigin } from './csrf.js';
 import { totpEnabled } from './totp.js';
 import { errorPage, type Flash, type PageContext } from './render/layout.js';
 import type { SafeHtml } from './html.js';
@@ -101,6 +101,10 @@ export function sendPage(reply: FastifyReply, page: SafeHtml, status = 200): Fas
   return reply.code(status).type('text/html; charset=utf-8').send(page.value);
 }
 
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(',') : value;
+}
+
 /** The preHandler of every web route. */
 export async function resolveContext(
   s: Services,
@@ -153,7 +157,14 @@ export async function resolveContext(
   if (request.method === 'POST') {
     const expected =
       session?.csrf_token ?? pending?.session.csrf_token ?? cookies[names.csrf] ?? null;
-    if (!csrfMatches(expected, csrfOfBody(request.body))) {
+    const from = {
+      secFetchSite: headerValue(request.headers['sec-fetch-site']),
+      origin: headerValue(request.headers.origin),
+    };
+    if (
+      !postFromIndexOrigin(from, new URL(s.publicUrl()).origin) ||
+      !csrfMatches(expected, csrfOfBody(request.body))
+    ) {
       await sendPage(reply, errorPage(ctx, 403, CSRF_FAILURE), 403);
       return;
     }

@@ -4,6 +4,13 @@
 // with it); before sign-in, the token is a random value in a cookie of its own (the
 // double-submit pattern: another site can neither read nor set it), which protects the sign-in
 // form against login CSRF. Cookies are SameSite=Lax besides.
+//
+// On plain HTTP a cookie has no `__Host-` prefix, so a sibling host (evil.example.com next to
+// pypi.example.com) can plant a `pier_csrf` cookie for the parent domain whose value it knows,
+// and post a form carrying it: the double submit would pass. SameSite does not help (siblings are
+// the same site). So a POST must also come from the index's own origin: a browser tells where a
+// form was submitted from (`Sec-Fetch-Site`, and `Origin`), and a form of a sibling host is
+// refused whatever cookie it brought. Requests that carry neither header come from no browser.
 import { timingSafeEqual } from 'node:crypto';
 
 export const CSRF_FIELD = '_csrf';
@@ -18,6 +25,21 @@ export function csrfMatches(expected: string | null | undefined, given: unknown)
   const a = Buffer.from(expected);
   const b = Buffer.from(given);
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export interface PostOrigin {
+  /** The `Sec-Fetch-Site` header: same-origin, same-site, cross-site or none. */
+  secFetchSite: string | undefined;
+  /** The `Origin` header. */
+  origin: string | undefined;
+}
+
+/** Whether a POST was submitted from `indexOrigin` (the public URL's origin) itself. */
+export function postFromIndexOrigin(headers: PostOrigin, indexOrigin: string): boolean {
+  const site = headers.secFetchSite?.trim().toLowerCase();
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return false;
+  if (headers.origin === undefined) return true;
+  return headers.origin.trim().toLowerCase() === indexOrigin.toLowerCase();
 }
 
 /** The token a form body carries, or undefined. */

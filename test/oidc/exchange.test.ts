@@ -436,7 +436,10 @@ test('pending publishers: the first exchange creates the project, owned by its r
     claims({ job_workflow_ref: 'octo-org/octo-repo/.github/workflows/new.yml@refs/tags/v1.0.0' });
   const r = await mint(await issuer.sign(newClaims()));
   assert.equal(r.status, 200, JSON.stringify(r.body));
-  const project = await server.services.projects.require('brand-new-lib');
+  const project = await server.services.projects.require('brand-new-lib', {
+    kind: 'operator',
+    name: 'test',
+  });
   assert.deepEqual(await server.services.projects.roles(project.id), [
     { user: 'owner', role: 'owner' },
   ]);

@@ -204,7 +204,7 @@ test('a later pending publisher of another user that could match the same job is
   );
   const r = await mint(await job('pend-repo', 'release.yml'));
   assert.equal(r.status, 200, JSON.stringify(r.body));
-  const project = await server.services.projects.require('alice-lib');
+  const project = await server.services.projects.require('alice-lib', OPERATOR.principal);
   assert.deepEqual(await server.services.projects.roles(project.id), [
     { user: 'alice', role: 'owner' },
   ]);
@@ -367,7 +367,7 @@ test('beside real publishers, a pending publisher creates its project only for a
   );
   const first = await mint(await job('mono-repo', 'release.yml'));
   assert.equal(first.status, 200, JSON.stringify(first.body));
-  const extra = await server.services.projects.require('mono-extra');
+  const extra = await server.services.projects.require('mono-extra', OPERATOR.principal);
   assert.deepEqual(await server.services.projects.roles(extra.id), [
     { user: 'alice', role: 'owner' },
   ]);

@@ -340,7 +340,10 @@ test('a project created by someone else drops other people’s pending publisher
     'owner',
   );
   await server.services.projects.create(OPERATOR, 'contested', 'stranger');
-  await assert.rejects(server.services.publishers.view(pending.id), /No trusted publisher/);
+  await assert.rejects(
+    server.services.publishers.view(pending.id, OPERATOR.principal),
+    /No trusted publisher/,
+  );
   const audit = await server.services.db.kysely
     .selectFrom('audit_events')
     .select('details_json')

@@ -394,7 +394,8 @@ test('collaborators are invited and removed; pending publishers are added and re
   assert.equal(await page.locator('tr[data-user="carol"]').count(), 0);
   assert.deepEqual(
     await server.services.projects.roles(
-      (await server.services.projects.require('pier-sample')).id,
+      (await server.services.projects.require('pier-sample', { kind: 'operator', name: 'test' }))
+        .id,
     ),
     [{ user: 'maintainer', role: 'owner' }],
   );

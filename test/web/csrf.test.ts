@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { OPERATOR, startServer, type TestServer } from '../support/server.js';
 import { webRoutes } from '../../src/web/index.js';
-import { CSRF_FAILURE } from '../../src/web/csrf.js';
+import { CSRF_FAILURE, postFromIndexOrigin } from '../../src/web/csrf.js';
 import { escapeHtml } from '../../src/web/html.js';
 import { addUser, WebClient } from './helpers.js';
 
@@ -302,4 +302,73 @@ test('every form on every page carries the session’s token and posts to a prot
     login.text,
     /<form method="post" action="\/login"[^>]*>\s*<input type="hidden" name="_csrf" value="[A-Za-z0-9_-]{43}" \/>/,
   );
+});
+
+test('on plain HTTP, a CSRF cookie planted by a sibling host does not pass', async () => {
+  // The attacker fetches a valid pre-session pair for itself, then plants the cookie for the
+  // parent domain (no `__Host-` prefix on plain HTTP) and has the victim's browser post the
+  // sign-in form from the sibling host: the browser says where the form came from.
+  const attacker = new WebClient(server.url);
+  await attacker.get('/login');
+  const planted = attacker.lastCsrf!;
+  assert.equal(attacker.cookies.get('pier_csrf'), planted, 'a double-submit pair');
+  const own = new URL(server.url);
+  const sibling = `http://evil.${own.hostname}.nip.io:${own.port}`;
+  const before = await snapshot();
+  const post = (headers: Record<string, string>) =>
+    fetch(`${server.url}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        cookie: `pier_csrf=${planted}`,
+        ...headers,
+      },
+      body: new URLSearchParams({
+        _csrf: planted,
+        username: 'root',
+        password: rootPassword,
+        next: '/',
+      }).toString(),
+    });
+  const forged: Record<string, string>[] = [
+    { origin: sibling, 'sec-fetch-site': 'same-site' },
+    { origin: sibling },
+    { 'sec-fetch-site': 'same-site' },
+    { 'sec-fetch-site': 'cross-site' },
+    { origin: 'null' },
+  ];
+  for (const headers of forged) {
+    const r = await post(headers);
+    assert.equal(r.status, 403, JSON.stringify(headers));
+    assert.ok((await r.text()).includes(escapeHtml(CSRF_FAILURE)));
+    assert.equal(r.headers.getSetCookie().filter((c) => c.startsWith('pier_session=')).length, 0);
+  }
+  assert.equal(await snapshot(), before, 'no session was started');
+  // The same form from the index's own origin is the user's own and passes.
+  const r = await post({ origin: own.origin, 'sec-fetch-site': 'same-origin' });
+  assert.equal(r.status, 303);
+});
+
+test('postFromIndexOrigin: where a POST may come from', () => {
+  const index = 'http://pypi.example.com:8080';
+  const rows: [string | undefined, string | undefined, boolean][] = [
+    [undefined, undefined, true], // no browser
+    ['same-origin', index, true],
+    ['none', undefined, true], // typed by the user
+    [undefined, index, true],
+    [undefined, 'HTTP://PYPI.EXAMPLE.COM:8080', true],
+    ['same-site', 'http://evil.example.com:8080', false],
+    ['cross-site', 'https://attacker.test', false],
+    [undefined, 'http://evil.example.com:8080', false],
+    [undefined, 'http://pypi.example.com', false], // another port is another origin
+    ['same-origin', 'http://evil.example.com:8080', false],
+    [undefined, 'null', false],
+  ];
+  for (const [secFetchSite, origin, expected] of rows)
+    assert.equal(
+      postFromIndexOrigin({ secFetchSite, origin }, index),
+      expected,
+      `${secFetchSite} ${origin}`,
+    );
 });

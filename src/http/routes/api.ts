@@ -2,14 +2,8 @@
 // a user's password) instead of the operator. Routes parse and render; services hold the rules.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Services } from '../../services.js';
-import { badRequest, forbidden, notFound } from '../../errors.js';
-import {
-  isSiteAdmin,
-  mayAdministerProject,
-  mayReadProject,
-  ROLES,
-  type Role,
-} from '../../auth/permissions.js';
+import { badRequest, forbidden } from '../../errors.js';
+import { isSiteAdmin, mayAdministerProject, ROLES, type Role } from '../../auth/permissions.js';
 import { isScope, principalScope, principalUser, type Principal } from '../../auth/principal.js';
 import { parseDuration } from '../../config.js';
 import { queryAudit } from '../../audit/log.js';
@@ -172,10 +166,7 @@ export function registerApiRoutes(app: FastifyInstance, s: Services): void {
 
   // ------------------------------------------------------------------ projects
   async function projectJson(p: Principal, name: string) {
-    const project = await s.projects.require(name);
-    const access = await s.projects.access(p, project);
-    if (!mayReadProject(p, access, s.config.readAccess))
-      throw notFound(`No project named '${name}'`);
+    const project = await s.projects.require(name, p);
     return {
       name: project.name,
       normalized_name: project.normalized_name,
@@ -290,7 +281,7 @@ export function registerApiRoutes(app: FastifyInstance, s: Services): void {
         throw badRequest("'limit' must be 1 to 1000");
       const beforeId = q.before === undefined ? undefined : Number(q.before);
       if (q.project !== undefined) {
-        const project = await s.projects.require(q.project);
+        const project = await s.projects.require(q.project, p);
         if (!mayAdministerProject(p, await s.projects.access(p, project)))
           throw forbidden(`Only owners may read the audit log of '${project.name}'`);
         return {

@@ -3,7 +3,7 @@
 // work as installers that read a wheel's central directory over HTTP expect.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../../services.js';
-import { mayReadIndex, mayReadProject } from '../../auth/permissions.js';
+import { mayReadIndex, mayReadProject, projectOffersFiles } from '../../auth/permissions.js';
 import { principalUser } from '../../auth/principal.js';
 import { notFound, unauthorized } from '../../errors.js';
 import { principalOf } from '../principal.js';
@@ -69,7 +69,7 @@ export function registerFileRoutes(app: FastifyInstance, s: Services): void {
       .where('files.filename', '=', filename)
       .executeTakeFirst();
     if (!file || `${params.a}${params.b}${params.rest}` !== file.blake2_256) throw notFound();
-    if (file.status === 'quarantined') throw notFound();
+    if (!projectOffersFiles(file)) throw notFound();
     if (file.private === 1) {
       const role = await s.projects.roleOf(principalUser(p)?.id, file.project_id);
       const project = { id: file.project_id, private: file.private, status: file.status };

@@ -103,7 +103,8 @@ export function registerSimpleRoutes(app: FastifyInstance, s: Services): void {
       const rest = version === undefined ? 'json' : `${encodeURIComponent(version)}/json`;
       return reply.redirect(`/pypi/${head.normalized_name}/${rest}`, 301);
     }
-    const project = await s.projects.require(name);
+    const project = await s.projects.find(name);
+    if (!project) throw notFound();
     const doc = await s.jsonApi.document(project, version);
     if (!doc) throw notFound();
     return reply

@@ -81,3 +81,33 @@ export function checkWheelFilename(
   }
   return wheel;
 }
+
+/** The project a distribution's filename names (normalized), or null when it does not parse. */
+export function projectNamedByFilename(filename: string): string | null {
+  try {
+    const name = filename.endsWith('.whl')
+      ? parseWheelFilename(filename).rawName
+      : parseSdistFilename(filename).rawName;
+    return normalizeProjectName(name);
+  } catch (err) {
+    if (err instanceof PackagingError) return null;
+    throw err;
+  }
+}
+
+/**
+ * The name part of steps 20 and 21, checked before the filename registry is read (as Warehouse
+ * does): a clash can then only be with the caller's own project, so a refusal never tells a
+ * stranger which filenames another project, private or not, has used. A filename that does not
+ * parse is refused by steps 20 and 21 themselves.
+ */
+export function checkFilenameNamesProject(
+  filename: string,
+  projectName: string,
+  formName: string,
+): void {
+  const named = projectNamedByFilename(filename);
+  if (named === null || named === normalizeProjectName(formName)) return;
+  const prefix = filename.endsWith('.whl') ? formName : projectName;
+  throw badRequest(`Start filename for '${projectName}' with '${filenameProjectName(prefix)}'.`);
+}

@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Kysely } from 'kysely';
 import type { Database, Project, User } from '../../db/schema.js';
 import type { BlobStore } from '../../storage/blob-store.js';
-import { badRequest, forbidden, PierError } from '../../errors.js';
+import { badRequest, conflict, forbidden, PierError } from '../../errors.js';
 import { recordAudit, type Actor } from '../../audit/log.js';
 import {
   mayCreateProjects,
@@ -50,7 +50,13 @@ import {
   validateForm,
   type ValidForm,
 } from './form.js';
-import { checkFilenameBasics, checkSdistFilename, checkWheelFilename } from './filename-rules.js';
+import {
+  checkFilenameBasics,
+  checkFilenameNamesProject,
+  checkSdistFilename,
+  checkWheelFilename,
+  projectNamedByFilename,
+} from './filename-rules.js';
 
 export interface UploadOptions {
   maxUploadSize: number;
@@ -176,6 +182,12 @@ export class UploadSession {
     const metadata = result.metadata;
 
     let project = (await this.projects.find(form.name)) ?? null;
+    if (project !== null && !(await this.projects.mayRead(this.actor.principal, project))) {
+      // A project the uploader may not read is answered as a name that is taken, never as the
+      // project it is: the same refusals, in the same order, as for a new name.
+      this.checkMayCreate(form.name);
+      throw conflict(`The name '${form.name}' conflicts with an existing project.`);
+    }
     if (project === null) {
       this.checkMayCreate(form.name);
       try {
@@ -192,7 +204,9 @@ export class UploadSession {
     }
     if (project !== null) await this.checkMayUpload(project);
     checkFilenameBasics(filename, form.filetype);
-    return { form, metadata, project, displayName: project?.name ?? form.name, filename };
+    const displayName = project?.name ?? form.name;
+    checkFilenameNamesProject(filename, displayName, form.name);
+    return { form, metadata, project, displayName, filename };
   }
 
   private checkMayCreate(name: string): void {
@@ -374,10 +388,17 @@ export class UploadSession {
       throw badRequest(
         `This filename was previously used by a file that has since been deleted. Use a different version. ${FILE_REUSE_HELP}`,
       );
-    if (used.length > 0)
+    if (used.length > 0) {
+      // The earlier name is told only when it names this very project: another project's
+      // filenames (a private one's, say) are not the uploader's to learn.
+      const earlier = used[0]!.filename;
+      const own = projectNamedByFilename(earlier) === normalizeProjectName(checked.form.name);
       throw badRequest(
-        `This file's contents were previously uploaded as '${used[0]!.filename}', which has since been deleted. Use a different version. ${FILE_REUSE_HELP}`,
+        own
+          ? `This file's contents were previously uploaded as '${earlier}', which has since been deleted. Use a different version. ${FILE_REUSE_HELP}`
+          : `This file's contents were previously uploaded under another filename, which has since been deleted. Use a different version. ${FILE_REUSE_HELP}`,
       );
+    }
     return null;
   }
 

@@ -7,7 +7,7 @@ import { sql } from 'kysely';
 import type { Services } from '../../services.js';
 import type { Project } from '../../db/schema.js';
 import { notFound } from '../../errors.js';
-import { mayAdministerProject, mayReadIndex, mayReadProject } from '../../auth/permissions.js';
+import { mayAdministerProject, mayReadIndex } from '../../auth/permissions.js';
 import { normalizeProjectName } from '../../packaging/names.js';
 import { compareVersions } from '../../packaging/versions.js';
 import { byCodePoint } from '../../registry/projects.js';
@@ -84,17 +84,7 @@ async function readableProject(
   name: string,
 ): Promise<Project> {
   if (!mayReadIndex(ctx.principal, s.config.readAccess)) throw loginRedirect(request);
-  const project = await s.projects.find(name);
-  if (
-    !project ||
-    !mayReadProject(
-      ctx.principal,
-      await s.projects.access(ctx.principal, project),
-      s.config.readAccess,
-    )
-  )
-    throw notFound(`No project named '${name}'`);
-  return project;
+  return s.projects.require(name, ctx.principal);
 }
 
 function homePage(

@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Services } from '../../services.js';
 import { forbidden, notFound, PierError } from '../../errors.js';
-import { mayAdministerProject, mayCreateProjects, mayReadProject } from '../../auth/permissions.js';
+import { mayAdministerProject, mayCreateProjects } from '../../auth/permissions.js';
 import { oidcAudience, trustedPublishingDisabledReason } from '../../oidc/audience.js';
 import type { PublisherView } from '../../oidc/publishers.js';
 import type { Project } from '../../db/schema.js';
@@ -50,12 +50,9 @@ export async function ownedProject(
   name: string,
 ): Promise<Project> {
   requireUser(ctx, request);
-  const project = await s.projects.find(name);
-  const access = project ? await s.projects.access(ctx.principal, project) : null;
   // A private project stays unknown to those who may not read it.
-  if (!project || !access || !mayReadProject(ctx.principal, access, s.config.readAccess))
-    throw notFound(`No project named '${name}'`);
-  if (!mayAdministerProject(ctx.principal, access))
+  const project = await s.projects.require(name, ctx.principal);
+  if (!mayAdministerProject(ctx.principal, await s.projects.access(ctx.principal, project)))
     throw forbidden(`Only owners of '${project.name}' may manage it`);
   return project;
 }
@@ -305,7 +302,7 @@ export function registerPublishingRoutes(web: FastifyInstance, s: Services): voi
       const ctx = webContext(request);
       const project = await ownedProject(s, ctx, request, request.params.name);
       const id = idParam(request.params.id, 'publisher');
-      const view = await s.publishers.view(id).catch(() => null);
+      const view = await s.publishers.view(id, ctx.principal).catch(() => null);
       await s.publishers.remove(ctx.actor, id, project.name);
       setFlash(s, reply, {
         kind: 'ok',
@@ -352,7 +349,7 @@ export function registerPublishingRoutes(web: FastifyInstance, s: Services): voi
     requireUser(ctx, request);
     const id = idParam(request.params.id, 'publisher');
     // Only pending publishers here: a project's publisher is removed from its project's page.
-    const view = await s.publishers.view(id);
+    const view = await s.publishers.view(id, ctx.principal);
     if (view.pending === null) throw notFound(`No pending publisher with id ${id}`);
     await s.publishers.remove(ctx.actor, id);
     setFlash(s, reply, { kind: 'ok', text: 'The pending publisher was removed.' });
