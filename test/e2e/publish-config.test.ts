@@ -260,6 +260,18 @@ test('--json: one document on standard output that matches what was uploaded', a
     assert.equal(sha256(download), f.hashes.sha256);
   }
 
+  // In GitHub Actions the masks go to standard error (the runner reads commands there too):
+  // standard output stays one document.
+  const wheel = await wheelFile('json-out', '1.0.1');
+  const masked = await runPublish(['--repository-url', upload, '--json', wheel.path], {
+    HOME: home(null),
+    PIER_TOKEN: token,
+    GITHUB_ACTIONS: 'true',
+  });
+  assert.equal(masked.code, 0, masked.stderr);
+  assert.equal(JSON.parse(masked.stdout).files[0].filename, wheel.filename);
+  assert.ok(masked.stderr.includes(`::add-mask::${token}\n`));
+
   // A refusal is a document too, with the error and what was done before it.
   const changed = await makeWheel({ name: 'json-out', salt: 'other bytes' });
   const path = join(tempDir('pier-json-'), changed.filename);
