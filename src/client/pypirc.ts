@@ -56,12 +56,12 @@ export function parseIni(text: string, path: string): IniSections {
       last = null;
       continue;
     }
+    // A line is never quoted back: it may hold a password.
     if (trimmed.startsWith('['))
-      throw malformed(path, n, `expected a section header like [name], got '${trimmed}'`);
+      throw malformed(path, n, 'a section header must be a name in brackets, like [pypi]');
     const option = /^([^=:]+?)\s*[=:]\s*(.*)$/.exec(trimmed);
-    if (!option) throw malformed(path, n, `expected 'name = value', got '${trimmed}'`);
-    if (!section)
-      throw malformed(path, n, `'${trimmed}' comes before any section header like [pypi]`);
+    if (!option) throw malformed(path, n, "expected 'name = value' (or 'name: value')");
+    if (!section) throw malformed(path, n, 'an option comes before any section header like [pypi]');
     const key = option[1]!.toLowerCase();
     if (section.has(key))
       throw malformed(path, n, `the option '${key}' appears twice in its section`);

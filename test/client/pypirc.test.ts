@@ -32,9 +32,9 @@ test('the INI dialect: = and :, continuation lines, comments, case-insensitive o
 
 test('a line configparser refuses is an error naming the file and line', () => {
   const cases: [string, RegExp][] = [
-    ['[a]\nno separator\n', /^rc line 2: expected 'name = value', got 'no separator'$/],
-    ['x = 1\n[a]\n', /^rc line 1: 'x = 1' comes before any section header like \[pypi\]$/],
-    ['[a\n', /^rc line 1: expected a section header like \[name\], got '\[a'$/],
+    ['[a]\nno separator\n', /^rc line 2: expected 'name = value' \(or 'name: value'\)$/],
+    ['x = 1\n[a]\n', /^rc line 1: an option comes before any section header like \[pypi\]$/],
+    ['[a\n', /^rc line 1: a section header must be a name in brackets, like \[pypi\]$/],
     ['[a]\n[a]\n', /^rc line 2: the section \[a\] appears twice$/],
     ['[a]\nk = 1\nK = 2\n', /^rc line 3: the option 'k' appears twice in its section$/],
   ];

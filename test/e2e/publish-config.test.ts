@@ -192,20 +192,22 @@ test('.pypirc: -r NAME (or TWINE_REPOSITORY) reads repository, username and pass
   );
 });
 
-test('a malformed .pypirc: the file, the line and what is wrong; nothing is uploaded', async () => {
+test('a malformed .pypirc: the file, the line and what is wrong, never the line itself; nothing is uploaded', async () => {
   const before = await simpleFiles('malformed-rc');
+  // A mistyped password line: the message must not carry the password.
+  const secret = 'pypi-pier_do-not-print-me';
   const cases: [string, RegExp][] = [
     [
-      `[internal]\nrepository = ${upload}\nthis line is wrong\n`,
-      /error: ~\/\.pypirc line 3: expected 'name = value', got 'this line is wrong'/,
+      `[internal]\nrepository = ${upload}\npassword ${secret}\n`,
+      /error: ~\/\.pypirc line 3: expected 'name = value' \(or 'name: value'\)\n/,
     ],
     [
-      `repository = ${upload}\n[internal]\n`,
-      /~\/\.pypirc line 1: 'repository = .*' comes before any section header/,
+      `password = ${secret}\n[internal]\n`,
+      /~\/\.pypirc line 1: an option comes before any section header like \[pypi\]/,
     ],
     [
       `[internal\nrepository = ${upload}\n`,
-      /~\/\.pypirc line 1: expected a section header like \[name\], got '\[internal'/,
+      /~\/\.pypirc line 1: a section header must be a name in brackets, like \[pypi\]/,
     ],
     [
       `[distutils]\nindex-servers = internal\n[internal]\nrepository = ${upload}\nrepository = ${upload}\n`,
@@ -221,6 +223,7 @@ test('a malformed .pypirc: the file, the line and what is wrong; nothing is uplo
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, message);
     assert.match(r.stderr, /hint: Fix the file/);
+    assert.ok(!(r.stdout + r.stderr).includes(secret), r.stderr);
   }
   assert.deepEqual(await simpleFiles('malformed-rc'), before);
 });
