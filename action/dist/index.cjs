@@ -4631,7 +4631,7 @@ function formatPublishError(err) {
 }
 
 // src/client/http.ts
-var import_node_http = __toESM(require("node:http"), 1), import_node_https = __toESM(require("node:https"), 1), import_node_events = require("node:events"), USER_AGENT = `pier-publish (node ${process.versions.node}; ${process.platform})`, TransportError = class extends Error {
+var import_node_http = __toESM(require("node:http"), 1), import_node_https = __toESM(require("node:https"), 1), USER_AGENT = `pier-publish (node ${process.versions.node}; ${process.platform})`, TransportError = class extends Error {
   constructor(message, code2, kind, options2 = {}) {
     super(message);
     this.code = code2;
@@ -4695,6 +4695,14 @@ var agents = {
 function closeConnections() {
   agents.http.destroy(), agents.https.destroy(), agents.http = new import_node_http.default.Agent({ keepAlive: !0, maxSockets: 4 }), agents.https = new import_node_https.default.Agent({ keepAlive: !0, maxSockets: 4 });
 }
+function drainedOrClosed(req) {
+  return new Promise((resolve) => {
+    let done = () => {
+      req.off("drain", done), req.off("close", done), req.off("error", done), resolve();
+    };
+    req.on("drain", done), req.on("close", done), req.on("error", done);
+  });
+}
 async function writeBody(req, body, onProgress) {
   let sent = 0, chunks = body.chunks(), iterator = Symbol.asyncIterator in chunks ? chunks[Symbol.asyncIterator]() : chunks[Symbol.iterator]();
   for (; ; ) {
@@ -4709,7 +4717,7 @@ async function writeBody(req, body, onProgress) {
       await iterator.return?.();
       return;
     }
-    sent += step.value.length, req.write(step.value) || await Promise.race([(0, import_node_events.once)(req, "drain"), (0, import_node_events.once)(req, "close")]), onProgress?.(sent);
+    sent += step.value.length, req.write(step.value) || await drainedOrClosed(req), onProgress?.(sent);
   }
   req.end();
 }
@@ -5050,14 +5058,28 @@ function isReusableWorkflow(claims) {
 // src/client/credentials.ts
 var given = (v) => v !== void 0 && v.trim() !== "";
 function explicitCredentials(inputs, env) {
-  return given(inputs.token) ? { username: "__token__", password: inputs.token.trim(), source: "--token" } : given(inputs.password) ? {
-    username: given(inputs.username) ? inputs.username : "__token__",
-    password: inputs.password,
-    source: "password"
-  } : given(env.PIER_TOKEN) ? { username: "__token__", password: env.PIER_TOKEN.trim(), source: "PIER_TOKEN" } : given(env.TWINE_PASSWORD) ? {
-    username: given(env.TWINE_USERNAME) ? env.TWINE_USERNAME : "__token__",
-    password: env.TWINE_PASSWORD,
-    source: "TWINE_PASSWORD"
+  if (given(inputs.token))
+    return { username: "__token__", password: inputs.token.trim(), source: "--token" };
+  if (given(inputs.password))
+    return {
+      username: given(inputs.username) ? inputs.username : "__token__",
+      password: inputs.password,
+      source: "password"
+    };
+  if (given(env.PIER_TOKEN))
+    return { username: "__token__", password: env.PIER_TOKEN.trim(), source: "PIER_TOKEN" };
+  if (given(env.TWINE_PASSWORD))
+    return {
+      username: given(env.TWINE_USERNAME) ? env.TWINE_USERNAME : "__token__",
+      password: env.TWINE_PASSWORD,
+      source: "TWINE_PASSWORD"
+    };
+  let configured = inputs.configured;
+  return configured && given(configured.password) ? {
+    // As twine: TWINE_USERNAME wins over the file's username.
+    username: given(env.TWINE_USERNAME) ? env.TWINE_USERNAME : given(configured.username) ? configured.username : "__token__",
+    password: configured.password,
+    source: configured.source
   } : null;
 }
 function basicAuthorization(c) {
@@ -5709,6 +5731,46 @@ function hashLines(filename, hashes) {
     `  MD5:        ${hashes.md5 ?? "(not computed)"}`,
     `  BLAKE2-256: ${hashes.blake2_256 ?? "(not computed)"}`
   ];
+}
+
+// src/client/listed.ts
+function listedFileUrls(res, pageUrl) {
+  let urls = /* @__PURE__ */ new Map(), absolute = (href) => {
+    let u = new URL(href, pageUrl);
+    return u.hash = "", u.href;
+  }, text2 = res.body.toString("utf8");
+  if (/json/i.test(String(res.headers["content-type"] ?? ""))) {
+    let doc = JSON.parse(text2);
+    for (let f of doc.files ?? [])
+      typeof f.filename == "string" && typeof f.url == "string" && urls.set(f.filename, absolute(f.url));
+    return urls;
+  }
+  for (let m of text2.matchAll(/<a\s[^>]*href="([^"]*)"[^>]*>([^<]*)<\/a>/gi)) {
+    let name = (m[2] ?? "").trim();
+    name && m[1] && urls.set(name, absolute(m[1].replace(/&amp;/g, "&")));
+  }
+  return urls;
+}
+async function fetchListedUrls(indexUrl, projects, headers, policy, onRetry) {
+  let all = /* @__PURE__ */ new Map();
+  for (let project of new Set(projects.map(normalizeProjectName))) {
+    let url = projectPageUrl(indexUrl, project);
+    try {
+      let res = await send(
+        new URL(url),
+        { headers: { accept: SIMPLE_ACCEPT, "cache-control": "no-cache", ...headers } },
+        policy,
+        onRetry,
+        "file URLs"
+      );
+      if (res.status !== 200) continue;
+      for (let [filename, href] of listedFileUrls(res, url)) all.set(filename, href);
+    } catch (err) {
+      if (err instanceof PublishError || err instanceof SyntaxError) continue;
+      throw err;
+    }
+  }
+  return all;
 }
 
 // src/client/examine.ts
@@ -7905,6 +7967,9 @@ function formProblems(raw) {
   }
   return problems;
 }
+function unreadableProblems(fields) {
+  return fields.map((field) => ({ field, message: `${pythonRepr(field)} has invalid data` }));
+}
 var SUBAUTHORITY = /^(?:(?:[A-Za-z0-9\-._~!$&'()*+,;=:]|%[0-9A-Fa-f]{2})+@)?(?:(?:%[0-9A-Fa-f]{2}|[A-Za-z0-9\-._~!$&'()*+,;=])*|\[[0-9A-Za-z:.%_~-]*\]):?([0-9]{1,5})?$/;
 function isValidUrl(url) {
   let match = /^(?:([a-zA-Z][a-zA-Z0-9+.-]*):)?(?:\/\/([^/?#]*))?/.exec(url), scheme = match?.[1]?.toLowerCase();
@@ -8099,7 +8164,7 @@ function buildMetadata(raw, version) {
 }
 function validateUploadMetadata(raw, options2 = {}) {
   let stages = [
-    () => formProblems(raw),
+    () => [...formProblems(raw), ...unreadableProblems(options2.unreadable ?? [])],
     () => validateCoreMetadata(raw),
     () => warehouseProblems(raw, options2.allowLocalVersions ?? !0)
   ];
@@ -8273,6 +8338,15 @@ function formatBytes(n) {
     if (value /= 1e3, unit = u, value < 1e3) break;
   return `${value.toFixed(value < 10 ? 1 : 0)} ${unit}`;
 }
+function formatDuration(seconds) {
+  let s = Math.max(0, Math.ceil(seconds));
+  return s < 60 ? `${s} s` : s < 3600 ? `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s` : `${Math.floor(s / 3600)} h ${String(Math.floor(s % 3600 / 60)).padStart(2, "0")} min`;
+}
+function describeRate(sent, total, elapsedMs) {
+  if (elapsedMs < 200 || sent <= 0) return "…";
+  let perSecond = sent / elapsedMs * 1e3, left = Math.max(0, total - sent) / perSecond;
+  return `${formatBytes(Math.round(perSecond))}/s, ${formatDuration(left)} left`;
+}
 function describeOutcome(filename, outcome) {
   switch (outcome.status) {
     case "uploaded":
@@ -8292,7 +8366,7 @@ function textReporter(options2) {
   }, endBar = (filename) => {
     let bar = bars.get(filename);
     !bar || !multi || (bars.delete(filename), multi.remove(bar), bars.size === 0 && (multi.stop(), multi = null));
-  }, marks = /* @__PURE__ */ new Map();
+  }, marks = /* @__PURE__ */ new Map(), now = options2.now ?? Date.now, started = /* @__PURE__ */ new Map();
   return {
     info: (text2) => line(text2),
     warn: (text2) => line(`warning: ${text2}`),
@@ -8303,13 +8377,13 @@ function textReporter(options2) {
       if (options2.printHash) for (let l of hashLines(filename, hashes)) line(l);
     },
     start: (filename, bytes) => {
-      if (options2.terminal && options2.bars) {
+      if (started.set(filename, now()), options2.terminal && options2.bars) {
         endBar(filename);
         let cliProgress = options2.bars;
         multi ??= new cliProgress.MultiBar(
           {
             stream: options2.terminal,
-            format: "{filename} [{bar}] {percentage}% | {sent} / {size}",
+            format: "{filename} [{bar}] {percentage}% | {sent} / {size} | {rate}",
             hideCursor: !0,
             clearOnComplete: !0,
             barsize: 30
@@ -8317,23 +8391,28 @@ function textReporter(options2) {
           cliProgress.Presets.shades_classic
         ), bars.set(
           filename,
-          multi.create(bytes, 0, { filename, sent: formatBytes(0), size: formatBytes(bytes) })
+          multi.create(bytes, 0, {
+            filename,
+            sent: formatBytes(0),
+            size: formatBytes(bytes),
+            rate: "…"
+          })
         );
       } else
         marks.set(filename, 0), write(`Uploading ${filename} (${formatBytes(bytes)})`);
     },
     progress: (filename, sent, total) => {
-      let bar = bars.get(filename);
+      let bar = bars.get(filename), rate = () => describeRate(sent, total, now() - (started.get(filename) ?? now()));
       if (bar) {
-        bar.update(sent, { sent: formatBytes(sent) });
+        bar.update(sent, { sent: formatBytes(sent), rate: rate() });
         return;
       }
       if (total < 4 * 1024 * 1024) return;
       let quarter = Math.floor(sent / total * 4);
-      quarter > (marks.get(filename) ?? 0) && quarter < 4 && (marks.set(filename, quarter), write(`  ${quarter * 25}% of ${filename} sent`));
+      quarter > (marks.get(filename) ?? 0) && quarter < 4 && (marks.set(filename, quarter), write(`  ${quarter * 25}% of ${filename} sent (${rate()})`));
     },
     end: (filename, outcome) => {
-      endBar(filename), line(describeOutcome(filename, outcome));
+      endBar(filename), started.delete(filename), line(describeOutcome(filename, outcome));
     },
     retry: (n) => line(
       `warning: ${n.what}: ${n.reason}; attempt ${n.attempt + 1} of ${n.of} in ${(n.delayMs / 1e3).toFixed(1)} s`
@@ -8432,7 +8511,7 @@ async function run(options2) {
     `${checked.length} distribution${checked.length === 1 ? "" : "s"} of ${projects.join(", ")} checked${verifyMetadata ? ", metadata verified" : ""}`
   );
   let explicit = explicitCredentials(
-    options2,
+    options2.oidcTokenFile ? { ...options2, configured: void 0 } : options2,
     options2.oidcTokenFile ? {} : env
   );
   explicit && options2.onSecret?.(explicit.password);
@@ -8518,7 +8597,19 @@ async function run(options2) {
   try {
     checked.length > 0 && await settle(0);
     let rest = checked.map((_, i) => i).slice(1);
-    return await mapLimit(rest, Math.max(1, options2.concurrency ?? 4), settle), result(session.authentication, done());
+    await mapLimit(rest, Math.max(1, options2.concurrency ?? 4), settle);
+    let files = done();
+    if (options2.fileUrls) {
+      let urls = await fetchListedUrls(
+        indexUrl,
+        projects,
+        new URL(indexUrl).host === uploadUrl.host ? { authorization: session.authorization } : {},
+        policy,
+        onRetry
+      );
+      for (let f of files) f.url = urls.get(f.filename) ?? null;
+    }
+    return result(session.authentication, files);
   } catch (err) {
     throw err instanceof PublishError ? err.withDone(done()) : err;
   } finally {

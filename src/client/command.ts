@@ -2,11 +2,12 @@
 // only when the command runs, so that `pier publish --help` stays fast and the client's modules
 // stay out of every other command's way.
 import { InvalidArgumentError, type Command } from 'commander';
-import { PYPI_UPLOAD_URL } from './urls.js';
 import { DEFAULT_CONCURRENCY } from './concurrency.js';
 
 export interface PublishFlags {
-  repositoryUrl: string;
+  repositoryUrl?: string;
+  repository?: string;
+  configFile?: string;
   indexUrl?: string;
   token?: string;
   oidcTokenFile?: string;
@@ -15,6 +16,7 @@ export interface PublishFlags {
   dryRun?: boolean;
   verifyMetadata: boolean;
   verbose?: boolean;
+  json?: boolean;
   concurrency: number;
 }
 
@@ -27,8 +29,13 @@ function parseConcurrency(value: string): number {
 }
 
 const HELP = `
+The upload URL, first found wins (as twine): --repository-url; PIER_REPOSITORY_URL;
+TWINE_REPOSITORY_URL; else the repository named by -r/--repository (or PIER_REPOSITORY,
+TWINE_REPOSITORY; default pypi) in the .pypirc file: its \`repository\`, \`username\` and
+\`password\`, listed in \`index-servers\` under [distutils]. pypi and testpypi need no section.
+
 Credentials, first found wins: --token; --oidc-token-file; PIER_TOKEN; TWINE_USERNAME and
-TWINE_PASSWORD; else trusted publishing with the OIDC token of the CI job this runs in
+TWINE_PASSWORD; the password of the .pypirc repository; else trusted publishing with the OIDC token of the CI job this runs in
 (GitHub Actions with \`permissions: id-token: write\`, GitLab CI \`id_tokens\` named
 <AUDIENCE>_ID_TOKEN, Buildkite, CircleCI, Google Cloud), exchanged at the upload host's
 /_/oidc/mint-token.
@@ -36,8 +43,12 @@ TWINE_PASSWORD; else trusted publishing with the OIDC token of the CI job this r
 URLs must be HTTPS (plain HTTP only for a loopback address). Certificates are always verified:
 add a private CA with NODE_EXTRA_CA_CERTS=/path/to/ca.pem.
 
+--json prints one JSON document on standard output (each file's status, size, hashes and
+download URL, and the error if any); everything else goes to standard error.
+
 Examples:
   pier publish --repository-url https://pypi.example.com/legacy/ dist/
+  pier publish -r internal --json > published.json
   PIER_TOKEN=pypi-… pier publish --repository-url https://pypi.example.com/legacy/ --skip-existing
   pier publish --dry-run --print-hash
 `;
@@ -50,7 +61,15 @@ export function registerPublishCommand(program: Command): void {
       'upload distributions to an index, with an API token or by trusted publishing from a CI job',
     )
     .argument('[paths...]', 'distribution files, or directories holding them (default: dist/)')
-    .option('--repository-url <url>', 'the upload URL', PYPI_UPLOAD_URL)
+    .option(
+      '--repository-url <url>',
+      'the upload URL (env PIER_REPOSITORY_URL, TWINE_REPOSITORY_URL; default: from .pypirc, else PyPI’s)',
+    )
+    .option(
+      '-r, --repository <name>',
+      'the repository (section) of .pypirc to upload to (env PIER_REPOSITORY, TWINE_REPOSITORY; default pypi)',
+    )
+    .option('--config-file <path>', 'the .pypirc file to read repositories from', '~/.pypirc')
     .option(
       '--index-url <url>',
       'the Simple index --skip-existing reads (default: from the upload URL, /legacy/ -> /simple/)',
@@ -68,6 +87,7 @@ export function registerPublishCommand(program: Command): void {
       DEFAULT_CONCURRENCY,
     )
     .option('-v, --verbose', 'say more about each step')
+    .option('--json', 'print the outcome as one JSON document on standard output')
     .addHelpText('after', HELP)
     .action(async (paths: string[], flags: PublishFlags) => {
       const { runPublishCommand } = await import('./run-command.js');

@@ -1,6 +1,7 @@
 // Which credential to upload with. Explicit ones first — a flag, then the environment
-// (PIER_TOKEN, then twine's TWINE_USERNAME/TWINE_PASSWORD) — and otherwise trusted publishing,
-// with the OIDC token from --oidc-token-file or from the CI job the client runs in.
+// (PIER_TOKEN, then twine's TWINE_USERNAME/TWINE_PASSWORD), then the password of the .pypirc
+// repository the URL came from — and otherwise trusted publishing, with the OIDC token from
+// --oidc-token-file or from the CI job the client runs in.
 import { readFile } from 'node:fs/promises';
 import { decodeJwtPayload } from './claims.js';
 import { PublishError } from './errors.js';
@@ -16,6 +17,8 @@ export interface ExplicitInputs {
   token?: string;
   username?: string;
   password?: string;
+  /** From configuration (a .pypirc section): below every flag and variable. */
+  configured?: { username?: string; password: string; source: string };
 }
 
 const given = (v: string | undefined): v is string => v !== undefined && v.trim() !== '';
@@ -40,6 +43,18 @@ export function explicitCredentials(
       username: given(env.TWINE_USERNAME) ? env.TWINE_USERNAME : '__token__',
       password: env.TWINE_PASSWORD,
       source: 'TWINE_PASSWORD',
+    };
+  const configured = inputs.configured;
+  if (configured && given(configured.password))
+    return {
+      // As twine: TWINE_USERNAME wins over the file's username.
+      username: given(env.TWINE_USERNAME)
+        ? env.TWINE_USERNAME
+        : given(configured.username)
+          ? configured.username
+          : '__token__',
+      password: configured.password,
+      source: configured.source,
     };
   return null;
 }

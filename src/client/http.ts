@@ -4,7 +4,6 @@
 // Node's CA store plus NODE_EXTRA_CA_CERTS; nothing here can turn verification off.
 import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
-import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 
 export const USER_AGENT = `pier-publish (node ${process.versions.node}; ${process.platform})`;
@@ -118,6 +117,27 @@ export function closeConnections(): void {
   agents.https = new https.Agent({ keepAlive: true, maxSockets: 4 });
 }
 
+/**
+ * Resolves when the request can take more body ('drain') or will take none ('close', 'error').
+ * Every listener it adds is removed when the first of them fires: a body sent in many chunks
+ * waits here once per chunk, and listeners left behind would pile up on the request (the
+ * `events.once` of each losing event keeps its own and an 'error' listener until it fires).
+ */
+export function drainedOrClosed(req: http.ClientRequest): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      req.off('drain', done);
+      req.off('close', done);
+      req.off('error', done);
+      resolve();
+    };
+    req.on('drain', done);
+    req.on('close', done);
+    // The request's own 'error' listener reports the failure; this one only stops the wait.
+    req.on('error', done);
+  });
+}
+
 async function writeBody(
   req: http.ClientRequest,
   body: RequestBody,
@@ -141,7 +161,7 @@ async function writeBody(
       return;
     }
     sent += step.value.length;
-    if (!req.write(step.value)) await Promise.race([once(req, 'drain'), once(req, 'close')]);
+    if (!req.write(step.value)) await drainedOrClosed(req);
     onProgress?.(sent);
   }
   req.end();

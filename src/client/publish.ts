@@ -9,6 +9,7 @@ import {
   explicitCredentials,
   readOidcTokenFile,
   type BasicCredentials,
+  type ExplicitInputs,
 } from './credentials.js';
 import { DEFAULT_CONCURRENCY, mapLimit } from './concurrency.js';
 import { discoverDistributions } from './discover.js';
@@ -19,6 +20,7 @@ import { multipartUpload, formFields } from './form.js';
 import { prepareAllDigests, type FileHashes } from './hashes.js';
 import { closeConnections, describeResponse, type HttpResponse } from './http.js';
 import { type CheckedDistribution } from './inspect.js';
+import { fetchListedUrls } from './listed.js';
 import { examineDistribution } from './examine.js';
 import { silentReporter, type Reporter } from './report.js';
 import { send, type RetryNotice } from './requests.js';
@@ -37,6 +39,8 @@ export interface PublishOptions {
   /** Explicit username and password (username defaults to `__token__`). */
   username?: string;
   password?: string;
+  /** A configured credential (a .pypirc section's), used when no flag or variable gives one. */
+  configured?: ExplicitInputs['configured'];
   /** A file holding the OIDC token to exchange (instead of the CI's ambient one). */
   oidcTokenFile?: string;
   skipExisting?: boolean;
@@ -46,6 +50,8 @@ export interface PublishOptions {
   dryRun?: boolean;
   /** Also compute MD5 and BLAKE2b-256 (for --print-hash and summaries); SHA-256 always. */
   allDigests?: boolean;
+  /** After the uploads, look up each file's download URL on the index (`PublishedFile.url`). */
+  fileUrls?: boolean;
   /** Uploads in flight at once after the first file (default 4). */
   concurrency?: number;
   /** Environment read for credentials (default process.env). */
@@ -70,6 +76,8 @@ export interface PublishedFile {
   status: FileStatus;
   /** Why a file was skipped. */
   reason?: string;
+  /** Where the index serves it (with `fileUrls`; null when its Simple page does not list it). */
+  url?: string | null;
 }
 
 export type Authentication =
@@ -240,7 +248,7 @@ async function run(options: PublishOptions): Promise<PublishResult> {
 
   // --oidc-token-file is a flag: it wins over credentials in the environment.
   const explicit: BasicCredentials | null = explicitCredentials(
-    options,
+    options.oidcTokenFile ? { ...options, configured: undefined } : options,
     options.oidcTokenFile ? {} : env,
   );
   if (explicit) options.onSecret?.(explicit.password);
@@ -376,7 +384,19 @@ async function run(options: PublishOptions): Promise<PublishResult> {
     if (checked.length > 0) await settle(0);
     const rest = checked.map((_, i) => i).slice(1);
     await mapLimit(rest, Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY), settle);
-    return result(session.authentication, done());
+    const files = done();
+    if (options.fileUrls) {
+      // Before the minted token is burned: a private index needs it to read.
+      const urls = await fetchListedUrls(
+        indexUrl,
+        projects,
+        new URL(indexUrl).host === uploadUrl.host ? { authorization: session.authorization } : {},
+        policy,
+        onRetry,
+      );
+      for (const f of files) f.url = urls.get(f.filename) ?? null;
+    }
+    return result(session.authentication, files);
   } catch (err) {
     if (err instanceof PublishError) throw err.withDone(done());
     throw err;

@@ -48,6 +48,25 @@ export function formatBytes(n: number): string {
   return `${value.toFixed(value < 10 ? 1 : 0)} ${unit}`;
 }
 
+/** `3 s`, `2 min 05 s`, `1 h 02 min`: a duration for a person. */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.ceil(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
+}
+
+/**
+ * Speed and time left of a transfer from its average since it started: `12 MB/s, 3 s left`;
+ * `…` until enough time has passed for an average to mean something.
+ */
+export function describeRate(sent: number, total: number, elapsedMs: number): string {
+  if (elapsedMs < 200 || sent <= 0) return '…';
+  const perSecond = (sent / elapsedMs) * 1000;
+  const left = Math.max(0, total - sent) / perSecond;
+  return `${formatBytes(Math.round(perSecond))}/s, ${formatDuration(left)} left`;
+}
+
 export function describeOutcome(filename: string, outcome: FileOutcome): string {
   switch (outcome.status) {
     case 'uploaded':
@@ -70,6 +89,8 @@ export interface TextReporterOptions {
   terminal?: NodeJS.WriteStream;
   /** cli-progress, loaded only when there is a terminal to draw on (see `loadProgressBars`). */
   bars?: typeof cliProgress;
+  /** Milliseconds (default Date.now), for the speed and time left. */
+  now?: () => number;
 }
 
 /** cli-progress, imported when needed: plain output (CI logs) never loads it. */
@@ -98,6 +119,9 @@ export function textReporter(options: TextReporterOptions): Reporter {
     }
   };
   const marks = new Map<string, number>();
+  const now = options.now ?? Date.now;
+  // When each file's current attempt started.
+  const started = new Map<string, number>();
   return {
     info: (text) => line(text),
     warn: (text) => line(`warning: ${text}`),
@@ -108,13 +132,14 @@ export function textReporter(options: TextReporterOptions): Reporter {
       if (options.printHash) for (const l of hashLines(filename, hashes)) line(l);
     },
     start: (filename, bytes) => {
+      started.set(filename, now());
       if (options.terminal && options.bars) {
         endBar(filename); // a retry starts the file's bar again
         const cliProgress = options.bars;
         multi ??= new cliProgress.MultiBar(
           {
             stream: options.terminal,
-            format: '{filename} [{bar}] {percentage}% | {sent} / {size}',
+            format: '{filename} [{bar}] {percentage}% | {sent} / {size} | {rate}',
             hideCursor: true,
             clearOnComplete: true,
             barsize: 30,
@@ -123,7 +148,12 @@ export function textReporter(options: TextReporterOptions): Reporter {
         );
         bars.set(
           filename,
-          multi.create(bytes, 0, { filename, sent: formatBytes(0), size: formatBytes(bytes) }),
+          multi.create(bytes, 0, {
+            filename,
+            sent: formatBytes(0),
+            size: formatBytes(bytes),
+            rate: '…',
+          }),
         );
       } else {
         marks.set(filename, 0);
@@ -132,8 +162,9 @@ export function textReporter(options: TextReporterOptions): Reporter {
     },
     progress: (filename, sent, total) => {
       const bar = bars.get(filename);
+      const rate = () => describeRate(sent, total, now() - (started.get(filename) ?? now()));
       if (bar) {
-        bar.update(sent, { sent: formatBytes(sent) });
+        bar.update(sent, { sent: formatBytes(sent), rate: rate() });
         return;
       }
       // Plain output: a line at each quarter of a large file, none for small ones.
@@ -141,11 +172,12 @@ export function textReporter(options: TextReporterOptions): Reporter {
       const quarter = Math.floor((sent / total) * 4);
       if (quarter > (marks.get(filename) ?? 0) && quarter < 4) {
         marks.set(filename, quarter);
-        write(`  ${quarter * 25}% of ${filename} sent`);
+        write(`  ${quarter * 25}% of ${filename} sent (${rate()})`);
       }
     },
     end: (filename, outcome) => {
       endBar(filename);
+      started.delete(filename);
       line(describeOutcome(filename, outcome));
     },
     retry: (n) =>
