@@ -16,6 +16,7 @@ import { JwksCache } from './oidc/jwks.js';
 import { PublisherService } from './oidc/publishers.js';
 import { ExchangeService } from './oidc/exchange.js';
 import { oidcAudience, trustedPublishingDisabledReason } from './oidc/audience.js';
+import { ProxyService } from './proxy/service.js';
 import { openWebServices, type WebServices } from './web/services.js'; // the web interface
 
 export interface Services {
@@ -31,6 +32,8 @@ export interface Services {
   issuers: IssuerService;
   publishers: PublisherService;
   exchange: ExchangeService;
+  /** The caching proxy of an upstream index (src/proxy); disabled without PIER_UPSTREAM_URL. */
+  proxy: ProxyService;
   /** The web interface's sessions, second factor and sign-in rate limiting (src/web). */
   web: WebServices;
   /** The public URL (settable once the listening port is known). */
@@ -103,6 +106,7 @@ export async function openServices(
     issuers,
     publishers,
     exchange,
+    proxy: new ProxyService(db.kysely, blobs, config),
     web: openWebServices(db.kysely),
     publicUrl: getPublicUrl,
     setListening(address) {

@@ -90,6 +90,10 @@ export function buildProgram(): Command {
       '--max-upload-size <size>',
       'largest accepted file, e.g. 100MiB (env PIER_MAX_UPLOAD_SIZE)',
     )
+    .option(
+      '--upstream-url <url>',
+      "an upstream index's Simple root to proxy, e.g. https://pypi.org/simple/ (env PIER_UPSTREAM_URL)",
+    )
     .action(async (opts: Record<string, string | undefined>, cmd: Command) => {
       await serve(
         configFrom(cmd, {
@@ -98,6 +102,7 @@ export function buildProgram(): Command {
           publicUrl: opts.publicUrl,
           readAccess: opts.readAccess,
           maxUploadSize: opts.maxUploadSize,
+          upstreamUrl: opts.upstreamUrl,
         }),
       );
     });

@@ -7,6 +7,7 @@ import { initial } from './migrations/0001-initial.js';
 import { trustedPublishing } from './migrations/0002-trusted-publishing.js';
 import { oneSdistPerRelease } from './migrations/0003-one-sdist-per-release.js';
 import { web } from './migrations/0004-web.js'; // the web interface (src/web)
+import { proxy } from './migrations/0011-proxy.js'; // the upstream proxy (src/proxy)
 
 export function migrations(dialect: DialectName): Record<string, Migration> {
   return {
@@ -14,6 +15,7 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '0002-trusted-publishing': trustedPublishing(dialect),
     '0003-one-sdist-per-release': oneSdistPerRelease,
     '0004-web': web(dialect),
+    '0011-proxy': proxy,
   };
 }
 

@@ -211,6 +211,28 @@ export interface LoginFailuresTable {
   at: number;
 }
 
+// --- the upstream proxy (src/proxy, migration 0011-proxy) ---
+export interface UpstreamPagesTable {
+  normalized_name: string;
+  found: number;
+  files_json: string;
+  etag: string | null;
+  checked_at: number;
+}
+
+export interface UpstreamBlobsTable {
+  sha256: string;
+  blob_key: string;
+  size: number;
+  created_at: number;
+}
+
+export interface UpstreamExcludesTable {
+  pattern: string;
+  added_by: string | null;
+  created_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   projects: ProjectsTable;
@@ -229,6 +251,9 @@ export interface Database {
   oidc_jtis: OidcJtisTable;
   web_sessions: WebSessionsTable; // the web interface
   login_failures: LoginFailuresTable; // the web interface
+  upstream_pages: UpstreamPagesTable; // the upstream proxy
+  upstream_blobs: UpstreamBlobsTable; // the upstream proxy
+  upstream_excludes: UpstreamExcludesTable; // the upstream proxy
 }
 
 export type User = Selectable<UsersTable>;

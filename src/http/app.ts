@@ -19,6 +19,7 @@ import { isUniqueViolation } from '../db/errors.js';
 import { createMetrics } from './metrics.js';
 import { registerSimpleRoutes } from './routes/simple.js';
 import { registerFileRoutes } from './routes/files.js';
+import { registerProxyRoutes } from './routes/proxy.js';
 import { registerUploadRoutes } from './routes/upload.js';
 import { registerApiRoutes } from './routes/api.js';
 import { registerOpsRoutes } from './routes/ops.js';
@@ -206,6 +207,7 @@ export async function buildApp(s: Services, options: AppOptions = {}): Promise<F
   registerOpsRoutes(app, s, metrics);
   registerSimpleRoutes(app, s);
   registerFileRoutes(app, s);
+  registerProxyRoutes(app, s);
   registerUploadRoutes(app, s, metrics);
   registerApiRoutes(app, s);
   registerOidcRoutes(app, s);

@@ -6,7 +6,7 @@ import type { Kysely } from 'kysely';
 import type { Database, Project } from '../db/schema.js';
 import type { HotReads } from '../db/connect.js';
 import { normalizeProjectName } from '../packaging/names.js';
-import { loadProjectPage } from './model.js';
+import { loadProjectPage, type SimpleProjectPage } from './model.js';
 import {
   renderIndexHtml,
   renderIndexJson,
@@ -32,6 +32,11 @@ export interface RenderedPage {
 
 export function etagOf(body: Buffer): string {
   return `"${createHash('md5').update(body).digest('base64url')}"`;
+}
+
+/** A project page in both formats, with their ETags (hosted and proxied pages alike). */
+export function renderPage(model: SimpleProjectPage): RenderedPage {
+  return rendered(model.serial, renderProjectHtml(model), renderProjectJson(model));
 }
 
 function rendered(serial: number, html: string, json: string): RenderedPage {
@@ -129,7 +134,7 @@ export class SimpleService {
     if (!pending) {
       pending = (async () => {
         const model = await loadProjectPage(this.db, head, this.publicUrl());
-        const page = rendered(head.last_serial, renderProjectHtml(model), renderProjectJson(model));
+        const page = renderPage(model);
         this.cache.set(head.id, page);
         return page;
       })().finally(() => this.building.delete(key));

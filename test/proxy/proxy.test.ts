@@ -1,0 +1,259 @@
+// @backends: runs on the embedded default and on PostgreSQL with S3.
+// The upstream proxy against a static folder index with relative links: pages in both formats
+// on pier's origin, files checked and cached, one upstream request for many, the guard, and
+// every failure leaving nothing wrong in the cache.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { OPERATOR, startServer, type TestServer } from '../support/server.js';
+import { startStaticIndex, type StaticIndex } from '../support/static-index.js';
+import { makeWheel, metadataText } from '../support/dists.js';
+import { sha256 } from '../support/upload.js';
+import { tempDir } from '../support/tmp.js';
+
+const JSON_ACCEPT = 'application/vnd.pypi.simple.v1+json';
+let upstream: StaticIndex;
+let pier: TestServer;
+const wheels: Record<string, { filename: string; content: Buffer; metadata: string }> = {};
+
+async function addProject(
+  root: string,
+  name: string,
+  opts: { wrongHash?: boolean; payload?: Buffer } = {},
+) {
+  const metadata = metadataText(name, '1.0');
+  const extra = opts.payload ? { 'payload.bin': opts.payload } : undefined;
+  const w = await makeWheel({ name, version: '1.0', metadata, salt: name, extra });
+  wheels[name] = { ...w, metadata };
+  mkdirSync(join(root, 'simple', name), { recursive: true });
+  mkdirSync(join(root, 'files'), { recursive: true });
+  writeFileSync(join(root, 'files', w.filename), w.content);
+  writeFileSync(join(root, 'files', `${w.filename}.metadata`), metadata);
+  const hash = opts.wrongHash ? sha256(Buffer.from('something else')) : sha256(w.content);
+  writeFileSync(
+    join(root, 'simple', name, 'index.html'),
+    `<!DOCTYPE html><html><body>\n` +
+      `<a href="../../files/${w.filename}#sha256=${hash}" data-requires-python="&gt;=3.8" ` +
+      `data-core-metadata="sha256=${sha256(Buffer.from(metadata))}">${w.filename}</a><br/>\n` +
+      `</body></html>\n`,
+  );
+}
+
+before(async () => {
+  const root = tempDir('pier-static-index-');
+  for (const name of ['static-pkg', 'many', 'stale-pkg', 'acme-internal', 'shadowed', 'secret'])
+    await addProject(root, name);
+  await addProject(root, 'bad-hash', { wrongHash: true });
+  // Large enough to arrive in many chunks: the answer has begun when the hash is found wrong.
+  await addProject(root, 'bad-big', { wrongHash: true, payload: randomBytes(2 * 1024 * 1024) });
+  upstream = await startStaticIndex(root);
+  pier = await startServer({
+    upstreamUrl: `${upstream.url}/simple/`,
+    upstreamExclude: 'acme-*',
+    upstreamTimeout: 1,
+    upstreamMaxPageSize: '100KiB',
+  });
+});
+
+after(async () => {
+  await pier.close();
+  await upstream.close();
+});
+
+const get = (path: string, headers: Record<string, string> = {}) =>
+  fetch(`${pier.url}${path}`, { headers, redirect: 'manual' });
+
+/** Everything the cache holds, to compare before and after a failure. */
+async function cacheState() {
+  const db = pier.services.db.kysely;
+  const pages = await db
+    .selectFrom('upstream_pages')
+    .selectAll()
+    .orderBy('normalized_name')
+    .execute();
+  const blobs = await db.selectFrom('upstream_blobs').selectAll().orderBy('sha256').execute();
+  const keys: string[] = [];
+  for await (const k of pier.services.blobs.keys()) keys.push(k);
+  return { pages, blobs, keys: keys.sort() };
+}
+
+test('a name pier does not host lists the upstream files, on pier’s own URLs, in both formats', async () => {
+  const w = wheels['static-pkg']!;
+  const res = await get('/simple/static-pkg/', { accept: JSON_ACCEPT });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-type'), JSON_ACCEPT);
+  assert.equal(res.headers.get('x-pier-upstream'), 'miss');
+  const doc = (await res.json()) as {
+    name: string;
+    files: Record<string, unknown>[];
+    versions: string[];
+  };
+  assert.equal(doc.name, 'static-pkg');
+  assert.deepEqual(doc.versions, ['1.0']);
+  assert.equal(doc.files.length, 1);
+  const f = doc.files[0]!;
+  assert.equal(f.filename, w.filename);
+  assert.equal(f.url, `${pier.url}/proxy/static-pkg/${sha256(w.content)}/${w.filename}`);
+  assert.deepEqual(f.hashes, { sha256: sha256(w.content) });
+  assert.equal(f['requires-python'], '>=3.8');
+  assert.deepEqual(f['core-metadata'], { sha256: sha256(Buffer.from(w.metadata)) });
+  assert.equal(f.yanked, false);
+
+  const html = await get('/simple/static-pkg/', { accept: 'text/html' });
+  assert.equal(html.headers.get('x-pier-upstream'), 'hit');
+  const text = await html.text();
+  assert.match(text, new RegExp(`href="${pier.url}/proxy/static-pkg/${sha256(w.content)}/`));
+  assert.match(text, /data-requires-python="&gt;=3.8"/);
+  assert.doesNotMatch(text, new RegExp(upstream.url));
+});
+
+test('a file is fetched once, checked, stored and then served from the cache', async () => {
+  const w = wheels['static-pkg']!;
+  const path = `/proxy/static-pkg/${sha256(w.content)}/${w.filename}`;
+  const first = await get(path);
+  assert.equal(first.status, 200);
+  assert.equal(first.headers.get('x-pier-upstream'), 'miss');
+  assert.deepEqual(Buffer.from(await first.arrayBuffer()), w.content);
+  // The row is written once the hash is confirmed, just after the last byte.
+  for (let i = 0; i < 100; i++) {
+    const row = await pier.services.db.kysely
+      .selectFrom('upstream_blobs')
+      .selectAll()
+      .where('sha256', '=', sha256(w.content))
+      .executeTakeFirst();
+    if (row) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const before = upstream.requests.length;
+  const second = await get(path);
+  assert.equal(second.headers.get('x-pier-upstream'), 'hit');
+  assert.deepEqual(Buffer.from(await second.arrayBuffer()), w.content);
+  assert.equal(upstream.requests.length, before, 'the second download never reached the upstream');
+
+  const meta = await get(`${path}.metadata`);
+  assert.equal(meta.status, 200);
+  assert.equal(await meta.text(), w.metadata);
+});
+
+test('50 concurrent first requests for one name make one upstream request', async () => {
+  const before = upstream.requests.filter((p) => p === '/simple/many/').length;
+  const answers = await Promise.all(
+    Array.from({ length: 50 }, () => get('/simple/many/', { accept: JSON_ACCEPT })),
+  );
+  for (const a of answers) assert.equal(a.status, 200);
+  assert.equal(upstream.requests.filter((p) => p === '/simple/many/').length - before, 1);
+});
+
+/** Whether a download completed: a 200 whose whole body arrived. */
+async function downloaded(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url);
+    const body = await res.arrayBuffer();
+    return res.status === 200 && body.byteLength > 0;
+  } catch {
+    return false;
+  }
+}
+
+for (const name of ['bad-hash', 'bad-big']) {
+  test(`bytes that do not match the listed sha256 fail the download and are never kept (${name})`, async () => {
+    const page = (await (await get(`/simple/${name}/`, { accept: JSON_ACCEPT })).json()) as {
+      files: { url: string }[];
+    };
+    const snapshot = await cacheState();
+    assert.equal(await downloaded(page.files[0]!.url), false, 'the client’s download fails');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(await cacheState(), snapshot, 'nothing was kept');
+    // Never served from the cache afterwards: the next try fails the same way.
+    assert.equal(await downloaded(page.files[0]!.url), false);
+    assert.deepEqual(await cacheState(), snapshot);
+  });
+}
+
+test('the guard: a hosted name is the whole answer, private ones fall through for no reader', async () => {
+  const before = upstream.requests.length;
+  await pier.services.projects.create(OPERATOR, 'shadowed');
+  const shadowed = await get('/simple/shadowed/', { accept: JSON_ACCEPT });
+  assert.equal(shadowed.status, 200);
+  assert.equal(shadowed.headers.get('x-pier-upstream'), null);
+  assert.deepEqual(((await shadowed.json()) as { files: unknown[] }).files, []);
+
+  await pier.services.projects.create(OPERATOR, 'secret');
+  await pier.services.projects.update(OPERATOR, 'secret', { private: true });
+  const hidden = await get('/simple/secret/', { accept: JSON_ACCEPT });
+  const missing = await get('/simple/no-such-name-anywhere-local/', { accept: JSON_ACCEPT });
+  assert.equal(hidden.status, 404);
+  assert.equal(await hidden.text(), '404 Not Found');
+  // The files of an upstream project of a hosted name are not served either.
+  const w = wheels['shadowed']!;
+  const file = await get(`/proxy/shadowed/${sha256(w.content)}/${w.filename}`);
+  assert.equal(file.status, 404);
+  assert.equal(missing.status, 404);
+  assert.deepEqual(
+    upstream.requests.slice(before),
+    ['/simple/no-such-name-anywhere-local/'],
+    'only the name pier does not host was asked of the upstream',
+  );
+});
+
+test('excluded names are never fetched, from configuration and from the run-time list', async () => {
+  const before = upstream.requests.length;
+  const res = await get('/simple/acme-internal/', { accept: JSON_ACCEPT });
+  assert.equal(res.status, 404);
+  await pier.services.proxy.addExclude(OPERATOR, 'static_*');
+  const excluded = await get('/simple/static-pkg/', { accept: JSON_ACCEPT });
+  assert.equal(excluded.status, 404, 'even a name already cached is no longer answered');
+  await pier.services.proxy.removeExclude(OPERATOR, 'static-*');
+  assert.equal(upstream.requests.length, before);
+});
+
+test('upstream failures: a cached page is served marked stale; an uncached name is a clear 502/504', async () => {
+  const first = await get('/simple/stale-pkg/', { accept: JSON_ACCEPT });
+  assert.equal(first.status, 200);
+  const body = await first.text();
+  // Let the page's freshness lifetime pass.
+  await pier.services.db.kysely.updateTable('upstream_pages').set({ checked_at: 0 }).execute();
+  const failures: [StaticIndex['behaviour'], number][] = [
+    ['status-500', 502],
+    ['garbage-json', 502],
+    ['garbage-html', 502],
+    ['huge', 502],
+    ['redirect-away', 502],
+    ['slow', 504],
+  ];
+  try {
+    for (const [behaviour, status] of failures) {
+      upstream.behaviour = behaviour;
+      const snapshot = await cacheState();
+      const stale = await get('/simple/stale-pkg/', { accept: JSON_ACCEPT });
+      assert.equal(stale.status, 200, behaviour);
+      assert.equal(stale.headers.get('x-pier-upstream'), 'stale', behaviour);
+      assert.equal(await stale.text(), body, behaviour);
+      const started = Date.now();
+      const cold = await get(`/simple/never-seen-${behaviour}/`, { accept: JSON_ACCEPT });
+      assert.equal(cold.status, status, behaviour);
+      assert.match(await cold.text(), /Upstream index: /, behaviour);
+      assert.ok(Date.now() - started < 3000, `${behaviour}: answered within a bounded time`);
+      assert.deepEqual(await cacheState(), snapshot, `${behaviour}: nothing was cached`);
+    }
+    // Down altogether.
+    upstream.behaviour = 'normal';
+    await upstream.close();
+    const snapshot = await cacheState();
+    const stale = await get('/simple/stale-pkg/', { accept: JSON_ACCEPT });
+    assert.equal(stale.headers.get('x-pier-upstream'), 'stale');
+    const cold = await get('/simple/never-seen-down/', { accept: JSON_ACCEPT });
+    assert.equal(cold.status, 502);
+    assert.deepEqual(await cacheState(), snapshot);
+    // A cached file is still served while the upstream is down.
+    const w = wheels['static-pkg']!;
+    const file = await get(`/proxy/static-pkg/${sha256(w.content)}/${w.filename}`);
+    assert.equal(file.status, 200);
+    assert.equal(file.headers.get('x-pier-upstream'), 'stale');
+    assert.deepEqual(Buffer.from(await file.arrayBuffer()), w.content);
+  } finally {
+    upstream.behaviour = 'normal';
+  }
+});
