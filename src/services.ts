@@ -89,6 +89,8 @@ export async function openServices(
     disabledReason: () => trustedPublishingDisabledReason(publicUrl),
     tokenTtlSeconds: config.tokenTtl,
   });
+  const proxy = new ProxyService(db.kysely, blobs, config);
+  if (proxy.enabled) projects.upstreamHas = (name) => proxy.existsUpstream(name);
   return {
     config,
     db,
@@ -106,7 +108,7 @@ export async function openServices(
     issuers,
     publishers,
     exchange,
-    proxy: new ProxyService(db.kysely, blobs, config),
+    proxy,
     web: openWebServices(db.kysely),
     publicUrl: getPublicUrl,
     setListening(address) {

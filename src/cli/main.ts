@@ -305,9 +305,15 @@ export function buildProgram(): Command {
     .command('create <name>')
     .description('create a project')
     .requiredOption('--owner <user>', 'its first owner')
-    .action(async (name: string, opts: { owner: string }, cmd: Command) =>
+    .option(
+      '--shadow-upstream',
+      'create it even though the upstream index has a project of this name (it replaces that one for everyone)',
+    )
+    .action(async (name: string, opts: { owner: string; shadowUpstream?: boolean }, cmd: Command) =>
       withServices(cmd, async (s) => {
-        const created = await s.projects.create(OPERATOR, name, opts.owner);
+        const created = await s.projects.create(OPERATOR, name, opts.owner, {
+          shadowUpstream: opts.shadowUpstream === true,
+        });
         console.error(`created project '${created.name}' owned by '${opts.owner}'`);
       }),
     );

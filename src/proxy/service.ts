@@ -11,7 +11,7 @@ import type { Database } from '../db/schema.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { normalizeProjectName } from '../packaging/names.js';
 import { recordAudit, type Actor } from '../audit/log.js';
-import { badRequest, notFound } from '../errors.js';
+import { badRequest, notFound, PierError } from '../errors.js';
 import { UpstreamClient } from './client.js';
 import { UpstreamError, type UpstreamFile } from './model.js';
 import { parseProjectPage } from './parse.js';
@@ -139,6 +139,23 @@ export class ProxyService {
     if (!this.client) return false;
     const exclude = (await this.excludes()).map((e) => e.pattern);
     return !isNeverFromUpstream(name, { exclude, allow: this.config.upstreamAllow }, this.reserved);
+  }
+
+  /**
+   * Whether the upstream has a project of this name (for the guard's creation rule). An upstream
+   * that cannot be asked answers nothing: the creation is refused, to be tried again.
+   */
+  async existsUpstream(name: string): Promise<boolean> {
+    try {
+      return (await this.page(name)) !== null;
+    } catch (err) {
+      if (err instanceof UpstreamError)
+        throw new PierError(
+          503,
+          `Could not check whether '${name}' exists on the upstream index (${err.message}); try again`,
+        );
+      throw err;
+    }
   }
 
   // --- pages --------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { OPERATOR, startServer, type TestServer } from '../support/server.js';
 import { startStaticIndex, type StaticIndex } from '../support/static-index.js';
 import { makeWheel, metadataText } from '../support/dists.js';
-import { sha256 } from '../support/upload.js';
+import { postUpload, sha256, uploadParts } from '../support/upload.js';
 import { tempDir } from '../support/tmp.js';
 
 const JSON_ACCEPT = 'application/vnd.pypi.simple.v1+json';
@@ -43,7 +43,15 @@ async function addProject(
 
 before(async () => {
   const root = tempDir('pier-static-index-');
-  for (const name of ['static-pkg', 'many', 'stale-pkg', 'acme-internal', 'shadowed', 'secret'])
+  for (const name of [
+    'static-pkg',
+    'many',
+    'stale-pkg',
+    'acme-internal',
+    'shadowed',
+    'secret',
+    'taken-upstream',
+  ])
     await addProject(root, name);
   await addProject(root, 'bad-hash', { wrongHash: true });
   // Large enough to arrive in many chunks: the answer has begun when the hash is found wrong.
@@ -146,6 +154,21 @@ test('50 concurrent first requests for one name make one upstream request', asyn
   assert.equal(upstream.requests.filter((p) => p === '/simple/many/').length - before, 1);
 });
 
+/** Waits (up to 3 s) until the cache is back to `snapshot`: clean-up follows the failed answer. */
+async function cacheReturnsTo(snapshot: Awaited<ReturnType<typeof cacheState>>, what: string) {
+  const until = Date.now() + 3000;
+  for (;;) {
+    const now = await cacheState();
+    try {
+      assert.deepEqual(now, snapshot, what);
+      return;
+    } catch (err) {
+      if (Date.now() > until) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
 /** Whether a download completed: a 200 whose whole body arrived. */
 async function downloaded(url: string): Promise<boolean> {
   try {
@@ -164,23 +187,22 @@ for (const name of ['bad-hash', 'bad-big']) {
     };
     const snapshot = await cacheState();
     assert.equal(await downloaded(page.files[0]!.url), false, 'the client’s download fails');
-    await new Promise((r) => setTimeout(r, 200));
-    assert.deepEqual(await cacheState(), snapshot, 'nothing was kept');
+    await cacheReturnsTo(snapshot, 'nothing was kept');
     // Never served from the cache afterwards: the next try fails the same way.
     assert.equal(await downloaded(page.files[0]!.url), false);
-    assert.deepEqual(await cacheState(), snapshot);
+    await cacheReturnsTo(snapshot, 'nothing was kept the second time');
   });
 }
 
 test('the guard: a hosted name is the whole answer, private ones fall through for no reader', async () => {
   const before = upstream.requests.length;
-  await pier.services.projects.create(OPERATOR, 'shadowed');
+  await pier.services.projects.create(OPERATOR, 'shadowed', undefined, { shadowUpstream: true });
   const shadowed = await get('/simple/shadowed/', { accept: JSON_ACCEPT });
   assert.equal(shadowed.status, 200);
   assert.equal(shadowed.headers.get('x-pier-upstream'), null);
   assert.deepEqual(((await shadowed.json()) as { files: unknown[] }).files, []);
 
-  await pier.services.projects.create(OPERATOR, 'secret');
+  await pier.services.projects.create(OPERATOR, 'secret', undefined, { shadowUpstream: true });
   await pier.services.projects.update(OPERATOR, 'secret', { private: true });
   const hidden = await get('/simple/secret/', { accept: JSON_ACCEPT });
   const missing = await get('/simple/no-such-name-anywhere-local/', { accept: JSON_ACCEPT });
@@ -196,6 +218,47 @@ test('the guard: a hosted name is the whole answer, private ones fall through fo
     ['/simple/no-such-name-anywhere-local/'],
     'only the name pier does not host was asked of the upstream',
   );
+});
+
+test('creating a project whose name exists upstream needs an administrator’s explicit choice', async () => {
+  const userToken = await pier.userWithToken('uploader', { mayCreateProjects: true });
+  const adminToken = await pier.userWithToken('root', { admin: true, scope: 'admin' });
+  const db = pier.services.db.kysely;
+  const snapshot = async () => ({
+    projects: await db.selectFrom('projects').selectAll().orderBy('id').execute(),
+    files: await db.selectFrom('files').selectAll().orderBy('id').execute(),
+    keys: (await cacheState()).keys,
+  });
+  const before = await snapshot();
+  const w = await makeWheel({ name: 'taken-upstream', version: '2.0' });
+  const upload = await postUpload(
+    pier.url,
+    userToken,
+    await uploadParts({ ...w, fields: { name: 'taken-upstream', version: '2.0' } }),
+  );
+  assert.equal(upload.status, 409);
+  assert.match(upload.statusText, /exists on the upstream index/);
+  const api = (token: string, body: unknown) =>
+    fetch(`${pier.url}/api/projects`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const plain = await api(adminToken, { name: 'Taken.Upstream' });
+  assert.equal(plain.status, 409);
+  const notAdmin = await api(userToken, { name: 'taken-upstream', shadow_upstream: true });
+  assert.equal(notAdmin.status, 403);
+  assert.deepEqual(await snapshot(), before, 'the refusals changed nothing');
+  const chosen = await api(adminToken, { name: 'taken-upstream', shadow_upstream: true });
+  assert.equal(chosen.status, 201);
+  // A name the upstream does not have is created as before.
+  const fresh = await makeWheel({ name: 'only-here', version: '1.0' });
+  const ok = await postUpload(
+    pier.url,
+    userToken,
+    await uploadParts({ ...fresh, fields: { name: 'only-here', version: '1.0' } }),
+  );
+  assert.equal(ok.status, 200, ok.body);
 });
 
 test('excluded names are never fetched, from configuration and from the run-time list', async () => {

@@ -194,6 +194,7 @@ export function registerApiRoutes(app: FastifyInstance, s: Services): void {
       actorOf(p, request),
       reqString(b, 'name'),
       optString(b, 'owner'),
+      { shadowUpstream: optBool(b, 'shadow_upstream') },
     );
     return reply.code(201).send(await projectJson(p, project.name));
   });

@@ -161,6 +161,7 @@ export class UploadSession {
       this.checkMayCreate(form.name);
       try {
         await this.projects.checkNewName(form.name);
+        await this.projects.checkNotOnUpstream(this.actor, form.name);
       } catch (err) {
         // Another upload (here or at another process) may have just made this very project.
         if (!(err instanceof PierError && err.status === 409)) throw err;
