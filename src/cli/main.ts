@@ -15,6 +15,7 @@ import { openDatabase } from '../db/connect.js';
 import { serve } from './serve.js';
 import { openBlobStore } from '../storage/blob-store.js';
 import { transferIndex, TransferError } from '../transfer.js';
+import { registerUpstreamCommands } from './upstream.js';
 import { registerTrustedPublishingCommands } from './trusted-publishing.js';
 import { DevOidcError, registerDevOidcCommand } from '../dev-oidc/index.js';
 import { registerPublishCommand } from '../client/command.js';
@@ -425,6 +426,7 @@ export function buildProgram(): Command {
         }),
     );
 
+  registerUpstreamCommands(program, withServices, OPERATOR);
   registerTrustedPublishingCommands(program, withServices, OPERATOR);
   registerDevOidcCommand(program);
   registerPublishCommand(program);

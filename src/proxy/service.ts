@@ -11,7 +11,8 @@ import type { Database } from '../db/schema.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { normalizeProjectName } from '../packaging/names.js';
 import { recordAudit, type Actor } from '../audit/log.js';
-import { badRequest, notFound, PierError } from '../errors.js';
+import { badRequest, forbidden, notFound, PierError } from '../errors.js';
+import { isSiteAdmin } from '../auth/permissions.js';
 import { UpstreamClient } from './client.js';
 import { UpstreamError, type UpstreamFile } from './model.js';
 import { parseProjectPage } from './parse.js';
@@ -44,6 +45,8 @@ export interface ProxiedFile {
   size: number | null;
   state: CacheState;
   body: Readable;
+  /** Settles once a fetched file is stored (or refused and removed); at once for a cached one. */
+  settled: Promise<void>;
 }
 
 const SYSTEM: Actor = { principal: { kind: 'operator', name: 'upstream proxy' }, ip: null };
@@ -102,6 +105,8 @@ export class ProxyService {
   }
 
   async addExclude(actor: Actor, pattern: string): Promise<string> {
+    if (!isSiteAdmin(actor.principal))
+      throw forbidden('Only administrators can change the upstream exclude list');
     if (!isValidGlob(pattern))
       throw badRequest(
         `'${pattern}' is not a name glob (letters, digits, '.', '-', '_', '*', '?')`,
@@ -119,6 +124,8 @@ export class ProxyService {
   }
 
   async removeExclude(actor: Actor, pattern: string): Promise<void> {
+    if (!isSiteAdmin(actor.principal))
+      throw forbidden('Only administrators can change the upstream exclude list');
     const glob = normalizeGlob(pattern);
     await this.db.transaction().execute(async (trx) => {
       const gone = await trx
@@ -285,7 +292,12 @@ export class ProxyService {
       this.stats.fileHits++;
       const body = await this.blobs.read(cached.blob_key);
       body.on('data', (c: Buffer) => (this.stats.servedBytes += c.length));
-      return { size: Number(cached.size), state: page!.state === 'stale' ? 'stale' : 'hit', body };
+      return {
+        size: Number(cached.size),
+        state: page!.state === 'stale' ? 'stale' : 'hit',
+        body,
+        settled: Promise.resolve(),
+      };
     }
     if (this.config.upstreamOffline)
       throw new UpstreamError(
@@ -319,6 +331,8 @@ export class ProxyService {
     check.on('data', (c: Buffer) => (this.stats.servedBytes += c.length));
     // The stored copy sees every byte the upstream sent; it is kept only once the hash is confirmed.
     upstream.pipe(toStore);
+    let settle!: () => void;
+    const settled = new Promise<void>((resolve) => (settle = resolve));
     check.once('verified', () => {
       void stored
         .then(async (info) => {
@@ -341,7 +355,8 @@ export class ProxyService {
               },
             });
         })
-        .catch(() => undefined);
+        .catch(() => undefined)
+        .finally(settle);
     });
     check.once('error', (err) => {
       if (err instanceof UpstreamError && err.code === 'hash-mismatch') {
@@ -353,9 +368,12 @@ export class ProxyService {
       }
       // Without the error: the store's pipeline may be done and have no listener left.
       toStore.destroy();
-      void stored.catch(() => undefined).then(() => this.blobs.delete(key).catch(() => undefined));
+      void stored
+        .catch(() => undefined)
+        .then(() => this.blobs.delete(key).catch(() => undefined))
+        .finally(settle);
     });
-    return { size, state: 'miss', body: check };
+    return { size, state: 'miss', body: check, settled };
   }
 }
 
