@@ -16,7 +16,7 @@ import { PierError } from '../errors.js';
 import { sendError } from './reply.js';
 import { redactSecrets } from './redact.js';
 import { isUniqueViolation } from '../db/errors.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, registerProxyMetrics } from './metrics.js';
 import { registerSimpleRoutes } from './routes/simple.js';
 import { registerFileRoutes } from './routes/files.js';
 import { registerProxyRoutes } from './routes/proxy.js';
@@ -79,6 +79,8 @@ export async function buildApp(s: Services, options: AppOptions = {}): Promise<F
   }) as unknown as FastifyInstance;
 
   const metrics = createMetrics();
+  if (s.proxy.enabled)
+    registerProxyMetrics(metrics.registry, s.proxy.stats, () => s.proxy.client?.requests ?? 0);
 
   // Graceful close: requests in flight finish, their connections close after the answer, and
   // keep-alive connections that fall idle meanwhile are closed at once rather than after the

@@ -272,6 +272,84 @@ test('excluded names are never fetched, from configuration and from the run-time
   assert.equal(upstream.requests.length, before);
 });
 
+test('the JSON API answers for a proxied project, with pier’s URLs', async () => {
+  const w = wheels['static-pkg']!;
+  const res = await get('/pypi/static-pkg/json');
+  assert.equal(res.status, 200);
+  const doc = (await res.json()) as {
+    info: { name: string; version: string; requires_python: string };
+    urls: { filename: string; url: string; digests: { sha256: string } }[];
+    releases: Record<string, unknown[]>;
+  };
+  assert.equal(doc.info.name, 'static-pkg');
+  assert.equal(doc.info.version, '1.0');
+  assert.equal(doc.info.requires_python, '>=3.8');
+  assert.deepEqual(Object.keys(doc.releases), ['1.0']);
+  assert.equal(doc.urls[0]!.url, `${pier.url}/proxy/static-pkg/${sha256(w.content)}/${w.filename}`);
+  assert.equal(doc.urls[0]!.digests.sha256, sha256(w.content));
+  assert.equal((await get('/pypi/static-pkg/1.0/json')).status, 200);
+  assert.equal((await get('/pypi/static-pkg/9.9/json')).status, 404);
+  assert.equal((await get('/pypi/Static_Pkg/json')).status, 301);
+});
+
+test('/metrics and the audit log show hits, misses, upstream errors and bytes', async () => {
+  const text = await (await get('/metrics')).text();
+  const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
+  assert.ok(value(/pier_upstream_cache_total\{kind="page",result="hit"\} (\d+)/) > 0, text);
+  assert.ok(value(/pier_upstream_cache_total\{kind="page",result="miss"\} (\d+)/) > 0);
+  assert.ok(value(/pier_upstream_cache_total\{kind="file",result="hit"\} (\d+)/) > 0);
+  assert.ok(value(/pier_upstream_cache_total\{kind="file",result="miss"\} (\d+)/) > 0);
+  assert.ok(value(/pier_upstream_errors_total (\d+)/) >= 2, 'the two wrong hashes');
+  assert.ok(value(/pier_upstream_bytes_total\{direction="fetched"\} (\d+)/) > 2 * 1024 * 1024);
+  assert.ok(value(/pier_upstream_bytes_total\{direction="served"\} (\d+)/) > 0);
+  assert.ok(value(/pier_upstream_requests_total (\d+)/) > 0);
+  const actions = (
+    await pier.services.db.kysely.selectFrom('audit_events').select('action').execute()
+  ).map((r) => r.action);
+  for (const a of ['upstream-page-fetch', 'upstream-file-cache', 'upstream-error'])
+    assert.ok(actions.includes(a), a);
+});
+
+test('reads that require authentication cover proxied pages and files; allow-list and minimum age', async () => {
+  const w = wheels['static-pkg']!;
+  const guarded = await startServer({
+    upstreamUrl: `${upstream.url}/simple/`,
+    readAccess: 'authenticated',
+    upstreamAllow: 'static-*',
+  });
+  const aged = await startServer({ upstreamUrl: `${upstream.url}/simple/`, upstreamMinAge: 1 });
+  try {
+    const token = await guarded.userWithToken('reader', { scope: 'read' });
+    const auth = { authorization: `Bearer ${token}`, accept: JSON_ACCEPT };
+    const filePath = `/proxy/static-pkg/${sha256(w.content)}/${w.filename}`;
+    const before = upstream.requests.length;
+    assert.equal((await fetch(`${guarded.url}/simple/static-pkg/`)).status, 401);
+    assert.equal((await fetch(`${guarded.url}${filePath}`)).status, 401);
+    assert.equal((await fetch(`${guarded.url}/pypi/static-pkg/json`)).status, 401);
+    assert.equal(upstream.requests.length, before, 'anonymous readers never reach the upstream');
+    const page = await fetch(`${guarded.url}/simple/static-pkg/`, { headers: auth });
+    assert.equal(page.status, 200);
+    assert.equal(page.headers.get('cache-control'), 'max-age=0, private');
+    const file = await fetch(`${guarded.url}${filePath}`, { headers: auth });
+    assert.equal(file.status, 200);
+    assert.deepEqual(Buffer.from(await file.arrayBuffer()), w.content);
+    // Allow-list mode: a name outside it is not taken from the upstream at all.
+    const outside = await fetch(`${guarded.url}/simple/many/`, { headers: auth });
+    assert.equal(outside.status, 404);
+    assert.ok(!upstream.requests.slice(before).includes('/simple/many/'));
+    // A minimum age: a static index states no upload times, so no file can be shown old enough.
+    const young = await fetch(`${aged.url}/simple/static-pkg/`, {
+      headers: { accept: JSON_ACCEPT },
+    });
+    assert.equal(young.status, 200);
+    assert.deepEqual(((await young.json()) as { files: unknown[] }).files, []);
+    assert.equal((await fetch(`${aged.url}${filePath}`)).status, 404);
+  } finally {
+    await guarded.close();
+    await aged.close();
+  }
+});
+
 test('upstream failures: a cached page is served marked stale; an uncached name is a clear 502/504', async () => {
   const first = await get('/simple/stale-pkg/', { accept: JSON_ACCEPT });
   assert.equal(first.status, 200);

@@ -33,6 +33,11 @@ export interface ProxiedPageAnswer {
   state: string;
 }
 
+/** The proxied page of a name pier does not host (its model), or null when there is none. */
+export function proxiedPage(s: Services, normalized: string) {
+  return orUpstreamFailure(s.proxy.page(normalized));
+}
+
 /** The rendered page of a name pier does not host, or null (404) when there is none. */
 export function proxiedPages(s: Services) {
   const pages = new ProxiedPages();

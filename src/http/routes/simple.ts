@@ -14,7 +14,8 @@ import {
 import type { ProjectHead } from '../../simple/service.js';
 import { principalOf } from '../principal.js';
 import { normalizeProjectName } from '../../packaging/names.js';
-import { proxiedPages, UPSTREAM_HEADER } from './proxy.js';
+import { proxiedPage, proxiedPages, UPSTREAM_HEADER } from './proxy.js';
+import { proxiedJsonDocument } from '../../proxy/json-api.js';
 
 const CORS = CORS_HEADERS;
 
@@ -124,10 +125,22 @@ export function registerSimpleRoutes(app: FastifyInstance, s: Services): void {
     name: string,
     version?: string,
   ) {
-    const head = await visibleProject(request, name);
-    if (head.normalized_name !== name) {
+    const head = await hostedProject(request, name);
+    const normalized = head?.normalized_name ?? normalizeProjectName(name);
+    if (normalized !== name) {
       const rest = version === undefined ? 'json' : `${encodeURIComponent(version)}/json`;
-      return reply.redirect(`/pypi/${head.normalized_name}/${rest}`, 301);
+      return reply.redirect(`/pypi/${normalized}/${rest}`, 301);
+    }
+    if (!head) {
+      const page = s.proxy.enabled ? await proxiedPage(s, normalized) : null;
+      const doc = page && proxiedJsonDocument(page, s.publicUrl(), version);
+      if (!doc) throw notFound();
+      return reply
+        .headers(CORS)
+        .header(UPSTREAM_HEADER, page.state)
+        .header('cache-control', cacheControl(null).replace('600', '900'))
+        .type('application/json')
+        .send(doc);
     }
     const project = await s.projects.require(name);
     const doc = await s.jsonApi.document(project, version);
