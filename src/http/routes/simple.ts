@@ -49,12 +49,6 @@ export function registerSimpleRoutes(app: FastifyInstance, s: Services): void {
     return head;
   }
 
-  async function visibleProject(request: FastifyRequest, name: string): Promise<ProjectHead> {
-    const head = await hostedProject(request, name);
-    if (!head) throw notFound();
-    return head;
-  }
-
   const proxied = proxiedPages(s);
 
   function cacheControl(head: { private: number } | null): string {
