@@ -12,9 +12,11 @@ import { startStaticIndex, type StaticIndex } from '../support/static-index.js';
 import { makeWheel, metadataText } from '../support/dists.js';
 import { postUpload, sha256, uploadParts } from '../support/upload.js';
 import { tempDir } from '../support/tmp.js';
+import { testCertificates } from '../support/tls.js';
 
 const JSON_ACCEPT = 'application/vnd.pypi.simple.v1+json';
 let upstream: StaticIndex;
+let root: string;
 let pier: TestServer;
 const wheels: Record<string, { filename: string; content: Buffer; metadata: string }> = {};
 
@@ -42,7 +44,7 @@ async function addProject(
 }
 
 before(async () => {
-  const root = tempDir('pier-static-index-');
+  root = tempDir('pier-static-index-');
   for (const name of [
     'static-pkg',
     'many',
@@ -347,6 +349,33 @@ test('reads that require authentication cover proxied pages and files; allow-lis
   } finally {
     await guarded.close();
     await aged.close();
+  }
+});
+
+test('an HTTPS upstream is verified against the configured CA, never without it', async () => {
+  const certs = testCertificates();
+  const secure = await startStaticIndex(root, { cert: certs.cert, key: certs.key });
+  const trusting = await startServer({
+    upstreamUrl: `${secure.url}/simple/`,
+    upstreamCa: certs.caCert,
+  });
+  const unaware = await startServer({ upstreamUrl: `${secure.url}/simple/` });
+  try {
+    const ok = await fetch(`${trusting.url}/simple/static-pkg/`, {
+      headers: { accept: JSON_ACCEPT },
+    });
+    assert.equal(ok.status, 200);
+    const refused = await fetch(`${unaware.url}/simple/static-pkg/`);
+    assert.equal(refused.status, 502);
+    assert.match(await refused.text(), /could not be reached/);
+    assert.deepEqual(
+      await unaware.services.db.kysely.selectFrom('upstream_pages').selectAll().execute(),
+      [],
+    );
+  } finally {
+    await trusting.close();
+    await unaware.close();
+    await secure.close();
   }
 });
 

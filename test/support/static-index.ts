@@ -1,6 +1,8 @@
 // A static folder index served over HTTP (what `python -m http.server` over a folder of pages
 // with relative links is), with a switch that makes it misbehave the ways upstreams do.
 import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join, normalize } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -17,7 +19,11 @@ export interface StaticIndex {
   server: Server;
 }
 
-export async function startStaticIndex(root: string): Promise<StaticIndex> {
+/** With `tls`, served over HTTPS with that certificate (see test/support/tls.ts). */
+export async function startStaticIndex(
+  root: string,
+  tls?: { cert: string; key: string },
+): Promise<StaticIndex> {
   const index: StaticIndex = {
     url: '',
     requests: [],
@@ -25,7 +31,7 @@ export async function startStaticIndex(root: string): Promise<StaticIndex> {
     close: () => new Promise((r) => server.close(() => r())),
     server: undefined as unknown as Server,
   };
-  const server = createServer((req, res) => {
+  const handler: Parameters<typeof createServer>[1] = (req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     index.requests.push(path);
     switch (index.behaviour) {
@@ -72,9 +78,12 @@ export async function startStaticIndex(root: string): Promise<StaticIndex> {
         res.writeHead(404).end('not found');
       }
     })();
-  });
+  };
+  const server = tls
+    ? createTlsServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, handler)
+    : createServer(handler);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   index.server = server;
-  index.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  index.url = `${tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return index;
 }
