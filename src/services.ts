@@ -116,6 +116,7 @@ export async function openServices(
       publicUrl = effectivePublicUrl(config, listening);
     },
     async close() {
+      await proxy.drain();
       blobs.close();
       await db.close();
     },

@@ -183,10 +183,32 @@ export class ProxyService {
     if (this.config.upstreamOffline) return null;
     let pending = this.fetching.get(normalized);
     if (!pending) {
-      pending = this.refresh(normalized, row).finally(() => this.fetching.delete(normalized));
+      // The answer goes out as soon as it is known; the fetch stays the one in flight for this
+      // name until its result is stored, so no second request is made meanwhile.
+      const work = this.refresh(normalized, row);
+      pending = work.then((r) => r.answer);
       this.fetching.set(normalized, pending);
+      const done = work
+        .then(
+          (r) => r.stored,
+          () => undefined,
+        )
+        // A failed write leaves the cache as it was; the next request fetches again.
+        .catch(() => undefined)
+        .finally(() => {
+          this.fetching.delete(normalized);
+          this.writes.delete(done);
+        });
+      this.writes.add(done);
     }
     return pending;
+  }
+
+  private readonly writes = new Set<Promise<void>>();
+
+  /** Waits for the cache writes still under way (before the database is closed). */
+  async drain(): Promise<void> {
+    while (this.writes.size > 0) await Promise.all([...this.writes]);
   }
 
   private async stored(normalized: string) {
@@ -216,7 +238,7 @@ export class ProxyService {
   private async refresh(
     normalized: string,
     row: Awaited<ReturnType<ProxyService['stored']>>,
-  ): Promise<ProxiedPage | null> {
+  ): Promise<{ answer: ProxiedPage | null; stored: Promise<void> }> {
     const client = this.client!;
     this.stats.pageMisses++;
     let result;
@@ -235,33 +257,41 @@ export class ProxyService {
         details: { name: normalized, code: err.code, reason: err.message },
       });
       // A page the upstream confirmed before is served as it was, marked stale.
-      if (row?.found === 1) return this.answer(normalized, row, 'stale');
+      if (row?.found === 1)
+        return { answer: this.answer(normalized, row, 'stale'), stored: Promise.resolve() };
       throw err;
     }
     const now = Date.now();
     if (result.kind === 'not-modified' && row) {
-      await this.db
+      const stored = this.db
         .updateTable('upstream_pages')
         .set({ checked_at: now })
         .where('normalized_name', '=', normalized)
-        .execute();
-      return this.answer(normalized, { ...row, checked_at: now }, 'revalidated');
+        .execute()
+        .then(() => undefined);
+      return {
+        answer: this.answer(normalized, { ...row, checked_at: now }, 'revalidated'),
+        stored,
+      };
     }
     const values =
       result.kind === 'page'
         ? { found: 1, files_json: JSON.stringify(files), etag: result.etag, checked_at: now }
         : { found: 0, files_json: '[]', etag: null, checked_at: now };
-    await this.db
-      .insertInto('upstream_pages')
-      .values({ normalized_name: normalized, ...values })
-      .onConflict((oc) => oc.column('normalized_name').doUpdateSet(values))
-      .execute();
-    if (result.kind === 'page' && row?.files_json !== values.files_json)
-      await recordAudit(this.db, SYSTEM, {
-        action: 'upstream-page-fetch',
-        details: { name: normalized, files: files!.length },
-      });
-    return this.answer(normalized, values, 'miss');
+    // The page and its audit entry together, in one transaction.
+    const stored = this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('upstream_pages')
+        .values({ normalized_name: normalized, ...values })
+        .onConflict((oc) => oc.column('normalized_name').doUpdateSet(values))
+        .execute();
+      if (result.kind === 'page' && row?.files_json !== values.files_json)
+        await recordAudit(trx, SYSTEM, {
+          action: 'upstream-page-fetch',
+          details: { name: normalized, files: files!.length },
+        });
+    });
+    return { answer: this.answer(normalized, values, 'miss'), stored };
   }
 
   // --- files --------------------------------------------------------------------------------
