@@ -396,7 +396,15 @@ export class ProxyService {
           details: { name: page!.name, filename, code: err.code, reason: err.message },
         }).catch(() => undefined);
       }
-      // Without the error: the store's pipeline may be done and have no listener left.
+    });
+    // Ended without a confirmed hash — a mismatch, the upstream breaking off, or the client going
+    // away: the upstream connection is dropped and the partial copy removed.
+    let verified = false;
+    check.once('verified', () => (verified = true));
+    check.once('close', () => {
+      if (verified) return;
+      upstream.destroy();
+      // Without an error: the store's pipeline may be done and have no listener left.
       toStore.destroy();
       void stored
         .catch(() => undefined)

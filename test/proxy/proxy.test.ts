@@ -58,6 +58,7 @@ before(async () => {
   await addProject(root, 'bad-hash', { wrongHash: true });
   // Large enough to arrive in many chunks: the answer has begun when the hash is found wrong.
   await addProject(root, 'bad-big', { wrongHash: true, payload: randomBytes(2 * 1024 * 1024) });
+  await addProject(root, 'big-good', { payload: randomBytes(2 * 1024 * 1024) });
   upstream = await startStaticIndex(root);
   pier = await startServer({
     upstreamUrl: `${upstream.url}/simple/`,
@@ -195,6 +196,22 @@ for (const name of ['bad-hash', 'bad-big']) {
     await cacheReturnsTo(snapshot, 'nothing was kept the second time');
   });
 }
+
+test('a client that goes away mid-download leaves nothing half-kept; the next download completes', async () => {
+  const w = wheels['big-good']!;
+  const url = `${pier.url}/proxy/big-good/${sha256(w.content)}/${w.filename}`;
+  await get('/simple/big-good/');
+  const snapshot = await cacheState();
+  const abort = new AbortController();
+  const res = await fetch(url, { signal: abort.signal });
+  const reader = res.body!.getReader();
+  await reader.read();
+  abort.abort();
+  await cacheReturnsTo(snapshot, 'the partial copy was removed');
+  const full = await fetch(url);
+  assert.equal(full.headers.get('x-pier-upstream'), 'miss');
+  assert.equal(sha256(Buffer.from(await full.arrayBuffer())), sha256(w.content));
+});
 
 test('the guard: a hosted name is the whole answer, private ones fall through for no reader', async () => {
   const before = upstream.requests.length;
