@@ -3,6 +3,7 @@
 // concurrent load, on the same pier, in the same run); a cold page's time through pier against
 // fetching it from the upstream directly; and 50 concurrent first requests for one name, counted
 // at pier's upstream client.
+import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { makeWheel } from '../test/support/dists.js';
@@ -17,7 +18,8 @@ const PIP_ACCEPT =
 const CONNECTIONS = 16;
 
 async function upload(url: string, token: string, name: string, version: string, payload = 0) {
-  const extra = payload ? { 'data.bin': Buffer.alloc(payload, version.length) } : undefined;
+  // Random bytes: the wheel (a zip) is as large as the payload.
+  const extra = payload ? { 'data.bin': randomBytes(payload) } : undefined;
   const w = await makeWheel({ name, version, salt: `${name} ${version}`, extra });
   const res = await postUpload(url, token, await uploadParts({ ...w, fields: { name, version } }));
   if (res.status !== 200) throw new Error(`upload of ${w.filename}: ${res.status} ${res.body}`);
@@ -120,7 +122,12 @@ async function run(ctx: BenchContext): Promise<Row[]> {
           { name: 'hosted, same pier', value: median(h.map((r) => r.requestsPerSecond)) },
           { op: '>=', value: target },
           mean([...p, ...h].map((r) => r.otherCpu ?? 0)),
-          { connections: CONNECTIONS, rounds },
+          {
+            connections: CONNECTIONS,
+            rounds,
+            'proxied bytes per answer': p[0]!.bytesPerRequest,
+            'hosted bytes per answer': h[0]!.bytesPerRequest,
+          },
         ),
       );
     };
