@@ -219,6 +219,22 @@ export class ProxyService {
       .executeTakeFirst();
   }
 
+  /** Stored files, parsed once per stored text (a cached page is read on every request). */
+  private readonly parsed = new Map<string, { json: string; files: UpstreamFile[] }>();
+
+  private parsedFiles(normalized: string, json: string): UpstreamFile[] {
+    const hit = this.parsed.get(normalized);
+    if (hit && hit.json === json) return hit.files;
+    const files = JSON.parse(json) as UpstreamFile[];
+    this.parsed.delete(normalized);
+    if (this.parsed.size >= 2000) {
+      const oldest = this.parsed.keys().next().value;
+      if (oldest !== undefined) this.parsed.delete(oldest);
+    }
+    this.parsed.set(normalized, { json, files });
+    return files;
+  }
+
   private answer(
     normalized: string,
     row: { found: number; files_json: string; etag: string | null; checked_at: number },
@@ -226,7 +242,7 @@ export class ProxyService {
   ): ProxiedPage | null {
     if (row.found !== 1) return null;
     const files = offeredFiles(
-      JSON.parse(row.files_json) as UpstreamFile[],
+      this.parsedFiles(normalized, row.files_json),
       this.config.upstreamMinAge,
       Date.now(),
     );
