@@ -60,6 +60,7 @@ test('pip installs a hosted package whose dependency is only upstream, then agai
   assert.match(prefetched.stdout, /fetched {2}prefetched_dep-1\.0-py3-none-any\.whl/);
 
   await upstream.close();
+  await pier.services.proxy.drain();
   // Past the pages' freshness lifetime: pier must ask the upstream, find it down, serve stale.
   await pier.services.db.kysely.updateTable('upstream_pages').set({ checked_at: 0 }).execute();
   const again = await pipInstall(
