@@ -21,6 +21,7 @@ import { startup } from './startup.js';
 import { projectsScale } from './projects-scale.js';
 import { stopBackends } from './lib/backends.js';
 import { publishBench } from './publish.js';
+import { proxyBench } from './proxy.js';
 
 const BENCHMARKS: Benchmark[] = [
   simplePage,
@@ -28,6 +29,7 @@ const BENCHMARKS: Benchmark[] = [
   exchanges,
   publishBench,
   projectsScale,
+  proxyBench,
   startup,
 ];
 

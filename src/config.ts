@@ -40,6 +40,25 @@ export interface Config {
    */
   basicPasswordReads: boolean;
   logLevel: string;
+  /** The upstream index's Simple root (credentials stripped out), or null: no proxy. */
+  upstreamUrl: string | null;
+  /** Credentials for the upstream (from the URL's userinfo or the username/password settings). */
+  upstreamUsername: string | null;
+  upstreamPassword: string | null;
+  /** A PEM file of the certificate authorities the upstream's TLS certificate is verified against. */
+  upstreamCa: string | null;
+  /** Name globs never taken from the upstream. */
+  upstreamExclude: string[];
+  /** When non-empty, only names matching one of these globs are taken from the upstream. */
+  upstreamAllow: string[];
+  /** Files uploaded upstream less than this many seconds ago are not offered (0: no minimum). */
+  upstreamMinAge: number;
+  /** Serve only what is cached, never asking the upstream. */
+  upstreamOffline: boolean;
+  /** Longest wait for an upstream page, and for each stretch of a file download, in seconds. */
+  upstreamTimeout: number;
+  /** Largest upstream project page accepted, in bytes. */
+  upstreamMaxPageSize: number;
 }
 
 export class ConfigError extends Error {}
@@ -189,6 +208,32 @@ function audience(value: unknown, source: string): string {
   return s;
 }
 
+/** The upstream's Simple root: http(s), no query or fragment, always ending in '/'. */
+export function upstreamUrl(value: unknown, source: string): string {
+  const text = str(value, source);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(`${source}: not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ConfigError(`${source}: the upstream URL must be http or https`);
+  if (url.search || url.hash)
+    throw new ConfigError(`${source}: the upstream URL cannot have a query or fragment`);
+  if (!url.pathname.endsWith('/')) url.pathname += '/';
+  return url.href;
+}
+
+function nonNegativeDays(value: unknown, source: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0)
+    throw new ConfigError(
+      `${source}: expected a number of days (0 or more), got ${JSON.stringify(value)}`,
+    );
+  return Math.round(n * 86400);
+}
+
 const SETTINGS: Setting[] = [
   { key: 'dataDir', env: 'PIER_DATA_DIR', toml: 'data_dir', parse: str },
   { key: 'host', env: 'PIER_HOST', toml: 'host', parse: str },
@@ -235,6 +280,41 @@ const SETTINGS: Setting[] = [
     parse: bool,
   },
   { key: 'logLevel', env: 'PIER_LOG_LEVEL', toml: 'log_level', parse: str },
+  { key: 'upstreamUrl', env: 'PIER_UPSTREAM_URL', toml: 'upstream_url', parse: upstreamUrl },
+  {
+    key: 'upstreamUsername',
+    env: 'PIER_UPSTREAM_USERNAME',
+    toml: 'upstream_username',
+    parse: str,
+  },
+  {
+    key: 'upstreamPassword',
+    env: 'PIER_UPSTREAM_PASSWORD',
+    toml: 'upstream_password',
+    parse: str,
+  },
+  { key: 'upstreamCa', env: 'PIER_UPSTREAM_CA', toml: 'upstream_ca', parse: str },
+  { key: 'upstreamExclude', env: 'PIER_UPSTREAM_EXCLUDE', toml: 'upstream_exclude', parse: list },
+  { key: 'upstreamAllow', env: 'PIER_UPSTREAM_ALLOW', toml: 'upstream_allow', parse: list },
+  {
+    key: 'upstreamMinAge',
+    env: 'PIER_UPSTREAM_MIN_AGE',
+    toml: 'upstream_min_age',
+    parse: nonNegativeDays,
+  },
+  { key: 'upstreamOffline', env: 'PIER_UPSTREAM_OFFLINE', toml: 'upstream_offline', parse: bool },
+  {
+    key: 'upstreamTimeout',
+    env: 'PIER_UPSTREAM_TIMEOUT',
+    toml: 'upstream_timeout',
+    parse: parseDuration,
+  },
+  {
+    key: 'upstreamMaxPageSize',
+    env: 'PIER_UPSTREAM_MAX_PAGE_SIZE',
+    toml: 'upstream_max_page_size',
+    parse: parseSize,
+  },
 ];
 
 /** The option names a command line may set, mapped to config keys (commander camelCases them). */
@@ -247,6 +327,7 @@ export const FLAG_NAMES: Partial<Record<keyof Config, string>> = {
   storageUrl: '--storage-url <url>',
   readAccess: '--read-access <public|authenticated>',
   maxUploadSize: '--max-upload-size <size>',
+  upstreamUrl: '--upstream-url <url>',
 };
 
 export interface LoadOptions {
@@ -304,7 +385,31 @@ export function loadConfig(options: LoadOptions = {}): Config {
     requireTwoFactorForAdmins: (values.requireTwoFactorForAdmins as boolean | undefined) ?? false,
     basicPasswordReads: (values.basicPasswordReads as boolean | undefined) ?? false,
     logLevel: (values.logLevel as string | undefined) ?? 'info',
+    upstreamUrl: null,
+    upstreamUsername: (values.upstreamUsername as string | undefined) ?? null,
+    upstreamPassword: (values.upstreamPassword as string | undefined) ?? null,
+    upstreamCa: (values.upstreamCa as string | undefined) ?? null,
+    upstreamExclude: (values.upstreamExclude as string[] | undefined) ?? [],
+    upstreamAllow: (values.upstreamAllow as string[] | undefined) ?? [],
+    upstreamMinAge: (values.upstreamMinAge as number | undefined) ?? 0,
+    upstreamOffline: (values.upstreamOffline as boolean | undefined) ?? false,
+    upstreamTimeout: (values.upstreamTimeout as number | undefined) ?? 10,
+    upstreamMaxPageSize: (values.upstreamMaxPageSize as number | undefined) ?? 32 * MiB,
   };
+  // Credentials in the URL's userinfo are taken out of it, so the URL can be logged and shown.
+  const upstream = values.upstreamUrl as string | undefined;
+  if (upstream) {
+    const url = new URL(upstream);
+    if (url.username || url.password) {
+      config.upstreamUsername ??= decodeURIComponent(url.username);
+      config.upstreamPassword ??= decodeURIComponent(url.password);
+      url.username = '';
+      url.password = '';
+    }
+    config.upstreamUrl = url.href;
+  }
+  if (config.upstreamPassword !== null && config.upstreamUsername === null)
+    throw new ConfigError('PIER_UPSTREAM_PASSWORD needs PIER_UPSTREAM_USERNAME');
   if ((config.tlsCert === null) !== (config.tlsKey === null))
     throw new ConfigError('PIER_TLS_CERT and PIER_TLS_KEY must be given together');
   return config;

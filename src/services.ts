@@ -18,6 +18,7 @@ import { JwksCache } from './oidc/jwks.js';
 import { PublisherService } from './oidc/publishers.js';
 import { ExchangeService } from './oidc/exchange.js';
 import { oidcAudience, trustedPublishingDisabledReason } from './oidc/audience.js';
+import { ProxyService } from './proxy/service.js';
 import { openWebServices, type WebServices } from './web/services.js'; // the web interface
 
 export interface Services {
@@ -37,6 +38,8 @@ export interface Services {
   exchange: ExchangeService;
   /** The issuers' signing keys (the HTTP server sends the detail of failed fetches to its log). */
   jwks: JwksCache;
+  /** The caching proxy of an upstream index (src/proxy); disabled without PIER_UPSTREAM_URL. */
+  proxy: ProxyService;
   /** The web interface's sessions, second factor and sign-in rate limiting (src/web). */
   web: WebServices;
   /** The public URL (settable once the listening port is known). */
@@ -111,6 +114,9 @@ export async function openServices(
     },
     (p, name) => projects.require(name, p),
   );
+  const proxy = new ProxyService(db.kysely, blobs, config);
+  if (proxy.enabled) projects.upstreamHas = (name) => proxy.existsUpstream(name);
+  proxy.reservedNamespaces = () => namespaces.names();
   return {
     config,
     db,
@@ -130,6 +136,7 @@ export async function openServices(
     publishers,
     exchange,
     jwks,
+    proxy,
     web: openWebServices(db.kysely, auth.throttle),
     publicUrl: getPublicUrl,
     setListening(address) {
@@ -137,6 +144,7 @@ export async function openServices(
       publicUrl = effectivePublicUrl(config, listening);
     },
     async close() {
+      await proxy.drain();
       blobs.close();
       await db.close();
     },

@@ -28,6 +28,10 @@ export const TABLES: { name: keyof Database; id: boolean; order: string }[] = [
   { name: 'oidc_jtis', id: false, order: 'jti' },
   { name: 'namespaces', id: true, order: 'id' },
   { name: 'namespace_owners', id: false, order: 'namespace_id' },
+  // The upstream proxy's cache (src/proxy): pages, checked files, the run-time exclude list.
+  { name: 'upstream_pages', id: false, order: 'normalized_name' },
+  { name: 'upstream_blobs', id: false, order: 'sha256' },
+  { name: 'upstream_excludes', id: false, order: 'pattern' },
 ];
 
 export class TransferError extends Error {}
@@ -73,11 +77,26 @@ export async function transferIndex(
     );
 
   // 1. Every file's bytes, verified by hash at the target.
-  const files = await source.db.kysely
+  const hosted = await source.db.kysely
     .selectFrom('files')
     .select(['filename', 'blob_key', 'sha256', 'size'])
     .orderBy('id')
     .execute();
+  // Files cached from the upstream are checked the same way, against the sha256 they were kept for.
+  const cached = await source.db.kysely
+    .selectFrom('upstream_blobs')
+    .select(['sha256', 'blob_key', 'size'])
+    .orderBy('sha256')
+    .execute();
+  const files = [
+    ...hosted,
+    ...cached.map((b) => ({
+      filename: `upstream file ${b.sha256}`,
+      blob_key: b.blob_key,
+      sha256: b.sha256,
+      size: Number(b.size),
+    })),
+  ];
   let done = 0;
   for (const file of files) {
     const existing = await target.blobs.stat(file.blob_key);

@@ -79,3 +79,51 @@ test('sizes and durations', () => {
   assert.throws(() => parseDuration('-1'));
   assert.throws(() => parseDuration('1w'));
 });
+
+test('upstream: URL from flag, env or toml; userinfo moved out of the URL; bad values refused', () => {
+  const cwd = tempDir();
+  const c = loadConfig({
+    env: {
+      PIER_UPSTREAM_URL: 'https://bot:s%40cret@artifactory.example/api/pypi/simple',
+      PIER_UPSTREAM_EXCLUDE: 'acme-*, internal_*',
+      PIER_UPSTREAM_MIN_AGE: '3',
+      PIER_UPSTREAM_OFFLINE: 'true',
+    },
+    cwd,
+  });
+  assert.equal(c.upstreamUrl, 'https://artifactory.example/api/pypi/simple/');
+  assert.equal(c.upstreamUsername, 'bot');
+  assert.equal(c.upstreamPassword, 's@cret');
+  assert.ok(
+    !JSON.stringify(c.upstreamUrl).includes('cret'),
+    'the URL no longer holds the password',
+  );
+  assert.deepEqual(c.upstreamExclude, ['acme-*', 'internal_*']);
+  assert.equal(c.upstreamMinAge, 3 * 86400);
+  assert.equal(c.upstreamOffline, true);
+  const off = loadConfig({ env: {}, cwd });
+  assert.equal(off.upstreamUrl, null);
+  assert.equal(off.upstreamTimeout, 10);
+  const flag = loadConfig({
+    env: { PIER_UPSTREAM_URL: 'https://a.example/simple/' },
+    flags: { upstreamUrl: 'https://b.example/simple/' },
+    cwd,
+  });
+  assert.equal(flag.upstreamUrl, 'https://b.example/simple/');
+  writeFileSync(
+    join(cwd, 'pier.toml'),
+    'upstream_url = "https://pypi.org/simple/"\nupstream_ca = "/etc/ca.pem"\n',
+  );
+  const toml = loadConfig({ env: {}, cwd });
+  assert.equal(toml.upstreamUrl, 'https://pypi.org/simple/');
+  assert.equal(toml.upstreamCa, '/etc/ca.pem');
+  for (const bad of ['ftp://x.example/', 'https://x.example/simple/?q=1', 'not a url'])
+    assert.throws(
+      () => loadConfig({ env: { PIER_UPSTREAM_URL: bad }, cwd: tempDir() }),
+      ConfigError,
+    );
+  assert.throws(
+    () => loadConfig({ env: { PIER_UPSTREAM_PASSWORD: 'x' }, cwd: tempDir() }),
+    /needs PIER_UPSTREAM_USERNAME/,
+  );
+});

@@ -16,6 +16,7 @@ import { openDatabase } from '../db/connect.js';
 import { serve } from './serve.js';
 import { openBlobStore } from '../storage/blob-store.js';
 import { transferIndex, TransferError } from '../transfer.js';
+import { registerUpstreamCommands } from './upstream.js';
 import { registerTrustedPublishingCommands } from './trusted-publishing.js';
 import { registerNamespaceCommands } from './namespaces.js';
 import { DevOidcError, registerDevOidcCommand } from '../dev-oidc/index.js';
@@ -92,6 +93,10 @@ export function buildProgram(): Command {
       '--max-upload-size <size>',
       'largest accepted file, e.g. 100MiB (env PIER_MAX_UPLOAD_SIZE)',
     )
+    .option(
+      '--upstream-url <url>',
+      "an upstream index's Simple root to proxy, e.g. https://pypi.org/simple/ (env PIER_UPSTREAM_URL)",
+    )
     .action(async (opts: Record<string, string | undefined>, cmd: Command) => {
       await serve(
         configFrom(cmd, {
@@ -100,6 +105,7 @@ export function buildProgram(): Command {
           publicUrl: opts.publicUrl,
           readAccess: opts.readAccess,
           maxUploadSize: opts.maxUploadSize,
+          upstreamUrl: opts.upstreamUrl,
         }),
       );
     });
@@ -312,9 +318,15 @@ export function buildProgram(): Command {
     .command('create <name>')
     .description('create a project')
     .requiredOption('--owner <user>', 'its first owner')
-    .action(async (name: string, opts: { owner: string }, cmd: Command) =>
+    .option(
+      '--shadow-upstream',
+      'create it even though the upstream index has a project of this name (it replaces that one for everyone)',
+    )
+    .action(async (name: string, opts: { owner: string; shadowUpstream?: boolean }, cmd: Command) =>
       withServices(cmd, async (s) => {
-        const created = await s.projects.create(OPERATOR, name, opts.owner);
+        const created = await s.projects.create(OPERATOR, name, opts.owner, {
+          shadowUpstream: opts.shadowUpstream === true,
+        });
         console.error(`created project '${created.name}' owned by '${opts.owner}'`);
       }),
     );
@@ -430,6 +442,7 @@ export function buildProgram(): Command {
         }),
     );
 
+  registerUpstreamCommands(program, withServices, OPERATOR);
   registerTrustedPublishingCommands(program, withServices, OPERATOR);
   registerNamespaceCommands(program, withServices, OPERATOR);
   registerDevOidcCommand(program);

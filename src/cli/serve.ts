@@ -25,6 +25,8 @@ export async function serve(config: Config): Promise<void> {
       url: s.publicUrl(),
       database: s.db.describe,
       storage: s.blobs.describe,
+      // Credentials were taken out of the URL when the configuration was read.
+      upstream: config.upstreamUrl,
       startup_ms: Date.now() - started,
     },
     'pier is serving',

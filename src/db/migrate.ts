@@ -9,6 +9,7 @@ import { oneSdistPerRelease } from './migrations/0003-one-sdist-per-release.js';
 import { web } from './migrations/0004-web.js'; // the web interface (src/web)
 import { publisherMatching } from './migrations/0005-publisher-matching.js';
 import { namespaces } from './migrations/0006-namespaces.js'; // PEP 752 (src/namespaces)
+import { proxy } from './migrations/0007-proxy.js'; // the upstream proxy (src/proxy)
 
 export function migrations(dialect: DialectName): Record<string, Migration> {
   return {
@@ -18,6 +19,7 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '0004-web': web(dialect),
     '0005-publisher-matching': publisherMatching(dialect),
     '0006-namespaces': namespaces(dialect),
+    '0007-proxy': proxy,
   };
 }
 

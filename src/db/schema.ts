@@ -248,6 +248,28 @@ export interface NamespaceOwnersTable {
   created_at: number;
 }
 
+// --- the upstream proxy (src/proxy, migration 0007-proxy) ---
+export interface UpstreamPagesTable {
+  normalized_name: string;
+  found: number;
+  files_json: string;
+  etag: string | null;
+  checked_at: number;
+}
+
+export interface UpstreamBlobsTable {
+  sha256: string;
+  blob_key: string;
+  size: number;
+  created_at: number;
+}
+
+export interface UpstreamExcludesTable {
+  pattern: string;
+  added_by: string | null;
+  created_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   projects: ProjectsTable;
@@ -270,6 +292,9 @@ export interface Database {
   publisher_registrations: PublisherRegistrationsTable;
   namespaces: NamespacesTable; // PEP 752
   namespace_owners: NamespaceOwnersTable; // PEP 752
+  upstream_pages: UpstreamPagesTable; // the upstream proxy
+  upstream_blobs: UpstreamBlobsTable; // the upstream proxy
+  upstream_excludes: UpstreamExcludesTable; // the upstream proxy
 }
 
 export type User = Selectable<UsersTable>;

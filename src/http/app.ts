@@ -16,9 +16,10 @@ import { PierError } from '../errors.js';
 import { sendError } from './reply.js';
 import { redactSecrets } from './redact.js';
 import { isUniqueViolation } from '../db/errors.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, registerProxyMetrics } from './metrics.js';
 import { registerSimpleRoutes } from './routes/simple.js';
 import { registerFileRoutes } from './routes/files.js';
+import { registerProxyRoutes } from './routes/proxy.js';
 import { registerUploadRoutes } from './routes/upload.js';
 import { FORM_LIMITS } from '../registry/upload/form.js';
 import { registerApiRoutes } from './routes/api.js';
@@ -82,6 +83,8 @@ export async function buildApp(s: Services, options: AppOptions = {}): Promise<F
   const metrics = createMetrics({
     unverifiedExchangeFailures: () => s.exchange.unverifiedFailures(),
   });
+  if (s.proxy.enabled)
+    registerProxyMetrics(metrics.registry, s.proxy.stats, () => s.proxy.client?.requests ?? 0);
 
   // Graceful close: requests in flight finish, their connections close after the answer, and
   // keep-alive connections that fall idle meanwhile are closed at once rather than after the
@@ -215,6 +218,7 @@ export async function buildApp(s: Services, options: AppOptions = {}): Promise<F
   registerOpsRoutes(app, s, metrics);
   registerSimpleRoutes(app, s);
   registerFileRoutes(app, s);
+  registerProxyRoutes(app, s);
   registerUploadRoutes(app, s, metrics);
   registerApiRoutes(app, s);
   registerOidcRoutes(app, s);

@@ -1,5 +1,6 @@
 // Prometheus metrics, one registry per server (tests start many in one process).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ProxyStats } from '../proxy/service.js';
 
 export interface Metrics {
   registry: Registry;
@@ -49,4 +50,54 @@ export function createMetrics(stored?: StoredCounts): Metrics {
       registers: [registry],
     }),
   };
+}
+
+/** The upstream proxy's counters (src/proxy/service.ts keeps them), read at each scrape. */
+export function registerProxyMetrics(
+  registry: Registry,
+  stats: Readonly<ProxyStats>,
+  upstreamRequests: () => number,
+): void {
+  new Counter({
+    name: 'pier_upstream_cache_total',
+    help: 'Proxied pages and files answered from the cache (hit) or fetched from the upstream (miss)',
+    labelNames: ['kind', 'result'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.labels('page', 'hit').inc(stats.pageHits);
+      this.labels('page', 'miss').inc(stats.pageMisses);
+      this.labels('file', 'hit').inc(stats.fileHits);
+      this.labels('file', 'miss').inc(stats.fileMisses);
+    },
+  });
+  new Counter({
+    name: 'pier_upstream_errors_total',
+    help: 'Upstream failures: unreachable, slow, 5xx, malformed pages, wrong hashes',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(stats.upstreamErrors);
+    },
+  });
+  new Counter({
+    name: 'pier_upstream_requests_total',
+    help: 'HTTP requests made to the upstream index',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(upstreamRequests());
+    },
+  });
+  new Counter({
+    name: 'pier_upstream_bytes_total',
+    help: 'Bytes fetched from the upstream, and bytes of proxied files sent to clients',
+    labelNames: ['direction'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.labels('fetched').inc(stats.upstreamBytes);
+      this.labels('served').inc(stats.servedBytes);
+    },
+  });
 }

@@ -255,6 +255,9 @@ export class PublisherService {
       throw err;
     });
     await this.checkRegistrationRate(actor);
+    // A pending publisher creates its project at its first exchange: refused now, while a person
+    // is there to read why, if that project would shadow an upstream one.
+    await this.projects.checkNotOnUpstream(actor, projectName);
     const { provider, issuer, config } = await this.prepare(input);
     const key = identityKey(provider.kind, issuer.url, provider.identityOf(config));
     const lookupKey = provider.lookupKeyOfConfig(config);

@@ -43,6 +43,12 @@ export function noSuchProject(name: string): PierError {
 }
 
 export class ProjectService {
+  /**
+   * Whether a name exists on the upstream index this one proxies (src/proxy), or null without
+   * one. Set once the proxy is opened.
+   */
+  upstreamHas: ((name: string) => Promise<boolean>) | null = null;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly options: {
@@ -51,6 +57,29 @@ export class ProjectService {
     },
     private readonly namespaces: NamespaceService,
   ) {}
+
+  /**
+   * The guard's creation rule: a new project whose name exists upstream would shadow the public
+   * one for everyone who installs through this index, so it is made only by an administrator who
+   * says so (`shadowUpstream`); every other way of creating a project is refused. Called outside
+   * any transaction (it may ask the upstream).
+   */
+  async checkNotOnUpstream(
+    actor: Actor,
+    name: string,
+    options: { shadowUpstream?: boolean } = {},
+  ): Promise<void> {
+    if (options.shadowUpstream) {
+      if (!isSiteAdmin(actor.principal))
+        throw forbidden('Only administrators can create a project that shadows an upstream one');
+      return;
+    }
+    if (this.upstreamHas && (await this.upstreamHas(name)))
+      throw conflict(
+        `The name '${name}' exists on the upstream index: a project here would replace it for ` +
+          `everyone. An administrator can create it deliberately (pier project create ${name} --shadow-upstream).`,
+      );
+  }
 
   async find(name: string, db: Kysely<Database> = this.db): Promise<Project | undefined> {
     return db
@@ -183,9 +212,16 @@ export class ProjectService {
     return project;
   }
 
-  async create(actor: Actor, name: string, ownerName?: string): Promise<Project> {
+  async create(
+    actor: Actor,
+    name: string,
+    ownerName?: string,
+    options: { shadowUpstream?: boolean } = {},
+  ): Promise<Project> {
     if (!mayCreateProjects(actor.principal, this.options.anyUserMayCreateProjects))
       throw forbidden('You are not allowed to create projects');
+    if (isValidProjectName(name) && !(await this.find(name)))
+      await this.checkNotOnUpstream(actor, name, options);
     return this.db
       .transaction()
       .execute(async (trx) => {

@@ -19,8 +19,10 @@ export interface SimpleFile {
   metadataSha256: string | null;
   /** false, or the yank reason ('' when none was given). */
   yanked: false | string;
-  size: number;
-  uploadTime: string;
+  /** null only for a proxied file whose upstream does not state it (left out of the JSON). */
+  size: number | null;
+  /** null only for a proxied file whose upstream does not state it (left out of the JSON). */
+  uploadTime: string | null;
   version: string;
 }
 

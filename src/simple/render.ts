@@ -51,8 +51,8 @@ export function renderProjectJson(page: SimpleProjectPage): string {
           'core-metadata': metadata,
           'data-dist-info-metadata': metadata,
           yanked: f.yanked === false ? false : f.yanked === '' ? true : f.yanked,
-          size: f.size,
-          'upload-time': f.uploadTime,
+          ...(f.size === null ? {} : { size: f.size }),
+          ...(f.uploadTime === null ? {} : { 'upload-time': f.uploadTime }),
           provenance: null,
         };
       }),

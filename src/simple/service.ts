@@ -6,7 +6,7 @@ import type { Kysely } from 'kysely';
 import type { Database, Project } from '../db/schema.js';
 import type { HotReads } from '../db/connect.js';
 import { normalizeProjectName } from '../packaging/names.js';
-import { loadProjectPage } from './model.js';
+import { loadProjectPage, type SimpleProjectPage } from './model.js';
 import {
   renderIndexHtml,
   renderIndexJson,
@@ -33,6 +33,11 @@ export interface RenderedPage {
 
 export function etagOf(body: Buffer): string {
   return `"${createHash('md5').update(body).digest('base64url')}"`;
+}
+
+/** A project page in both formats, with their ETags (hosted and proxied pages alike). */
+export function renderPage(model: SimpleProjectPage): RenderedPage {
+  return rendered(model.serial, renderProjectHtml(model), renderProjectJson(model));
 }
 
 function rendered(serial: number, html: string, json: string): RenderedPage {
@@ -134,7 +139,7 @@ export class SimpleService {
         // the page built for this serial shows the namespaces current at this serial.
         const namespaces = await this.namespaces.ofProject(head);
         const model = await loadProjectPage(this.db, head, this.publicUrl(), namespaces);
-        const page = rendered(head.last_serial, renderProjectHtml(model), renderProjectJson(model));
+        const page = renderPage(model);
         this.cache.set(head.id, page);
         return page;
       })().finally(() => this.building.delete(key));

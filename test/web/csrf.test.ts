@@ -77,6 +77,8 @@ const SAMPLES: Record<
   '/admin/users/:name': { params: () => ({ name: 'carol' }), fields: { change: 'make-admin' } },
   '/admin/issuers': { fields: { kind: 'github', url: 'https://ghe.example.com/_services/token' } },
   '/admin/issuers/remove': { fields: { url: 'https://gitlab.example.com' } },
+  '/admin/upstream': { fields: { pattern: 'acme-*' } },
+  '/admin/upstream/remove': { fields: { pattern: 'acme-*' } },
   '/projects/new': { fields: { name: 'created-by-csrf' } },
   '/admin/namespaces': { fields: { name: 'made-by-csrf', owner: 'carol' } },
   '/admin/namespaces/:name/grant': {

@@ -185,6 +185,7 @@ export function registerApiRoutes(app: FastifyInstance, s: Services): void {
       actorOf(p, request),
       reqString(b, 'name'),
       optString(b, 'owner'),
+      { shadowUpstream: optBool(b, 'shadow_upstream') },
     );
     return reply.code(201).send(await projectJson(p, project.name));
   });
@@ -271,6 +272,31 @@ export function registerApiRoutes(app: FastifyInstance, s: Services): void {
   );
 
   // ------------------------------------------------------------------ audit
+  // ------------------------------------------------------------------ upstream proxy
+  app.get('/api/upstream/excludes', async (request) => {
+    const p = await who(request);
+    if (!isSiteAdmin(p)) throw forbidden('Only administrators can read the upstream exclude list');
+    return { excludes: await s.proxy.excludes() };
+  });
+
+  app.post('/api/upstream/excludes', async (request, reply) => {
+    const p = await who(request);
+    const pattern = await s.proxy.addExclude(
+      actorOf(p, request),
+      reqString(body(request), 'pattern'),
+    );
+    return reply.code(201).send({ pattern, source: 'admin' });
+  });
+
+  app.delete<{ Params: { pattern: string } }>(
+    '/api/upstream/excludes/:pattern',
+    async (request, reply) => {
+      const p = await who(request);
+      await s.proxy.removeExclude(actorOf(p, request), request.params.pattern);
+      return reply.code(204).send();
+    },
+  );
+
   app.get<{ Querystring: { project?: string; action?: string; limit?: string; before?: string } }>(
     '/api/audit',
     async (request) => {

@@ -13,6 +13,9 @@ import {
 } from '../../simple/answer.js';
 import type { ProjectHead } from '../../simple/service.js';
 import { principalOf } from '../principal.js';
+import { normalizeProjectName } from '../../packaging/names.js';
+import { proxiedPage, proxiedPages, UPSTREAM_HEADER } from './proxy.js';
+import { proxiedJsonDocument } from '../../proxy/json-api.js';
 
 const CORS = CORS_HEADERS;
 
@@ -26,17 +29,27 @@ export function registerSimpleRoutes(app: FastifyInstance, s: Services): void {
     return p;
   }
 
-  /** The project if the reader may see it; unknown and hidden projects are both 404. */
-  async function visibleProject(request: FastifyRequest, name: string): Promise<ProjectHead> {
+  /**
+   * The hosted project if the reader may see it; a hidden one is 404, exactly as a name that is
+   * nowhere; undefined when pier hosts no such project (the upstream's turn, if there is one).
+   */
+  async function hostedProject(
+    request: FastifyRequest,
+    name: string,
+  ): Promise<ProjectHead | undefined> {
     const p = await readerOf(request);
     const head = await s.simple.head(name);
-    if (!head) throw notFound();
+    if (!head) return undefined;
     if (head.private === 1) {
       const role = await s.projects.roleOf(principalUser(p)?.id, head.id);
+      // The guard: a private project never falls through to the upstream for those who may not
+      // see it; they get the answer for a name that exists nowhere.
       if (!mayReadProject(p, { project: head, role }, readAccess)) throw notFound();
     }
     return head;
   }
+
+  const proxied = proxiedPages(s);
 
   function cacheControl(head: { private: number } | null): string {
     return simpleCacheControl(readAccess === 'public' && head?.private !== 1);
@@ -85,7 +98,15 @@ export function registerSimpleRoutes(app: FastifyInstance, s: Services): void {
 
     app.get<{ Params: { name: string } }>(`${root}:name/`, async (request, reply) => {
       const { name } = request.params;
-      const head = await visibleProject(request, name);
+      const head = await hostedProject(request, name);
+      if (!head) {
+        const normalized = normalizeProjectName(name);
+        if (normalized !== name) return reply.headers(CORS).redirect(`${root}${normalized}/`, 301);
+        const answer = await proxied(normalized);
+        if (!answer) throw notFound();
+        reply.header(UPSTREAM_HEADER, answer.state);
+        return sendNegotiated(request, reply, answer.bodies, null, pinned);
+      }
       if (head.normalized_name !== name)
         return reply.headers(CORS).redirect(`${root}${head.normalized_name}/`, 301);
       return sendNegotiated(request, reply, await s.simple.page(head), head, pinned);
@@ -98,10 +119,22 @@ export function registerSimpleRoutes(app: FastifyInstance, s: Services): void {
     name: string,
     version?: string,
   ) {
-    const head = await visibleProject(request, name);
-    if (head.normalized_name !== name) {
+    const head = await hostedProject(request, name);
+    const normalized = head?.normalized_name ?? normalizeProjectName(name);
+    if (normalized !== name) {
       const rest = version === undefined ? 'json' : `${encodeURIComponent(version)}/json`;
-      return reply.redirect(`/pypi/${head.normalized_name}/${rest}`, 301);
+      return reply.redirect(`/pypi/${normalized}/${rest}`, 301);
+    }
+    if (!head) {
+      const page = s.proxy.enabled ? await proxiedPage(s, normalized) : null;
+      const doc = page && proxiedJsonDocument(page, s.publicUrl(), version);
+      if (!doc) throw notFound();
+      return reply
+        .headers(CORS)
+        .header(UPSTREAM_HEADER, page.state)
+        .header('cache-control', cacheControl(null).replace('600', '900'))
+        .type('application/json')
+        .send(doc);
     }
     const project = await s.projects.find(name);
     if (!project) throw notFound();

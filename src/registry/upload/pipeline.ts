@@ -195,6 +195,7 @@ export class UploadSession {
           form.name,
           creatorOf(this.actor, principalUser(this.actor.principal)),
         );
+        await this.projects.checkNotOnUpstream(this.actor, form.name);
       } catch (err) {
         // Another upload (here or at another process) may have just made this very project.
         if (!(err instanceof PierError && err.status === 409)) throw err;

@@ -21,13 +21,16 @@ import { sendPage, setFlash, webContext, type WebContext } from '../context.js';
 import { requireAdmin, requireUser } from '../guards.js';
 import { totpEnabled } from '../totp.js';
 import { PROVIDER_KINDS, PROVIDER_LABELS } from '../render/publisher-forms.js';
+import { registerUpstreamAdminRoutes } from './admin-upstream.js';
 
-export function adminNav(current: 'users' | 'issuers' | 'namespaces' | 'audit'): SafeHtml {
+export function adminNav(
+  current: 'users' | 'issuers' | 'namespaces' | 'audit' | 'upstream',
+): SafeHtml {
   const link = (key: typeof current, label: string) =>
     html`<a href="/admin/${key}" ${key === current ? html` aria-current="page"` : ''}>${label}</a>`;
   return html`<h1>Administration</h1>
     <nav class="manage-nav">
-      ${link('users', 'Users')}${link('issuers', 'OIDC issuers')}${link('namespaces', 'Namespaces')}${link('audit', 'Audit log')}
+      ${link('users', 'Users')}${link('issuers', 'OIDC issuers')}${link('namespaces', 'Namespaces')}${link('audit', 'Audit log')}${link('upstream', 'Upstream')}
     </nav>`;
 }
 
@@ -230,6 +233,7 @@ function newProjectPage(ctx: WebContext, opts: { name?: string; error?: string |
 }
 
 export function registerAdminRoutes(web: FastifyInstance, s: Services): void {
+  registerUpstreamAdminRoutes(web, s, () => adminNav('upstream'));
   web.get('/admin/', async (request, reply) => {
     requireAdmin(webContext(request), request);
     return reply.redirect('/admin/users', 303);

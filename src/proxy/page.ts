@@ -1,0 +1,59 @@
+// A proxied project's Simple page: the upstream's files as pier's own page model, with every URL
+// on pier's origin, rendered by the same renderers as a hosted project's page.
+import { compareVersions } from '../packaging/versions.js';
+import type { SimpleFile, SimpleProjectPage } from '../simple/model.js';
+import { renderPage, type RenderedPage } from '../simple/service.js';
+import type { ProxiedPage } from './service.js';
+
+/** Where pier serves a proxied file (its `.metadata` is the same URL plus `.metadata`). */
+export function proxiedFilePath(name: string, sha256: string, filename: string): string {
+  return `/proxy/${name}/${sha256}/${encodeURIComponent(filename)}`;
+}
+
+export function proxiedPageModel(page: ProxiedPage, publicUrl: string): SimpleProjectPage {
+  const files: SimpleFile[] = page.files.map((f) => ({
+    filename: f.filename,
+    url: publicUrl + proxiedFilePath(page.name, f.sha256, f.filename),
+    sha256: f.sha256,
+    requiresPython: f.requiresPython,
+    metadataSha256: f.metadataSha256,
+    yanked: f.yanked,
+    size: f.size,
+    uploadTime: f.uploadTime,
+    version: f.version,
+  }));
+  files.sort(
+    (a, b) =>
+      compareVersions(a.version, b.version) ||
+      (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0),
+  );
+  return {
+    name: page.name,
+    status: 'active',
+    serial: 0,
+    versions: [...new Set(files.map((f) => f.version))],
+    files,
+    // A name in a reserved namespace (PEP 752) is never taken from upstream, so none is shown.
+    namespaces: null,
+  };
+}
+
+/** Rendered proxied pages, reused while the stored answer is the same (bounded in count). */
+export class ProxiedPages {
+  private readonly pages = new Map<string, { version: string; page: RenderedPage }>();
+  constructor(private readonly max = 2000) {}
+
+  rendered(page: ProxiedPage, publicUrl: string): RenderedPage {
+    const key = page.name;
+    const hit = this.pages.get(key);
+    if (hit && hit.version === page.version) return hit.page;
+    const rendered = renderPage(proxiedPageModel(page, publicUrl));
+    this.pages.delete(key);
+    if (this.pages.size >= this.max) {
+      const oldest = this.pages.keys().next().value;
+      if (oldest !== undefined) this.pages.delete(oldest);
+    }
+    this.pages.set(key, { version: page.version, page: rendered });
+    return rendered;
+  }
+}

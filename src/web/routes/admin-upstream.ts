@@ -1,0 +1,120 @@
+// Administration of the upstream proxy (src/proxy): the names never taken from the upstream —
+// those of the configuration, shown, and the run-time list, added to and removed from here.
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../../services.js';
+import { PierError } from '../../errors.js';
+import { html, type SafeHtml } from '../html.js';
+import { csrfField, field, formError, layout, postButton } from '../render/layout.js';
+import { formBody, formString } from '../forms.js';
+import { sendPage, setFlash, webContext, type WebContext } from '../context.js';
+import { requireAdmin } from '../guards.js';
+
+async function upstreamPage(
+  s: Services,
+  ctx: WebContext,
+  nav: SafeHtml,
+  opts: { error?: string | null; pattern?: string } = {},
+): Promise<SafeHtml> {
+  const excludes = await s.proxy.excludes();
+  const upstream = s.config.upstreamUrl;
+  return layout(
+    ctx,
+    'Upstream index',
+    html`${nav}
+      <section class="card">
+        <p class="muted">
+          ${
+            upstream
+              ? html`Names this index does not host are answered from
+                  <code>${upstream}</code
+                  >${s.config.upstreamOffline ? ' (offline: from the cache only)' : ''}. Names
+                  matching one of these globs are never taken from it, whether or not a project of
+                  that name exists here yet.`
+              : html`No upstream index is configured (<code>PIER_UPSTREAM_URL</code>): the list
+                below takes effect once one is.`
+          }
+        </p>
+        <table class="excludes">
+          <thead>
+            <tr>
+              <th>Glob</th>
+              <th>From</th>
+              <th></th>
+            </tr>
+          </thead>
+          <tbody>
+            ${excludes.map(
+              (e) =>
+                html`<tr data-pattern="${e.pattern}">
+                  <td><code>${e.pattern}</code></td>
+                  <td>${e.source === 'config' ? 'configuration' : 'administrators'}</td>
+                  <td>
+                    ${
+                      e.source === 'admin'
+                        ? postButton(ctx, '/admin/upstream/remove', 'Remove', {
+                            fields: { pattern: e.pattern },
+                            danger: true,
+                          })
+                        : ''
+                    }
+                  </td>
+                </tr>`,
+            )}
+          </tbody>
+        </table>
+      </section>
+      <section class="card">
+        <h2>Never take from the upstream</h2>
+        ${formError(opts.error)}
+        <form method="post" action="/admin/upstream" id="add-exclude-form">
+          ${csrfField(ctx)}
+          ${field('pattern', 'Name glob', { value: opts.pattern ?? '', placeholder: 'acme-*', required: true })}
+          <button type="submit">Add</button>
+        </form>
+      </section>`,
+  );
+}
+
+export function registerUpstreamAdminRoutes(
+  web: FastifyInstance,
+  s: Services,
+  nav: () => SafeHtml,
+): void {
+  web.get('/admin/upstream', async (request, reply) => {
+    const ctx = webContext(request);
+    requireAdmin(ctx, request);
+    return sendPage(reply, await upstreamPage(s, ctx, nav()));
+  });
+
+  web.post('/admin/upstream', async (request, reply) => {
+    const ctx = webContext(request);
+    requireAdmin(ctx, request);
+    const pattern = formString(formBody(request.body), 'pattern').trim();
+    try {
+      const stored = await s.proxy.addExclude(ctx.actor, pattern);
+      setFlash(s, reply, { kind: 'ok', text: `'${stored}' is never taken from the upstream.` });
+    } catch (err) {
+      if (!(err instanceof PierError) || err.status >= 500) throw err;
+      return sendPage(
+        reply,
+        await upstreamPage(s, ctx, nav(), { error: err.message, pattern }),
+        err.status,
+      );
+    }
+    return reply.redirect('/admin/upstream', 303);
+  });
+
+  web.post('/admin/upstream/remove', async (request, reply) => {
+    const ctx = webContext(request);
+    requireAdmin(ctx, request);
+    const pattern = formString(formBody(request.body), 'pattern');
+    try {
+      await s.proxy.removeExclude(ctx.actor, pattern);
+    } catch (err) {
+      if (!(err instanceof PierError) || err.status >= 500) throw err;
+      return sendPage(reply, await upstreamPage(s, ctx, nav(), { error: err.message }), err.status);
+    }
+    setFlash(s, reply, { kind: 'ok', text: `Removed '${pattern}'.` });
+    return reply.redirect('/admin/upstream', 303);
+  });
+}
