@@ -5,11 +5,12 @@ import { Command, Option } from 'commander';
 import {
   DEFAULT_LIFETIME_SECONDS,
   DEV_OIDC_KINDS,
-  parseWholeNumber,
+  MAX_LIFETIME_SECONDS,
   type DevOidcKind,
   type DevOidcOptions,
 } from './options.js';
 import { startDevOidc, type DevOidcServer } from './server.js';
+import { wholeNumber } from '../cli/numeric-option.js';
 
 export interface DevOidcCommandIo {
   /** Where the `export` lines go (default: process.stdout). */
@@ -23,12 +24,12 @@ export interface DevOidcCommandIo {
 interface DevOidcFlags {
   kind: DevOidcKind;
   host: string;
-  port: string;
+  port: number;
   issuer?: string;
   tlsCert?: string;
   tlsKey?: string;
   keyFile?: string;
-  lifetime: string;
+  lifetime: number;
   repository?: string;
   ownerId?: string;
   workflow?: string;
@@ -119,12 +120,12 @@ export function optionsFromFlags(flags: DevOidcFlags): DevOidcOptions {
   return {
     kind: flags.kind,
     host: flags.host,
-    port: parseWholeNumber('--port', flags.port),
+    port: flags.port,
     issuer: flags.issuer,
     tlsCert: flags.tlsCert,
     tlsKey: flags.tlsKey,
     keyFile: flags.keyFile,
-    lifetime: parseWholeNumber('--lifetime', flags.lifetime),
+    lifetime: flags.lifetime,
     repository: flags.repository,
     ownerId: flags.ownerId,
     workflow: flags.workflow,
@@ -170,7 +171,7 @@ export function registerDevOidcCommand(program: Command, io: DevOidcCommandIo = 
         .default('github'),
     )
     .option('--host <address>', 'listen address', '127.0.0.1')
-    .option('--port <n>', 'listen port (0: any free port)', '0')
+    .option('--port <n>', 'listen port (0: any free port)', wholeNumber({ max: 65535 }), 0)
     .option('--issuer <url>', 'the issuer URL tokens carry (default: this server’s own URL)')
     .option('--tls-cert <file>', 'PEM certificate: serve HTTPS (with --tls-key)')
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
@@ -178,7 +179,12 @@ export function registerDevOidcCommand(program: Command, io: DevOidcCommandIo = 
       '--key-file <file>',
       'PEM PKCS#8 RSA signing key, created when missing (restarts keep the key and its kid)',
     )
-    .option('--lifetime <seconds>', 'token lifetime', String(DEFAULT_LIFETIME_SECONDS))
+    .option(
+      '--lifetime <seconds>',
+      'token lifetime',
+      wholeNumber({ min: 1, max: MAX_LIFETIME_SECONDS }),
+      DEFAULT_LIFETIME_SECONDS,
+    )
     .option(
       '--repository <owner/repo>',
       'GitHub OWNER/REPO or GitLab NAMESPACE/PROJECT (default octo-org/octo-repo)',

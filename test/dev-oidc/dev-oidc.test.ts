@@ -767,7 +767,11 @@ test('the command, as users run it: export lines, trust commands, then serving u
 test('the command refuses bad flags with a clear error', async () => {
   const cases: [string[], RegExp][] = [
     [['--sha', 'xyz'], /--sha must be a commit id/],
-    [['--port', 'eighty'], /--port must be a whole number/],
+    [
+      ['--port', 'eighty'],
+      /option '--port <n>' argument 'eighty' is invalid\. expected a whole number from 0 to 65535/,
+    ],
+    [['--lifetime', '1e3'], /argument '1e3' is invalid\. expected a whole number from 1 to 86400/],
     [['--repository', 'nope'], /--repository must be OWNER\/REPO/],
     [['--kind', 'circleci'], /Allowed choices are github, gitlab/],
   ];
