@@ -196,7 +196,14 @@ test('a numeric option that is not a number is a usage error, and nothing is don
       /^error: option '--limit <n>' argument 'abc' is invalid\. expected a whole number of at least 1$/m,
     ],
     [['audit', '--limit', '0'], /argument '0' is invalid\. expected a whole number of at least 1/],
-    [['token', 'revoke', '1e3'], /value '1e3' is invalid for argument 'id'\. expected a whole number/],
+    [
+      ['token', 'revoke', '1e3'],
+      /value '1e3' is invalid for argument 'id'\. expected a whole number/,
+    ],
+    [
+      ['publish', '--concurrency', '0x10', '--dry-run'],
+      /argument '0x10' is invalid\. expected a whole number from 1 to 16/,
+    ],
     [['publisher', 'remove', '-1'], /expected a whole number|unknown option '-1'/],
   ] as [string[], RegExp][]) {
     const r = await runPier(args, env);

@@ -1,7 +1,8 @@
 // `pier publish`: registered here with its flags, run by `./run-command.ts`, which is imported
 // only when the command runs, so that `pier publish --help` stays fast and the client's modules
 // stay out of every other command's way.
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
+import { wholeNumber } from '../cli/numeric-option.js';
 import { PYPI_UPLOAD_URL } from './urls.js';
 import { DEFAULT_CONCURRENCY } from './concurrency.js';
 
@@ -16,14 +17,6 @@ export interface PublishFlags {
   verifyMetadata: boolean;
   verbose?: boolean;
   concurrency: number;
-}
-
-/** A whole number from 1 to 16, or commander's usage error. */
-function parseConcurrency(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 16)
-    throw new InvalidArgumentError('a whole number from 1 to 16');
-  return n;
 }
 
 const HELP = `
@@ -64,7 +57,7 @@ export function registerPublishCommand(program: Command): void {
     .option(
       '--concurrency <n>',
       'uploads in flight at once, after the first file (which may create the project)',
-      parseConcurrency,
+      wholeNumber({ min: 1, max: 16 }),
       DEFAULT_CONCURRENCY,
     )
     .option('-v, --verbose', 'say more about each step')

@@ -158,7 +158,7 @@ test('npm pack and npm install -g give a pier that serves and publishes anywhere
   const unit = readFileSync(join(home, 'contrib', 'pier.service'), 'utf8');
   assert.match(unit, /^ExecStart=\/usr\/local\/bin\/pier serve$/m);
   const local = join(work, 'pier.service');
-  writeFileSync(local, unit.replace('/usr/local/bin/pier', pier));
+  writeFileSync(local, unit.replaceAll('/usr/local/bin/pier', pier));
   const analyze = '/usr/bin/systemd-analyze';
   if (existsSync(analyze)) {
     const verified = await run(analyze, ['verify', local], work);
