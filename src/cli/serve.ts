@@ -24,7 +24,7 @@ export async function serve(config: Config): Promise<void> {
       process.stderr.write(
         `\nThis is a new index. An administrator account was created:\n` +
           `  username: admin\n  password: ${created.generatedPassword}\n` +
-          `It is shown only now. Create tokens with: npx pier token create --user admin --scope admin\n\n`,
+          `It is shown only now. Create tokens with: pier token create --user admin --scope admin\n\n`,
       );
   }
   await s.blobs.sweep(60 * 60 * 1000).catch(() => 0);

@@ -176,3 +176,34 @@ test('docs/operations.md shows the systemd unit the package ships', () => {
   assert.ok(block, 'an ini block in docs/operations.md');
   assert.equal(block[1], readFileSync(join(REPO_ROOT, 'contrib', 'pier.service'), 'utf8'));
 });
+
+test('a checkout installed without dev dependencies builds nothing and says why', async () => {
+  // `npm ci --omit=dev` runs `prepare` with no TypeScript installed: it must not fail.
+  const checkout = tempDir('pier-omit-dev-');
+  mkdirSync(join(checkout, 'scripts'));
+  copyFileSync(join(REPO_ROOT, 'scripts', 'prepare.mjs'), join(checkout, 'scripts', 'prepare.mjs'));
+  copyFileSync(join(REPO_ROOT, 'tsconfig.json'), join(checkout, 'tsconfig.json'));
+  const r = await run(
+    process.execPath,
+    ['scripts/prepare.mjs'],
+    checkout,
+    cleanEnv({ npm_command: 'ci' }),
+  );
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /the dev dependencies are not installed .* nothing is built here/);
+  assert.ok(!existsSync(join(checkout, 'build')));
+  const scripts = (
+    JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    }
+  ).scripts;
+  assert.equal(scripts.prepare, 'node scripts/prepare.mjs', 'install never runs tsc directly');
+  assert.equal(scripts.prepack, 'npm run build', 'a package is never packed unbuilt');
+  assert.doesNotMatch(scripts.start!, /build|tsc/, 'npm start does not rebuild');
+  // An unbuilt checkout's pier says what to do.
+  mkdirSync(join(checkout, 'bin'));
+  copyFileSync(join(REPO_ROOT, 'bin', 'pier.cjs'), join(checkout, 'bin', 'pier.cjs'));
+  const unbuilt = await run(process.execPath, ['bin/pier.cjs', '--version'], checkout);
+  assert.equal(unbuilt.code, 1);
+  assert.match(unbuilt.stderr, /^pier is not built \(no .*build\): run `npm run build` in /);
+});
