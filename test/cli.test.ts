@@ -3,7 +3,13 @@
 // see every change on its very next request.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { runPier, startServer, type TestServer } from './support/server.js';
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT, runPier, startServer, type TestServer } from './support/server.js';
+import { backendName } from './support/backend.js';
+import { tempDir } from './support/tmp.js';
 import { postUpload, uploadParts } from './support/upload.js';
 import { makeWheel } from './support/dists.js';
 
@@ -210,3 +216,131 @@ test('namespace reserve, grant, revoke and list; the server refuses new names at
   assert.deepEqual(JSON.parse((await runPier(['namespace', 'list', '--json'], env)).stdout), []);
   assert.equal((await upload('initech-more')).status, 200);
 });
+
+test('--version prints the version in package.json', async () => {
+  const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  const r = await runPier(['--version'], {});
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), version);
+});
+
+test('a numeric option that is not a number is a usage error, and nothing is done', async () => {
+  const events = async () => (await runPier(['audit', '--json', '--limit', '100000'], env)).stdout;
+  const before = await events();
+  for (const [args, message] of [
+    [
+      ['audit', '--limit', 'abc'],
+      /^error: option '--limit <n>' argument 'abc' is invalid\. expected a whole number of at least 1$/m,
+    ],
+    [['audit', '--limit', '0'], /argument '0' is invalid\. expected a whole number of at least 1/],
+    [
+      ['token', 'revoke', '1e3'],
+      /value '1e3' is invalid for argument 'id'\. expected a whole number/,
+    ],
+    [
+      ['publish', '--concurrency', '0x10', '--dry-run'],
+      /argument '0x10' is invalid\. expected a whole number from 1 to 16/,
+    ],
+    [['publisher', 'remove', '-1'], /expected a whole number|unknown option '-1'/],
+  ] as [string[], RegExp][]) {
+    const r = await runPier(args, env);
+    assert.equal(r.code, 1, args.join(' '));
+    assert.match(r.stderr, message);
+    assert.doesNotMatch(r.stderr, /datatype mismatch|SQL|NaN/);
+  }
+  assert.equal(await events(), before, 'the refusals changed nothing');
+});
+
+test('pier help <group> <command> shows that command’s help', async () => {
+  const r = await runPier(['help', 'publisher', 'add'], env);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^Usage: pier publisher add \[options\] <project>/);
+  assert.match(r.stdout, /--pending/);
+  const group = await runPier(['help', 'user'], env);
+  assert.match(group.stdout, /^Usage: pier user /);
+  assert.match(group.stdout, /\badd \[options\] <name>/);
+  const unknown = await runPier(['help', 'user', 'nope'], env);
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /^error: unknown command 'user nope'; see pier --help$/m);
+});
+
+test('management commands act on an existing index and say which', async () => {
+  const r = await runPier(['user', 'list'], env);
+  assert.equal(r.code, 0, r.stderr);
+  const where = backendName() === 'postgres' ? /pier: index at postgres:\/\// : /pier: index at /;
+  assert.match(r.stderr, where);
+  if (backendName() === 'sqlite') assert.ok(r.stderr.includes(`pier: index at ${server.dataDir}`));
+});
+
+test('management commands never create an index: they refuse a folder that holds none', async () => {
+  const folder = tempDir('pier-not-an-index-');
+  const listing = () => readdirSync(folder, { recursive: true }).sort();
+  const before = listing();
+  for (const args of [
+    ['user', 'list'],
+    ['user', 'add', 'nobody'],
+    ['audit'],
+    ['publisher', 'list'],
+    [
+      'transfer',
+      '--to-database-url',
+      'sqlite:///nowhere.db',
+      '--to-storage-url',
+      'file:///nowhere',
+    ],
+  ]) {
+    // In a folder with no pier-data, as `cd docs && pier user list` once was.
+    const r = await runPier(args, {}, undefined, { cwd: folder });
+    assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(
+      r.stderr.trim(),
+      `error: no index at ${join(folder, 'pier-data')}; use --data-dir or PIER_DATA_DIR`,
+    );
+    // And with --data-dir naming a folder that does not exist.
+    const named = await runPier(['--data-dir', 'elsewhere', ...args], {}, undefined, {
+      cwd: folder,
+    });
+    assert.match(
+      named.stderr,
+      /^error: no index at .*elsewhere; use --data-dir or PIER_DATA_DIR$/m,
+    );
+  }
+  assert.deepEqual(listing(), before, 'nothing was created');
+});
+
+if (backendName() === 'postgres')
+  test('PostgreSQL: a database without the schema is no index, until pier migrate', async () => {
+    const admin = process.env.PIER_TEST_PG_ADMIN_URL!;
+    const name = `pier_noindex_${randomUUID().replace(/-/g, '')}`;
+    execFileSync(
+      process.env.PIER_TEST_PSQL ?? 'psql',
+      [admin, '-qAtc', `CREATE DATABASE ${name}`],
+      {
+        stdio: 'pipe',
+      },
+    );
+    const url = new URL(admin);
+    url.pathname = `/${name}`;
+    const pgEnv = { PIER_DATA_DIR: tempDir('pier-pg-'), PIER_DATABASE_URL: url.href };
+    const r = await runPier(['user', 'list'], pgEnv);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /^error: no index at postgres:\/\/.*; use --database-url or PIER_DATABASE_URL \(or run 'pier migrate' to create one\)$/m,
+    );
+    const tables = execFileSync(
+      process.env.PIER_TEST_PSQL ?? 'psql',
+      [
+        url.href,
+        '-qAtc',
+        "select count(*) from information_schema.tables where table_schema = 'public'",
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(tables.trim(), '0', 'the refusal created no table');
+    assert.equal((await runPier(['migrate'], pgEnv)).code, 0);
+    const listed = await runPier(['user', 'list'], pgEnv);
+    assert.equal(listed.code, 0, listed.stderr);
+  });

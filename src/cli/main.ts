@@ -21,6 +21,9 @@ import { registerTrustedPublishingCommands } from './trusted-publishing.js';
 import { registerNamespaceCommands } from './namespaces.js';
 import { DevOidcError, registerDevOidcCommand } from '../dev-oidc/index.js';
 import { registerPublishCommand } from '../client/command.js';
+import { NoIndexError, requireIndex } from './index-location.js';
+import { wholeNumber } from './numeric-option.js';
+import { pierVersion } from './version.js';
 
 const OPERATOR: Actor = { principal: { kind: 'operator', name: safeUsername() }, ip: null };
 
@@ -52,8 +55,15 @@ function configFrom(cmd: Command, extra: Partial<Record<keyof Config, unknown>> 
   });
 }
 
+/** Opens the index a management command acts on; only `serve` and `migrate` create one. */
+async function openExistingIndex(config: Config): Promise<Services> {
+  const location = await requireIndex(config);
+  process.stderr.write(`pier: index at ${location.where}\n`);
+  return openServices(config);
+}
+
 async function withServices<T>(cmd: Command, fn: (s: Services) => Promise<T>): Promise<T> {
-  const s = await openServices(configFrom(cmd));
+  const s = await openExistingIndex(configFrom(cmd));
   try {
     return await fn(s);
   } finally {
@@ -79,6 +89,8 @@ export function buildProgram(): Command {
     .option('--data-dir <dir>', 'data directory (env PIER_DATA_DIR, default ./pier-data)')
     .option('--database-url <url>', 'sqlite:///path or postgres://… (env PIER_DATABASE_URL)')
     .option('--storage-url <url>', 'file:///path or s3://bucket/prefix?… (env PIER_STORAGE_URL)')
+    .version(pierVersion(), '-V, --version', 'print the version of pier')
+    .helpCommand(false)
     .showHelpAfterError()
     .configureOutput({ outputError: (str, write) => write(str) });
 
@@ -140,8 +152,7 @@ export function buildProgram(): Command {
     )
     .requiredOption('--to-storage-url <url>', 'the target blob storage')
     .action(async (opts: { toDatabaseUrl: string; toStorageUrl: string }, cmd: Command) => {
-      const config = configFrom(cmd);
-      const source = await openServices(config);
+      const source = await openExistingIndex(configFrom(cmd));
       const targetDb = openDatabase(opts.toDatabaseUrl);
       const targetBlobs = await openBlobStore(opts.toStorageUrl);
       try {
@@ -300,15 +311,13 @@ export function buildProgram(): Command {
       }),
     );
   token
-    .command('revoke <id>')
+    .command('revoke')
     .description('revoke a token: it stops working at once')
-    .action(async (id: string, _opts, cmd: Command) =>
+    .argument('<id>', 'the token id (pier token list)', wholeNumber({ min: 1 }))
+    .action(async (id: number, _opts, cmd: Command) =>
       withServices(cmd, async (s) => {
-        const n = Number(id);
-        if (!Number.isSafeInteger(n) || n <= 0)
-          throw new PierError(400, `'${id}' is not a token id`);
-        await s.auth.revokeToken(OPERATOR, n);
-        console.error(`revoked token ${n}`);
+        await s.auth.revokeToken(OPERATOR, id);
+        console.error(`revoked token ${id}`);
       }),
     );
 
@@ -414,11 +423,11 @@ export function buildProgram(): Command {
     .description('show the audit log, newest first')
     .option('--project <name>', 'only this project')
     .option('--action <action>', 'only this action (upload, yank, token-create, …)')
-    .option('--limit <n>', 'how many events', '100')
+    .option('--limit <n>', 'how many events', wholeNumber({ min: 1 }), 100)
     .option('--json', 'print JSON lines')
     .action(
       async (
-        opts: { project?: string; action?: string; limit: string; json?: boolean },
+        opts: { project?: string; action?: string; limit: number; json?: boolean },
         cmd: Command,
       ) =>
         withServices(cmd, async (s) => {
@@ -428,7 +437,7 @@ export function buildProgram(): Command {
           const events = await queryAudit(s.db.kysely, {
             projectId,
             action: opts.action,
-            limit: Number(opts.limit),
+            limit: opts.limit,
           });
           for (const e of events) {
             if (opts.json) console.log(jsonForTerminal(e));
@@ -447,6 +456,23 @@ export function buildProgram(): Command {
   registerNamespaceCommands(program, withServices, OPERATOR);
   registerDevOidcCommand(program);
   registerPublishCommand(program);
+
+  program
+    .command('help [command...]')
+    .description('show the help of a command, e.g. pier help publisher add')
+    .action((names: string[]) => {
+      let target: Command = program;
+      for (const name of names) {
+        const next = target.commands.find((c) => c.name() === name || c.aliases().includes(name));
+        if (!next)
+          throw new PierError(
+            400,
+            `unknown command '${[...names.slice(0, names.indexOf(name) + 1)].join(' ')}'; see pier --help`,
+          );
+        target = next;
+      }
+      target.outputHelp();
+    });
   return program;
 }
 
@@ -459,6 +485,7 @@ export async function main(argv: string[]): Promise<void> {
       err instanceof PierError ||
       err instanceof ConfigError ||
       err instanceof DevOidcError ||
+      err instanceof NoIndexError ||
       err instanceof TransferError
     ) {
       console.error(`error: ${err.message}`);

@@ -5,6 +5,7 @@ import type { Actor } from '../audit/log.js';
 import { PierError } from '../errors.js';
 import type { Services } from '../services.js';
 import type { PublisherView } from '../oidc/publishers.js';
+import { wholeNumber } from './numeric-option.js';
 
 type WithServices = <T>(cmd: Command, fn: (s: Services) => Promise<T>) => Promise<T>;
 
@@ -212,14 +213,12 @@ export function registerTrustedPublishingCommands(
       }),
     );
   publisher
-    .command('remove <id>')
+    .command('remove')
     .description('remove a trusted publisher (its tokens stop working at once)')
+    .argument('<id>', 'the publisher id (pier publisher list)', wholeNumber({ min: 1 }))
     .option('--project <name>', 'only from this project')
-    .action(async (id: string, opts: { project?: string }, cmd: Command) =>
+    .action(async (n: number, opts: { project?: string }, cmd: Command) =>
       withServices(cmd, async (s) => {
-        const n = Number(id);
-        if (!Number.isSafeInteger(n) || n <= 0)
-          throw new PierError(400, `'${id}' is not a publisher id`);
         await s.publishers.remove(operator, n, opts.project);
         console.error(
           `removed trusted publisher ${n}${opts.project ? ` from '${opts.project}'` : ''}`,

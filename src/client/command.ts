@@ -1,7 +1,8 @@
 // `pier publish`: registered here with its flags, run by `./run-command.ts`, which is imported
 // only when the command runs, so that `pier publish --help` stays fast and the client's modules
 // stay out of every other command's way.
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
+import { wholeNumber } from '../cli/numeric-option.js';
 import { DEFAULT_CONCURRENCY } from './concurrency.js';
 
 export interface PublishFlags {
@@ -18,14 +19,6 @@ export interface PublishFlags {
   verbose?: boolean;
   json?: boolean;
   concurrency: number;
-}
-
-/** A whole number from 1 to 16, or commander's usage error. */
-function parseConcurrency(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 16)
-    throw new InvalidArgumentError('a whole number from 1 to 16');
-  return n;
 }
 
 const HELP = `
@@ -83,7 +76,7 @@ export function registerPublishCommand(program: Command): void {
     .option(
       '--concurrency <n>',
       'uploads in flight at once, after the first file (which may create the project)',
-      parseConcurrency,
+      wholeNumber({ min: 1, max: 16 }),
       DEFAULT_CONCURRENCY,
     )
     .option('-v, --verbose', 'say more about each step')

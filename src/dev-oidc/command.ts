@@ -5,11 +5,14 @@ import { Command, Option } from 'commander';
 import {
   DEFAULT_LIFETIME_SECONDS,
   DEV_OIDC_KINDS,
-  parseWholeNumber,
+  MAX_LIFETIME_SECONDS,
   type DevOidcKind,
   type DevOidcOptions,
 } from './options.js';
+import { readFileSync } from 'node:fs';
+import { parse as parseToml } from 'smol-toml';
 import { startDevOidc, type DevOidcServer } from './server.js';
+import { wholeNumber } from '../cli/numeric-option.js';
 
 export interface DevOidcCommandIo {
   /** Where the `export` lines go (default: process.stdout). */
@@ -23,12 +26,12 @@ export interface DevOidcCommandIo {
 interface DevOidcFlags {
   kind: DevOidcKind;
   host: string;
-  port: string;
+  port: number;
   issuer?: string;
   tlsCert?: string;
   tlsKey?: string;
   keyFile?: string;
-  lifetime: string;
+  lifetime: number;
   repository?: string;
   ownerId?: string;
   workflow?: string;
@@ -38,6 +41,9 @@ interface DevOidcFlags {
   event?: string;
   jobWorkflowRef?: string;
   claims?: string;
+  project?: string;
+  indexUrl?: string;
+  owner: string;
 }
 
 /** A value as a POSIX shell reads it back: bare when safe, else single-quoted. */
@@ -75,10 +81,43 @@ function publisherFlags(server: DevOidcServer): string[] {
   ];
 }
 
+/** What the printed commands are for: the project and the index the laptop publishes to. */
+export interface LaptopSetup {
+  /** The project to publish (from ./pyproject.toml); `<PROJECT>` when unknown. */
+  project?: string;
+  /** The index's URL, for `pier publish` (default: defaultIndexUrl()). */
+  indexUrl?: string;
+  /** Who owns the project its first publish creates (default admin, made by a new index). */
+  owner?: string;
+}
+
+/** The index a laptop runs: PIER_PUBLIC_URL, else `pier serve`'s default address and PIER_PORT. */
+export function defaultIndexUrl(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.PIER_PUBLIC_URL) return env.PIER_PUBLIC_URL;
+  return `http://127.0.0.1:${env.PIER_PORT || '8080'}`;
+}
+
+/** `[project] name` of a pyproject.toml's text, or undefined when it has none (a pure rule). */
+export function projectNameFromPyproject(text: string): string | undefined {
+  let doc: unknown;
+  try {
+    doc = parseToml(text);
+  } catch {
+    return undefined;
+  }
+  const project = (doc as { project?: unknown }).project;
+  const name =
+    project && typeof project === 'object' ? (project as { name?: unknown }).name : undefined;
+  return typeof name === 'string' && name.trim() !== '' ? name.trim() : undefined;
+}
+
 /** What `pier dev-oidc` prints once it listens. */
-export function startupText(server: DevOidcServer): string {
+export function startupText(server: DevOidcServer, setup: LaptopSetup = {}): string {
   const url = shellQuote(server.url);
   const insecure = new URL(server.url).protocol === 'http:' ? ' --insecure' : '';
+  const project = setup.project ? shellQuote(setup.project) : '<PROJECT>';
+  const owner = shellQuote(setup.owner ?? 'admin');
+  const upload = shellQuote(`${(setup.indexUrl ?? defaultIndexUrl()).replace(/\/+$/, '')}/legacy/`);
   const lines = Object.entries(server.env()).map(([k, v]) => `export ${k}=${shellQuote(v)}`);
   lines.push(
     `# pier dev-oidc: a development ${server.kind === 'github' ? 'GitHub Actions' : 'GitLab CI'} OIDC issuer at ${server.url}`,
@@ -89,9 +128,13 @@ export function startupText(server: DevOidcServer): string {
       '#  token endpoint above, which OIDC clients use when GITHUB_ACTIONS=true.)',
     );
   lines.push(
-    '# Trust it at a pier index (development only), and let this job publish PROJECT:',
-    `#   npx pier issuer add --kind ${server.kind} --url ${url}${insecure}`,
-    `#   npx pier publisher add <PROJECT> ${publisherFlags(server).join(' ')} --issuer ${url}`,
+    `# Trust it at a pier index (development only), and let this job create and publish ${project}:`,
+    `#   pier issuer add --kind ${server.kind} --url ${url}${insecure}`,
+    `#   pier publisher add ${project} ${publisherFlags(server).join(' ')} --issuer ${url} --pending --owner ${owner}`,
+    `# (--pending --owner ${owner}: its first publish creates ${project}, owned by ${owner}; leave them`,
+    '#  out when the project exists.) Then, with dist/ built (python3 -m build), in a shell with',
+    '#  the variables above exported:',
+    `#   pier publish --repository-url ${upload} dist/`,
     '# Serving until interrupted (Ctrl-C).',
   );
   return lines.join('\n') + '\n';
@@ -115,16 +158,25 @@ function untilStopped(signal: AbortSignal | undefined): Promise<string> {
   });
 }
 
+/** The project of the folder `pier dev-oidc` runs in, from its pyproject.toml if any. */
+function projectInFolder(): string | undefined {
+  try {
+    return projectNameFromPyproject(readFileSync('pyproject.toml', 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
 export function optionsFromFlags(flags: DevOidcFlags): DevOidcOptions {
   return {
     kind: flags.kind,
     host: flags.host,
-    port: parseWholeNumber('--port', flags.port),
+    port: flags.port,
     issuer: flags.issuer,
     tlsCert: flags.tlsCert,
     tlsKey: flags.tlsKey,
     keyFile: flags.keyFile,
-    lifetime: parseWholeNumber('--lifetime', flags.lifetime),
+    lifetime: flags.lifetime,
     repository: flags.repository,
     ownerId: flags.ownerId,
     workflow: flags.workflow,
@@ -170,7 +222,7 @@ export function registerDevOidcCommand(program: Command, io: DevOidcCommandIo = 
         .default('github'),
     )
     .option('--host <address>', 'listen address', '127.0.0.1')
-    .option('--port <n>', 'listen port (0: any free port)', '0')
+    .option('--port <n>', 'listen port (0: any free port)', wholeNumber({ max: 65535 }), 0)
     .option('--issuer <url>', 'the issuer URL tokens carry (default: this server’s own URL)')
     .option('--tls-cert <file>', 'PEM certificate: serve HTTPS (with --tls-key)')
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
@@ -178,7 +230,12 @@ export function registerDevOidcCommand(program: Command, io: DevOidcCommandIo = 
       '--key-file <file>',
       'PEM PKCS#8 RSA signing key, created when missing (restarts keep the key and its kid)',
     )
-    .option('--lifetime <seconds>', 'token lifetime', String(DEFAULT_LIFETIME_SECONDS))
+    .option(
+      '--lifetime <seconds>',
+      'token lifetime',
+      wholeNumber({ min: 1, max: MAX_LIFETIME_SECONDS }),
+      DEFAULT_LIFETIME_SECONDS,
+    )
     .option(
       '--repository <owner/repo>',
       'GitHub OWNER/REPO or GitLab NAMESPACE/PROJECT (default octo-org/octo-repo)',
@@ -197,6 +254,15 @@ export function registerDevOidcCommand(program: Command, io: DevOidcCommandIo = 
       'GitHub reusable workflow defining the job: OWNER/REPO/.github/workflows/FILE.yml@REF',
     )
     .option('--claims <file>', 'JSON object of claims merged over the defaults (null removes one)')
+    .option(
+      '--project <name>',
+      'the project the printed commands publish (default: the name in ./pyproject.toml)',
+    )
+    .option(
+      '--index-url <url>',
+      'the pier index the printed publish command uploads to (default: PIER_PUBLIC_URL, else http://127.0.0.1:PIER_PORT or 8080)',
+    )
+    .option('--owner <user>', 'who owns the project its first publish creates', 'admin')
     .addHelpText('after', HELP)
     .action(async (flags: DevOidcFlags) => {
       const server = await startDevOidc({
@@ -204,7 +270,13 @@ export function registerDevOidcCommand(program: Command, io: DevOidcCommandIo = 
         log: (line) => stderr(`dev-oidc: ${line}\n`),
       });
       try {
-        stdout(startupText(server));
+        stdout(
+          startupText(server, {
+            project: flags.project ?? projectInFolder(),
+            indexUrl: flags.indexUrl,
+            owner: flags.owner,
+          }),
+        );
         const why = await untilStopped(io.signal);
         stderr(`dev-oidc: stopping (${why})\n`);
       } finally {

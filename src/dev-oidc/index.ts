@@ -5,6 +5,8 @@ export { startDevOidc, type DevOidcServer } from './server.js';
 export {
   registerDevOidcCommand,
   startupText,
+  projectNameFromPyproject,
+  type LaptopSetup,
   shellQuote,
   type DevOidcCommandIo,
 } from './command.js';

@@ -71,7 +71,7 @@ export interface ResolvedOptions {
 }
 
 export const DEFAULT_LIFETIME_SECONDS = 300;
-const MAX_LIFETIME_SECONDS = 24 * 3600;
+export const MAX_LIFETIME_SECONDS = 24 * 3600;
 
 const fail = (message: string): never => {
   throw new DevOidcError(message);
@@ -225,10 +225,4 @@ export function resolveOptions(options: DevOidcOptions): ResolvedOptions {
     requestToken: options.requestToken,
     log: options.log ?? (() => {}),
   };
-}
-
-/** A whole number from a command-line flag, or a clear error. */
-export function parseWholeNumber(flag: string, value: string): number {
-  if (!/^[0-9]+$/.test(value)) fail(`${flag} must be a whole number, got '${value}'`);
-  return Number(value);
 }

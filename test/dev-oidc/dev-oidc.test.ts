@@ -26,6 +26,7 @@ import {
   shellQuote,
   startDevOidc,
   startupText,
+  projectNameFromPyproject,
   type DevOidcOptions,
   type DevOidcServer,
 } from '../../src/dev-oidc/index.js';
@@ -495,12 +496,12 @@ test('--kind gitlab: GitLab CI claims, sub and ci_config_ref_uri on the issuerâ€
   });
   const text = startupText(server);
   assert.ok(
-    text.includes(`#   npx pier issuer add --kind gitlab --url ${server.url} --insecure\n`),
+    text.includes(`#   pier issuer add --kind gitlab --url ${server.url} --insecure\n`),
     text,
   );
   assert.ok(
     text.includes(
-      `#   npx pier publisher add <PROJECT> --provider gitlab --repository my-group/sub/my-project --workflow ci/release.yml --environment production --issuer ${server.url}\n`,
+      `#   pier publisher add <PROJECT> --provider gitlab --repository my-group/sub/my-project --workflow ci/release.yml --environment production --issuer ${server.url} --pending --owner admin\n`,
     ),
     text,
   );
@@ -610,7 +611,7 @@ test('--issuer: discovery and tokens carry the given URL, served under its path 
   assert.equal(decodeJwt(await getIDToken(server.env(), 'a')).iss, 'https://oidc.example.test/dev');
   assert.match(
     startupText(server),
-    /npx pier issuer add --kind github --url https:\/\/oidc\.example\.test\/dev\n/,
+    /pier issuer add --kind github --url https:\/\/oidc\.example\.test\/dev\n/,
   );
 });
 
@@ -735,12 +736,12 @@ test('the command, as users run it: export lines, trust commands, then serving u
   assert.equal(env.GITHUB_RUN_ID, '1234567890');
   assert.equal(env.GITHUB_RUN_ATTEMPT, '1');
 
-  const url = /^# {3}npx pier issuer add --kind github --url (\S+) --insecure$/m.exec(out)?.[1];
+  const url = /^# {3}pier issuer add --kind github --url (\S+) --insecure$/m.exec(out)?.[1];
   assert.ok(url, out);
   assert.equal(`${url}/token?api-version=2.0`, env.ACTIONS_ID_TOKEN_REQUEST_URL);
   assert.ok(
     lines.includes(
-      `#   npx pier publisher add <PROJECT> --provider github --repository acme/rockets --workflow pypi.yml --owner-id 4242 --environment release --issuer ${url}`,
+      `#   pier publisher add <PROJECT> --provider github --repository acme/rockets --workflow pypi.yml --owner-id 4242 --environment release --issuer ${url} --pending --owner admin`,
     ),
     out,
   );
@@ -767,7 +768,11 @@ test('the command, as users run it: export lines, trust commands, then serving u
 test('the command refuses bad flags with a clear error', async () => {
   const cases: [string[], RegExp][] = [
     [['--sha', 'xyz'], /--sha must be a commit id/],
-    [['--port', 'eighty'], /--port must be a whole number/],
+    [
+      ['--port', 'eighty'],
+      /option '--port <n>' argument 'eighty' is invalid\. expected a whole number from 0 to 65535/,
+    ],
+    [['--lifetime', '1e3'], /argument '1e3' is invalid\. expected a whole number from 1 to 86400/],
     [['--repository', 'nope'], /--repository must be OWNER\/REPO/],
     [['--kind', 'circleci'], /Allowed choices are github, gitlab/],
   ];
@@ -872,4 +877,16 @@ test('as a process: a bad flag exits non-zero with the reason on stderr', async 
     /--owner-id must be the owner's numeric id \(digits only, e\.g\. 65\), got 'octo-org'/,
   );
   assert.equal(p.stdout(), '');
+});
+
+test('the project in the printed commands comes from pyproject.toml', () => {
+  const cases: [string, string | undefined][] = [
+    ['[project]\nname = "my-project"\nversion = "1"\n', 'my-project'],
+    ['[project]\nname = " Spaced "\n', 'Spaced'],
+    ['[tool.poetry]\nname = "poetry-only"\n', undefined],
+    ['[project]\nversion = "1"\n', undefined],
+    ['[project]\nname = 3\n', undefined],
+    ['not toml at all [', undefined],
+  ];
+  for (const [text, name] of cases) assert.equal(projectNameFromPyproject(text), name, text);
 });

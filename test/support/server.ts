@@ -168,15 +168,17 @@ export async function startPierProcess(
   };
 }
 
-/** Runs the pier CLI to completion. */
+/** Runs the pier CLI to completion (in `options.cwd`, default this process's folder). */
 export function runPier(
   args: string[],
   env: Record<string, string>,
   input?: string,
+  options: { cwd?: string } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [PIER_BIN, ...args], {
       env: { ...process.env, ...env },
+      cwd: options.cwd,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
