@@ -72,7 +72,9 @@ const NOT_ACCEPTABLE: SimpleAnswer = Object.freeze({
 
 // A page's headers depend only on the page, the format, the coding and whether it may be shared:
 // built once per page and reused (a page is replaced, not changed, when its project changes).
-const headerSets = new WeakMap<PageBodies, Map<string, HeaderSets>>();
+// Per page and format, a slot per coding and sharedness, so that a lookup builds no key.
+const headerSets = new WeakMap<PageBodies, Map<SimpleMediaType, (HeaderSets | undefined)[]>>();
+const CODING_SLOT: Record<ContentCoding, number> = { identity: 0, gzip: 2, br: 4 };
 
 function headersFor(
   bodies: PageBodies,
@@ -85,9 +87,13 @@ function headersFor(
     perPage = new Map();
     headerSets.set(bodies, perPage);
   }
-  const key =
-    coding === 'identity' && shared ? type : `${type} ${coding}${shared ? '' : ' private'}`;
-  let sets = perPage.get(key);
+  let slots = perPage.get(type);
+  if (!slots) {
+    slots = [];
+    perPage.set(type, slots);
+  }
+  const slot = CODING_SLOT[coding] + (shared ? 0 : 1);
+  let sets = slots[slot];
   if (!sets) {
     const isJson = type === V1_JSON;
     const etag = codedEtag(isJson ? bodies.jsonEtag : bodies.htmlEtag, coding);
@@ -101,7 +107,7 @@ function headersFor(
     });
     sets = { etag, notModified, ok: null, body: null };
     if (coding === 'identity') withBody(sets, isJson ? bodies.json : bodies.html, coding);
-    perPage.set(key, sets);
+    slots[slot] = sets;
   }
   return sets;
 }
