@@ -1,23 +1,31 @@
 // The baseline server: bare node:http answering from canned responses (pier's own status, headers
-// and bytes, recorded by the benchmark), chosen by Accept and If-None-Match. It does the least a
+// and bytes, recorded by the benchmark), chosen by Accept, If-None-Match and Accept-Encoding: a
+// compressed answer is replayed as pier compressed it, so the bare server never compresses. It does the least a
 // server can do to send those bytes, so pier's requests/s over its requests/s is pier's overhead.
 // Usage: node build/bench/bare-server.js RESPONSES.json   (prints its URL on stderr)
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import type { CannedResponse } from './lib/processes.js';
 
-const key = (accept: string, ifNoneMatch: string | null) => `${accept}\n${ifNoneMatch ?? ''}`;
+const key = (accept: string, ifNoneMatch: string | null, acceptEncoding: string | null) =>
+  `${accept}\n${ifNoneMatch ?? ''}\n${acceptEncoding ?? ''}`;
 
 const canned = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as CannedResponse[];
 const answers = new Map(
   canned.map((c) => [
-    key(c.accept, c.ifNoneMatch),
+    key(c.accept, c.ifNoneMatch, c.acceptEncoding),
     { status: c.status, headers: c.headers, body: Buffer.from(c.body, 'base64') },
   ]),
 );
 
 const server = createServer((req, res) => {
-  const answer = answers.get(key(req.headers.accept ?? '', req.headers['if-none-match'] ?? null));
+  const answer = answers.get(
+    key(
+      req.headers.accept ?? '',
+      req.headers['if-none-match'] ?? null,
+      req.headers['accept-encoding'] ?? null,
+    ),
+  );
   if (!answer) {
     res.writeHead(404).end();
     return;

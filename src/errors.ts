@@ -16,4 +16,5 @@ export const badRequest = (message: string, extra?: Record<string, unknown>) =>
 export const unauthorized = (message: string) => new PierError(401, message);
 export const forbidden = (message: string) => new PierError(403, message);
 export const notFound = (message = 'Not Found') => new PierError(404, message);
+export const notAcceptable = (message: string) => new PierError(406, message);
 export const conflict = (message: string) => new PierError(409, message);

@@ -147,6 +147,7 @@ export async function uploadToken(
 export interface CannedResponse {
   accept: string;
   ifNoneMatch: string | null;
+  acceptEncoding: string | null;
   status: number;
   headers: Record<string, string>;
   body: string; // base64

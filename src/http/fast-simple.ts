@@ -9,7 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Services } from '../services.js';
-import { simpleAnswer } from '../simple/answer.js';
+import { simpleAnswer, type SimpleAnswer } from '../simple/answer.js';
 import type { ProjectHead, RenderedPage } from '../simple/service.js';
 
 const PAGE_RE = /^\/simple\/([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)\/(?:\?format=([^&]*))?$/;
@@ -75,15 +75,32 @@ export function createFastSimple(s: Services, hooks: FastPathHooks) {
     page: RenderedPage,
     format: string | undefined,
     started: number,
-  ): boolean {
+  ): boolean | Promise<boolean> {
     if (head.private === 1 || head.normalized_name !== name) return false;
     const reply = simpleAnswer(
       page,
-      { accept: req.headers.accept, format, ifNoneMatch: req.headers['if-none-match'] },
+      {
+        accept: req.headers.accept,
+        format,
+        ifNoneMatch: req.headers['if-none-match'],
+        acceptEncoding: req.headers['accept-encoding'],
+      },
       null,
       true,
     );
-    res.writeHead(reply.status, reply.headers);
+    // A promise only the first time a page is asked for in a compressed coding.
+    if (reply instanceof Promise) return reply.then((r) => write(req, res, r, started));
+    return write(req, res, reply, started);
+  }
+
+  function write(
+    req: IncomingMessage,
+    res: ServerResponse,
+    reply: SimpleAnswer,
+    started: number,
+  ): true {
+    if (reply.reason) res.writeHead(reply.status, reply.reason, reply.headers);
+    else res.writeHead(reply.status, reply.headers);
     res.end(reply.body ?? undefined);
     hooks.answered(req, reply.status, started);
     return true;

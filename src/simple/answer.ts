@@ -1,6 +1,13 @@
 // The answer to a Simple API page request, as data: status, headers and body. Both the Fastify
 // route and the fast path for anonymous reads (src/http/fast-simple.ts) send exactly this.
 import { HTML, V1_JSON, selectContentType, type SimpleMediaType } from './negotiate.js';
+import {
+  NO_ACCEPTABLE_CODING,
+  codedEtag,
+  compressedBodies,
+  selectEncoding,
+  type ContentCoding,
+} from '../http/encoding.js';
 
 export const CORS_HEADERS: Readonly<Record<string, string>> = {
   'access-control-allow-origin': '*',
@@ -20,9 +27,11 @@ export interface PageBodies {
 }
 
 export interface SimpleAnswer {
-  status: 200 | 304;
+  status: 200 | 304 | 406;
   headers: Readonly<Record<string, string>>;
   body: Buffer | null;
+  /** The status text, when it says more than the code's own. */
+  reason?: string;
 }
 
 export function etagMatches(header: string | undefined, etag: string): boolean {
@@ -40,54 +49,108 @@ export function simpleCacheControl(shared: boolean): string {
 }
 
 interface HeaderSets {
-  ok: Readonly<Record<string, string>>;
+  etag: string;
   notModified: Readonly<Record<string, string>>;
+  /** Set once the coding's body is at hand (at once for identity, after compressing else). */
+  ok: Readonly<Record<string, string>> | null;
+  body: Buffer | null;
 }
 
-// A page's headers depend only on the page, the format and whether it may be shared: built once
-// per page and reused (a page is replaced, not changed, when its project changes).
-const headerSets = new WeakMap<PageBodies, Map<string, HeaderSets>>();
+/** Simple pages vary on the format asked for, the coding, and credentials. */
+const VARY = 'Accept, Accept-Encoding, Authorization';
 
-function headersFor(bodies: PageBodies, type: SimpleMediaType, shared: boolean): HeaderSets {
+const NOT_ACCEPTABLE: SimpleAnswer = Object.freeze({
+  status: 406,
+  headers: Object.freeze({
+    ...CORS_HEADERS,
+    vary: VARY,
+    'content-type': 'text/plain; charset=utf-8',
+  }),
+  body: Buffer.from(`${NO_ACCEPTABLE_CODING}\n`),
+  reason: NO_ACCEPTABLE_CODING,
+});
+
+// A page's headers depend only on the page, the format, the coding and whether it may be shared:
+// built once per page and reused (a page is replaced, not changed, when its project changes).
+// Per page and format, a slot per coding and sharedness, so that a lookup builds no key.
+const headerSets = new WeakMap<PageBodies, Map<SimpleMediaType, (HeaderSets | undefined)[]>>();
+const CODING_SLOT: Record<ContentCoding, number> = { identity: 0, gzip: 2, br: 4 };
+
+function headersFor(
+  bodies: PageBodies,
+  type: SimpleMediaType,
+  shared: boolean,
+  coding: ContentCoding,
+): HeaderSets {
   let perPage = headerSets.get(bodies);
   if (!perPage) {
     perPage = new Map();
     headerSets.set(bodies, perPage);
   }
-  const key = shared ? type : `${type} private`;
-  let sets = perPage.get(key);
+  let slots = perPage.get(type);
+  if (!slots) {
+    slots = [];
+    perPage.set(type, slots);
+  }
+  const slot = CODING_SLOT[coding] + (shared ? 0 : 1);
+  let sets = slots[slot];
   if (!sets) {
     const isJson = type === V1_JSON;
+    const etag = codedEtag(isJson ? bodies.jsonEtag : bodies.htmlEtag, coding);
     const notModified = Object.freeze({
       ...CORS_HEADERS,
-      vary: 'Accept, Authorization',
+      vary: VARY,
       'cache-control': simpleCacheControl(shared),
       'x-pypi-last-serial': String(bodies.serial),
-      etag: isJson ? bodies.jsonEtag : bodies.htmlEtag,
+      etag,
       'content-type': type === HTML ? 'text/html; charset=utf-8' : type,
     });
-    const length = (isJson ? bodies.json : bodies.html).length;
-    sets = { notModified, ok: Object.freeze({ ...notModified, 'content-length': String(length) }) };
-    perPage.set(key, sets);
+    sets = { etag, notModified, ok: null, body: null };
+    if (coding === 'identity') withBody(sets, isJson ? bodies.json : bodies.html, coding);
+    slots[slot] = sets;
   }
   return sets;
 }
 
-/** The answer; its headers are shared between requests and must not be changed. */
+function withBody(sets: HeaderSets, body: Buffer, coding: ContentCoding): SimpleAnswer {
+  sets.body = body;
+  sets.ok = Object.freeze({
+    ...sets.notModified,
+    ...(coding === 'identity' ? {} : { 'content-encoding': coding }),
+    'content-length': String(body.length),
+  });
+  return { status: 200, headers: sets.ok, body };
+}
+
+/**
+ * The answer; its headers are shared between requests and must not be changed. A promise only
+ * the first time a page is asked for in a compressed coding (src/http/encoding.ts keeps it).
+ */
 export function simpleAnswer(
   bodies: PageBodies,
   request: {
     accept: string | undefined;
     format: string | undefined;
     ifNoneMatch: string | undefined;
+    acceptEncoding: string | undefined;
   },
   pinned: SimpleMediaType | null,
   shared: boolean,
-): SimpleAnswer {
+): SimpleAnswer | Promise<SimpleAnswer> {
   const type = pinned ?? selectContentType(request.accept, request.format);
-  const isJson = type === V1_JSON;
-  const sets = headersFor(bodies, type, shared);
-  if (etagMatches(request.ifNoneMatch, isJson ? bodies.jsonEtag : bodies.htmlEtag))
+  const coding = selectEncoding(request.acceptEncoding);
+  if (coding === null) return NOT_ACCEPTABLE;
+  const sets = headersFor(bodies, type, shared, coding);
+  if (etagMatches(request.ifNoneMatch, sets.etag))
     return { status: 304, headers: sets.notModified, body: null };
-  return { status: 200, headers: sets.ok, body: isJson ? bodies.json : bodies.html };
+  if (sets.ok) return { status: 200, headers: sets.ok, body: sets.body };
+  const isJson = type === V1_JSON;
+  const coded = compressedBodies.get(
+    isJson ? bodies.jsonEtag : bodies.htmlEtag,
+    isJson ? bodies.json : bodies.html,
+    coding,
+  );
+  return coded instanceof Promise
+    ? coded.then((body) => withBody(sets, body, coding))
+    : withBody(sets, coded, coding);
 }

@@ -5,7 +5,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../../services.js';
 import { mayReadIndex, mayReadProject, projectOffersFiles } from '../../auth/permissions.js';
 import { principalUser } from '../../auth/principal.js';
-import { notFound, unauthorized } from '../../errors.js';
+import { notAcceptable, notFound, unauthorized } from '../../errors.js';
+import { NO_ACCEPTABLE_CODING, VARY_ENCODING, codedAnswer } from '../encoding.js';
 import { principalOf } from '../principal.js';
 
 interface Range {
@@ -92,11 +93,24 @@ export function registerFileRoutes(app: FastifyInstance, s: Services): void {
         .executeTakeFirst();
       if (!row) throw notFound();
       const etag = `"${file.metadata_sha256}"`;
-      reply.header('etag', etag).type('text/plain; charset=utf-8');
-      if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send();
       const body = Buffer.from(row.content);
-      return sendBytes(request, reply, body.length, etag, (range) =>
-        Promise.resolve(range ? body.subarray(range.start, range.end + 1) : body),
+      reply.type('text/plain; charset=utf-8');
+      // A byte range is of the file as it is: with Range, the identity representation.
+      const acceptEncoding =
+        request.headers.range === undefined ? request.headers['accept-encoding'] : undefined;
+      const answer = await codedAnswer(
+        body,
+        etag,
+        { acceptEncoding, ifNoneMatch: request.headers['if-none-match'] },
+        VARY_ENCODING,
+        etagMatches,
+      );
+      if (answer.status === 406) throw notAcceptable(NO_ACCEPTABLE_CODING);
+      reply.headers(answer.headers);
+      if (answer.status === 304) return reply.code(304).send();
+      const coded = answer.body!;
+      return sendBytes(request, reply, coded.length, answer.headers.etag!, (range) =>
+        Promise.resolve(range ? coded.subarray(range.start, range.end + 1) : coded),
       );
     }
 

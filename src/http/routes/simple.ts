@@ -3,15 +3,17 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../../services.js';
 import { mayReadIndex, mayReadProject } from '../../auth/permissions.js';
 import { principalUser, type Principal } from '../../auth/principal.js';
-import { notFound, unauthorized } from '../../errors.js';
+import { notAcceptable, notFound, unauthorized } from '../../errors.js';
 import { V1_HTML, V1_JSON, type SimpleMediaType } from '../../simple/negotiate.js';
 import {
   CORS_HEADERS,
+  etagMatches,
   simpleAnswer,
   simpleCacheControl,
   type PageBodies,
 } from '../../simple/answer.js';
-import type { ProjectHead } from '../../simple/service.js';
+import { etagOf, type ProjectHead } from '../../simple/service.js';
+import { NO_ACCEPTABLE_CODING, codedAnswer } from '../encoding.js';
 import { principalOf } from '../principal.js';
 import { normalizeProjectName } from '../../packaging/names.js';
 import { proxiedPage, proxiedPages, UPSTREAM_HEADER } from './proxy.js';
@@ -55,24 +57,26 @@ export function registerSimpleRoutes(app: FastifyInstance, s: Services): void {
     return simpleCacheControl(readAccess === 'public' && head?.private !== 1);
   }
 
-  function sendNegotiated(
+  async function sendNegotiated(
     request: FastifyRequest,
     reply: FastifyReply,
     bodies: PageBodies,
     head: ProjectHead | null,
     pinned: SimpleMediaType | null,
   ) {
-    const answer = simpleAnswer(
+    const answer = await simpleAnswer(
       bodies,
       {
         accept: request.headers.accept,
         format: (request.query as { format?: string }).format,
         ifNoneMatch: request.headers['if-none-match'],
+        acceptEncoding: request.headers['accept-encoding'],
       },
       pinned,
       readAccess === 'public' && head?.private !== 1,
     );
     reply.code(answer.status).headers(answer.headers);
+    if (answer.reason) reply.raw.statusMessage = answer.reason;
     return answer.body === null ? reply.send() : reply.send(answer.body);
   }
 
@@ -140,12 +144,26 @@ export function registerSimpleRoutes(app: FastifyInstance, s: Services): void {
     if (!project) throw notFound();
     const doc = await s.jsonApi.document(project, version);
     if (!doc) throw notFound();
-    return reply
+    const body = Buffer.from(JSON.stringify(doc));
+    const answer = await codedAnswer(
+      body,
+      etagOf(body),
+      {
+        acceptEncoding: request.headers['accept-encoding'],
+        ifNoneMatch: request.headers['if-none-match'],
+      },
+      'Accept-Encoding, Authorization',
+      etagMatches,
+    );
+    if (answer.status === 406) throw notAcceptable(NO_ACCEPTABLE_CODING);
+    reply
+      .code(answer.status)
       .headers(CORS)
       .header('cache-control', cacheControl(head).replace('600', '900'))
       .header('x-pypi-last-serial', String(project.last_serial))
       .type('application/json')
-      .send(doc);
+      .headers(answer.headers);
+    return answer.body === null ? reply.send() : reply.send(answer.body);
   }
 
   for (const suffix of ['json', 'json/']) {
