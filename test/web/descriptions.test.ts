@@ -127,7 +127,7 @@ test('a description past the size bound is never rendered: its start as escaped 
     has(out, /<pre class="description plain">&lt;script&gt;/);
     has(out, /<script|<h2>/, false);
     assert.ok(out.length < 1.2 * MiB, `the page holds ${out.length} characters of it`);
-    assert.ok(r.ms < 200, `took ${Math.round(r.ms)} ms`);
+    assert.ok(r.ms < 1000, `took ${Math.round(r.ms)} ms`);
     // reStructuredText past the bound is cut the same way.
     const rst = await renderer.render('x'.repeat(2 * MiB), 'text/x-rst');
     has(rst.value, /This description is 2 MiB/);
