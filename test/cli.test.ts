@@ -6,10 +6,13 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { REPO_ROOT, runPier, startServer, type TestServer } from './support/server.js';
+import { OPERATOR, REPO_ROOT, runPier, startServer, type TestServer } from './support/server.js';
 import { backendName } from './support/backend.js';
 import { tempDir } from './support/tmp.js';
+import { startTestIssuer } from './support/oidc-issuer.js';
+import { RELEASE_JOB } from './support/dev-oidc.js';
 import { postUpload, uploadParts } from './support/upload.js';
 import { makeWheel } from './support/dists.js';
 
@@ -344,3 +347,292 @@ if (backendName() === 'postgres')
     const listed = await runPier(['user', 'list'], pgEnv);
     assert.equal(listed.code, 0, listed.stderr);
   });
+
+/** pier's own lines of stderr, without Node's process warnings (the AWS SDK's, with S3). */
+function ownStderr(stderr: string): string {
+  return stderr.replace(
+    /^\(node:\d+\) \w*Warning:[\s\S]*?\(Use `node --trace-warnings[^\n]*\n/m,
+    '',
+  );
+}
+
+/** What `user remove` and `issuer remove` could change: compared around each refusal. */
+async function snapshot() {
+  const db = server.services.db.kysely;
+  const all = async (
+    table:
+      | 'users'
+      | 'project_roles'
+      | 'tokens'
+      | 'web_sessions'
+      | 'publishers'
+      | 'oidc_issuers'
+      | 'namespace_owners',
+  ) => (await db.selectFrom(table).selectAll().execute()).map((r) => JSON.stringify(r)).sort();
+  return {
+    users: await all('users'),
+    roles: await all('project_roles'),
+    tokens: await all('tokens'),
+    sessions: await all('web_sessions'),
+    publishers: await all('publishers'),
+    issuers: await all('oidc_issuers'),
+    namespaceOwners: await all('namespace_owners'),
+    audit: (await db.selectFrom('audit_events').select('id').execute()).length,
+  };
+}
+
+test('project list, user list and token create print one JSON document for scripts', async () => {
+  const projects = await runPier(['project', 'list', '--json'], env);
+  assert.equal(projects.code, 0, projects.stderr);
+  const listed = JSON.parse(projects.stdout) as {
+    name: string;
+    private: boolean;
+    status: string;
+  }[];
+  assert.deepEqual(
+    listed.find((p) => p.name === 'cli-project'),
+    {
+      ...listed.find((p) => p.name === 'cli-project'),
+      name: 'cli-project',
+      normalized_name: 'cli-project',
+      private: true,
+      status: 'active',
+    },
+  );
+  assert.ok(listed.some((p) => p.name === 'cli-made'));
+  const text = await runPier(['project', 'list'], env);
+  assert.match(text.stdout, /^cli-project\tprivate\tactive$/m);
+
+  const users = await runPier(['user', 'list', '--json'], env);
+  assert.equal(users.code, 0, users.stderr);
+  const erin = (JSON.parse(users.stdout) as Record<string, unknown>[]).find(
+    (u) => u.username === 'erin',
+  );
+  assert.deepEqual(Object.keys(erin!).sort(), [
+    'admin',
+    'created_at',
+    'disabled',
+    'may_create_projects',
+    'username',
+  ]);
+  assert.equal(erin!.may_create_projects, true);
+
+  const created = await runPier(
+    ['token', 'create', '--user', 'erin', '--scope', 'read', '--project', 'cli-project'].concat([
+      '--expires-in',
+      '1d',
+      '--name',
+      'ci',
+      '--json',
+    ]),
+    env,
+  );
+  assert.equal(created.code, 0, created.stderr);
+  assert.equal(ownStderr(created.stderr), '');
+  const doc = JSON.parse(created.stdout) as Record<string, unknown>;
+  assert.match(doc.token as string, /^pypi-pier_\w{49}$/);
+  assert.deepEqual(
+    { ...doc, token: 'T', id: typeof doc.id, expires_at: typeof doc.expires_at },
+    {
+      token: 'T',
+      id: 'number',
+      user: 'erin',
+      name: 'ci',
+      scope: 'read',
+      projects: ['cli-project'],
+      expires_at: 'string',
+    },
+  );
+  const whoami = await fetch(`${server.url}/api/whoami`, {
+    headers: { authorization: `Bearer ${doc.token as string}` },
+  });
+  assert.equal(((await whoami.json()) as { token_id: number }).token_id, doc.id);
+});
+
+test('user remove refuses to orphan a project and changes nothing; otherwise it revokes, ends and records', async () => {
+  const s = server.services;
+  const gusToken = await server.userWithToken('gus', { mayCreateProjects: true, scope: 'admin' });
+  await s.projects.create(OPERATOR, 'gus-only', 'gus');
+  await s.projects.setRole(OPERATOR, 'cli-project', 'gus', 'maintainer');
+  const gus = await s.auth.requireUser('gus');
+  await s.web.sessions.create(gus, { pending2fa: false, ip: null, userAgent: null });
+  const issuer = await startTestIssuer();
+  await s.issuers.add(OPERATOR, { kind: 'github', url: issuer.url, insecure: true });
+  const pending = await s.publishers.addPending(
+    OPERATOR,
+    'gus-next',
+    {
+      kind: 'github',
+      issuerUrl: issuer.url,
+      fields: {
+        owner: 'octo-org',
+        repository: 'octo-repo',
+        workflow: 'release.yml',
+        ownerId: '65',
+      },
+    },
+    'gus',
+  );
+
+  const before = await snapshot();
+  const refused = await runPier(['user', 'remove', 'gus'], env);
+  assert.equal(refused.code, 1);
+  assert.equal(
+    ownStderr(refused.stderr),
+    "error: 'gus' is the last owner of project 'gus-only': give it another owner first\n",
+  );
+  assert.deepEqual(await snapshot(), before, 'a refused removal must change nothing');
+  const unknown = await runPier(['user', 'remove', 'nobody'], env);
+  assert.match(unknown.stderr, /error: No user named 'nobody'/);
+  assert.deepEqual(await snapshot(), before);
+
+  await s.projects.setRole(OPERATOR, 'gus-only', 'erin', 'owner');
+  const removed = await runPier(['user', 'remove', 'GUS', '--json'], env);
+  assert.equal(removed.code, 0, removed.stderr);
+  const result = JSON.parse(removed.stdout) as Record<string, unknown>;
+  assert.equal(result.removed, 'gus');
+  assert.deepEqual(result.roles, [
+    { project: 'cli-project', role: 'maintainer' },
+    { project: 'gus-only', role: 'owner' },
+  ]);
+  assert.deepEqual(result.pending_publishers_removed, [pending.id]);
+  assert.equal((result.tokens_revoked as number[]).length, 1);
+
+  // The server sees it on its very next request: the token, the roles and the session are gone.
+  const whoami = await fetch(`${server.url}/api/whoami`, {
+    headers: { authorization: `Bearer ${gusToken}` },
+  });
+  assert.equal(whoami.status, 401);
+  const db = s.db.kysely;
+  assert.equal(
+    (await db.selectFrom('web_sessions').selectAll().where('user_id', '=', gus.id).execute())
+      .length,
+    0,
+  );
+  assert.equal(
+    (await db.selectFrom('project_roles').selectAll().where('user_id', '=', gus.id).execute())
+      .length,
+    0,
+  );
+  assert.deepEqual(await s.projects.roles((await s.projects.find('gus-only'))!.id), [
+    { user: 'erin', role: 'owner' },
+  ]);
+  const users = JSON.parse((await runPier(['user', 'list', '--json'], env)).stdout) as {
+    username: string;
+  }[];
+  assert.ok(!users.some((u) => u.username === 'gus'));
+  const tokens = await runPier(['token', 'list'], env);
+  assert.match(tokens.stdout, /\(removed user\)\tadmin\t\*\trevoked/);
+  const audit = JSON.parse(
+    (await runPier(['audit', '--action', 'user-remove', '--json'], env)).stdout.trim(),
+  ) as { details: Record<string, unknown> };
+  assert.equal(audit.details.username, 'gus');
+  assert.deepEqual(audit.details.tokens_revoked, result.tokens_revoked);
+  await issuer.close();
+});
+
+async function closedPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+test('issuer add warns, in one line, when the discovery document cannot be read; issuer remove names its publishers', async () => {
+  const issuer = await startTestIssuer();
+  const good = await runPier(
+    ['issuer', 'add', '--kind', 'github', '--url', issuer.url, '--insecure'],
+    env,
+  );
+  assert.equal(good.code, 0, good.stderr);
+  assert.doesNotMatch(ownStderr(good.stderr), /warning/);
+  assert.ok(issuer.requests.includes('/.well-known/openid-configuration'));
+
+  const unreachable = `http://127.0.0.1:${await closedPort()}`;
+  const warned = await runPier(
+    ['issuer', 'add', '--kind', 'gitlab', '--url', unreachable, '--insecure'],
+    env,
+  );
+  assert.equal(warned.code, 0, 'registered anyway: it may be unreachable from here only');
+  const lines = ownStderr(warned.stderr).trim().split('\n');
+  assert.equal(lines.length, 2, warned.stderr);
+  assert.match(
+    lines[1]!,
+    new RegExp(
+      `^warning: could not check ${unreachable.replace(/\./g, '\\.')}'s discovery document \\(.*ECONNREFUSED\\); its tokens cannot be verified until it can be$`,
+    ),
+  );
+  const issuers = JSON.parse((await runPier(['issuer', 'list', '--json'], env)).stdout) as {
+    url: string;
+  }[];
+  assert.ok(issuers.some((i) => i.url === unreachable));
+
+  const wrong = await startTestIssuer();
+  // A hostile discovery document's text reaches the terminal escaped (src/cli/terminal.ts).
+  wrong.discoveryIssuer = 'https://elsewhere.example\u009b2J\u001b[2J';
+  const mismatch = await runPier(
+    ['issuer', 'add', '--kind', 'github', '--url', wrong.url, '--insecure'],
+    env,
+  );
+  assert.equal(mismatch.code, 0);
+  assert.match(
+    mismatch.stderr,
+    /warning: .*names issuer "https:\/\/elsewhere\.example\\x9b2J\\\\u001b\[2J", not/,
+  );
+  assert.doesNotMatch(mismatch.stderr, /[\u001b\u009b]/, 'no raw control character is printed');
+
+  const add = await runPier(
+    [
+      'publisher',
+      'add',
+      'cli-project',
+      '--provider',
+      'github',
+      ...RELEASE_JOB,
+      '--owner-id',
+      '65',
+      '--issuer',
+      issuer.url,
+    ],
+    env,
+  );
+  assert.equal(add.code, 0, add.stderr);
+  const pending = await runPier(
+    [
+      'publisher',
+      'add',
+      'cli-future',
+      '--pending',
+      '--owner',
+      'erin',
+      '--provider',
+      'github',
+      '--repository',
+      'octo-org/other',
+      '--workflow',
+      'release.yml',
+      '--owner-id',
+      '66',
+      '--issuer',
+      issuer.url,
+    ],
+    env,
+  );
+  assert.equal(pending.code, 0, pending.stderr);
+  const [a, b] = [add, pending].map((r) => /trusted publisher (\d+)/.exec(r.stderr)![1]);
+
+  const before = await snapshot();
+  const refused = await runPier(['issuer', 'remove', issuer.url], env);
+  assert.equal(refused.code, 1);
+  assert.equal(
+    ownStderr(refused.stderr),
+    `error: Publishers ${a} (cli-project), ${b} (pending cli-future) still trust ${issuer.url}; remove them first (pier publisher remove ID)\n`,
+  );
+  assert.deepEqual(await snapshot(), before, 'a refused removal must change nothing');
+
+  const gone = await runPier(['issuer', 'remove', unreachable], env);
+  assert.equal(gone.code, 0, gone.stderr);
+  await issuer.close();
+  await wrong.close();
+});

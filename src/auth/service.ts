@@ -12,6 +12,8 @@ import type { Credentials } from './credentials.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { isSiteAdmin } from './permissions.js';
 import { findUserByName, requireUserByName } from './users.js';
+import { lastOwnerRefusal, projectsOnlyOwnedBy } from './user-removal.js';
+import { bumpSerial } from '../registry/journal.js';
 import { endSessionsOf } from '../web/sessions.js';
 import type { PasswordThrottle } from './password-throttle.js';
 import {
@@ -57,6 +59,8 @@ export const INVALID_AUTH = 'Invalid or non-existent authentication information.
 export interface NewToken {
   id: number;
   token: string;
+  /** The user the token acts for. */
+  user: string;
   name: string;
   scope: Scope;
   projects: string[];
@@ -75,6 +79,42 @@ export interface TokenInfo {
   expiresAt: string | null;
   revokedAt: string | null;
   lastUsedAt: string | null;
+}
+
+/** A new token as `pier token create --json` and `POST /api/tokens` show it: once, secret included. */
+export function newTokenJson(t: NewToken) {
+  return {
+    id: t.id,
+    token: t.token,
+    user: t.user,
+    name: t.name,
+    scope: t.scope,
+    projects: t.projects,
+    expires_at: t.expiresAt === null ? null : new Date(t.expiresAt).toISOString(),
+  };
+}
+
+/** What removing a user did, for the audit log, the CLI and the API. */
+export interface UserRemoval {
+  username: string;
+  /** The roles the user had, now gone (each project keeps another owner). */
+  roles: { project: string; role: string }[];
+  /** Tokens revoked; their rows stay, so that uploads still name the token that made them. */
+  tokensRevoked: number[];
+  /** Pending publishers the user registered: they could only ever create a project for them. */
+  pendingPublishersRemoved: number[];
+  /** Namespaces (PEP 752) the user was an owner of; they stay reserved. */
+  namespaces: string[];
+}
+
+export function userRemovalJson(r: UserRemoval) {
+  return {
+    removed: r.username,
+    roles: r.roles,
+    tokens_revoked: r.tokensRevoked,
+    pending_publishers_removed: r.pendingPublishersRemoved,
+    namespaces: r.namespaces,
+  };
 }
 
 /** Verified passwords, remembered briefly so that pip's many requests don't each pay for scrypt. */
@@ -406,6 +446,106 @@ export class AuthService {
     });
   }
 
+  /**
+   * Removes a user: refused while they are the last owner of a project. Their roles go, their
+   * tokens are revoked (the rows stay, unowned, so uploads still name the token that made them),
+   * their web sessions end, the pending publishers they registered go (nobody could use them
+   * now), and their namespace grants end. All in one transaction, recorded in the audit log.
+   */
+  async removeUser(actor: Actor, username: string): Promise<UserRemoval> {
+    if (!isSiteAdmin(actor.principal)) throw forbidden('Only administrators can remove users');
+    return this.db.transaction().execute(async (trx) => {
+      const user = await requireUserByName(trx, username);
+      if (principalUser(actor.principal)?.id === user.id)
+        throw badRequest('You cannot remove your own account');
+      const mine = await trx
+        .selectFrom('project_roles')
+        .innerJoin('projects', 'projects.id', 'project_roles.project_id')
+        .select(['projects.id', 'projects.name', 'project_roles.role'])
+        .where('project_roles.user_id', '=', user.id)
+        .orderBy('projects.normalized_name')
+        .execute();
+      const held = mine.length
+        ? await trx
+            .selectFrom('project_roles')
+            .innerJoin('projects', 'projects.id', 'project_roles.project_id')
+            .select([
+              'project_roles.project_id as projectId',
+              'projects.name as project',
+              'project_roles.user_id as userId',
+              'project_roles.role',
+            ])
+            .where(
+              'project_roles.project_id',
+              'in',
+              mine.map((m) => m.id),
+            )
+            .execute()
+        : [];
+      const orphaned = projectsOnlyOwnedBy(held, user.id);
+      if (orphaned.length) throw conflict(lastOwnerRefusal(user.username, orphaned));
+
+      await trx.deleteFrom('project_roles').where('user_id', '=', user.id).execute();
+      // The Simple JSON page's `namespaces[].owned` follows the project's owners (PEP 752).
+      // Each project's own audit log shows its member leaving.
+      for (const m of mine) {
+        await bumpSerial(trx, m.id, 'role');
+        await recordAudit(trx, actor, {
+          action: 'role-remove',
+          project: { id: m.id, name: m.name },
+          details: { user: user.username, role: m.role, user_removed: true },
+        });
+      }
+      const now = Date.now();
+      const revoked = await trx
+        .updateTable('tokens')
+        .set({ revoked_at: now })
+        .where('user_id', '=', user.id)
+        .where('revoked_at', 'is', null)
+        .returning('id')
+        .execute();
+      await trx
+        .updateTable('tokens')
+        .set({ user_id: null })
+        .where('user_id', '=', user.id)
+        .execute();
+      const pending = await trx
+        .deleteFrom('publishers')
+        .where('added_by_user_id', '=', user.id)
+        .where('pending_name', 'is not', null)
+        .returning('id')
+        .execute();
+      const namespaces = await trx
+        .selectFrom('namespace_owners')
+        .innerJoin('namespaces', 'namespaces.id', 'namespace_owners.namespace_id')
+        .select('namespaces.name')
+        .where('namespace_owners.user_id', '=', user.id)
+        .orderBy('namespaces.normalized_name')
+        .execute();
+      await trx.deleteFrom('namespace_owners').where('user_id', '=', user.id).execute();
+      await endSessionsOf(trx, user.id);
+      await trx.deleteFrom('users').where('id', '=', user.id).execute();
+      const removal: UserRemoval = {
+        username: user.username,
+        roles: mine.map((m) => ({ project: m.name, role: m.role })),
+        tokensRevoked: revoked.map((r) => r.id).sort((a, b) => a - b),
+        pendingPublishersRemoved: pending.map((r) => r.id).sort((a, b) => a - b),
+        namespaces: namespaces.map((n) => n.name),
+      };
+      await recordAudit(trx, actor, {
+        action: 'user-remove',
+        details: {
+          username: removal.username,
+          roles: removal.roles,
+          tokens_revoked: removal.tokensRevoked,
+          pending_publishers_removed: removal.pendingPublishersRemoved,
+          namespaces: removal.namespaces,
+        },
+      });
+      return removal;
+    });
+  }
+
   async listUsers(): Promise<User[]> {
     return this.db.selectFrom('users').selectAll().orderBy('username_key').execute();
   }
@@ -511,7 +651,15 @@ export class AuthService {
       });
       return row.id;
     });
-    return { id, token: raw, name, scope, projects: projects.map((pr) => pr.name), expiresAt };
+    return {
+      id,
+      token: raw,
+      user: target.username,
+      name,
+      scope,
+      projects: projects.map((pr) => pr.name),
+      expiresAt,
+    };
   }
 
   async revokeToken(actor: Actor, tokenId: number): Promise<void> {

@@ -38,3 +38,14 @@ export async function ownerFor(
   if (self?.id !== named.id && !isSiteAdmin(actor.principal)) throw forbidden(refusal);
   return named;
 }
+
+/** A user as the CLI's `--json` and the API show it (never a secret). */
+export function userJson(u: User) {
+  return {
+    username: u.username,
+    admin: u.is_admin === 1,
+    may_create_projects: u.may_create_projects === 1,
+    disabled: u.disabled === 1,
+    created_at: new Date(u.created_at).toISOString(),
+  };
+}

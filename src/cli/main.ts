@@ -9,7 +9,9 @@ import { PierError } from '../errors.js';
 import type { Actor } from '../audit/log.js';
 import { isScope } from '../auth/principal.js';
 import { ROLES, type Role } from '../auth/permissions.js';
-import { PROJECT_STATUSES, type ProjectStatus } from '../registry/projects.js';
+import { PROJECT_STATUSES, projectSummary, type ProjectStatus } from '../registry/projects.js';
+import { userJson } from '../auth/users.js';
+import { newTokenJson, userRemovalJson } from '../auth/service.js';
 import { queryAudit } from '../audit/log.js';
 import { migrateToLatest, schemaStatus } from '../db/migrate.js';
 import { openDatabase } from '../db/connect.js';
@@ -206,9 +208,12 @@ export function buildProgram(): Command {
   user
     .command('list')
     .description('list users')
-    .action(async (_opts, cmd: Command) =>
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) =>
       withServices(cmd, async (s) => {
-        for (const u of await s.auth.listUsers())
+        const users = await s.auth.listUsers();
+        if (opts.json) return console.log(jsonForTerminal(users.map(userJson), 2));
+        for (const u of users)
           console.log(
             forTerminal(
               [
@@ -249,6 +254,32 @@ export function buildProgram(): Command {
       });
     });
 
+  user
+    .command('remove <name>')
+    .description(
+      'remove a user: their roles, web sessions, namespace grants and pending publishers go, their tokens are revoked (refused while they are the last owner of a project)',
+    )
+    .option('--json', 'print what was removed as JSON')
+    .action(async (name: string, opts: { json?: boolean }, cmd: Command) =>
+      withServices(cmd, async (s) => {
+        const r = await s.auth.removeUser(OPERATOR, name);
+        if (opts.json) return console.log(jsonForTerminal(userRemovalJson(r), 2));
+        console.error(
+          forTerminal(
+            `removed user '${r.username}'` +
+              (r.roles.length
+                ? `; roles: ${r.roles.map((x) => `${x.role} of ${x.project}`).join(', ')}`
+                : '') +
+              (r.tokensRevoked.length ? `; tokens revoked: ${r.tokensRevoked.join(', ')}` : '') +
+              (r.pendingPublishersRemoved.length
+                ? `; pending publishers removed: ${r.pendingPublishersRemoved.join(', ')}`
+                : '') +
+              (r.namespaces.length ? `; namespace grants ended: ${r.namespaces.join(', ')}` : ''),
+          ),
+        );
+      }),
+    );
+
   // ------------------------------------------------------------------ tokens
   const token = program.command('token').description('manage API tokens');
   token
@@ -259,9 +290,17 @@ export function buildProgram(): Command {
     .option('--project <names...>', 'limit the token to these projects', [])
     .option('--expires-in <duration>', 'lifetime, e.g. 30d, 12h, 900 (default: no expiry)')
     .option('--name <text>', 'a name to recognise the token by')
+    .option('--json', 'print the token and its id, user, scope, projects and expiry as JSON')
     .action(
       async (
-        opts: { user: string; scope: string; project: string[]; expiresIn?: string; name?: string },
+        opts: {
+          user: string;
+          scope: string;
+          project: string[];
+          expiresIn?: string;
+          name?: string;
+          json?: boolean;
+        },
         cmd: Command,
       ) => {
         if (!isScope(opts.scope))
@@ -276,6 +315,7 @@ export function buildProgram(): Command {
             projects: opts.project,
             expiresInSeconds,
           });
+          if (opts.json) return console.log(jsonForTerminal(newTokenJson(created), 2));
           console.error(
             `created token ${created.id} for '${opts.user}' (scope ${created.scope}` +
               (created.projects.length ? `, projects ${created.projects.join(', ')}` : '') +
@@ -301,7 +341,7 @@ export function buildProgram(): Command {
             terminalRow([
               t.id,
               `${t.prefix}…`,
-              t.user ?? `publisher ${t.publisherId}`,
+              t.user ?? (t.publisherId === null ? '(removed user)' : `publisher ${t.publisherId}`),
               t.scope,
               t.projects?.join(',') ?? '*',
               t.revokedAt ? 'revoked' : t.expiresAt ? `expires ${t.expiresAt}` : '',
@@ -337,6 +377,18 @@ export function buildProgram(): Command {
           shadowUpstream: opts.shadowUpstream === true,
         });
         console.error(`created project '${created.name}' owned by '${opts.owner}'`);
+      }),
+    );
+  project
+    .command('list')
+    .description('list projects')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) =>
+      withServices(cmd, async (s) => {
+        const projects = (await s.projects.listVisible(OPERATOR.principal)).map(projectSummary);
+        if (opts.json) return console.log(jsonForTerminal(projects, 2));
+        for (const p of projects)
+          console.log(terminalRow([p.name, p.private ? 'private' : 'public', p.status]));
       }),
     );
   project

@@ -96,7 +96,9 @@ export function registerTrustedPublishingCommands(
     .description('manage OIDC issuers trusted for trusted publishing');
   issuer
     .command('add')
-    .description('trust another OIDC issuer (GitHub Enterprise, self-managed GitLab, Forgejo, …)')
+    .description(
+      'trust another OIDC issuer (GitHub Enterprise, self-managed GitLab, Forgejo, …); warns when its discovery document cannot be read from here',
+    )
     .addOption(
       new Option('--kind <kind>', 'which claims its tokens carry')
         .choices(['github', 'gitlab', 'google', 'activestate'])
@@ -123,6 +125,8 @@ export function registerTrustedPublishingCommands(
           console.error(
             `trusting ${added.kind} issuer ${added.url}${added.insecure ? ' (insecure: development only)' : ''}`,
           );
+          const warning = await s.jwks.probe(added);
+          if (warning) console.error(forTerminal(`warning: ${warning}`));
         }),
     );
   issuer
@@ -143,7 +147,7 @@ export function registerTrustedPublishingCommands(
     );
   issuer
     .command('remove <url>')
-    .description('stop trusting an issuer (no publisher may still use it)')
+    .description('stop trusting an issuer (refused, naming them, while publishers use it)')
     .action(async (url: string, _opts, cmd: Command) =>
       withServices(cmd, async (s) => {
         await s.issuers.remove(operator, url);

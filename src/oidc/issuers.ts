@@ -68,6 +68,27 @@ export function issuerUrlProblem(url: string, insecure: boolean): string | null 
   return 'Issuer URLs must use HTTPS';
 }
 
+/**
+ * The one-line refusal to remove an issuer that publishers still use, naming each (its id, and
+ * its project or the project it is pending for), so the operator knows what to remove first.
+ */
+export function issuerInUseRefusal(
+  url: string,
+  rows: readonly { id: number; pending_name: string | null; project: string | null }[],
+): string {
+  const byId = new Map<number, string[]>();
+  for (const r of rows) {
+    const where = byId.get(r.id) ?? [];
+    if (r.project !== null) where.push(r.project);
+    else if (r.pending_name !== null) where.push(`pending ${r.pending_name}`);
+    byId.set(r.id, where);
+  }
+  const named = [...byId].map(([id, where]) =>
+    where.length ? `${id} (${where.join(', ')})` : String(id),
+  );
+  return `${named.length === 1 ? 'Publisher' : 'Publishers'} ${named.join(', ')} still ${named.length === 1 ? 'trusts' : 'trust'} ${url}; remove ${named.length === 1 ? 'it' : 'them'} first (pier publisher remove ID)`;
+}
+
 export class IssuerService {
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -170,10 +191,13 @@ export class IssuerService {
       if (!row) throw notFound(`No issuer ${url}`);
       const used = await trx
         .selectFrom('publishers')
-        .select('id')
-        .where('issuer_url', '=', url)
-        .executeTakeFirst();
-      if (used) throw conflict(`Publishers still trust ${url}; remove them first`);
+        .leftJoin('publisher_projects', 'publisher_projects.publisher_id', 'publishers.id')
+        .leftJoin('projects', 'projects.id', 'publisher_projects.project_id')
+        .select(['publishers.id', 'publishers.pending_name', 'projects.name as project'])
+        .where('publishers.issuer_url', '=', url)
+        .orderBy('publishers.id')
+        .execute();
+      if (used.length) throw conflict(issuerInUseRefusal(url, used));
       await trx.deleteFrom('oidc_issuers').where('id', '=', row.id).execute();
       await recordAudit(trx, actor, { action: 'issuer-remove', details: { url } });
     });

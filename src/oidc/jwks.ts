@@ -144,6 +144,23 @@ export class JwksCache {
     return e.refreshing;
   }
 
+  /**
+   * Checks, once and without caching, that `issuer`'s discovery document and key set can be
+   * read under the same rules as at verification: the one-line warning when they cannot (an
+   * issuer may be unreachable from here at registration time, so this never refuses), or null.
+   */
+  async probe(issuer: Issuer): Promise<string | null> {
+    let problem: string;
+    try {
+      const keys = await this.fetchKeys(issuer);
+      if (keys.size > 0) return null;
+      problem = 'its key set has no signing keys';
+    } catch (err) {
+      problem = logLine(err instanceof KeyFetchError ? err.message : String(err));
+    }
+    return `could not check ${issuer.url}'s discovery document (${problem}); its tokens cannot be verified until it can be`;
+  }
+
   private getJson(url: string, issuer: Issuer): Promise<unknown> {
     return fetchKeyDocument(url, issuer.insecure, this.options);
   }

@@ -352,8 +352,11 @@ export class ProjectService {
     });
   }
 
-  /** Projects a principal may see in listings. */
-  async listVisible(p: Principal, readAccess: 'public' | 'authenticated'): Promise<Project[]> {
+  /** Projects a principal may see in listings (the read rule: mayReadProject), by name. */
+  async listVisible(
+    p: Principal,
+    readAccess: 'public' | 'authenticated' = this.options.readAccess,
+  ): Promise<Project[]> {
     // Sorted here, by code point: a database's collation would order names differently on
     // SQLite and on PostgreSQL, and the Simple index must be the same everywhere.
     const all = (await this.db.selectFrom('projects').selectAll().execute()).sort((x, y) =>
@@ -385,4 +388,16 @@ export class ProjectService {
       mayReadProject(p, { project, role: roles.get(project.id) ?? null }, readAccess),
     );
   }
+}
+
+/** A project as listings show it (`pier project list --json`, `GET /api/projects`). */
+export function projectSummary(project: Project) {
+  return {
+    name: project.name,
+    normalized_name: project.normalized_name,
+    private: project.private === 1,
+    status: project.status,
+    created_at: new Date(project.created_at).toISOString(),
+    last_serial: project.last_serial,
+  };
 }

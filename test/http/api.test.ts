@@ -390,3 +390,106 @@ test('PIER_BASIC_PASSWORD_READS lets pip read with the password; PIER_REQUIRE_2F
     await other.close();
   }
 });
+
+/** What removing a user could change: compared around each refusal. */
+async function removalState() {
+  const db = server.services.db.kysely;
+  const rows = async (
+    table: 'users' | 'project_roles' | 'tokens' | 'web_sessions' | 'publishers',
+  ) => (await db.selectFrom(table).selectAll().execute()).map((r) => JSON.stringify(r)).sort();
+  return {
+    users: await rows('users'),
+    roles: await rows('project_roles'),
+    tokens: await rows('tokens'),
+    sessions: await rows('web_sessions'),
+    publishers: await rows('publishers'),
+    audit: (await db.selectFrom('audit_events').select('id').execute()).length,
+  };
+}
+
+test('GET /api/projects lists the projects the caller may read, private ones only for their readers', async () => {
+  await server.services.projects.create(OPERATOR, 'hidden-gem', 'alice');
+  await server.services.projects.update(OPERATOR, 'hidden-gem', { private: true });
+  const names = async (token: string) => {
+    const r = await api('GET', '/api/projects', token);
+    assert.equal(r.status, 200);
+    return (r.body.projects as { name: string }[]).map((p) => p.name);
+  };
+  assert.ok((await names(aliceUpload)).includes('hidden-gem'), 'its owner reads it');
+  assert.ok((await names(adminToken)).includes('hidden-gem'), 'an administrator reads it');
+  assert.deepEqual(
+    (await names(bobAdmin)).filter((n) => n === 'hidden-gem' || n === 'widget'),
+    ['widget'],
+    'a stranger to a private project never learns its name',
+  );
+  const widget = (await api('GET', '/api/projects', bobAdmin)).body.projects.find(
+    (p: { name: string }) => p.name === 'widget',
+  );
+  assert.deepEqual(
+    { ...widget, created_at: typeof widget.created_at, last_serial: typeof widget.last_serial },
+    {
+      name: 'widget',
+      normalized_name: 'widget',
+      private: false,
+      status: 'active',
+      created_at: 'string',
+      last_serial: 'number',
+    },
+  );
+  assert.equal((await api('GET', '/api/projects', null)).status, 401);
+});
+
+test('DELETE /api/users/NAME: administrators only, never the last owner of a project, never oneself; changes nothing when refused', async () => {
+  const doraToken = await server.userWithToken('dora', { scope: 'admin' });
+  await server.services.projects.setRole(OPERATOR, 'widget', 'dora', 'maintainer');
+  const before = await removalState();
+  const notAdmin = await api('DELETE', '/api/users/dora', aliceAdmin);
+  assert.equal(notAdmin.status, 403);
+  assert.match(
+    notAdmin.body.message ?? JSON.stringify(notAdmin.body),
+    /Only administrators can remove users/,
+  );
+  const lastOwner = await api('DELETE', '/api/users/alice', adminToken);
+  assert.equal(lastOwner.status, 409);
+  assert.match(
+    lastOwner.body.message,
+    /^'alice' is the last owner of projects '.*'hidden-gem': give each another owner first$/,
+  );
+  const self = await api('DELETE', '/api/users/root', adminToken);
+  assert.equal(self.status, 400);
+  assert.match(JSON.stringify(self.body), /You cannot remove your own account/);
+  const missing = await api('DELETE', '/api/users/nobody', adminToken);
+  assert.equal(missing.status, 404);
+  assert.deepEqual(await removalState(), before, 'a refused removal must change nothing');
+
+  const removed = await api('DELETE', '/api/users/dora', adminToken);
+  assert.equal(removed.status, 200, JSON.stringify(removed.body));
+  assert.equal(removed.body.removed, 'dora');
+  assert.deepEqual(removed.body.roles, [{ project: 'widget', role: 'maintainer' }]);
+  assert.equal(removed.body.tokens_revoked.length, 1);
+  assert.equal((await api('GET', '/api/whoami', doraToken)).status, 401);
+  const users = (await api('GET', '/api/users', adminToken)).body.users as { username: string }[];
+  assert.ok(!users.some((u) => u.username === 'dora'));
+  const widget = await api('GET', '/api/projects/widget', aliceAdmin);
+  assert.ok(!widget.body.roles.some((r: { user: string }) => r.user === 'dora'));
+  const events = (await api('GET', '/api/audit?action=user-remove', adminToken)).body.events;
+  assert.equal(events[0].details.username, 'dora');
+});
+
+test('POST /api/tokens answers the new token with its user; POST /api/issuers warns when discovery fails, and registers it', async () => {
+  const created = await api('POST', '/api/tokens', aliceAdmin, { scope: 'read', name: 'cron' });
+  assert.equal(created.status, 201);
+  assert.equal(created.body.user, 'alice');
+  const added = await api('POST', '/api/issuers', adminToken, {
+    kind: 'gitlab',
+    url: 'http://127.0.0.1:9',
+    insecure: true,
+  });
+  assert.equal(added.status, 201, JSON.stringify(added.body));
+  assert.match(
+    added.body.warning,
+    /^could not check http:\/\/127\.0\.0\.1:9's discovery document \(.+\); its tokens cannot be verified until it can be$/,
+  );
+  const issuers = (await api('GET', '/api/issuers', adminToken)).body.issuers as { url: string }[];
+  assert.ok(issuers.some((i) => i.url === 'http://127.0.0.1:9'));
+});

@@ -58,7 +58,8 @@ export function registerTrustedPublishingApi(app: FastifyInstance, s: Services):
       insecure: b.insecure === true,
       apiUrl: typeof b.api_url === 'string' ? b.api_url : null,
     });
-    return reply.code(201).send(added);
+    // Registered either way: the issuer may be unreachable from here at registration time.
+    return reply.code(201).send({ ...added, warning: await s.jwks.probe(added) });
   });
   app.delete<{ Querystring: { url?: string } }>('/api/issuers', async (request, reply) => {
     const p = await who(request);

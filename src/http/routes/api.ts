@@ -8,8 +8,12 @@ import { isScope, principalScope, principalUser, type Principal } from '../../au
 import { parseDuration } from '../../config.js';
 import { queryAudit } from '../../audit/log.js';
 import { PROJECT_STATUSES, type ProjectStatus } from '../../registry/projects.js';
-import type { User } from '../../db/schema.js';
+import { userJson } from '../../auth/users.js';
+import { newTokenJson, userRemovalJson } from '../../auth/service.js';
+import { projectSummary } from '../../registry/projects.js';
 import { actorOf, requirePrincipal } from '../principal.js';
+
+export { userJson };
 
 type Body = Record<string, unknown>;
 
@@ -47,16 +51,6 @@ function optStrings(b: Body, key: string): string[] | undefined {
   if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
     throw badRequest(`'${key}' must be a list of strings`);
   return v as string[];
-}
-
-export function userJson(u: User) {
-  return {
-    username: u.username,
-    admin: u.is_admin === 1,
-    may_create_projects: u.may_create_projects === 1,
-    disabled: u.disabled === 1,
-    created_at: new Date(u.created_at).toISOString(),
-  };
 }
 
 export function registerApiRoutes(app: FastifyInstance, s: Services): void {
@@ -111,6 +105,11 @@ export function registerApiRoutes(app: FastifyInstance, s: Services): void {
     return userJson(user);
   });
 
+  app.delete<{ Params: { name: string } }>('/api/users/:name', async (request) => {
+    const p = await who(request);
+    return userRemovalJson(await s.auth.removeUser(actorOf(p, request), request.params.name));
+  });
+
   // ------------------------------------------------------------------ tokens
   app.get<{ Querystring: { user?: string } }>('/api/tokens', async (request) => {
     const p = await who(request);
@@ -146,14 +145,7 @@ export function registerApiRoutes(app: FastifyInstance, s: Services): void {
           ? null
           : parseDuration(expires as string | number, 'expires_in'),
     });
-    return reply.code(201).send({
-      id: created.id,
-      token: created.token,
-      name: created.name,
-      scope: created.scope,
-      projects: created.projects,
-      expires_at: created.expiresAt === null ? null : new Date(created.expiresAt).toISOString(),
-    });
+    return reply.code(201).send(newTokenJson(created));
   });
 
   app.delete<{ Params: { id: string } }>('/api/tokens/:id', async (request, reply) => {
@@ -168,15 +160,15 @@ export function registerApiRoutes(app: FastifyInstance, s: Services): void {
   async function projectJson(p: Principal, name: string) {
     const project = await s.projects.require(name, p);
     return {
-      name: project.name,
-      normalized_name: project.normalized_name,
-      private: project.private === 1,
-      status: project.status,
-      created_at: new Date(project.created_at).toISOString(),
-      last_serial: project.last_serial,
+      ...projectSummary(project),
       roles: await s.projects.roles(project.id),
     };
   }
+
+  app.get('/api/projects', async (request) => {
+    const p = await who(request);
+    return { projects: (await s.projects.listVisible(p)).map(projectSummary) };
+  });
 
   app.post('/api/projects', async (request, reply) => {
     const p = await who(request);
