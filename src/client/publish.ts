@@ -298,9 +298,7 @@ async function run(options: PublishOptions): Promise<PublishResult> {
       minted: null,
     };
   else {
-    endpoints = await discoverEndpoints(uploadUrl, policy, onRetry, (line) =>
-      reporter.debug(line),
-    );
+    endpoints = await discoverEndpoints(uploadUrl, policy, onRetry, (line) => reporter.debug(line));
     session = await trustedPublishing(endpoints, options, env, projects, policy, reporter, onRetry);
   }
 

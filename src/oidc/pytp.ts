@@ -74,7 +74,12 @@ export function problemFromPypiBody(status: number, body: unknown): ProblemDocum
   const detail =
     reason ?? (errors.length > 0 ? errors.map((e) => e.description).join('; ') : message);
   const p = problem(status, errors[0]?.code ?? `http-${status}`, detail);
-  return { ...p, message, errors: errors.length > 0 ? errors : p.errors, ...(reason && { reason }) };
+  return {
+    ...p,
+    message,
+    errors: errors.length > 0 ? errors : p.errors,
+    ...(reason && { reason }),
+  };
 }
 
 interface MediaRange {
@@ -127,8 +132,7 @@ export interface DiscoveryDocument {
 }
 
 export type DiscoveryAnswer =
-  | { status: 200; body: DiscoveryDocument }
-  | { status: 400 | 404; body: ProblemDocument };
+  { status: 200; body: DiscoveryDocument } | { status: 400 | 404; body: ProblemDocument };
 
 /** The index's own path under its public URL, without a trailing slash ('' at the root). */
 function basePath(publicUrl: string): string {

@@ -17,7 +17,12 @@ import {
 const OTHER_METHODS = ['DELETE', 'PATCH', 'PUT', 'OPTIONS'] as const;
 
 /** An error from PyPI's endpoints: PyPI's body, or the same as a problem document if asked. */
-function sendOidcError(request: FastifyRequest, reply: FastifyReply, status: number, body: unknown) {
+function sendOidcError(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  body: unknown,
+) {
   reply.code(status).header('vary', 'Accept');
   if (!wantsProblemDocument(request.headers.accept)) return reply.send(body);
   return reply.type(PROBLEM_MEDIA_TYPE).send(problemFromPypiBody(status, body));
