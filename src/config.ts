@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { isIP } from 'node:net';
 import { parse as parseToml } from 'smol-toml';
+import { tokenTtlProblem } from './oidc/pytp.js';
 
 export type ReadAccess = 'public' | 'authenticated';
 
@@ -198,6 +199,14 @@ function readAccess(value: unknown, source: string): ReadAccess {
   return s;
 }
 
+/** A minted token's lifetime: a duration inside PEP 807's range (15 minutes to 6 hours). */
+function tokenTtl(value: unknown, source: string): number {
+  const seconds = parseDuration(value, source);
+  const problem = tokenTtlProblem(seconds);
+  if (problem) throw new ConfigError(`${source}: the minted token lifetime ${problem}`);
+  return seconds;
+}
+
 function audience(value: unknown, source: string): string {
   const s = str(value, source).trim();
   if (!s) throw new ConfigError(`${source}: the OIDC audience cannot be empty`);
@@ -246,7 +255,7 @@ const SETTINGS: Setting[] = [
   { key: 'oidcAudience', env: 'PIER_OIDC_AUDIENCE', toml: 'oidc_audience', parse: audience },
   { key: 'readAccess', env: 'PIER_READ_ACCESS', toml: 'read_access', parse: readAccess },
   { key: 'maxUploadSize', env: 'PIER_MAX_UPLOAD_SIZE', toml: 'max_upload_size', parse: parseSize },
-  { key: 'tokenTtl', env: 'PIER_TOKEN_TTL', toml: 'token_ttl', parse: parseDuration },
+  { key: 'tokenTtl', env: 'PIER_TOKEN_TTL', toml: 'token_ttl', parse: tokenTtl },
   { key: 'trustedProxies', env: 'PIER_TRUSTED_PROXIES', toml: 'trusted_proxies', parse: list },
   { key: 'metricsAllow', env: 'PIER_METRICS_ALLOW', toml: 'metrics_allow', parse: addressList },
   {

@@ -5295,16 +5295,16 @@ function parseJson(res) {
   }
 }
 var TOKEN_HINT = "Or publish with an API token instead (--token or PIER_TOKEN; the action’s `password` input).";
-async function fetchAudience(base, policy, onRetry) {
-  let url = new URL("/_/oidc/audience", base), host = url.host, res = await send(
+async function fetchAudience(endpoints, policy, onRetry) {
+  let url = endpoints.audience, host = url.host, res = await send(
     url,
-    { headers: { accept: "application/json" } },
+    { headers: { accept: endpoints.accept } },
     policy,
     onRetry,
     "audience"
   ), doc = parseJson(res);
   if (res.status === 403) {
-    let reason = typeof doc?.reason == "string" ? ` (${doc.reason})` : "";
+    let why = doc?.reason ?? doc?.detail, reason = typeof why == "string" ? ` (${why})` : "";
     throw new PublishError(
       "not-supported",
       `The index at ${host} has trusted publishing disabled${reason}`,
@@ -5330,7 +5330,7 @@ async function fetchAudience(base, policy, onRetry) {
   if (res.status !== 200)
     throw new PublishError(
       "not-supported",
-      `The index at ${host} answered GET /_/oidc/audience with ${describeResponse(res)}`,
+      `The index at ${host} answered GET ${url.pathname} with ${describeResponse(res)}`,
       {
         hints: [
           "Wait a few minutes and try again; if it persists, tell the index’s administrator."
@@ -5341,7 +5341,7 @@ async function fetchAudience(base, policy, onRetry) {
   if (typeof audience != "string" || audience === "")
     throw new PublishError(
       "not-supported",
-      `The index at ${host} gave no audience at /_/oidc/audience`,
+      `The index at ${host} gave no audience at ${url.pathname}`,
       { hints: [TOKEN_HINT] }
     );
   return audience;
@@ -5411,10 +5411,14 @@ function failureMessage(host, errors, claims) {
   return lines.join(`
 `);
 }
-async function mintToken(base, oidcToken, ctx) {
-  let url = new URL("/_/oidc/mint-token", base), body = Buffer.from(JSON.stringify({ token: oidcToken })), res = await send(
+async function mintToken(endpoints, oidcToken, ctx) {
+  let url = endpoints.mint, body = Buffer.from(JSON.stringify({ token: oidcToken })), res = await send(
     url,
-    { method: "POST", headers: JSON_HEADERS, body },
+    {
+      method: "POST",
+      headers: { accept: endpoints.accept, "content-type": "application/json" },
+      body
+    },
     ctx.policy,
     ctx.onRetry,
     "token exchange"
@@ -5440,16 +5444,17 @@ async function mintToken(base, oidcToken, ctx) {
   }) : [
     {
       code: `http-${res.status}`,
-      description: typeof doc.message == "string" ? doc.message : describeResponse(res)
+      description: typeof doc.detail == "string" ? doc.detail : typeof doc.message == "string" ? doc.message : describeResponse(res)
     }
   ], hostCtx = { claims, projects: ctx.projects, host: url.host };
   throw new PublishError("exchange-failed", failureMessage(url.host, errors, claims), {
     hints: [...new Set(errors.flatMap((e) => hintsFor(e, hostCtx)))]
   });
 }
-async function burnToken(base, token) {
+async function burnToken(url, token) {
+  if (url === null) return !1;
   try {
-    let res = await request(new URL("/_/oidc/burn-token", base), {
+    let res = await request(url, {
       method: "POST",
       headers: JSON_HEADERS,
       body: Buffer.from(JSON.stringify({ token })),
@@ -5460,6 +5465,9 @@ async function burnToken(base, token) {
     return !1;
   }
 }
+
+// src/client/urls.ts
+var import_node_net = require("node:net");
 
 // src/packaging/names.ts
 var VALID_NAME = /^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$/i;
@@ -5474,7 +5482,6 @@ function filenameProjectName(name) {
 }
 
 // src/client/urls.ts
-var import_node_net = require("node:net");
 var PYPI_UPLOAD_URL = "https://upload.pypi.org/legacy/";
 function isLoopbackHost(hostname) {
   let host = hostname.replace(/^\[(.*)\]$/, "$1").toLowerCase();
@@ -5507,9 +5514,6 @@ function secureUrl(text2, what) {
     { hints: [`Use https://${url.host}${url.pathname}`] }
   ) : new PublishError("usage", `${what} ${url.href} is not an http(s) URL`);
 }
-function oidcBaseUrl(uploadUrl) {
-  return `${uploadUrl.protocol}//${uploadUrl.host}`;
-}
 function simpleIndexUrl(uploadUrl) {
   let url = new URL(uploadUrl.href);
   url.search = "", url.hash = "", url.hostname === "upload.pypi.org" && (url.hostname = "pypi.org");
@@ -5518,6 +5522,103 @@ function simpleIndexUrl(uploadUrl) {
 }
 function projectPageUrl(indexUrl, project) {
   return `${indexUrl.endsWith("/") ? indexUrl : `${indexUrl}/`}${encodeURIComponent(normalizeProjectName(project))}/`;
+}
+
+// src/client/tp-discovery.ts
+var PYTP_ACCEPT = "application/vnd.pypi.pytp.v1+json";
+function discoveryUrl(uploadUrl) {
+  let url = new URL("/.well-known/pytp", `${uploadUrl.protocol}//${uploadUrl.host}`);
+  return url.search = `?discover=${encodeURIComponent(uploadUrl.pathname)}`, url;
+}
+function pypiEndpoints(uploadUrl) {
+  let root = `${uploadUrl.protocol}//${uploadUrl.host}`;
+  return {
+    audience: new URL("/_/oidc/audience", root),
+    mint: new URL("/_/oidc/mint-token", root),
+    burn: new URL("/_/oidc/burn-token", root),
+    via: "pypi",
+    accept: "application/json"
+  };
+}
+function discoveredUrl(value, field, uploadUrl) {
+  let where = `The index's trusted-publishing discovery (${discoveryUrl(uploadUrl).href})`;
+  if (typeof value != "string" || value === "")
+    throw new PublishError("not-supported", `${where} gives no ${field}`, {
+      hints: ["Tell the index’s administrator: PEP 807 requires it."]
+    });
+  let url;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new PublishError("not-supported", `${where} gives a ${field} that is not a URL`);
+  }
+  if (url.hostname !== uploadUrl.hostname)
+    throw new PublishError(
+      "not-supported",
+      `${where} names ${field} ${url.href}, on another host than the upload URL's ${uploadUrl.hostname}: refused`,
+      { hints: ["PEP 807 allows only the upload URL’s host; tell the index’s administrator."] }
+    );
+  if (!(url.protocol === "https:" || url.protocol === "http:" && isLoopbackHost(url.hostname)))
+    throw new PublishError(
+      "not-supported",
+      `${where} names ${field} ${url.href}, which is not HTTPS: refused`,
+      { hints: ["Tokens are sent only over HTTPS (or to a loopback address)."] }
+    );
+  if (url.username || url.password)
+    throw new PublishError("not-supported", `${where} names a ${field} with credentials: refused`);
+  return url;
+}
+function jsonObject(res) {
+  try {
+    let doc = JSON.parse(res.body.toString("utf8"));
+    return typeof doc == "object" && doc !== null && !Array.isArray(doc) ? doc : null;
+  } catch {
+    return null;
+  }
+}
+function mediaType(res) {
+  let value = res.headers["content-type"];
+  return (typeof value == "string" ? value : "").split(";")[0].trim().toLowerCase();
+}
+function burnNextTo(mint) {
+  if (!mint.pathname.endsWith("/_/oidc/mint-token")) return null;
+  let url = new URL(mint.href);
+  return url.pathname = url.pathname.replace(/mint-token$/, "burn-token"), url.search = "", url;
+}
+async function discoverEndpoints(uploadUrl, policy, onRetry, debug2 = () => {
+}) {
+  let url = discoveryUrl(uploadUrl), res = await send(
+    url,
+    { headers: { accept: PYTP_ACCEPT } },
+    policy,
+    onRetry,
+    "trusted-publishing discovery"
+  ), doc = jsonObject(res), type = mediaType(res);
+  if (res.status === 200 && doc && "audience-endpoint" in doc) {
+    let mint = discoveredUrl(doc["token-mint-endpoint"], "token-mint-endpoint", uploadUrl);
+    return {
+      audience: discoveredUrl(doc["audience-endpoint"], "audience-endpoint", uploadUrl),
+      mint,
+      burn: burnNextTo(mint),
+      via: "pep807",
+      accept: PYTP_ACCEPT
+    };
+  }
+  if (res.status !== 404 && type === "application/problem+json" && doc) {
+    let detail = typeof doc.detail == "string" ? doc.detail : typeof doc.title == "string" ? doc.title : describeResponse(res);
+    throw new PublishError(
+      "not-supported",
+      `The index at ${uploadUrl.host} answered trusted-publishing discovery (GET ${url.href}) with ${res.status}: ${detail}`,
+      {
+        hints: [
+          "Wait a few minutes and try again; if it persists, tell the index’s administrator."
+        ]
+      }
+    );
+  }
+  return debug2(
+    `No PEP 807 discovery at ${url.href} (${describeResponse(res)}): using PyPI's endpoints at the root of ${uploadUrl.host}`
+  ), pypiEndpoints(uploadUrl);
 }
 
 // src/client/existing.ts
@@ -8422,9 +8523,11 @@ function textReporter(options2) {
 
 // src/client/publish.ts
 var UPLOAD_ACCEPT = "application/json;q=0.9, text/plain;q=0.8, text/html;q=0.7", SEND_FROM_MEMORY_BUDGET = 128 * 1024 * 1024;
-async function trustedPublishing(base, options2, env, projects, policy, reporter, onRetry) {
-  let host = new URL(base).host, audience = await fetchAudience(base, policy, onRetry);
-  reporter.debug(`Trusted publishing at ${base}: audience '${audience}'`);
+async function trustedPublishing(endpoints, options2, env, projects, policy, reporter, onRetry) {
+  let host = endpoints.mint.host, audience = await fetchAudience(endpoints, policy, onRetry);
+  reporter.debug(
+    `Trusted publishing at ${endpoints.audience.href} (${endpoints.via === "pep807" ? "PEP 807 discovery" : "PyPI’s endpoints"}): audience '${audience}'`
+  );
   let oidc;
   if (options2.oidcTokenFile)
     oidc = {
@@ -8447,7 +8550,7 @@ async function trustedPublishing(base, options2, env, projects, policy, reporter
     oidc = found;
   }
   options2.onSecret?.(oidc.token), checkAudience(oidc.token, audience, oidc.source, host), reporter.debug(`OIDC token from ${oidc.source} (${oidc.platform})`);
-  let minted = await mintToken(base, oidc.token, { projects, policy, onRetry });
+  let minted = await mintToken(endpoints, oidc.token, { projects, policy, onRetry });
   return options2.onSecret?.(minted.token), reporter.info(
     `Trusted publishing: exchanged the ${oidc.platform === "file" ? "" : `${oidc.platform} `}OIDC token for an upload token at ${host}` + (minted.expires ? ` (valid until ${new Date(minted.expires * 1e3).toISOString()})` : "")
   ), {
@@ -8536,11 +8639,13 @@ async function run(options2) {
       files
     );
   }
-  let base = oidcBaseUrl(uploadUrl), session = explicit ? {
+  let endpoints = null, session;
+  explicit ? session = {
     authorization: basicAuthorization(explicit),
     authentication: { method: "token", source: explicit.source },
     minted: null
-  } : await trustedPublishing(base, options2, env, projects, policy, reporter, onRetry), existing = options2.skipExisting ? new ExistingFiles(
+  } : (endpoints = await discoverEndpoints(uploadUrl, policy, onRetry, (line) => reporter.debug(line)), session = await trustedPublishing(endpoints, options2, env, projects, policy, reporter, onRetry));
+  let existing = options2.skipExisting ? new ExistingFiles(
     indexUrl,
     // Credentials go only to the upload host (a private index needs them to read).
     () => new URL(indexUrl).host === uploadUrl.host ? { authorization: session.authorization } : {},
@@ -8614,7 +8719,7 @@ async function run(options2) {
     throw err instanceof PublishError ? err.withDone(done()) : err;
   } finally {
     if (session.minted !== null) {
-      let burned = await burnToken(base, session.minted);
+      let burned = await burnToken(endpoints?.burn ?? null, session.minted);
       reporter.debug(
         burned ? "Burned the minted token" : "The index did not burn the minted token"
       );

@@ -1,6 +1,7 @@
-// Trusted publishing's exchange, PyPI's protocol at the root of the upload host: the audience
-// from GET /_/oidc/audience, the OIDC token traded for an upload token at POST
-// /_/oidc/mint-token, and that token burned at POST /_/oidc/burn-token once the uploads are done.
+// Trusted publishing's exchange, at the endpoints tp-discovery.ts found (PEP 807's, else PyPI's
+// at the root of the upload host): the audience from the audience endpoint, the OIDC token traded
+// for an upload token at the mint endpoint, and that token burned at pier's burn endpoint once the
+// uploads are done. Errors are read in PyPI's shape and in RFC 9457's (PEP 807).
 // A failure says what the index answered, what the token claims, and what to change.
 import {
   decodeJwtPayload,
@@ -15,6 +16,7 @@ import { PublishError } from './errors.js';
 import { describeResponse, request, type HttpResponse } from './http.js';
 import { send, type RetryNotice } from './requests.js';
 import type { RetryPolicy } from './retry.js';
+import type { TrustedPublishingEndpoints } from './tp-discovery.js';
 
 const JSON_HEADERS = { accept: 'application/json', 'content-type': 'application/json' };
 
@@ -32,24 +34,25 @@ function parseJson(res: HttpResponse): Record<string, unknown> | null {
 const TOKEN_HINT =
   'Or publish with an API token instead (--token or PIER_TOKEN; the action’s `password` input).';
 
-/** GET /_/oidc/audience: the audience the index wants OIDC tokens minted for. */
+/** GET the audience endpoint: the audience the index wants OIDC tokens minted for. */
 export async function fetchAudience(
-  base: string,
+  endpoints: TrustedPublishingEndpoints,
   policy: RetryPolicy,
   onRetry: (n: RetryNotice) => void,
 ): Promise<string> {
-  const url = new URL('/_/oidc/audience', base);
+  const url = endpoints.audience;
   const host = url.host;
   const res = await send(
     url,
-    { headers: { accept: 'application/json' } },
+    { headers: { accept: endpoints.accept } },
     policy,
     onRetry,
     'audience',
   );
   const doc = parseJson(res);
   if (res.status === 403) {
-    const reason = typeof doc?.reason === 'string' ? ` (${doc.reason})` : '';
+    const why = doc?.reason ?? doc?.detail;
+    const reason = typeof why === 'string' ? ` (${why})` : '';
     throw new PublishError(
       'not-supported',
       `The index at ${host} has trusted publishing disabled${reason}`,
@@ -75,7 +78,7 @@ export async function fetchAudience(
   if (res.status !== 200)
     throw new PublishError(
       'not-supported',
-      `The index at ${host} answered GET /_/oidc/audience with ${describeResponse(res)}`,
+      `The index at ${host} answered GET ${url.pathname} with ${describeResponse(res)}`,
       {
         hints: [
           'Wait a few minutes and try again; if it persists, tell the index’s administrator.',
@@ -86,7 +89,7 @@ export async function fetchAudience(
   if (typeof audience !== 'string' || audience === '')
     throw new PublishError(
       'not-supported',
-      `The index at ${host} gave no audience at /_/oidc/audience`,
+      `The index at ${host} gave no audience at ${url.pathname}`,
       { hints: [TOKEN_HINT] },
     );
   return audience;
@@ -192,17 +195,21 @@ export interface MintedToken {
   expires: number | null;
 }
 
-/** POST /_/oidc/mint-token: trades the OIDC token for an upload token. */
+/** POST the mint endpoint: trades the OIDC token for an upload token. */
 export async function mintToken(
-  base: string,
+  endpoints: TrustedPublishingEndpoints,
   oidcToken: string,
   ctx: { projects: readonly string[]; policy: RetryPolicy; onRetry: (n: RetryNotice) => void },
 ): Promise<MintedToken> {
-  const url = new URL('/_/oidc/mint-token', base);
+  const url = endpoints.mint;
   const body = Buffer.from(JSON.stringify({ token: oidcToken }));
   const res = await send(
     url,
-    { method: 'POST', headers: JSON_HEADERS, body },
+    {
+      method: 'POST',
+      headers: { accept: endpoints.accept, 'content-type': 'application/json' },
+      body,
+    },
     ctx.policy,
     ctx.onRetry,
     'token exchange',
@@ -232,7 +239,12 @@ export async function mintToken(
     : [
         {
           code: `http-${res.status}`,
-          description: typeof doc.message === 'string' ? doc.message : describeResponse(res),
+          description:
+            typeof doc.detail === 'string'
+              ? doc.detail
+              : typeof doc.message === 'string'
+                ? doc.message
+                : describeResponse(res),
         },
       ];
   const hostCtx = { claims, projects: ctx.projects, host: url.host };
@@ -241,10 +253,11 @@ export async function mintToken(
   });
 }
 
-/** POST /_/oidc/burn-token: revokes the minted token. Never throws (an index may not have it). */
-export async function burnToken(base: string, token: string): Promise<boolean> {
+/** POST pier's burn endpoint: revokes the minted token. Never throws (an index may not have it). */
+export async function burnToken(url: URL | null, token: string): Promise<boolean> {
+  if (url === null) return false;
   try {
-    const res = await request(new URL('/_/oidc/burn-token', base), {
+    const res = await request(url, {
       method: 'POST',
       headers: JSON_HEADERS,
       body: Buffer.from(JSON.stringify({ token })),

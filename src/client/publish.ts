@@ -15,6 +15,7 @@ import { DEFAULT_CONCURRENCY, mapLimit } from './concurrency.js';
 import { discoverDistributions } from './discover.js';
 import { PublishError } from './errors.js';
 import { burnToken, fetchAudience, mintToken } from './exchange.js';
+import { discoverEndpoints, type TrustedPublishingEndpoints } from './tp-discovery.js';
 import { ExistingFiles, isAlreadyExists } from './existing.js';
 import { multipartUpload, formFields } from './form.js';
 import { prepareAllDigests, type FileHashes } from './hashes.js';
@@ -25,7 +26,7 @@ import { examineDistribution } from './examine.js';
 import { silentReporter, type Reporter } from './report.js';
 import { send, type RetryNotice } from './requests.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
-import { oidcBaseUrl, PYPI_UPLOAD_URL, secureUrl, simpleIndexUrl } from './urls.js';
+import { PYPI_UPLOAD_URL, secureUrl, simpleIndexUrl } from './urls.js';
 
 export interface PublishOptions {
   /** Distribution files or directories (default `dist`). */
@@ -103,7 +104,7 @@ const UPLOAD_ACCEPT = 'application/json;q=0.9, text/plain;q=0.8, text/html;q=0.7
 const SEND_FROM_MEMORY_BUDGET = 128 * 1024 * 1024;
 
 async function trustedPublishing(
-  base: string,
+  endpoints: TrustedPublishingEndpoints,
   options: PublishOptions,
   env: Readonly<Record<string, string | undefined>>,
   projects: string[],
@@ -111,9 +112,11 @@ async function trustedPublishing(
   reporter: Reporter,
   onRetry: (n: RetryNotice) => void,
 ): Promise<Session> {
-  const host = new URL(base).host;
-  const audience = await fetchAudience(base, policy, onRetry);
-  reporter.debug(`Trusted publishing at ${base}: audience '${audience}'`);
+  const host = endpoints.mint.host;
+  const audience = await fetchAudience(endpoints, policy, onRetry);
+  reporter.debug(
+    `Trusted publishing at ${endpoints.audience.href} (${endpoints.via === 'pep807' ? 'PEP 807 discovery' : 'PyPI’s endpoints'}): audience '${audience}'`,
+  );
   let oidc: { token: string; source: string; platform: string };
   if (options.oidcTokenFile) {
     oidc = {
@@ -138,7 +141,7 @@ async function trustedPublishing(
   options.onSecret?.(oidc.token);
   checkAudience(oidc.token, audience, oidc.source, host);
   reporter.debug(`OIDC token from ${oidc.source} (${oidc.platform})`);
-  const minted = await mintToken(base, oidc.token, { projects, policy, onRetry });
+  const minted = await mintToken(endpoints, oidc.token, { projects, policy, onRetry });
   options.onSecret?.(minted.token);
   reporter.info(
     `Trusted publishing: exchanged the ${oidc.platform === 'file' ? '' : `${oidc.platform} `}OIDC token for an upload token at ${host}` +
@@ -286,14 +289,18 @@ async function run(options: PublishOptions): Promise<PublishResult> {
   }
 
   // 2. The credential.
-  const base = oidcBaseUrl(uploadUrl);
-  const session: Session = explicit
-    ? {
-        authorization: basicAuthorization(explicit),
-        authentication: { method: 'token', source: explicit.source },
-        minted: null,
-      }
-    : await trustedPublishing(base, options, env, projects, policy, reporter, onRetry);
+  let endpoints: TrustedPublishingEndpoints | null = null;
+  let session: Session;
+  if (explicit)
+    session = {
+      authorization: basicAuthorization(explicit),
+      authentication: { method: 'token', source: explicit.source },
+      minted: null,
+    };
+  else {
+    endpoints = await discoverEndpoints(uploadUrl, policy, onRetry, (line) => reporter.debug(line));
+    session = await trustedPublishing(endpoints, options, env, projects, policy, reporter, onRetry);
+  }
 
   // 3. The uploads.
   const existing = options.skipExisting
@@ -402,7 +409,7 @@ async function run(options: PublishOptions): Promise<PublishResult> {
     throw err;
   } finally {
     if (session.minted !== null) {
-      const burned = await burnToken(base, session.minted);
+      const burned = await burnToken(endpoints?.burn ?? null, session.minted);
       reporter.debug(
         burned ? 'Burned the minted token' : 'The index did not burn the minted token',
       );

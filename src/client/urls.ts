@@ -1,6 +1,7 @@
-// The URLs the client derives from the upload URL: where the trusted-publishing endpoints are
-// (the root of the upload host, as PyPI serves them), where the project's Simple page is (for
-// --skip-existing), and the one transport rule: HTTPS, or plain HTTP to a loopback address.
+// The URLs the client derives from the upload URL: the root of the upload host (where PyPI serves
+// its trusted-publishing endpoints; tp-discovery.ts finds PEP 807's), where the project's Simple
+// page is (for --skip-existing), and the one transport rule: HTTPS, or plain HTTP to a loopback
+// address.
 import { isIP } from 'node:net';
 import { normalizeProjectName } from '../packaging/names.js';
 import { PublishError } from './errors.js';

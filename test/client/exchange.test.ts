@@ -6,11 +6,14 @@ import assert from 'node:assert/strict';
 import { PublishError } from '../../src/client/errors.js';
 import { burnToken, fetchAudience, hintsFor, mintToken } from '../../src/client/exchange.js';
 import { DEFAULT_RETRY } from '../../src/client/retry.js';
+import { pypiEndpoints } from '../../src/client/tp-discovery.js';
 import { cannedServer, json, jwt } from './support.js';
 
 const ONCE = { ...DEFAULT_RETRY, attempts: 1 };
 const QUICK = { attempts: 3, baseDelayMs: 1, maxDelayMs: 1 };
 const none = () => undefined;
+/** PyPI's endpoints of the stand-in index at `base`. */
+const at = (base: string) => pypiEndpoints(new URL('/legacy/', base));
 
 const GITHUB_CLAIMS = {
   iss: 'https://token.actions.githubusercontent.com',
@@ -95,7 +98,7 @@ test('the audience endpoint: 200, 403, 404, other answers', async () => {
     json(res, status, { message: 'down' }, 'Service Unavailable');
   });
   try {
-    assert.equal(await fetchAudience(server.url, ONCE, none), 'pier.example.com');
+    assert.equal(await fetchAudience(at(server.url), ONCE, none), 'pier.example.com');
     const cases: [number, RegExp, RegExp][] = [
       [403, /has trusted publishing disabled \(the public URL is plain HTTP\)/, /HTTPS/],
       [
@@ -107,7 +110,7 @@ test('the audience endpoint: 200, 403, 404, other answers', async () => {
     ];
     for (const [s, message, hint] of cases) {
       status = s;
-      await assert.rejects(fetchAudience(server.url, ONCE, none), (err: PublishError) => {
+      await assert.rejects(fetchAudience(at(server.url), ONCE, none), (err: PublishError) => {
         assert.equal(err.code, 'not-supported');
         assert.match(err.message, message);
         assert.match(err.hints.join(' '), hint);
@@ -136,7 +139,7 @@ test('a refused token: the index’s errors, the claims, what to change — neve
   });
   try {
     await assert.rejects(
-      mintToken(server.url, token, { projects: ['pier-sample'], policy: ONCE, onRetry: none }),
+      mintToken(at(server.url), token, { projects: ['pier-sample'], policy: ONCE, onRetry: none }),
       (err: PublishError) => {
         assert.equal(err.code, 'exchange-failed');
         assert.match(
@@ -172,7 +175,7 @@ test('the exchange: success, a 5xx retried, an answer that is not JSON', async (
   });
   try {
     const retries: string[] = [];
-    const minted = await mintToken(server.url, jwt({}), {
+    const minted = await mintToken(at(server.url), jwt({}), {
       projects: [],
       policy: QUICK,
       onRetry: (n) => retries.push(n.reason),
@@ -181,7 +184,7 @@ test('the exchange: success, a 5xx retried, an answer that is not JSON', async (
     assert.deepEqual(retries, ['503 Service Unavailable']);
     answers = [];
     await assert.rejects(
-      mintToken(server.url, jwt({}), { projects: [], policy: ONCE, onRetry: none }),
+      mintToken(at(server.url), jwt({}), { projects: [], policy: ONCE, onRetry: none }),
       /the index answered 502 Bad Gateway, not JSON/,
     );
   } finally {
@@ -195,9 +198,9 @@ test('burning never throws', async () => {
     json(res, 202, { message: 'Accepted' });
   });
   try {
-    assert.equal(await burnToken(server.url, 'pypi-x'), true);
+    assert.equal(await burnToken(at(server.url).burn, 'pypi-x'), true);
   } finally {
     await server.close();
   }
-  assert.equal(await burnToken(server.url, 'pypi-x'), false);
+  assert.equal(await burnToken(at(server.url).burn, 'pypi-x'), false);
 });

@@ -26,7 +26,7 @@ function fieldNames(body: Buffer): string[] {
   ].map((m) => m[1]!);
 }
 
-test('trusted publishing from GitLab CI: audience, exchange, uploads, burn', async () => {
+test('trusted publishing from GitLab CI: no PEP 807 discovery (404), so PyPI’s audience, exchange, uploads, burn', async () => {
   const oidc = jwt({ iss: 'https://gitlab.com', aud: 'pier.test', project_path: 'g/p' });
   const server = await cannedServer((req, res) => {
     if (req.path === '/_/oidc/audience') return json(res, 200, { audience: 'pier.test' });
@@ -54,6 +54,7 @@ test('trusted publishing from GitLab CI: audience, exchange, uploads, burn', asy
     assert.deepEqual(
       server.requests.map((r) => `${r.method} ${r.path}`),
       [
+        'GET /.well-known/pytp?discover=%2Flegacy%2F',
         'GET /_/oidc/audience',
         'POST /_/oidc/mint-token',
         'POST /legacy/',
@@ -61,11 +62,15 @@ test('trusted publishing from GitLab CI: audience, exchange, uploads, burn', asy
         'POST /_/oidc/burn-token',
       ],
     );
-    assert.deepEqual(JSON.parse(server.requests[1]!.body.toString()), { token: oidc });
-    assert.deepEqual(JSON.parse(server.requests[4]!.body.toString()), {
+    assert.equal(server.requests[0]!.headers.accept, 'application/vnd.pypi.pytp.v1+json');
+    // PyPI's endpoints get what PyPI's clients send.
+    assert.equal(server.requests[1]!.headers.accept, 'application/json');
+    assert.equal(server.requests[2]!.headers.accept, 'application/json');
+    assert.deepEqual(JSON.parse(server.requests[2]!.body.toString()), { token: oidc });
+    assert.deepEqual(JSON.parse(server.requests[5]!.body.toString()), {
       token: 'pypi-minted-secret',
     });
-    const upload = server.requests[2]!;
+    const upload = server.requests[3]!;
     assert.equal(
       upload.headers.authorization,
       `Basic ${Buffer.from('__token__:pypi-minted-secret').toString('base64')}`,
@@ -240,7 +245,7 @@ test('--oidc-token-file wins over PIER_TOKEN; a token for another audience is re
     );
     assert.deepEqual(
       server.requests.slice(before).map((r) => r.path),
-      ['/_/oidc/audience'],
+      ['/.well-known/pytp?discover=%2Flegacy%2F', '/_/oidc/audience'],
     );
   } finally {
     await server.close();
