@@ -350,10 +350,9 @@ if (backendName() === 'postgres')
 
 /** pier's own lines of stderr, without Node's process warnings (the AWS SDK's, with S3). */
 function ownStderr(stderr: string): string {
-  return stderr.replace(
-    /^\(node:\d+\) \w*Warning:[\s\S]*?\(Use `node --trace-warnings[^\n]*\n/m,
-    '',
-  );
+  return stderr
+    .replace(/^\(node:\d+\) \w*Warning:[\s\S]*?\(Use `node --trace-warnings[^\n]*\n/m, '')
+    .replace(/^pier: index at [^\n]*\n/m, '');
 }
 
 /** What `user remove` and `issuer remove` could change: compared around each refusal. */

@@ -24,7 +24,7 @@ import { registerNamespaceCommands } from './namespaces.js';
 import { DevOidcError, registerDevOidcCommand } from '../dev-oidc/index.js';
 import { registerPublishCommand } from '../client/command.js';
 import { NoIndexError, requireIndex } from './index-location.js';
-import { wholeNumber } from './numeric-option.js';
+import { wholeNumber } from '../client/numeric-option.js';
 import { pierVersion } from './version.js';
 
 const OPERATOR: Actor = { principal: { kind: 'operator', name: safeUsername() }, ip: null };

@@ -5,7 +5,7 @@ import type { Actor } from '../audit/log.js';
 import { PierError } from '../errors.js';
 import type { Services } from '../services.js';
 import type { PublisherView } from '../oidc/publishers.js';
-import { wholeNumber } from './numeric-option.js';
+import { wholeNumber } from '../client/numeric-option.js';
 
 type WithServices = <T>(cmd: Command, fn: (s: Services) => Promise<T>) => Promise<T>;
 

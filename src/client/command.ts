@@ -2,7 +2,7 @@
 // only when the command runs, so that `pier publish --help` stays fast and the client's modules
 // stay out of every other command's way.
 import type { Command } from 'commander';
-import { wholeNumber } from '../cli/numeric-option.js';
+import { wholeNumber } from './numeric-option.js';
 import { DEFAULT_CONCURRENCY } from './concurrency.js';
 
 export interface PublishFlags {

@@ -12,7 +12,7 @@ import {
 import { readFileSync } from 'node:fs';
 import { parse as parseToml } from 'smol-toml';
 import { startDevOidc, type DevOidcServer } from './server.js';
-import { wholeNumber } from '../cli/numeric-option.js';
+import { wholeNumber } from '../client/numeric-option.js';
 
 export interface DevOidcCommandIo {
   /** Where the `export` lines go (default: process.stdout). */

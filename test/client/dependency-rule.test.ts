@@ -35,7 +35,7 @@ const SERVER_PACKAGES = [
 ];
 
 /** The command line of `pier publish` (commander): never imported by the action. */
-const CLI_ENTRIES = ['src/client/command.ts', 'src/client/main.ts'];
+const CLI_ENTRIES = ['src/client/command.ts', 'src/client/main.ts', 'src/client/numeric-option.ts'];
 
 /** Bare packages each part may import (src/packaging's own dependencies aside). */
 const ALLOWED_PACKAGES: Record<string, readonly string[]> = {
