@@ -39,6 +39,8 @@ export interface Config {
    * password over HTTP Basic; the REST API and uploads take only tokens from them.
    */
   basicPasswordReads: boolean;
+  /** The GitHub Action (`owner/repo@ref`) the ready-to-copy workflows use; null for pypa's. */
+  actionRef: string | null;
   logLevel: string;
 }
 
@@ -172,6 +174,16 @@ function publicUrl(value: unknown, source: string): string {
   return url.href.replace(/\/+$/, '');
 }
 
+/** A GitHub Action reference as `uses:` takes it: `owner/repo[/path]@ref`. */
+function actionRef(value: unknown, source: string): string {
+  const s = str(value, source).trim();
+  if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+(\/[A-Za-z0-9_./-]+)?@[A-Za-z0-9_./-]+$/.test(s))
+    throw new ConfigError(
+      `${source}: expected a GitHub Action reference such as my-org/pier@v1, got ${JSON.stringify(s)}`,
+    );
+  return s;
+}
+
 function readAccess(value: unknown, source: string): ReadAccess {
   const s = str(value, source);
   if (s !== 'public' && s !== 'authenticated')
@@ -234,6 +246,7 @@ const SETTINGS: Setting[] = [
     toml: 'basic_password_reads',
     parse: bool,
   },
+  { key: 'actionRef', env: 'PIER_ACTION_REF', toml: 'action_ref', parse: actionRef },
   { key: 'logLevel', env: 'PIER_LOG_LEVEL', toml: 'log_level', parse: str },
 ];
 
@@ -303,6 +316,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
       (values.publisherRegistrationsPerDay as number | undefined) ?? 100,
     requireTwoFactorForAdmins: (values.requireTwoFactorForAdmins as boolean | undefined) ?? false,
     basicPasswordReads: (values.basicPasswordReads as boolean | undefined) ?? false,
+    actionRef: (values.actionRef as string | undefined) ?? null,
     logLevel: (values.logLevel as string | undefined) ?? 'info',
   };
   if ((config.tlsCert === null) !== (config.tlsKey === null))

@@ -102,7 +102,11 @@ function publisherCard(
   p: PublisherView,
   removeAction: string,
 ): SafeHtml {
-  const wf = workflowFor(p, s.publicUrl(), oidcAudience(s.config.oidcAudience, s.publicUrl()));
+  const wf = workflowFor(p, {
+    publicUrl: s.publicUrl(),
+    audience: oidcAudience(s.config.oidcAudience, s.publicUrl()),
+    actionRef: s.config.actionRef,
+  });
   const configEntries = Object.entries(p.config).filter(([, v]) => v !== '');
   return html`<article class="publisher" id="publisher-${p.id}" data-publisher-id="${p.id}">
     <div class="publisher-head">
@@ -130,6 +134,7 @@ function publisherCard(
     </dl>
     <details class="workflow" ${p.kind !== 'activestate' ? html` open` : ''}>
       <summary>${wf.path ? html`Ready-to-copy <code>${wf.path}</code>` : 'How to publish'}</summary>
+      ${wf.unreachable ? html`<p class="yanked-note unreachable">${wf.unreachable}</p>` : ''}
       <div class="codeblock">
         <pre id="workflow-${p.id}" class="workflow-text">${wf.text}</pre>
         <button type="button" class="small copy" data-copy-target="workflow-${p.id}" hidden>
