@@ -41,6 +41,8 @@ export interface Config {
   basicPasswordReads: boolean;
   /** The GitHub Action (`owner/repo@ref`) the ready-to-copy workflows use; null for pypa's. */
   actionRef: string | null;
+  /** The help page error messages link to; null for pier's own `/help/`. */
+  helpUrl: string | null;
   logLevel: string;
 }
 
@@ -174,6 +176,21 @@ function publicUrl(value: unknown, source: string): string {
   return url.href.replace(/\/+$/, '');
 }
 
+/** An absolute http(s) URL for the help page (anchors such as `#file-name-reuse` are added). */
+function helpUrl(value: unknown, source: string): string {
+  const text = str(value, source).trim();
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(`${source}: not a URL: ${text}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ConfigError(`${source}: the help URL must be http or https`);
+  if (url.hash) throw new ConfigError(`${source}: the help URL cannot have a fragment`);
+  return url.href;
+}
+
 /** A GitHub Action reference as `uses:` takes it: `owner/repo[/path]@ref`. */
 function actionRef(value: unknown, source: string): string {
   const s = str(value, source).trim();
@@ -247,6 +264,7 @@ const SETTINGS: Setting[] = [
     parse: bool,
   },
   { key: 'actionRef', env: 'PIER_ACTION_REF', toml: 'action_ref', parse: actionRef },
+  { key: 'helpUrl', env: 'PIER_HELP_URL', toml: 'help_url', parse: helpUrl },
   { key: 'logLevel', env: 'PIER_LOG_LEVEL', toml: 'log_level', parse: str },
 ];
 
@@ -317,6 +335,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     requireTwoFactorForAdmins: (values.requireTwoFactorForAdmins as boolean | undefined) ?? false,
     basicPasswordReads: (values.basicPasswordReads as boolean | undefined) ?? false,
     actionRef: (values.actionRef as string | undefined) ?? null,
+    helpUrl: (values.helpUrl as string | undefined) ?? null,
     logLevel: (values.logLevel as string | undefined) ?? 'info',
   };
   if ((config.tlsCert === null) !== (config.tlsKey === null))

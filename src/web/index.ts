@@ -9,6 +9,7 @@ import { PierError } from '../errors.js';
 import { resolveContext, sendPage, webContext, WebRedirect } from './context.js';
 import { errorPage } from './render/layout.js';
 import { registerAssetRoutes } from './routes/assets.js';
+import { registerHelpRoutes } from './routes/help.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerBrowseRoutes } from './routes/browse.js';
 import { registerAccountRoutes } from './routes/account.js';
@@ -90,6 +91,7 @@ export function registerWebRoutes(app: FastifyInstance, s: Services): void {
     });
 
     registerAssetRoutes(web);
+    registerHelpRoutes(web);
     registerAuthRoutes(web, s);
     registerBrowseRoutes(web, s);
     registerAccountRoutes(web, s);
