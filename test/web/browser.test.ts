@@ -356,7 +356,11 @@ test('a token made in the browser uploads; once revoked, its uploads fail', asyn
 
   await Promise.all([
     page.waitForLoadState('load'),
-    row.locator('form button', { hasText: 'Revoke' }).click(),
+    row.locator('a', { hasText: 'Revoke' }).click(),
+  ]);
+  await Promise.all([
+    page.waitForLoadState('load'),
+    page.locator('#confirm-revoke form button', { hasText: 'Revoke' }).click(),
   ]);
   assert.match(await flash(), /^Token \d+ was revoked\.$/);
   assert.match(

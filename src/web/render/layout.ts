@@ -7,6 +7,20 @@ import type { User } from '../../db/schema.js';
 export interface Flash {
   kind: 'ok' | 'error';
   text: string;
+  /**
+   * A token just created, shown once by the page the creation redirects to (Post/Redirect/Get:
+   * a reload shows the list, it never creates a second token).
+   */
+  newToken?: FlashToken;
+}
+
+export interface FlashToken {
+  id: number;
+  token: string;
+  name: string;
+  scope: string;
+  projects: string[];
+  expiresAt: number | null;
 }
 
 export interface PageContext {
