@@ -16,6 +16,7 @@ import { registerAccountRoutes } from './routes/account.js';
 import { registerTokenRoutes } from './routes/tokens.js';
 import { registerPublishingRoutes } from './routes/publishing.js';
 import { registerProjectManageRoutes } from './routes/manage.js';
+import { registerReleaseManageRoutes } from './routes/manage-releases.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerNamespaceAdminRoutes } from './routes/admin-namespaces.js';
 
@@ -98,6 +99,7 @@ export function registerWebRoutes(app: FastifyInstance, s: Services): void {
     registerTokenRoutes(web, s);
     registerPublishingRoutes(web, s);
     registerProjectManageRoutes(web, s);
+    registerReleaseManageRoutes(web, s);
     registerAdminRoutes(web, s);
     registerNamespaceAdminRoutes(web, s);
   });

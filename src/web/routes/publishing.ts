@@ -29,7 +29,10 @@ export function manageBase(project: Pick<Project, 'normalized_name'>): string {
   return `/manage/project/${encodeURIComponent(project.normalized_name)}`;
 }
 
-export function manageNav(project: Project, current: 'publishing' | 'collaborators' | 'audit') {
+export function manageNav(
+  project: Project,
+  current: 'publishing' | 'collaborators' | 'audit' | 'releases',
+) {
   const base = manageBase(project);
   const link = (key: typeof current, label: string) =>
     html`<a href="${base}/${key}/" ${key === current ? html` aria-current="page"` : ''}
@@ -38,7 +41,7 @@ export function manageNav(project: Project, current: 'publishing' | 'collaborato
   return html`<p class="muted"><a href="${projectPath(project.name)}">← ${project.name}</a></p>
     <h1>${project.name}</h1>
     <nav class="manage-nav">
-      ${link('publishing', 'Trusted publishing')}${link('collaborators', 'Collaborators')}${link('audit', 'Audit log')}
+      ${link('releases', 'Releases and settings')}${link('publishing', 'Trusted publishing')}${link('collaborators', 'Collaborators')}${link('audit', 'Audit log')}
     </nav>`;
 }
 
