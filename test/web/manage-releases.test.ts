@@ -8,6 +8,7 @@ import { OPERATOR, startServer, type TestServer } from '../support/server.js';
 import { postUpload, uploadParts } from '../support/upload.js';
 import { makeWheel } from '../support/dists.js';
 import { addUser, WebClient } from './helpers.js';
+import { describeUploader } from '../../src/web/render/uploader.js';
 
 let server: TestServer;
 let owner: WebClient;
@@ -114,4 +115,35 @@ test('refusals change nothing: a bad status, quarantine by an owner, a maintaine
   const denied = await maintainer.post(`${base}delete`, { version: '2.0' });
   assert.equal(denied.status, 403);
   assert.deepEqual(await state(), before);
+});
+
+test('the project page tells its owners which token or publisher made each upload', async () => {
+  const [token] = await server.services.auth.listTokens({});
+  const page = await owner.get('/project/managed/');
+  assert.equal(page.status, 200);
+  assert.ok(
+    page.text.includes(`Uploaded by olive, with token “${token!.name}” (#${token!.id})`),
+    page.text,
+  );
+  const stranger = await new WebClient(server.url).get('/project/managed/');
+  assert.equal(stranger.status, 200);
+  assert.doesNotMatch(stranger.text, /Uploaded by/);
+  assert.equal(
+    describeUploader({
+      userName: null,
+      tokenId: 7,
+      tokenName: 'minted',
+      provenanceJson: JSON.stringify({
+        publisher: {
+          id: 1,
+          kind: 'github',
+          issuer: 'https://x',
+          description: 'GitHub o/r, workflow release.yml',
+          url: null,
+        },
+        claims: {},
+      }),
+    }),
+    'trusted publisher GitHub o/r, workflow release.yml',
+  );
 });
