@@ -107,7 +107,11 @@ export function layout(
         <header class="site">
           <div class="bar${opts.wide ? ' wide' : ''}">
             <a class="brand" href="/"><span class="logo" aria-hidden="true">◆</span> pier</a>
-            <nav>${nav}</nav>
+            <nav class="main-nav">${nav}</nav>
+            <details class="site-menu">
+              <summary>Menu</summary>
+              <nav aria-label="Menu">${nav}</nav>
+            </details>
             <div class="account">${account}</div>
           </div>
         </header>
