@@ -40,6 +40,10 @@ export interface Config {
    * password over HTTP Basic; the REST API and uploads take only tokens from them.
    */
   basicPasswordReads: boolean;
+  /** The GitHub Action (`owner/repo@ref`) the ready-to-copy workflows use; null for pypa's. */
+  actionRef: string | null;
+  /** The help page error messages link to; null for pier's own `/help/`. */
+  helpUrl: string | null;
   logLevel: string;
   /** The upstream index's Simple root (credentials stripped out), or null: no proxy. */
   upstreamUrl: string | null;
@@ -192,6 +196,31 @@ function publicUrl(value: unknown, source: string): string {
   return url.href.replace(/\/+$/, '');
 }
 
+/** An absolute http(s) URL for the help page (anchors such as `#file-name-reuse` are added). */
+function helpUrl(value: unknown, source: string): string {
+  const text = str(value, source).trim();
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(`${source}: not a URL: ${text}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ConfigError(`${source}: the help URL must be http or https`);
+  if (url.hash) throw new ConfigError(`${source}: the help URL cannot have a fragment`);
+  return url.href;
+}
+
+/** A GitHub Action reference as `uses:` takes it: `owner/repo[/path]@ref`. */
+function actionRef(value: unknown, source: string): string {
+  const s = str(value, source).trim();
+  if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+(\/[A-Za-z0-9_./-]+)?@[A-Za-z0-9_./-]+$/.test(s))
+    throw new ConfigError(
+      `${source}: expected a GitHub Action reference such as my-org/pier@v1, got ${JSON.stringify(s)}`,
+    );
+  return s;
+}
+
 function readAccess(value: unknown, source: string): ReadAccess {
   const s = str(value, source);
   if (s !== 'public' && s !== 'authenticated')
@@ -288,6 +317,8 @@ const SETTINGS: Setting[] = [
     toml: 'basic_password_reads',
     parse: bool,
   },
+  { key: 'actionRef', env: 'PIER_ACTION_REF', toml: 'action_ref', parse: actionRef },
+  { key: 'helpUrl', env: 'PIER_HELP_URL', toml: 'help_url', parse: helpUrl },
   { key: 'logLevel', env: 'PIER_LOG_LEVEL', toml: 'log_level', parse: str },
   { key: 'upstreamUrl', env: 'PIER_UPSTREAM_URL', toml: 'upstream_url', parse: upstreamUrl },
   {
@@ -393,6 +424,8 @@ export function loadConfig(options: LoadOptions = {}): Config {
       (values.publisherRegistrationsPerDay as number | undefined) ?? 100,
     requireTwoFactorForAdmins: (values.requireTwoFactorForAdmins as boolean | undefined) ?? false,
     basicPasswordReads: (values.basicPasswordReads as boolean | undefined) ?? false,
+    actionRef: (values.actionRef as string | undefined) ?? null,
+    helpUrl: (values.helpUrl as string | undefined) ?? null,
     logLevel: (values.logLevel as string | undefined) ?? 'info',
     upstreamUrl: null,
     upstreamUsername: (values.upstreamUsername as string | undefined) ?? null,

@@ -28,6 +28,7 @@ import { registerOidcRoutes } from './routes/oidc.js';
 import { registerTrustedPublishingApi } from './routes/api-trusted-publishing.js';
 import { registerNamespaceRoutes } from './routes/namespaces.js';
 import { registerWebRoutes } from '../web/index.js'; // the web interface
+import { helpUrl, withHelpSentence } from '../help.js';
 
 export interface AppOptions {
   /** A pino logger configuration, or false for none (tests). */
@@ -170,6 +171,12 @@ export async function buildApp(s: Services, options: AppOptions = {}): Promise<F
       status = 500;
       message = 'Internal server error';
     }
+    // An error that names a help topic ends with PyPI's "See …/help/#topic" sentence.
+    ({ message, extra } = withHelpSentence(
+      message,
+      extra,
+      helpUrl(s.config.helpUrl, s.publicUrl()),
+    ));
     // A throttled password check says when to try again (src/http/principal.ts).
     if (status === 429 && typeof extra.retry_after_seconds === 'number')
       reply.header('retry-after', String(extra.retry_after_seconds));

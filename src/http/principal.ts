@@ -36,7 +36,7 @@ export function principalOf(
       if (result.ok) return result.principal;
       switch (result.code) {
         case 'invalid':
-          throw new PierError(failStatus, result.reason);
+          throw new PierError(failStatus, result.reason, { help: 'invalid-auth' });
         case 'password-refused':
           throw new PierError(use === 'read' ? 401 : 403, result.reason);
         case 'throttled':

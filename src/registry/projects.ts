@@ -24,6 +24,7 @@ import { bumpSerial } from './journal.js';
 import { isUniqueViolation } from '../db/errors.js';
 import type { NamespaceService } from '../namespaces/service.js';
 import type { Creator } from '../namespaces/rules.js';
+import { withHelp } from '../help.js';
 
 export function byCodePoint(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -137,7 +138,8 @@ export class ProjectService {
     creator: Creator,
     db: Kysely<Database> = this.db,
   ): Promise<void> {
-    if (!isValidProjectName(name)) throw badRequest(`The name '${name}' is invalid.`);
+    if (!isValidProjectName(name))
+      throw withHelp(badRequest(`The name '${name}' is invalid.`), 'project-name');
     // One query for both rules: under PostgreSQL's read-committed isolation two statements could
     // see different projects, and a project made in between must read as taken, not as similar.
     const normalized = normalizeProjectName(name);
@@ -152,10 +154,16 @@ export class ProjectService {
       )
       .execute();
     if (existing.some((p) => p.normalized_name === normalized))
-      throw conflict(`The name '${name}' conflicts with an existing project.`);
+      throw withHelp(
+        conflict(`The name '${name}' conflicts with an existing project.`),
+        'project-name',
+      );
     await this.namespaces.checkMayCreate(name, creator, db);
     if (existing.length)
-      throw badRequest(`The name '${name}' is too similar to an existing project.`);
+      throw withHelp(
+        badRequest(`The name '${name}' is too similar to an existing project.`),
+        'project-name',
+      );
   }
 
   /** Inserts a project (inside the caller's transaction) owned by `owner`, if any. */
@@ -235,7 +243,10 @@ export class ProjectService {
       })
       .catch((err: unknown) => {
         if (isUniqueViolation(err))
-          throw conflict(`The name '${name}' conflicts with an existing project.`);
+          throw withHelp(
+            conflict(`The name '${name}' conflicts with an existing project.`),
+            'project-name',
+          );
         throw err;
       });
   }

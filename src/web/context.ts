@@ -12,7 +12,7 @@ import { isSiteAdmin, mayCreateProjects } from '../auth/permissions.js';
 import { randomToken, SESSION_MAX_AGE_MS } from './sessions.js';
 import { CSRF_FAILURE, csrfMatches, csrfOfBody, postFromIndexOrigin } from './csrf.js';
 import { totpEnabled } from './totp.js';
-import { errorPage, type Flash, type PageContext } from './render/layout.js';
+import { errorPage, type Flash, type FlashToken, type PageContext } from './render/layout.js';
 import type { SafeHtml } from './html.js';
 
 export interface WebContext extends PageContext {
@@ -79,12 +79,41 @@ export function webContext(request: FastifyRequest): WebContext {
   return ctx;
 }
 
+/** The new token of a flash cookie, when it has exactly the expected shape. */
+function flashToken(value: unknown): FlashToken | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const t = value as Record<string, unknown>;
+  const ok =
+    Number.isSafeInteger(t.id) &&
+    typeof t.token === 'string' &&
+    typeof t.name === 'string' &&
+    typeof t.scope === 'string' &&
+    Array.isArray(t.projects) &&
+    t.projects.every((p) => typeof p === 'string') &&
+    (t.expiresAt === null || Number.isSafeInteger(t.expiresAt));
+  if (!ok) return null;
+  return {
+    id: t.id as number,
+    token: t.token as string,
+    name: t.name as string,
+    scope: t.scope as string,
+    projects: t.projects as string[],
+    expiresAt: t.expiresAt as number | null,
+  };
+}
+
 function readFlash(value: string | undefined): Flash | null {
   if (!value) return null;
   try {
-    const parsed = JSON.parse(value) as { kind?: unknown; text?: unknown };
-    if ((parsed.kind === 'ok' || parsed.kind === 'error') && typeof parsed.text === 'string')
-      return { kind: parsed.kind, text: parsed.text.slice(0, 500) };
+    const parsed = JSON.parse(value) as { kind?: unknown; text?: unknown; newToken?: unknown };
+    if ((parsed.kind === 'ok' || parsed.kind === 'error') && typeof parsed.text === 'string') {
+      const newToken = flashToken(parsed.newToken);
+      return {
+        kind: parsed.kind,
+        text: parsed.text.slice(0, 500),
+        ...(newToken ? { newToken } : {}),
+      };
+    }
   } catch {
     // ignore a mangled cookie
   }

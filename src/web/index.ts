@@ -9,12 +9,14 @@ import { PierError } from '../errors.js';
 import { resolveContext, sendPage, webContext, WebRedirect } from './context.js';
 import { errorPage } from './render/layout.js';
 import { registerAssetRoutes } from './routes/assets.js';
+import { registerHelpRoutes } from './routes/help.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerBrowseRoutes } from './routes/browse.js';
 import { registerAccountRoutes } from './routes/account.js';
 import { registerTokenRoutes } from './routes/tokens.js';
 import { registerPublishingRoutes } from './routes/publishing.js';
 import { registerProjectManageRoutes } from './routes/manage.js';
+import { registerReleaseManageRoutes } from './routes/manage-releases.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerNamespaceAdminRoutes } from './routes/admin-namespaces.js';
 
@@ -90,12 +92,14 @@ export function registerWebRoutes(app: FastifyInstance, s: Services): void {
     });
 
     registerAssetRoutes(web);
+    registerHelpRoutes(web);
     registerAuthRoutes(web, s);
     registerBrowseRoutes(web, s);
     registerAccountRoutes(web, s);
     registerTokenRoutes(web, s);
     registerPublishingRoutes(web, s);
     registerProjectManageRoutes(web, s);
+    registerReleaseManageRoutes(web, s);
     registerAdminRoutes(web, s);
     registerNamespaceAdminRoutes(web, s);
   });

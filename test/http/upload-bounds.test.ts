@@ -226,7 +226,7 @@ test('no credentials: refused while the body is still coming, nothing buffered',
   refusedEarly(
     { token: null, leading: [], ...MANY },
     403,
-    'Invalid or non-existent authentication information.',
+    `Invalid or non-existent authentication information. See ${services.publicUrl()}/help/#invalid-auth for more information.`,
   ));
 
 test('fields that are each small but together past the bound: 413 early, memory bounded', () =>

@@ -257,7 +257,12 @@ test('a publisher is added, removed, added again; its workflow is copied', async
     ['    permissions:', '      id-token: write '],
   ])
     assert.ok(copied.includes(`\n${lines.join('\n')}`), `${lines.join('\n')} in\n${copied}`);
-  assert.ok(copied.includes(`\n          repository-url: ${server.url}/legacy/\n`), copied);
+  // The test server listens on a loopback address, which no runner could reach.
+  assert.ok(
+    copied.includes('\n          repository-url: ${{ vars.PIER_REPOSITORY_URL }}\n'),
+    copied,
+  );
+  assert.match((await card.textContent()) ?? '', /must be reachable by the runner/);
 });
 
 test('a trusted publish with pier dev-oidc: the files and their provenance on the project page', async () => {
@@ -356,7 +361,11 @@ test('a token made in the browser uploads; once revoked, its uploads fail', asyn
 
   await Promise.all([
     page.waitForLoadState('load'),
-    row.locator('form button', { hasText: 'Revoke' }).click(),
+    row.locator('a', { hasText: 'Revoke' }).click(),
+  ]);
+  await Promise.all([
+    page.waitForLoadState('load'),
+    page.locator('#confirm-revoke form button', { hasText: 'Revoke' }).click(),
   ]);
   assert.match(await flash(), /^Token \d+ was revoked\.$/);
   assert.match(

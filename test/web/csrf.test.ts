@@ -73,6 +73,22 @@ const SAMPLES: Record<
     params: () => ({ name: 'victim' }),
     fields: { username: 'carol' },
   },
+  '/manage/project/:name/releases/settings': {
+    params: () => ({ name: 'victim' }),
+    fields: { visibility: 'private', status: 'archived' },
+  },
+  '/manage/project/:name/releases/yank': {
+    params: () => ({ name: 'victim' }),
+    fields: { version: '1.0', reason: 'csrf' },
+  },
+  '/manage/project/:name/releases/unyank': {
+    params: () => ({ name: 'victim' }),
+    fields: { version: '1.0' },
+  },
+  '/manage/project/:name/releases/delete': {
+    params: () => ({ name: 'victim' }),
+    fields: { version: '1.0' },
+  },
   '/admin/users': { fields: { username: 'mallory', password: '', admin: '1' } },
   '/admin/users/:name': { params: () => ({ name: 'carol' }), fields: { change: 'make-admin' } },
   '/admin/issuers': { fields: { kind: 'github', url: 'https://ghe.example.com/_services/token' } },
@@ -266,6 +282,7 @@ test('every form on every page carries the session’s token and posts to a prot
     '/manage/project/victim/publishing/',
     '/manage/project/victim/publishing/?provider=gitlab',
     '/manage/project/victim/collaborators/',
+    '/manage/project/victim/releases/',
     '/manage/project/victim/audit/',
     '/admin/users',
     '/admin/issuers',

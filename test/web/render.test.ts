@@ -7,7 +7,12 @@ import { TOTP, Secret } from 'otpauth';
 import { escapeHtml, html, safeHttpUrl, trusted } from '../../src/web/html.js';
 import { descriptionFormat, renderDescription, sanitize } from '../../src/web/render/markdown.js';
 import { provenanceFacts, renderProvenance } from '../../src/web/render/provenance.js';
-import { workflowFor, yamlScalar, PIER_ACTION } from '../../src/web/render/workflow.js';
+import {
+  workflowFor,
+  yamlScalar,
+  PYPA_ACTION,
+  runnerCanReach,
+} from '../../src/web/render/workflow.js';
 import { csrfMatches } from '../../src/web/csrf.js';
 import { safeNext } from '../../src/web/forms.js';
 import { cleanCode, matchingStep } from '../../src/web/totp.js';
@@ -233,8 +238,7 @@ test('the GitHub workflow: two jobs, id-token: write in the environment, this in
       environment: 'release',
       ref: 'refs/tags/v*',
     }),
-    'https://pypi.example.com',
-    'pypi.example.com',
+    { publicUrl: 'https://pypi.example.com', audience: 'pypi.example.com', actionRef: null },
   );
   assert.equal(wf.path, '.github/workflows/release.yml');
   const t = wf.text;
@@ -257,7 +261,8 @@ test('the GitHub workflow: two jobs, id-token: write in the environment, this in
   ]);
   has(t, ['    permissions:', '      id-token: write #']);
   has(t, ['      - uses: actions/download-artifact@v4']);
-  has(t, [`      - uses: ${PIER_ACTION} `]);
+  has(t, [`      - uses: ${PYPA_ACTION}`, '        with:']);
+  assert.equal(wf.unreachable, null);
   has(t, ['        with:', '          repository-url: https://pypi.example.com/legacy/', '']);
   has(t, ['  push:', '    tags: ["v*"]']);
   const noEnv = workflowFor(
@@ -269,11 +274,69 @@ test('the GitHub workflow: two jobs, id-token: write in the environment, this in
       environment: '',
       ref: '',
     }),
-    'https://pypi.example.com/',
-    'pypi.example.com',
+    { publicUrl: 'https://pypi.example.com/', audience: 'pypi.example.com', actionRef: null },
   );
   assert.doesNotMatch(noEnv.text, /environment:/);
   assert.match(noEnv.text, /repository-url: https:\/\/pypi\.example\.com\/legacy\/\n/);
+});
+
+test('the GitHub workflow names the configured action, never a placeholder', () => {
+  const config = {
+    owner: 'o',
+    ownerId: '1',
+    repository: 'r',
+    workflow: 'release.yml',
+    environment: '',
+    ref: '',
+  };
+  const settings = { publicUrl: 'https://pypi.example.com', audience: 'pypi.example.com' };
+  const own = workflowFor(publisher('github', config), { ...settings, actionRef: 'acme/pier@v2' });
+  assert.match(
+    own.text,
+    /\n {6}- uses: acme\/pier@v2\n {8}with:\n {10}repository-url: https:\/\/pypi\.example\.com\/legacy\/\n/,
+  );
+  const pypa = workflowFor(publisher('github', config), { ...settings, actionRef: null });
+  assert.match(pypa.text, /- uses: pypa\/gh-action-pypi-publish@release\/v1\n/);
+  for (const wf of [own, pypa]) assert.doesNotMatch(wf.text, /OWNER|<|>/);
+});
+
+test('a loopback public URL is never handed to a runner: the page says the index must be reachable', () => {
+  for (const url of ['http://127.0.0.1:8080', 'http://localhost:8080', 'http://[::1]:9000'])
+    assert.equal(runnerCanReach(url), false, url);
+  for (const url of ['https://pypi.example.com', 'http://10.0.0.5:8080', 'http://pier.internal'])
+    assert.equal(runnerCanReach(url), true, url);
+  const settings = {
+    publicUrl: 'http://127.0.0.1:8080',
+    audience: '127.0.0.1:8080',
+    actionRef: null,
+  };
+  const github = workflowFor(
+    publisher('github', {
+      owner: 'o',
+      ownerId: '1',
+      repository: 'r',
+      workflow: 'release.yml',
+      environment: '',
+      ref: '',
+    }),
+    settings,
+  );
+  const gitlab = workflowFor(
+    publisher('gitlab', {
+      namespace: 'g',
+      project: 'p',
+      workflowPath: '.gitlab-ci.yml',
+      environment: '',
+      ref: '',
+    }),
+    settings,
+  );
+  for (const wf of [github, gitlab]) {
+    assert.doesNotMatch(wf.text, /http:\/\/127\.0\.0\.1/);
+    assert.match(wf.unreachable ?? '', /must be reachable by the runner/);
+  }
+  assert.match(github.text, /repository-url: \$\{\{ vars\.PIER_REPOSITORY_URL \}\}\n/);
+  assert.match(gitlab.text, /--repository-url "\$PIER_REPOSITORY_URL" dist\//);
 });
 
 test('the GitLab pipeline asks for an ID token for this index’s audience', () => {
@@ -285,8 +348,7 @@ test('the GitLab pipeline asks for an ID token for this index’s audience', () 
       environment: 'release',
       ref: '',
     }),
-    'https://pypi.example.com',
-    'pypi.example.com',
+    { publicUrl: 'https://pypi.example.com', audience: 'pypi.example.com', actionRef: null },
   );
   assert.equal(wf.path, 'ci/release.yml');
   assert.ok(

@@ -9,6 +9,7 @@ import type { UploadSession } from '../../registry/upload/pipeline.js';
 import { formTooLarge, tooManyFields } from '../../registry/upload/form.js';
 import { actorOf, principalOf } from '../principal.js';
 import type { Metrics } from '../metrics.js';
+import { withHelp } from '../../help.js';
 
 /** Bytes of a refused request's body read and thrown away after the answer; then it is closed. */
 const DISCARD_LIMIT = 64 * 1024 * 1024;
@@ -77,7 +78,7 @@ export function registerUploadRoutes(app: FastifyInstance, s: Services, metrics:
     let session: UploadSession | null = null;
     try {
       const principal = await principalOf(s.auth, request, 'upload');
-      if (principal.kind === 'anonymous') throw forbidden(INVALID_AUTH);
+      if (principal.kind === 'anonymous') throw withHelp(forbidden(INVALID_AUTH), 'invalid-auth');
       if (!request.isMultipart()) throw badRequest('Uploads must be sent as multipart/form-data.');
       const query = request.query as Record<string, string | undefined>;
       session = s.uploads.begin(actorOf(principal, request), query[':action']);

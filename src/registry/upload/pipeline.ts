@@ -57,6 +57,7 @@ import {
   checkWheelFilename,
   projectNamedByFilename,
 } from './filename-rules.js';
+import { withHelp } from '../../help.js';
 
 export interface UploadOptions {
   maxUploadSize: number;
@@ -106,7 +107,8 @@ function formatLimit(bytes: number): string {
 
 const NO_UPLOAD_RIGHT = "The given token isn't allowed to upload: it has the read scope only.";
 
-const FILE_REUSE_HELP = 'See the index documentation on file name reuse for more information.';
+/** A refusal under the rule that filenames are never reused: it links to the help page. */
+const reuse = (message: string) => withHelp(badRequest(message), 'file-name-reuse');
 
 export class UploadService {
   constructor(
@@ -186,7 +188,10 @@ export class UploadSession {
       // A project the uploader may not read is answered as a name that is taken, never as the
       // project it is: the same refusals, in the same order, as for a new name.
       this.checkMayCreate(form.name);
-      throw conflict(`The name '${form.name}' conflicts with an existing project.`);
+      throw withHelp(
+        conflict(`The name '${form.name}' conflicts with an existing project.`),
+        'project-name',
+      );
     }
     if (project === null) {
       this.checkMayCreate(form.name);
@@ -381,23 +386,23 @@ export class UploadSession {
         )
       )
         return this.result(checked, stored, true);
-      throw badRequest(
-        `File already exists ('${filename}', with blake2_256 hash '${digests.blake2_256}'). ${FILE_REUSE_HELP}`,
+      throw reuse(
+        `File already exists ('${filename}', with blake2_256 hash '${digests.blake2_256}').`,
       );
     }
     if (used.some((u) => u.filename === filename))
-      throw badRequest(
-        `This filename was previously used by a file that has since been deleted. Use a different version. ${FILE_REUSE_HELP}`,
+      throw reuse(
+        `This filename was previously used by a file that has since been deleted. Use a different version.`,
       );
     if (used.length > 0) {
       // The earlier name is told only when it names this very project: another project's
       // filenames (a private one's, say) are not the uploader's to learn.
       const earlier = used[0]!.filename;
       const own = projectNamedByFilename(earlier) === normalizeProjectName(checked.form.name);
-      throw badRequest(
+      throw reuse(
         own
-          ? `This file's contents were previously uploaded as '${earlier}', which has since been deleted. Use a different version. ${FILE_REUSE_HELP}`
-          : `This file's contents were previously uploaded under another filename, which has since been deleted. Use a different version. ${FILE_REUSE_HELP}`,
+          ? `This file's contents were previously uploaded as '${earlier}', which has since been deleted. Use a different version.`
+          : `This file's contents were previously uploaded under another filename, which has since been deleted. Use a different version.`,
       );
     }
     return null;

@@ -74,7 +74,7 @@ ul.projects .when { color: var(--muted); font-size: 0.85rem; white-space: nowrap
 .badge-tp { background: var(--ok-soft); color: var(--ok); }
 .badge-off { background: #eee; color: #555; }
 .layout-2 { display: grid; grid-template-columns: minmax(0, 1fr) 300px; gap: 1.4rem; align-items: start; }
-@media (max-width: 860px) { .layout-2 { grid-template-columns: 1fr; } }
+@media (max-width: 860px) { .layout-2 { grid-template-columns: minmax(0, 1fr); } }
 .sidebar h3 { font-size: 0.8rem; text-transform: uppercase; letter-spacing: 0.06em; color: var(--muted); margin: 1rem 0 0.3rem; }
 .sidebar h3:first-child { margin-top: 0; }
 .sidebar ul { list-style: none; padding: 0; margin: 0; }
@@ -130,4 +130,29 @@ dl.kv dd { margin: 0; font-family: var(--mono); overflow-wrap: anywhere; }
 .error-message { font-size: 1.05rem; }
 .steps { counter-reset: step; list-style: none; padding: 0; }
 .steps li { margin-bottom: 0.4rem; }
+/* The hidden attribute wins over the display of buttons: script-only controls stay hidden without it. */
+[hidden] { display: none !important; }
+/* The navigation: a bar on wide screens, a <details> menu (no script needed) on phones. */
+.site-menu { display: none; position: relative; }
+.site-menu summary { cursor: pointer; list-style: none; color: #e4ecf7; padding: 0.3rem 0.75rem; border: 1px solid #5d7394; border-radius: 6px; }
+.site-menu summary::-webkit-details-marker { display: none; }
+.site-menu nav { position: absolute; left: 0; top: 2.3rem; z-index: 10; display: flex; flex-direction: column; min-width: 13rem; background: #14233c; padding: 0.5rem; border-radius: 8px; box-shadow: 0 6px 18px rgba(0,0,0,0.25); }
+.site-menu nav a { color: #c9d6ea; padding: 0.4rem 0.7rem; border-radius: 6px; }
+@media (max-width: 720px) {
+  header.site nav.main-nav { display: none; }
+  .site-menu { display: block; }
+  .bar { gap: 0.6rem; padding: 0 0.8rem; }
+  .account { margin-left: auto; display: flex; gap: 0.4rem; align-items: center; min-width: 0; }
+  main { padding-left: 0.8rem; padding-right: 0.8rem; }
+  main table { display: block; overflow-x: auto; max-width: 100%; }
+  .card { padding: 1rem; }
+  .hashes dt { float: none; width: auto; }
+  .hashes dd { margin: 0 0 0.3rem 0; }
+  .publisher-head, .hero { flex-wrap: wrap; }
+  pre { max-width: 100%; overflow-x: auto; }
+  .install { flex-wrap: wrap; }
+  .install code { white-space: normal; overflow-wrap: anywhere; min-width: 0; }
+  .hero > * { min-width: 0; max-width: 100%; }
+  h1, h2 { overflow-wrap: anywhere; }
+}
 `;

@@ -7,6 +7,20 @@ import type { User } from '../../db/schema.js';
 export interface Flash {
   kind: 'ok' | 'error';
   text: string;
+  /**
+   * A token just created, shown once by the page the creation redirects to (Post/Redirect/Get:
+   * a reload shows the list, it never creates a second token).
+   */
+  newToken?: FlashToken;
+}
+
+export interface FlashToken {
+  id: number;
+  token: string;
+  name: string;
+  scope: string;
+  projects: string[];
+  expiresAt: number | null;
 }
 
 export interface PageContext {
@@ -93,7 +107,11 @@ export function layout(
         <header class="site">
           <div class="bar${opts.wide ? ' wide' : ''}">
             <a class="brand" href="/"><span class="logo" aria-hidden="true">◆</span> pier</a>
-            <nav>${nav}</nav>
+            <nav class="main-nav">${nav}</nav>
+            <details class="site-menu">
+              <summary>Menu</summary>
+              <nav aria-label="Menu">${nav}</nav>
+            </details>
             <div class="account">${account}</div>
           </div>
         </header>

@@ -5,13 +5,37 @@
 // `id_tokens:` for this index's audience; for Google a Cloud Build configuration running as the
 // service account. ActiveState publishes through its own builder: no file to write.
 import { gitlabTokenVariable } from '../../client/ambient.js';
+import { isLoopbackLiteral } from '../../oidc/issuers.js';
 import type { PublisherView } from '../../oidc/publishers.js';
 
 /**
- * pier's GitHub Action (action.yml at the root of pier's repository), as docs/publishing.md
- * names it. Its inputs are those of pypa/gh-action-pypi-publish, which works too.
+ * The publish action named when no other is configured (PIER_ACTION_REF names pier's own,
+ * action.yml at the root of pier's repository, as the organisation hosts it): its inputs are
+ * those of pier's action, and it uploads to any index given `repository-url:`.
  */
-export const PIER_ACTION = 'OWNER/pier@v1';
+export const PYPA_ACTION = 'pypa/gh-action-pypi-publish@release/v1';
+
+/** What the rendered configuration depends on besides the publisher. */
+export interface WorkflowSettings {
+  /** This index's public URL. */
+  publicUrl: string;
+  /** The OIDC audience CI tokens are minted for. */
+  audience: string;
+  /** The GitHub Action reference (`owner/repo@ref`) to use, or null for the pypa action. */
+  actionRef: string | null;
+}
+
+/**
+ * Whether a CI runner could reach a URL: a loopback address (127.0.0.0/8, ::1, localhost) names
+ * the runner itself, never this index.
+ */
+export function runnerCanReach(url: string): boolean {
+  const host = new URL(url).hostname.toLowerCase();
+  return !(isLoopbackLiteral(host) || host === 'localhost' || host.endsWith('.localhost'));
+}
+
+/** The variable a runner's configuration reads the upload URL from, when pier's is loopback. */
+export const UPLOAD_URL_VARIABLE = 'PIER_REPOSITORY_URL';
 
 export interface Workflow {
   /** Where the file goes in the repository, or null when there is none to write. */
@@ -19,6 +43,8 @@ export interface Workflow {
   /** The file's text (or, without a path, instructions). */
   text: string;
   language: 'yaml' | 'text';
+  /** Set when this index's public URL is one a runner cannot reach: what to do about it. */
+  unreachable: string | null;
 }
 
 const YAML_PLAIN = /^[A-Za-z0-9_][A-Za-z0-9_./ -]*$/;
@@ -39,7 +65,7 @@ function githubTrigger(ref: string): string[] {
   return ['on:', '  push:', "    tags: ['v*']"];
 }
 
-function githubWorkflow(p: PublisherView, uploadUrl: string): Workflow {
+function githubWorkflow(p: PublisherView, uploadUrl: string, actionRef: string | null): Workflow {
   const c = p.config;
   const environment = c.environment ?? '';
   const lines = [
@@ -65,7 +91,7 @@ function githubWorkflow(p: PublisherView, uploadUrl: string): Workflow {
     '    steps:',
     '      - uses: actions/download-artifact@v4',
     '        with: { name: dist, path: dist/ }',
-    `      - uses: ${PIER_ACTION} # or pypa/gh-action-pypi-publish@release/v1`,
+    `      - uses: ${actionRef ?? PYPA_ACTION}`,
     '        with:',
     `          repository-url: ${uploadUrl}`,
   ];
@@ -73,6 +99,7 @@ function githubWorkflow(p: PublisherView, uploadUrl: string): Workflow {
     path: `.github/workflows/${c.workflow}`,
     text: lines.join('\n') + '\n',
     language: 'yaml',
+    unreachable: null,
   };
 }
 
@@ -112,6 +139,7 @@ function gitlabPipeline(p: PublisherView, uploadUrl: string, audience: string): 
     path: c.workflowPath ?? '.gitlab-ci.yml',
     text: lines.join('\n') + '\n',
     language: 'yaml',
+    unreachable: null,
   };
 }
 
@@ -130,7 +158,12 @@ function googleBuild(p: PublisherView, uploadUrl: string): Workflow {
     'options:',
     '  logging: CLOUD_LOGGING_ONLY',
   ];
-  return { path: 'cloudbuild.yaml', text: lines.join('\n') + '\n', language: 'yaml' };
+  return {
+    path: 'cloudbuild.yaml',
+    text: lines.join('\n') + '\n',
+    language: 'yaml',
+    unreachable: null,
+  };
 }
 
 function activestateNote(p: PublisherView, uploadUrl: string): Workflow {
@@ -138,22 +171,52 @@ function activestateNote(p: PublisherView, uploadUrl: string): Workflow {
   return {
     path: null,
     language: 'text',
+    unreachable: null,
     text:
       `ActiveState's platform publishes with its pypi-publisher builder: in the project ` +
       `${c.organization}/${c.project}, publish as ${c.actor} to the repository ${uploadUrl}\n`,
   };
 }
 
-export function workflowFor(p: PublisherView, publicUrl: string, audience: string): Workflow {
-  const uploadUrl = `${publicUrl.replace(/\/+$/, '')}/legacy/`;
-  switch (p.kind) {
-    case 'github':
-      return githubWorkflow(p, uploadUrl);
-    case 'gitlab':
-      return gitlabPipeline(p, uploadUrl, audience);
-    case 'google':
-      return googleBuild(p, uploadUrl);
-    case 'activestate':
-      return activestateNote(p, uploadUrl);
-  }
+/**
+ * The upload URL as each platform's configuration reads it: this index's, or, when that is a
+ * loopback address no runner can reach, the platform's variable for the address it does reach.
+ */
+function uploadUrls(publicUrl: string): {
+  github: string;
+  gitlab: string;
+  google: string;
+  plain: string;
+  unreachable: string | null;
+} {
+  const url = `${publicUrl.replace(/\/+$/, '')}/legacy/`;
+  if (runnerCanReach(url))
+    return { github: url, gitlab: url, google: url, plain: url, unreachable: null };
+  return {
+    github: `\${{ vars.${UPLOAD_URL_VARIABLE} }}`,
+    gitlab: `"$${UPLOAD_URL_VARIABLE}"`,
+    google: `$_${UPLOAD_URL_VARIABLE}`,
+    plain: `this index's upload URL (as the runner reaches it)`,
+    unreachable:
+      `This index's public URL (${publicUrl}) is a loopback address: a CI runner cannot reach it. ` +
+      `The index must be reachable by the runner: set PIER_PUBLIC_URL to the address runners use, ` +
+      `or define the CI variable ${UPLOAD_URL_VARIABLE} as <that address>/legacy/.`,
+  };
+}
+
+export function workflowFor(p: PublisherView, settings: WorkflowSettings): Workflow {
+  const urls = uploadUrls(settings.publicUrl);
+  const wf = ((): Workflow => {
+    switch (p.kind) {
+      case 'github':
+        return githubWorkflow(p, urls.github, settings.actionRef);
+      case 'gitlab':
+        return gitlabPipeline(p, urls.gitlab, settings.audience);
+      case 'google':
+        return googleBuild(p, urls.google);
+      case 'activestate':
+        return activestateNote(p, urls.plain);
+    }
+  })();
+  return { ...wf, unreachable: urls.unreachable };
 }

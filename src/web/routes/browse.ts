@@ -16,6 +16,7 @@ import { layout } from '../render/layout.js';
 import { DescriptionRenderer } from '../render/descriptions.js';
 import { formatSize, formatTime, isoTime } from '../render/format.js';
 import { isProvenance, renderProvenance } from '../render/provenance.js';
+import { uploadersOf } from '../render/uploader.js';
 import { sendPage, webContext, type WebContext } from '../context.js';
 import { loginRedirect } from '../guards.js';
 
@@ -183,7 +184,7 @@ function sidebarSection(title: string, body: SafeHtml | string | null | undefine
     ${body}`;
 }
 
-function fileRow(f: JsonFile): SafeHtml {
+function fileRow(f: JsonFile, uploader: string | undefined): SafeHtml {
   return html`<tr id="file-${f.filename}">
     <td>
       <a class="filename" href="${f.url}">${f.filename}</a>
@@ -200,6 +201,7 @@ function fileRow(f: JsonFile): SafeHtml {
         <dd>${f.digests.md5}</dd>
       </dl>
       ${isProvenance(f.provenance) ? renderProvenance(f.provenance) : ''}
+      ${uploader !== undefined ? html`<div class="muted small uploader">Uploaded by ${uploader}</div>` : ''}
     </td>
     <td class="num">
       ${formatSize(f.size)}
@@ -219,6 +221,7 @@ function projectPage(
   all: JsonDocument,
   isOwner: boolean,
   description: SafeHtml,
+  uploaders: Map<string, string>,
 ): SafeHtml {
   const info = doc.info;
   const version = info.version;
@@ -287,7 +290,7 @@ function projectPage(
                       </tr>
                     </thead>
                     <tbody>
-                      ${doc.urls.map(fileRow)}
+                      ${doc.urls.map((f) => fileRow(f, uploaders.get(f.filename)))}
                     </tbody>
                   </table>`
             }
@@ -443,7 +446,11 @@ export function registerBrowseRoutes(web: FastifyInstance, s: Services): void {
       doc.info.description,
       doc.info.description_content_type,
     );
-    return { page: projectPage(s, ctx, project, doc, all, isOwner, description) };
+    // Who uploaded each file is for those who manage the project (token names are theirs).
+    const uploaders = isOwner
+      ? await uploadersOf(s.db.kysely, project.id)
+      : new Map<string, string>();
+    return { page: projectPage(s, ctx, project, doc, all, isOwner, description, uploaders) };
   };
 
   web.get<{ Params: { name: string } }>('/project/:name/', async (request, reply) => {

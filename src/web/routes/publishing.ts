@@ -29,7 +29,10 @@ export function manageBase(project: Pick<Project, 'normalized_name'>): string {
   return `/manage/project/${encodeURIComponent(project.normalized_name)}`;
 }
 
-export function manageNav(project: Project, current: 'publishing' | 'collaborators' | 'audit') {
+export function manageNav(
+  project: Project,
+  current: 'publishing' | 'collaborators' | 'audit' | 'releases',
+) {
   const base = manageBase(project);
   const link = (key: typeof current, label: string) =>
     html`<a href="${base}/${key}/" ${key === current ? html` aria-current="page"` : ''}
@@ -38,7 +41,7 @@ export function manageNav(project: Project, current: 'publishing' | 'collaborato
   return html`<p class="muted"><a href="${projectPath(project.name)}">← ${project.name}</a></p>
     <h1>${project.name}</h1>
     <nav class="manage-nav">
-      ${link('publishing', 'Trusted publishing')}${link('collaborators', 'Collaborators')}${link('audit', 'Audit log')}
+      ${link('releases', 'Releases and settings')}${link('publishing', 'Trusted publishing')}${link('collaborators', 'Collaborators')}${link('audit', 'Audit log')}
     </nav>`;
 }
 
@@ -102,7 +105,11 @@ function publisherCard(
   p: PublisherView,
   removeAction: string,
 ): SafeHtml {
-  const wf = workflowFor(p, s.publicUrl(), oidcAudience(s.config.oidcAudience, s.publicUrl()));
+  const wf = workflowFor(p, {
+    publicUrl: s.publicUrl(),
+    audience: oidcAudience(s.config.oidcAudience, s.publicUrl()),
+    actionRef: s.config.actionRef,
+  });
   const configEntries = Object.entries(p.config).filter(([, v]) => v !== '');
   return html`<article class="publisher" id="publisher-${p.id}" data-publisher-id="${p.id}">
     <div class="publisher-head">
@@ -130,6 +137,7 @@ function publisherCard(
     </dl>
     <details class="workflow" ${p.kind !== 'activestate' ? html` open` : ''}>
       <summary>${wf.path ? html`Ready-to-copy <code>${wf.path}</code>` : 'How to publish'}</summary>
+      ${wf.unreachable ? html`<p class="yanked-note unreachable">${wf.unreachable}</p>` : ''}
       <div class="codeblock">
         <pre id="workflow-${p.id}" class="workflow-text">${wf.text}</pre>
         <button type="button" class="small copy" data-copy-target="workflow-${p.id}" hidden>

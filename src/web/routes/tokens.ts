@@ -7,7 +7,15 @@ import { ConfigError, parseDuration } from '../../config.js';
 import { isScope } from '../../auth/principal.js';
 import type { NewToken } from '../../auth/service.js';
 import { html, type SafeHtml } from '../html.js';
-import { csrfField, field, formError, layout, postButton, select } from '../render/layout.js';
+import {
+  csrfField,
+  field,
+  formError,
+  layout,
+  postButton,
+  select,
+  type FlashToken,
+} from '../render/layout.js';
 import { formatTime } from '../render/format.js';
 import { formBody, formString } from '../forms.js';
 import { sendPage, setFlash, webContext, type WebContext } from '../context.js';
@@ -34,11 +42,12 @@ async function tokensPage(
   s: Services,
   ctx: WebContext,
   user: User,
-  opts: { form?: TokenForm; error?: string | null; created?: NewToken } = {},
+  opts: { form?: TokenForm; error?: string | null } = {},
 ): Promise<SafeHtml> {
   const tokens = (await s.auth.listTokens({ userId: user.id })).reverse();
   const form = opts.form ?? { name: '', scope: 'upload', projects: '', expires: '30d' };
-  const created = opts.created;
+  // The token created by the POST that redirected here, in this one response's flash.
+  const created = ctx.flash?.newToken;
   return layout(
     ctx,
     'API tokens',
@@ -128,9 +137,11 @@ async function tokensPage(
                           ${
                             t.revokedAt
                               ? html`<span class="badge badge-off">revoked</span>`
-                              : postButton(ctx, `/account/tokens/${t.id}/revoke`, 'Revoke', {
-                                  danger: true,
-                                })
+                              : html`<a
+                                  class="button danger small"
+                                  href="/account/tokens/${t.id}/revoke"
+                                  >Revoke…</a
+                                >`
                           }
                         </td>
                       </tr>`,
@@ -140,6 +151,17 @@ async function tokensPage(
         }
       </section>`,
   );
+}
+
+function flashTokenOf(t: NewToken): FlashToken {
+  return {
+    id: t.id,
+    token: t.token,
+    name: t.name,
+    scope: t.scope,
+    projects: t.projects,
+    expiresAt: t.expiresAt,
+  };
 }
 
 export function registerTokenRoutes(web: FastifyInstance, s: Services): void {
@@ -171,7 +193,12 @@ export function registerTokenRoutes(web: FastifyInstance, s: Services): void {
           .filter(Boolean),
         expiresInSeconds: form.expires === 'never' ? null : parseDuration(form.expires, 'Expiry'),
       });
-      return sendPage(reply, await tokensPage(s, ctx, user, { created }), 201);
+      setFlash(s, reply, {
+        kind: 'ok',
+        text: `Token “${created.name}” was created.`,
+        newToken: flashTokenOf(created),
+      });
+      return reply.redirect('/account/tokens', 303);
     } catch (err) {
       if (err instanceof PierError || err instanceof ConfigError)
         return sendPage(
@@ -181,6 +208,35 @@ export function registerTokenRoutes(web: FastifyInstance, s: Services): void {
         );
       throw err;
     }
+  });
+
+  // Revoking asks first: the list links to this page, whose button does it.
+  web.get<{ Params: { id: string } }>('/account/tokens/:id/revoke', async (request, reply) => {
+    const ctx = webContext(request);
+    const user = requireUser(ctx, request);
+    const id = idParam(request.params.id, 'token');
+    const token = (await s.auth.listTokens({ userId: user.id })).find(
+      (t) => t.id === id && !t.revokedAt,
+    );
+    if (!token) throw new PierError(404, `No active token ${id} of yours`);
+    return sendPage(
+      reply,
+      layout(
+        ctx,
+        'Revoke token',
+        html`<section class="card narrow medium" id="confirm-revoke">
+          <h1>Revoke “${token.name}”?</h1>
+          <p>
+            Every client using <code>${token.prefix}…</code> (scope ${token.scope}) is refused from
+            its next request. This cannot be undone.
+          </p>
+          <div class="actions">
+            ${postButton(ctx, `/account/tokens/${id}/revoke`, 'Revoke', { danger: true })}
+            <a class="button secondary small" href="/account/tokens">Cancel</a>
+          </div>
+        </section>`,
+      ),
+    );
   });
 
   web.post<{ Params: { id: string } }>('/account/tokens/:id/revoke', async (request, reply) => {
