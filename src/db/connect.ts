@@ -172,7 +172,23 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
     };
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
-    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: options.poolSize ?? 10,
+      // While the server is down a request waits at most this long for a connection, then fails
+      // with a 503 (src/faults.ts) instead of hanging.
+      connectionTimeoutMillis: 10_000,
+    });
+    // An idle connection cut by a server restart or failover is dropped by the pool, which then
+    // emits 'error': without a listener that would end the process. The next query connects anew.
+    pool.on('error', (err) => {
+      process.emitWarning(`PostgreSQL closed an idle connection: ${err.message}`);
+    });
+    // The same for a connection in use between two queries (inside a transaction): the request
+    // using it fails on its next query, and the pool discards the connection when it is released.
+    pool.on('connect', (client) => {
+      client.on('error', () => undefined);
+    });
     const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     const redacted = new URL(url);
     if (redacted.password) redacted.password = '***';

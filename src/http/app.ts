@@ -16,6 +16,7 @@ import { PierError } from '../errors.js';
 import { sendError } from './reply.js';
 import { redactSecrets } from './redact.js';
 import { isUniqueViolation } from '../db/errors.js';
+import { faultOf, type Fault } from '../faults.js';
 import { createMetrics, registerProxyMetrics } from './metrics.js';
 import { registerSimpleRoutes } from './routes/simple.js';
 import { registerFileRoutes } from './routes/files.js';
@@ -152,6 +153,7 @@ export async function buildApp(s: Services, options: AppOptions = {}): Promise<F
     let status: number;
     let message: string;
     let extra: Record<string, unknown> = {};
+    let fault: Fault | null;
     if (err instanceof PierError) {
       status = err.status;
       message = err.message;
@@ -162,6 +164,11 @@ export async function buildApp(s: Services, options: AppOptions = {}): Promise<F
     ) {
       status = (err as { statusCode: number }).statusCode;
       message = (err as Error).message;
+    } else if ((fault = faultOf(err))) {
+      // Not a bug: the disk, the blob store or the database failed under this request.
+      request.log.warn({ err, fault: fault.kind }, 'request failed: %s', fault.message);
+      status = fault.status;
+      message = fault.message;
     } else if (isUniqueViolation(err)) {
       // Two requests made the same thing at once; this one lost the race.
       status = 409;
