@@ -26,6 +26,12 @@ import { registerPublishCommand } from '../client/command.js';
 import { NoIndexError, requireIndex } from './index-location.js';
 import { wholeNumber } from '../client/numeric-option.js';
 import { pierVersion } from './version.js';
+import { ImportService, formatImportReport } from '../registry/import/importer.js';
+import {
+  IMPORT_FORMATS,
+  ImportSourceError,
+  type ImportFormat,
+} from '../registry/import/sources.js';
 
 const OPERATOR: Actor = { principal: { kind: 'operator', name: safeUsername() }, ip: null };
 
@@ -470,6 +476,44 @@ export function buildProgram(): Command {
         }),
     );
 
+  // ------------------------------------------------------------------ import
+  program
+    .command('import <folder>')
+    .description(
+      'bring the files of a pypiserver folder, a devpi export or a folder of distributions over, ' +
+        'keeping upload times, yanks and hashes; prints one line per file and the counts',
+    )
+    .requiredOption('--owner <user>', 'the owner of the projects the import creates')
+    .addOption(
+      new Option(
+        '--from <format>',
+        'the layout (default: devpi when dataindex.json is there)',
+      ).choices([...IMPORT_FORMATS]),
+    )
+    .option(
+      '--legacy',
+      "also accept files from before today's rules (non-normalized names, Metadata-Version 2.0)",
+    )
+    .option('--json', 'print the report as JSON')
+    .action(
+      async (
+        folder: string,
+        opts: { owner: string; from?: string; legacy?: boolean; json?: boolean },
+        cmd: Command,
+      ) =>
+        withServices(cmd, async (s) => {
+          const importer = new ImportService(s.db.kysely, s.uploads);
+          const report = await importer.run(OPERATOR, folder, {
+            format: (opts.from as ImportFormat | undefined) ?? null,
+            owner: opts.owner,
+            legacy: opts.legacy ?? false,
+          });
+          if (opts.json) console.log(jsonForTerminal(report, 2));
+          else for (const line of formatImportReport(report)) console.log(forTerminal(line));
+          if (report.counts.refused > 0) process.exitCode = 1;
+        }),
+    );
+
   program
     .command('audit')
     .description('show the audit log, newest first')
@@ -538,7 +582,8 @@ export async function main(argv: string[]): Promise<void> {
       err instanceof ConfigError ||
       err instanceof DevOidcError ||
       err instanceof NoIndexError ||
-      err instanceof TransferError
+      err instanceof TransferError ||
+      err instanceof ImportSourceError
     ) {
       console.error(`error: ${err.message}`);
       process.exitCode = 1;

@@ -26,6 +26,23 @@ export interface ParsedMetadata {
   unparsed: Record<string, string[]>;
 }
 
+/**
+ * Metadata-Version 2.0 (the PEP 426 draft) was never a real version, but bdist_wheel wrote it for
+ * years and PyPI still hosts those wheels: an import of files from before today's rules (`legacy`)
+ * reads it with the fields of 2.1, which standardized what the draft's writers used.
+ */
+const LEGACY_METADATA_VERSIONS: Readonly<Record<string, string>> = { '2.0': '2.1' };
+
+/** The place of a declared version in `METADATA_VERSIONS`, -1 when it is not accepted. */
+export function metadataVersionAge(declared: string | undefined, legacy: boolean): number {
+  if (declared === undefined) return -1;
+  const read =
+    legacy && Object.hasOwn(LEGACY_METADATA_VERSIONS, declared)
+      ? LEGACY_METADATA_VERSIONS[declared]!
+      : declared;
+  return METADATA_VERSIONS.indexOf(read);
+}
+
 /** The metadata versions this index accepts, oldest first (2.0 was never a real version). */
 export const METADATA_VERSIONS: readonly string[] = [
   '1.0',
@@ -420,10 +437,13 @@ function checkField(field: string, raw: RawMetadata): string | null {
  * newer than the declared metadata version is an error; then each present field's own rule.
  * Returns at most one problem per field. Unknown field names are ignored.
  */
-export function validateCoreMetadata(raw: RawMetadata): MetadataProblem[] {
+export function validateCoreMetadata(
+  raw: RawMetadata,
+  options: { legacy?: boolean } = {},
+): MetadataProblem[] {
   const problems: MetadataProblem[] = [];
   const declared = singleValue(raw, 'metadata-version');
-  const age = declared === undefined ? -1 : METADATA_VERSIONS.indexOf(declared);
+  const age = metadataVersionAge(declared, options.legacy ?? false);
   if (age === -1) {
     const shown = declared === undefined ? 'None' : pythonRepr(declared);
     problems.push({

@@ -64,7 +64,7 @@ function withoutPreStandardLicenseFiles(raw: RawMetadata): RawMetadata {
  */
 export function validateFileMetadata(
   parsed: ParsedMetadata,
-  options: { allowLocalVersions?: boolean } = {},
+  options: { allowLocalVersions?: boolean; legacy?: boolean } = {},
 ): MetadataResult {
   const unreadable = Object.keys(parsed.unparsed).filter(isKnownField);
   return validateUploadMetadata(withoutPreStandardLicenseFiles(parsed.raw), {

@@ -82,6 +82,20 @@ const FORM_FIELD_OF: Readonly<Record<string, string>> = Object.fromEntries(
 );
 
 /**
+ * The upload form a client would send for a distribution's own metadata (the inverse of
+ * `metadataFromUploadForm`): how an import presents a file to the upload pipeline.
+ */
+export function uploadFormFromMetadata(raw: RawMetadata): [string, string][] {
+  const fields: [string, string][] = [];
+  for (const [field, value] of Object.entries(raw)) {
+    const form = Object.hasOwn(FORM_FIELD_OF, field) ? FORM_FIELD_OF[field] : undefined;
+    if (form === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) fields.push([form, v]);
+  }
+  return fields;
+}
+
+/**
  * Maps the form to core metadata fields (`RawMetadata`). Unknown form fields are ignored, as
  * Warehouse ignores them. Multiple-use fields collect every value. A single-use field sent once
  * becomes a string; **sent more than once it stays a `string[]`** (all its values), and
@@ -522,16 +536,17 @@ function buildMetadata(
  * `'<form field>' has invalid data`), `message` the complete text, help link included.
  *
  * `allowLocalVersions` (default true, a private index's choice) set to false refuses
- * `1.0+local` with PyPI's message. `unreadable` names the fields of a metadata file that could
+ * `1.0+local` with PyPI's message. `legacy` (an import of files from before today's rules) also
+ * accepts Metadata-Version 2.0 (`metadataVersionAge`). `unreadable` names the fields of a metadata file that could
  * not be parsed (`validateFileMetadata`); each is refused in the first stage.
  */
 export function validateUploadMetadata(
   raw: RawMetadata,
-  options: { allowLocalVersions?: boolean; unreadable?: readonly string[] } = {},
+  options: { allowLocalVersions?: boolean; unreadable?: readonly string[]; legacy?: boolean } = {},
 ): MetadataResult {
   const stages = [
     () => [...formProblems(raw), ...unreadableProblems(options.unreadable ?? [])],
-    () => validateCoreMetadata(raw),
+    () => validateCoreMetadata(raw, { legacy: options.legacy ?? false }),
     () => warehouseProblems(raw, options.allowLocalVersions ?? true),
   ];
   for (const stage of stages) {

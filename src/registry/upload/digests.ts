@@ -76,10 +76,38 @@ interface Session {
 }
 
 /** The digest workers, shared by every upload of this process. */
+/** A Map that tells when it turns from empty to busy and back. */
+class BusyMap<K, V> extends Map<K, V> {
+  constructor(private readonly onChange: (busy: boolean) => void) {
+    super();
+  }
+  override set(key: K, value: V): this {
+    const was = this.size;
+    super.set(key, value);
+    if (was === 0 && this.size > 0) this.onChange(true);
+    return this;
+  }
+  override delete(key: K): boolean {
+    const deleted = super.delete(key);
+    if (deleted && this.size === 0) this.onChange(false);
+    return deleted;
+  }
+  override clear(): void {
+    super.clear();
+    this.onChange(false);
+  }
+}
+
 class DigestWorkers {
   private workers: Worker[] | null = null;
   private nextId = 1;
-  private readonly sessions = new Map<number, Session>();
+  private readonly sessions = new BusyMap<number, Session>((busy) => {
+    // Referenced while a digest is being computed, so that a command line process (`pier
+    // import`) waits for it; unreferenced when idle, so that they never keep a process alive.
+    for (const w of this.workers ?? [])
+      if (busy) w.ref();
+      else w.unref();
+  });
   private readonly blocks = Array.from({ length: BLOCKS }, () => new SharedArrayBuffer(BLOCK));
   private readonly views = this.blocks.map((b) => new Uint8Array(b));
   private readonly free = Array.from({ length: BLOCKS }, (_, i) => i);
@@ -105,7 +133,7 @@ class DigestWorkers {
       );
       worker.on('error', failAll);
       worker.on('exit', (code) => failAll(new Error(`digest worker exited with ${code}`)));
-      // Unreferenced after the listeners are in place: the workers never keep a process alive.
+      // Unreferenced after the listeners are in place: idle workers never keep a process alive.
       worker.unref();
       return worker;
     });

@@ -32,8 +32,25 @@ export function checkFilenameBasics(filename: string, filetype: string): void {
     );
 }
 
+/**
+ * The naming rules of today that older files, which PyPI still hosts, predate: an import of such
+ * files (`legacy`) accepts a name that is not in normal form (`Foo.Bar-1.0.tar.gz`,
+ * `Foo.Bar-1.0-py3-none-any.whl`) as long as it names the project and version. A fresh upload
+ * never does.
+ */
+export interface FilenameRules {
+  legacy: boolean;
+}
+
+const TODAYS_RULES: FilenameRules = { legacy: false };
+
 /** Step 20: an sdist is named exactly <normalized_name>-<version>.tar.gz (PEP 625). */
-export function checkSdistFilename(filename: string, projectName: string, version: string): void {
+export function checkSdistFilename(
+  filename: string,
+  projectName: string,
+  version: string,
+  rules: FilenameRules = TODAYS_RULES,
+): void {
   let parsed;
   try {
     parsed = parseSdistFilename(filename);
@@ -48,6 +65,9 @@ export function checkSdistFilename(filename: string, projectName: string, versio
       `Start filename for '${projectName}' with '${filenameProjectName(projectName)}'.`,
     );
   const expected = expectedSdistFilename(projectName, version);
+  // A legacy .zip sdist stays refused: only a .tar.gz's PKG-INFO can be read and checked.
+  if (rules.legacy && filename.endsWith('.tar.gz') && versionsEqual(parsed.version, version))
+    return;
   if (filename !== expected)
     throw badRequest(`Filename '${filename}' is invalid, should be '${expected}'.`);
 }
@@ -58,6 +78,7 @@ export function checkWheelFilename(
   projectName: string,
   formName: string,
   version: string,
+  rules: FilenameRules = TODAYS_RULES,
 ): WheelFilename {
   let wheel: WheelFilename;
   try {
@@ -71,7 +92,7 @@ export function checkWheelFilename(
       `Start filename for '${projectName}' with '${filenameProjectName(formName)}'.`,
     );
   const expectedRaw = filenameProjectName(formName);
-  if (wheel.rawName !== expectedRaw)
+  if (!rules.legacy && wheel.rawName !== expectedRaw)
     throw badRequest(
       `Filename '${filename}' should contain the normalized project name '${expectedRaw}', not '${wheel.rawName}'.`,
     );

@@ -65,6 +65,24 @@ export interface UploadOptions {
   allowLocalVersions: boolean;
 }
 
+/**
+ * What an import (`pier import`) tells the pipeline about a file it brings over from another
+ * index; a fresh upload has none of it. The file goes through every step of an upload, with
+ * these differences only: the rules of today that older files predate are relaxed when `legacy`
+ * is set (`FilenameRules`, `metadataVersionAge`), the file keeps the time it was first uploaded
+ * and its release's yank, a new project gets `owner`, and the audit log records an import.
+ */
+export interface ImportFacts {
+  legacy: boolean;
+  /** When the file was first uploaded, in ms since the epoch. */
+  uploadedAt: number;
+  /** The release's yank at the index it comes from; null when not yanked. */
+  yanked: { reason: string | null } | null;
+  owner: User;
+  /** Where it came from, for the audit log: `pypiserver`, `devpi` or `folder`. */
+  source: string;
+}
+
 export interface UploadResult {
   /** True when the same file was already there: nothing changed. */
   identical: boolean;
@@ -119,9 +137,17 @@ export class UploadService {
   ) {}
 
   /** Refuses at once a credential that may upload nothing, before any of the form is read. */
-  begin(actor: Actor, queryAction?: string): UploadSession {
+  begin(actor: Actor, queryAction?: string, imported: ImportFacts | null = null): UploadSession {
     if (!mayUploadAtAll(actor.principal)) throw forbidden(NO_UPLOAD_RIGHT);
-    return new UploadSession(this.db, this.blobs, this.projects, this.options, actor, queryAction);
+    return new UploadSession(
+      this.db,
+      this.blobs,
+      this.projects,
+      this.options,
+      actor,
+      queryAction,
+      imported,
+    );
   }
 }
 
@@ -138,8 +164,13 @@ export class UploadSession {
     private readonly options: UploadOptions,
     private readonly actor: Actor,
     private readonly queryAction: string | undefined,
+    private readonly imported: ImportFacts | null = null,
   ) {
     this.fields = new UploadFields(queryAction);
+  }
+
+  private get legacy(): boolean {
+    return this.imported?.legacy ?? false;
   }
 
   /** A plain form field. Fields must come before the file, as every client sends them. */
@@ -179,6 +210,7 @@ export class UploadSession {
     const form = validateForm(this.fields);
     const result = validateUploadMetadata(metadataFromUploadForm(this.fields.asMap()), {
       allowLocalVersions: this.options.allowLocalVersions,
+      legacy: this.legacy,
     });
     if (!result.ok) throw badRequest(result.message, { field: result.field });
     const metadata = result.metadata;
@@ -444,7 +476,9 @@ export class UploadSession {
       const wheelContents = await inspectWheel(source, filename, rawName, rawVersion).catch(
         invalid,
       );
-      checkWheelFilename(filename, displayName, form.name, metadata.version);
+      checkWheelFilename(filename, displayName, form.name, metadata.version, {
+        legacy: this.legacy,
+      });
       const distInfo = wheelContents.distInfoDir;
       if (!wheelContents.hasRecord)
         throw badRequest(
@@ -468,7 +502,7 @@ export class UploadSession {
     }
     if (filename.endsWith('.tar.gz')) {
       const sdist = await inspectSdist(source, filename).catch(invalid);
-      checkSdistFilename(filename, displayName, metadata.version);
+      checkSdistFilename(filename, displayName, metadata.version, { legacy: this.legacy });
       const recorded = this.recordedMetadata(
         'sdist',
         sdist.pkgInfo,
@@ -520,6 +554,7 @@ export class UploadSession {
     if (recordedMetadataSource(kind, declared) === 'form') return form;
     const result = validateFileMetadata(parsed, {
       allowLocalVersions: this.options.allowLocalVersions,
+      legacy: this.legacy,
     });
     if (!result.ok)
       throw badRequest(
@@ -540,6 +575,7 @@ export class UploadSession {
     const { form, metadata, filename } = checked;
     const actor = this.actor;
     const p = actor.principal;
+    const imported = this.imported;
     const metadataDigests = inspected.metadataFile
       ? await digestBuffer(inspected.metadataFile)
       : null;
@@ -552,7 +588,7 @@ export class UploadSession {
       let project = await this.projects.find(form.name, trx);
       if (!project) {
         this.checkMayCreate(form.name);
-        const owner: User | null = principalUser(p);
+        const owner: User | null = this.imported?.owner ?? principalUser(p);
         project = await this.projects.insert(trx, actor, form.name, owner);
       } else {
         if (checked.project === null || checked.project.id !== project.id)
@@ -583,9 +619,9 @@ export class UploadSession {
             requires_python: metadata.requiresPython,
             summary: metadata.summary,
             metadata_json: JSON.stringify(metadata),
-            yanked: 0,
-            yanked_reason: null,
-            created_at: Date.now(),
+            yanked: imported?.yanked ? 1 : 0,
+            yanked_reason: imported?.yanked?.reason ?? null,
+            created_at: imported?.uploadedAt ?? Date.now(),
           })
           .returningAll()
           .executeTakeFirstOrThrow();
@@ -593,6 +629,15 @@ export class UploadSession {
         await this.checkOneSdist({ ...checked, project }, trx);
       }
       const now = Date.now();
+      const uploadedAt = imported?.uploadedAt ?? now;
+      if (imported && release.created_at > uploadedAt) {
+        // A release is as old as its oldest file, whatever order the files come in.
+        await trx
+          .updateTable('releases')
+          .set({ created_at: uploadedAt })
+          .where('id', '=', release.id)
+          .execute();
+      }
       const file = await trx
         .insertInto('files')
         .values({
@@ -610,7 +655,7 @@ export class UploadSession {
           metadata_sha256: metadataDigests?.sha256 ?? null,
           metadata_blake2_256: metadataDigests?.blake2_256 ?? null,
           comment: form.comment,
-          uploaded_at: now,
+          uploaded_at: uploadedAt,
           uploader_user_id: principalUser(p)?.id ?? null,
           uploader_token_id: p.kind === 'token' ? p.token.id : null,
           provenance_json: provenance,
@@ -628,7 +673,7 @@ export class UploadSession {
           .execute();
       await bumpSerial(trx, project.id, 'add file');
       await recordAudit(trx, actor, {
-        action: 'upload',
+        action: imported ? 'import' : 'upload',
         project: { id: project.id, name: project.name },
         details: {
           filename,
@@ -636,6 +681,13 @@ export class UploadSession {
           size: stored.size,
           sha256: stored.digests.sha256,
           ...(provenance ? { trusted_publishing: JSON.parse(provenance) as unknown } : {}),
+          ...(imported
+            ? {
+                imported_from: imported.source,
+                uploaded_at: new Date(uploadedAt).toISOString(),
+                legacy: imported.legacy,
+              }
+            : {}),
         },
       });
     });
