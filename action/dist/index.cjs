@@ -7700,6 +7700,12 @@ function formatRequirement(req) {
 }
 
 // src/packaging/core-metadata.ts
+var LEGACY_METADATA_VERSIONS = { "2.0": "2.1" };
+function metadataVersionAge(declared, legacy) {
+  if (declared === void 0) return -1;
+  let read = legacy && Object.hasOwn(LEGACY_METADATA_VERSIONS, declared) ? LEGACY_METADATA_VERSIONS[declared] : declared;
+  return METADATA_VERSIONS.indexOf(read);
+}
 var METADATA_VERSIONS = [
   "1.0",
   "1.1",
@@ -7946,8 +7952,8 @@ function checkField(field, raw) {
       return null;
   }
 }
-function validateCoreMetadata(raw) {
-  let problems = [], declared = singleValue(raw, "metadata-version"), age = declared === void 0 ? -1 : METADATA_VERSIONS.indexOf(declared);
+function validateCoreMetadata(raw, options2 = {}) {
+  let problems = [], declared = singleValue(raw, "metadata-version"), age = metadataVersionAge(declared, options2.legacy ?? !1);
   if (age === -1) {
     let shown = declared === void 0 ? "None" : pythonRepr(declared);
     problems.push({
@@ -8266,7 +8272,7 @@ function buildMetadata(raw, version) {
 function validateUploadMetadata(raw, options2 = {}) {
   let stages = [
     () => [...formProblems(raw), ...unreadableProblems(options2.unreadable ?? [])],
-    () => validateCoreMetadata(raw),
+    () => validateCoreMetadata(raw, { legacy: options2.legacy ?? !1 }),
     () => warehouseProblems(raw, options2.allowLocalVersions ?? !0)
   ];
   for (let stage of stages) {
