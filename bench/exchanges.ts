@@ -9,6 +9,7 @@ import { ratioRow, type BenchContext, type Benchmark, type Row } from './lib/ben
 import {
   cleanEnv,
   cpuSeconds,
+  createIndex,
   machineCpu,
   pierCli,
   spawnNode,
@@ -31,6 +32,7 @@ async function signTokens(issuer: TestIssuer, count: number): Promise<string[]> 
 
 /** A fresh index with the project, the issuer and the publisher that trusts the tokens. */
 async function prepareIndex(dataDir: string, issuerUrl: string): Promise<void> {
+  await createIndex(dataDir);
   await pierCli(dataDir, ['user', 'add', 'owner', '--may-create-projects']);
   await pierCli(dataDir, ['project', 'create', 'bench-project', '--owner', 'owner']);
   await pierCli(dataDir, ['issuer', 'add', '--kind', 'github', '--url', issuerUrl, '--insecure']);

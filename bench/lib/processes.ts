@@ -131,12 +131,24 @@ export function pierCli(
   });
 }
 
+/**
+ * Makes the index in `dataDir` (or the configured database) when there is none yet: management
+ * commands act only on an existing index, and `pier migrate` is the command that creates one.
+ */
+export async function createIndex(
+  dataDir: string,
+  env: Record<string, string> = {},
+): Promise<void> {
+  await pierCli(dataDir, ['migrate'], env);
+}
+
 /** A user who may create projects, and an upload token for it. */
 export async function uploadToken(
   dataDir: string,
   user = 'bench',
   env: Record<string, string> = {},
 ): Promise<string> {
+  await createIndex(dataDir, env);
   await pierCli(dataDir, ['user', 'add', user, '--may-create-projects'], env);
   return (
     await pierCli(dataDir, ['token', 'create', '--user', user, '--scope', 'upload'], env)
