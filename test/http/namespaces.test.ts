@@ -10,6 +10,8 @@ import { postUpload, uploadParts } from '../support/upload.js';
 import { makeWheel } from '../support/dists.js';
 import { sample } from '../support/fixtures.js';
 import { twineUpload } from '../support/python.js';
+import type { Database } from '../../src/db/schema.js';
+import { countBlobs, countRows } from '../support/snapshot.js';
 
 const JSON_ACCEPT = 'application/vnd.pypi.simple.v1+json';
 const REFUSAL = (name: string, ns: string) =>
@@ -54,20 +56,7 @@ async function simpleJson(name: string): Promise<any> {
 
 /** Everything a refused creation must leave as it was. */
 async function snapshot() {
-  const db = server.services.db.kysely;
-  const count = async (
-    table: 'projects' | 'releases' | 'files' | 'journal' | 'audit_events' | 'publishers',
-  ) =>
-    Number(
-      (
-        await db
-          .selectFrom(table)
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
-  let blobs = 0;
-  for await (const _key of server.services.blobs.keys()) blobs++;
+  const count = (table: keyof Database) => countRows(server.services, table);
   return {
     projects: await count('projects'),
     releases: await count('releases'),
@@ -75,7 +64,7 @@ async function snapshot() {
     journal: await count('journal'),
     audit: await count('audit_events'),
     publishers: await count('publishers'),
-    blobs,
+    blobs: await countBlobs(server.services),
   };
 }
 

@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import { startServer, type TestServer } from '../support/server.js';
 import { postUpload, uploadParts } from '../support/upload.js';
 import { makeSdist, makeWheel } from '../support/dists.js';
+import type { Database } from '../../src/db/schema.js';
+import { countBlobs, countRows } from '../support/snapshot.js';
 
 let server: TestServer;
 let token: string;
@@ -206,24 +208,13 @@ test('a second file of a release keeps the release’s metadata (the first uploa
 // ------------------------------------------------------------------ refusals change nothing
 
 async function snapshot() {
-  const db = server.services.db.kysely;
-  const count = async (table: 'projects' | 'releases' | 'files' | 'filename_registry') =>
-    Number(
-      (
-        await db
-          .selectFrom(table)
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
-  let blobs = 0;
-  for await (const _key of server.services.blobs.keys()) blobs++;
+  const count = (table: keyof Database) => countRows(server.services, table);
   return {
     projects: await count('projects'),
     releases: await count('releases'),
     files: await count('files'),
     registry: await count('filename_registry'),
-    blobs,
+    blobs: await countBlobs(server.services),
   };
 }
 

@@ -3,7 +3,6 @@
 // upload gets a clear 4xx, with the reason in the status text and the body, and stores nothing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { sample } from '../support/fixtures.js';
 import { OPERATOR, startServer, type TestServer } from '../support/server.js';
@@ -17,27 +16,13 @@ import {
 } from '../support/upload.js';
 import { hashToken } from '../../src/auth/token-format.js';
 import { makeSdist, makeWheel, metadataText, zipBuffer } from '../support/dists.js';
+import { countFiles } from '../support/snapshot.js';
 
 let server: TestServer;
 let alice: string; // may create projects; owns pier-sample
 let bob: string; // no rights
 let aliceRead: string;
 let aliceLimited: string; // limited to pier-sample
-
-function countFiles(dir: string): number {
-  let n = 0;
-  let entries: string[];
-  try {
-    entries = readdirSync(dir);
-  } catch {
-    return 0;
-  }
-  for (const e of entries) {
-    const p = join(dir, e);
-    n += statSync(p).isDirectory() ? countFiles(p) : 1;
-  }
-  return n;
-}
 
 async function countBlobs(): Promise<number> {
   let n = 0;

@@ -3,9 +3,10 @@
 // changed nothing.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Database } from '../../src/db/schema.js';
 import type { Services } from '../../src/services.js';
 
-function countFiles(dir: string): number {
+export function countFiles(dir: string): number {
   let n = 0;
   let entries: string[];
   try {
@@ -20,28 +21,34 @@ function countFiles(dir: string): number {
   return n;
 }
 
-export async function indexSnapshot(server: { services: Services; dataDir: string }) {
-  const db = server.services.db.kysely;
-  const count = async (
-    table: 'projects' | 'releases' | 'files' | 'filename_registry' | 'file_metadata',
-  ) =>
-    Number(
-      (
-        await db
-          .selectFrom(table)
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+/** Rows of one table: the tables a refusal must leave as they were. */
+export async function countRows(services: Services, table: keyof Database): Promise<number> {
+  return Number(
+    (
+      await services.db.kysely
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
+}
+
+/** Blobs in the store. */
+export async function countBlobs(services: Services): Promise<number> {
   let blobs = 0;
-  for await (const _key of server.services.blobs.keys()) blobs++;
+  for await (const _key of services.blobs.keys()) blobs++;
+  return blobs;
+}
+
+export async function indexSnapshot(server: { services: Services; dataDir: string }) {
+  const count = (table: keyof Database) => countRows(server.services, table);
   return {
     projects: await count('projects'),
     releases: await count('releases'),
     files: await count('files'),
     registry: await count('filename_registry'),
     metadata: await count('file_metadata'),
-    blobs,
+    blobs: await countBlobs(server.services),
     partial: countFiles(join(server.dataDir, 'files', 'tmp')),
   };
 }
