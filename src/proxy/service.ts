@@ -178,34 +178,45 @@ export class ProxyService {
   async page(name: string): Promise<ProxiedPage | null> {
     const normalized = normalizeProjectName(name);
     if (!(await this.mayFetch(normalized))) return null;
-    const row = await this.stored(normalized);
-    const now = Date.now();
-    if (row && (this.config.upstreamOffline || isFresh(row.found === 1, row.checked_at, now))) {
-      this.stats.pageHits++;
-      return this.answer(normalized, row, this.config.upstreamOffline ? 'offline' : 'hit');
-    }
-    if (this.config.upstreamOffline) return null;
-    let pending = this.fetching.get(normalized);
-    if (!pending) {
-      // The answer goes out as soon as it is known; the fetch stays the one in flight for this
-      // name until its result is stored, so no second request is made meanwhile.
-      const work = this.refresh(normalized, row);
-      pending = work.then((r) => r.answer);
-      this.fetching.set(normalized, pending);
-      const done = work
-        .then(
-          (r) => r.stored,
-          () => undefined,
-        )
-        // A failed write leaves the cache as it was; the next request fetches again.
-        .catch(() => undefined)
-        .finally(() => {
-          this.fetching.delete(normalized);
-          this.writes.delete(done);
-        });
-      this.writes.add(done);
-    }
+    // One lookup per name at a time: the stored row's read is part of it, so a request that
+    // arrives while a fetched page is being written shares that fetch instead of reading the
+    // row before the write and starting a second one. The lookup stays in flight until its
+    // result is stored; the answer goes out as soon as it is known.
+    const inFlight = this.fetching.get(normalized);
+    if (inFlight) return inFlight;
+    const work = this.lookup(normalized);
+    const pending = work.then((r) => r.answer);
+    this.fetching.set(normalized, pending);
+    const done = work
+      .then(
+        (r) => r.stored,
+        () => undefined,
+      )
+      // A failed write leaves the cache as it was; the next request fetches again.
+      .catch(() => undefined)
+      .finally(() => {
+        this.fetching.delete(normalized);
+        this.writes.delete(done);
+      });
+    this.writes.add(done);
     return pending;
+  }
+
+  /** The stored answer while it is fresh (or the index is offline), else the upstream's. */
+  private async lookup(
+    normalized: string,
+  ): Promise<{ answer: ProxiedPage | null; stored: Promise<void> }> {
+    const row = await this.stored(normalized);
+    const offline = this.config.upstreamOffline;
+    if (row && (offline || isFresh(row.found === 1, row.checked_at, Date.now()))) {
+      this.stats.pageHits++;
+      return {
+        answer: this.answer(normalized, row, offline ? 'offline' : 'hit'),
+        stored: Promise.resolve(),
+      };
+    }
+    if (offline) return { answer: null, stored: Promise.resolve() };
+    return this.refresh(normalized, row);
   }
 
   private readonly writes = new Set<Promise<void>>();
