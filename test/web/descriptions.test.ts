@@ -177,10 +177,11 @@ test('what showing a description takes, from its text, type and the bound', () =
   const cases: [string | null, string | null, number, string][] = [
     [null, 'text/markdown', 100, 'empty'],
     ['  UNKNOWN ', null, 100, 'empty'],
-    ['# x', 'text/markdown; variant=GFM', 100, 'markdown'],
-    ['x', null, 100, 'preformatted'],
+    ['# x', 'text/markdown; variant=GFM', 100, 'render'],
+    ['x', null, 100, 'render'],
+    ['x', 'text/x-rst', 100, 'render'],
     ['x', 'text/plain', 100, 'preformatted'],
-    ['x'.repeat(100), 'text/markdown', 100, 'markdown'],
+    ['x'.repeat(100), 'text/markdown', 100, 'render'],
     ['x'.repeat(101), 'text/markdown', 100, 'too-large'],
     ['x'.repeat(101), 'text/x-rst', 100, 'too-large'],
     ['é'.repeat(51), 'text/markdown', 100, 'too-large'], // 51 characters, 102 bytes

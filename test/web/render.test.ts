@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TOTP, Secret } from 'otpauth';
 import { escapeHtml, html, safeHttpUrl, trusted } from '../../src/web/html.js';
-import { descriptionFormat, renderDescription, sanitize } from '../../src/web/render/markdown.js';
+import { descriptionFormat, sanitize } from '../../src/web/render/markdown.js';
+import { renderDescription } from '../../src/web/render/markup.js';
 import { provenanceFacts, renderProvenance } from '../../src/web/render/provenance.js';
 import {
   workflowFor,
@@ -95,14 +96,21 @@ test('the Markdown renderer leaves nothing that runs', () => {
   );
 });
 
-test('reStructuredText and plain text are shown as preformatted text, escaped', () => {
-  const rst = 'Title\n=====\n\n.. raw:: html\n\n   <script>window.__pwned=1</script>\n';
-  for (const type of ['text/x-rst', null, undefined, 'text/plain', 'text/unknown']) {
+test('reStructuredText is rendered (the default type too); plain text is preformatted, escaped', () => {
+  const rst = 'Title\n=====\n\nSome *emphasis* <script>window.__pwned=1</script>\n';
+  for (const type of ['text/x-rst', null, undefined, 'text/unknown']) {
     const out = renderDescription(rst, type).value;
-    assert.match(out, /^<pre class="description (rst|plain)">Title\n=====/);
-    assert.match(out, /&lt;script&gt;window\.__pwned=1&lt;\/script&gt;/);
+    assert.match(out, /^<div class="description rst">\s*<h1>\s*Title\s*<\/h1>/);
+    assert.match(out, /<em>emphasis<\/em> &lt;script&gt;window\.__pwned=1&lt;\/script&gt;/);
     assert.doesNotMatch(out, /<script/);
   }
+  const plain = renderDescription(rst, 'text/plain').value;
+  assert.match(plain, /^<pre class="description plain">Title\n=====/);
+  assert.match(plain, /&lt;script&gt;window\.__pwned=1&lt;\/script&gt;/);
+  // A raw directive is refused: the whole description is shown as plain text.
+  const raw = renderDescription(`${rst}\n.. raw:: html\n\n   <b>x</b>\n`, null).value;
+  assert.match(raw, /could not be rendered \(the raw directive is not allowed\)/);
+  assert.match(raw, /<pre class="description rst">Title\n=====/);
   assert.equal(descriptionFormat('text/markdown; variant=GFM'), 'markdown');
   assert.equal(descriptionFormat('TEXT/MARKDOWN'), 'markdown');
   assert.equal(descriptionFormat('text/plain'), 'plain');

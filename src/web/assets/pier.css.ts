@@ -99,8 +99,8 @@ td.num { white-space: nowrap; }
 .releases .v { font-family: var(--mono); font-weight: 600; }
 .releases .current .v::before { content: "▸ "; color: var(--accent); }
 .description { overflow-wrap: anywhere; }
-.description.markdown img { max-width: 100%; }
-.description.markdown pre { background: #f3f5f8; padding: 0.7rem; border-radius: 7px; overflow-x: auto; }
+.description.markdown img, .description.rst img { max-width: 100%; }
+.description.markdown pre, .description.rst pre { background: #f3f5f8; padding: 0.7rem; border-radius: 7px; overflow-x: auto; }
 pre.description { white-space: pre-wrap; background: #fafbfc; border: 1px solid var(--line); border-radius: 8px; padding: 0.9rem; }
 .tabs { display: flex; gap: 0.3rem; border-bottom: 1px solid var(--line); margin-bottom: 1rem; flex-wrap: wrap; }
 .tabs a { padding: 0.45rem 0.9rem; border: 1px solid transparent; border-bottom: none; border-radius: 8px 8px 0 0; color: var(--muted); font-weight: 600; }

@@ -1,12 +1,12 @@
 // Descriptions as pages show them, rendered once and kept, with a bound on size and on time.
-// Rendering Markdown costs about a second per MiB and blocks whatever thread runs it, so it runs
-// in a worker thread (description-worker.ts), one description at a time, and its result is kept
-// in memory keyed by the description's SHA-256: every later view of the same description costs a
-// hash and a lookup. A description larger than the bound is never rendered: it is shown as
-// escaped plain text, cut at the bound, with a note; a render that takes longer than the time
-// bound is stopped (the worker is ended) and the description is shown as plain text, and that is
-// kept too. reStructuredText and plain text are escaped as they are (linear, cheap), cut at the
-// same bound.
+// Rendering Markdown or reStructuredText costs about a second per MiB and blocks whatever thread
+// runs it, so it runs in a worker thread (description-worker.ts), one description at a time, and
+// its result is kept in memory keyed by the format and the description's SHA-256: every later
+// view of the same description costs a hash and a lookup. A description larger than the bound
+// is never rendered: it is shown as escaped plain text, cut at the bound, with a note; a render
+// that takes longer than the time bound is stopped (the worker is ended) and the description is
+// shown as plain text, and that is kept too, as is reStructuredText that cannot be rendered
+// (markup.ts). Plain text is escaped as it is (linear, cheap), cut at the same bound.
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { html, type SafeHtml } from '../html.js';
@@ -18,6 +18,7 @@ import {
   sanitizerOutput,
   type DescriptionFormat,
 } from './markdown.js';
+import { isRenderedFormat, unrenderableRst, type RenderedFormat } from './markup.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -25,7 +26,7 @@ const MiB = 1024 * KiB;
 export interface DescriptionLimits {
   /** Longest description rendered or shown whole, in UTF-8 bytes; a longer one is cut. */
   maxBytes: number;
-  /** Longest a Markdown render may take; then it is stopped and plain text is shown. */
+  /** Longest a render may take; then it is stopped and plain text is shown. */
   timeoutMs: number;
   /** Rendered HTML kept, in bytes; the least recently shown goes first. */
   cacheBytes: number;
@@ -43,7 +44,7 @@ export const DESCRIPTION_LIMITS: DescriptionLimits = {
 /** What showing a description takes: decided from the text, its type and the bound alone. */
 export type DescriptionPlan =
   | { kind: 'empty' }
-  | { kind: 'markdown'; text: string }
+  | { kind: 'render'; text: string; format: RenderedFormat }
   | { kind: 'preformatted'; text: string; format: DescriptionFormat }
   | { kind: 'too-large'; text: string; format: DescriptionFormat; bytes: number };
 
@@ -57,7 +58,7 @@ export function planDescription(
   // A UTF-8 byte is at most one UTF-16 unit: a text of at most maxBytes units may still be over.
   const bytes = text.length > maxBytes ? text.length : Buffer.byteLength(text);
   if (bytes > maxBytes) return { kind: 'too-large', text, format, bytes };
-  if (format === 'markdown') return { kind: 'markdown', text };
+  if (isRenderedFormat(format)) return { kind: 'render', text, format };
   return { kind: 'preformatted', text, format };
 }
 
@@ -86,7 +87,7 @@ export function tooLargeDescription(
     <pre class="description plain">${cutToBytes(plan.text, maxBytes)}</pre>`;
 }
 
-/** A Markdown description whose render took too long (or failed): shown as plain text. */
+/** A description whose render took too long (or failed): shown as plain text. */
 export function unrenderedDescription(text: string, timeoutMs: number): SafeHtml {
   return html`<p class="muted description-note">
       This description took longer than ${timeoutMs / 1000} s to render: it is shown as plain text.
@@ -97,6 +98,7 @@ export function unrenderedDescription(text: string, timeoutMs: number): SafeHtml
 interface Job {
   id: number;
   text: string;
+  format: RenderedFormat;
   resolve: (html: SafeHtml) => void;
 }
 
@@ -113,7 +115,7 @@ export class DescriptionRenderer {
 
   constructor(readonly limits: DescriptionLimits = DESCRIPTION_LIMITS) {}
 
-  /** The description as a page shows it. Never blocks the event loop on Markdown. */
+  /** The description as a page shows it. Never blocks the event loop on a render. */
   async render(
     text: string | null | undefined,
     contentType: string | null | undefined,
@@ -126,13 +128,13 @@ export class DescriptionRenderer {
         return tooLargeDescription(plan, this.limits.maxBytes);
       case 'preformatted':
         return preformatted(plan.text, plan.format);
-      case 'markdown':
-        return this.markdown(plan.text);
+      case 'render':
+        return this.rendered(plan.text, plan.format);
     }
   }
 
-  private markdown(text: string): Promise<SafeHtml> {
-    const key = createHash('sha256').update(text).digest('base64');
+  private rendered(text: string, format: RenderedFormat): Promise<SafeHtml> {
+    const key = `${format}:${createHash('sha256').update(text).digest('base64')}`;
     const cached = this.cache.get(key);
     if (cached) {
       // Most recently shown last: the Map's order is the eviction order.
@@ -145,7 +147,7 @@ export class DescriptionRenderer {
     if (this.closed || this.queue.length >= this.limits.maxQueue)
       return Promise.resolve(unrenderedDescription(text, this.limits.timeoutMs));
     const promise = new Promise<SafeHtml>((resolve) => {
-      this.queue.push({ id: this.nextId++, text, resolve });
+      this.queue.push({ id: this.nextId++, text, format, resolve });
     }).then((result) => {
       this.pending.delete(key);
       this.keep(key, result);
@@ -181,7 +183,7 @@ export class DescriptionRenderer {
       this.finish(job, this.unrendered(job));
     }, this.limits.timeoutMs);
     this.running = { job, timer };
-    worker.postMessage({ id: job.id, text: job.text });
+    worker.postMessage({ id: job.id, text: job.text, format: job.format });
   }
 
   private finish(job: Job, result: SafeHtml): void {
@@ -199,7 +201,8 @@ export class DescriptionRenderer {
     worker.unref();
     this.worker = worker;
     this.workerReady = false;
-    worker.on('message', (m: { ready?: true; id?: number; html?: string; error?: string }) => {
+    type Answer = { ready?: true; id?: number; html?: string; refused?: string; error?: string };
+    worker.on('message', (m: Answer) => {
       if (this.worker !== worker) return;
       if (m.ready) {
         this.workerReady = true;
@@ -208,8 +211,10 @@ export class DescriptionRenderer {
       }
       const job = this.running?.job;
       if (!job || job.id !== m.id) return;
-      // The worker's markup is renderMarkdown's, the sanitizer's output.
-      this.finish(job, m.html !== undefined ? sanitizerOutput(m.html) : this.unrendered(job));
+      // The worker's markup is renderMarkup's, the sanitizer's output.
+      if (m.html !== undefined) this.finish(job, sanitizerOutput(m.html));
+      else if (m.refused !== undefined) this.finish(job, unrenderableRst(job.text, m.refused));
+      else this.finish(job, this.unrendered(job));
     });
     const lost = () => {
       if (this.worker !== worker) return;

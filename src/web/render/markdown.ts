@@ -3,8 +3,8 @@
 // sanitize-html with an allowlist: no script, style, iframe, form or event-handler attribute
 // survives, links and images keep http(s) (and links mailto) URLs only, every link gets
 // rel="nofollow ugc noopener noreferrer". reStructuredText (text/x-rst, also PyPI's default
-// when no content type is given) and text/plain are shown as preformatted text: no maintained
-// JavaScript renderer of reStructuredText exists.
+// when no content type is given) is rendered by rst.ts through the same sanitizer; text/plain
+// is shown as preformatted text (markup.ts chooses).
 //
 // These are the rules, unbounded; pages go through descriptions.ts, which renders Markdown once
 // per description in a worker thread, with a bound on size and on time.
@@ -137,14 +137,4 @@ export function renderMarkdown(text: string): SafeHtml {
 /** A description shown as preformatted text, escaped. */
 export function preformatted(text: string, format: DescriptionFormat): SafeHtml {
   return html`<pre class="description ${format}">${text}</pre>`;
-}
-
-export function renderDescription(
-  text: string | null | undefined,
-  contentType: string | null | undefined,
-): SafeHtml {
-  if (isEmptyDescription(text)) return NO_DESCRIPTION;
-  const format = descriptionFormat(contentType);
-  if (format === 'markdown') return renderMarkdown(text);
-  return preformatted(text, format);
 }
