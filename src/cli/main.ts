@@ -403,19 +403,31 @@ export function buildProgram(): Command {
     .option('--private', 'visible only to its members and their tokens')
     .option('--public', 'visible to every reader')
     .addOption(new Option('--status <status>', 'PEP 792 status').choices([...PROJECT_STATUSES]))
+    .option(
+      '--trusted-publishing-only',
+      'uploads only from its trusted publishers: API tokens and passwords cannot upload',
+    )
+    .option('--no-trusted-publishing-only', 'API tokens of its owners and maintainers upload too')
     .action(
       async (
         name: string,
-        opts: { private?: boolean; public?: boolean; status?: string },
+        opts: {
+          private?: boolean;
+          public?: boolean;
+          status?: string;
+          trustedPublishingOnly?: boolean;
+        },
         cmd: Command,
       ) =>
         withServices(cmd, async (s) => {
           const updated = await s.projects.update(OPERATOR, name, {
             private: opts.private ? true : opts.public ? false : undefined,
             status: opts.status as ProjectStatus | undefined,
+            trustedPublishingOnly: opts.trustedPublishingOnly,
           });
           console.error(
-            `project '${updated.name}': ${updated.private ? 'private' : 'public'}, ${updated.status}`,
+            `project '${updated.name}': ${updated.private ? 'private' : 'public'}, ${updated.status}` +
+              (updated.trusted_publishing_only === 1 ? ', trusted-publishing-only' : ''),
           );
         }),
     );
