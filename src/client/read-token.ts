@@ -56,5 +56,10 @@ export async function readTokenFromOidc(options: ReadTokenOptions): Promise<Read
   const withToken = new URL(index);
   withToken.username = '__token__';
   withToken.password = minted.token;
-  return { token: minted.token, expires: minted.expires, indexUrl: withToken.href, source: oidc.source };
+  return {
+    token: minted.token,
+    expires: minted.expires,
+    indexUrl: withToken.href,
+    source: oidc.source,
+  };
 }

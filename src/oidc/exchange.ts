@@ -135,7 +135,11 @@ export class ExchangeService {
    * every matching publisher; an upload token only those whose link allows uploads. A read
    * exchange never turns a pending publisher into a project.
    */
-  async mint(body: string, ip: string | null, scope: MintScope = 'upload'): Promise<ExchangeResponse> {
+  async mint(
+    body: string,
+    ip: string | null,
+    scope: MintScope = 'upload',
+  ): Promise<ExchangeResponse> {
     const context: FailureContext = { issuer: null, claims: null, projects: [] };
     try {
       const raw = parsePayload(body);
@@ -165,7 +169,13 @@ export class ExchangeService {
       const realCandidates = await find(false);
       context.projects = await this.projectsOf(realCandidates.map((c) => c.row.id));
       const pendingCandidates = scope === 'upload' ? await find(true) : [];
-      const match = matchPublishers(pendingCandidates, realCandidates, provider, claims, issuer.url);
+      const match = matchPublishers(
+        pendingCandidates,
+        realCandidates,
+        provider,
+        claims,
+        issuer.url,
+      );
       if (!match.ok) throw new ExchangeError(match.code, match.description);
 
       const exp = typeof claims.exp === 'number' ? claims.exp : this.now() / 1000;
