@@ -122,6 +122,16 @@ export function projectTakesUploadsFrom(
 }
 
 /**
+ * Whether a trusted publisher's link to a project (its `access`, `upload` or `read`) grants a
+ * minted token of `scope` there: every link grants reading (trusted access for installs); only
+ * an `upload` link grants uploading. Used at the mint (src/oidc/exchange.ts) and whenever a
+ * minted token is used (src/auth/service.ts).
+ */
+export function linkGrants(access: string, scope: string): boolean {
+  return scope === 'read' || access === 'upload';
+}
+
+/**
  * Whether the principal may upload to any project at all: checked before an upload's form is
  * read, so that a credential that can never upload costs no more than its headers.
  */

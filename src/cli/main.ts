@@ -23,6 +23,7 @@ import { registerTrustedPublishingCommands } from './trusted-publishing.js';
 import { registerNamespaceCommands } from './namespaces.js';
 import { DevOidcError, registerDevOidcCommand } from '../dev-oidc/index.js';
 import { registerPublishCommand } from '../client/command.js';
+import { registerReadTokenCommand } from '../client/read-token-command.js';
 import { NoIndexError, requireIndex } from './index-location.js';
 import { wholeNumber } from '../client/numeric-option.js';
 import { pierVersion } from './version.js';
@@ -288,6 +289,7 @@ export function buildProgram(): Command {
 
   // ------------------------------------------------------------------ tokens
   const token = program.command('token').description('manage API tokens');
+  registerReadTokenCommand(token);
   token
     .command('create')
     .description('create an API token and print it (it is shown only once)')

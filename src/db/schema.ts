@@ -201,6 +201,8 @@ export interface PublisherProjectsTable {
   publisher_id: number;
   project_id: number;
   created_at: number;
+  /** What the job's token may do in the project: `upload` (and read), or `read` only. */
+  access: Generated<string>;
 }
 
 export interface OidcJtisTable {
