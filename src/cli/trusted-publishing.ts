@@ -11,6 +11,7 @@ type WithServices = <T>(cmd: Command, fn: (s: Services) => Promise<T>) => Promis
 
 interface PublisherFlags {
   provider: string;
+  protectedRef?: boolean;
   readOnly?: boolean;
   repository?: string;
   workflow?: string;
@@ -44,6 +45,7 @@ export function publisherFields(flags: PublisherFlags): Record<string, string | 
         environment: flags.environment,
         ownerId: flags.ownerId,
         ref: flags.ref,
+        protectedRef: flags.protectedRef ? 'true' : undefined,
       };
     }
     case 'gitlab': {
@@ -61,6 +63,7 @@ export function publisherFields(flags: PublisherFlags): Record<string, string | 
         workflowPath: flags.workflow,
         environment: flags.environment,
         ref: flags.ref,
+        protectedRef: flags.protectedRef ? 'true' : undefined,
       };
     }
     case 'google':
@@ -176,6 +179,10 @@ export function registerTrustedPublishingCommands(
       "GitHub owner's numeric id (looked up from the provider's API when omitted)",
     )
     .option('--ref <glob>', 'only jobs on matching refs, e.g. refs/tags/v* (pier extension)')
+    .option(
+      '--protected-ref',
+      'GitHub, GitLab: only jobs on protected branches and tags (ref_protected; pier extension)',
+    )
     .option(
       '--issuer <url>',
       'a registered issuer of the same kind (default: the provider’s public one)',

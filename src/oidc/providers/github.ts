@@ -27,6 +27,12 @@ import {
   type Rule,
 } from './core.js';
 import { refMatches, refPatternProblem } from './ref-glob.js';
+import {
+  describeProtectedRef,
+  protectedRefIdentity,
+  protectedRefRule,
+  validateProtectedRef,
+} from './protected-ref.js';
 import type { Claims, ConfigInput, GitHubConfig, Provider, ValidateResult } from './types.js';
 
 export const GITHUB_ISSUER_URL = 'https://token.actions.githubusercontent.com';
@@ -183,6 +189,7 @@ export const GITHUB_RULES: readonly Rule<GitHubConfig>[] = [
     check: 'any when the publisher has none; else present and equal, in any ASCII case',
     verify: checkEnvironment,
   },
+  protectedRefRule(),
 ];
 
 /** Claims deliberately not checked (Warehouse's `__unchecked_claims__`). */
@@ -211,7 +218,6 @@ export const GITHUB_UNCHECKED_CLAIMS: readonly string[] = [
   'environment_node_id',
   'enterprise',
   'enterprise_id',
-  'ref_protected',
   'check_run_id',
 ];
 
@@ -263,13 +269,22 @@ export function validateGitHubConfig(input: ConfigInput): ValidateResult<GitHubC
   const ref = trimmedField(input, 'ref');
   const refProblem = ref === '' ? null : refPatternProblem(ref);
   if (refProblem) errors.ref = refProblem;
+  const protectedRef = validateProtectedRef(input.protectedRef, errors);
 
   if (Object.keys(errors).length > 0) return { ok: false, errors };
   // GitHub environment names are case-insensitive: stored lower-cased, as Warehouse does (ASCII
   // letters only, the rule of every case-insensitive comparison: see foldCase).
   return {
     ok: true,
-    config: { owner, ownerId, repository, workflow, environment: foldCase(environment), ref },
+    config: {
+      owner,
+      ownerId,
+      repository,
+      workflow,
+      environment: foldCase(environment),
+      ref,
+      ...(protectedRef ? { protectedRef } : {}),
+    },
   };
 }
 
@@ -329,6 +344,7 @@ export const githubProvider: Provider<GitHubConfig> = {
       config.workflow,
       foldCase(optionalField(config.environment)),
       optionalField(config.ref),
+      ...protectedRefIdentity(config),
     ]),
 
   check: (config, claims, issuerUrl) => checkRules(GITHUB_RULES, config, claims, issuerUrl),
@@ -342,6 +358,7 @@ export const githubProvider: Provider<GitHubConfig> = {
     let text = `GitHub ${config.owner}/${config.repository}, workflow ${config.workflow}`;
     if (optionalField(config.environment) !== '') text += `, environment ${config.environment}`;
     if (optionalField(config.ref) !== '') text += `, ref ${config.ref}`;
+    text += describeProtectedRef(config);
     return text;
   },
 

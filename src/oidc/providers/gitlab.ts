@@ -23,6 +23,12 @@ import {
   type Rule,
 } from './core.js';
 import { refMatches, refPatternProblem } from './ref-glob.js';
+import {
+  describeProtectedRef,
+  protectedRefIdentity,
+  protectedRefRule,
+  validateProtectedRef,
+} from './protected-ref.js';
 import type { ConfigInput, GitLabConfig, Provider, ValidateResult, Claims } from './types.js';
 
 export const GITLAB_ISSUER_URL = 'https://gitlab.com';
@@ -143,6 +149,7 @@ export const GITLAB_RULES: readonly Rule<GitLabConfig>[] = [
     check: 'any when the publisher has none; else present and equal, case-sensitively',
     verify: checkEnvironment,
   },
+  protectedRefRule(),
 ];
 
 /** Claims deliberately not checked (Warehouse's `__unchecked_claims__`). */
@@ -163,7 +170,6 @@ export const GITLAB_UNCHECKED_CLAIMS: readonly string[] = [
   // The bare branch or tag name; `ref_path` carries the full ref.
   'ref',
   'ref_type',
-  'ref_protected',
   'environment_protected',
   'deployment_tier',
   'environment_action',
@@ -221,9 +227,20 @@ export function validateGitLabConfig(input: ConfigInput): ValidateResult<GitLabC
   const ref = trimmedField(input, 'ref');
   const refProblem = ref === '' ? null : refPatternProblem(ref);
   if (refProblem) errors.ref = refProblem;
+  const protectedRef = validateProtectedRef(input.protectedRef, errors);
 
   if (Object.keys(errors).length > 0) return { ok: false, errors };
-  return { ok: true, config: { namespace, project, workflowPath, environment, ref } };
+  return {
+    ok: true,
+    config: {
+      namespace,
+      project,
+      workflowPath,
+      environment,
+      ref,
+      ...(protectedRef ? { protectedRef } : {}),
+    },
+  };
 }
 
 // --- Presentation ----------------------------------------------------------------------------
@@ -264,6 +281,7 @@ export const gitlabProvider: Provider<GitLabConfig> = {
       config.workflowPath,
       optionalField(config.environment),
       optionalField(config.ref),
+      ...protectedRefIdentity(config),
     ]),
 
   check: (config, claims, issuerUrl) => checkRules(GITLAB_RULES, config, claims, issuerUrl),
@@ -277,6 +295,7 @@ export const gitlabProvider: Provider<GitLabConfig> = {
     let text = `GitLab ${config.namespace}/${config.project}, pipeline ${config.workflowPath}`;
     if (optionalField(config.environment) !== '') text += `, environment ${config.environment}`;
     if (optionalField(config.ref) !== '') text += `, ref ${config.ref}`;
+    text += describeProtectedRef(config);
     return text;
   },
 

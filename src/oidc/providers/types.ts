@@ -89,6 +89,8 @@ export interface GitHubConfig {
   environment: string;
   /** '' = any; a glob such as refs/tags/v*. */
   ref: string;
+  /** 'true': protected branches and tags only (src/oidc/providers/protected-ref.ts). */
+  protectedRef?: string;
 }
 
 export interface GitLabConfig {
@@ -99,6 +101,8 @@ export interface GitLabConfig {
   environment: string;
   /** '' = any; a glob such as refs/tags/v*. */
   ref: string;
+  /** 'true': protected branches and tags only (src/oidc/providers/protected-ref.ts). */
+  protectedRef?: string;
 }
 
 export interface GoogleConfig {

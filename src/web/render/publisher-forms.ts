@@ -12,7 +12,19 @@ export interface ProviderField {
   placeholder?: string;
   hint?: string;
   optional?: boolean;
+  /** A choice among values instead of a text input. */
+  choices?: { value: string; label: string }[];
 }
+
+const PROTECTED_REF_FIELD: ProviderField = {
+  name: 'protectedRef',
+  label: 'Refs',
+  choices: [
+    { value: '', label: 'any ref' },
+    { value: 'true', label: 'protected branches and tags only' },
+  ],
+  hint: 'With protected refs only, a job on an unprotected branch cannot publish (pier).',
+};
 
 export const PROVIDER_KINDS: readonly ProviderKind[] = [
   'github',
@@ -64,6 +76,7 @@ export const PROVIDER_FIELDS: Record<ProviderKind, readonly ProviderField[]> = {
       optional: true,
       hint: 'Only these refs may publish (pier): * within a path segment, ** across segments.',
     },
+    PROTECTED_REF_FIELD,
   ],
   gitlab: [
     {
@@ -76,6 +89,7 @@ export const PROVIDER_FIELDS: Record<ProviderKind, readonly ProviderField[]> = {
     { name: 'workflowPath', label: 'Top-level pipeline file path', placeholder: '.gitlab-ci.yml' },
     { name: 'environment', label: 'Environment', placeholder: 'release', optional: true },
     { name: 'ref', label: 'Ref pattern', placeholder: 'refs/tags/v*', optional: true },
+    PROTECTED_REF_FIELD,
   ],
   google: [
     {
@@ -154,12 +168,18 @@ export function publisherForm(
     ${formError(state.formError)} ${extra}
     <div class="grid-2">
       ${PROVIDER_FIELDS[state.kind].map((f) =>
-        field(f.name, f.optional ? `${f.label} (optional)` : f.label, {
-          value: state.values[f.name] ?? '',
-          error: state.errors[f.name],
-          placeholder: f.placeholder,
-          hint: f.hint,
-        }),
+        f.choices
+          ? select(f.name, f.label, f.choices, {
+              value: state.values[f.name] ?? '',
+              error: state.errors[f.name],
+              hint: f.hint,
+            })
+          : field(f.name, f.optional ? `${f.label} (optional)` : f.label, {
+              value: state.values[f.name] ?? '',
+              error: state.errors[f.name],
+              placeholder: f.placeholder,
+              hint: f.hint,
+            }),
       )}
       ${select(
         'issuer',

@@ -4,7 +4,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { githubProvider, githubWebBase } from '../../../src/oidc/providers/github.js';
 import type { GitHubConfig } from '../../../src/oidc/providers/types.js';
-import { assertClassified, ruleTests, withClaims, type RuleCase } from './support.js';
+import {
+  assertClassified,
+  protectedRefCases,
+  ruleTests,
+  withClaims,
+  type RuleCase,
+} from './support.js';
 
 /** 'U+000A' for a newline: test names never hold the control characters themselves. */
 const codePoint = (ch: string) =>
@@ -466,6 +472,7 @@ const cases: Record<string, RuleCase<GitHubConfig>[]> = {
       failures: ["Check failed for claim 'environment': expected a string, got a number"],
     },
   ],
+  ref_protected: protectedRefCases<GitHubConfig>(),
 };
 
 ruleTests(githubProvider, { claims: TOKEN, config: PUBLISHER, issuer: ISSUER }, cases);
@@ -483,6 +490,7 @@ test('GitHub: the table, as a reviewer reads it against Warehouse', () => {
       'required-unverifiable sha',
       'required-unverifiable jti',
       'optional-verifiable environment',
+      'optional-verifiable ref_protected',
     ],
   );
   assert.ok(githubProvider.uncheckedClaims.includes('sub'));
@@ -850,4 +858,24 @@ test('GitHub registration: normalized configurations', () => {
   ];
   for (const [input, config] of accepted)
     assert.deepEqual(githubProvider.validateConfig(input), { ok: true, config });
+});
+
+test('GitHub: protected refs only — registered, described, and its own identity', () => {
+  const only = githubProvider.validateConfig({ ...VALID, protectedRef: 'true' });
+  assert.ok(only.ok);
+  assert.equal(only.config.protectedRef, 'true');
+  assert.match(githubProvider.describe(only.config), /, protected refs only$/);
+  const any = githubProvider.validateConfig({ ...VALID, protectedRef: 'false' });
+  assert.ok(any.ok);
+  assert.equal('protectedRef' in any.config, false, 'stored as before when off');
+  assert.deepEqual(githubProvider.validateConfig({ ...VALID, protectedRef: 'yes' }), {
+    ok: false,
+    errors: { protectedRef: "Must be 'true' (protected branches and tags only) or 'false'" },
+  });
+  // Off, the identity is the one stored before the rule existed; on, it is another publisher.
+  assert.equal(
+    githubProvider.identityOf({ ...PUBLISHER, protectedRef: '' }),
+    githubProvider.identityOf(PUBLISHER),
+  );
+  assert.notEqual(githubProvider.identityOf(only.config), githubProvider.identityOf(any.config));
 });

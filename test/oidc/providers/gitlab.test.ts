@@ -4,7 +4,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { gitlabInstance, gitlabProvider } from '../../../src/oidc/providers/gitlab.js';
 import type { GitLabConfig } from '../../../src/oidc/providers/types.js';
-import { assertClassified, ruleTests, withClaims, type RuleCase } from './support.js';
+import {
+  assertClassified,
+  protectedRefCases,
+  ruleTests,
+  withClaims,
+  type RuleCase,
+} from './support.js';
 
 /** 'U+000A' for a newline: test names never hold the control characters themselves. */
 const codePoint = (ch: string) =>
@@ -385,6 +391,7 @@ const cases: Record<string, RuleCase<GitLabConfig>[]> = {
       failures: ["Check failed for claim 'environment': expected a string, got an array"],
     },
   ],
+  ref_protected: protectedRefCases<GitLabConfig>(),
 };
 
 ruleTests(gitlabProvider, { claims: TOKEN, config: PUBLISHER, issuer: ISSUER }, cases);
@@ -400,6 +407,7 @@ test('GitLab: the table, as a reviewer reads it against Warehouse', () => {
       'required-unverifiable sha',
       'required-unverifiable jti',
       'optional-verifiable environment',
+      'optional-verifiable ref_protected',
     ],
   );
   for (const claim of ['project_id', 'namespace_id', 'ref', 'groups_direct', 'job_project_path'])
@@ -654,4 +662,24 @@ test('GitLab registration: normalized configurations', () => {
   ];
   for (const [input, config] of accepted)
     assert.deepEqual(gitlabProvider.validateConfig(input), { ok: true, config });
+});
+
+test('GitLab: protected refs only — registered, described, and its own identity', () => {
+  const only = gitlabProvider.validateConfig({ ...VALID, protectedRef: 'true' });
+  assert.ok(only.ok);
+  assert.equal(only.config.protectedRef, 'true');
+  assert.match(gitlabProvider.describe(only.config), /, protected refs only$/);
+  const any = gitlabProvider.validateConfig({ ...VALID, protectedRef: 'false' });
+  assert.ok(any.ok);
+  assert.equal('protectedRef' in any.config, false, 'stored as before when off');
+  assert.deepEqual(gitlabProvider.validateConfig({ ...VALID, protectedRef: 'yes' }), {
+    ok: false,
+    errors: { protectedRef: "Must be 'true' (protected branches and tags only) or 'false'" },
+  });
+  // Off, the identity is the one stored before the rule existed; on, it is another publisher.
+  assert.equal(
+    gitlabProvider.identityOf({ ...PUBLISHER, protectedRef: '' }),
+    gitlabProvider.identityOf(PUBLISHER),
+  );
+  assert.notEqual(gitlabProvider.identityOf(only.config), gitlabProvider.identityOf(any.config));
 });

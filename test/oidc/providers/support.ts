@@ -79,3 +79,65 @@ export function assertClassified(provider: Provider<unknown>, token: Claims): vo
     assert.equal(places, 1, `the claim '${claim}' is classified ${places} times`);
   }
 }
+
+/**
+ * The cases of the protected-ref rule (src/oidc/providers/protected-ref.ts), shared by GitHub and
+ * GitLab: both send `ref_protected` as the string "true" or "false".
+ */
+export function protectedRefCases<C extends { protectedRef?: string }>(): RuleCase<C>[] {
+  const only = { protectedRef: 'true' } as Partial<C>;
+  return [
+    {
+      name: 'an unprotected ref, the publisher asks nothing',
+      claims: { ref_protected: 'false' },
+      failures: [],
+    },
+    {
+      name: 'no claim, the publisher asks nothing',
+      claims: { ref_protected: undefined },
+      failures: [],
+    },
+    {
+      name: 'a protected ref, protected refs only',
+      claims: { ref_protected: 'true' },
+      config: only,
+      failures: [],
+    },
+    {
+      name: 'an unprotected ref, protected refs only',
+      claims: { ref_protected: 'false' },
+      config: only,
+      failures: [
+        "Check failed for claim 'ref_protected': expected 'true' (protected branches and tags only), got 'false'",
+      ],
+    },
+    {
+      name: 'no claim, protected refs only',
+      claims: { ref_protected: undefined },
+      config: only,
+      failures: [
+        "Missing claim 'ref_protected': the publisher accepts protected branches and tags only",
+      ],
+    },
+    {
+      name: 'a boolean instead of the string',
+      claims: { ref_protected: true },
+      config: only,
+      failures: ["Check failed for claim 'ref_protected': expected a string, got a boolean"],
+    },
+    {
+      name: "'TRUE' is not 'true'",
+      claims: { ref_protected: 'TRUE' },
+      config: only,
+      failures: [
+        "Check failed for claim 'ref_protected': expected 'true' (protected branches and tags only), got 'TRUE'",
+      ],
+    },
+    {
+      name: "'true' with a newline",
+      claims: { ref_protected: 'true\n' },
+      config: only,
+      failures: ["Check failed for claim 'ref_protected': it contains a control character"],
+    },
+  ];
+}
