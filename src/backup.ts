@@ -18,6 +18,7 @@ import {
   copyRows,
   copyVerified,
   referencedBlobs,
+  stillReferenced,
   type ReferencedBlob,
   type TransferProgress,
 } from './transfer.js';
@@ -39,6 +40,17 @@ export class BackupError extends Error {
     super(message);
   }
 }
+
+/** Transfer's progress, and a backup taken again because files were deleted meanwhile. */
+export type BackupProgress = (
+  event: Parameters<TransferProgress>[0] | { stage: 'again'; deleted: number },
+) => void;
+
+/**
+ * Snapshots taken before giving up when, each time, files are deleted (and their blobs with
+ * them) between the snapshot and the check of their blobs.
+ */
+const ATTEMPTS = 3;
 
 export interface BackupResult {
   folder: string;
@@ -83,7 +95,7 @@ async function claimFolder(folder: string): Promise<{ restore(): Promise<void> }
 async function copyDatabase(
   source: Db,
   path: string,
-  progress: TransferProgress,
+  progress: BackupProgress,
 ): Promise<{ blobs: ReferencedBlob[]; tables: Record<string, number>; migrations: string[] }> {
   // Created before SQLite opens it, so that it (and its -wal and -shm files) are never readable
   // by others, whatever the umask.
@@ -107,32 +119,41 @@ async function copyDatabase(
   }
 }
 
-/** One line per referenced blob that the store lacks or holds with another size. */
+interface BlobProblem {
+  blob: ReferencedBlob;
+  /** One line for the operator. */
+  line: string;
+}
+
+/** Each referenced blob that the store lacks or holds with another size. */
 async function checkBlobs(
   blobs: BlobStore,
   referenced: ReferencedBlob[],
-  progress: TransferProgress,
-): Promise<string[]> {
+  progress: BackupProgress,
+): Promise<BlobProblem[]> {
   let done = 0;
   const problems = await mapLimit(referenced, BLOB_CONCURRENCY, async (blob) => {
     const info = await blobs.stat(blob.key);
     progress({ stage: 'blob', done: ++done, total: referenced.length, filename: blob.filename });
-    if (!info) return `missing: ${blob.filename} (blob ${blob.key})`;
+    if (!info) return { blob, line: `missing: ${blob.filename} (blob ${blob.key})` };
     if (info.size !== blob.size)
-      return `wrong size: ${blob.filename} (blob ${blob.key}) is ${info.size} bytes, the index says ${blob.size}`;
+      return {
+        blob,
+        line: `wrong size: ${blob.filename} (blob ${blob.key}) is ${info.size} bytes, the index says ${blob.size}`,
+      };
     return null;
   });
-  return problems.filter((p): p is string => p !== null);
+  return problems.filter((p) => p !== null);
 }
 
-/** Each referenced blob copied into `folder` and read back there; one line per failure. */
+/** Each referenced blob copied into `folder` (unless there already) and read back there. */
 async function copyBlobs(
   from: BlobStore,
   folder: string,
   referenced: ReferencedBlob[],
-  progress: TransferProgress,
-): Promise<string[]> {
-  await mkdir(folder, { mode: 0o700 });
+  progress: BackupProgress,
+): Promise<BlobProblem[]> {
+  await mkdir(folder, { recursive: true, mode: 0o700 });
   const to = await openBlobStore(`file://${folder}`);
   try {
     let done = 0;
@@ -141,9 +162,12 @@ async function copyBlobs(
         await copyVerified(from, to, blob);
         return null;
       } catch (err) {
-        return (await from.stat(blob.key))
-          ? `not copied: ${(err as Error).message}`
-          : `missing: ${blob.filename} (blob ${blob.key})`;
+        return {
+          blob,
+          line: (await from.stat(blob.key))
+            ? `not copied: ${(err as Error).message}`
+            : `missing: ${blob.filename} (blob ${blob.key})`,
+        };
       } finally {
         progress({
           stage: 'blob',
@@ -153,7 +177,7 @@ async function copyBlobs(
         });
       }
     });
-    return problems.filter((p): p is string => p !== null);
+    return problems.filter((p) => p !== null);
   } finally {
     to.close();
   }
@@ -193,56 +217,84 @@ export async function backupIndex(
   source: { db: Db; blobs: BlobStore },
   folderArg: string,
   options: { withBlobs: boolean; pierVersion: string },
-  progress: TransferProgress = () => undefined,
+  progress: BackupProgress = () => undefined,
 ): Promise<BackupResult> {
   const folder = resolve(folderArg);
   const claimed = await claimFolder(folder);
   try {
-    const takenAt = new Date();
-    const { blobs, tables, migrations } = await copyDatabase(
-      source.db,
-      join(folder, BACKUP_DATABASE),
-      progress,
-    );
-    const problems = options.withBlobs
-      ? await copyBlobs(source.blobs, join(folder, BACKUP_FILES), blobs, progress)
-      : await checkBlobs(source.blobs, blobs, progress);
-    if (problems.length > 0)
-      throw new BackupError(
-        `${problems.length} of the ${blobs.length} files the index refers to are missing from ${source.blobs.describe} or differ from what the index recorded; no backup was written to ${folder}`,
-        problems,
-      );
-    const result: BackupResult = {
-      folder,
-      format: BACKUP_FORMAT,
-      taken_at: takenAt.toISOString(),
-      tables,
-      blobs: blobs.length,
-      bytes: blobs.reduce((sum, b) => sum + b.size, 0),
-      with_blobs: options.withBlobs,
-    };
-    await writeManifest(
-      folder,
-      {
-        format: BACKUP_FORMAT,
-        pier_version: options.pierVersion,
-        taken_at: result.taken_at,
-        source: {
-          dialect: source.db.dialect,
-          database: source.db.describe,
-          storage: source.blobs.describe,
-        },
-        schema: { migrations },
-        database: BACKUP_DATABASE,
-        files: options.withBlobs ? BACKUP_FILES : null,
-        tables,
-        bytes: result.bytes,
-      },
-      blobs,
-    );
-    return result;
+    for (let attempt = 1; ; attempt++) {
+      const takenAt = new Date();
+      const database = join(folder, BACKUP_DATABASE);
+      const { blobs, tables, migrations } = await copyDatabase(source.db, database, progress);
+      const problems = options.withBlobs
+        ? await copyBlobs(source.blobs, join(folder, BACKUP_FILES), blobs, progress)
+        : await checkBlobs(source.blobs, blobs, progress);
+      if (problems.length > 0) {
+        // Deleting a file removes its blob once the row is gone: a file deleted after the
+        // snapshot is no loss, and the next snapshot no longer has it.
+        const still = await stillReferenced(
+          source.db.kysely,
+          problems.map((p) => p.blob.key),
+        );
+        if (still.size === 0 && attempt < ATTEMPTS) {
+          progress({ stage: 'again', deleted: problems.length });
+          await rm(database);
+          continue;
+        }
+        const lost = still.size > 0 ? problems.filter((p) => still.has(p.blob.key)) : problems;
+        throw new BackupError(
+          `${lost.length} of the ${blobs.length} files the index refers to are missing from ${source.blobs.describe} or differ from what the index recorded; no backup was written to ${folder}`,
+          lost.map((p) => p.line),
+        );
+      }
+      return await seal(folder, source, options, { takenAt, blobs, tables, migrations });
+    }
   } catch (err) {
     await claimed.restore();
     throw err;
   }
+}
+
+/** The manifest, written last: the backup is complete. */
+async function seal(
+  folder: string,
+  source: { db: Db; blobs: BlobStore },
+  options: { withBlobs: boolean; pierVersion: string },
+  copy: {
+    takenAt: Date;
+    blobs: ReferencedBlob[];
+    tables: Record<string, number>;
+    migrations: string[];
+  },
+): Promise<BackupResult> {
+  const { takenAt, blobs, tables, migrations } = copy;
+  const result: BackupResult = {
+    folder,
+    format: BACKUP_FORMAT,
+    taken_at: takenAt.toISOString(),
+    tables,
+    blobs: blobs.length,
+    bytes: blobs.reduce((sum, b) => sum + b.size, 0),
+    with_blobs: options.withBlobs,
+  };
+  await writeManifest(
+    folder,
+    {
+      format: BACKUP_FORMAT,
+      pier_version: options.pierVersion,
+      taken_at: result.taken_at,
+      source: {
+        dialect: source.db.dialect,
+        database: source.db.describe,
+        storage: source.blobs.describe,
+      },
+      schema: { migrations },
+      database: BACKUP_DATABASE,
+      files: options.withBlobs ? BACKUP_FILES : null,
+      tables,
+      bytes: result.bytes,
+    },
+    blobs,
+  );
+  return result;
 }

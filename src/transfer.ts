@@ -87,6 +87,25 @@ export async function referencedBlobs(db: Kysely<Database>): Promise<ReferencedB
   ];
 }
 
+/** Which of `keys` rows refer to now (outside any snapshot). */
+export async function stillReferenced(
+  db: Kysely<Database>,
+  keys: readonly string[],
+): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (let i = 0; i < keys.length; i += 500) {
+    const some = keys.slice(i, i + 500);
+    for (const table of ['files', 'upstream_blobs'] as const)
+      for (const row of await db
+        .selectFrom(table)
+        .select('blob_key')
+        .where('blob_key', 'in', some)
+        .execute())
+        found.add(row.blob_key);
+  }
+  return found;
+}
+
 async function sha256Of(stream: AsyncIterable<unknown>): Promise<{ sha256: string; size: number }> {
   const hash = createHash('sha256');
   let size = 0;

@@ -30,6 +30,10 @@ export function registerBackupCommand(
           { withBlobs: opts.withBlobs === true, pierVersion: pierVersion() },
           (e) => {
             if (e.stage === 'table') console.error(`${e.table}: ${e.rows} rows`);
+            else if (e.stage === 'again')
+              console.error(
+                `${e.deleted} files were deleted after the snapshot: taking the backup again`,
+              );
             else if (e.done === e.total || e.done % 1000 === 0)
               console.error(
                 `files: ${e.done}/${e.total} ${opts.withBlobs ? 'copied and verified' : 'checked'}`,

@@ -18,6 +18,7 @@ import { createVenv, exec, pipInstall } from '../support/python.js';
 import { clientView } from '../support/client-view.js';
 import { indexSnapshot } from '../support/snapshot.js';
 import { tempDir } from '../support/tmp.js';
+import { backupIndex } from '../../src/backup.js';
 
 /** Journal rows added so that copying the database takes long enough for uploads to land in it. */
 const PADDING_ROWS = 40_000;
@@ -318,4 +319,48 @@ test('a file whose blob is gone is reported, the backup refused, and nothing cha
   } finally {
     await source.services.blobs.put(gone.blob_key, Readable.from([Buffer.concat(chunks)]));
   }
+});
+
+test('a file deleted between the snapshot and the check of its blob: the backup is taken again', async () => {
+  await uploadDist(await makeWheel({ name: 'short-lived', version: '1.0' }), 'short-lived', '1.0');
+  const doomed = await source.services.db.kysely
+    .selectFrom('files')
+    .select('blob_key')
+    .where('filename', '=', 'short_lived-1.0-py3-none-any.whl')
+    .executeTakeFirstOrThrow();
+  // The store as the backup sees it, with the one thing a test cannot time from outside: the
+  // release is deleted (row, then blob, as `pier delete` does) just before its blob is checked.
+  const store = source.services.blobs;
+  let deleted = false;
+  const blobs = new Proxy(store, {
+    get(target, prop) {
+      if (prop === 'stat')
+        return async (key: string) => {
+          if (key === doomed.blob_key && !deleted) {
+            deleted = true;
+            await source.services.manage.delete(OPERATOR, 'short-lived', '1.0');
+          }
+          return target.stat(key);
+        };
+      const value = Reflect.get(target, prop) as unknown;
+      return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+    },
+  });
+  const folder = tempDir('pier-backup-');
+  const events: unknown[] = [];
+  const result = await backupIndex(
+    { db: source.services.db, blobs },
+    folder,
+    { withBlobs: false, pierVersion: 'test' },
+    (e) => events.push(e),
+  );
+  assert.ok(deleted);
+  assert.deepEqual(
+    events.filter((e) => (e as { stage: string }).stage === 'again'),
+    [{ stage: 'again', deleted: 1 }],
+  );
+  const manifest = readManifest(folder);
+  assert.equal(result.blobs, manifest.blobs.length);
+  assert.ok(!manifest.blobs.some((b) => b.key === doomed.blob_key));
+  assert.ok(manifest.blobs.length > 0);
 });
