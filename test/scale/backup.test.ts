@@ -118,7 +118,7 @@ before(async () => {
 
 after(() => source.close());
 
-test('a backup taken while uploads go on is one consistent snapshot, and restores', async () => {
+test('a backup taken while uploads go on is one consistent snapshot, and restores', async (t) => {
   const done: { filename: string; at: number }[] = [];
   let stop = false;
   const uploader = (async () => {
@@ -141,6 +141,7 @@ test('a backup taken while uploads go on is one consistent snapshot, and restore
   assert.match(backup.stdout, /^backed up \d+ rows and \d+ files .*checked in the store/);
   const during = done.filter((d) => d.at > started && d.at < finished).length;
   assert.ok(during >= 2, `only ${during} uploads finished while the backup ran`);
+  t.diagnostic(`${during} uploads finished during the ${finished - started} ms backup`);
 
   assert.deepEqual(readdirSync(folder).sort(), ['manifest.json', 'pier.sqlite3']);
   const manifest = readManifest(folder);
