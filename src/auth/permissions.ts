@@ -101,6 +101,36 @@ export function projectAcceptsUploads(project: Pick<Project, 'status'>): boolean
   return project.status === 'active' || project.status === 'deprecated';
 }
 
+/** A token minted for a trusted publisher by the OIDC exchange. */
+export function isTrustedPublisherToken(p: Principal): boolean {
+  return p.kind === 'token' && p.token.publisher_id !== null;
+}
+
+/**
+ * Trusted-publishing-only projects (crates.io's `trustpub_only`): uploads come from the
+ * project's trusted publishers, never from an API token or a password, whoever holds it. The
+ * operator (the `pier` command on the server: `pier import`) is not a credential and keeps its
+ * right.
+ */
+export function projectTakesUploadsFrom(
+  project: Pick<Project, 'trusted_publishing_only'>,
+  p: Principal,
+): boolean {
+  return (
+    project.trusted_publishing_only !== 1 || p.kind === 'operator' || isTrustedPublisherToken(p)
+  );
+}
+
+/**
+ * Whether a trusted publisher's link to a project (its `access`, `upload` or `read`) grants a
+ * minted token of `scope` there: every link grants reading (trusted access for installs); only
+ * an `upload` link grants uploading. Used at the mint (src/oidc/exchange.ts) and whenever a
+ * minted token is used (src/auth/service.ts).
+ */
+export function linkGrants(access: string, scope: string): boolean {
+  return scope === 'read' || access === 'upload';
+}
+
 /**
  * Whether the principal may upload to any project at all: checked before an upload's form is
  * read, so that a credential that can never upload costs no more than its headers.

@@ -10,7 +10,7 @@ import { generatePassword, hashPassword, passwordProblem, verifyPassword } from 
 import { generateToken, hashToken, isWellFormedToken, tokenDisplayPrefix } from './token-format.js';
 import type { Credentials } from './credentials.js';
 import { isUniqueViolation } from '../db/errors.js';
-import { isSiteAdmin } from './permissions.js';
+import { isSiteAdmin, linkGrants } from './permissions.js';
 import { findUserByName, requireUserByName } from './users.js';
 import { lastOwnerRefusal, projectsOnlyOwnedBy } from './user-removal.js';
 import { bumpSerial } from '../registry/journal.js';
@@ -270,9 +270,11 @@ export class AuthService {
               ),
             ),
         )
-        .select('token_projects.project_id')
+        .select(['token_projects.project_id', 'publisher_projects.access'])
         .where('token_projects.token_id', '=', token.id)
-        .execute();
+        .execute()
+        // A link changed to read-only since the mint stops an upload token there at once.
+        .then((all) => all.filter((r) => linkGrants(r.access, token.scope)));
       if (rows.length === 0)
         return {
           ok: false,

@@ -25,6 +25,7 @@ import { registerTrustedPublishingCommands } from './trusted-publishing.js';
 import { registerNamespaceCommands } from './namespaces.js';
 import { DevOidcError, registerDevOidcCommand } from '../dev-oidc/index.js';
 import { registerPublishCommand } from '../client/command.js';
+import { registerReadTokenCommand } from '../client/read-token-command.js';
 import { NoIndexError, requireIndex } from './index-location.js';
 import { wholeNumber } from '../client/numeric-option.js';
 import { pierVersion } from './version.js';
@@ -292,6 +293,7 @@ export function buildProgram(): Command {
 
   // ------------------------------------------------------------------ tokens
   const token = program.command('token').description('manage API tokens');
+  registerReadTokenCommand(token);
   token
     .command('create')
     .description('create an API token and print it (it is shown only once)')
@@ -407,19 +409,31 @@ export function buildProgram(): Command {
     .option('--private', 'visible only to its members and their tokens')
     .option('--public', 'visible to every reader')
     .addOption(new Option('--status <status>', 'PEP 792 status').choices([...PROJECT_STATUSES]))
+    .option(
+      '--trusted-publishing-only',
+      'uploads only from its trusted publishers: API tokens and passwords cannot upload',
+    )
+    .option('--no-trusted-publishing-only', 'API tokens of its owners and maintainers upload too')
     .action(
       async (
         name: string,
-        opts: { private?: boolean; public?: boolean; status?: string },
+        opts: {
+          private?: boolean;
+          public?: boolean;
+          status?: string;
+          trustedPublishingOnly?: boolean;
+        },
         cmd: Command,
       ) =>
         withServices(cmd, async (s) => {
           const updated = await s.projects.update(OPERATOR, name, {
             private: opts.private ? true : opts.public ? false : undefined,
             status: opts.status as ProjectStatus | undefined,
+            trustedPublishingOnly: opts.trustedPublishingOnly,
           });
           console.error(
-            `project '${updated.name}': ${updated.private ? 'private' : 'public'}, ${updated.status}`,
+            `project '${updated.name}': ${updated.private ? 'private' : 'public'}, ${updated.status}` +
+              (updated.trusted_publishing_only === 1 ? ', trusted-publishing-only' : ''),
           );
         }),
     );

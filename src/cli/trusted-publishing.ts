@@ -11,6 +11,7 @@ type WithServices = <T>(cmd: Command, fn: (s: Services) => Promise<T>) => Promis
 
 interface PublisherFlags {
   provider: string;
+  readOnly?: boolean;
   repository?: string;
   workflow?: string;
   environment?: string;
@@ -82,7 +83,7 @@ export function publisherFields(flags: PublisherFlags): Record<string, string | 
 function printPublisher(p: PublisherView): void {
   const where = p.pending
     ? `pending: creates '${p.pending.project}' for ${p.pending.addedBy ?? '?'} (expires ${p.pending.expiresAt})`
-    : `projects: ${p.projects.join(', ')}`;
+    : `projects: ${p.projects.map((name) => (p.readOnly.includes(name) ? `${name} (read only)` : name)).join(', ')}`;
   console.log(terminalRow([p.id, p.description, p.issuer, where]));
 }
 
@@ -185,6 +186,10 @@ export function registerTrustedPublishingCommands(
     .option('--activestate-project <name>', 'ActiveState project')
     .option('--actor <name>', 'ActiveState actor')
     .option('--actor-id <id>', 'ActiveState actor id')
+    .option(
+      '--read-only',
+      'the job may read the project (trusted access for installs: /_/oidc/mint-read-token), not upload',
+    )
     .option('--pending', 'register a pending publisher: its first exchange creates the project')
     .option('--owner <user>', 'for --pending: who will own the project')
     .action(async (projectName: string, flags: PublisherFlags, cmd: Command) =>
@@ -195,6 +200,7 @@ export function registerTrustedPublishingCommands(
           kind: flags.provider,
           fields: publisherFields(flags),
           issuerUrl: flags.issuer,
+          access: flags.readOnly ? ('read' as const) : undefined,
         };
         const view = flags.pending
           ? await s.publishers.addPending(operator, projectName, input, flags.owner)

@@ -2,12 +2,11 @@
 // GitHub Action. Find and check the distributions, hash them, get a credential (an explicit
 // token, or trusted publishing: audience, ambient OIDC token, exchange), upload each file with
 // retries, skip what the index has when asked, burn the minted token, and say what happened.
-import { detectAmbientToken, defaultAmbientContext, type AmbientContext } from './ambient.js';
+import type { AmbientContext } from './ambient.js';
+import { CI_JOBS_WITH_TOKENS, jobOidcToken } from './job-token.js';
 import {
   basicAuthorization,
-  checkAudience,
   explicitCredentials,
-  readOidcTokenFile,
   type BasicCredentials,
   type ExplicitInputs,
 } from './credentials.js';
@@ -117,29 +116,14 @@ async function trustedPublishing(
   reporter.debug(
     `Trusted publishing at ${endpoints.audience.href} (${endpoints.via === 'pep807' ? 'PEP 807 discovery' : 'PyPI’s endpoints'}): audience '${audience}'`,
   );
-  let oidc: { token: string; source: string; platform: string };
-  if (options.oidcTokenFile) {
-    oidc = {
-      token: await readOidcTokenFile(options.oidcTokenFile),
-      source: options.oidcTokenFile,
-      platform: 'file',
-    };
-  } else {
-    const found = await detectAmbientToken(audience, options.ambient ?? defaultAmbientContext(env));
-    if (!found)
-      throw new PublishError(
-        'no-credential',
-        'No credentials: no API token was given, and this is not a CI job whose OIDC token could be used for trusted publishing',
-        {
-          hints: [
-            'Pass an API token with --token or PIER_TOKEN (the action’s `password` input), or publish from a CI job: GitHub Actions (with `permissions: id-token: write`), GitLab CI (with `id_tokens:`), Buildkite, CircleCI or Google Cloud; or give --oidc-token-file.',
-          ],
-        },
-      );
-    oidc = found;
-  }
-  options.onSecret?.(oidc.token);
-  checkAudience(oidc.token, audience, oidc.source, host);
+  const oidc = await jobOidcToken(audience, host, {
+    oidcTokenFile: options.oidcTokenFile,
+    ambient: options.ambient,
+    env,
+    onSecret: options.onSecret,
+    otherwise: 'no API token was given',
+    hint: `Pass an API token with --token or PIER_TOKEN (the action’s \`password\` input), or publish from a CI job: ${CI_JOBS_WITH_TOKENS}.`,
+  });
   reporter.debug(`OIDC token from ${oidc.source} (${oidc.platform})`);
   const minted = await mintToken(endpoints, oidc.token, { projects, policy, onRetry });
   options.onSecret?.(minted.token);

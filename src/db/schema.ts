@@ -31,6 +31,8 @@ export interface ProjectsTable {
   private: number;
   /** PEP 792 status: active, archived, quarantined, deprecated. */
   status: string;
+  /** 1: uploads only from the project's trusted publishers (no API token, no password). */
+  trusted_publishing_only: Generated<number>;
   created_at: number;
   /** Serial of the project's last change (see the journal). */
   last_serial: number;
@@ -199,6 +201,8 @@ export interface PublisherProjectsTable {
   publisher_id: number;
   project_id: number;
   created_at: number;
+  /** What the job's token may do in the project: `upload` (and read), or `read` only. */
+  access: Generated<string>;
 }
 
 export interface OidcJtisTable {

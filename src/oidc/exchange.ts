@@ -25,6 +25,7 @@ import {
   verifySignedToken,
 } from './verify.js';
 import { pendingExpiry, providerOf, type PublisherService } from './publishers.js';
+import { linkGrants } from '../auth/permissions.js';
 import type { Provenance } from './provenance.js';
 
 export interface ExchangeOptions {
@@ -104,6 +105,9 @@ function noMatchDescription(
 
 const DAY = 86_400_000;
 
+/** What a minted token may do: upload (PyPI's exchange) or read (trusted access for installs). */
+export type MintScope = 'upload' | 'read';
+
 export class ExchangeService {
   private lastJtiSweep = 0;
 
@@ -125,8 +129,17 @@ export class ExchangeService {
     return this.options.disabledReason();
   }
 
-  /** POST /_/oidc/mint-token. `body` is the raw request body. */
-  async mint(body: string, ip: string | null): Promise<ExchangeResponse> {
+  /**
+   * POST /_/oidc/mint-token (`scope` upload) and /_/oidc/mint-read-token (`scope` read: trusted
+   * access for installs). `body` is the raw request body. A read token covers the projects of
+   * every matching publisher; an upload token only those whose link allows uploads. A read
+   * exchange never turns a pending publisher into a project.
+   */
+  async mint(
+    body: string,
+    ip: string | null,
+    scope: MintScope = 'upload',
+  ): Promise<ExchangeResponse> {
     const context: FailureContext = { issuer: null, claims: null, projects: [] };
     try {
       const raw = parsePayload(body);
@@ -155,7 +168,14 @@ export class ExchangeService {
         this.candidates(issuer.url, issuer.kind, lookup.key, pending);
       const realCandidates = await find(false);
       context.projects = await this.projectsOf(realCandidates.map((c) => c.row.id));
-      const match = matchPublishers(await find(true), realCandidates, provider, claims, issuer.url);
+      const pendingCandidates = scope === 'upload' ? await find(true) : [];
+      const match = matchPublishers(
+        pendingCandidates,
+        realCandidates,
+        provider,
+        claims,
+        issuer.url,
+      );
       if (!match.ok) throw new ExchangeError(match.code, match.description);
 
       const exp = typeof claims.exp === 'number' ? claims.exp : this.now() / 1000;
@@ -181,7 +201,7 @@ export class ExchangeService {
           );
           if (reified && !publishers.some((p) => p.id === reified.id)) publishers.push(reified);
         }
-        return this.mintFor(trx, publishers, provider, claims, ip);
+        return this.mintFor(trx, publishers, provider, claims, ip, scope);
       });
       await this.sweepJtis();
       return { status: 200, body: { success: true, token: minted.token, expires: minted.expires } };
@@ -461,8 +481,9 @@ export class ExchangeService {
     provider: Provider<unknown>,
     claims: Claims,
     ip: string | null,
+    scope: MintScope,
   ): Promise<{ token: string; expires: number }> {
-    const links =
+    const allLinks =
       publishers.length === 0
         ? []
         : await trx
@@ -470,6 +491,7 @@ export class ExchangeService {
             .innerJoin('projects', 'projects.id', 'publisher_projects.project_id')
             .select([
               'publisher_projects.publisher_id',
+              'publisher_projects.access',
               'projects.id',
               'projects.name',
               'projects.normalized_name',
@@ -481,6 +503,7 @@ export class ExchangeService {
             )
             .orderBy('projects.normalized_name')
             .execute();
+    const links = allLinks.filter((l) => linkGrants(l.access, scope));
     // Each project once, granted by the first of the publishers that trust it.
     const grants: { project: { id: number; name: string; normalized: string }; by: number }[] = [];
     for (const publisher of publishers)
@@ -494,7 +517,9 @@ export class ExchangeService {
     if (granting.length === 0)
       throw new ExchangeError(
         'invalid-publisher',
-        'valid token, but no corresponding publisher (it trusts no project)',
+        allLinks.length > 0
+          ? 'valid token, but no corresponding publisher (its projects trust this job to read them only: use /_/oidc/mint-read-token)'
+          : 'valid token, but no corresponding publisher (it trusts no project)',
       );
     const entries = granting.map((publisher) => {
       const config = JSON.parse(publisher.config_json) as unknown;
@@ -522,10 +547,10 @@ export class ExchangeService {
       .values({
         user_id: null,
         publisher_id: first.id,
-        name: `trusted publishing: ${first.description}${others > 0 ? ` (and ${others} more)` : ''}`,
+        name: `${scope === 'read' ? 'trusted access (read)' : 'trusted publishing'}: ${first.description}${others > 0 ? ` (and ${others} more)` : ''}`,
         token_hash: hashToken(raw),
         display_prefix: tokenDisplayPrefix(raw),
-        scope: 'upload',
+        scope,
         project_limited: 1,
         created_at: now,
         expires_at: expiresAt,
@@ -547,6 +572,7 @@ export class ExchangeService {
         project: { id: g.project.id, name: g.project.name },
         details: {
           token_id: token.id,
+          scope,
           publisher_id: g.by,
           publisher: entries.find((e) => e.id === g.by)!.description,
           issuer: first.issuer,

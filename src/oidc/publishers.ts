@@ -29,6 +29,8 @@ export interface PublisherView {
   config: Record<string, string>;
   url: string | null;
   projects: string[];
+  /** Of `projects`, those whose link gives the job's token read access only (trusted access). */
+  readOnly: string[];
   pending: { project: string; addedBy: string | null; expiresAt: string } | null;
   createdAt: string;
 }
@@ -55,9 +57,25 @@ function fieldErrors(errors: Record<string, string>): PierError {
   return badRequest(text, { errors });
 }
 
+/**
+ * What a publisher's link to a project lets the job do there: `upload` (a release, and read
+ * the project), or `read` only — trusted access for installs, through /_/oidc/mint-read-token.
+ */
+export type PublisherAccess = 'upload' | 'read';
+export const PUBLISHER_ACCESS: readonly PublisherAccess[] = ['upload', 'read'];
+
+export function parsePublisherAccess(value: string | undefined): PublisherAccess | undefined {
+  if (value === undefined) return undefined;
+  if (!(PUBLISHER_ACCESS as readonly string[]).includes(value))
+    throw badRequest(`Unknown publisher access '${value}': use ${PUBLISHER_ACCESS.join(' or ')}`);
+  return value as PublisherAccess;
+}
+
 export interface RegistrationInput {
   kind: string;
   fields: ConfigInput;
+  /** For a project's publisher: what the job may do in the project (default: upload). */
+  access?: PublisherAccess;
   /** The issuer to trust; the provider's built-in issuer when absent. */
   issuerUrl?: string;
 }
@@ -196,14 +214,20 @@ export class PublisherService {
         throw conflict(
           `${provider.describe(config)} is already a trusted publisher of '${project.name}'`,
         );
+      const access = input.access ?? 'upload';
       await trx
         .insertInto('publisher_projects')
-        .values({ publisher_id: row.id, project_id: project.id, created_at: Date.now() })
+        .values({ publisher_id: row.id, project_id: project.id, created_at: Date.now(), access })
         .execute();
       await recordAudit(trx, actor, {
         action: 'publisher-add',
         project: { id: project.id, name: project.name },
-        details: { publisher_id: row.id, publisher: provider.describe(config), issuer: issuer.url },
+        details: {
+          publisher_id: row.id,
+          publisher: provider.describe(config),
+          issuer: issuer.url,
+          access,
+        },
       });
       await this.noticeSameSource(trx, actor, row, provider, {
         project: project.private === 1 ? null : project.name,
@@ -232,6 +256,10 @@ export class PublisherService {
     );
     if (!owner)
       throw badRequest('A pending publisher needs the user who will own the project (--owner)');
+    if (input.access === 'read')
+      throw badRequest(
+        'A pending publisher creates its project with its first upload: read access is for an existing project’s publishers',
+      );
     const ownerPrincipal =
       actor.principal.kind === 'operator'
         ? { kind: 'user' as const, user: owner }
@@ -554,6 +582,7 @@ export class PublisherService {
         'projects.name',
         'projects.private',
         'projects.status',
+        'publisher_projects.access',
       ])
       .where(
         'publisher_projects.publisher_id',
@@ -581,6 +610,9 @@ export class PublisherService {
         config,
         url: provider.url(config, row.issuer_url),
         projects: links.filter((l) => l.publisher_id === row.id).map((l) => l.name),
+        readOnly: links
+          .filter((l) => l.publisher_id === row.id && l.access === 'read')
+          .map((l) => l.name),
         pending:
           row.pending_name === null
             ? null

@@ -334,7 +334,7 @@ export class ProjectService {
   async update(
     actor: Actor,
     projectName: string,
-    changes: { private?: boolean; status?: ProjectStatus },
+    changes: { private?: boolean; status?: ProjectStatus; trustedPublishingOnly?: boolean },
   ): Promise<Project> {
     const project = await this.requireAdminister(actor, projectName);
     if (changes.status !== undefined && !PROJECT_STATUSES.includes(changes.status))
@@ -344,9 +344,22 @@ export class ProjectService {
     if (changes.status === 'quarantined' && !isSiteAdmin(actor.principal))
       throw forbidden('Only administrators can quarantine a project');
     return this.db.transaction().execute(async (trx) => {
-      const set: Partial<Pick<Project, 'private' | 'status'>> = {};
+      const set: Partial<Pick<Project, 'private' | 'status' | 'trusted_publishing_only'>> = {};
       if (changes.private !== undefined) set.private = changes.private ? 1 : 0;
       if (changes.status !== undefined) set.status = changes.status;
+      if (changes.trustedPublishingOnly !== undefined)
+        set.trusted_publishing_only = changes.trustedPublishingOnly ? 1 : 0;
+      if (set.trusted_publishing_only === 1 && project.trusted_publishing_only !== 1) {
+        const publisher = await trx
+          .selectFrom('publisher_projects')
+          .select('publisher_id')
+          .where('project_id', '=', project.id)
+          .executeTakeFirst();
+        if (!publisher)
+          throw conflict(
+            `Project '${project.name}' has no trusted publisher: add one before making it trusted-publishing-only, or nothing could upload to it.`,
+          );
+      }
       if (Object.keys(set).length > 0)
         await trx.updateTable('projects').set(set).where('id', '=', project.id).execute();
       await bumpSerial(trx, project.id, 'change');
@@ -408,6 +421,7 @@ export function projectSummary(project: Project) {
     normalized_name: project.normalized_name,
     private: project.private === 1,
     status: project.status,
+    trusted_publishing_only: project.trusted_publishing_only === 1,
     created_at: new Date(project.created_at).toISOString(),
     last_serial: project.last_serial,
   };

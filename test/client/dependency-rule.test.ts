@@ -34,8 +34,13 @@ const SERVER_PACKAGES = [
   'undici',
 ];
 
-/** The command line of `pier publish` (commander): never imported by the action. */
-const CLI_ENTRIES = ['src/client/command.ts', 'src/client/main.ts', 'src/client/numeric-option.ts'];
+/** The command lines of `pier publish` and `pier token from-oidc` (commander): never imported by the action. */
+const CLI_ENTRIES = [
+  'src/client/command.ts',
+  'src/client/read-token-command.ts',
+  'src/client/main.ts',
+  'src/client/numeric-option.ts',
+];
 
 /** Bare packages each part may import (src/packaging's own dependencies aside). */
 const ALLOWED_PACKAGES: Record<string, readonly string[]> = {

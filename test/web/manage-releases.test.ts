@@ -8,6 +8,7 @@ import { OPERATOR, startServer, type TestServer } from '../support/server.js';
 import { postUpload, uploadParts } from '../support/upload.js';
 import { makeWheel } from '../support/dists.js';
 import { addUser, WebClient } from './helpers.js';
+import { startTestIssuer } from '../support/oidc-issuer.js';
 import { describeUploader } from '../../src/web/render/uploader.js';
 
 let server: TestServer;
@@ -89,6 +90,40 @@ test('private/public and the PEP 792 status are set from the settings form', asy
   await owner.get(base);
   await owner.post(`${base}settings`, { visibility: 'public', status: 'active' });
   assert.equal((await server.services.projects.find('managed'))?.status, 'active');
+});
+
+test('trusted-publishing-only is set from the settings form, once a publisher trusts a job', async () => {
+  const tpOnly = async () =>
+    (await server.services.projects.find('managed'))?.trusted_publishing_only;
+  await owner.get(base);
+  assert.match((await owner.get(base)).text, /name="uploads"/);
+  const refused = await owner.post(`${base}settings`, {
+    visibility: 'public',
+    status: 'active',
+    uploads: 'trusted-publishers',
+  });
+  assert.equal(refused.status, 409);
+  assert.match(refused.text, /has no trusted publisher: add one before/);
+  assert.equal(await tpOnly(), 0);
+  const issuer = await startTestIssuer();
+  after(() => issuer.close());
+  await server.services.issuers.add(OPERATOR, { kind: 'github', url: issuer.url, insecure: true });
+  await server.services.publishers.add(OPERATOR, 'managed', {
+    kind: 'github',
+    issuerUrl: issuer.url,
+    fields: { owner: 'octo-org', repository: 'managed', workflow: 'release.yml', ownerId: '65' },
+  });
+  await owner.get(base);
+  const on = await owner.post(`${base}settings`, {
+    visibility: 'public',
+    status: 'active',
+    uploads: 'trusted-publishers',
+  });
+  assert.equal(on.status, 303);
+  assert.equal(await tpOnly(), 1);
+  assert.match((await owner.get(base)).text, /value="trusted-publishers"\s+selected/);
+  await owner.post(`${base}settings`, { visibility: 'public', status: 'active', uploads: 'any' });
+  assert.equal(await tpOnly(), 0);
 });
 
 async function state() {

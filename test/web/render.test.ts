@@ -231,6 +231,7 @@ function publisher(kind: PublisherView['kind'], config: Record<string, string>):
     config,
     url: null,
     projects: ['pier-sample'],
+    readOnly: [],
     pending: null,
     createdAt: new Date().toISOString(),
   };

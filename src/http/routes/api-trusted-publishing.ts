@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Services } from '../../services.js';
 import { badRequest } from '../../errors.js';
-import type { RegistrationInput } from '../../oidc/publishers.js';
+import { parsePublisherAccess, type RegistrationInput } from '../../oidc/publishers.js';
 import { actorOf, requirePrincipal } from '../principal.js';
 
 type Body = Record<string, unknown>;
@@ -16,7 +16,7 @@ function body(request: FastifyRequest): Body {
   return b as Body;
 }
 
-const RESERVED = new Set(['provider', 'issuer', 'project', 'project_owner']);
+const RESERVED = new Set(['provider', 'issuer', 'project', 'project_owner', 'access']);
 
 /** `{provider, issuer?, …fields}`: the provider's registration fields, as strings. */
 function registration(b: Body): RegistrationInput {
@@ -31,7 +31,14 @@ function registration(b: Body): RegistrationInput {
     if (typeof v !== 'string') throw badRequest(`'${k}' must be a string`);
     fields[k] = v;
   }
-  return { kind: provider, fields, issuerUrl: b.issuer as string | undefined };
+  if (b.access !== undefined && typeof b.access !== 'string')
+    throw badRequest("'access' must be a string: upload or read");
+  return {
+    kind: provider,
+    fields,
+    issuerUrl: b.issuer as string | undefined,
+    access: parsePublisherAccess(b.access as string | undefined),
+  };
 }
 
 function id(text: string): number {

@@ -4,6 +4,7 @@
 // to them, PEP 807's discovery document at /.well-known/pytp (src/oidc/pytp.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../../services.js';
+import type { MintScope } from '../../oidc/exchange.js';
 import {
   acceptsPytp,
   discoveryAnswer,
@@ -72,15 +73,22 @@ export function registerOidcRoutes(app: FastifyInstance, s: Services): void {
       handler: methodNotAllowed('GET'),
     });
 
-    const mint = async (request: FastifyRequest, reply: FastifyReply) => {
+    const minter = (scope: MintScope) => async (request: FastifyRequest, reply: FastifyReply) => {
       const body = typeof request.body === 'string' ? request.body : '';
-      const result = await s.exchange.mint(body, request.ip ?? null);
+      const result = await s.exchange.mint(body, request.ip ?? null, scope);
       reply.header('cache-control', 'no-store');
       if (result.status >= 400) return sendOidcError(request, reply, result.status, result.body);
       return reply.code(result.status).send(result.body);
     };
-    for (const url of ['/_/oidc/mint-token', '/_/oidc/github/mint-token']) {
-      child.route({ method: 'POST', url, handler: mint });
+    // pier's addition, trusted access for installs: a read-only token for the projects whose
+    // publishers trust the job (docs/trusted-publishing.md).
+    const endpoints: [string, MintScope][] = [
+      ['/_/oidc/mint-token', 'upload'],
+      ['/_/oidc/github/mint-token', 'upload'],
+      ['/_/oidc/mint-read-token', 'read'],
+    ];
+    for (const [url, scope] of endpoints) {
+      child.route({ method: 'POST', url, handler: minter(scope) });
       child.route({
         method: ['GET', 'HEAD', ...OTHER_METHODS],
         url,

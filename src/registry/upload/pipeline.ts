@@ -15,6 +15,7 @@ import {
   mayCreateProjects,
   mayUpload,
   mayUploadAtAll,
+  projectTakesUploadsFrom,
   projectAcceptsUploads,
 } from '../../auth/permissions.js';
 import { principalUser } from '../../auth/principal.js';
@@ -270,6 +271,10 @@ export class UploadSession {
     if (!projectAcceptsUploads(project))
       throw forbidden(
         `Project '${project.name}' is ${project.status} and does not accept uploads.`,
+      );
+    if (!projectTakesUploadsFrom(project, p))
+      throw forbidden(
+        `Project '${project.name}' accepts uploads from its trusted publishers only: API tokens and passwords cannot upload to it. Publish from its CI job, or ask an owner to turn off trusted-publishing-only.`,
       );
     if (mayUpload(p, await this.projects.access(p, project, db))) return;
     if (p.kind === 'token')

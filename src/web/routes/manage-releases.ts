@@ -44,6 +44,10 @@ async function releasesOf(s: Services, project: Project): Promise<ReleaseView[]>
 }
 
 const STATUS_OPTIONS = PROJECT_STATUSES.map((v) => ({ value: v, label: v }));
+const UPLOADS_OPTIONS = [
+  { value: 'any', label: 'its trusted publishers, and its owners’ and maintainers’ API tokens' },
+  { value: 'trusted-publishers', label: 'its trusted publishers only (trusted-publishing-only)' },
+];
 
 async function releasesPage(s: Services, ctx: WebContext, project: Project): Promise<SafeHtml> {
   const base = `${manageBase(project)}/releases/`;
@@ -73,6 +77,9 @@ async function releasesPage(s: Services, ctx: WebContext, project: Project): Pro
               { value: project.private === 1 ? 'private' : 'public' },
             )}
             ${select('status', 'Status (PEP 792)', STATUS_OPTIONS, { value: project.status })}
+            ${select('uploads', 'Who may upload', UPLOADS_OPTIONS, {
+              value: project.trusted_publishing_only === 1 ? 'trusted-publishers' : 'any',
+            })}
           </div>
           <button type="submit">Save</button>
         </form>
@@ -135,12 +142,21 @@ export function registerReleaseManageRoutes(web: FastifyInstance, s: Services): 
     if (visibility !== 'public' && visibility !== 'private')
       throw badRequest(`Unknown visibility '${visibility}': use public or private`);
     const status = formString(body, 'status') as ProjectStatus;
-    const changes: { private?: boolean; status?: ProjectStatus } = {
+    // A form from before the setting existed leaves it as it is.
+    const uploads = formString(body, 'uploads') || undefined;
+    if (uploads !== undefined && uploads !== 'any' && uploads !== 'trusted-publishers')
+      throw badRequest(`Unknown upload setting '${uploads}': use any or trusted-publishers`);
+    const changes: Parameters<Services['projects']['update']>[2] = {
       private: visibility === 'private',
     };
     if (status !== project.status) changes.status = status;
-    await s.projects.update(ctx.actor, project.name, changes);
-    setFlash(s, reply, { kind: 'ok', text: `${project.name} is ${visibility}, ${status}.` });
+    if (uploads !== undefined) changes.trustedPublishingOnly = uploads === 'trusted-publishers';
+    const updated = await s.projects.update(ctx.actor, project.name, changes);
+    const tpOnly = updated.trusted_publishing_only === 1 ? ', trusted-publishing-only' : '';
+    setFlash(s, reply, {
+      kind: 'ok',
+      text: `${project.name} is ${visibility}, ${status}${tpOnly}.`,
+    });
     return reply.redirect(`${manageBase(project)}/releases/`, 303);
   });
 

@@ -132,6 +132,12 @@ function publisherCard(
               <dd>${formatTime(p.pending.expiresAt)}</dd>`
           : ''
       }
+      ${
+        p.readOnly.length > 0
+          ? html`<dt>read only</dt>
+              <dd class="read-only">${p.readOnly.join(', ')} (trusted access for installs)</dd>`
+          : ''
+      }
       <dt>added</dt>
       <dd>${formatTime(p.createdAt)}</dd>
     </dl>
