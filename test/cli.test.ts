@@ -293,6 +293,7 @@ test('management commands never create an index: they refuse a folder that holds
       '--to-storage-url',
       'file:///nowhere',
     ],
+    ['backup', 'copy'],
   ]) {
     // In a folder with no pier-data, as `cd docs && pier user list` once was.
     const r = await runPier(args, {}, undefined, { cwd: folder });

@@ -18,6 +18,8 @@ import { openDatabase } from '../db/connect.js';
 import { serve } from './serve.js';
 import { openBlobStore } from '../storage/blob-store.js';
 import { transferIndex, TransferError } from '../transfer.js';
+import { registerBackupCommand } from './backup.js';
+import { BackupError } from '../backup.js';
 import { registerUpstreamCommands } from './upstream.js';
 import { registerTrustedPublishingCommands } from './trusted-publishing.js';
 import { registerNamespaceCommands } from './namespaces.js';
@@ -182,6 +184,8 @@ export function buildProgram(): Command {
         await source.close();
       }
     });
+
+  registerBackupCommand(program, (cmd) => openExistingIndex(configFrom(cmd)));
 
   // ------------------------------------------------------------------ users
   const user = program.command('user').description('manage users');
@@ -597,6 +601,7 @@ export async function main(argv: string[]): Promise<void> {
       err instanceof DevOidcError ||
       err instanceof NoIndexError ||
       err instanceof TransferError ||
+      err instanceof BackupError ||
       err instanceof ImportSourceError
     ) {
       console.error(`error: ${err.message}`);

@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { OPERATOR, runPier, startServer, type TestServer } from '../support/server.js';
 import { backendName, freshBackend } from '../support/backend.js';
-import { postUpload, sha256, uploadParts } from '../support/upload.js';
+import { postUpload, uploadParts } from '../support/upload.js';
+import { clientView } from '../support/client-view.js';
 import { makeSdist, makeWheel } from '../support/dists.js';
 import { tempDir } from '../support/tmp.js';
 
 const PUBLIC_URL = 'http://pier.test';
-const JSON_ACCEPT = { accept: 'application/vnd.pypi.simple.v1+json' };
 let sourceDir: string;
 let source: TestServer;
 let token: string;
@@ -27,36 +27,12 @@ function embedded(dir: string) {
 }
 
 /** Everything a client can read of an index, by path. */
-async function snapshot(server: TestServer): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  const get = async (path: string, headers: Record<string, string> = {}) => {
-    const res = await fetch(`${server.listenUrl}${path}`, {
-      headers: { authorization: `Bearer ${readToken}`, ...headers },
-    });
-    assert.equal(res.status, 200, path);
-    return Buffer.from(await res.arrayBuffer());
-  };
-  out.set('/simple/ html', (await get('/simple/')).toString());
-  out.set('/simple/ json', (await get('/simple/', JSON_ACCEPT)).toString());
-  out.set('/namespaces', (await get('/namespaces')).toString());
-  out.set('/namespace/moved', (await get('/namespace/moved')).toString());
-  for (const name of ['moved-a', 'moved-b', 'hidden-c']) {
-    out.set(`/simple/${name}/ html`, (await get(`/simple/${name}/`)).toString());
-    const page = (await get(`/simple/${name}/`, JSON_ACCEPT)).toString();
-    out.set(`/simple/${name}/ json`, page);
-    out.set(`/pypi/${name}/json`, (await get(`/pypi/${name}/json`)).toString());
-    for (const file of (
-      JSON.parse(page) as { files: { url: string; hashes: { sha256: string } }[] }
-    ).files) {
-      const path = file.url.slice(PUBLIC_URL.length);
-      const bytes = await get(path);
-      assert.equal(sha256(bytes), file.hashes.sha256, path);
-      out.set(path, sha256(bytes));
-      if (path.endsWith('.whl'))
-        out.set(`${path}.metadata`, (await get(`${path}.metadata`)).toString());
-    }
-  }
-  return out;
+function snapshot(server: TestServer): Promise<Map<string, string>> {
+  return clientView(server, {
+    token: readToken,
+    projects: ['moved-a', 'moved-b', 'hidden-c'],
+    paths: ['/namespaces', '/namespace/moved'],
+  });
 }
 
 before(async () => {
