@@ -16,8 +16,16 @@ import { isSiteAdmin } from '../auth/permissions.js';
 import { UpstreamClient } from './client.js';
 import { UpstreamError, type UpstreamFile } from './model.js';
 import { parseProjectPage } from './parse.js';
+import { ProxiedPages } from './page.js';
 import { isInReservedNamespace } from '../namespaces/rules.js';
-import { isFresh, isNeverFromUpstream, isValidGlob, normalizeGlob, offeredFiles } from './rules.js';
+import {
+  isNeverFromUpstream,
+  isServableAsStored,
+  isValidGlob,
+  normalizeGlob,
+  offeredFiles,
+  offeredFilesChangeAt,
+} from './rules.js';
 
 /** How an answer relates to the upstream: sent as the X-Pier-Upstream response header. */
 export type CacheState = 'hit' | 'miss' | 'revalidated' | 'stale' | 'offline';
@@ -26,8 +34,19 @@ export interface ProxiedPage {
   name: string;
   files: UpstreamFile[];
   state: CacheState;
-  /** Identifies the stored answer (changes whenever its files may have). */
-  version: string;
+  /** Identifies the stored answer it was built from (`storedPageStamp`). */
+  stamp: string;
+  /** Until when `files` stays true of that stored answer (the minimum age lets more through). */
+  changesAt: number;
+}
+
+/**
+ * The identity of a stored page: a new fetch or a revalidation, by any process, rewrites
+ * `checked_at`, and the ETag and the size of the files tell answers of one moment apart. The
+ * fast path (src/proxy/fast-page.ts) computes it from the same columns read by SQL.
+ */
+export function storedPageStamp(checkedAt: number, etag: string | null, bytes: number): string {
+  return `${checkedAt}|${etag ?? ''}|${bytes}`;
 }
 
 export interface ProxyStats {
@@ -64,6 +83,8 @@ export class ProxyService {
     servedBytes: 0,
   };
   private readonly fetching = new Map<string, Promise<ProxiedPage | null>>();
+  /** Rendered pages, shared by the Simple route and the fast path. */
+  readonly pages = new ProxiedPages();
   /** The reserved PEP 752 namespaces (src/namespaces): names they cover never come from upstream. */
   reservedNamespaces: () => Promise<readonly string[]> = async () => [];
 
@@ -145,8 +166,24 @@ export class ProxyService {
   /** Whether `name` may ever be fetched from the upstream (the guard's name rule). */
   async mayFetch(name: string): Promise<boolean> {
     if (!this.client) return false;
-    const exclude = (await this.excludes()).map((e) => e.pattern);
-    const reserved = await this.reservedNamespaces();
+    const rows = await this.db.selectFrom('upstream_excludes').select('pattern').execute();
+    return this.mayFetchGiven(
+      name,
+      rows.map((r) => r.pattern),
+      await this.reservedNamespaces(),
+    );
+  }
+
+  /**
+   * The guard's name rule over what the database holds now: the run-time exclude list and the
+   * reserved namespaces (the configuration adds its excludes and allow-list).
+   */
+  mayFetchGiven(
+    name: string,
+    runTimeExcludes: readonly string[],
+    reserved: readonly string[],
+  ): boolean {
+    const exclude = [...this.config.upstreamExclude.map(normalizeGlob), ...runTimeExcludes];
     return !isNeverFromUpstream(name, { exclude, allow: this.config.upstreamAllow }, (n) =>
       isInReservedNamespace(n, reserved),
     );
@@ -208,7 +245,7 @@ export class ProxyService {
   ): Promise<{ answer: ProxiedPage | null; stored: Promise<void> }> {
     const row = await this.stored(normalized);
     const offline = this.config.upstreamOffline;
-    if (row && (offline || isFresh(row.found === 1, row.checked_at, Date.now()))) {
+    if (row && isServableAsStored(row.found === 1, row.checked_at, Date.now(), offline)) {
       this.stats.pageHits++;
       return {
         answer: this.answer(normalized, row, offline ? 'offline' : 'hit'),
@@ -256,14 +293,16 @@ export class ProxyService {
     state: CacheState,
   ): ProxiedPage | null {
     if (row.found !== 1) return null;
-    const files = offeredFiles(
-      this.parsedFiles(normalized, row.files_json),
-      this.config.upstreamMinAge,
-      Date.now(),
-    );
-    // The version changes with the stored answer and with the files a minimum age lets through.
-    const version = `${row.etag ?? ''}|${row.files_json.length}|${row.checked_at}|${files.length}`;
-    return { name: normalized, files, state, version };
+    const all = this.parsedFiles(normalized, row.files_json);
+    const now = Date.now();
+    const minAge = this.config.upstreamMinAge;
+    return {
+      name: normalized,
+      files: offeredFiles(all, minAge, now),
+      state,
+      stamp: storedPageStamp(row.checked_at, row.etag, Buffer.byteLength(row.files_json)),
+      changesAt: offeredFilesChangeAt(all, minAge, now),
+    };
   }
 
   private async refresh(
