@@ -26,9 +26,7 @@ export interface FastPathHooks {
 
 export function createFastSimple(s: Services, hooks: FastPathHooks) {
   const enabled = s.config.readAccess === 'public';
-  const proxied = s.proxy.enabled
-    ? new FastProxiedPages(s.proxy, s.db.hot, s.config.upstreamOffline)
-    : null;
+  const proxied = s.proxy.enabled ? new FastProxiedPages(s.proxy, s.config.upstreamOffline) : null;
   /**
    * Whether it answered the request (false hands it to Fastify untouched): at once when it can
    * (SQLite, the page in memory), else a promise.

@@ -8,7 +8,7 @@
 // has already found that pier hosts no project of that name (read the same way). Anything else —
 // a page past its freshness lifetime, a name that may not come from the upstream, a page not
 // rendered in this process yet — is left to the Simple route, which answers with every rule.
-import type { HotReads, ProxyStateRow } from '../db/connect.js';
+import type { ProxyStateRow } from '../db/connect.js';
 import type { RenderedPage } from '../simple/service.js';
 import { isServableAsStored } from './rules.js';
 import { storedPageStamp, type ProxyService } from './service.js';
@@ -19,15 +19,19 @@ export interface FastProxiedAnswer {
   state: 'hit' | 'offline';
 }
 
-const split = (list: string) => (list === '' ? [] : list.split(' '));
-
 export class FastProxiedPages {
-  /** The guard's answer per name, while the exclude list and namespaces read are the same. */
-  private readonly allowed = new Map<string, { policy: string; allowed: boolean }>();
+  /**
+   * What was judged of a row read: a row is the same object for as long as nothing is committed
+   * (on SQLite, src/db/wal-index.ts), so most requests judge nothing. A new row, from a commit
+   * or from PostgreSQL, is judged again.
+   */
+  private readonly judged = new WeakMap<
+    ProxyStateRow,
+    { name: string; allowed: boolean; stamp: string }
+  >();
 
   constructor(
     private readonly proxy: ProxyService,
-    private readonly hot: HotReads,
     private readonly offline: boolean,
   ) {}
 
@@ -35,7 +39,7 @@ export class FastProxiedPages {
   answer(
     normalized: string,
   ): FastProxiedAnswer | undefined | Promise<FastProxiedAnswer | undefined> {
-    const state = this.hot.proxyState(normalized);
+    const state = this.proxy.hot.proxyState(normalized);
     return state instanceof Promise
       ? state.then((st) => this.decide(normalized, st))
       : this.decide(normalized, state);
@@ -45,21 +49,19 @@ export class FastProxiedPages {
     if (st.found !== 1 || st.checked_at === null) return undefined;
     const now = Date.now();
     if (!isServableAsStored(true, st.checked_at, now, this.offline)) return undefined;
-    if (!this.mayFetch(name, st)) return undefined;
-    const stamp = storedPageStamp(st.checked_at, st.etag, st.bytes ?? 0);
-    const bodies = this.proxy.pages.current(name, stamp, now);
+    let judged = this.judged.get(st);
+    if (!judged || judged.name !== name) {
+      judged = {
+        name,
+        allowed: this.proxy.mayFetch(name, st),
+        stamp: storedPageStamp(st.checked_at, st.etag, st.bytes ?? 0),
+      };
+      this.judged.set(st, judged);
+    }
+    if (!judged.allowed) return undefined;
+    const bodies = this.proxy.pages.current(name, judged.stamp, now);
     if (!bodies) return undefined;
     this.proxy.stats.pageHits++;
     return { bodies, state: this.offline ? 'offline' : 'hit' };
-  }
-
-  private mayFetch(name: string, st: ProxyStateRow): boolean {
-    const policy = `${st.excludes}\n${st.reserved}`;
-    const memo = this.allowed.get(name);
-    if (memo && memo.policy === policy) return memo.allowed;
-    const allowed = this.proxy.mayFetchGiven(name, split(st.excludes), split(st.reserved));
-    if (this.allowed.size >= 10_000) this.allowed.clear();
-    this.allowed.set(name, { policy, allowed });
-    return allowed;
   }
 }
