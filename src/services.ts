@@ -114,9 +114,8 @@ export async function openServices(
     },
     (p, name) => projects.require(name, p),
   );
-  const proxy = new ProxyService(db.kysely, blobs, config);
+  const proxy = new ProxyService(db.kysely, blobs, config, db.hot);
   if (proxy.enabled) projects.upstreamHas = (name) => proxy.existsUpstream(name);
-  proxy.reservedNamespaces = () => namespaces.names();
   return {
     config,
     db,

@@ -33,6 +33,38 @@ const PROJECT_HEAD_SQL =
   'select id, name, normalized_name, last_serial, private, status from projects where normalized_name = ';
 
 /**
+ * What a proxied page's cached answer depends on, besides the hosted project of that name (read
+ * by projectHead): the stored page's identity — when it was checked, its ETag and the size of
+ * its files — and the run-time exclude list and reserved namespaces, as space-separated lists
+ * (neither a glob nor a normalized name holds a space). The page columns are null when nothing
+ * is stored for the name.
+ */
+export interface ProxyStateRow {
+  found: number | null;
+  checked_at: number | null;
+  etag: string | null;
+  /** Bytes of the stored files' JSON (UTF-8), the same on both databases. */
+  bytes: number | null;
+  excludes: string;
+  reserved: string;
+}
+
+function proxyStateSql(dialect: DialectName, param: string): string {
+  const list = (column: string) =>
+    dialect === 'sqlite'
+      ? `coalesce(group_concat(${column}, ' '), '')`
+      : `coalesce(string_agg(${column}, ' '), '')`;
+  const bytes =
+    dialect === 'sqlite' ? 'length(cast(u.files_json as blob))' : 'octet_length(u.files_json)';
+  return (
+    `select u.found, u.checked_at, u.etag, ${bytes} as bytes, ` +
+    `(select ${list('pattern')} from upstream_excludes) as excludes, ` +
+    `(select ${list('normalized_name')} from namespaces) as reserved ` +
+    `from (select 1 as one) as one left join upstream_pages as u on u.normalized_name = ${param}`
+  );
+}
+
+/**
  * Reads on the hottest path, without Kysely's per-query compilation: a statement prepared once.
  * On SQLite they use their own read-only connection, so they only ever see committed data (the
  * main connection may be inside another request's transaction) and never wait for a writer.
@@ -42,6 +74,8 @@ export interface HotReads {
   projectHead(
     normalizedName: string,
   ): ProjectHeadRow | undefined | Promise<ProjectHeadRow | undefined>;
+  /** Synchronous on SQLite, a promise on PostgreSQL: one read either way. */
+  proxyState(normalizedName: string): ProxyStateRow | Promise<ProxyStateRow>;
 }
 
 export interface Db {
@@ -138,25 +172,34 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
       dialect: new ImmediateSqliteDialect({ database: cachingStatements(sqlite) }),
     });
     let reader: BetterSqlite3.Database | null = null;
-    let heads: { get(name: string): ProjectHeadRow | undefined } | null = null;
     let walIndex: WalIndexHeader | null = null;
+    /**
+     * A read by a statement prepared on the read-only connection, kept until something is
+     * committed (src/db/wal-index.ts). Opened on first use: by then the schema exists (it is
+     * created on the main connection).
+     */
+    const hotRead = <R>(sql: string): { get(key: string): R } => {
+      if (!reader) {
+        reader =
+          sqlitePath === ':memory:' ? sqlite : new BetterSqlite3(sqlitePath, { readonly: true });
+        if (reader !== sqlite) reader.pragma('busy_timeout = 10000');
+      }
+      const statement = reader.prepare<[string], R>(sql);
+      const read = (key: string) => statement.get(key) as R;
+      if (sqlitePath === ':memory:') return { get: read };
+      walIndex ??= new WalIndexHeader(sqlitePath);
+      return new UnchangedSinceCommit(walIndex, read);
+    };
+    let heads: { get(name: string): ProjectHeadRow | undefined } | null = null;
+    let proxyStates: { get(name: string): ProxyStateRow } | null = null;
     const hot: HotReads = {
       projectHead(name) {
-        if (!heads) {
-          // Opened on first use: by then the schema exists (it is created on the main connection).
-          reader =
-            sqlitePath === ':memory:' ? sqlite : new BetterSqlite3(sqlitePath, { readonly: true });
-          if (reader !== sqlite) reader.pragma('busy_timeout = 10000');
-          const statement = reader.prepare<[string], ProjectHeadRow>(`${PROJECT_HEAD_SQL}?`);
-          const read = (n: string) => statement.get(n);
-          // A row is read again only when something was committed since (src/db/wal-index.ts).
-          if (sqlitePath === ':memory:') heads = { get: read };
-          else {
-            walIndex = new WalIndexHeader(sqlitePath);
-            heads = new UnchangedSinceCommit(walIndex, read);
-          }
-        }
+        heads ??= hotRead<ProjectHeadRow | undefined>(`${PROJECT_HEAD_SQL}?`);
         return heads.get(name);
+      },
+      proxyState(name) {
+        proxyStates ??= hotRead<ProxyStateRow>(proxyStateSql('sqlite', '?'));
+        return proxyStates.get(name);
       },
     };
     return {
@@ -201,6 +244,14 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
           values: [name],
         });
         return result.rows[0];
+      },
+      async proxyState(name) {
+        const result = await pool.query<ProxyStateRow>({
+          name: 'pier_proxy_state',
+          text: proxyStateSql('postgres', '$1'),
+          values: [name],
+        });
+        return result.rows[0]!;
       },
     };
     return {

@@ -38,22 +38,35 @@ export function proxiedPageModel(page: ProxiedPage, publicUrl: string): SimplePr
   };
 }
 
-/** Rendered proxied pages, reused while the stored answer is the same (bounded in count). */
+/**
+ * Rendered proxied pages, reused while the stored answer is the same and its offered files have
+ * not changed (bounded in count). Shared by the Fastify route, which renders, and the fast path,
+ * which only reuses (src/proxy/fast-page.ts).
+ */
 export class ProxiedPages {
-  private readonly pages = new Map<string, { version: string; page: RenderedPage }>();
+  private readonly pages = new Map<
+    string,
+    { stamp: string; changesAt: number; page: RenderedPage }
+  >();
   constructor(private readonly max = 2000) {}
 
   rendered(page: ProxiedPage, publicUrl: string): RenderedPage {
     const key = page.name;
-    const hit = this.pages.get(key);
-    if (hit && hit.version === page.version) return hit.page;
+    const hit = this.current(key, page.stamp, Date.now());
+    if (hit) return hit;
     const rendered = renderPage(proxiedPageModel(page, publicUrl));
     this.pages.delete(key);
     if (this.pages.size >= this.max) {
       const oldest = this.pages.keys().next().value;
       if (oldest !== undefined) this.pages.delete(oldest);
     }
-    this.pages.set(key, { version: page.version, page: rendered });
+    this.pages.set(key, { stamp: page.stamp, changesAt: page.changesAt, page: rendered });
     return rendered;
+  }
+
+  /** The page rendered from the stored answer `stamp`, if it is in memory and still true at `now`. */
+  current(name: string, stamp: string, now: number): RenderedPage | undefined {
+    const hit = this.pages.get(name);
+    return hit && hit.stamp === stamp && now < hit.changesAt ? hit.page : undefined;
   }
 }

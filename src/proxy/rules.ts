@@ -70,6 +70,39 @@ export function offeredFiles(
   });
 }
 
+/**
+ * When the files `offeredFiles` gives change next (a file reaching the minimum age), or Infinity
+ * when they never will: an answer built from them at `now` stays true until then.
+ */
+export function offeredFilesChangeAt(
+  files: readonly UpstreamFile[],
+  minAgeSeconds: number,
+  now: number,
+): number {
+  if (minAgeSeconds <= 0) return Infinity;
+  let next = Infinity;
+  for (const f of files) {
+    const t = f.uploadTime ? Date.parse(f.uploadTime) : NaN;
+    if (!Number.isFinite(t)) continue;
+    const offeredFrom = t + minAgeSeconds * 1000;
+    if (offeredFrom > now && offeredFrom < next) next = offeredFrom;
+  }
+  return next;
+}
+
+/**
+ * Whether a stored answer may be served as it is, without asking the upstream: while it is
+ * fresh, or always when the index is offline (it never asks).
+ */
+export function isServableAsStored(
+  found: boolean,
+  checkedAt: number,
+  now: number,
+  offline: boolean,
+): boolean {
+  return offline || isFresh(found, checkedAt, now);
+}
+
 /** How long an upstream answer is used before it is revalidated (documented in docs/proxy.md). */
 export const PAGE_FRESH_MS = 10 * 60 * 1000;
 /** How long "the upstream has no such project" is believed. */

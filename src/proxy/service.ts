@@ -8,6 +8,7 @@ import { PassThrough, Transform, type Readable, type TransformCallback } from 'n
 import type { Kysely } from 'kysely';
 import type { Config } from '../config.js';
 import type { Database } from '../db/schema.js';
+import type { HotReads, ProxyStateRow } from '../db/connect.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { normalizeProjectName } from '../packaging/names.js';
 import { recordAudit, type Actor } from '../audit/log.js';
@@ -16,8 +17,16 @@ import { isSiteAdmin } from '../auth/permissions.js';
 import { UpstreamClient } from './client.js';
 import { UpstreamError, type UpstreamFile } from './model.js';
 import { parseProjectPage } from './parse.js';
+import { ProxiedPages } from './page.js';
 import { isInReservedNamespace } from '../namespaces/rules.js';
-import { isFresh, isNeverFromUpstream, isValidGlob, normalizeGlob, offeredFiles } from './rules.js';
+import {
+  isNeverFromUpstream,
+  isServableAsStored,
+  isValidGlob,
+  normalizeGlob,
+  offeredFiles,
+  offeredFilesChangeAt,
+} from './rules.js';
 
 /** How an answer relates to the upstream: sent as the X-Pier-Upstream response header. */
 export type CacheState = 'hit' | 'miss' | 'revalidated' | 'stale' | 'offline';
@@ -26,8 +35,19 @@ export interface ProxiedPage {
   name: string;
   files: UpstreamFile[];
   state: CacheState;
-  /** Identifies the stored answer (changes whenever its files may have). */
-  version: string;
+  /** Identifies the stored answer it was built from (`storedPageStamp`). */
+  stamp: string;
+  /** Until when `files` stays true of that stored answer (the minimum age lets more through). */
+  changesAt: number;
+}
+
+/**
+ * The identity of a stored page: a new fetch or a revalidation, by any process, rewrites
+ * `checked_at`, and the ETag and the size of the files tell answers of one moment apart. The
+ * fast path (src/proxy/fast-page.ts) computes it from the same columns read by SQL.
+ */
+export function storedPageStamp(checkedAt: number, etag: string | null, bytes: number): string {
+  return `${checkedAt}|${etag ?? ''}|${bytes}`;
 }
 
 export interface ProxyStats {
@@ -64,14 +84,18 @@ export class ProxyService {
     servedBytes: 0,
   };
   private readonly fetching = new Map<string, Promise<ProxiedPage | null>>();
-  /** The reserved PEP 752 namespaces (src/namespaces): names they cover never come from upstream. */
-  reservedNamespaces: () => Promise<readonly string[]> = async () => [];
+  /** Rendered pages, shared by the Simple route and the fast path. */
+  readonly pages = new ProxiedPages();
+  private readonly configExcludes: string[];
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly blobs: BlobStore,
     private readonly config: Config,
+    /** The database's hot reads (src/db/connect.ts), shared with the Simple pages. */
+    readonly hot: HotReads,
   ) {
+    this.configExcludes = config.upstreamExclude.map(normalizeGlob);
     this.client = config.upstreamUrl
       ? new UpstreamClient({
           url: config.upstreamUrl,
@@ -142,11 +166,14 @@ export class ProxyService {
     });
   }
 
-  /** Whether `name` may ever be fetched from the upstream (the guard's name rule). */
-  async mayFetch(name: string): Promise<boolean> {
-    if (!this.client) return false;
-    const exclude = (await this.excludes()).map((e) => e.pattern);
-    const reserved = await this.reservedNamespaces();
+  /**
+   * Whether `name` may ever be fetched from the upstream (the guard's name rule), over what the
+   * database holds now (`proxyState`: the run-time exclude list and the reserved namespaces;
+   * the configuration adds its excludes and allow-list).
+   */
+  mayFetch(name: string, state: ProxyStateRow): boolean {
+    const exclude = [...this.configExcludes, ...spaceSeparated(state.excludes)];
+    const reserved = spaceSeparated(state.reserved);
     return !isNeverFromUpstream(name, { exclude, allow: this.config.upstreamAllow }, (n) =>
       isInReservedNamespace(n, reserved),
     );
@@ -177,14 +204,17 @@ export class ProxyService {
    */
   async page(name: string): Promise<ProxiedPage | null> {
     const normalized = normalizeProjectName(name);
-    if (!(await this.mayFetch(normalized))) return null;
+    if (!this.client) return null;
+    // What the guard and the cache depend on, in one read (synchronous on SQLite).
+    const state = await this.hot.proxyState(normalized);
+    if (!this.mayFetch(normalized, state)) return null;
     // One lookup per name at a time: the stored row's read is part of it, so a request that
     // arrives while a fetched page is being written shares that fetch instead of reading the
     // row before the write and starting a second one. The lookup stays in flight until its
     // result is stored; the answer goes out as soon as it is known.
     const inFlight = this.fetching.get(normalized);
     if (inFlight) return inFlight;
-    const work = this.lookup(normalized);
+    const work = this.lookup(normalized, state.found !== null);
     const pending = work.then((r) => r.answer);
     this.fetching.set(normalized, pending);
     const done = work
@@ -202,13 +232,18 @@ export class ProxyService {
     return pending;
   }
 
-  /** The stored answer while it is fresh (or the index is offline), else the upstream's. */
+  /**
+   * The stored answer while it is fresh (or the index is offline), else the upstream's. `known`
+   * is whether a page was stored when the lookup began (a name never asked for is fetched
+   * without reading the row again).
+   */
   private async lookup(
     normalized: string,
+    known: boolean,
   ): Promise<{ answer: ProxiedPage | null; stored: Promise<void> }> {
-    const row = await this.stored(normalized);
+    const row = known ? await this.stored(normalized) : undefined;
     const offline = this.config.upstreamOffline;
-    if (row && (offline || isFresh(row.found === 1, row.checked_at, Date.now()))) {
+    if (row && isServableAsStored(row.found === 1, row.checked_at, Date.now(), offline)) {
       this.stats.pageHits++;
       return {
         answer: this.answer(normalized, row, offline ? 'offline' : 'hit'),
@@ -237,10 +272,15 @@ export class ProxyService {
   /** Stored files, parsed once per stored text (a cached page is read on every request). */
   private readonly parsed = new Map<string, { json: string; files: UpstreamFile[] }>();
 
-  private parsedFiles(normalized: string, json: string): UpstreamFile[] {
+  private parsedFiles(
+    normalized: string,
+    json: string,
+    known?: readonly UpstreamFile[],
+  ): UpstreamFile[] {
     const hit = this.parsed.get(normalized);
     if (hit && hit.json === json) return hit.files;
-    const files = JSON.parse(json) as UpstreamFile[];
+    // A page just fetched is not parsed back from the text it is stored as.
+    const files = known ? [...known] : (JSON.parse(json) as UpstreamFile[]);
     this.parsed.delete(normalized);
     if (this.parsed.size >= 2000) {
       const oldest = this.parsed.keys().next().value;
@@ -256,14 +296,16 @@ export class ProxyService {
     state: CacheState,
   ): ProxiedPage | null {
     if (row.found !== 1) return null;
-    const files = offeredFiles(
-      this.parsedFiles(normalized, row.files_json),
-      this.config.upstreamMinAge,
-      Date.now(),
-    );
-    // The version changes with the stored answer and with the files a minimum age lets through.
-    const version = `${row.etag ?? ''}|${row.files_json.length}|${row.checked_at}|${files.length}`;
-    return { name: normalized, files, state, version };
+    const all = this.parsedFiles(normalized, row.files_json);
+    const now = Date.now();
+    const minAge = this.config.upstreamMinAge;
+    return {
+      name: normalized,
+      files: offeredFiles(all, minAge, now),
+      state,
+      stamp: storedPageStamp(row.checked_at, row.etag, Buffer.byteLength(row.files_json)),
+      changesAt: offeredFilesChangeAt(all, minAge, now),
+    };
   }
 
   private async refresh(
@@ -294,12 +336,14 @@ export class ProxyService {
     }
     const now = Date.now();
     if (result.kind === 'not-modified' && row) {
-      const stored = this.db
-        .updateTable('upstream_pages')
-        .set({ checked_at: now })
-        .where('normalized_name', '=', normalized)
-        .execute()
-        .then(() => undefined);
+      const stored = afterTheAnswer().then(() =>
+        this.db
+          .updateTable('upstream_pages')
+          .set({ checked_at: now })
+          .where('normalized_name', '=', normalized)
+          .execute()
+          .then(() => undefined),
+      );
       return {
         answer: this.answer(normalized, { ...row, checked_at: now }, 'revalidated'),
         stored,
@@ -309,19 +353,22 @@ export class ProxyService {
       result.kind === 'page'
         ? { found: 1, files_json: JSON.stringify(files), etag: result.etag, checked_at: now }
         : { found: 0, files_json: '[]', etag: null, checked_at: now };
-    // The page and its audit entry together, in one transaction.
-    const stored = this.db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('upstream_pages')
-        .values({ normalized_name: normalized, ...values })
-        .onConflict((oc) => oc.column('normalized_name').doUpdateSet(values))
-        .execute();
-      if (result.kind === 'page' && row?.files_json !== values.files_json)
-        await recordAudit(trx, SYSTEM, {
-          action: 'upstream-page-fetch',
-          details: { name: normalized, files: files!.length },
-        });
-    });
+    if (files) this.parsedFiles(normalized, values.files_json, files);
+    // The page and its audit entry together, in one transaction, once the answer is on its way.
+    const stored = afterTheAnswer().then(() =>
+      this.db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('upstream_pages')
+          .values({ normalized_name: normalized, ...values })
+          .onConflict((oc) => oc.column('normalized_name').doUpdateSet(values))
+          .execute();
+        if (result.kind === 'page' && row?.files_json !== values.files_json)
+          await recordAudit(trx, SYSTEM, {
+            action: 'upstream-page-fetch',
+            details: { name: normalized, files: files!.length },
+          });
+      }),
+    );
     return { answer: this.answer(normalized, values, 'miss'), stored };
   }
 
@@ -444,6 +491,19 @@ export class ProxyService {
     });
     return { size, state: 'miss', body: check, settled };
   }
+}
+
+/** A space-separated list as `proxyState` reads it. */
+const spaceSeparated = (list: string) => (list === '' ? [] : list.split(' '));
+
+/**
+ * Resolves after the current turn of the event loop, once the request waiting for a fetched page
+ * has been answered: storing the page (a transaction, and on SQLite a synchronous commit) would
+ * otherwise run between the answer's own steps and delay it. The lookup stays in flight until the
+ * page is stored, so no second fetch starts meanwhile.
+ */
+function afterTheAnswer(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /**

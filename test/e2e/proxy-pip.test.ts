@@ -5,44 +5,18 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { runPier, startServer, type TestServer } from '../support/server.js';
-import { postUpload, uploadParts } from '../support/upload.js';
-import { makeWheel, metadataText } from '../support/dists.js';
+import { startProxyPair, stopUpstream, type ProxyPair } from '../support/proxy-pair.js';
 import { createVenv, exec, pipInstall } from '../support/python.js';
 
-let upstream: TestServer;
+let pair: ProxyPair;
 let pier: TestServer;
 
-async function publish(server: TestServer, token: string, name: string, requires = '') {
-  const metadata = metadataText(name, '1.0', requires ? `Requires-Dist: ${requires}` : '');
-  const module = name.replace(/-/g, '_');
-  const w = await makeWheel({
-    name,
-    version: '1.0',
-    metadata,
-    extra: { [`${module}/__init__.py`]: `NAME = ${JSON.stringify(name)}\n` },
-  });
-  const res = await postUpload(
-    server.url,
-    token,
-    await uploadParts({ ...w, fields: { name, version: '1.0' } }),
-  );
-  assert.equal(res.status, 200, res.body);
-}
-
 before(async () => {
-  upstream = await startServer();
-  const upToken = await upstream.userWithToken('public', { mayCreateProjects: true });
-  await publish(upstream, upToken, 'public-dep');
-  await publish(upstream, upToken, 'prefetched-dep');
-  pier = await startServer({ upstreamUrl: `${upstream.url}/simple/` });
-  const token = await pier.userWithToken('team', { mayCreateProjects: true });
-  await publish(pier, token, 'team-app', 'public-dep');
+  pair = await startProxyPair({ upstreamProjects: ['public-dep', 'prefetched-dep'] });
+  pier = pair.pier;
 });
 
-after(async () => {
-  await pier.close();
-  await upstream.close();
-});
+after(() => pair.close());
 
 const imports = (python: string, module: string) =>
   exec(python, ['-c', `import ${module}; print(${module}.NAME)`]);
@@ -54,15 +28,13 @@ test('pip installs a hosted package whose dependency is only upstream, then agai
   assert.equal((await imports(venv.python, 'public_dep')).stdout.trim(), 'public-dep');
 
   // Another process fills the cache for a pinned list, through the same database and blobs.
-  const env = { ...pier.env(), PIER_UPSTREAM_URL: `${upstream.url}/simple/` };
+  const env = { ...pier.env(), PIER_UPSTREAM_URL: pair.upstreamUrl };
   const prefetched = await runPier(['upstream', 'prefetch', 'prefetched-dep==1.0'], env);
   assert.equal(prefetched.code, 0, prefetched.stdout + prefetched.stderr);
   assert.match(prefetched.stdout, /fetched {2}prefetched_dep-1\.0-py3-none-any\.whl/);
 
-  await upstream.close();
-  await pier.services.proxy.drain();
   // Past the pages' freshness lifetime: pier must ask the upstream, find it down, serve stale.
-  await pier.services.db.kysely.updateTable('upstream_pages').set({ checked_at: 0 }).execute();
+  await stopUpstream(pair);
   const again = await pipInstall(
     venv,
     `${pier.url}/simple/`,
@@ -75,7 +47,7 @@ test('pip installs a hosted package whose dependency is only upstream, then agai
   // Offline mode: only the cache, never the upstream; what is not cached is simply not there.
   const offline = await startServer({
     ...pier.sameData(),
-    upstreamUrl: `${upstream.url}/simple/`,
+    upstreamUrl: pair.upstreamUrl,
     upstreamOffline: true,
   });
   try {

@@ -4,13 +4,16 @@
 // every failure leaving nothing wrong in the cache.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { OPERATOR, startServer, type TestServer } from '../support/server.js';
-import { startStaticIndex, type StaticIndex } from '../support/static-index.js';
-import { makeWheel, metadataText } from '../support/dists.js';
+import {
+  addStaticProject,
+  startStaticIndex,
+  type StaticIndex,
+  type StaticProjectOptions,
+} from '../support/static-index.js';
 import { postUpload, sha256, uploadParts } from '../support/upload.js';
+import { makeWheel } from '../support/dists.js';
 import { tempDir } from '../support/tmp.js';
 import { testCertificates } from '../support/tls.js';
 
@@ -20,27 +23,8 @@ let root: string;
 let pier: TestServer;
 const wheels: Record<string, { filename: string; content: Buffer; metadata: string }> = {};
 
-async function addProject(
-  root: string,
-  name: string,
-  opts: { wrongHash?: boolean; payload?: Buffer } = {},
-) {
-  const metadata = metadataText(name, '1.0');
-  const extra = opts.payload ? { 'payload.bin': opts.payload } : undefined;
-  const w = await makeWheel({ name, version: '1.0', metadata, salt: name, extra });
-  wheels[name] = { ...w, metadata };
-  mkdirSync(join(root, 'simple', name), { recursive: true });
-  mkdirSync(join(root, 'files'), { recursive: true });
-  writeFileSync(join(root, 'files', w.filename), w.content);
-  writeFileSync(join(root, 'files', `${w.filename}.metadata`), metadata);
-  const hash = opts.wrongHash ? sha256(Buffer.from('something else')) : sha256(w.content);
-  writeFileSync(
-    join(root, 'simple', name, 'index.html'),
-    `<!DOCTYPE html><html><body>\n` +
-      `<a href="../../files/${w.filename}#sha256=${hash}" data-requires-python="&gt;=3.8" ` +
-      `data-core-metadata="sha256=${sha256(Buffer.from(metadata))}">${w.filename}</a><br/>\n` +
-      `</body></html>\n`,
-  );
+async function addProject(root: string, name: string, opts: StaticProjectOptions = {}) {
+  wheels[name] = (await addStaticProject(root, name, opts))[0]!;
 }
 
 before(async () => {

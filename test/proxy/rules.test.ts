@@ -2,7 +2,15 @@
 // readers of upstream pages (PEP 691 JSON, PEP 503 HTML with relative links).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { globMatches, isNeverFromUpstream, offeredFiles } from '../../src/proxy/rules.js';
+import {
+  MISSING_FRESH_MS,
+  PAGE_FRESH_MS,
+  globMatches,
+  isNeverFromUpstream,
+  isServableAsStored,
+  offeredFiles,
+  offeredFilesChangeAt,
+} from '../../src/proxy/rules.js';
 import { parseHtmlPage, parseJsonPage, parseProjectPage } from '../../src/proxy/parse.js';
 import { UpstreamError, type UpstreamFile } from '../../src/proxy/model.js';
 
@@ -62,6 +70,36 @@ test('a minimum age offers only files whose stated upload time is old enough', (
   assert.equal(offeredFiles(files, 0, now).length, 4);
   assert.deepEqual(offeredFiles(files, 7 * 86400, now), [files[0]]);
   assert.deepEqual(offeredFiles(files, 3600, now), [files[0], files[1]]);
+  // What is offered stays true until the next file comes of age (the cached page's lifetime).
+  const day = 86400;
+  const cases: [number, number][] = [
+    [0, Infinity],
+    [3600, Infinity],
+    [day, Date.parse('2026-12-03T12:00:00Z')],
+    [60 * day, Date.parse('2026-12-31T00:00:00Z')],
+  ];
+  for (const [minAge, expected] of cases) {
+    assert.equal(offeredFilesChangeAt(files, minAge, now), expected, `min age ${minAge}`);
+    if (expected !== Infinity) {
+      const later = offeredFiles(files, minAge, expected).length;
+      assert.equal(later, offeredFiles(files, minAge, now).length + 1);
+      assert.equal(offeredFiles(files, minAge, expected - 1).length, later - 1);
+    }
+  }
+});
+
+test('a stored answer is served as it is while fresh, or always offline', () => {
+  const now = 10 * PAGE_FRESH_MS;
+  const cases: [boolean, number, boolean, boolean][] = [
+    [true, now - PAGE_FRESH_MS + 1, false, true],
+    [true, now - PAGE_FRESH_MS, false, false],
+    [false, now - MISSING_FRESH_MS + 1, false, true],
+    [false, now - MISSING_FRESH_MS, false, false],
+    [true, 0, true, true],
+    [false, 0, true, true],
+  ];
+  for (const [found, checkedAt, offline, expected] of cases)
+    assert.equal(isServableAsStored(found, checkedAt, now, offline), expected);
 });
 
 test('HTML pages: links resolved against the page, entities decoded, the standard attributes read', () => {

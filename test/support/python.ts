@@ -19,10 +19,15 @@ export async function exec(
   args: string[],
   env: Record<string, string> = {},
   cwd?: string,
+  /** Variables of this process's environment the command must not see. */
+  drop?: RegExp,
 ): Promise<Result> {
+  const inherited = drop
+    ? Object.fromEntries(Object.entries(process.env).filter(([k]) => !drop.test(k)))
+    : process.env;
   try {
     const { stdout, stderr } = await run(cmd, args, {
-      env: { ...process.env, ...env },
+      env: { ...inherited, ...env },
       cwd,
       maxBuffer: 64 * 1024 * 1024,
     });

@@ -2,10 +2,12 @@
 // with relative links is), with a switch that makes it misbehave the ways upstreams do.
 import { createServer, type Server } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join, normalize } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { makeWheel, metadataText } from './dists.js';
+import { sha256 } from './upload.js';
 
 export type Behaviour =
   'normal' | 'status-500' | 'slow' | 'garbage-json' | 'garbage-html' | 'huge' | 'redirect-away';
@@ -86,4 +88,46 @@ export async function startStaticIndex(
   index.server = server;
   index.url = `${tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return index;
+}
+
+export interface StaticProjectOptions {
+  /** List a hash that is not the file's. */
+  wrongHash?: boolean;
+  /** Bytes added to each wheel (large payloads arrive in many chunks). */
+  payload?: Buffer;
+  /** The versions listed, a wheel each (default 1.0); adding a project again rewrites its page. */
+  versions?: string[];
+}
+
+/**
+ * Writes a project into a static folder index as `python -m http.server` would serve it: its
+ * page at simple/<name>/index.html, linking with relative URLs to ../../files/, with each
+ * wheel's sha256, requires-python and core-metadata (the .metadata file beside the wheel).
+ */
+export async function addStaticProject(
+  root: string,
+  name: string,
+  opts: StaticProjectOptions = {},
+): Promise<{ filename: string; content: Buffer; metadata: string }[]> {
+  mkdirSync(join(root, 'simple', name), { recursive: true });
+  mkdirSync(join(root, 'files'), { recursive: true });
+  const extra = opts.payload ? { 'payload.bin': opts.payload } : undefined;
+  const wheels = [];
+  let links = '';
+  for (const version of opts.versions ?? ['1.0']) {
+    const metadata = metadataText(name, version);
+    const w = await makeWheel({ name, version, metadata, salt: `${name} ${version}`, extra });
+    wheels.push({ ...w, metadata });
+    writeFileSync(join(root, 'files', w.filename), w.content);
+    writeFileSync(join(root, 'files', `${w.filename}.metadata`), metadata);
+    const hash = opts.wrongHash ? sha256(Buffer.from('something else')) : sha256(w.content);
+    links +=
+      `<a href="../../files/${w.filename}#sha256=${hash}" data-requires-python="&gt;=3.8" ` +
+      `data-core-metadata="sha256=${sha256(Buffer.from(metadata))}">${w.filename}</a><br/>\n`;
+  }
+  writeFileSync(
+    join(root, 'simple', name, 'index.html'),
+    `<!DOCTYPE html><html><body>\n${links}</body></html>\n`,
+  );
+  return wheels;
 }

@@ -7,7 +7,6 @@ import { mayReadIndex } from '../../auth/permissions.js';
 import { notFound, PierError, unauthorized } from '../../errors.js';
 import { principalOf } from '../principal.js';
 import { UpstreamError } from '../../proxy/model.js';
-import { ProxiedPages } from '../../proxy/page.js';
 import type { RenderedPage } from '../../simple/service.js';
 import { SHA256_RE } from '../../proxy/model.js';
 
@@ -40,7 +39,7 @@ export function proxiedPage(s: Services, normalized: string) {
 
 /** The rendered page of a name pier does not host, or null (404) when there is none. */
 export function proxiedPages(s: Services) {
-  const pages = new ProxiedPages();
+  const pages = s.proxy.pages;
   return async (normalized: string): Promise<ProxiedPageAnswer | null> => {
     if (!s.proxy.enabled) return null;
     const page = await orUpstreamFailure(s.proxy.page(normalized));

@@ -214,7 +214,10 @@ async function issuersPage(
   );
 }
 
-function newProjectPage(ctx: WebContext, opts: { name?: string; error?: string | null } = {}) {
+function newProjectPage(
+  ctx: WebContext,
+  opts: { name?: string; error?: string | null; shadowChoice?: boolean; shadow?: boolean } = {},
+) {
   return layout(
     ctx,
     'New project',
@@ -226,6 +229,20 @@ function newProjectPage(ctx: WebContext, opts: { name?: string; error?: string |
       <form method="post" action="/projects/new" id="new-project-form">
         ${csrfField(ctx)}
         ${field('name', 'Project name', { value: opts.name ?? '', error: opts.error ?? undefined, required: true })}
+        ${
+          opts.shadowChoice
+            ? html`${checkbox(
+                  'shadow_upstream',
+                  'Shadow the upstream project of this name',
+                  opts.shadow ?? false,
+                )}
+                <p class="hint">
+                  A name that exists on the upstream index is refused unless you choose this: the
+                  project created here replaces the public one for everyone who installs from this
+                  index.
+                </p>`
+            : ''
+        }
         <button type="submit">Create project</button>
       </form>
     </section>`,
@@ -233,6 +250,8 @@ function newProjectPage(ctx: WebContext, opts: { name?: string; error?: string |
 }
 
 export function registerAdminRoutes(web: FastifyInstance, s: Services): void {
+  /** Administrators of an index with an upstream may create a project that shadows a name there. */
+  const shadowChoice = (ctx: WebContext) => ctx.isAdmin && s.proxy.enabled;
   registerUpstreamAdminRoutes(web, s, () => adminNav('upstream'));
   web.get('/admin/', async (request, reply) => {
     requireAdmin(webContext(request), request);
@@ -374,15 +393,20 @@ export function registerAdminRoutes(web: FastifyInstance, s: Services): void {
   web.get('/projects/new', async (request, reply) => {
     const ctx = webContext(request);
     requireUser(ctx, request);
-    return sendPage(reply, newProjectPage(ctx));
+    return sendPage(reply, newProjectPage(ctx, { shadowChoice: shadowChoice(ctx) }));
   });
 
   web.post('/projects/new', async (request, reply) => {
     const ctx = webContext(request);
     requireUser(ctx, request);
-    const name = formString(formBody(request.body), 'name').trim();
+    const body = formBody(request.body);
+    const name = formString(body, 'name').trim();
+    // The guard's explicit choice (src/registry/projects.ts refuses it to anyone but an admin).
+    const shadow = formBool(body, 'shadow_upstream');
     try {
-      const project = await s.projects.create(ctx.actor, name);
+      const project = await s.projects.create(ctx.actor, name, undefined, {
+        shadowUpstream: shadow,
+      });
       setFlash(s, reply, {
         kind: 'ok',
         text: `Created ${project.name}. Add a trusted publisher to publish it from CI.`,
@@ -393,7 +417,11 @@ export function registerAdminRoutes(web: FastifyInstance, s: Services): void {
       );
     } catch (err) {
       if (!(err instanceof PierError) || err.status >= 500) throw err;
-      return sendPage(reply, newProjectPage(ctx, { name, error: err.message }), err.status);
+      return sendPage(
+        reply,
+        newProjectPage(ctx, { name, error: err.message, shadowChoice: shadowChoice(ctx), shadow }),
+        err.status,
+      );
     }
   });
 }
