@@ -58,6 +58,7 @@ import {
   projectNamedByFilename,
 } from './filename-rules.js';
 import { withHelp } from '../../help.js';
+import type { AttestationService, VerifiedAttestations } from '../../attestations/service.js';
 
 export interface UploadOptions {
   maxUploadSize: number;
@@ -133,6 +134,7 @@ export class UploadService {
     private readonly db: Kysely<Database>,
     private readonly blobs: BlobStore,
     private readonly projects: ProjectService,
+    private readonly attestations: AttestationService,
     private readonly options: UploadOptions,
   ) {}
 
@@ -143,6 +145,7 @@ export class UploadService {
       this.db,
       this.blobs,
       this.projects,
+      this.attestations,
       this.options,
       actor,
       queryAction,
@@ -161,6 +164,7 @@ export class UploadSession {
     private readonly db: Kysely<Database>,
     private readonly blobs: BlobStore,
     private readonly projects: ProjectService,
+    private readonly attestations: AttestationService,
     private readonly options: UploadOptions,
     private readonly actor: Actor,
     private readonly queryAction: string | undefined,
@@ -341,10 +345,11 @@ export class UploadSession {
       if (duplicate) return duplicate;
       await this.checkOneSdist(checked);
       const inspected = await this.inspectArchive(checked, stored);
+      const attested = await this.checkAttestations(checked, stored);
       const recorded: CheckedForm = { ...checked, metadata: inspected.metadata };
       for (let attempt = 1; ; attempt++) {
         try {
-          const result = await this.commit(recorded, stored, inspected);
+          const result = await this.commit(recorded, stored, inspected, attested);
           committed = true;
           return result;
         } catch (err) {
@@ -525,6 +530,33 @@ export class UploadSession {
   }
 
   /**
+   * Step 22 (PEP 740): the `attestations` field, verified against the stored file's name and
+   * sha256 (src/attestations), after every check of the file itself, as Warehouse does; and the
+   * project's policy that uploads carry attestations.
+   */
+  private async checkAttestations(
+    checked: CheckedForm,
+    stored: StoredFile,
+  ): Promise<VerifiedAttestations | null> {
+    const field = this.imported ? undefined : this.fields.get('attestations');
+    const { project } = checked;
+    if (field === undefined) {
+      if (project !== null && project.require_attestations === 1 && !this.imported)
+        throw badRequest(
+          `Project '${project.name}' requires attestations: upload each file with a PEP 740 attestation signed by the CI job of one of its trusted publishers.`,
+        );
+      return null;
+    }
+    return this.attestations.verifyUpload(
+      this.actor.principal,
+      project,
+      checked.displayName,
+      { filename: checked.filename, sha256: stored.digests.sha256 },
+      field,
+    );
+  }
+
+  /**
    * The metadata the upload records: the archive's own (`recorded-metadata.ts`), validated as the
    * form was, or the form's for an sdist older than Metadata 2.2. Either way, the metadata inside
    * the archive must name the same project and version as the form and filename: installers (pip)
@@ -571,6 +603,7 @@ export class UploadSession {
     checked: CheckedForm,
     stored: StoredFile,
     inspected: Inspected,
+    attested: VerifiedAttestations | null,
   ): Promise<UploadResult> {
     const { form, metadata, filename } = checked;
     const actor = this.actor;
@@ -671,6 +704,7 @@ export class UploadSession {
           .insertInto('file_metadata')
           .values({ file_id: file.id, content: inspected.metadataFile })
           .execute();
+      if (attested) await this.attestations.store(trx, file.id, attested);
       await bumpSerial(trx, project.id, 'add file');
       await recordAudit(trx, actor, {
         action: imported ? 'import' : 'upload',
@@ -681,6 +715,16 @@ export class UploadSession {
           size: stored.size,
           sha256: stored.digests.sha256,
           ...(provenance ? { trusted_publishing: JSON.parse(provenance) as unknown } : {}),
+          ...(attested
+            ? {
+                attestations: {
+                  publisher_id: attested.publisherId,
+                  publisher: attested.description,
+                  predicate_types: attested.attestations.map((a) => a.predicateType),
+                  log_indexes: attested.attestations.map((a) => a.identity.logIndex),
+                },
+              }
+            : {}),
           ...(imported
             ? {
                 imported_from: imported.source,

@@ -1,0 +1,259 @@
+// Attestations at upload and after: who may attach them, the verification of each against a
+// trusted publisher (in Warehouse's order: the uploader's identity, the list's shape, then per
+// attestation the Sigstore verification, the publisher policy, the statement, the predicate type
+// and duplicates), their rows, and the provenance document the Integrity API serves.
+import type { Kysely } from 'kysely';
+import type { Database, Project } from '../db/schema.js';
+import { badRequest } from '../errors.js';
+import type { Principal } from '../auth/principal.js';
+import { normalizeProjectName } from '../packaging/names.js';
+import { provenanceForProject, type Provenance } from '../oidc/provenance.js';
+import { isProviderKind } from '../oidc/issuers.js';
+import { PROVIDERS } from '../oidc/providers/index.js';
+import {
+  attestationPublisher,
+  checkIdentity,
+  unsupportedKind,
+  type AttestationPublisher,
+  type PublisherIdentity,
+} from './identity.js';
+import { AttestationError, parseAttestations, verificationFailed } from './shape.js';
+import { verifySignature, type SignerIdentity, type VerifiedSignature } from './sigstore.js';
+import {
+  checkPredicateType,
+  checkStatement,
+  type Distribution,
+  type Statement,
+} from './statement.js';
+import type { TrustRoot } from './trust-root.js';
+
+/** Warehouse's prefix of every refusal (`Invalid attestations supplied during upload: …`). */
+export const REFUSAL_PREFIX = 'Invalid attestations supplied during upload';
+
+/** What the verification found for one attestation, kept with it. */
+export interface VerifiedIdentity extends SignerIdentity {
+  logIndex: string | null;
+  logUrl: string | null;
+  integratedAt: number | null;
+}
+
+export interface VerifiedAttestation {
+  predicateType: string;
+  raw: Record<string, unknown>;
+  identity: VerifiedIdentity;
+}
+
+/** A file's attestations, all verified against one publisher. */
+export interface VerifiedAttestations {
+  publisherId: number;
+  publisher: AttestationPublisher;
+  /** One line naming the publisher (its provider's `describe`). */
+  description: string;
+  attestations: VerifiedAttestation[];
+}
+
+/** The provenance document of a file (PEP 740 / PyPI's Integrity API). */
+export interface ProvenanceDocument {
+  version: 1;
+  attestation_bundles: { publisher: AttestationPublisher; attestations: unknown[] }[];
+}
+
+interface Candidate extends PublisherIdentity {
+  id: number;
+  description: string;
+}
+
+function refusal(message: string) {
+  return badRequest(`${REFUSAL_PREFIX}: ${message}`);
+}
+
+export class AttestationService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly trustRoot: () => TrustRoot,
+  ) {}
+
+  /**
+   * The publishers an upload's attestations may be verified against: a trusted-publishing
+   * token's own publisher (the one that granted this project), or, for an API token, each
+   * trusted publisher of the project. Throws the refusal when there is none.
+   */
+  private async candidates(
+    principal: Principal,
+    project: Project | null,
+    name: string,
+  ): Promise<Candidate[]> {
+    if (principal.kind !== 'token')
+      throw refusal(
+        'Attestations are only supported when using Trusted Publishing, or an API token of a project with trusted publishers',
+      );
+    let ids: number[];
+    if (principal.token.publisher_id !== null) {
+      const recorded = provenanceForProject(
+        principal.token.claims_json,
+        normalizeProjectName(name),
+      );
+      const id = recorded
+        ? (JSON.parse(recorded) as Provenance).publisher.id
+        : principal.token.publisher_id;
+      ids = [id];
+    } else {
+      if (project === null)
+        throw refusal(
+          `Attestations with an API token are verified against the project's trusted publishers, and '${name}' is a new project with none`,
+        );
+      const rows = await this.db
+        .selectFrom('publisher_projects')
+        .select('publisher_id')
+        .where('project_id', '=', project.id)
+        .orderBy('publisher_id')
+        .execute();
+      ids = rows.map((r) => r.publisher_id);
+      if (ids.length === 0)
+        throw refusal(
+          `Attestations with an API token are verified against the project's trusted publishers, and '${project.name}' has none`,
+        );
+    }
+    const rows = await this.db
+      .selectFrom('publishers')
+      .select(['id', 'kind', 'issuer_url', 'config_json'])
+      .where('id', 'in', ids)
+      .where('pending_name', 'is', null)
+      .orderBy('id')
+      .execute();
+    if (rows.length === 0)
+      throw refusal("the trusted publisher of this upload's token no longer exists");
+    const candidates: Candidate[] = [];
+    for (const row of rows) {
+      if (!isProviderKind(row.kind)) continue;
+      const config = JSON.parse(row.config_json) as unknown;
+      candidates.push({
+        id: Number(row.id),
+        kind: row.kind,
+        issuerUrl: row.issuer_url,
+        config,
+        description: PROVIDERS[row.kind].describe(config as never),
+      });
+    }
+    const supported = candidates.filter((c) => unsupportedKind(c.kind) === null);
+    if (supported.length === 0)
+      throw refusal(unsupportedKind(candidates[0]?.kind ?? 'activestate')!);
+    return supported;
+  }
+
+  /**
+   * The upload's `attestations` field, verified against the uploaded file (its name and the
+   * sha256 pier computed). Throws the 400 refusal, with Warehouse's words, on the first failure.
+   */
+  async verifyUpload(
+    principal: Principal,
+    project: Project | null,
+    projectName: string,
+    dist: Distribution,
+    field: string,
+  ): Promise<VerifiedAttestations> {
+    let candidates = await this.candidates(principal, project, projectName);
+    try {
+      const attestations = parseAttestations(field);
+      const root = this.trustRoot();
+      const seen = new Set<string>();
+      const verified: VerifiedAttestation[] = [];
+      for (const attestation of attestations) {
+        let statement: Statement;
+        let signature: VerifiedSignature;
+        try {
+          signature = verifySignature(attestation, root);
+          const failures = candidates.map((c) => checkIdentity(c, signature.identity));
+          const matching = candidates.filter((_, i) => failures[i] === null);
+          if (matching.length === 0)
+            throw verificationFailed(
+              candidates.length === 1
+                ? failures[0]!
+                : `the attestation matches none of the project's trusted publishers: ${candidates.map((c, i) => `${c.description}: ${failures[i]}`).join('; ')}`,
+            );
+          candidates = matching;
+          statement = checkStatement(signature.payload, dist);
+        } catch (err) {
+          if (err instanceof AttestationError) throw err;
+          throw new AttestationError(
+            `Unknown error while trying to verify included attestations: ${(err as Error).message}`,
+          );
+        }
+        checkPredicateType(statement.predicateType);
+        if (seen.has(statement.predicateType))
+          throw new AttestationError(
+            `Multiple attestations for the same file with the same predicate type (${statement.predicateType}) are not supported`,
+          );
+        seen.add(statement.predicateType);
+        verified.push({
+          predicateType: statement.predicateType,
+          raw: attestation.raw,
+          identity: {
+            ...signature.identity,
+            logIndex: signature.logIndex,
+            logUrl: signature.logUrl,
+            integratedAt: signature.integratedAt,
+          },
+        });
+      }
+      const chosen = candidates[0]!;
+      return {
+        publisherId: chosen.id,
+        publisher: attestationPublisher(chosen)!,
+        description: chosen.description,
+        attestations: verified,
+      };
+    } catch (err) {
+      if (err instanceof AttestationError) throw refusal(err.message);
+      throw err;
+    }
+  }
+
+  /** The rows of a file's verified attestations (inside the upload's transaction). */
+  async store(
+    trx: Kysely<Database>,
+    fileId: number,
+    verified: VerifiedAttestations,
+  ): Promise<void> {
+    const now = Date.now();
+    let position = 0;
+    for (const a of verified.attestations)
+      await trx
+        .insertInto('file_attestations')
+        .values({
+          file_id: fileId,
+          position: position++,
+          predicate_type: a.predicateType,
+          publisher_id: verified.publisherId,
+          publisher_json: JSON.stringify(verified.publisher),
+          identity_json: JSON.stringify(a.identity),
+          attestation_json: JSON.stringify(a.raw),
+          created_at: now,
+        })
+        .execute();
+  }
+
+  /** The provenance document of a file, or null when it has no attestation. */
+  async provenance(fileId: number): Promise<ProvenanceDocument | null> {
+    const rows = await this.db
+      .selectFrom('file_attestations')
+      .select(['publisher_json', 'attestation_json'])
+      .where('file_id', '=', fileId)
+      .orderBy('position')
+      .execute();
+    if (rows.length === 0) return null;
+    const bundles = new Map<string, ProvenanceDocument['attestation_bundles'][number]>();
+    for (const row of rows) {
+      let bundle = bundles.get(row.publisher_json);
+      if (!bundle) {
+        bundle = {
+          publisher: JSON.parse(row.publisher_json) as AttestationPublisher,
+          attestations: [],
+        };
+        bundles.set(row.publisher_json, bundle);
+      }
+      bundle.attestations.push(JSON.parse(row.attestation_json) as unknown);
+    }
+    return { version: 1, attestation_bundles: [...bundles.values()] };
+  }
+}

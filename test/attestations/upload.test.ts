@@ -1,0 +1,314 @@
+// @backends: runs on the embedded default and on PostgreSQL with S3.
+// Attestations on POST /legacy/, as uv sends them (the `attestations` form field, a JSON array):
+// with a trusted-publishing token (its publisher's policy), with an API token (one of the
+// project's publishers), refused in Warehouse's order and words, and each refusal changing
+// nothing. Signed here by @sigstore/mock under a private trust root (PIER_SIGSTORE_TRUSTED_ROOT),
+// and a real published attestation under Sigstore's public-good root.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { OPERATOR, startServer, type TestServer } from '../support/server.js';
+import { githubClaims, startTestIssuer, type TestIssuer } from '../support/oidc-issuer.js';
+import { postUpload, sha256, uploadParts, type Part } from '../support/upload.js';
+import { makeWheel } from '../support/dists.js';
+import { indexSnapshot } from '../support/snapshot.js';
+import { tempDir } from '../support/tmp.js';
+import {
+  fixture,
+  githubIdentity,
+  realAttestations,
+  SLSA_V1,
+  startMockSigstore,
+  type MockSigstore,
+} from '../support/sigstore.js';
+
+let server: TestServer;
+let issuer: TestIssuer;
+let mock: MockSigstore;
+let apiToken: string;
+
+const PREFIX = 'Invalid attestations supplied during upload: ';
+
+async function mintToken(): Promise<string> {
+  const audience = new URL(server.url).host;
+  const jwt = await issuer.sign(githubClaims(issuer.url, audience));
+  const res = await fetch(`${server.url}/_/oidc/mint-token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token: jwt }),
+  });
+  const body = (await res.json()) as { token: string };
+  assert.equal(res.status, 200, JSON.stringify(body));
+  return body.token;
+}
+
+/** The identity of the test issuer's GitHub job (its repositories live at the issuer's origin). */
+const identity = (over: Parameters<typeof githubIdentity>[0] = {}) =>
+  githubIdentity({ issuer: issuer.url, web: issuer.url, ref: 'refs/tags/v1.0.0', ...over });
+
+async function wheel(version: string) {
+  const w = await makeWheel({ name: 'octo-lib', version });
+  return { ...w, sha256: sha256(w.content) };
+}
+
+async function partsWith(
+  w: Awaited<ReturnType<typeof wheel>>,
+  attestations: string | null,
+  version: string,
+): Promise<Part[]> {
+  const parts = await uploadParts({ ...w, fields: { name: 'octo-lib', version } });
+  if (attestations !== null) parts.splice(parts.length - 1, 0, ['attestations', attestations]);
+  return parts;
+}
+
+before(async () => {
+  mock = await startMockSigstore();
+  const rootFile = join(tempDir(), 'trusted_root.json');
+  writeFileSync(rootFile, JSON.stringify(mock.trustedRoot));
+  issuer = await startTestIssuer();
+  server = await startServer({ sigstoreTrustedRoot: rootFile });
+  await server.services.issuers.add(OPERATOR, { kind: 'github', url: issuer.url, insecure: true });
+  await server.services.auth.addUser(OPERATOR, {
+    username: 'owner',
+    password: 'owner-password',
+    mayCreateProjects: true,
+  });
+  await server.services.projects.create(OPERATOR, 'octo-lib', 'owner');
+  await server.services.publishers.add(OPERATOR, 'octo-lib', {
+    kind: 'github',
+    issuerUrl: issuer.url,
+    fields: { owner: 'octo-org', repository: 'octo-repo', workflow: 'release.yml', ownerId: '65' },
+  });
+  apiToken = await server.userWithToken('owner');
+});
+
+after(async () => {
+  await server?.close();
+  await issuer?.close();
+});
+
+test('a trusted publisher uploads a file with its attestation: stored as uploaded', async () => {
+  const token = await mintToken();
+  const w = await wheel('1.0');
+  const attestation = await mock.attest({
+    filename: w.filename,
+    sha256: w.sha256,
+    identity: identity(),
+  });
+  const up = await postUpload(
+    server.url,
+    token,
+    await partsWith(w, JSON.stringify([attestation]), '1.0'),
+  );
+  assert.equal(up.status, 200, up.body);
+  const rows = await server.services.db.kysely
+    .selectFrom('file_attestations')
+    .selectAll()
+    .execute();
+  assert.equal(rows.length, 1);
+  assert.deepEqual(JSON.parse(rows[0]!.attestation_json), attestation);
+  assert.deepEqual(JSON.parse(rows[0]!.publisher_json), {
+    kind: 'GitHub',
+    repository: 'octo-org/octo-repo',
+    workflow: 'release.yml',
+    environment: null,
+  });
+  const audit = await server.services.db.kysely
+    .selectFrom('audit_events')
+    .select('details_json')
+    .where('action', '=', 'upload')
+    .orderBy('id', 'desc')
+    .executeTakeFirstOrThrow();
+  assert.deepEqual(JSON.parse(audit.details_json).attestations.predicate_types, [
+    'https://docs.pypi.org/attestations/publish/v1',
+  ]);
+});
+
+test('an API token may attach attestations that verify against one of the project’s publishers', async () => {
+  const w = await wheel('1.1');
+  const publish = await mock.attest({
+    filename: w.filename,
+    sha256: w.sha256,
+    identity: identity(),
+  });
+  const slsa = await mock.attest({
+    filename: w.filename,
+    sha256: w.sha256,
+    identity: identity(),
+    predicateType: SLSA_V1,
+  });
+  const up = await postUpload(
+    server.url,
+    apiToken,
+    await partsWith(w, JSON.stringify([publish, slsa]), '1.1'),
+  );
+  assert.equal(up.status, 200, up.body);
+});
+
+test('refusals, in Warehouse’s order and words, change nothing', async () => {
+  const w = await wheel('2.0');
+  const good = await mock.attest({ filename: w.filename, sha256: w.sha256, identity: identity() });
+  const other = await wheel('2.1');
+  const cases: [string, string, string | null, RegExp][] = [
+    ['api', 'not json', null, /^Malformed attestations: invalid JSON/],
+    [
+      'api',
+      '{}',
+      null,
+      /^Malformed attestations: expected a JSON array of attestation objects, got an object/,
+    ],
+    [
+      'api',
+      '[{"version": 1}]',
+      null,
+      /^Malformed attestations: \[0\]\.verification_material: field required/,
+    ],
+    ['api', '[]', null, /^Malformed attestations: an empty attestation set is not permitted$/],
+    [
+      'api',
+      JSON.stringify([good, good, good]),
+      null,
+      /^A maximum of 2 attestations per file are supported$/,
+    ],
+    [
+      'api',
+      JSON.stringify([good, good]),
+      null,
+      /^Multiple attestations for the same file with the same predicate type \(https:\/\/docs.pypi.org\/attestations\/publish\/v1\) are not supported$/,
+    ],
+    [
+      'api',
+      JSON.stringify([
+        await mock.attest({
+          filename: w.filename,
+          sha256: w.sha256,
+          identity: identity(),
+          predicateType: 'https://example.com/other/v1',
+        }),
+      ]),
+      null,
+      /^Attestation with unsupported predicate type: https:\/\/example.com\/other\/v1$/,
+    ],
+    [
+      'api',
+      JSON.stringify([
+        await mock.attest({ filename: other.filename, sha256: other.sha256, identity: identity() }),
+      ]),
+      null,
+      /^Could not verify the uploaded artifact using the included attestation: Verification failed: subject does not match distribution name/,
+    ],
+    [
+      'api',
+      JSON.stringify([
+        await mock.attest({ filename: w.filename, sha256: other.sha256, identity: identity() }),
+      ]),
+      null,
+      /^Could not verify the uploaded artifact using the included attestation: Verification failed: subject does not match distribution digest/,
+    ],
+    [
+      'api',
+      JSON.stringify([
+        await mock.attest({
+          filename: w.filename,
+          sha256: w.sha256,
+          identity: identity({ workflow: 'ci.yml' }),
+        }),
+      ]),
+      null,
+      /^Could not verify the uploaded artifact using the included attestation: Verification failed: the certificate's Build Config URI: expected one of/,
+    ],
+    [
+      'api',
+      JSON.stringify([
+        await mock.attest({ filename: w.filename, sha256: w.sha256, identity: githubIdentity() }),
+      ]),
+      null,
+      /^Could not verify the uploaded artifact using the included attestation: Verification failed: the certificate's Issuer: expected 'http:\/\/127.0.0.1:\d+', got 'https:\/\/token.actions.githubusercontent.com'/,
+    ],
+    [
+      'password',
+      JSON.stringify([good]),
+      null,
+      /^Attestations are only supported when using Trusted Publishing, or an API token of a project with trusted publishers$/,
+    ],
+  ];
+  for (const [who, field, _unused, expected] of cases) {
+    const before = await indexSnapshot(server);
+    const parts = await partsWith(w, field, '2.0');
+    const up =
+      who === 'password'
+        ? await postUpload(server.url, null, parts, {
+            authorization: `Basic ${Buffer.from('owner:owner-password').toString('base64')}`,
+          })
+        : await postUpload(server.url, apiToken, parts);
+    assert.equal(up.status, 400, `${field.slice(0, 60)}: ${up.body}`);
+    assert.ok(up.body.startsWith(PREFIX), up.body);
+    assert.match(up.body.slice(PREFIX.length).trim(), expected);
+    assert.equal(up.statusText.startsWith(PREFIX), true, up.statusText);
+    assert.deepEqual(await indexSnapshot(server), before, `${expected}: a refusal changes nothing`);
+  }
+});
+
+test('a new project’s upload with an API token cannot carry attestations (no publisher yet)', async () => {
+  const w = await makeWheel({ name: 'brand-new', version: '1.0' });
+  const attestation = await mock.attest({
+    filename: w.filename,
+    sha256: sha256(w.content),
+    identity: identity(),
+  });
+  const parts = await uploadParts({ ...w, fields: { name: 'brand-new', version: '1.0' } });
+  parts.splice(parts.length - 1, 0, ['attestations', JSON.stringify([attestation])]);
+  const before = await indexSnapshot(server);
+  const up = await postUpload(server.url, apiToken, parts);
+  assert.equal(up.status, 400, up.body);
+  assert.match(
+    up.body,
+    /verified against the project's trusted publishers, and 'brand-new' is a new project with none/,
+  );
+  assert.deepEqual(await indexSnapshot(server), before);
+});
+
+test('a real attestation, uploaded with an API token of a project with a Google publisher', async () => {
+  // Sigstore's public-good root, shipped with pier: no PIER_SIGSTORE_TRUSTED_ROOT.
+  const publicServer = await startServer();
+  try {
+    const real = realAttestations().google;
+    await publicServer.services.auth.addUser(OPERATOR, {
+      username: 'maintainer',
+      password: 'maintainer-password',
+      mayCreateProjects: true,
+    });
+    await publicServer.services.projects.create(OPERATOR, 'sampleproject', 'maintainer');
+    const token = await publicServer.userWithToken('maintainer');
+    const content = fixture('sampleproject-3.0.0.tar.gz');
+    const parts = await uploadParts({
+      filename: real.filename,
+      content,
+      fields: { name: 'sampleproject', version: '3.0.0', metadata_version: '2.1' },
+    });
+    parts.splice(parts.length - 1, 0, ['attestations', JSON.stringify([real.attestation])]);
+    // No publisher yet: refused.
+    const refused = await postUpload(publicServer.url, token, parts);
+    assert.equal(refused.status, 400, refused.body);
+    assert.match(refused.body, /'sampleproject' has none/);
+    await publicServer.services.publishers.add(OPERATOR, 'sampleproject', {
+      kind: 'google',
+      fields: real.fields,
+    });
+    const up = await postUpload(publicServer.url, token, parts);
+    assert.equal(up.status, 200, up.body);
+    const rows = await publicServer.services.db.kysely
+      .selectFrom('file_attestations')
+      .selectAll()
+      .execute();
+    assert.equal(rows.length, 1);
+    assert.deepEqual(JSON.parse(rows[0]!.publisher_json), {
+      kind: 'Google',
+      email: real.fields.email,
+    });
+    assert.equal(JSON.parse(rows[0]!.identity_json).san, real.fields.email);
+  } finally {
+    await publicServer.close();
+  }
+});
