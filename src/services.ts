@@ -122,7 +122,7 @@ export async function openServices(
   );
   let trustRoot: TrustRoot | null = null;
   const getTrustRoot = () => (trustRoot ??= loadTrustRoot(config.sigstoreTrustedRoot));
-  const attestations = new AttestationService(db.kysely, getTrustRoot);
+  const attestations = new AttestationService(db.kysely, projects, getTrustRoot);
   const proxy = new ProxyService(db.kysely, blobs, config);
   if (proxy.enabled) projects.upstreamHas = (name) => proxy.existsUpstream(name);
   proxy.reservedNamespaces = () => namespaces.names();

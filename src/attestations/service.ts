@@ -4,6 +4,9 @@
 // and duplicates), their rows, and the provenance document the Integrity API serves.
 import type { Kysely } from 'kysely';
 import type { Database, Project } from '../db/schema.js';
+import type { ProjectService } from '../registry/projects.js';
+import { projectOffersFiles } from '../auth/permissions.js';
+import { versionsEqual } from '../packaging/versions.js';
 import { badRequest } from '../errors.js';
 import type { Principal } from '../auth/principal.js';
 import { normalizeProjectName } from '../packaging/names.js';
@@ -70,6 +73,7 @@ function refusal(message: string) {
 export class AttestationService {
   constructor(
     private readonly db: Kysely<Database>,
+    private readonly projects: ProjectService,
     private readonly trustRoot: () => TrustRoot,
   ) {}
 
@@ -233,6 +237,37 @@ export class AttestationService {
         .execute();
   }
 
+  /**
+   * The provenance of `filename` of `project` `version`, for the Integrity API. A project the
+   * reader may not read answers as a file that does not exist (the read rule of every page).
+   * `shared`: whether caches shared between users may keep the answer.
+   */
+  async provenanceOf(
+    principal: Principal,
+    projectName: string,
+    version: string,
+    filename: string,
+  ): Promise<FileProvenance> {
+    const project = await this.projects.find(projectName);
+    if (
+      !project ||
+      !projectOffersFiles(project) ||
+      !(await this.projects.mayRead(principal, project))
+    )
+      return { found: false, reason: 'no-file' };
+    const file = await this.db
+      .selectFrom('files')
+      .innerJoin('releases', 'releases.id', 'files.release_id')
+      .select(['files.id', 'releases.version'])
+      .where('files.project_id', '=', project.id)
+      .where('files.filename', '=', filename)
+      .executeTakeFirst();
+    if (!file || !versionsEqual(file.version, version)) return { found: false, reason: 'no-file' };
+    const document = await this.provenance(Number(file.id));
+    if (document === null) return { found: false, reason: 'no-provenance' };
+    return { found: true, document, shared: project.private !== 1 };
+  }
+
   /** The provenance document of a file, or null when it has no attestation. */
   async provenance(fileId: number): Promise<ProvenanceDocument | null> {
     const rows = await this.db
@@ -257,3 +292,8 @@ export class AttestationService {
     return { version: 1, attestation_bundles: [...bundles.values()] };
   }
 }
+
+/** What the Integrity API answers for a file: its provenance, or why there is none. */
+export type FileProvenance =
+  | { found: true; document: ProvenanceDocument; shared: boolean }
+  | { found: false; reason: 'no-file' | 'no-provenance' };

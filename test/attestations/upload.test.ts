@@ -5,92 +5,30 @@
 // nothing. Signed here by @sigstore/mock under a private trust root (PIER_SIGSTORE_TRUSTED_ROOT),
 // and a real published attestation under Sigstore's public-good root.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { OPERATOR, startServer, type TestServer } from '../support/server.js';
-import { githubClaims, startTestIssuer, type TestIssuer } from '../support/oidc-issuer.js';
-import { postUpload, sha256, uploadParts, type Part } from '../support/upload.js';
+import { OPERATOR, startServer } from '../support/server.js';
+import { postUpload, sha256, uploadParts } from '../support/upload.js';
 import { makeWheel } from '../support/dists.js';
 import { indexSnapshot } from '../support/snapshot.js';
-import { tempDir } from '../support/tmp.js';
-import {
-  fixture,
-  githubIdentity,
-  realAttestations,
-  SLSA_V1,
-  startMockSigstore,
-  type MockSigstore,
-} from '../support/sigstore.js';
+import { fixture, githubIdentity, realAttestations, SLSA_V1 } from '../support/sigstore.js';
+import { startAttestingServer, type AttestingServer } from '../support/attesting-server.js';
 
-let server: TestServer;
-let issuer: TestIssuer;
-let mock: MockSigstore;
-let apiToken: string;
+let index: AttestingServer;
 
 const PREFIX = 'Invalid attestations supplied during upload: ';
 
-async function mintToken(): Promise<string> {
-  const audience = new URL(server.url).host;
-  const jwt = await issuer.sign(githubClaims(issuer.url, audience));
-  const res = await fetch(`${server.url}/_/oidc/mint-token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token: jwt }),
-  });
-  const body = (await res.json()) as { token: string };
-  assert.equal(res.status, 200, JSON.stringify(body));
-  return body.token;
-}
-
-/** The identity of the test issuer's GitHub job (its repositories live at the issuer's origin). */
-const identity = (over: Parameters<typeof githubIdentity>[0] = {}) =>
-  githubIdentity({ issuer: issuer.url, web: issuer.url, ref: 'refs/tags/v1.0.0', ...over });
-
-async function wheel(version: string) {
-  const w = await makeWheel({ name: 'octo-lib', version });
-  return { ...w, sha256: sha256(w.content) };
-}
-
-async function partsWith(
-  w: Awaited<ReturnType<typeof wheel>>,
-  attestations: string | null,
-  version: string,
-): Promise<Part[]> {
-  const parts = await uploadParts({ ...w, fields: { name: 'octo-lib', version } });
-  if (attestations !== null) parts.splice(parts.length - 1, 0, ['attestations', attestations]);
-  return parts;
-}
-
 before(async () => {
-  mock = await startMockSigstore();
-  const rootFile = join(tempDir(), 'trusted_root.json');
-  writeFileSync(rootFile, JSON.stringify(mock.trustedRoot));
-  issuer = await startTestIssuer();
-  server = await startServer({ sigstoreTrustedRoot: rootFile });
-  await server.services.issuers.add(OPERATOR, { kind: 'github', url: issuer.url, insecure: true });
-  await server.services.auth.addUser(OPERATOR, {
-    username: 'owner',
-    password: 'owner-password',
-    mayCreateProjects: true,
-  });
-  await server.services.projects.create(OPERATOR, 'octo-lib', 'owner');
-  await server.services.publishers.add(OPERATOR, 'octo-lib', {
-    kind: 'github',
-    issuerUrl: issuer.url,
-    fields: { owner: 'octo-org', repository: 'octo-repo', workflow: 'release.yml', ownerId: '65' },
-  });
-  apiToken = await server.userWithToken('owner');
+  index = await startAttestingServer();
 });
 
 after(async () => {
-  await server?.close();
-  await issuer?.close();
+  await index?.close();
 });
 
 test('a trusted publisher uploads a file with its attestation: stored as uploaded', async () => {
-  const token = await mintToken();
-  const w = await wheel('1.0');
+  const { server, mock, identity } = index;
+  const token = await index.mintToken();
+  const w = await index.wheel('1.0');
   const attestation = await mock.attest({
     filename: w.filename,
     sha256: w.sha256,
@@ -99,7 +37,7 @@ test('a trusted publisher uploads a file with its attestation: stored as uploade
   const up = await postUpload(
     server.url,
     token,
-    await partsWith(w, JSON.stringify([attestation]), '1.0'),
+    await index.parts(w, '1.0', JSON.stringify([attestation])),
   );
   assert.equal(up.status, 200, up.body);
   const rows = await server.services.db.kysely
@@ -126,7 +64,8 @@ test('a trusted publisher uploads a file with its attestation: stored as uploade
 });
 
 test('an API token may attach attestations that verify against one of the project’s publishers', async () => {
-  const w = await wheel('1.1');
+  const { server, mock, identity, apiToken } = index;
+  const w = await index.wheel('1.1');
   const publish = await mock.attest({
     filename: w.filename,
     sha256: w.sha256,
@@ -141,15 +80,16 @@ test('an API token may attach attestations that verify against one of the projec
   const up = await postUpload(
     server.url,
     apiToken,
-    await partsWith(w, JSON.stringify([publish, slsa]), '1.1'),
+    await index.parts(w, '1.1', JSON.stringify([publish, slsa])),
   );
   assert.equal(up.status, 200, up.body);
 });
 
 test('refusals, in Warehouse’s order and words, change nothing', async () => {
-  const w = await wheel('2.0');
+  const { server, mock, identity, apiToken } = index;
+  const w = await index.wheel('2.0');
   const good = await mock.attest({ filename: w.filename, sha256: w.sha256, identity: identity() });
-  const other = await wheel('2.1');
+  const other = await index.wheel('2.1');
   const cases: [string, string, string | null, RegExp][] = [
     ['api', 'not json', null, /^Malformed attestations: invalid JSON/],
     [
@@ -235,7 +175,7 @@ test('refusals, in Warehouse’s order and words, change nothing', async () => {
   ];
   for (const [who, field, _unused, expected] of cases) {
     const before = await indexSnapshot(server);
-    const parts = await partsWith(w, field, '2.0');
+    const parts = await index.parts(w, '2.0', field);
     const up =
       who === 'password'
         ? await postUpload(server.url, null, parts, {
@@ -251,6 +191,7 @@ test('refusals, in Warehouse’s order and words, change nothing', async () => {
 });
 
 test('a new project’s upload with an API token cannot carry attestations (no publisher yet)', async () => {
+  const { server, mock, identity, apiToken } = index;
   const w = await makeWheel({ name: 'brand-new', version: '1.0' });
   const attestation = await mock.attest({
     filename: w.filename,
