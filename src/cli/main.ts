@@ -403,19 +403,31 @@ export function buildProgram(): Command {
     .option('--private', 'visible only to its members and their tokens')
     .option('--public', 'visible to every reader')
     .addOption(new Option('--status <status>', 'PEP 792 status').choices([...PROJECT_STATUSES]))
+    .option(
+      '--require-attestations',
+      'refuse uploads without a PEP 740 attestation from a trusted publisher',
+    )
+    .option('--no-require-attestations', 'accept uploads without attestations (the default)')
     .action(
       async (
         name: string,
-        opts: { private?: boolean; public?: boolean; status?: string },
+        opts: {
+          private?: boolean;
+          public?: boolean;
+          status?: string;
+          requireAttestations?: boolean;
+        },
         cmd: Command,
       ) =>
         withServices(cmd, async (s) => {
           const updated = await s.projects.update(OPERATOR, name, {
             private: opts.private ? true : opts.public ? false : undefined,
             status: opts.status as ProjectStatus | undefined,
+            requireAttestations: opts.requireAttestations,
           });
           console.error(
-            `project '${updated.name}': ${updated.private ? 'private' : 'public'}, ${updated.status}`,
+            `project '${updated.name}': ${updated.private ? 'private' : 'public'}, ${updated.status}` +
+              (updated.require_attestations === 1 ? ', attestations required' : ''),
           );
         }),
     );

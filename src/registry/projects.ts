@@ -334,7 +334,7 @@ export class ProjectService {
   async update(
     actor: Actor,
     projectName: string,
-    changes: { private?: boolean; status?: ProjectStatus },
+    changes: { private?: boolean; status?: ProjectStatus; requireAttestations?: boolean },
   ): Promise<Project> {
     const project = await this.requireAdminister(actor, projectName);
     if (changes.status !== undefined && !PROJECT_STATUSES.includes(changes.status))
@@ -344,8 +344,10 @@ export class ProjectService {
     if (changes.status === 'quarantined' && !isSiteAdmin(actor.principal))
       throw forbidden('Only administrators can quarantine a project');
     return this.db.transaction().execute(async (trx) => {
-      const set: Partial<Pick<Project, 'private' | 'status'>> = {};
+      const set: Partial<Pick<Project, 'private' | 'status' | 'require_attestations'>> = {};
       if (changes.private !== undefined) set.private = changes.private ? 1 : 0;
+      if (changes.requireAttestations !== undefined)
+        set.require_attestations = changes.requireAttestations ? 1 : 0;
       if (changes.status !== undefined) set.status = changes.status;
       if (Object.keys(set).length > 0)
         await trx.updateTable('projects').set(set).where('id', '=', project.id).execute();
@@ -408,6 +410,8 @@ export function projectSummary(project: Project) {
     normalized_name: project.normalized_name,
     private: project.private === 1,
     status: project.status,
+    /** PEP 740: uploads must carry an attestation that verifies. */
+    require_attestations: project.require_attestations === 1,
     created_at: new Date(project.created_at).toISOString(),
     last_serial: project.last_serial,
   };

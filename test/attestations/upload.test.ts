@@ -253,3 +253,35 @@ test('a real attestation, uploaded with an API token of a project with a Google 
     await publicServer.close();
   }
 });
+
+test('a project that requires attestations refuses uploads without one', async () => {
+  const { server } = index;
+  const admin = await server.userWithToken('owner', { scope: 'admin' });
+  const patch = (value: boolean) =>
+    fetch(`${server.url}/api/projects/octo-lib`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ require_attestations: value }),
+    });
+  const set = await patch(true);
+  assert.equal(set.status, 200);
+  assert.equal(
+    ((await set.json()) as { require_attestations: boolean }).require_attestations,
+    true,
+  );
+  try {
+    const before = await indexSnapshot(server);
+    const refused = await index.upload('3.0', { attest: false });
+    assert.equal(refused.status, 400, refused.body);
+    assert.match(
+      refused.body,
+      /^Project 'octo-lib' requires attestations: upload each file with a PEP 740 attestation signed by the CI job of one of its trusted publishers\./,
+    );
+    assert.deepEqual(await indexSnapshot(server), before);
+    const attested = await index.upload('3.0', { token: await index.mintToken() });
+    assert.equal(attested.status, 200, attested.body);
+  } finally {
+    assert.equal((await patch(false)).status, 200);
+  }
+  assert.equal((await index.upload('3.1', { attest: false })).status, 200);
+});

@@ -432,6 +432,7 @@ test('GET /api/projects lists the projects the caller may read, private ones onl
       normalized_name: 'widget',
       private: false,
       status: 'active',
+      require_attestations: false,
       created_at: 'string',
       last_serial: 'number',
     },

@@ -195,6 +195,7 @@ export function registerApiRoutes(app: FastifyInstance, s: Services): void {
     await s.projects.update(actorOf(p, request), request.params.name, {
       private: optBool(b, 'private'),
       status: status as ProjectStatus | undefined,
+      requireAttestations: optBool(b, 'require_attestations'),
     });
     return projectJson(p, request.params.name);
   });
