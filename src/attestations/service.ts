@@ -3,7 +3,7 @@
 // attestation the Sigstore verification, the publisher policy, the statement, the predicate type
 // and duplicates), their rows, and the provenance document the Integrity API serves.
 import type { Kysely } from 'kysely';
-import type { Database, Project } from '../db/schema.js';
+import type { Database, Project, Release } from '../db/schema.js';
 import type { ProjectService } from '../registry/projects.js';
 import { projectOffersFiles } from '../auth/permissions.js';
 import { versionsEqual } from '../packaging/versions.js';
@@ -29,6 +29,7 @@ import {
   type Statement,
 } from './statement.js';
 import type { TrustRoot } from './trust-root.js';
+import { provenanceStatus, type FileSources, type ProvenanceStatus } from './status.js';
 
 /** Warehouse's prefix of every refusal (`Invalid attestations supplied during upload: …`). */
 export const REFUSAL_PREFIX = 'Invalid attestations supplied during upload';
@@ -56,6 +57,14 @@ export interface VerifiedAttestations {
 }
 
 /** The provenance document of a file (PEP 740 / PyPI's Integrity API). */
+/** One attestation of a file, as the web page shows it. */
+export interface StoredAttestation {
+  filename: string;
+  predicateType: string;
+  publisher: AttestationPublisher;
+  identity: VerifiedIdentity;
+}
+
 export interface ProvenanceDocument {
   version: 1;
   attestation_bundles: { publisher: AttestationPublisher; attestations: unknown[] }[];
@@ -266,6 +275,80 @@ export class AttestationService {
     const document = await this.provenance(Number(file.id));
     if (document === null) return { found: false, reason: 'no-provenance' };
     return { found: true, document, shared: project.private !== 1 };
+  }
+
+  /** Each file of a release with the sources (publisher documents) that attested it. */
+  private async releaseSources(db: Kysely<Database>, releaseId: number): Promise<FileSources[]> {
+    const rows = await db
+      .selectFrom('files')
+      .leftJoin('file_attestations', 'file_attestations.file_id', 'files.id')
+      .select(['files.filename', 'file_attestations.publisher_json'])
+      .where('files.release_id', '=', releaseId)
+      .execute();
+    const files = new Map<string, Set<string>>();
+    for (const r of rows) {
+      const sources = files.get(r.filename) ?? new Set<string>();
+      if (r.publisher_json !== null) sources.add(r.publisher_json);
+      files.set(r.filename, sources);
+    }
+    return [...files].map(([filename, sources]) => ({ filename, sources: [...sources] }));
+  }
+
+  /**
+   * A release's provenance status (src/attestations/status.ts): its files' sources against
+   * those of the project's previous release (the one created last before it).
+   */
+  async releaseStatus(
+    db: Kysely<Database>,
+    release: Pick<Release, 'id' | 'project_id' | 'created_at'>,
+  ): Promise<ProvenanceStatus> {
+    const previous = await db
+      .selectFrom('releases')
+      .select('id')
+      .where('project_id', '=', release.project_id)
+      .where('id', '!=', release.id)
+      .where('created_at', '<=', release.created_at)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .executeTakeFirst();
+    const previousSources = previous
+      ? (await this.releaseSources(db, Number(previous.id))).flatMap((f) => f.sources)
+      : null;
+    return provenanceStatus(await this.releaseSources(db, release.id), previousSources);
+  }
+
+  /** The provenance status of a project's release `version`, or null when there is no such release. */
+  async versionStatus(projectId: number, version: string): Promise<ProvenanceStatus | null> {
+    const releases = await this.db
+      .selectFrom('releases')
+      .select(['id', 'project_id', 'created_at', 'version'])
+      .where('project_id', '=', projectId)
+      .execute();
+    const release = releases.find((r) => versionsEqual(r.version, version));
+    return release ? this.releaseStatus(this.db, release) : null;
+  }
+
+  /** Every attestation of a project's files, in upload order (for its web page). */
+  async ofProject(projectId: number): Promise<StoredAttestation[]> {
+    const rows = await this.db
+      .selectFrom('file_attestations')
+      .innerJoin('files', 'files.id', 'file_attestations.file_id')
+      .select([
+        'files.filename',
+        'file_attestations.predicate_type',
+        'file_attestations.publisher_json',
+        'file_attestations.identity_json',
+      ])
+      .where('files.project_id', '=', projectId)
+      .orderBy('file_attestations.file_id')
+      .orderBy('file_attestations.position')
+      .execute();
+    return rows.map((r) => ({
+      filename: r.filename,
+      predicateType: r.predicate_type,
+      publisher: JSON.parse(r.publisher_json) as AttestationPublisher,
+      identity: JSON.parse(r.identity_json) as VerifiedIdentity,
+    }));
   }
 
   /** The provenance document of a file, or null when it has no attestation. */

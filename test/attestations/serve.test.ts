@@ -124,3 +124,44 @@ test('a private project’s provenance is readable only by its readers', async (
     await server.services.projects.update(OPERATOR, 'octo-lib', { private: false });
   }
 });
+
+test('the project page shows each file’s attestation, its identity and log entry, and the release’s status', async () => {
+  const { server } = index;
+  const page = await (await fetch(`${server.url}/project/octo-lib/1.0/`)).text();
+  assert.match(page, /data-predicate-type="https:\/\/docs.pypi.org\/attestations\/publish\/v1"/);
+  assert.match(page, /Publish attestation/);
+  assert.match(
+    page,
+    /verified identity<\/span> <code>http:\/\/127\.0\.0\.1:\d+\/octo-org\/octo-repo\/.github\/workflows\/release.yml@refs\/tags\/v1.0.0<\/code>/,
+  );
+  assert.match(page, /href="https:\/\/rekor.pier.test\/api\/v1\/log\/entries\?logIndex=\d+"/);
+  assert.match(page, /data-status="full"/);
+  // 1.1 was uploaded without attestations after 1.0 had them: its provenance is lost.
+  const later = await (await fetch(`${server.url}/project/octo-lib/1.1/`)).text();
+  assert.doesNotMatch(later, /class="attestation"/);
+  assert.match(later, /data-status="lost"/);
+});
+
+test('a release whose provenance degrades is recorded in the audit log', async () => {
+  const { server } = index;
+  const events = await server.services.db.kysely
+    .selectFrom('audit_events')
+    .select('details_json')
+    .where('action', '=', 'provenance-degraded')
+    .execute();
+  const details = events.map((e) => JSON.parse(e.details_json));
+  assert.ok(
+    details.some((d) => d.version === '1.1' && d.status === 'lost' && d.previous_status === null),
+    JSON.stringify(details),
+  );
+  // A next release attested again by the same publisher is full: no new event.
+  const before = details.length;
+  const attestedAgain = await index.upload('1.0.post1');
+  assert.equal(attestedAgain.status, 200, attestedAgain.body);
+  const after = await server.services.db.kysely
+    .selectFrom('audit_events')
+    .select('id')
+    .where('action', '=', 'provenance-degraded')
+    .execute();
+  assert.equal(after.length, before);
+});

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Kysely } from 'kysely';
-import type { Database, Project, User } from '../../db/schema.js';
+import type { Database, Project, Release, User } from '../../db/schema.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import { badRequest, conflict, forbidden, PierError } from '../../errors.js';
 import { recordAudit, type Actor } from '../../audit/log.js';
@@ -59,6 +59,7 @@ import {
 } from './filename-rules.js';
 import { withHelp } from '../../help.js';
 import type { AttestationService, VerifiedAttestations } from '../../attestations/service.js';
+import { DEGRADED, STATUS_TEXT, type ProvenanceStatus } from '../../attestations/status.js';
 
 export interface UploadOptions {
   maxUploadSize: number;
@@ -598,6 +599,33 @@ export class UploadSession {
     return result.metadata;
   }
 
+  /**
+   * When this file makes its release's provenance worse (partial, inconsistent, lost or changed
+   * from the previous release's publisher), the project's audit log says so: owners see it on
+   * the project's audit page.
+   */
+  private async noticeProvenance(
+    trx: Kysely<Database>,
+    project: Project,
+    release: Pick<Release, 'id' | 'project_id' | 'created_at' | 'version'>,
+    before: ProvenanceStatus | null,
+    filename: string,
+  ): Promise<void> {
+    const after = await this.attestations.releaseStatus(trx, release);
+    if (!DEGRADED.includes(after) || after === before) return;
+    await recordAudit(trx, this.actor, {
+      action: 'provenance-degraded',
+      project: { id: project.id, name: project.name },
+      details: {
+        version: release.version,
+        filename,
+        status: after,
+        previous_status: before,
+        reason: STATUS_TEXT[after],
+      },
+    });
+  }
+
   /** Step 23: one transaction makes the project (if new), the release and the file visible. */
   private async commit(
     checked: CheckedForm,
@@ -641,6 +669,7 @@ export class UploadSession {
         .where('project_id', '=', project.id)
         .where('canonical_version', '=', metadata.canonicalVersion)
         .executeTakeFirst();
+      const releaseExisted = release !== undefined;
       if (!release) {
         release = await trx
           .insertInto('releases')
@@ -661,6 +690,9 @@ export class UploadSession {
       } else {
         await this.checkOneSdist({ ...checked, project }, trx);
       }
+      const statusBefore = releaseExisted
+        ? await this.attestations.releaseStatus(trx, release)
+        : null;
       const now = Date.now();
       const uploadedAt = imported?.uploadedAt ?? now;
       if (imported && release.created_at > uploadedAt) {
@@ -705,6 +737,7 @@ export class UploadSession {
           .values({ file_id: file.id, content: inspected.metadataFile })
           .execute();
       if (attested) await this.attestations.store(trx, file.id, attested);
+      await this.noticeProvenance(trx, project, release, statusBefore, filename);
       await bumpSerial(trx, project.id, 'add file');
       await recordAudit(trx, actor, {
         action: imported ? 'import' : 'upload',
