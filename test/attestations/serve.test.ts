@@ -154,6 +154,17 @@ test('a release whose provenance degrades is recorded in the audit log', async (
     details.some((d) => d.version === '1.1' && d.status === 'lost' && d.previous_status === null),
     JSON.stringify(details),
   );
+  // The project's owners read it in the project's audit log.
+  const admin = await server.userWithToken('owner', { scope: 'admin' });
+  const audit = await fetch(`${server.url}/api/audit?project=octo-lib&action=provenance-degraded`, {
+    headers: { authorization: `Bearer ${admin}` },
+  });
+  assert.equal(audit.status, 200);
+  const listed = ((await audit.json()) as { events: { details: { status: string } }[] }).events;
+  assert.ok(
+    listed.some((e) => e.details.status === 'lost'),
+    JSON.stringify(listed),
+  );
   // A next release attested again by the same publisher is full: no new event.
   const before = details.length;
   const attestedAgain = await index.upload('1.0.post1');
