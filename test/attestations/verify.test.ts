@@ -5,9 +5,10 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { parseAttestations, type Attestation } from '../../src/attestations/shape.js';
-import { verifySignature } from '../../src/attestations/sigstore.js';
+import { signerIdentityOf, verifySignature } from '../../src/attestations/sigstore.js';
 import { checkStatement } from '../../src/attestations/statement.js';
 import { checkIdentity, type PublisherIdentity } from '../../src/attestations/identity.js';
+import { X509Certificate } from '@sigstore/core';
 import {
   loadTrustRoot,
   TrustRootError,
@@ -321,4 +322,21 @@ test('PIER_SIGSTORE_TRUSTED_ROOT: a file that is missing, not JSON or not a root
   );
   const good = publicGoodTrustRoot();
   assert.equal(good.newestKey?.toISOString().slice(0, 10), '2025-09-23');
+});
+
+test('an ActiveState publisher has no signing identity: its attestations are not supported', () => {
+  const cert = X509Certificate.parse(
+    Buffer.from(real.github.attestation.verification_material.certificate, 'base64'),
+  );
+  assert.equal(
+    checkIdentity(
+      {
+        kind: 'activestate',
+        issuerUrl: 'https://platform.activestate.com/api/v1/oauth/oidc',
+        config: {},
+      },
+      signerIdentityOf(cert),
+    ),
+    'Attestations are not currently supported with ActiveState publishers',
+  );
 });
