@@ -22,6 +22,7 @@ import { projectsScale } from './projects-scale.js';
 import { stopBackends } from './lib/backends.js';
 import { publishBench } from './publish.js';
 import { proxyBench } from './proxy.js';
+import { attestationsBench } from './attestations.js';
 
 const BENCHMARKS: Benchmark[] = [
   simplePage,
@@ -30,6 +31,7 @@ const BENCHMARKS: Benchmark[] = [
   publishBench,
   projectsScale,
   proxyBench,
+  attestationsBench,
   startup,
 ];
 

@@ -45,6 +45,8 @@ export interface Config {
   /** The help page error messages link to; null for pier's own `/help/`. */
   helpUrl: string | null;
   logLevel: string;
+  /** A `trusted_root.json` for a private Sigstore, or null for Sigstore's public-good root. */
+  sigstoreTrustedRoot: string | null;
   /** The upstream index's Simple root (credentials stripped out), or null: no proxy. */
   upstreamUrl: string | null;
   /** Credentials for the upstream (from the URL's userinfo or the username/password settings). */
@@ -320,6 +322,12 @@ const SETTINGS: Setting[] = [
   { key: 'actionRef', env: 'PIER_ACTION_REF', toml: 'action_ref', parse: actionRef },
   { key: 'helpUrl', env: 'PIER_HELP_URL', toml: 'help_url', parse: helpUrl },
   { key: 'logLevel', env: 'PIER_LOG_LEVEL', toml: 'log_level', parse: str },
+  {
+    key: 'sigstoreTrustedRoot',
+    env: 'PIER_SIGSTORE_TRUSTED_ROOT',
+    toml: 'sigstore_trusted_root',
+    parse: str,
+  },
   { key: 'upstreamUrl', env: 'PIER_UPSTREAM_URL', toml: 'upstream_url', parse: upstreamUrl },
   {
     key: 'upstreamUsername',
@@ -431,6 +439,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     upstreamUsername: (values.upstreamUsername as string | undefined) ?? null,
     upstreamPassword: (values.upstreamPassword as string | undefined) ?? null,
     upstreamCa: (values.upstreamCa as string | undefined) ?? null,
+    sigstoreTrustedRoot: (values.sigstoreTrustedRoot as string | undefined) ?? null,
     upstreamExclude: (values.upstreamExclude as string[] | undefined) ?? [],
     upstreamAllow: (values.upstreamAllow as string[] | undefined) ?? [],
     upstreamMinAge: (values.upstreamMinAge as number | undefined) ?? 0,

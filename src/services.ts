@@ -20,6 +20,8 @@ import { ExchangeService } from './oidc/exchange.js';
 import { oidcAudience, trustedPublishingDisabledReason } from './oidc/audience.js';
 import { ProxyService } from './proxy/service.js';
 import { openWebServices, type WebServices } from './web/services.js'; // the web interface
+import { AttestationService } from './attestations/service.js';
+import { loadTrustRoot, type TrustRoot } from './attestations/trust-root.js';
 
 export interface Services {
   config: Config;
@@ -42,6 +44,10 @@ export interface Services {
   proxy: ProxyService;
   /** The web interface's sessions, second factor and sign-in rate limiting (src/web). */
   web: WebServices;
+  /** PEP 740 attestations: verified at upload, served by the Integrity API (src/attestations). */
+  attestations: AttestationService;
+  /** The Sigstore trust root attestations are verified against (read once, when first asked). */
+  trustRoot(): TrustRoot;
   /** The public URL (settable once the listening port is known). */
   publicUrl(): string;
   setListening(address: { host: string; port: number }): void;
@@ -114,6 +120,9 @@ export async function openServices(
     },
     (p, name) => projects.require(name, p),
   );
+  let trustRoot: TrustRoot | null = null;
+  const getTrustRoot = () => (trustRoot ??= loadTrustRoot(config.sigstoreTrustedRoot));
+  const attestations = new AttestationService(db.kysely, projects, getTrustRoot);
   const proxy = new ProxyService(db.kysely, blobs, config, db.hot);
   if (proxy.enabled) projects.upstreamHas = (name) => proxy.existsUpstream(name);
   return {
@@ -123,7 +132,7 @@ export async function openServices(
     auth,
     projects,
     namespaces,
-    uploads: new UploadService(db.kysely, blobs, projects, {
+    uploads: new UploadService(db.kysely, blobs, projects, attestations, {
       maxUploadSize: config.maxUploadSize,
       anyUserMayCreateProjects: config.anyUserMayCreateProjects,
       allowLocalVersions: true,
@@ -137,6 +146,8 @@ export async function openServices(
     jwks,
     proxy,
     web: openWebServices(db.kysely, auth.throttle),
+    attestations,
+    trustRoot: getTrustRoot,
     publicUrl: getPublicUrl,
     setListening(address) {
       listening = address;

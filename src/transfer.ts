@@ -19,6 +19,7 @@ export const TABLES: { name: keyof Database; id: boolean; order: string }[] = [
   { name: 'releases', id: true, order: 'id' },
   { name: 'files', id: true, order: 'id' },
   { name: 'file_metadata', id: false, order: 'file_id' },
+  { name: 'file_attestations', id: true, order: 'id' },
   { name: 'filename_registry', id: false, order: 'filename' },
   { name: 'tokens', id: true, order: 'id' },
   { name: 'token_projects', id: false, order: 'token_id' },

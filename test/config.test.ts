@@ -127,3 +127,12 @@ test('upstream: URL from flag, env or toml; userinfo moved out of the URL; bad v
     /needs PIER_UPSTREAM_USERNAME/,
   );
 });
+
+test('the Sigstore trust root: from env or toml, none by default', () => {
+  const cwd = tempDir();
+  assert.equal(loadConfig({ env: {}, cwd }).sigstoreTrustedRoot, null);
+  const env = loadConfig({ env: { PIER_SIGSTORE_TRUSTED_ROOT: '/etc/pier/root.json' }, cwd });
+  assert.equal(env.sigstoreTrustedRoot, '/etc/pier/root.json');
+  writeFileSync(join(cwd, 'pier.toml'), 'sigstore_trusted_root = "/srv/root.json"\n');
+  assert.equal(loadConfig({ env: {}, cwd }).sigstoreTrustedRoot, '/srv/root.json');
+});

@@ -414,6 +414,11 @@ export function buildProgram(): Command {
       'uploads only from its trusted publishers: API tokens and passwords cannot upload',
     )
     .option('--no-trusted-publishing-only', 'API tokens of its owners and maintainers upload too')
+    .option(
+      '--require-attestations',
+      'refuse uploads without a PEP 740 attestation from a trusted publisher',
+    )
+    .option('--no-require-attestations', 'accept uploads without attestations (the default)')
     .action(
       async (
         name: string,
@@ -422,6 +427,7 @@ export function buildProgram(): Command {
           public?: boolean;
           status?: string;
           trustedPublishingOnly?: boolean;
+          requireAttestations?: boolean;
         },
         cmd: Command,
       ) =>
@@ -430,10 +436,12 @@ export function buildProgram(): Command {
             private: opts.private ? true : opts.public ? false : undefined,
             status: opts.status as ProjectStatus | undefined,
             trustedPublishingOnly: opts.trustedPublishingOnly,
+            requireAttestations: opts.requireAttestations,
           });
           console.error(
             `project '${updated.name}': ${updated.private ? 'private' : 'public'}, ${updated.status}` +
-              (updated.trusted_publishing_only === 1 ? ', trusted-publishing-only' : ''),
+              (updated.trusted_publishing_only === 1 ? ', trusted-publishing-only' : '') +
+              (updated.require_attestations === 1 ? ', attestations required' : ''),
           );
         }),
     );

@@ -9,6 +9,14 @@ import { createFirstAdministrator, firstStartMessage } from './first-start.js';
 export async function serve(config: Config): Promise<void> {
   const started = Date.now();
   const s = await openServices(config);
+  // A trust root that cannot be read (PIER_SIGSTORE_TRUSTED_ROOT) stops the start, not an upload.
+  let trustRoot;
+  try {
+    trustRoot = s.trustRoot();
+  } catch (err) {
+    await s.close();
+    throw err;
+  }
   // The first start of an empty index creates an administrator; its password goes to a file.
   const passwordFile = await createFirstAdministrator(s.auth, config.dataDir);
   if (passwordFile !== null) process.stderr.write(firstStartMessage(passwordFile));
@@ -27,6 +35,8 @@ export async function serve(config: Config): Promise<void> {
       storage: s.blobs.describe,
       // Credentials were taken out of the URL when the configuration was read.
       upstream: config.upstreamUrl,
+      sigstore_trust_root: trustRoot.source,
+      sigstore_trust_root_newest_key: trustRoot.newestKey?.toISOString() ?? null,
       startup_ms: Date.now() - started,
     },
     'pier is serving',

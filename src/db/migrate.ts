@@ -10,6 +10,7 @@ import { web } from './migrations/0004-web.js'; // the web interface (src/web)
 import { publisherMatching } from './migrations/0005-publisher-matching.js';
 import { namespaces } from './migrations/0006-namespaces.js'; // PEP 752 (src/namespaces)
 import { proxy } from './migrations/0007-proxy.js'; // the upstream proxy (src/proxy)
+import { attestations } from './migrations/0008-attestations.js'; // PEP 740 (src/attestations)
 import { publishingPolicies } from './migrations/0009-publishing-policies.js';
 
 export function migrations(dialect: DialectName): Record<string, Migration> {
@@ -21,6 +22,7 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '0005-publisher-matching': publisherMatching(dialect),
     '0006-namespaces': namespaces(dialect),
     '0007-proxy': proxy,
+    '0008-attestations': attestations(dialect),
     '0009-publishing-policies': publishingPolicies,
   };
 }

@@ -36,6 +36,8 @@ export interface ProjectsTable {
   created_at: number;
   /** Serial of the project's last change (see the journal). */
   last_serial: number;
+  /** 1: uploads must carry a PEP 740 attestation that verifies (migration 0008-attestations). */
+  require_attestations: Generated<number>;
 }
 
 export interface ProjectRolesTable {
@@ -274,6 +276,19 @@ export interface UpstreamExcludesTable {
   created_at: number;
 }
 
+// --- PEP 740 attestations (src/attestations, migration 0008-attestations) ---
+export interface FileAttestationsTable {
+  id: Generated<number>;
+  file_id: number;
+  position: number;
+  predicate_type: string;
+  publisher_id: number | null;
+  publisher_json: string;
+  identity_json: string;
+  attestation_json: string;
+  created_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   projects: ProjectsTable;
@@ -299,6 +314,7 @@ export interface Database {
   upstream_pages: UpstreamPagesTable; // the upstream proxy
   upstream_blobs: UpstreamBlobsTable; // the upstream proxy
   upstream_excludes: UpstreamExcludesTable; // the upstream proxy
+  file_attestations: FileAttestationsTable; // PEP 740
 }
 
 export type User = Selectable<UsersTable>;

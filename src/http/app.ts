@@ -20,6 +20,7 @@ import { faultOf, type Fault } from '../faults.js';
 import { createMetrics, registerProxyMetrics } from './metrics.js';
 import { registerSimpleRoutes } from './routes/simple.js';
 import { registerFileRoutes } from './routes/files.js';
+import { registerIntegrityRoutes } from './routes/integrity.js';
 import { registerProxyRoutes } from './routes/proxy.js';
 import { registerUploadRoutes } from './routes/upload.js';
 import { FORM_LIMITS } from '../registry/upload/form.js';
@@ -232,6 +233,7 @@ export async function buildApp(s: Services, options: AppOptions = {}): Promise<F
   registerOpsRoutes(app, s, metrics);
   registerSimpleRoutes(app, s);
   registerFileRoutes(app, s);
+  registerIntegrityRoutes(app, s); // PEP 740
   registerProxyRoutes(app, s);
   registerUploadRoutes(app, s, metrics);
   registerApiRoutes(app, s);

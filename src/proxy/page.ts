@@ -21,6 +21,7 @@ export function proxiedPageModel(page: ProxiedPage, publicUrl: string): SimplePr
     size: f.size,
     uploadTime: f.uploadTime,
     version: f.version,
+    provenance: null,
   }));
   files.sort(
     (a, b) =>

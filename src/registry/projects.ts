@@ -334,7 +334,12 @@ export class ProjectService {
   async update(
     actor: Actor,
     projectName: string,
-    changes: { private?: boolean; status?: ProjectStatus; trustedPublishingOnly?: boolean },
+    changes: {
+      private?: boolean;
+      status?: ProjectStatus;
+      trustedPublishingOnly?: boolean;
+      requireAttestations?: boolean;
+    },
   ): Promise<Project> {
     const project = await this.requireAdminister(actor, projectName);
     if (changes.status !== undefined && !PROJECT_STATUSES.includes(changes.status))
@@ -344,8 +349,12 @@ export class ProjectService {
     if (changes.status === 'quarantined' && !isSiteAdmin(actor.principal))
       throw forbidden('Only administrators can quarantine a project');
     return this.db.transaction().execute(async (trx) => {
-      const set: Partial<Pick<Project, 'private' | 'status' | 'trusted_publishing_only'>> = {};
+      const set: Partial<
+        Pick<Project, 'private' | 'status' | 'trusted_publishing_only' | 'require_attestations'>
+      > = {};
       if (changes.private !== undefined) set.private = changes.private ? 1 : 0;
+      if (changes.requireAttestations !== undefined)
+        set.require_attestations = changes.requireAttestations ? 1 : 0;
       if (changes.status !== undefined) set.status = changes.status;
       if (changes.trustedPublishingOnly !== undefined)
         set.trusted_publishing_only = changes.trustedPublishingOnly ? 1 : 0;
@@ -422,6 +431,8 @@ export function projectSummary(project: Project) {
     private: project.private === 1,
     status: project.status,
     trusted_publishing_only: project.trusted_publishing_only === 1,
+    /** PEP 740: uploads must carry an attestation that verifies. */
+    require_attestations: project.require_attestations === 1,
     created_at: new Date(project.created_at).toISOString(),
     last_serial: project.last_serial,
   };

@@ -4,6 +4,7 @@ import type { Database, Project } from '../db/schema.js';
 import { compareVersions } from '../packaging/versions.js';
 import type { ProjectNamespace } from '../namespaces/rules.js';
 import { projectOffersFiles } from '../auth/permissions.js';
+import { provenanceUrl } from '../attestations/integrity.js';
 
 /** The HTML API's version: PEP 833 froze it at 1.4. */
 export const API_VERSION = '1.4';
@@ -24,6 +25,8 @@ export interface SimpleFile {
   /** null only for a proxied file whose upstream does not state it (left out of the JSON). */
   uploadTime: string | null;
   version: string;
+  /** PEP 740: the file's provenance URL (the Integrity API), or null when it has none. */
+  provenance: string | null;
 }
 
 export interface SimpleProjectPage {
@@ -63,6 +66,15 @@ export async function loadProjectPage(
           'releases.version',
           'releases.yanked',
           'releases.yanked_reason',
+          (eb) =>
+            eb
+              .exists(
+                eb
+                  .selectFrom('file_attestations')
+                  .select('file_attestations.id')
+                  .whereRef('file_attestations.file_id', '=', 'files.id'),
+              )
+              .as('attested'),
         ])
         .where('files.project_id', '=', project.id)
         .execute();
@@ -76,6 +88,11 @@ export async function loadProjectPage(
     size: r.size,
     uploadTime: new Date(r.uploaded_at).toISOString().replace(/\.000Z$/, 'Z'),
     version: r.version,
+    // SQLite answers EXISTS with 0 or 1, PostgreSQL with a boolean.
+    provenance:
+      Number(r.attested) === 1 || r.attested === true
+        ? provenanceUrl(publicUrl, project.normalized_name, r.version, r.filename)
+        : null,
   }));
   files.sort(
     (a, b) =>

@@ -19,6 +19,8 @@ export function renderProjectHtml(page: SimpleProjectPage): string {
     if (f.yanked !== false) attrs += ` data-yanked="${escapeHtml(f.yanked)}"`;
     if (f.metadataSha256)
       attrs += ` data-dist-info-metadata="sha256=${f.metadataSha256}" data-core-metadata="sha256=${f.metadataSha256}"`;
+    // PEP 740: only when the file has provenance.
+    if (f.provenance !== null) attrs += ` data-provenance="${escapeHtml(f.provenance)}"`;
     return `    <a ${attrs}>${escapeHtml(f.filename)}</a><br />`;
   });
   const name = escapeHtml(page.name);
@@ -53,7 +55,7 @@ export function renderProjectJson(page: SimpleProjectPage): string {
           yanked: f.yanked === false ? false : f.yanked === '' ? true : f.yanked,
           ...(f.size === null ? {} : { size: f.size }),
           ...(f.uploadTime === null ? {} : { 'upload-time': f.uploadTime }),
-          provenance: null,
+          provenance: f.provenance,
         };
       }),
     }) + '\n'

@@ -433,6 +433,7 @@ test('GET /api/projects lists the projects the caller may read, private ones onl
       private: false,
       status: 'active',
       trusted_publishing_only: false,
+      require_attestations: false,
       created_at: 'string',
       last_serial: 'number',
     },

@@ -89,6 +89,25 @@ before(async () => {
     200,
   );
   await source.services.projects.update(OPERATOR, 'hidden-c', { private: true });
+  // A file's PEP 740 attestation (its row as an upload writes it; verification is not what moves).
+  const attested = await source.services.db.kysely
+    .selectFrom('files')
+    .select('id')
+    .where('filename', 'like', 'moved_a-1.0-%.whl')
+    .executeTakeFirstOrThrow();
+  await source.services.db.kysely
+    .insertInto('file_attestations')
+    .values({
+      file_id: attested.id,
+      position: 0,
+      predicate_type: 'https://docs.pypi.org/attestations/publish/v1',
+      publisher_id: null,
+      publisher_json: JSON.stringify({ kind: 'Google', email: 'release@example.com' }),
+      identity_json: JSON.stringify({ san: 'release@example.com', fields: {} }),
+      attestation_json: JSON.stringify({ version: 1, envelope: { statement: 'e30=' } }),
+      created_at: Date.now(),
+    })
+    .execute();
   // A PEP 752 reservation travels too: the pages' namespaces and the namespace endpoints.
   await source.services.namespaces.reserve(OPERATOR, 'moved', 'mover');
 });
@@ -114,6 +133,10 @@ test('transfer the embedded default to the backend under test and back, identica
   try {
     const after = await snapshot(there);
     assert.deepEqual([...after.keys()].sort(), [...before.keys()].sort());
+    assert.ok(
+      [...before.keys()].some((k) => k.includes('/integrity/moved-a/1.0/')),
+      'the attested file has its provenance',
+    );
     for (const [path, body] of before) assert.equal(after.get(path), body, path);
     // Filenames stay used after the move: the deleted file's name is still refused.
     const reused = await makeWheel({ name: 'moved-b', version: '0.1' });

@@ -1,5 +1,6 @@
 // Everything a client can read of an index, by path: the Simple pages in both formats, the JSON
-// API, each file's sha256 (checked against the page) and each wheel's .metadata. Two indexes
+// API, each file's sha256 (checked against the page), each wheel's .metadata and each file's
+// PEP 740 provenance (the Integrity API). Two indexes
 // with equal views serve the same thing to pip; the index's own URL is written as <index>, so
 // that two servers on different addresses compare equal.
 import assert from 'node:assert/strict';
@@ -34,13 +35,19 @@ export async function clientView(
     out.set(`/simple/${name}/ json`, page.replaceAll(origin, '<index>'));
     out.set(`/pypi/${name}/json`, await text(`/pypi/${name}/json`));
     for (const file of (
-      JSON.parse(page) as { files: { url: string; hashes: { sha256: string } }[] }
+      JSON.parse(page) as {
+        files: { url: string; hashes: { sha256: string }; provenance?: string | null }[];
+      }
     ).files) {
       const path = file.url.slice(origin.length);
       const bytes = await get(path);
       assert.equal(sha256(bytes), file.hashes.sha256, path);
       out.set(path, sha256(bytes));
       if (path.endsWith('.whl')) out.set(`${path}.metadata`, await text(`${path}.metadata`));
+      if (typeof file.provenance === 'string') {
+        const integrity = file.provenance.slice(origin.length);
+        out.set(integrity, await text(integrity));
+      }
     }
   }
   return out;

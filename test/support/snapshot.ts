@@ -48,6 +48,7 @@ export async function indexSnapshot(server: { services: Services; dataDir: strin
     files: await count('files'),
     registry: await count('filename_registry'),
     metadata: await count('file_metadata'),
+    attestations: await count('file_attestations'),
     blobs: await countBlobs(server.services),
     partial: countFiles(join(server.dataDir, 'files', 'tmp')),
   };

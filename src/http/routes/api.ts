@@ -196,6 +196,7 @@ export function registerApiRoutes(app: FastifyInstance, s: Services): void {
       private: optBool(b, 'private'),
       status: status as ProjectStatus | undefined,
       trustedPublishingOnly: optBool(b, 'trusted_publishing_only'),
+      requireAttestations: optBool(b, 'require_attestations'),
     });
     return projectJson(p, request.params.name);
   });

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Kysely } from 'kysely';
-import type { Database, Project, User } from '../../db/schema.js';
+import type { Database, Project, Release, User } from '../../db/schema.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import { badRequest, conflict, forbidden, PierError } from '../../errors.js';
 import { recordAudit, type Actor } from '../../audit/log.js';
@@ -59,6 +59,8 @@ import {
   projectNamedByFilename,
 } from './filename-rules.js';
 import { withHelp } from '../../help.js';
+import type { AttestationService, VerifiedAttestations } from '../../attestations/service.js';
+import { DEGRADED, STATUS_TEXT, type ProvenanceStatus } from '../../attestations/status.js';
 
 export interface UploadOptions {
   maxUploadSize: number;
@@ -134,6 +136,7 @@ export class UploadService {
     private readonly db: Kysely<Database>,
     private readonly blobs: BlobStore,
     private readonly projects: ProjectService,
+    private readonly attestations: AttestationService,
     private readonly options: UploadOptions,
   ) {}
 
@@ -144,6 +147,7 @@ export class UploadService {
       this.db,
       this.blobs,
       this.projects,
+      this.attestations,
       this.options,
       actor,
       queryAction,
@@ -162,6 +166,7 @@ export class UploadSession {
     private readonly db: Kysely<Database>,
     private readonly blobs: BlobStore,
     private readonly projects: ProjectService,
+    private readonly attestations: AttestationService,
     private readonly options: UploadOptions,
     private readonly actor: Actor,
     private readonly queryAction: string | undefined,
@@ -346,10 +351,11 @@ export class UploadSession {
       if (duplicate) return duplicate;
       await this.checkOneSdist(checked);
       const inspected = await this.inspectArchive(checked, stored);
+      const attested = await this.checkAttestations(checked, stored);
       const recorded: CheckedForm = { ...checked, metadata: inspected.metadata };
       for (let attempt = 1; ; attempt++) {
         try {
-          const result = await this.commit(recorded, stored, inspected);
+          const result = await this.commit(recorded, stored, inspected, attested);
           committed = true;
           return result;
         } catch (err) {
@@ -530,6 +536,33 @@ export class UploadSession {
   }
 
   /**
+   * Step 22 (PEP 740): the `attestations` field, verified against the stored file's name and
+   * sha256 (src/attestations), after every check of the file itself, as Warehouse does; and the
+   * project's policy that uploads carry attestations.
+   */
+  private async checkAttestations(
+    checked: CheckedForm,
+    stored: StoredFile,
+  ): Promise<VerifiedAttestations | null> {
+    const field = this.imported ? undefined : this.fields.get('attestations');
+    const { project } = checked;
+    if (field === undefined) {
+      if (project !== null && project.require_attestations === 1 && !this.imported)
+        throw badRequest(
+          `Project '${project.name}' requires attestations: upload each file with a PEP 740 attestation signed by the CI job of one of its trusted publishers.`,
+        );
+      return null;
+    }
+    return this.attestations.verifyUpload(
+      this.actor.principal,
+      project,
+      checked.displayName,
+      { filename: checked.filename, sha256: stored.digests.sha256 },
+      field,
+    );
+  }
+
+  /**
    * The metadata the upload records: the archive's own (`recorded-metadata.ts`), validated as the
    * form was, or the form's for an sdist older than Metadata 2.2. Either way, the metadata inside
    * the archive must name the same project and version as the form and filename: installers (pip)
@@ -571,11 +604,39 @@ export class UploadSession {
     return result.metadata;
   }
 
+  /**
+   * When this file makes its release's provenance worse (partial, inconsistent, lost or changed
+   * from the previous release's publisher), the project's audit log says so: owners see it on
+   * the project's audit page.
+   */
+  private async noticeProvenance(
+    trx: Kysely<Database>,
+    project: Project,
+    release: Pick<Release, 'id' | 'project_id' | 'created_at' | 'version'>,
+    before: ProvenanceStatus | null,
+    filename: string,
+  ): Promise<void> {
+    const after = await this.attestations.releaseStatus(trx, release);
+    if (!DEGRADED.includes(after) || after === before) return;
+    await recordAudit(trx, this.actor, {
+      action: 'provenance-degraded',
+      project: { id: project.id, name: project.name },
+      details: {
+        version: release.version,
+        filename,
+        status: after,
+        previous_status: before,
+        reason: STATUS_TEXT[after],
+      },
+    });
+  }
+
   /** Step 23: one transaction makes the project (if new), the release and the file visible. */
   private async commit(
     checked: CheckedForm,
     stored: StoredFile,
     inspected: Inspected,
+    attested: VerifiedAttestations | null,
   ): Promise<UploadResult> {
     const { form, metadata, filename } = checked;
     const actor = this.actor;
@@ -613,6 +674,7 @@ export class UploadSession {
         .where('project_id', '=', project.id)
         .where('canonical_version', '=', metadata.canonicalVersion)
         .executeTakeFirst();
+      const releaseExisted = release !== undefined;
       if (!release) {
         release = await trx
           .insertInto('releases')
@@ -633,6 +695,9 @@ export class UploadSession {
       } else {
         await this.checkOneSdist({ ...checked, project }, trx);
       }
+      const statusBefore = releaseExisted
+        ? await this.attestations.releaseStatus(trx, release)
+        : null;
       const now = Date.now();
       const uploadedAt = imported?.uploadedAt ?? now;
       if (imported && release.created_at > uploadedAt) {
@@ -676,6 +741,8 @@ export class UploadSession {
           .insertInto('file_metadata')
           .values({ file_id: file.id, content: inspected.metadataFile })
           .execute();
+      if (attested) await this.attestations.store(trx, file.id, attested);
+      await this.noticeProvenance(trx, project, release, statusBefore, filename);
       await bumpSerial(trx, project.id, 'add file');
       await recordAudit(trx, actor, {
         action: imported ? 'import' : 'upload',
@@ -686,6 +753,16 @@ export class UploadSession {
           size: stored.size,
           sha256: stored.digests.sha256,
           ...(provenance ? { trusted_publishing: JSON.parse(provenance) as unknown } : {}),
+          ...(attested
+            ? {
+                attestations: {
+                  publisher_id: attested.publisherId,
+                  publisher: attested.description,
+                  predicate_types: attested.attestations.map((a) => a.predicateType),
+                  log_indexes: attested.attestations.map((a) => a.identity.logIndex),
+                },
+              }
+            : {}),
           ...(imported
             ? {
                 imported_from: imported.source,

@@ -93,6 +93,10 @@ td.num { white-space: nowrap; }
 .hashes dd { margin: 0 0 0 5.6rem; }
 .provenance { margin-top: 0.45rem; padding: 0.45rem 0.6rem; background: #f3faf5; border: 1px solid #cfe8d6; border-radius: 8px; font-size: 0.85rem; display: flex; flex-wrap: wrap; gap: 0.25rem 0.9rem; align-items: center; }
 .prov-label { color: var(--muted); }
+.attestations { margin-top: 0.35rem; display: grid; gap: 0.3rem; }
+.attestation { padding: 0.4rem 0.6rem; background: #f3f7fd; border: 1px solid #cfdcef; border-radius: 8px; font-size: 0.85rem; display: flex; flex-wrap: wrap; gap: 0.25rem 0.9rem; align-items: center; overflow-wrap: anywhere; }
+.provenance-status { font-size: 0.9rem; margin: 0 0 0.6rem; }
+.provenance-status.degraded { color: var(--warn); }
 .releases { list-style: none; padding: 0; margin: 0; }
 .releases li { display: flex; justify-content: space-between; gap: 0.6rem; padding: 0.35rem 0; border-bottom: 1px solid var(--line); }
 .releases li:last-child { border-bottom: none; }

@@ -19,7 +19,7 @@ export const AUDIT_KINDS: readonly AuditKind[] = [
   { key: 'all', label: 'All', actions: null },
   { key: 'exchanges', label: 'Token exchanges', actions: ['oidc-exchange', 'oidc-burn'] },
   { key: 'failed-exchanges', label: 'Failed exchanges', actions: ['oidc-exchange-failed'] },
-  { key: 'uploads', label: 'Uploads', actions: ['upload'] },
+  { key: 'uploads', label: 'Uploads', actions: ['upload', 'provenance-degraded'] },
   {
     key: 'publishers',
     label: 'Publisher changes',

@@ -16,6 +16,9 @@ import { layout } from '../render/layout.js';
 import { DescriptionRenderer } from '../render/descriptions.js';
 import { formatSize, formatTime, isoTime } from '../render/format.js';
 import { isProvenance, renderProvenance } from '../render/provenance.js';
+import { renderAttestations, renderProvenanceStatus } from '../render/attestations.js';
+import type { StoredAttestation } from '../../attestations/service.js';
+import type { ProvenanceStatus } from '../../attestations/status.js';
 import { uploadersOf } from '../render/uploader.js';
 import { sendPage, webContext, type WebContext } from '../context.js';
 import { loginRedirect } from '../guards.js';
@@ -184,7 +187,11 @@ function sidebarSection(title: string, body: SafeHtml | string | null | undefine
     ${body}`;
 }
 
-function fileRow(f: JsonFile, uploader: string | undefined): SafeHtml {
+function fileRow(
+  f: JsonFile,
+  uploader: string | undefined,
+  attestations: readonly StoredAttestation[],
+): SafeHtml {
   return html`<tr id="file-${f.filename}">
     <td>
       <a class="filename" href="${f.url}">${f.filename}</a>
@@ -201,6 +208,7 @@ function fileRow(f: JsonFile, uploader: string | undefined): SafeHtml {
         <dd>${f.digests.md5}</dd>
       </dl>
       ${isProvenance(f.provenance) ? renderProvenance(f.provenance) : ''}
+      ${renderAttestations(attestations.filter((a) => a.filename === f.filename))}
       ${uploader !== undefined ? html`<div class="muted small uploader">Uploaded by ${uploader}</div>` : ''}
     </td>
     <td class="num">
@@ -222,6 +230,7 @@ function projectPage(
   isOwner: boolean,
   description: SafeHtml,
   uploaders: Map<string, string>,
+  provenance: { attestations: StoredAttestation[]; status: ProvenanceStatus | null },
 ): SafeHtml {
   const info = doc.info;
   const version = info.version;
@@ -278,6 +287,7 @@ function projectPage(
           </section>
           <section class="card" id="files">
             <h2>Files${version ? html` of ${version}` : ''}</h2>
+            ${renderProvenanceStatus(provenance.status)}
             ${
               doc.urls.length === 0
                 ? html`<p class="muted">No files.</p>`
@@ -290,7 +300,9 @@ function projectPage(
                       </tr>
                     </thead>
                     <tbody>
-                      ${doc.urls.map((f) => fileRow(f, uploaders.get(f.filename)))}
+                      ${doc.urls.map((f) =>
+                        fileRow(f, uploaders.get(f.filename), provenance.attestations),
+                      )}
                     </tbody>
                   </table>`
             }
@@ -450,7 +462,16 @@ export function registerBrowseRoutes(web: FastifyInstance, s: Services): void {
     const uploaders = isOwner
       ? await uploadersOf(s.db.kysely, project.id)
       : new Map<string, string>();
-    return { page: projectPage(s, ctx, project, doc, all, isOwner, description, uploaders) };
+    const provenance = {
+      attestations: await s.attestations.ofProject(project.id),
+      status:
+        doc.info.version === null
+          ? null
+          : await s.attestations.versionStatus(project.id, doc.info.version),
+    };
+    return {
+      page: projectPage(s, ctx, project, doc, all, isOwner, description, uploaders, provenance),
+    };
   };
 
   web.get<{ Params: { name: string } }>('/project/:name/', async (request, reply) => {

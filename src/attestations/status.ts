@@ -1,0 +1,50 @@
+// A release's provenance status, as PyPI computes it (`warehouse/attestations/models.py`,
+// reference attestations.md §6): from which sources (a publisher: its kind and identity) attested
+// each of the release's files, compared with the previous release's sources. Pure functions.
+
+export type ProvenanceStatus =
+  /** No file is attested, and the previous release had none either. */
+  | 'none'
+  /** Every file is attested, all by the same source, the previous release's (or the first). */
+  | 'full'
+  /** Some files are attested, by one source, some not. */
+  | 'partial'
+  /** The files are attested by more than one source. */
+  | 'inconsistent'
+  /** No file is attested, where the previous release had attestations. */
+  | 'lost'
+  /** Attested by a source other than the previous release's. */
+  | 'changed';
+
+/** Statuses that say the provenance got worse: owners are told (an audit event). */
+export const DEGRADED: readonly ProvenanceStatus[] = ['partial', 'inconsistent', 'lost', 'changed'];
+
+/** One file of a release: the sources (canonical strings) that attested it; [] for none. */
+export interface FileSources {
+  filename: string;
+  sources: string[];
+}
+
+export function provenanceStatus(
+  files: readonly FileSources[],
+  previous: readonly string[] | null,
+): ProvenanceStatus {
+  const sources = new Set(files.flatMap((f) => f.sources));
+  const previousSources = new Set(previous ?? []);
+  if (sources.size === 0) return previousSources.size > 0 ? 'lost' : 'none';
+  if (sources.size > 1) return 'inconsistent';
+  if (previousSources.size > 0 && [...sources].some((s) => !previousSources.has(s)))
+    return 'changed';
+  if (files.some((f) => f.sources.length === 0)) return 'partial';
+  return 'full';
+}
+
+/** Words for each status, for pages and audit events. */
+export const STATUS_TEXT: Record<ProvenanceStatus, string> = {
+  none: 'no attestations',
+  full: 'every file attested by the same publisher',
+  partial: 'some files have no attestation',
+  inconsistent: 'files attested by different publishers',
+  lost: 'no attestations, where the previous release had them',
+  changed: "attested by another publisher than the previous release's",
+};
