@@ -91,9 +91,10 @@ async function spawnServer(
   };
 }
 
+/** One server process unless a benchmark asks for workers (PIER_WORKERS in `env`). */
 function pierEnv(dataDir: string, env: Record<string, string>): Record<string, string> {
   mkdirSync(dataDir, { recursive: true });
-  return { PIER_DATA_DIR: dataDir, PIER_LOG_LEVEL: 'warn', ...env };
+  return { PIER_DATA_DIR: dataDir, PIER_LOG_LEVEL: 'warn', PIER_WORKERS: '1', ...env };
 }
 
 /** `pier serve` on a free port of 127.0.0.1 with its data in `dataDir`. */
