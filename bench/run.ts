@@ -22,6 +22,7 @@ import { projectsScale } from './projects-scale.js';
 import { stopBackends } from './lib/backends.js';
 import { publishBench } from './publish.js';
 import { proxyBench } from './proxy.js';
+import { workersBench } from './workers.js';
 
 const BENCHMARKS: Benchmark[] = [
   simplePage,
@@ -30,6 +31,7 @@ const BENCHMARKS: Benchmark[] = [
   publishBench,
   projectsScale,
   proxyBench,
+  workersBench,
   startup,
 ];
 
