@@ -32,9 +32,9 @@ interface LogLine {
   status?: number;
 }
 
-function logLines(): LogLine[] {
+function logLines(of: PierProcess = pier): LogLine[] {
   const lines: LogLine[] = [];
-  for (const line of pier.output().split('\n'))
+  for (const line of of.output().split('\n'))
     if (line.startsWith('{'))
       try {
         lines.push(JSON.parse(line) as LogLine);
@@ -45,8 +45,8 @@ function logLines(): LogLine[] {
 }
 
 /** The pids of the workers that said they serve, in order. */
-const workerPids = () =>
-  logLines()
+const workerPids = (of: PierProcess = pier) =>
+  logLines(of)
     .filter((l) => l.msg === 'pier is serving')
     .map((l) => l.pid);
 
@@ -287,4 +287,30 @@ test('SIGTERM with uploads in flight at both workers: they finish, pier exits 0'
   } finally {
     await services.close();
   }
+});
+
+test('SIGTERM to the primary and every worker at once (systemd, Ctrl-C): one drain, exit 0', async () => {
+  const other = await startPierProcess(
+    { PIER_DATA_DIR: tempDir('pier-workers-group-'), ...backendEnv() },
+    ['--workers', '2'],
+  );
+  await other.waitForOutput(/("msg":"pier is serving"[\s\S]*){2}/);
+  const exited = new Promise<number | null>((resolve) => other.child.once('exit', resolve));
+  for (const pid of [other.child.pid!, ...workerPids(other)]) process.kill(pid, 'SIGTERM');
+  assert.equal(await exited, 0, other.output());
+});
+
+test('workers that cannot start: pier serve says why and exits 1, without spinning', async () => {
+  const started = Date.now();
+  const run = await runPier(['serve', '--port', '0', '--workers', '2'], {
+    PIER_DATA_DIR: tempDir('pier-workers-broken-'),
+    ...backendEnv(),
+    PIER_TLS_CERT: '/nonexistent/cert.pem',
+    PIER_TLS_KEY: '/nonexistent/key.pem',
+  });
+  assert.equal(run.code, 1, run.stderr);
+  assert.match(run.stderr, /error: .*\/nonexistent\/cert\.pem/);
+  assert.match(run.stderr, /a worker exited with 1 before it could serve: the start failed/);
+  assert.doesNotMatch(run.stderr, /starting another/);
+  assert.ok(Date.now() - started < 20_000);
 });
