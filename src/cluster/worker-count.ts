@@ -26,7 +26,9 @@ export function workerCount(
   const single = singleProcessReason(config);
   if (config.workers !== null) {
     if (single !== null && config.workers > 1)
-      throw new ConfigError(`PIER_WORKERS=${config.workers} is not possible: ${single}`);
+      throw new ConfigError(
+        `${config.workers} server processes (PIER_WORKERS) are not possible: ${single}; use 1`,
+      );
     return { count: config.workers, reason: 'configured' };
   }
   if (single !== null) return { count: 1, reason: single };
