@@ -39,24 +39,24 @@ function workerRegistry(requests: number, stored: number): Registry {
 }
 
 test('counters are summed over the workers, a figure every worker reads once', async () => {
-  let aggregator!: MetricsAggregator;
-  const workers = [
+  const workers: Worker[] = [];
+  const aggregator = new MetricsAggregator(() => workers);
+  workers.push(
     fakeWorker(() => aggregator, workerRegistry(3, 7)),
     fakeWorker(() => aggregator, workerRegistry(4, 7)),
-  ];
-  aggregator = new MetricsAggregator(() => workers);
+  );
   const text = await aggregator.sum();
   assert.match(text, /^requests_total 7$/m);
   assert.match(text, /^stored_count 7$/m);
 });
 
 test('a worker that does not answer is left out of the scrape, after the timeout', async () => {
-  let aggregator!: MetricsAggregator;
-  const workers = [
+  const workers: Worker[] = [];
+  const aggregator = new MetricsAggregator(() => workers);
+  workers.push(
     fakeWorker(() => aggregator, workerRegistry(5, 1)),
     fakeWorker(() => aggregator, null),
-  ];
-  aggregator = new MetricsAggregator(() => workers);
+  );
   const started = Date.now();
   const text = await aggregator.sum();
   assert.match(text, /^requests_total 5$/m);
