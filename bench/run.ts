@@ -23,6 +23,7 @@ import { stopBackends } from './lib/backends.js';
 import { publishBench } from './publish.js';
 import { proxyBench } from './proxy.js';
 import { attestationsBench } from './attestations.js';
+import { workersBench } from './workers.js';
 
 const BENCHMARKS: Benchmark[] = [
   simplePage,
@@ -32,6 +33,7 @@ const BENCHMARKS: Benchmark[] = [
   projectsScale,
   proxyBench,
   attestationsBench,
+  workersBench,
   startup,
 ];
 

@@ -18,14 +18,14 @@ import {
   type ServerProcess,
 } from './lib/processes.js';
 
-const PROJECT = 'bench-simple';
-const PIP_ACCEPT =
+export const PROJECT = 'bench-simple';
+export const PIP_ACCEPT =
   'application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01';
 /** Headers that belong to the connection, not the answer. */
 const CONNECTION_HEADERS = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding']);
 /** What pip (requests) sends. */
-const PIP_ACCEPT_ENCODING = 'gzip, deflate';
-const CONNECTIONS = 16;
+export const PIP_ACCEPT_ENCODING = 'gzip, deflate';
+export const CONNECTIONS = 16;
 const TARGET = { op: '>=', value: 0.7 } as const;
 const GZIP_TARGET = { op: '>=', value: 0.8 } as const;
 
@@ -39,7 +39,7 @@ interface Case {
 }
 
 /** pier's answer without the headers of the connection (node:http writes its own). */
-async function answerOf(url: string, headers: Record<string, string>) {
+export async function answerOf(url: string, headers: Record<string, string>) {
   const answer = await getOnce(url, headers);
   for (const h of CONNECTION_HEADERS) delete answer.headers[h];
   return answer;
@@ -54,7 +54,7 @@ function requestHeaders(c: Case): Record<string, string> {
 }
 
 /** `count` distinct wheels of one project, uploaded through POST /legacy/. */
-async function uploadWheels(url: string, token: string, count: number): Promise<void> {
+export async function uploadWheels(url: string, token: string, count: number): Promise<void> {
   const uploadOne = async (i: number) => {
     const version = `1.0.${i}`;
     const wheel = await makeWheel({ name: PROJECT, version, salt: `bench ${i}` });

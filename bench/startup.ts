@@ -25,7 +25,7 @@ async function startOnce(dataDir: string, env: Record<string, string>): Promise<
   const port = await freePort();
   const started = performance.now();
   const child = spawn(process.execPath, [PIER_BIN, 'serve', '--port', String(port)], {
-    env: cleanEnv({ PIER_DATA_DIR: dataDir, PIER_LOG_LEVEL: 'warn', ...env }),
+    env: cleanEnv({ PIER_DATA_DIR: dataDir, PIER_LOG_LEVEL: 'warn', PIER_WORKERS: '1', ...env }),
     stdio: 'ignore',
   });
   try {

@@ -66,6 +66,8 @@ export interface Config {
   upstreamTimeout: number;
   /** Largest upstream project page accepted, in bytes. */
   upstreamMaxPageSize: number;
+  /** Server processes `pier serve` runs on one port; null: chosen (src/cluster/worker-count.ts). */
+  workers: number | null;
 }
 
 export class ConfigError extends Error {}
@@ -136,6 +138,16 @@ function positiveInt(value: unknown, source: string): number {
     throw new ConfigError(
       `${source}: expected a whole number of at least 1, got ${JSON.stringify(value)}`,
     );
+  return n;
+}
+
+/** Server processes: 1 to MAX_WORKERS (more processes than that only compete for cores). */
+export const MAX_WORKERS = 64;
+
+function workers(value: unknown, source: string): number {
+  const n = positiveInt(value, source);
+  if (n > MAX_WORKERS)
+    throw new ConfigError(`${source}: at most ${MAX_WORKERS} server processes, got ${n}`);
   return n;
 }
 
@@ -363,6 +375,7 @@ const SETTINGS: Setting[] = [
     toml: 'upstream_max_page_size',
     parse: parseSize,
   },
+  { key: 'workers', env: 'PIER_WORKERS', toml: 'workers', parse: workers },
 ];
 
 /** The option names a command line may set, mapped to config keys (commander camelCases them). */
@@ -376,6 +389,7 @@ export const FLAG_NAMES: Partial<Record<keyof Config, string>> = {
   readAccess: '--read-access <public|authenticated>',
   maxUploadSize: '--max-upload-size <size>',
   upstreamUrl: '--upstream-url <url>',
+  workers: '--workers <n>',
 };
 
 export interface LoadOptions {
@@ -446,6 +460,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     upstreamOffline: (values.upstreamOffline as boolean | undefined) ?? false,
     upstreamTimeout: (values.upstreamTimeout as number | undefined) ?? 10,
     upstreamMaxPageSize: (values.upstreamMaxPageSize as number | undefined) ?? 32 * MiB,
+    workers: (values.workers as number | undefined) ?? null,
   };
   // Credentials in the URL's userinfo are taken out of it, so the URL can be logged and shown.
   const upstream = values.upstreamUrl as string | undefined;

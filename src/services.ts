@@ -58,7 +58,8 @@ export class SchemaMismatchError extends Error {}
 
 /**
  * Opens the services. The embedded default (SQLite) migrates its own schema; on PostgreSQL a
- * schema that is older or newer than this pier is refused unless `migrate` is set.
+ * schema that is older or newer than this pier is refused unless `migrate` is set. `migrate:
+ * false` never migrates, only checks (the workers of `pier serve`, whose primary migrated).
  */
 export async function openServices(
   config: Config,
@@ -68,7 +69,7 @@ export async function openServices(
     mkdirSync(config.dataDir, { recursive: true });
   const db = openDatabase(config.databaseUrl);
   try {
-    if (db.dialect === 'sqlite' || options.migrate) await migrateToLatest(db);
+    if (options.migrate ?? db.dialect === 'sqlite') await migrateToLatest(db);
     else {
       const status = await schemaStatus(db);
       if (status.unknown.length > 0)

@@ -11,7 +11,7 @@
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { LOAD_WORKER } from './paths.js';
-import { cpuSeconds, machineCpu, spawnNode } from './processes.js';
+import { machineCpu, spawnNode, treeCpuSeconds } from './processes.js';
 
 export interface LoadOptions {
   url: string;
@@ -19,7 +19,7 @@ export interface LoadOptions {
   connections: number;
   durationMs: number;
   expectStatus: number;
-  /** The server's pid, to report the CPU it used. */
+  /** The server's pid, to report the CPU it used (with its workers'). */
   serverPid?: number;
 }
 
@@ -136,7 +136,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     bytes += size;
   };
 
-  const server0 = o.serverPid ? cpuSeconds(o.serverPid) : null;
+  const server0 = o.serverPid ? treeCpuSeconds(o.serverPid) : null;
   const machine0 = machineCpu();
   const client0 = process.cpuUsage();
   const t0 = performance.now();
@@ -148,7 +148,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   );
   const seconds = (performance.now() - t0) / 1000;
   const clientUsage = process.cpuUsage(client0);
-  const server1 = o.serverPid ? cpuSeconds(o.serverPid) : null;
+  const server1 = o.serverPid ? treeCpuSeconds(o.serverPid) : null;
   const machine1 = machineCpu();
 
   const serverCpu = server0 !== null && server1 !== null ? (server1 - server0) / seconds : null;

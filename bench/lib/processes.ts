@@ -2,7 +2,7 @@
 // node:http baseline, each in its own process so the load generator never shares their event
 // loop. Plus what /proc says about a process: CPU time and resident memory.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { BARE_SERVER, PIER_BIN } from './paths.js';
 
@@ -91,9 +91,10 @@ async function spawnServer(
   };
 }
 
+/** One server process unless a benchmark asks for workers (PIER_WORKERS in `env`). */
 function pierEnv(dataDir: string, env: Record<string, string>): Record<string, string> {
   mkdirSync(dataDir, { recursive: true });
-  return { PIER_DATA_DIR: dataDir, PIER_LOG_LEVEL: 'warn', ...env };
+  return { PIER_DATA_DIR: dataDir, PIER_LOG_LEVEL: 'warn', PIER_WORKERS: '1', ...env };
 }
 
 /** `pier serve` on a free port of 127.0.0.1 with its data in `dataDir`. */
@@ -165,11 +166,11 @@ export interface CannedResponse {
   body: string; // base64
 }
 
-/** The bare node:http baseline, answering from a file of canned responses. */
-export function startBare(responsesFile: string, cwd: string) {
+/** The bare node:http baseline, answering from a file of canned responses (in `processes`). */
+export function startBare(responsesFile: string, cwd: string, processes = 1) {
   return spawnServer(
     'bare server',
-    [BARE_SERVER, responsesFile],
+    [BARE_SERVER, responsesFile, String(processes)],
     {},
     cwd,
     /bare server is serving (\S+)/,
@@ -193,6 +194,30 @@ function statCpuSeconds(path: string): number | null {
 /** CPU seconds (user + system) a process has used so far, all its threads, or null off Linux. */
 export function cpuSeconds(pid: number): number | null {
   return statCpuSeconds(`/proc/${pid}/stat`);
+}
+
+/** The pids of a process's children (the workers of a cluster), or [] off Linux. */
+function childPids(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((task) =>
+      readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8')
+        .split(' ')
+        .filter(Boolean)
+        .map(Number),
+    );
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * CPU seconds a process and its descendants still running have used (a server and its
+ * workers), or null off Linux.
+ */
+export function treeCpuSeconds(pid: number): number | null {
+  const own = cpuSeconds(pid);
+  if (own === null) return null;
+  return childPids(pid).reduce((sum, child) => sum + (treeCpuSeconds(child) ?? 0), own);
 }
 
 /** CPU seconds of a process's main thread (its event loop), or null off Linux. */

@@ -120,6 +120,10 @@ export function buildProgram(): Command {
       '--upstream-url <url>',
       "an upstream index's Simple root to proxy, e.g. https://pypi.org/simple/ (env PIER_UPSTREAM_URL)",
     )
+    .option(
+      '--workers <n>',
+      'server processes on the port (env PIER_WORKERS; default one per core, 1 for an in-memory database)',
+    )
     .action(async (opts: Record<string, string | undefined>, cmd: Command) => {
       await serve(
         configFrom(cmd, {
@@ -129,6 +133,7 @@ export function buildProgram(): Command {
           readAccess: opts.readAccess,
           maxUploadSize: opts.maxUploadSize,
           upstreamUrl: opts.upstreamUrl,
+          workers: opts.workers,
         }),
       );
     });

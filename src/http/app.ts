@@ -17,7 +17,13 @@ import { sendError } from './reply.js';
 import { redactSecrets } from './redact.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { faultOf, type Fault } from '../faults.js';
-import { createMetrics, registerProxyMetrics } from './metrics.js';
+import type { Registry } from 'prom-client';
+import {
+  createMetrics,
+  localMetrics,
+  registerProxyMetrics,
+  type MetricsSource,
+} from './metrics.js';
 import { registerSimpleRoutes } from './routes/simple.js';
 import { registerFileRoutes } from './routes/files.js';
 import { registerIntegrityRoutes } from './routes/integrity.js';
@@ -35,6 +41,8 @@ import { helpUrl, withHelpSentence } from '../help.js';
 export interface AppOptions {
   /** A pino logger configuration, or false for none (tests). */
   logger?: FastifyServerOptions['logger'];
+  /** What /metrics answers with, given this process's registry: by default that registry. */
+  metrics?: (registry: Registry) => MetricsSource;
 }
 
 export const REDACTED_HEADERS = [
@@ -230,7 +238,7 @@ export async function buildApp(s: Services, options: AppOptions = {}): Promise<F
         );
     },
   });
-  registerOpsRoutes(app, s, metrics);
+  registerOpsRoutes(app, s, (options.metrics ?? localMetrics)(metrics.registry));
   registerSimpleRoutes(app, s);
   registerFileRoutes(app, s);
   registerIntegrityRoutes(app, s); // PEP 740

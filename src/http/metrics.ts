@@ -9,6 +9,16 @@ export interface Metrics {
   uploadBytes: Counter;
 }
 
+/** What /metrics answers with: this process's registry, or the sum over the workers. */
+export interface MetricsSource {
+  contentType: string;
+  text(): Promise<string>;
+}
+
+export function localMetrics(registry: Registry): MetricsSource {
+  return { contentType: registry.contentType, text: () => registry.metrics() };
+}
+
 /** Counts kept in the database (shared by every process), read when /metrics is scraped. */
 export interface StoredCounts {
   unverifiedExchangeFailures(): Promise<{ issuer: string; code: string; count: number }[]>;
@@ -22,6 +32,8 @@ export function createMetrics(stored?: StoredCounts): Metrics {
       name: 'pier_oidc_unverified_exchange_failures',
       help: "Failed exchanges of OIDC tokens that could not be verified, by issuer ('' = not registered) and code, since the database was created",
       labelNames: ['issuer', 'code'],
+      // Read from the database: every worker reports the same figure (src/cluster/metrics.ts).
+      aggregator: 'first',
       registers: [registry],
       async collect() {
         this.reset();

@@ -114,7 +114,7 @@ test('npm pack and npm install -g give a pier that serves and publishes anywhere
 
   const server = spawn(pier, ['serve', '--port', '0'], {
     cwd: site,
-    env: cleanEnv(),
+    env: cleanEnv({ PIER_WORKERS: '1' }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   stops.push(() => server.kill('SIGTERM'));

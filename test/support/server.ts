@@ -118,13 +118,19 @@ export interface PierProcess {
   stop(): Promise<number | null>;
 }
 
+/**
+ * One server process unless a test asks for more (PIER_WORKERS in its env or `--workers`):
+ * `pier serve` defaults to one per core, which would change the suite's timing.
+ */
+const ONE_WORKER = { PIER_WORKERS: '1' };
+
 /** Runs `pier serve` as its own process and waits until it answers /healthz. */
 export async function startPierProcess(
   env: Record<string, string>,
   args: string[] = [],
 ): Promise<PierProcess> {
   const child = spawn(process.execPath, [PIER_BIN, 'serve', '--port', '0', ...args], {
-    env: { ...process.env, PIER_LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, PIER_LOG_LEVEL: 'info', ...ONE_WORKER, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -177,7 +183,7 @@ export function runPier(
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [PIER_BIN, ...args], {
-      env: { ...process.env, ...env },
+      env: { ...process.env, ...ONE_WORKER, ...env },
       cwd: options.cwd,
       stdio: ['pipe', 'pipe', 'pipe'],
     });

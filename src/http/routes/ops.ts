@@ -3,12 +3,12 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import proxyAddr from '@fastify/proxy-addr';
 import type { Services } from '../../services.js';
-import type { Metrics } from '../metrics.js';
+import type { MetricsSource } from '../metrics.js';
 import { mayReadMetrics } from '../../auth/permissions.js';
 import { forbidden, unauthorized } from '../../errors.js';
 import { principalOf } from '../principal.js';
 
-export function registerOpsRoutes(app: FastifyInstance, s: Services, metrics: Metrics): void {
+export function registerOpsRoutes(app: FastifyInstance, s: Services, metrics: MetricsSource): void {
   app.get('/healthz', async (_request, reply) => {
     try {
       await sql`select 1`.execute(s.db.kysely);
@@ -31,7 +31,7 @@ export function registerOpsRoutes(app: FastifyInstance, s: Services, metrics: Me
       if (p.kind === 'anonymous') throw unauthorized('Authentication required to read metrics');
       throw forbidden('This credential may not read metrics');
     }
-    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    return reply.type(metrics.contentType).send(await metrics.text());
   });
   // The landing page `/` is the web interface's home page (src/web/routes/browse.ts).
 }
