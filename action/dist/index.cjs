@@ -27,9 +27,9 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
   mod
 ));
 
-// ../../main/node_modules/hash-wasm/dist/blake2b.umd.min.js
+// node_modules/hash-wasm/dist/blake2b.umd.min.js
 var require_blake2b_umd_min = __commonJS({
-  "../../main/node_modules/hash-wasm/dist/blake2b.umd.min.js"(exports2, module2) {
+  "node_modules/hash-wasm/dist/blake2b.umd.min.js"(exports2, module2) {
     (function(I, A) {
       typeof exports2 == "object" && typeof module2 < "u" ? A(exports2) : typeof define == "function" && define.amd ? define(["exports"], A) : A((I = typeof globalThis < "u" ? globalThis : I || self).hashwasm = I.hashwasm || {});
     })(exports2, function(I) {
@@ -253,9 +253,9 @@ var require_blake2b_umd_min = __commonJS({
   }
 });
 
-// ../../main/node_modules/@renovatebot/pep440/lib/version.js
+// node_modules/@renovatebot/pep440/lib/version.js
 var require_version = __commonJS({
-  "../../main/node_modules/@renovatebot/pep440/lib/version.js"(exports2, module2) {
+  "node_modules/@renovatebot/pep440/lib/version.js"(exports2, module2) {
     var VERSION_PATTERN = [
       "v?",
       "(?:",
@@ -385,9 +385,9 @@ var require_version = __commonJS({
   }
 });
 
-// ../../main/node_modules/@renovatebot/pep440/lib/operator.js
+// node_modules/@renovatebot/pep440/lib/operator.js
 var require_operator = __commonJS({
-  "../../main/node_modules/@renovatebot/pep440/lib/operator.js"(exports2, module2) {
+  "node_modules/@renovatebot/pep440/lib/operator.js"(exports2, module2) {
     var { parse } = require_version();
     module2.exports = {
       compare,
@@ -460,9 +460,9 @@ var require_operator = __commonJS({
   }
 });
 
-// ../../main/node_modules/@renovatebot/pep440/lib/specifier.js
+// node_modules/@renovatebot/pep440/lib/specifier.js
 var require_specifier = __commonJS({
-  "../../main/node_modules/@renovatebot/pep440/lib/specifier.js"(exports2, module2) {
+  "node_modules/@renovatebot/pep440/lib/specifier.js"(exports2, module2) {
     var { VERSION_PATTERN, explain: explainVersion } = require_version(), Operator = require_operator(), RANGE_PATTERN = [
       "(?<operator>(===|~=|==|!=|<=|>=|<|>))",
       "\\s*",
@@ -553,9 +553,9 @@ var require_specifier = __commonJS({
   }
 });
 
-// ../../main/node_modules/@renovatebot/pep440/lib/semantic.js
+// node_modules/@renovatebot/pep440/lib/semantic.js
 var require_semantic = __commonJS({
-  "../../main/node_modules/@renovatebot/pep440/lib/semantic.js"(exports2, module2) {
+  "node_modules/@renovatebot/pep440/lib/semantic.js"(exports2, module2) {
     var { explain, parse, stringify } = require_version();
     module2.exports = {
       major,
@@ -649,9 +649,9 @@ var require_semantic = __commonJS({
   }
 });
 
-// ../../main/node_modules/@renovatebot/pep440/index.js
+// node_modules/@renovatebot/pep440/index.js
 var require_pep440 = __commonJS({
-  "../../main/node_modules/@renovatebot/pep440/index.js"(exports2, module2) {
+  "node_modules/@renovatebot/pep440/index.js"(exports2, module2) {
     var { valid, clean, explain, parse } = require_version(), { lt, le, eq, ne, ge, gt, compare, rcompare } = require_operator(), {
       filter,
       maxSatisfying,
@@ -694,9 +694,9 @@ var require_pep440 = __commonJS({
   }
 });
 
-// ../../main/node_modules/pend/index.js
+// node_modules/pend/index.js
 var require_pend = __commonJS({
-  "../../main/node_modules/pend/index.js"(exports2, module2) {
+  "node_modules/pend/index.js"(exports2, module2) {
     module2.exports = Pend;
     function Pend() {
       this.pending = 0, this.max = 1 / 0, this.listeners = [], this.waiting = [], this.error = null;
@@ -733,9 +733,9 @@ var require_pend = __commonJS({
   }
 });
 
-// ../../main/node_modules/yauzl/fd-slicer.js
+// node_modules/yauzl/fd-slicer.js
 var require_fd_slicer = __commonJS({
-  "../../main/node_modules/yauzl/fd-slicer.js"(exports2) {
+  "node_modules/yauzl/fd-slicer.js"(exports2) {
     var fs2 = require("fs"), util = require("util"), stream = require("stream"), Readable3 = stream.Readable, PassThrough = stream.PassThrough, Pend = require_pend(), EventEmitter = require("events").EventEmitter;
     exports2.BufferSlicer = BufferSlicer;
     exports2.FdSlicer = FdSlicer;
@@ -830,9 +830,9 @@ var require_fd_slicer = __commonJS({
   }
 });
 
-// ../../main/node_modules/yauzl/crc32.js
+// node_modules/yauzl/crc32.js
 var require_crc32 = __commonJS({
-  "../../main/node_modules/yauzl/crc32.js"(exports2, module2) {
+  "node_modules/yauzl/crc32.js"(exports2, module2) {
     var CRC_TABLE = new Int32Array([
       0,
       1996959894,
@@ -1101,9 +1101,9 @@ var require_crc32 = __commonJS({
   }
 });
 
-// ../../main/node_modules/yauzl/index.js
+// node_modules/yauzl/index.js
 var require_yauzl = __commonJS({
-  "../../main/node_modules/yauzl/index.js"(exports2) {
+  "node_modules/yauzl/index.js"(exports2) {
     var fs2 = require("fs"), zlib4 = require("zlib"), fd_slicer = require_fd_slicer(), util = require("util"), EventEmitter = require("events").EventEmitter, Transform = require("stream").Transform, PassThrough = require("stream").PassThrough, Writable2 = require("stream").Writable, crc32 = typeof zlib4.crc32 == "function" ? zlib4.crc32 : require_crc32();
     exports2.open = open3;
     exports2.fromFd = fromFd;
@@ -1673,16 +1673,16 @@ var require_yauzl = __commonJS({
   }
 });
 
-// ../../main/node_modules/events-universal/default.js
+// node_modules/events-universal/default.js
 var require_default = __commonJS({
-  "../../main/node_modules/events-universal/default.js"(exports2, module2) {
+  "node_modules/events-universal/default.js"(exports2, module2) {
     module2.exports = require("events");
   }
 });
 
-// ../../main/node_modules/fast-fifo/fixed-size.js
+// node_modules/fast-fifo/fixed-size.js
 var require_fixed_size = __commonJS({
-  "../../main/node_modules/fast-fifo/fixed-size.js"(exports2, module2) {
+  "node_modules/fast-fifo/fixed-size.js"(exports2, module2) {
     module2.exports = class {
       constructor(hwm) {
         if (!(hwm > 0) || (hwm - 1 & hwm) !== 0) throw new Error("Max size for a FixedFIFO should be a power of two");
@@ -1709,9 +1709,9 @@ var require_fixed_size = __commonJS({
   }
 });
 
-// ../../main/node_modules/fast-fifo/index.js
+// node_modules/fast-fifo/index.js
 var require_fast_fifo = __commonJS({
-  "../../main/node_modules/fast-fifo/index.js"(exports2, module2) {
+  "node_modules/fast-fifo/index.js"(exports2, module2) {
     var FixedFIFO = require_fixed_size();
     module2.exports = class {
       constructor(hwm) {
@@ -1746,9 +1746,9 @@ var require_fast_fifo = __commonJS({
   }
 });
 
-// ../../main/node_modules/b4a/index.js
+// node_modules/b4a/index.js
 var require_b4a = __commonJS({
-  "../../main/node_modules/b4a/index.js"(exports2, module2) {
+  "node_modules/b4a/index.js"(exports2, module2) {
     function isBuffer(value) {
       return Buffer.isBuffer(value) || value instanceof Uint8Array;
     }
@@ -1906,9 +1906,9 @@ var require_b4a = __commonJS({
   }
 });
 
-// ../../main/node_modules/text-decoder/lib/pass-through-decoder.js
+// node_modules/text-decoder/lib/pass-through-decoder.js
 var require_pass_through_decoder = __commonJS({
-  "../../main/node_modules/text-decoder/lib/pass-through-decoder.js"(exports2, module2) {
+  "node_modules/text-decoder/lib/pass-through-decoder.js"(exports2, module2) {
     var b4a = require_b4a();
     module2.exports = class {
       constructor(encoding) {
@@ -1927,9 +1927,9 @@ var require_pass_through_decoder = __commonJS({
   }
 });
 
-// ../../main/node_modules/text-decoder/lib/utf8-decoder.js
+// node_modules/text-decoder/lib/utf8-decoder.js
 var require_utf8_decoder = __commonJS({
-  "../../main/node_modules/text-decoder/lib/utf8-decoder.js"(exports2, module2) {
+  "node_modules/text-decoder/lib/utf8-decoder.js"(exports2, module2) {
     var b4a = require_b4a();
     module2.exports = class {
       constructor() {
@@ -2020,9 +2020,9 @@ var require_utf8_decoder = __commonJS({
   }
 });
 
-// ../../main/node_modules/text-decoder/index.js
+// node_modules/text-decoder/index.js
 var require_text_decoder = __commonJS({
-  "../../main/node_modules/text-decoder/index.js"(exports2, module2) {
+  "node_modules/text-decoder/index.js"(exports2, module2) {
     var PassThroughDecoder = require_pass_through_decoder(), UTF8Decoder = require_utf8_decoder();
     module2.exports = class {
       constructor(encoding = "utf8") {
@@ -2076,9 +2076,9 @@ var require_text_decoder = __commonJS({
   }
 });
 
-// ../../main/node_modules/streamx/lib/errors.js
+// node_modules/streamx/lib/errors.js
 var require_errors = __commonJS({
-  "../../main/node_modules/streamx/lib/errors.js"(exports2, module2) {
+  "node_modules/streamx/lib/errors.js"(exports2, module2) {
     module2.exports = class StreamError extends Error {
       constructor(msg, code2, fn = StreamError) {
         super(msg), this.code = code2, Error.captureStackTrace && Error.captureStackTrace(this, fn);
@@ -2114,9 +2114,9 @@ var require_errors = __commonJS({
   }
 });
 
-// ../../main/node_modules/streamx/index.js
+// node_modules/streamx/index.js
 var require_streamx = __commonJS({
-  "../../main/node_modules/streamx/index.js"(exports2, module2) {
+  "node_modules/streamx/index.js"(exports2, module2) {
     var { EventEmitter } = require_default(), FIFO = require_fast_fifo(), TextDecoder2 = require_text_decoder(), StreamError = require_errors(), qmt = typeof queueMicrotask > "u" ? (fn) => global.process.nextTick(fn) : queueMicrotask, MAX = (1 << 29) - 1, OPENING = 1, PREDESTROYING = 2, DESTROYING = 4, DESTROYED = 8, NOT_OPENING = MAX ^ OPENING, NOT_PREDESTROYING = MAX ^ PREDESTROYING, READ_ACTIVE = 16, READ_UPDATING = 32, READ_PRIMARY = 64, READ_QUEUED = 128, READ_RESUMED = 256, READ_PIPE_DRAINED = 512, READ_ENDING = 1024, READ_EMIT_DATA = 2048, READ_EMIT_READABLE = 4096, READ_EMITTED_READABLE = 8192, READ_DONE = 16384, READ_NEXT_TICK = 32768, READ_NEEDS_PUSH = 65536, READ_READ_AHEAD = 131072, READ_FLOWING = READ_RESUMED | READ_PIPE_DRAINED, READ_ACTIVE_AND_NEEDS_PUSH = READ_ACTIVE | READ_NEEDS_PUSH, READ_PRIMARY_AND_ACTIVE = READ_PRIMARY | READ_ACTIVE, READ_EMIT_READABLE_AND_QUEUED = READ_EMIT_READABLE | READ_QUEUED, READ_RESUMED_READ_AHEAD = READ_RESUMED | READ_READ_AHEAD, READ_NOT_ACTIVE = MAX ^ READ_ACTIVE, READ_NON_PRIMARY = MAX ^ READ_PRIMARY, READ_NON_PRIMARY_AND_PUSHED = MAX ^ (READ_PRIMARY | READ_NEEDS_PUSH), READ_PUSHED = MAX ^ READ_NEEDS_PUSH, READ_PAUSED = MAX ^ READ_RESUMED, READ_NOT_QUEUED = MAX ^ (READ_QUEUED | READ_EMITTED_READABLE), READ_NOT_ENDING = MAX ^ READ_ENDING, READ_PIPE_NOT_DRAINED = MAX ^ READ_FLOWING, READ_NOT_NEXT_TICK = MAX ^ READ_NEXT_TICK, READ_NOT_UPDATING = MAX ^ READ_UPDATING, READ_NO_READ_AHEAD = MAX ^ READ_READ_AHEAD, READ_PAUSED_NO_READ_AHEAD = MAX ^ READ_RESUMED_READ_AHEAD, WRITE_ACTIVE = 1 << 18, WRITE_UPDATING = 2 << 18, WRITE_PRIMARY = 4 << 18, WRITE_QUEUED = 8 << 18, WRITE_UNDRAINED = 16 << 18, WRITE_DONE = 32 << 18, WRITE_EMIT_DRAIN = 64 << 18, WRITE_NEXT_TICK = 128 << 18, WRITE_WRITING = 256 << 18, WRITE_FINISHING = 512 << 18, WRITE_CORKED = 1024 << 18, WRITE_NOT_ACTIVE = MAX ^ (WRITE_ACTIVE | WRITE_WRITING), WRITE_NON_PRIMARY = MAX ^ WRITE_PRIMARY, WRITE_NOT_FINISHING = MAX ^ (WRITE_ACTIVE | WRITE_FINISHING), WRITE_DRAINED = MAX ^ WRITE_UNDRAINED, WRITE_NOT_QUEUED = MAX ^ WRITE_QUEUED, WRITE_NOT_NEXT_TICK = MAX ^ WRITE_NEXT_TICK, WRITE_NOT_UPDATING = MAX ^ WRITE_UPDATING, WRITE_NOT_CORKED = MAX ^ WRITE_CORKED, ACTIVE = READ_ACTIVE | WRITE_ACTIVE, NOT_ACTIVE = MAX ^ ACTIVE, DONE = READ_DONE | WRITE_DONE, DESTROY_STATUS = DESTROYING | DESTROYED | PREDESTROYING, OPEN_STATUS = DESTROY_STATUS | OPENING, AUTO_DESTROY = DESTROY_STATUS | DONE, NON_PRIMARY = WRITE_NON_PRIMARY & READ_NON_PRIMARY, ACTIVE_OR_TICKING = WRITE_NEXT_TICK | READ_NEXT_TICK, TICKING = ACTIVE_OR_TICKING & NOT_ACTIVE, IS_OPENING = OPEN_STATUS | TICKING, READ_PRIMARY_STATUS = OPEN_STATUS | READ_ENDING | READ_DONE, READ_STATUS = OPEN_STATUS | READ_DONE | READ_QUEUED, READ_ENDING_STATUS = OPEN_STATUS | READ_ENDING | READ_QUEUED, READ_READABLE_STATUS = OPEN_STATUS | READ_EMIT_READABLE | READ_QUEUED | READ_EMITTED_READABLE, SHOULD_NOT_READ = OPEN_STATUS | READ_ACTIVE | READ_ENDING | READ_DONE | READ_NEEDS_PUSH | READ_READ_AHEAD, READ_BACKPRESSURE_STATUS = DESTROY_STATUS | READ_ENDING | READ_DONE, READ_UPDATE_SYNC_STATUS = READ_UPDATING | OPEN_STATUS | READ_NEXT_TICK | READ_PRIMARY, READ_NEXT_TICK_OR_OPENING = READ_NEXT_TICK | OPENING, WRITE_PRIMARY_STATUS = OPEN_STATUS | WRITE_FINISHING | WRITE_DONE, WRITE_QUEUED_AND_UNDRAINED = WRITE_QUEUED | WRITE_UNDRAINED, WRITE_QUEUED_AND_ACTIVE = WRITE_QUEUED | WRITE_ACTIVE, WRITE_DRAIN_STATUS = WRITE_QUEUED | WRITE_UNDRAINED | OPEN_STATUS | WRITE_ACTIVE, WRITE_STATUS = OPEN_STATUS | WRITE_ACTIVE | WRITE_QUEUED | WRITE_CORKED, WRITE_PRIMARY_AND_ACTIVE = WRITE_PRIMARY | WRITE_ACTIVE, WRITE_ACTIVE_AND_WRITING = WRITE_ACTIVE | WRITE_WRITING, WRITE_FINISHING_STATUS = OPEN_STATUS | WRITE_FINISHING | WRITE_QUEUED_AND_ACTIVE | WRITE_DONE, WRITE_BACKPRESSURE_STATUS = WRITE_UNDRAINED | DESTROY_STATUS | WRITE_FINISHING | WRITE_DONE, WRITE_UPDATE_SYNC_STATUS = WRITE_UPDATING | OPEN_STATUS | WRITE_NEXT_TICK | WRITE_PRIMARY, WRITE_DROP_DATA = WRITE_FINISHING | WRITE_DONE | DESTROY_STATUS, asyncIterator = Symbol.asyncIterator || /* @__PURE__ */ Symbol("asyncIterator"), WritableState = class {
       constructor(stream, { highWaterMark = 16384, map = null, mapWritable, byteLength, byteLengthWritable } = {}) {
         this.stream = stream, this.queue = new FIFO(), this.highWaterMark = highWaterMark, this.buffered = 0, this.error = null, this.pipeline = null, this.drains = null, this.byteLength = byteLengthWritable || byteLength || defaultByteLength, this.map = mapWritable || map, this.afterWrite = afterWrite.bind(this), this.afterUpdateNextTick = updateWriteNT.bind(this);
@@ -2667,9 +2667,9 @@ var require_streamx = __commonJS({
   }
 });
 
-// ../../main/node_modules/tar-stream/headers.js
+// node_modules/tar-stream/headers.js
 var require_headers = __commonJS({
-  "../../main/node_modules/tar-stream/headers.js"(exports2) {
+  "node_modules/tar-stream/headers.js"(exports2) {
     var b4a = require_b4a(), ZEROS = "0000000000000000000", SEVENS = "7777777777777777777", ZERO_OFFSET = 48, USTAR_MAGIC = b4a.from([117, 115, 116, 97, 114, 0]), USTAR_VER = b4a.from([ZERO_OFFSET, ZERO_OFFSET]), GNU_MAGIC = b4a.from([117, 115, 116, 97, 114, 32]), GNU_VER = b4a.from([32, 0]), MASK = 4095, MAGIC_OFFSET = 257, VERSION_OFFSET = 263;
     exports2.decodeLongPath = function(buf, encoding) {
       return decodeStr(buf, 0, buf.length, encoding);
@@ -2855,9 +2855,9 @@ var require_headers = __commonJS({
   }
 });
 
-// ../../main/node_modules/tar-stream/extract.js
+// node_modules/tar-stream/extract.js
 var require_extract = __commonJS({
-  "../../main/node_modules/tar-stream/extract.js"(exports2, module2) {
+  "node_modules/tar-stream/extract.js"(exports2, module2) {
     var { Writable: Writable2, Readable: Readable3, getStreamError } = require_streamx(), FIFO = require_fast_fifo(), b4a = require_b4a(), headers = require_headers(), EMPTY = b4a.alloc(0), MAX_HEADER_SIZE = 4 * 1024 * 1024, BufferList = class {
       constructor() {
         this.buffered = 0, this.shifted = 0, this.queue = new FIFO(), this._offset = 0;
@@ -3066,9 +3066,9 @@ var require_extract = __commonJS({
   }
 });
 
-// ../../main/node_modules/tar-stream/constants.js
+// node_modules/tar-stream/constants.js
 var require_constants = __commonJS({
-  "../../main/node_modules/tar-stream/constants.js"(exports2, module2) {
+  "node_modules/tar-stream/constants.js"(exports2, module2) {
     var constants3 = {
       // just for envs without fs
       S_IFMT: 61440,
@@ -3086,9 +3086,9 @@ var require_constants = __commonJS({
   }
 });
 
-// ../../main/node_modules/tar-stream/pack.js
+// node_modules/tar-stream/pack.js
 var require_pack = __commonJS({
-  "../../main/node_modules/tar-stream/pack.js"(exports2, module2) {
+  "node_modules/tar-stream/pack.js"(exports2, module2) {
     var { Readable: Readable3, Writable: Writable2, getStreamError } = require_streamx(), b4a = require_b4a(), constants3 = require_constants(), headers = require_headers(), DMODE = 493, FMODE = 420, END_OF_TAR = b4a.alloc(1024), Sink = class extends Writable2 {
       constructor(pack, header, callback) {
         super({ mapWritable, eagerOpen: !0 }), this.written = 0, this.header = header, this._callback = callback, this._linkname = null, this._isLinkname = header.type === "symlink" && !header.linkname, this._isVoid = header.type !== "file" && header.type !== "contiguous-file", this._finished = !1, this._pack = pack, this._openCallback = null, this._pack._stream === null ? this._pack._stream = this : this._pack._pending.push(this);
@@ -3231,17 +3231,17 @@ var require_pack = __commonJS({
   }
 });
 
-// ../../main/node_modules/tar-stream/index.js
+// node_modules/tar-stream/index.js
 var require_tar_stream = __commonJS({
-  "../../main/node_modules/tar-stream/index.js"(exports2) {
+  "node_modules/tar-stream/index.js"(exports2) {
     exports2.extract = require_extract();
     exports2.pack = require_pack();
   }
 });
 
-// ../../main/node_modules/spdx-license-ids/index.json
+// node_modules/spdx-license-ids/index.json
 var require_spdx_license_ids = __commonJS({
-  "../../main/node_modules/spdx-license-ids/index.json"(exports2, module2) {
+  "node_modules/spdx-license-ids/index.json"(exports2, module2) {
     module2.exports = [
       "0BSD",
       "3D-Slicer-1.0",
@@ -3955,9 +3955,9 @@ var require_spdx_license_ids = __commonJS({
   }
 });
 
-// ../../main/node_modules/spdx-license-ids/deprecated.json
+// node_modules/spdx-license-ids/deprecated.json
 var require_deprecated = __commonJS({
-  "../../main/node_modules/spdx-license-ids/deprecated.json"(exports2, module2) {
+  "node_modules/spdx-license-ids/deprecated.json"(exports2, module2) {
     module2.exports = [
       "AGPL-1.0",
       "AGPL-3.0",
@@ -3989,9 +3989,9 @@ var require_deprecated = __commonJS({
   }
 });
 
-// ../../main/node_modules/spdx-exceptions/index.json
+// node_modules/spdx-exceptions/index.json
 var require_spdx_exceptions = __commonJS({
-  "../../main/node_modules/spdx-exceptions/index.json"(exports2, module2) {
+  "node_modules/spdx-exceptions/index.json"(exports2, module2) {
     module2.exports = [
       "389-exception",
       "Asterisk-exception",
@@ -4063,9 +4063,9 @@ var require_spdx_exceptions = __commonJS({
   }
 });
 
-// ../../main/node_modules/spdx-expression-parse/scan.js
+// node_modules/spdx-expression-parse/scan.js
 var require_scan = __commonJS({
-  "../../main/node_modules/spdx-expression-parse/scan.js"(exports2, module2) {
+  "node_modules/spdx-expression-parse/scan.js"(exports2, module2) {
     "use strict";
     var licenses = [].concat(require_spdx_license_ids()).concat(require_deprecated()), exceptions = require_spdx_exceptions();
     module2.exports = function(source) {
@@ -4143,9 +4143,9 @@ var require_scan = __commonJS({
   }
 });
 
-// ../../main/node_modules/spdx-expression-parse/parse.js
+// node_modules/spdx-expression-parse/parse.js
 var require_parse = __commonJS({
-  "../../main/node_modules/spdx-expression-parse/parse.js"(exports2, module2) {
+  "node_modules/spdx-expression-parse/parse.js"(exports2, module2) {
     "use strict";
     module2.exports = function(tokens) {
       var index = 0;
@@ -4233,9 +4233,9 @@ var require_parse = __commonJS({
   }
 });
 
-// ../../main/node_modules/spdx-expression-parse/index.js
+// node_modules/spdx-expression-parse/index.js
 var require_spdx_expression_parse = __commonJS({
-  "../../main/node_modules/spdx-expression-parse/index.js"(exports2, module2) {
+  "node_modules/spdx-expression-parse/index.js"(exports2, module2) {
     "use strict";
     var scan = require_scan(), parse = require_parse();
     module2.exports = function(source) {
@@ -4244,10 +4244,10 @@ var require_spdx_expression_parse = __commonJS({
   }
 });
 
-// ../../main/node_modules/@actions/core/lib/command.js
+// node_modules/@actions/core/lib/command.js
 var os = __toESM(require("os"), 1);
 
-// ../../main/node_modules/@actions/core/lib/utils.js
+// node_modules/@actions/core/lib/utils.js
 function toCommandValue(input2) {
   return input2 == null ? "" : typeof input2 == "string" || input2 instanceof String ? input2 : JSON.stringify(input2);
 }
@@ -4262,7 +4262,7 @@ function toCommandProperties(annotationProperties) {
   } : {};
 }
 
-// ../../main/node_modules/@actions/core/lib/command.js
+// node_modules/@actions/core/lib/command.js
 function issueCommand(command, properties, message) {
   let cmd = new Command(command, properties, message);
   process.stdout.write(cmd.toString() + os.EOL);
@@ -4292,10 +4292,10 @@ function escapeProperty(s) {
   return toCommandValue(s).replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A").replace(/:/g, "%3A").replace(/,/g, "%2C");
 }
 
-// ../../main/node_modules/@actions/core/lib/core.js
+// node_modules/@actions/core/lib/core.js
 var os3 = __toESM(require("os"), 1);
 
-// ../../main/node_modules/@actions/core/lib/summary.js
+// node_modules/@actions/core/lib/summary.js
 var import_os = require("os"), import_fs = require("fs"), __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
     return value instanceof P ? value : new P(function(resolve) {
@@ -4552,21 +4552,21 @@ var Summary = class {
 }, _summary = new Summary();
 var summary = _summary;
 
-// ../../main/node_modules/@actions/core/lib/platform.js
+// node_modules/@actions/core/lib/platform.js
 var import_os2 = __toESM(require("os"), 1);
 
-// ../../main/node_modules/@actions/io/lib/io-util.js
+// node_modules/@actions/io/lib/io-util.js
 var fs = __toESM(require("fs"), 1);
 var { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink } = fs.promises, IS_WINDOWS = process.platform === "win32";
 var READONLY = fs.constants.O_RDONLY;
 
-// ../../main/node_modules/@actions/exec/lib/toolrunner.js
+// node_modules/@actions/exec/lib/toolrunner.js
 var IS_WINDOWS2 = process.platform === "win32";
 
-// ../../main/node_modules/@actions/core/lib/platform.js
+// node_modules/@actions/core/lib/platform.js
 var platform = import_os2.default.platform(), arch = import_os2.default.arch();
 
-// ../../main/node_modules/@actions/core/lib/core.js
+// node_modules/@actions/core/lib/core.js
 var ExitCode;
 (function(ExitCode2) {
   ExitCode2[ExitCode2.Success = 0] = "Success", ExitCode2[ExitCode2.Failure = 1] = "Failure";
@@ -6571,7 +6571,7 @@ async function inspectSdist(source, _filename, limits) {
 // src/packaging/license-expression.ts
 var import_spdx_expression_parse = __toESM(require_spdx_expression_parse(), 1);
 
-// ../../main/node_modules/spdx-exceptions/index.json with { type: 'json' }
+// node_modules/spdx-exceptions/index.json with { type: 'json' }
 var spdx_exceptions_default = [
   "389-exception",
   "Asterisk-exception",
@@ -6641,12 +6641,12 @@ var spdx_exceptions_default = [
   "x11vnc-openssl-exception"
 ];
 
-// ../../main/node_modules/spdx-exceptions/deprecated.json
+// node_modules/spdx-exceptions/deprecated.json
 var deprecated_default = [
   "Nokia-Qt-exception-1.1"
 ];
 
-// ../../main/node_modules/spdx-license-ids/index.json with { type: 'json' }
+// node_modules/spdx-license-ids/index.json with { type: 'json' }
 var spdx_license_ids_default = [
   "0BSD",
   "3D-Slicer-1.0",
@@ -7358,7 +7358,7 @@ var spdx_license_ids_default = [
   "zlib-acknowledgement"
 ];
 
-// ../../main/node_modules/spdx-license-ids/deprecated.json with { type: 'json' }
+// node_modules/spdx-license-ids/deprecated.json with { type: 'json' }
 var deprecated_default2 = [
   "AGPL-1.0",
   "AGPL-3.0",
