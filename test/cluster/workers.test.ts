@@ -8,13 +8,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { request } from 'node:http';
 import { loadConfig } from '../../src/config.js';
 import { openServices } from '../../src/services.js';
 import { runPier, startPierProcess, type PierProcess } from '../support/server.js';
 import { backendEnv } from '../support/backend.js';
 import { tempDir } from '../support/tmp.js';
-import { multipart, uploadParts } from '../support/upload.js';
+import { multipart, slowUpload, uploadParts, type UploadOutcome } from '../support/upload.js';
 import { makeWheel } from '../support/dists.js';
 import { onFreshConnection } from '../support/fresh-connection.js';
 
@@ -216,40 +215,13 @@ test('a killed worker is replaced and the port keeps answering', async () => {
   );
 });
 
-type Outcome = { status: number } | { error: string };
-
-/** An upload that sends half of its body, then the rest once `gate` opens. */
-function slowUpload(body: Buffer, type: string, gate: Promise<void>, marker: string) {
-  return new Promise<Outcome>((resolve) => {
-    const req = request(`${pier.url}/legacy/?${marker}`, {
-      method: 'POST',
-      agent: false,
-      headers: {
-        'content-type': type,
-        'content-length': body.length,
-        authorization: basic('__token__', token),
-      },
-    });
-    req.on('response', (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode! }));
-    });
-    req.on('error', (err) =>
-      resolve({ error: (err as NodeJS.ErrnoException).code ?? err.message }),
-    );
-    const half = Math.floor(body.length / 2);
-    req.write(body.subarray(0, half));
-    void gate.then(() => req.end(body.subarray(half)));
-  });
-}
-
 test('SIGTERM with uploads in flight at both workers: they finish, pier exits 0', async () => {
   let open!: () => void;
   const gate = new Promise<void>((resolve) => (open = resolve));
-  const inFlight: Promise<Outcome>[] = [];
+  const inFlight: Promise<UploadOutcome>[] = [];
   for (let i = 0; i < 4; i++) {
     const { body, contentType } = await wheelUpload(`2.${i}`, 512 * 1024);
-    inFlight.push(slowUpload(body, contentType, gate, `draining=${i}`));
+    inFlight.push(slowUpload(`${pier.url}/legacy/?draining=${i}`, token, body, contentType, gate));
   }
   // Each upload has sent half of its body (its request is being handled) when the signal comes.
   await new Promise((r) => setTimeout(r, 300));

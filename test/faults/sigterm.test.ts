@@ -4,42 +4,15 @@
 // file and no row without its blob remains, and `pier serve` exits 0 within a bounded time.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../src/config.js';
 import { openServices } from '../../src/services.js';
 import { runPier, startPierProcess } from '../support/server.js';
 import { backendEnv } from '../support/backend.js';
 import { tempDir } from '../support/tmp.js';
-import { multipart, uploadParts } from '../support/upload.js';
+import { multipart, slowUpload, uploadParts, type UploadOutcome } from '../support/upload.js';
 import { makeWheel } from '../support/dists.js';
 import { filesWithoutBlobs, indexSnapshot } from '../support/snapshot.js';
-
-type Outcome = { status: number } | { error: string };
-
-/** Sends the first `headFraction` of the body, waits for `gate`, then the rest. */
-function slowUpload(url: string, token: string, body: Buffer, type: string, gate: Promise<void>) {
-  return new Promise<Outcome>((resolve) => {
-    const req = request(`${url}/legacy/`, {
-      method: 'POST',
-      headers: {
-        'content-type': type,
-        'content-length': body.length,
-        authorization: `Basic ${Buffer.from(`__token__:${token}`).toString('base64')}`,
-      },
-    });
-    req.on('response', (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode! }));
-    });
-    req.on('error', (err) =>
-      resolve({ error: (err as NodeJS.ErrnoException).code ?? err.message }),
-    );
-    const half = Math.floor(body.length / 2);
-    req.write(body.subarray(0, half));
-    void gate.then(() => req.end(body.subarray(half)));
-  });
-}
 
 test('SIGTERM with uploads in flight: complete or refused, nothing partial, exit 0', async () => {
   const dataDir = tempDir('pier-sigterm-');
@@ -59,7 +32,7 @@ test('SIGTERM with uploads in flight: complete or refused, nothing partial, exit
 
   let open!: () => void;
   const gate = new Promise<void>((resolve) => (open = resolve));
-  const inFlight: Promise<Outcome>[] = [];
+  const inFlight: Promise<UploadOutcome>[] = [];
   for (let i = 0; i < 6; i++) {
     const version = `1.${i}`;
     const wheel = await makeWheel({
@@ -74,7 +47,7 @@ test('SIGTERM with uploads in flight: complete or refused, nothing partial, exit
         fields: { name: 'term', version },
       }),
     );
-    inFlight.push(slowUpload(pier.url, token, body, contentType, gate));
+    inFlight.push(slowUpload(`${pier.url}/legacy/`, token, body, contentType, gate));
   }
   // Every upload has sent half of its body when the signal comes.
   await new Promise((r) => setTimeout(r, 300));
@@ -92,7 +65,7 @@ test('SIGTERM with uploads in flight: complete or refused, nothing partial, exit
     }),
   );
   const lateOutcome = await slowUpload(
-    pier.url,
+    `${pier.url}/legacy/`,
     token,
     lateBody.body,
     lateBody.contentType,

@@ -13,6 +13,7 @@ import { twineUpload } from '../support/python.js';
 import { indexSnapshot } from '../support/snapshot.js';
 import { projectTakesUploadsFrom } from '../../src/auth/permissions.js';
 import type { Principal } from '../../src/auth/principal.js';
+import { RELEASE_JOB_FIELDS } from '../support/dev-oidc.js';
 
 let server: TestServer;
 let issuer: TestIssuer;
@@ -37,13 +38,7 @@ before(async () => {
   await server.services.publishers.add(OPERATOR, 'pier-sample', {
     kind: 'github',
     issuerUrl: issuer.url,
-    fields: {
-      owner: 'octo-org',
-      repository: 'octo-repo',
-      workflow: 'release.yml',
-      environment: 'release',
-      ownerId: '65',
-    },
+    fields: { ...RELEASE_JOB_FIELDS, environment: 'release' },
   });
 });
 

@@ -8,6 +8,7 @@ import { OPERATOR, startServer, type TestServer } from '../support/server.js';
 import { githubClaims, makeKey, startTestIssuer, type TestIssuer } from '../support/oidc-issuer.js';
 import { postUpload, uploadParts } from '../support/upload.js';
 import { makeWheel } from '../support/dists.js';
+import { RELEASE_JOB_FIELDS } from '../support/dev-oidc.js';
 
 let server: TestServer;
 let issuer: TestIssuer;
@@ -48,13 +49,7 @@ before(async () => {
   const view = await server.services.publishers.add(OPERATOR, 'octo-lib', {
     kind: 'github',
     issuerUrl: issuer.url,
-    fields: {
-      owner: 'octo-org',
-      repository: 'octo-repo',
-      workflow: 'release.yml',
-      environment: 'release',
-      ownerId: '65',
-    },
+    fields: { ...RELEASE_JOB_FIELDS, environment: 'release' },
   });
   publisherId = view.id;
 });

@@ -20,6 +20,7 @@ import type { FastifyInstance } from 'fastify';
 import { OPERATOR, testConfig } from '../support/server.js';
 import { githubClaims, startTestIssuer, type TestIssuer } from '../support/oidc-issuer.js';
 import { testCertificates } from '../support/tls.js';
+import { RELEASE_JOB_FIELDS } from '../support/dev-oidc.js';
 
 const GENERIC =
   "malformed or invalid token: the issuer's signing keys could not be fetched (the index's log says why)";
@@ -61,7 +62,7 @@ async function trustedIssuer(): Promise<TestIssuer> {
   await services.publishers.add(OPERATOR, 'octo-lib', {
     kind: 'github',
     issuerUrl: issuer.url,
-    fields: { owner: 'octo-org', repository: 'octo-repo', workflow: 'release.yml', ownerId: '65' },
+    fields: RELEASE_JOB_FIELDS,
   });
   return issuer;
 }

@@ -11,6 +11,7 @@ import {
 } from '../../src/oidc/verify.js';
 import { OPERATOR, startServer, type TestServer } from '../support/server.js';
 import { githubClaims, makeKey, startTestIssuer, type TestIssuer } from '../support/oidc-issuer.js';
+import { RELEASE_JOB_FIELDS } from '../support/dev-oidc.js';
 
 let server: TestServer;
 let github: TestIssuer;
@@ -73,7 +74,7 @@ before(async () => {
   await server.services.publishers.add(OPERATOR, 'octo-lib', {
     kind: 'github',
     issuerUrl: github.url,
-    fields: { owner: 'octo-org', repository: 'octo-repo', workflow: 'release.yml', ownerId: '65' },
+    fields: RELEASE_JOB_FIELDS,
   });
   await server.services.publishers.add(OPERATOR, 'octo-lib', {
     kind: 'google',

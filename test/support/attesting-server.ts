@@ -17,6 +17,7 @@ import {
   type MockSigstore,
   type SigningIdentity,
 } from './sigstore.js';
+import { RELEASE_JOB_FIELDS } from './dev-oidc.js';
 
 export interface AttestingServer {
   server: TestServer;
@@ -59,7 +60,7 @@ export async function startAttestingServer(
   await server.services.publishers.add(OPERATOR, 'octo-lib', {
     kind: 'github',
     issuerUrl: issuer.url,
-    fields: { owner: 'octo-org', repository: 'octo-repo', workflow: 'release.yml', ownerId: '65' },
+    fields: RELEASE_JOB_FIELDS,
   });
   const apiToken = await server.userWithToken('owner');
 

@@ -12,6 +12,14 @@ export const RELEASE_JOB: readonly string[] = [
   'release',
 ];
 
+/** RELEASE_JOB's registration fields (PublisherService, the REST API), without its environment. */
+export const RELEASE_JOB_FIELDS = {
+  owner: 'octo-org',
+  repository: 'octo-repo',
+  workflow: 'release.yml',
+  ownerId: '65',
+} as const;
+
 /** `pier publisher add PROJECT` trusting RELEASE_JOB (owner id 65) as issued by `issuerUrl`. */
 export function releaseJobPublisher(project: string, issuerUrl: string): string[] {
   return [

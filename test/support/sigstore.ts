@@ -7,21 +7,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initializeCA, initializeCTLog, initializeTLog } from '@sigstore/mock';
 import { REPO_ROOT } from './server.js';
+import { FULCIO_OIDS } from '../../src/attestations/sigstore.js';
 
 const PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 export const PUBLISH_V1 = 'https://docs.pypi.org/attestations/publish/v1';
 export const SLSA_V1 = 'https://slsa.dev/provenance/v1';
 
-/** Fulcio's OIDs (1.3.6.1.4.1.57264.1.N) a signing certificate may carry. */
-export const OID = {
-  issuer: '1.3.6.1.4.1.57264.1.8',
-  buildSignerUri: '1.3.6.1.4.1.57264.1.9',
-  sourceRepositoryUri: '1.3.6.1.4.1.57264.1.12',
-  sourceRepositoryDigest: '1.3.6.1.4.1.57264.1.13',
-  sourceRepositoryRef: '1.3.6.1.4.1.57264.1.14',
-  sourceRepositoryOwnerId: '1.3.6.1.4.1.57264.1.17',
-  buildConfigUri: '1.3.6.1.4.1.57264.1.18',
-} as const;
+/** Fulcio's OIDs (1.3.6.1.4.1.57264.1.N) a signing certificate may carry: pier's own table. */
+export const OID = FULCIO_OIDS;
 
 export interface SigningIdentity {
   san: string;

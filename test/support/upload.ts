@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { createBLAKE2b } from 'hash-wasm';
+import { request } from 'node:http';
 
 export type Part =
   | [name: string, value: string]
@@ -100,4 +101,41 @@ export async function postUpload(
     },
   });
   return { status: res.status, statusText: res.statusText, body: await res.text() };
+}
+
+export type UploadOutcome = { status: number } | { error: string };
+
+/**
+ * An upload to `uploadUrl` (the /legacy/ URL, with a query if the caller wants to find it in a
+ * log) on a connection of its own, that sends half of its body, then the rest once `gate` opens:
+ * an upload in flight when the server is told to stop.
+ */
+export function slowUpload(
+  uploadUrl: string,
+  token: string,
+  body: Buffer,
+  type: string,
+  gate: Promise<void>,
+): Promise<UploadOutcome> {
+  return new Promise<UploadOutcome>((resolve) => {
+    const req = request(uploadUrl, {
+      method: 'POST',
+      agent: false,
+      headers: {
+        'content-type': type,
+        'content-length': body.length,
+        authorization: `Basic ${Buffer.from(`__token__:${token}`).toString('base64')}`,
+      },
+    });
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode! }));
+    });
+    req.on('error', (err) =>
+      resolve({ error: (err as NodeJS.ErrnoException).code ?? err.message }),
+    );
+    const half = Math.floor(body.length / 2);
+    req.write(body.subarray(0, half));
+    void gate.then(() => req.end(body.subarray(half)));
+  });
 }

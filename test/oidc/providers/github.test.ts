@@ -7,6 +7,7 @@ import type { GitHubConfig } from '../../../src/oidc/providers/types.js';
 import {
   assertClassified,
   protectedRefCases,
+  protectedRefRegistrationTest,
   ruleTests,
   withClaims,
   type RuleCase,
@@ -860,22 +861,4 @@ test('GitHub registration: normalized configurations', () => {
     assert.deepEqual(githubProvider.validateConfig(input), { ok: true, config });
 });
 
-test('GitHub: protected refs only — registered, described, and its own identity', () => {
-  const only = githubProvider.validateConfig({ ...VALID, protectedRef: 'true' });
-  assert.ok(only.ok);
-  assert.equal(only.config.protectedRef, 'true');
-  assert.match(githubProvider.describe(only.config), /, protected refs only$/);
-  const any = githubProvider.validateConfig({ ...VALID, protectedRef: 'false' });
-  assert.ok(any.ok);
-  assert.equal('protectedRef' in any.config, false, 'stored as before when off');
-  assert.deepEqual(githubProvider.validateConfig({ ...VALID, protectedRef: 'yes' }), {
-    ok: false,
-    errors: { protectedRef: "Must be 'true' (protected branches and tags only) or 'false'" },
-  });
-  // Off, the identity is the one stored before the rule existed; on, it is another publisher.
-  assert.equal(
-    githubProvider.identityOf({ ...PUBLISHER, protectedRef: '' }),
-    githubProvider.identityOf(PUBLISHER),
-  );
-  assert.notEqual(githubProvider.identityOf(only.config), githubProvider.identityOf(any.config));
-});
+protectedRefRegistrationTest(githubProvider, VALID, PUBLISHER);

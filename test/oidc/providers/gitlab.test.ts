@@ -7,6 +7,7 @@ import type { GitLabConfig } from '../../../src/oidc/providers/types.js';
 import {
   assertClassified,
   protectedRefCases,
+  protectedRefRegistrationTest,
   ruleTests,
   withClaims,
   type RuleCase,
@@ -664,22 +665,4 @@ test('GitLab registration: normalized configurations', () => {
     assert.deepEqual(gitlabProvider.validateConfig(input), { ok: true, config });
 });
 
-test('GitLab: protected refs only — registered, described, and its own identity', () => {
-  const only = gitlabProvider.validateConfig({ ...VALID, protectedRef: 'true' });
-  assert.ok(only.ok);
-  assert.equal(only.config.protectedRef, 'true');
-  assert.match(gitlabProvider.describe(only.config), /, protected refs only$/);
-  const any = gitlabProvider.validateConfig({ ...VALID, protectedRef: 'false' });
-  assert.ok(any.ok);
-  assert.equal('protectedRef' in any.config, false, 'stored as before when off');
-  assert.deepEqual(gitlabProvider.validateConfig({ ...VALID, protectedRef: 'yes' }), {
-    ok: false,
-    errors: { protectedRef: "Must be 'true' (protected branches and tags only) or 'false'" },
-  });
-  // Off, the identity is the one stored before the rule existed; on, it is another publisher.
-  assert.equal(
-    gitlabProvider.identityOf({ ...PUBLISHER, protectedRef: '' }),
-    gitlabProvider.identityOf(PUBLISHER),
-  );
-  assert.notEqual(gitlabProvider.identityOf(only.config), gitlabProvider.identityOf(any.config));
-});
+protectedRefRegistrationTest(gitlabProvider, VALID, PUBLISHER);

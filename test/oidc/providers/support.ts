@@ -141,3 +141,30 @@ export function protectedRefCases<C extends { protectedRef?: string }>(): RuleCa
     },
   ];
 }
+
+/** Registering protected refs only: stored, described, and its own identity (GitHub, GitLab). */
+export function protectedRefRegistrationTest<C extends { protectedRef?: string }>(
+  provider: Provider<C>,
+  valid: Record<string, string | undefined>,
+  publisher: C,
+): void {
+  test(`${provider.displayName}: protected refs only — registered, described, and its own identity`, () => {
+    const only = provider.validateConfig({ ...valid, protectedRef: 'true' });
+    assert.ok(only.ok);
+    assert.equal(only.config.protectedRef, 'true');
+    assert.match(provider.describe(only.config), /, protected refs only$/);
+    const any = provider.validateConfig({ ...valid, protectedRef: 'false' });
+    assert.ok(any.ok);
+    assert.equal('protectedRef' in (any.config as object), false, 'stored as before when off');
+    assert.deepEqual(provider.validateConfig({ ...valid, protectedRef: 'yes' }), {
+      ok: false,
+      errors: { protectedRef: "Must be 'true' (protected branches and tags only) or 'false'" },
+    });
+    // Off, the identity is the one stored before the rule existed; on, it is another publisher.
+    assert.equal(
+      provider.identityOf({ ...publisher, protectedRef: '' }),
+      provider.identityOf(publisher),
+    );
+    assert.notEqual(provider.identityOf(only.config), provider.identityOf(any.config));
+  });
+}
