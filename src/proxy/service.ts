@@ -212,9 +212,11 @@ export class ProxyService {
     // arrives while a fetched page is being written shares that fetch instead of reading the
     // row before the write and starting a second one. The lookup stays in flight until its
     // result is stored; the answer goes out as soon as it is known.
+    // The state above may predate a lookup that finished while it was read (on PostgreSQL the
+    // read is a round trip): the row is read again inside the flight, never taken from it.
     const inFlight = this.fetching.get(normalized);
     if (inFlight) return inFlight;
-    const work = this.lookup(normalized, state.found !== null);
+    const work = this.lookup(normalized);
     const pending = work.then((r) => r.answer);
     this.fetching.set(normalized, pending);
     const done = work
@@ -232,16 +234,11 @@ export class ProxyService {
     return pending;
   }
 
-  /**
-   * The stored answer while it is fresh (or the index is offline), else the upstream's. `known`
-   * is whether a page was stored when the lookup began (a name never asked for is fetched
-   * without reading the row again).
-   */
+  /** The stored answer while it is fresh (or the index is offline), else the upstream's. */
   private async lookup(
     normalized: string,
-    known: boolean,
   ): Promise<{ answer: ProxiedPage | null; stored: Promise<void> }> {
-    const row = known ? await this.stored(normalized) : undefined;
+    const row = await this.stored(normalized);
     const offline = this.config.upstreamOffline;
     if (row && isServableAsStored(row.found === 1, row.checked_at, Date.now(), offline)) {
       this.stats.pageHits++;

@@ -153,7 +153,9 @@ test('deep nesting within the size bound: rendered or refused in the worker, nev
       const started = performance.now();
       const out = (await renderer.render(`<script>x</script>\n\n${text}`, 'text/x-rst')).value;
       const ms = performance.now() - started;
-      assert.ok(ms < 2_000 + 1_000, `answered after ${Math.round(ms)} ms`);
+      // The time bound ends it; the rest is room for a loaded machine to stop the worker and
+      // start another.
+      assert.ok(ms < 2_000 + 6_000, `answered after ${Math.round(ms)} ms`);
       assertInert(out);
       assert.match(out, /&lt;script&gt;x&lt;\/script&gt;/);
     }
