@@ -372,21 +372,23 @@ export class ExchangeService {
     throw error;
   }
 
-  /** Whether `user` owns a project of one of `publisherIds`. */
+  /** Whether `user` owns a project that one of `publisherIds` may upload to. */
   private async ownsAProjectOf(
     trx: Kysely<Database>,
     user: User,
     publisherIds: number[],
   ): Promise<boolean> {
-    const row = await trx
+    // Only projects that trust the job to upload: trusting it to install one's own project is
+    // open to anyone, so it is no say in what the job's releases create.
+    const rows = await trx
       .selectFrom('publisher_projects')
       .innerJoin('project_roles', 'project_roles.project_id', 'publisher_projects.project_id')
-      .select('project_roles.project_id')
+      .select(['project_roles.project_id', 'publisher_projects.access'])
       .where('publisher_projects.publisher_id', 'in', publisherIds)
       .where('project_roles.user_id', '=', user.id)
       .where('project_roles.role', '=', 'owner')
-      .executeTakeFirst();
-    return row !== undefined;
+      .execute();
+    return rows.some((r) => linkGrants(r.access, 'upload'));
   }
 
   /** Why a pending publisher cannot create its project now (`drop`: it never will), or null. */

@@ -389,6 +389,32 @@ test('beside real publishers, a pending publisher creates its project only for a
   await server.services.publishers.remove(mallory, squat.id);
 });
 
+test('trusting a job only to read is not owning one of its projects: a pending publisher beside it creates nothing', async () => {
+  const alice = await actorOf('alice');
+  const mallory = await actorOf('mallory');
+  await server.services.projects.create(OPERATOR, 'reader-core', 'alice');
+  await server.services.publishers.add(alice, 'reader-core', rule('reader-repo', 'release.yml'));
+  // Mallory trusts alice's job to install her private project (anyone may, for their own
+  // project), then registers a pending publisher for the same job.
+  await server.services.projects.create(OPERATOR, 'mallory-private', 'mallory');
+  await server.services.publishers.add(mallory, 'mallory-private', {
+    ...rule('reader-repo', 'release.yml'),
+    access: 'read',
+  });
+  const squat = await server.services.publishers.addPending(
+    mallory,
+    'reader-squat',
+    rule('reader-repo', 'release.yml', { environment: 'release' }),
+  );
+  const r = await mint(await job('reader-repo', 'release.yml'));
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(await server.services.projects.find('reader-squat'), undefined);
+  const notUsed = (await auditOf('pending-publisher-not-used')).at(-1)!;
+  assert.equal(notUsed.details.publisher_id, squat.id);
+  assert.match(notUsed.details.reason, /owns none of the projects/);
+  await server.services.publishers.remove(mallory, squat.id);
+});
+
 test('a pending publisher whose name exists does not stop the job’s real publishers', async () => {
   const carol = await actorOf('carol');
   await server.services.projects.create(OPERATOR, 'carol-real', 'carol');
