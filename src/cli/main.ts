@@ -15,7 +15,6 @@ import { newTokenJson, userRemovalJson } from '../auth/service.js';
 import { queryAudit } from '../audit/log.js';
 import { migrateToLatest, schemaStatus } from '../db/migrate.js';
 import { openDatabase } from '../db/connect.js';
-import { serve } from './serve.js';
 import { openBlobStore } from '../storage/blob-store.js';
 import { transferIndex, TransferError } from '../transfer.js';
 import { registerBackupCommand } from './backup.js';
@@ -125,6 +124,9 @@ export function buildProgram(): Command {
       'server processes on the port (env PIER_WORKERS; default one per core, 1 for an in-memory database)',
     )
     .action(async (opts: Record<string, string | undefined>, cmd: Command) => {
+      // The server (HTTP framework, routes, web pages) is loaded only by the command that runs
+      // it: every other command starts without it.
+      const { serve } = await import('./serve.js');
       await serve(
         configFrom(cmd, {
           host: opts.host,
