@@ -1,4 +1,5 @@
-// @backends: runs on the embedded default and on PostgreSQL with S3.
+// On the embedded default only: what this file tests is the publish client; the upload path it
+// ends in is tested on PostgreSQL with S3 as well, by e2e/twine-pip and test/http.
 // The GitHub Action, run exactly as the Actions runner runs a JavaScript action: `node
 // action/dist/index.cjs` (the committed bundle) from a copy of the repository's files without
 // node_modules (what the runner downloads for `uses:`), in the workspace, with the inputs as INPUT_*

@@ -1,4 +1,5 @@
-// @backends: runs on the embedded default and on PostgreSQL with S3.
+// On the embedded default only: what this file tests is poetry and pdm through the proxy; the
+// proxy on PostgreSQL with S3 is tested by e2e/proxy-pip and test/proxy.
 // One index URL for poetry and pdm too: each resolves, locks and installs through pier a hosted
 // package whose dependency lives only on the upstream (another pier), with pier as its only
 // source, configured as docs/proxy.md says; then the upstream is stopped and each installs its

@@ -1,4 +1,5 @@
-// @backends: runs on the embedded default and on PostgreSQL with S3.
+// On the embedded default only: what this file tests is the publish client; the upload path it
+// ends in is tested on PostgreSQL with S3 as well, by e2e/twine-pip and test/http.
 // `pier publish` configured as twine is — the upload URL from --repository-url,
 // PIER_REPOSITORY_URL, TWINE_REPOSITORY_URL or a .pypirc section, credentials from the
 // environment or that section — with --json output, and a file too large to be held in memory,

@@ -1,4 +1,5 @@
-// @backends: runs on the embedded default and on PostgreSQL with S3.
+// On the embedded default only: what this file tests is the publish client; the upload path it
+// ends in is tested on PostgreSQL with S3 as well, by e2e/twine-pip and test/http.
 // `pier publish` as a user runs it, against `pier serve` over HTTPS with a private CA (trusted
 // through NODE_EXTRA_CA_CERTS): trusted publishing with a GitLab-style token from the
 // environment, an explicit token, and the failures a user meets, each with the message that
