@@ -9,11 +9,7 @@ import { postUpload } from '../test/support/upload.js';
 import { parseAttestations } from '../src/attestations/shape.js';
 import { verifySignature } from '../src/attestations/sigstore.js';
 import { trustRootFromJson } from '../src/attestations/trust-root.js';
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
+import { median } from './lib/stats.js';
 
 async function run(ctx: BenchContext): Promise<Row[]> {
   const n = ctx.smoke ? 4 : 40;

@@ -12,6 +12,7 @@ import { ratioRow, type BenchContext, type Benchmark, type Row } from './lib/ben
 import { getOnce } from './lib/http.js';
 import { runLoadInProcess, type LoadResult } from './lib/load.js';
 import { startPier, uploadToken, type ServerProcess } from './lib/processes.js';
+import { median, mean } from './lib/stats.js';
 
 const PIP_ACCEPT =
   'application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01';
@@ -25,13 +26,6 @@ async function upload(url: string, token: string, name: string, version: string,
   if (res.status !== 200) throw new Error(`upload of ${w.filename}: ${res.status} ${res.body}`);
   return w;
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 async function upstreamRequests(pier: ServerProcess): Promise<number> {
   const text = (await getOnce(`${pier.url}/metrics`)).body.toString();

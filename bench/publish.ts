@@ -17,6 +17,7 @@ import { ratioRow, type BenchContext, type Benchmark, type Row } from './lib/ben
 import { writeBigWheel } from './lib/big-wheel.js';
 import { PIER_BIN, REPO_ROOT } from './lib/paths.js';
 import { cleanEnv, cpuSeconds, machineCpu, startPier, uploadToken } from './lib/processes.js';
+import { median } from './lib/stats.js';
 
 const TWINE = '/usr/bin/twine';
 const ACTION = join(REPO_ROOT, 'action', 'dist', 'index.cjs');
@@ -76,12 +77,6 @@ async function wheels(
     paths.push((await writeBigWheel(dir, bytes, project, `1.0.${i}`)).path);
   return paths;
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 
 export const publishBench: Benchmark = {
   name: 'publish',

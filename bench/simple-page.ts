@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeWheel } from '../test/support/dists.js';
 import { postUpload, uploadParts } from '../test/support/upload.js';
-import { QUIET_CPU, ratioRow, type BenchContext, type Benchmark, type Row } from './lib/bench.js';
+import { ratioRow, type BenchContext, type Benchmark, type Row } from './lib/bench.js';
 import { EMBEDDED, POSTGRES_S3, type Backend } from './lib/backends.js';
 import { getOnce } from './lib/http.js';
 import { runLoadInProcess, type LoadResult } from './lib/load.js';
@@ -17,6 +17,8 @@ import {
   type CannedResponse,
   type ServerProcess,
 } from './lib/processes.js';
+import { median, mean, round2 } from './lib/stats.js';
+import { quietestRounds, roundSettings } from './lib/rounds.js';
 
 export const PROJECT = 'bench-simple';
 export const PIP_ACCEPT =
@@ -121,14 +123,6 @@ async function checkReplay(url: string, cases: Case[], canned: CannedResponse[])
   }
 }
 
-const median = (xs: number[]) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const round2 = (x: number) => Math.round(x * 100) / 100;
-
 /** Per-round figures of one server, for the JSON file. */
 function describe(prefix: string, runs: LoadResult[]): Row['details'] {
   return {
@@ -153,10 +147,8 @@ async function run(ctx: BenchContext): Promise<Row[]> {
  */
 async function runOn(ctx: BenchContext, backend: Backend, reference: Row[] | null): Promise<Row[]> {
   const files = ctx.smoke ? 5 : 300;
-  const rounds = ctx.smoke ? 1 : 5;
-  const roundMs = ctx.smoke ? 300 : 2000;
-  const warmupMs = ctx.smoke ? 100 : 1000;
-  const maxPairs = ctx.smoke ? rounds : rounds * 3;
+  const settings = roundSettings(ctx, 3);
+  const { rounds, roundMs, warmupMs } = settings;
   const dataDir = join(ctx.tmp, `pier-data-${backend.name}`);
   const env = await backend.fresh(dataDir);
   const token = await uploadToken(dataDir, 'bench', env);
@@ -212,22 +204,14 @@ async function runOn(ctx: BenchContext, backend: Backend, reference: Row[] | nul
       ctx.log(`${c.name}: ${CONNECTIONS} clients, ${rounds} x ${roundMs / 1000} s per server`);
       await load(pier, warmupMs);
       await load(bare!, warmupMs);
-      // Pairs of rounds, taking turns at going first so that a drift in the machine's load
-      // favours neither server. On a shared machine, rounds during which other processes used
-      // the CPU are measured again (up to three times as many); the quietest pairs count.
-      const pairs: { p: LoadResult; b: LoadResult; other: number }[] = [];
-      const quiet = () => pairs.filter((x) => x.other <= QUIET_CPU).length;
-      for (let i = 0; i < maxPairs && (i < rounds || quiet() < rounds); i++) {
-        const first = i % 2 === 0 ? pier : bare!;
-        const second = first === pier ? bare! : pier;
-        const r1 = await load(first);
-        const r2 = await load(second);
-        const [p1, b1] = first === pier ? [r1, r2] : [r2, r1];
-        pairs.push({ p: p1, b: b1, other: Math.max(p1.otherCpu ?? 0, b1.otherCpu ?? 0) });
-      }
-      const chosen = [...pairs].sort((x, y) => x.other - y.other).slice(0, rounds);
-      const p = chosen.map((x) => x.p);
-      const b = chosen.map((x) => x.b);
+      const servers = { pier, bare: bare! };
+      const { chosen, measured } = await quietestRounds(
+        settings,
+        ['pier', 'bare'] as const,
+        (name) => load(servers[name]),
+      );
+      const p = chosen.map((x) => x.results.pier);
+      const b = chosen.map((x) => x.results.bare);
       rows.push(
         ratioRow(
           'simple-page',
@@ -241,7 +225,7 @@ async function runOn(ctx: BenchContext, backend: Backend, reference: Row[] | nul
             'response body bytes': p[0]!.bytesPerRequest,
             connections: CONNECTIONS,
             rounds,
-            'rounds measured (pairs)': pairs.length,
+            'rounds measured (pairs)': measured,
             'seconds per round': roundMs / 1000,
             ...describe('pier', p),
             ...describe('bare', b),

@@ -9,6 +9,7 @@ import type { BenchContext, Benchmark, Row } from './lib/bench.js';
 import { EMBEDDED, POSTGRES_S3, type Backend } from './lib/backends.js';
 import { PIER_BIN } from './lib/paths.js';
 import { cleanEnv } from './lib/processes.js';
+import { median } from './lib/stats.js';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -47,8 +48,6 @@ async function startOnce(dataDir: string, env: Record<string, string>): Promise<
     });
   }
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 async function measure(ctx: BenchContext, backend: Backend, fresh: boolean): Promise<number[]> {
   const runs = ctx.smoke ? 1 : 5;

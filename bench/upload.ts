@@ -26,6 +26,7 @@ import {
 import { streamUpload } from './lib/stream-upload.js';
 import { getJson } from './lib/http.js';
 import { EMBEDDED, POSTGRES_S3, type Backend } from './lib/backends.js';
+import { round2 } from './lib/stats.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -103,7 +104,6 @@ function cpuBetween(a: ReturnType<typeof counters>, b: ReturnType<typeof counter
   };
 }
 
-const round2 = (x: number) => Math.round(x * 100) / 100;
 const sizeName = (bytes: number) =>
   bytes >= GiB
     ? `${(bytes / GiB).toFixed(bytes % GiB ? 2 : 0)} GiB`

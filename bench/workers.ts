@@ -8,10 +8,10 @@
 import { writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { QUIET_CPU, type BenchContext, type Benchmark, type Row } from './lib/bench.js';
+import { type BenchContext, type Benchmark, type Row } from './lib/bench.js';
 import { EMBEDDED, POSTGRES_S3, type Backend } from './lib/backends.js';
 import { getOnce } from './lib/http.js';
-import { runLoadInProcess, type LoadResult } from './lib/load.js';
+import { runLoadInProcess } from './lib/load.js';
 import {
   startBare,
   startPier,
@@ -27,17 +27,11 @@ import {
   answerOf,
   uploadWheels,
 } from './simple-page.js';
+import { median, mean, round2 } from './lib/stats.js';
+import { quietestRounds, roundSettings } from './lib/rounds.js';
 
 const HEADERS = { accept: PIP_ACCEPT, 'accept-encoding': PIP_ACCEPT_ENCODING };
 const TARGET = { op: '>=', value: 0.9 } as const;
-
-const median = (xs: number[]) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const round2 = (x: number) => Math.round(x * 100) / 100;
 
 type Server = 'pier 1' | 'pier 2' | 'bare 1' | 'bare 2';
 const SERVERS: Server[] = ['pier 1', 'pier 2', 'bare 1', 'bare 2'];
@@ -50,10 +44,8 @@ async function run(ctx: BenchContext): Promise<Row[]> {
 
 async function runOn(ctx: BenchContext, backend: Backend): Promise<Row> {
   const files = ctx.smoke ? 5 : 300;
-  const rounds = ctx.smoke ? 1 : 5;
-  const roundMs = ctx.smoke ? 300 : 2000;
-  const warmupMs = ctx.smoke ? 100 : 1000;
-  const maxRounds = ctx.smoke ? rounds : rounds * 2;
+  const settings = roundSettings(ctx, 2);
+  const { rounds, roundMs, warmupMs } = settings;
   const dataDir = join(ctx.tmp, `pier-data-${backend.name}`);
   const env = await backend.fresh(dataDir);
   const token = await uploadToken(dataDir, 'bench', env);
@@ -109,21 +101,7 @@ async function runOn(ctx: BenchContext, backend: Backend): Promise<Row> {
     };
     ctx.log(`${backend.name}: ${CONNECTIONS} clients, ${rounds} x ${roundMs / 1000} s per server`);
     for (const name of SERVERS) await load(name, warmupMs);
-    // A round loads each server once, in an order that turns each round so that a drift in the
-    // machine's load favours none; rounds during which other processes used the CPU are
-    // measured again (up to twice as many), and the quietest count.
-    const measured: { results: Record<Server, LoadResult>; other: number }[] = [];
-    const quiet = () => measured.filter((m) => m.other <= QUIET_CPU).length;
-    for (let i = 0; i < maxRounds && (i < rounds || quiet() < rounds); i++) {
-      const order = SERVERS.map((_, k) => SERVERS[(k + i) % SERVERS.length]!);
-      const results = {} as Record<Server, LoadResult>;
-      for (const name of order) results[name] = await load(name);
-      measured.push({
-        results,
-        other: Math.max(...SERVERS.map((n) => results[n].otherCpu ?? 0)),
-      });
-    }
-    const chosen = [...measured].sort((a, b) => a.other - b.other).slice(0, rounds);
+    const { chosen, measured } = await quietestRounds(settings, SERVERS, (name) => load(name));
     const rps = (name: Server) => median(chosen.map((m) => m.results[name].requestsPerSecond));
     const pierGain = rps('pier 2') / rps('pier 1');
     const bareGain = rps('bare 2') / rps('bare 1');
@@ -132,7 +110,7 @@ async function runOn(ctx: BenchContext, backend: Backend): Promise<Row> {
       'response body bytes': answer.body.length,
       connections: CONNECTIONS,
       rounds,
-      'rounds measured': measured.length,
+      'rounds measured': measured,
       'seconds per round': roundMs / 1000,
       'pier gain (2 workers / 1)': round2(pierGain),
       'bare gain (2 processes / 1)': round2(bareGain),
