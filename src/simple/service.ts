@@ -148,9 +148,39 @@ export class SimpleService {
     return pending;
   }
 
-  /** The project list a principal may see (private projects only for those who may read them). */
+  /**
+   * The project list a principal may see (private projects only for those who may read them).
+   * An index of 100,000 projects is megabytes of page: the list of projects is read again only
+   * when its version (ProjectService.listVersion, one aggregate read) has moved, and the page of
+   * the public projects — what everyone sees who sees no private one — is rendered once per
+   * version. Pages that show private projects are rendered for each request.
+   */
   async index(p: Principal, readAccess: 'public' | 'authenticated'): Promise<RenderedPage> {
-    const visible = await this.projects.listVisible(p, readAccess);
+    const version = await this.projects.listVersion();
+    let root = this.root;
+    if (root?.version !== version) {
+      const all = await this.projects.listAll();
+      root = { version, all, publicCount: all.filter((pr) => pr.private !== 1).length, page: null };
+      this.root = root;
+    }
+    const visible = await this.projects.filterReadable(p, root.all, readAccess);
+    const publicOnly =
+      visible.length === root.publicCount && !visible.some((pr) => pr.private === 1);
+    if (publicOnly && root.page) return root.page;
+    const page = this.renderIndex(visible);
+    if (publicOnly) root.page = page;
+    return page;
+  }
+
+  private root: {
+    version: string;
+    all: Project[];
+    publicCount: number;
+    /** The page of the public projects, once rendered. */
+    page: RenderedPage | null;
+  } | null = null;
+
+  private renderIndex(visible: Project[]): RenderedPage {
     const serial = indexSerial(visible);
     // PEP 792: quarantined projects are left out of the list.
     const entries = visible

@@ -2,7 +2,7 @@
 // The Simple API, checked field by field against the reference (§1), and the JSON API (§4).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { OPERATOR, startServer, type TestServer } from '../support/server.js';
+import { OPERATOR, runPier, startServer, type TestServer } from '../support/server.js';
 import { postUpload, sha256, uploadParts } from '../support/upload.js';
 import { makeSdist, makeWheel, metadataText } from '../support/dists.js';
 
@@ -356,6 +356,33 @@ test('a private project is invisible to strangers and readable by its members', 
   const download = await fetch(url, { headers: bearer(aliceRead) });
   assert.equal(download.status, 200);
   assert.equal(download.headers.get('cache-control'), 'private, max-age=31536000, immutable');
+});
+
+test('the project list follows every change: a new project, one made private or quarantined, a member who may see it', async () => {
+  const names = async (headers: Record<string, string> = {}) =>
+    (
+      (await (await get('/simple/', { accept: PIP_ACCEPT, ...headers })).json()) as {
+        projects: { name: string }[];
+      }
+    ).projects.map((p) => p.name);
+  const before = await names();
+  assert.deepEqual(await names(), before, 'the same list twice');
+  // Made by another process (the CLI), seen on the very next request.
+  const made = await runPier(
+    ['project', 'create', 'listed-later', '--owner', 'alice'],
+    server.env(),
+  );
+  assert.equal(made.code, 0, made.stderr);
+  assert.ok((await names()).includes('listed-later'));
+  await server.services.projects.update(OPERATOR, 'listed-later', { private: true });
+  assert.ok(!(await names()).includes('listed-later'), 'private: gone for strangers');
+  const member = await server.userWithToken('alice', { scope: 'read' });
+  assert.ok((await names({ authorization: `Bearer ${member}` })).includes('listed-later'));
+  assert.ok(!(await names()).includes('listed-later'), 'a member’s page is never the public one');
+  await server.services.projects.update(OPERATOR, 'listed-later', { private: false });
+  assert.ok((await names()).includes('listed-later'));
+  await server.services.projects.update(OPERATOR, 'listed-later', { status: 'quarantined' });
+  assert.ok(!(await names()).includes('listed-later'), 'PEP 792: quarantined is left out');
 });
 
 test('wrong credentials on a read get 401 with WWW-Authenticate', async () => {
