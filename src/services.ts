@@ -8,6 +8,7 @@ import { openBlobStore, type BlobStore } from './storage/blob-store.js';
 import { AuthService } from './auth/service.js';
 import { PasswordThrottle } from './auth/password-throttle.js';
 import { ProjectService } from './registry/projects.js';
+import { OrganizationService } from './orgs/service.js';
 import { NamespaceService } from './namespaces/service.js';
 import { UploadService } from './registry/upload/pipeline.js';
 import { ManageService } from './registry/manage.js';
@@ -29,6 +30,8 @@ export interface Services {
   blobs: BlobStore;
   auth: AuthService;
   projects: ProjectService;
+  /** Organisations and teams (src/orgs). */
+  orgs: OrganizationService;
   /** PEP 752 namespaces (src/namespaces). */
   namespaces: NamespaceService;
   uploads: UploadService;
@@ -98,8 +101,9 @@ export async function openServices(
     },
     namespaces,
   );
+  const orgs = new OrganizationService(db.kysely, projects);
   const issuers = new IssuerService(db.kysely);
-  const publishers = new PublisherService(db.kysely, issuers, projects, {
+  const publishers = new PublisherService(db.kysely, issuers, projects, orgs, {
     anyUserMayCreateProjects: config.anyUserMayCreateProjects,
     maxPendingPerUser: config.maxPendingPublishers,
     registrationsPerDay: config.publisherRegistrationsPerDay,
@@ -132,6 +136,7 @@ export async function openServices(
     blobs,
     auth,
     projects,
+    orgs,
     namespaces,
     uploads: new UploadService(db.kysely, blobs, projects, attestations, {
       maxUploadSize: config.maxUploadSize,

@@ -14,8 +14,15 @@ import type { BlobStore } from './storage/blob-store.js';
 /** Tables in an order that satisfies their foreign keys; `id` says whether they have a serial id. */
 export const TABLES: { name: keyof Database; id: boolean; order: string }[] = [
   { name: 'users', id: true, order: 'id' },
+  // Organisations and teams (src/orgs): before the projects they own.
+  { name: 'organizations', id: true, order: 'id' },
+  { name: 'organization_members', id: false, order: 'organization_id' },
+  { name: 'teams', id: true, order: 'id' },
+  { name: 'team_members', id: false, order: 'team_id' },
+  { name: 'group_team_mappings', id: false, order: 'provider' },
   { name: 'projects', id: true, order: 'id' },
   { name: 'project_roles', id: false, order: 'project_id' },
+  { name: 'team_project_roles', id: false, order: 'team_id' },
   { name: 'releases', id: true, order: 'id' },
   { name: 'files', id: true, order: 'id' },
   { name: 'file_metadata', id: false, order: 'file_id' },

@@ -14,8 +14,36 @@ export const ROLES: readonly Role[] = ['owner', 'maintainer'];
 
 export interface ProjectAccess {
   project: Pick<Project, 'id' | 'private' | 'status'>;
-  /** The principal's user's role in the project, if any. */
+  /** The principal's user's effective role in the project (effectiveRole), if any. */
   role: Role | null;
+}
+
+/** A member's standing in an organisation: its owners are owners of every project it owns. */
+export type OrgRole = 'owner' | 'member';
+export const ORG_ROLES: readonly OrgRole[] = ['owner', 'member'];
+
+/** Where a user's roles in one project come from. */
+export interface RoleSources {
+  /** The user's own role in the project (project_roles). */
+  own: Role | null;
+  /**
+   * The user's role in the organisation that owns the project (null: not a member, or the
+   * project belongs to no organisation).
+   */
+  org: OrgRole | null;
+  /** The roles in the project of the teams of that organisation the user is in. */
+  teams: readonly Role[];
+}
+
+/**
+ * A user's effective role in a project: the strongest of their own role, their teams' roles in
+ * it, and `owner` for an owner of the organisation that owns it. Membership alone gives none.
+ * Every check of a user's role in a project goes through this.
+ */
+export function effectiveRole({ own, org, teams }: RoleSources): Role | null {
+  if (org === 'owner' || own === 'owner' || teams.includes('owner')) return 'owner';
+  if (own === 'maintainer' || teams.includes('maintainer')) return 'maintainer';
+  return null;
 }
 
 function hasScope(p: Principal, need: Scope): boolean {
@@ -187,4 +215,47 @@ function mayManage(p: Principal, { project, role }: ProjectAccess, least: Role):
   // The project is covered (above): an administrator's limited token manages it as one.
   if (actsAsAdministrator(p)) return true;
   return role === 'owner' || (least === 'maintainer' && role === 'maintainer');
+}
+
+// ---------------------------------------------------------------- organisations (src/orgs)
+
+/**
+ * Creating an organisation, and naming its first owner: an administrator's decision (the
+ * operator, or an administrator with an admin-scoped credential for every project), since an
+ * organisation's name takes one from the user names too.
+ */
+export function mayCreateOrganization(p: Principal): boolean {
+  return isSiteAdmin(p);
+}
+
+/**
+ * Changing an organisation (its members, teams, team roles, group mappings and pending
+ * publishers): its owners, with an admin-scoped credential of their own that is not limited
+ * to projects, and site administrators. A minted token never does.
+ */
+export function mayAdministerOrganization(p: Principal, role: OrgRole | null): boolean {
+  if (isSiteAdmin(p)) return true;
+  if (!hasScope(p, 'admin') || !coversAllProjects(p)) return false;
+  if (isTrustedPublisherToken(p)) return false;
+  return principalUser(p) !== null && role === 'owner';
+}
+
+/** Seeing an organisation's members, teams and projects: its members and administrators. */
+export function mayReadOrganization(p: Principal, role: OrgRole | null): boolean {
+  if (p.kind === 'operator') return true;
+  if (!hasScope(p, 'read') || isTrustedPublisherToken(p)) return false;
+  if (principalUser(p)?.is_admin === 1) return true;
+  return role !== null;
+}
+
+/**
+ * Moving a project into an organisation takes both sides: an owner of the project and an owner
+ * of the organisation (PyPI's rule), or an administrator.
+ */
+export function mayTransferProjectToOrganization(
+  p: Principal,
+  access: ProjectAccess,
+  orgRole: OrgRole | null,
+): boolean {
+  return mayAdministerProject(p, access) && mayAdministerOrganization(p, orgRole);
 }

@@ -13,6 +13,8 @@ import { isUniqueViolation } from '../db/errors.js';
 import { isSiteAdmin, linkGrants } from './permissions.js';
 import { findUserByName, requireUserByName } from './users.js';
 import { lastOwnerRefusal, projectsOnlyOwnedBy } from './user-removal.js';
+import { checkUserNameIsNoOrganization } from '../orgs/names.js';
+import { soleOwnedOrganizations } from '../orgs/owners.js';
 import { bumpSerial } from '../registry/journal.js';
 import { endSessionsOf } from '../web/sessions.js';
 import type { PasswordThrottle } from './password-throttle.js';
@@ -359,6 +361,7 @@ export class AuthService {
             .executeTakeFirst()
         )
           throw conflict(`A user named '${opts.username}' already exists`);
+        await checkUserNameIsNoOrganization(trx, opts.username);
         const created = await trx
           .insertInto('users')
           .values({
@@ -482,10 +485,17 @@ export class AuthService {
               'in',
               mine.map((m) => m.id),
             )
+            // An organisation's project keeps its owners: the organisation's.
+            .where('projects.organization_id', 'is', null)
             .execute()
         : [];
       const orphaned = projectsOnlyOwnedBy(held, user.id);
       if (orphaned.length) throw conflict(lastOwnerRefusal(user.username, orphaned));
+      const soleOwnerOf = await soleOwnedOrganizations(trx, user.id);
+      if (soleOwnerOf.length)
+        throw conflict(
+          `'${user.username}' is the last owner of organisation ${soleOwnerOf.map((o) => `'${o}'`).join(', ')}: give it another owner first`,
+        );
 
       await trx.deleteFrom('project_roles').where('user_id', '=', user.id).execute();
       // The Simple JSON page's `namespaces[].owned` follows the project's owners (PEP 752).

@@ -22,6 +22,7 @@ import { BackupError } from '../backup.js';
 import { registerUpstreamCommands } from './upstream.js';
 import { registerTrustedPublishingCommands } from './trusted-publishing.js';
 import { registerNamespaceCommands } from './namespaces.js';
+import { registerOrganizationCommands } from './organizations.js';
 import { DevOidcError, registerDevOidcCommand } from '../dev-oidc/index.js';
 import { registerPublishCommand } from '../client/command.js';
 import { registerReadTokenCommand } from '../client/read-token-command.js';
@@ -583,6 +584,7 @@ export function buildProgram(): Command {
   registerUpstreamCommands(program, withServices, OPERATOR);
   registerTrustedPublishingCommands(program, withServices, OPERATOR);
   registerNamespaceCommands(program, withServices, OPERATOR);
+  registerOrganizationCommands(program, withServices, OPERATOR);
   registerDevOidcCommand(program);
   registerPublishCommand(program);
 

@@ -26,6 +26,7 @@ interface PublisherFlags {
   actor?: string;
   actorId?: string;
   pending?: boolean;
+  org?: string;
   owner?: string;
 }
 
@@ -199,10 +200,12 @@ export function registerTrustedPublishingCommands(
     )
     .option('--pending', 'register a pending publisher: its first exchange creates the project')
     .option('--owner <user>', 'for --pending: who will own the project')
+    .option('--org <name>', 'for --pending: the organisation (pier org) that will own the project')
     .action(async (projectName: string, flags: PublisherFlags, cmd: Command) =>
       withServices(cmd, async (s) => {
         if (!flags.pending && flags.owner)
           throw new PierError(400, '--owner is only for --pending');
+        if (!flags.pending && flags.org) throw new PierError(400, '--org is only for --pending');
         const input = {
           kind: flags.provider,
           fields: publisherFields(flags),
@@ -210,7 +213,9 @@ export function registerTrustedPublishingCommands(
           access: flags.readOnly ? ('read' as const) : undefined,
         };
         const view = flags.pending
-          ? await s.publishers.addPending(operator, projectName, input, flags.owner)
+          ? await s.publishers.addPending(operator, projectName, input, flags.owner, {
+              organization: flags.org,
+            })
           : await s.publishers.add(operator, projectName, input);
         console.error(`added trusted publisher ${view.id}: ${view.description} (${view.issuer})`);
         printPublisher(view);

@@ -38,6 +38,8 @@ export interface ProjectsTable {
   last_serial: number;
   /** 1: uploads must carry a PEP 740 attestation that verifies (migration 0008-attestations). */
   require_attestations: Generated<number>;
+  /** The organisation that owns the project, if any (migration 0011-organizations). */
+  organization_id: number | null;
 }
 
 export interface ProjectRolesTable {
@@ -197,6 +199,8 @@ export interface PublishersTable {
   pending_normalized_name: string | null;
   added_by_user_id: number | null;
   created_at: number;
+  /** A pending publisher of an organisation: the project it creates belongs to it (0011). */
+  organization_id: number | null;
 }
 
 export interface PublisherProjectsTable {
@@ -289,6 +293,54 @@ export interface FileAttestationsTable {
   created_at: number;
 }
 
+// --- organisations and teams (src/orgs, migration 0011-organizations) ---
+export interface OrganizationsTable {
+  id: Generated<number>;
+  name: string;
+  /** Lowercased name, unique; never the username_key of a user (src/orgs/names.ts). */
+  name_key: string;
+  created_at: number;
+}
+
+export interface OrganizationMembersTable {
+  organization_id: number;
+  user_id: number;
+  /** owner | member */
+  role: string;
+  created_at: number;
+}
+
+export interface TeamsTable {
+  id: Generated<number>;
+  organization_id: number;
+  name: string;
+  name_key: string;
+  created_at: number;
+}
+
+export interface TeamMembersTable {
+  team_id: number;
+  user_id: number;
+  /** '' for a membership added by hand, else the identity provider whose groups gave it. */
+  source: string;
+  created_at: number;
+}
+
+export interface TeamProjectRolesTable {
+  team_id: number;
+  project_id: number;
+  /** owner | maintainer */
+  role: string;
+  created_at: number;
+}
+
+export interface GroupTeamMappingsTable {
+  provider: string;
+  group_name: string;
+  team_id: number;
+  created_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   projects: ProjectsTable;
@@ -315,6 +367,12 @@ export interface Database {
   upstream_blobs: UpstreamBlobsTable; // the upstream proxy
   upstream_excludes: UpstreamExcludesTable; // the upstream proxy
   file_attestations: FileAttestationsTable; // PEP 740
+  organizations: OrganizationsTable; // src/orgs
+  organization_members: OrganizationMembersTable;
+  teams: TeamsTable;
+  team_members: TeamMembersTable;
+  team_project_roles: TeamProjectRolesTable;
+  group_team_mappings: GroupTeamMappingsTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -326,3 +384,5 @@ export type AuditEvent = Selectable<AuditEventsTable>;
 export type PublisherRow = Selectable<PublishersTable>;
 export type IssuerRow = Selectable<OidcIssuersTable>;
 export type WebSessionRow = Selectable<WebSessionsTable>;
+export type Organization = Selectable<OrganizationsTable>;
+export type Team = Selectable<TeamsTable>;

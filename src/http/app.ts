@@ -35,6 +35,7 @@ import { registerOpsRoutes } from './routes/ops.js';
 import { registerOidcRoutes } from './routes/oidc.js';
 import { registerTrustedPublishingApi } from './routes/api-trusted-publishing.js';
 import { registerNamespaceRoutes } from './routes/namespaces.js';
+import { registerOrganizationApi } from './routes/api-organizations.js';
 import { registerWebRoutes } from '../web/index.js'; // the web interface
 import { helpUrl, withHelpSentence } from '../help.js';
 
@@ -248,6 +249,7 @@ export async function buildApp(s: Services, options: AppOptions = {}): Promise<F
   registerOidcRoutes(app, s);
   registerTrustedPublishingApi(app, s);
   registerNamespaceRoutes(app, s);
+  registerOrganizationApi(app, s); // src/orgs
   registerWebRoutes(app, s); // the web interface (src/web), in its own encapsulated plugin
   return app;
 }

@@ -11,6 +11,7 @@ import { requireUserByName } from '../auth/users.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { normalizeProjectName } from '../packaging/names.js';
 import { bumpSerial } from '../registry/journal.js';
+import { projectOwnerIds } from '../orgs/roles.js';
 import {
   candidateNamespaces,
   checkCreation,
@@ -93,17 +94,8 @@ export class NamespaceService {
   ): Promise<ProjectNamespace[] | null> {
     const grants = await this.grantsCovering(project.normalized_name, db);
     if (grants.length === 0) return null;
-    const owners = await db
-      .selectFrom('project_roles')
-      .select('user_id')
-      .where('project_id', '=', project.id)
-      .where('role', '=', 'owner')
-      .execute();
-    return projectNamespaces(
-      project.normalized_name,
-      grants,
-      owners.map((o) => Number(o.user_id)),
-    );
+    const owners = await projectOwnerIds(db, project.id);
+    return projectNamespaces(project.normalized_name, grants, owners);
   }
 
   /** Reservations with their owners, for administrators. */

@@ -24,9 +24,10 @@ import {
   singleUseKey,
   verifySignedToken,
 } from './verify.js';
-import { pendingExpiry, providerOf, type PublisherService } from './publishers.js';
+import { pendingExpiry, providerOf, registrantOf, type PublisherService } from './publishers.js';
 import { linkGrants } from '../auth/permissions.js';
 import type { Provenance } from './provenance.js';
+import { effectiveRoles } from '../orgs/roles.js';
 
 export interface ExchangeOptions {
   audience: () => string;
@@ -71,7 +72,7 @@ export function matchPublishers(
   const byId = (a: Candidate, b: Candidate) => a.row.id - b.row.id;
   const real = realCandidates.filter(passes).sort(byId);
   const pending = pendingCandidates.filter(passes);
-  if (new Set(pending.map((c) => c.row.added_by_user_id)).size > 1)
+  if (new Set(pending.map((c) => registrantOf(c.row))).size > 1)
     return {
       ok: false,
       code: 'invalid-pending-publisher',
@@ -339,14 +340,14 @@ export class ExchangeService {
             .executeTakeFirst()) ?? null);
     const problem =
       (await this.pendingProblem(trx, pending, owner)) ??
-      (others.length > 0 && !(await this.ownsAProjectOf(trx, owner!, others))
+      (others.length > 0 && !(await this.registrantOwnsAProjectOf(trx, pending, owner, others))
         ? {
             reason:
               'its registrant owns none of the projects whose publishers already trust this job',
             drop: false,
           }
         : null);
-    if (problem === null) return this.reify(trx, candidate, owner!, provider, claims, ip);
+    if (problem === null) return this.reify(trx, candidate, owner, provider, claims, ip);
     const drop = async (db: Kysely<Database>) => {
       await db.deleteFrom('publishers').where('id', '=', pending.id).execute();
     };
@@ -372,7 +373,30 @@ export class ExchangeService {
     throw error;
   }
 
-  /** Whether `user` owns a project that one of `publisherIds` may upload to. */
+  /**
+   * Whether the pending publisher's registrant owns a project of one of `publisherIds`: for an
+   * organisation's, the organisation owns one; for a user's, the user's effective role is owner.
+   * Only projects the job may upload to count.
+   */
+  private async registrantOwnsAProjectOf(
+    trx: Kysely<Database>,
+    pending: PublisherRow,
+    user: User | null,
+    publisherIds: number[],
+  ): Promise<boolean> {
+    if (pending.organization_id === null)
+      return user !== null && this.ownsAProjectOf(trx, user, publisherIds);
+    const rows = await trx
+      .selectFrom('publisher_projects')
+      .innerJoin('projects', 'projects.id', 'publisher_projects.project_id')
+      .select('publisher_projects.access')
+      .where('publisher_projects.publisher_id', 'in', publisherIds)
+      .where('projects.organization_id', '=', pending.organization_id)
+      .execute();
+    return rows.some((r) => linkGrants(r.access, 'upload'));
+  }
+
+  /** Whether `user`'s effective role is `owner` in a project that one of `publisherIds` may upload to. */
   private async ownsAProjectOf(
     trx: Kysely<Database>,
     user: User,
@@ -380,15 +404,19 @@ export class ExchangeService {
   ): Promise<boolean> {
     // Only projects that trust the job to upload: trusting it to install one's own project is
     // open to anyone, so it is no say in what the job's releases create.
-    const rows = await trx
-      .selectFrom('publisher_projects')
-      .innerJoin('project_roles', 'project_roles.project_id', 'publisher_projects.project_id')
-      .select(['project_roles.project_id', 'publisher_projects.access'])
-      .where('publisher_projects.publisher_id', 'in', publisherIds)
-      .where('project_roles.user_id', '=', user.id)
-      .where('project_roles.role', '=', 'owner')
-      .execute();
-    return rows.some((r) => linkGrants(r.access, 'upload'));
+    const linked = (
+      await trx
+        .selectFrom('publisher_projects')
+        .select(['project_id', 'access'])
+        .where('publisher_id', 'in', publisherIds)
+        .execute()
+    ).filter((l) => linkGrants(l.access, 'upload'));
+    const roles = await effectiveRoles(
+      trx,
+      user.id,
+      linked.map((l) => Number(l.project_id)),
+    );
+    return [...roles.values()].includes('owner');
   }
 
   /** Why a pending publisher cannot create its project now (`drop`: it never will), or null. */
@@ -414,15 +442,42 @@ export class ExchangeService {
       // become usable later, so it is kept.
       return { reason: err.message, drop: false };
     }
-    const refusal = this.publishers.registrantRefusal(owner);
+    const refusal =
+      pending.organization_id !== null
+        ? await this.organizationRegistrantRefusal(trx, pending, owner)
+        : this.publishers.registrantRefusal(owner);
     if (refusal !== null) return { reason: refusal, drop: false };
     return null;
+  }
+
+  /**
+   * An organisation's pending publisher creates its project while whoever registered it is
+   * still an owner of the organisation (or an administrator); the operator's need no one.
+   */
+  private async organizationRegistrantRefusal(
+    trx: Kysely<Database>,
+    pending: PublisherRow,
+    registrant: User | null,
+  ): Promise<string | null> {
+    if (pending.added_by_user_id === null) return null;
+    if (registrant === null || registrant.disabled === 1)
+      return "the pending publisher's registrant is gone or disabled";
+    if (registrant.is_admin === 1) return null;
+    const member = await trx
+      .selectFrom('organization_members')
+      .select('role')
+      .where('organization_id', '=', pending.organization_id!)
+      .where('user_id', '=', registrant.id)
+      .executeTakeFirst();
+    return member?.role === 'owner'
+      ? null
+      : "the pending publisher's registrant is no longer an owner of its organisation";
   }
 
   private async reify(
     trx: Kysely<Database>,
     candidate: Candidate,
-    owner: User,
+    owner: User | null,
     provider: Provider<unknown>,
     claims: Claims,
     ip: string | null,
@@ -432,7 +487,15 @@ export class ExchangeService {
     const actor = this.actorFor(provider, pending, ip);
     let project;
     try {
-      project = await this.projects.insert(trx, actor, name, owner);
+      // An organisation's pending publisher creates the project for the organisation: no
+      // personal owner; its registrant's namespace grants apply (pendingProblem).
+      project =
+        pending.organization_id !== null
+          ? await this.projects.insert(trx, actor, name, null, {
+              organizationId: pending.organization_id,
+              creatorId: owner?.id ?? null,
+            })
+          : await this.projects.insert(trx, actor, name, owner!);
     } catch (err) {
       if (err instanceof PierError) throw new ExchangeError('invalid-payload', err.message);
       throw err;

@@ -11,6 +11,7 @@ import { principalUser, type Principal } from '../auth/principal.js';
 import { ownerFor } from '../auth/users.js';
 import { normalizeProjectName } from '../packaging/names.js';
 import type { ProjectService } from '../registry/projects.js';
+import type { OrganizationService } from '../orgs/service.js';
 import { NamespaceReservedError } from '../namespaces/service.js';
 import { PROVIDERS } from './providers/index.js';
 import type { ConfigInput, Provider, ProviderKind } from './providers/types.js';
@@ -43,6 +44,16 @@ export function providerOf(kind: string): Provider<unknown> {
 
 export function identityKey(kind: ProviderKind, issuerUrl: string, identity: string): string {
   return `${kind}\n${issuerUrl}\n${identity}`;
+}
+
+/**
+ * Who a pending publisher creates its project for: an organisation (`org:ID`, whichever of its
+ * owners registered it) or a user (`user:ID`). Pending publishers of different registrants are
+ * never chosen between (the exchange fails closed, a later overlapping registration is refused).
+ */
+export function registrantOf(row: Pick<PublisherRow, 'organization_id' | 'added_by_user_id'>) {
+  const org = row.organization_id ?? null;
+  return org !== null ? `org:${org}` : `user:${row.added_by_user_id ?? 'none'}`;
 }
 
 export function pendingExpiry(row: Pick<PublisherRow, 'created_at'>): number {
@@ -85,6 +96,7 @@ export class PublisherService {
     private readonly db: Kysely<Database>,
     private readonly issuers: IssuerService,
     private readonly projects: ProjectService,
+    private readonly orgs: OrganizationService,
     private readonly options: {
       anyUserMayCreateProjects: boolean;
       /** Pending publishers a user may have at once (PyPI: 3); administrators are not limited. */
@@ -247,7 +259,16 @@ export class PublisherService {
     projectName: string,
     input: RegistrationInput,
     ownerName?: string,
+    options: { organization?: string } = {},
   ): Promise<PublisherView> {
+    if (options.organization !== undefined)
+      return this.addOrganizationPending(
+        actor,
+        projectName,
+        input,
+        options.organization,
+        ownerName,
+      );
     const owner = await ownerFor(
       this.db,
       actor,
@@ -314,21 +335,7 @@ export class PublisherService {
       // Pending publishers of different users are never chosen between at the exchange: the
       // earliest registrant keeps the jobs its rules match, and a later one that could match
       // any of them is refused (without saying whose it is).
-      const rivals = await trx
-        .selectFrom('publishers')
-        .selectAll()
-        .where('issuer_url', '=', issuer.url)
-        .where('kind', '=', provider.kind)
-        .where('lookup_key', '=', lookupKey)
-        .where('pending_name', 'is not', null)
-        .where('added_by_user_id', '!=', owner!.id)
-        .execute();
-      if (
-        rivals.some((r) => publishersMayOverlap(provider.kind, config, JSON.parse(r.config_json)))
-      )
-        throw conflict(
-          "A pending trusted publisher of another user, registered earlier, could match the same jobs: make this one's rules exclude its jobs (another workflow, environment or ref pattern), or ask an administrator.",
-        );
+      await this.refuseRivals(trx, provider, issuer, config, lookupKey, `user:${owner!.id}`);
       const max = this.options.maxPendingPerUser ?? 3;
       if (!isSiteAdmin(actor.principal) && !isSiteAdmin(ownerPrincipal)) {
         const { n } = await trx
@@ -336,6 +343,7 @@ export class PublisherService {
           .select((eb) => eb.fn.countAll<number>().as('n'))
           .where('pending_name', 'is not', null)
           .where('added_by_user_id', '=', owner!.id)
+          .where('organization_id', 'is', null)
           .executeTakeFirstOrThrow();
         if (Number(n) >= max)
           throw badRequest(
@@ -349,6 +357,132 @@ export class PublisherService {
           publisher_id: row.id,
           project: projectName,
           owner: owner!.username,
+          publisher: provider.describe(config),
+          issuer: issuer.url,
+        },
+      });
+      await this.noticeSameSource(trx, actor, row, provider, { project: projectName });
+      return row.id;
+    });
+    return this.view(id, actor.principal);
+  }
+
+  /**
+   * Pending publishers of different registrants (users, organisations) are never chosen between
+   * at the exchange: the earliest registrant keeps the jobs its rules match, and a later one
+   * that could match any of them is refused (without saying whose it is).
+   */
+  private async refuseRivals(
+    trx: Kysely<Database>,
+    provider: Provider<unknown>,
+    issuer: Issuer,
+    config: unknown,
+    lookupKey: string,
+    registrant: string,
+  ): Promise<void> {
+    const rivals = (
+      await trx
+        .selectFrom('publishers')
+        .selectAll()
+        .where('issuer_url', '=', issuer.url)
+        .where('kind', '=', provider.kind)
+        .where('lookup_key', '=', lookupKey)
+        .where('pending_name', 'is not', null)
+        .execute()
+    ).filter((r) => registrantOf(r) !== registrant);
+    if (rivals.some((r) => publishersMayOverlap(provider.kind, config, JSON.parse(r.config_json))))
+      throw conflict(
+        "A pending trusted publisher of another user, registered earlier, could match the same jobs: make this one's rules exclude its jobs (another workflow, environment or ref pattern), or ask an administrator.",
+      );
+  }
+
+  /**
+   * A pending publisher of an organisation (docs/organizations.md): its first exchange creates
+   * the project owned by the organisation, not by a person. Registered by an owner of the
+   * organisation (or an administrator); the registrant's namespace grants (PEP 752) apply.
+   */
+  private async addOrganizationPending(
+    actor: Actor,
+    projectName: string,
+    input: RegistrationInput,
+    orgName: string,
+    ownerName: string | undefined,
+  ): Promise<PublisherView> {
+    if (ownerName !== undefined)
+      throw badRequest('A pending publisher of an organisation has no personal owner (--owner)');
+    if (input.access === 'read')
+      throw badRequest(
+        'A pending publisher creates its project with its first upload: read access is for an existing project’s publishers',
+      );
+    const org = await this.orgs.requireAdministrable(actor, orgName);
+    const registrant = principalUser(actor.principal);
+    const creator = { ownerId: registrant?.id ?? null, admin: false };
+    await this.projects.checkNewName(projectName, creator).catch((err: unknown) => {
+      if (
+        err instanceof PierError &&
+        err.status === 409 &&
+        !(err instanceof NamespaceReservedError)
+      )
+        throw conflict(
+          `The project '${projectName}' exists already: add the publisher to it instead`,
+        );
+      throw err;
+    });
+    await this.checkRegistrationRate(actor);
+    await this.projects.checkNotOnUpstream(actor, projectName);
+    const { provider, issuer, config } = await this.prepare(input);
+    const key = identityKey(provider.kind, issuer.url, provider.identityOf(config));
+    const lookupKey = provider.lookupKeyOfConfig(config);
+    const id = await this.db.transaction().execute(async (trx) => {
+      // Locks the organisation's row, so that two registrations count each other (as addPending).
+      await trx
+        .updateTable('organizations')
+        .set((eb) => ({ id: eb.ref('id') }))
+        .where('id', '=', org.id)
+        .execute();
+      await this.deleteExpiredPending(trx);
+      const existing = await trx
+        .selectFrom('publishers')
+        .selectAll()
+        .where('identity_key', '=', key)
+        .where('pending_name', 'is not', null)
+        .executeTakeFirst();
+      if (existing)
+        throw conflict(
+          existing.pending_normalized_name === normalizeProjectName(projectName)
+            ? 'This trusted publisher has already been registered.'
+            : 'A pending trusted publisher matching this configuration has already been registered for a different project name.',
+        );
+      await this.refuseRivals(trx, provider, issuer, config, lookupKey, `org:${org.id}`);
+      const max = this.options.maxPendingPerUser ?? 3;
+      if (!isSiteAdmin(actor.principal)) {
+        const { n } = await trx
+          .selectFrom('publishers')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('pending_name', 'is not', null)
+          .where('organization_id', '=', org.id)
+          .executeTakeFirstOrThrow();
+        if (Number(n) >= max)
+          throw badRequest(
+            `An organisation can't have more than ${max} pending trusted publishers at once: remove one, or let one create its project first.`,
+          );
+      }
+      const row = await this.insert(
+        trx,
+        provider,
+        issuer,
+        config,
+        key,
+        projectName,
+        registrant,
+        org.id,
+      );
+      await recordAudit(trx, actor, {
+        action: 'pending-publisher-add',
+        details: {
+          publisher_id: row.id,
+          project: projectName,
+          organization: org.name,
           publisher: provider.describe(config),
           issuer: issuer.url,
         },
@@ -471,6 +605,7 @@ export class PublisherService {
     key: string,
     pendingName: string | null,
     addedBy: User | null,
+    organizationId: number | null = null,
   ): Promise<PublisherRow> {
     return db
       .insertInto('publishers')
@@ -483,6 +618,7 @@ export class PublisherService {
         pending_name: pendingName,
         pending_normalized_name: pendingName === null ? null : normalizeProjectName(pendingName),
         added_by_user_id: addedBy?.id ?? null,
+        organization_id: organizationId,
         created_at: Date.now(),
       })
       .returningAll()
@@ -503,7 +639,11 @@ export class PublisherService {
     const provider = providerOf(row.kind);
     const description = provider.describe(JSON.parse(row.config_json));
     if (row.pending_name !== null) {
-      const mine = principalUser(actor.principal)?.id === row.added_by_user_id;
+      // An organisation's pending publisher is its owners' to remove.
+      const mine =
+        row.organization_id !== null
+          ? await this.orgs.mayAdministerById(actor, row.organization_id)
+          : principalUser(actor.principal)?.id === row.added_by_user_id;
       if (!mine && !isSiteAdmin(actor.principal))
         throw forbidden('You may only remove your own pending publishers');
       await this.db.transaction().execute(async (trx) => {

@@ -25,6 +25,7 @@ import { isUniqueViolation } from '../db/errors.js';
 import type { NamespaceService } from '../namespaces/service.js';
 import type { Creator } from '../namespaces/rules.js';
 import { withHelp } from '../help.js';
+import { effectiveRoles } from '../orgs/roles.js';
 
 export function byCodePoint(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -104,12 +105,18 @@ export class ProjectService {
     return mayReadProject(p, await this.access(p, project, db), this.options.readAccess);
   }
 
+  /** The user's effective role in the project: their own, their teams', their organisation's. */
   async roleOf(
     userId: number | undefined,
     projectId: number,
     db: Kysely<Database> = this.db,
   ): Promise<Role | null> {
     if (userId === undefined) return null;
+    return (await effectiveRoles(db, userId, [projectId])).get(projectId) ?? null;
+  }
+
+  /** The user's own role in the project (project_roles), as `pier project role` changes it. */
+  async ownRoleOf(userId: number, projectId: number, db: Kysely<Database>): Promise<Role | null> {
     const row = await db
       .selectFrom('project_roles')
       .select('role')
@@ -172,8 +179,16 @@ export class ProjectService {
     actor: Actor,
     name: string,
     owner: User | null,
+    /** For an organisation's project: the organisation, and who creates it for the naming rules. */
+    org: { organizationId: number; creatorId: number | null } | null = null,
   ): Promise<Project> {
-    await this.checkNewName(name, creatorOf(actor, owner), db);
+    await this.checkNewName(
+      name,
+      org
+        ? { ownerId: org.creatorId, admin: mayCreateInAnyNamespace(actor.principal) }
+        : creatorOf(actor, owner),
+      db,
+    );
     const now = Date.now();
     const project = await db
       .insertInto('projects')
@@ -185,6 +200,7 @@ export class ProjectService {
         status: 'active',
         created_at: now,
         last_serial: 0,
+        organization_id: org?.organizationId ?? null,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -201,9 +217,14 @@ export class ProjectService {
       .deleteFrom('publishers')
       .where('pending_normalized_name', '=', project.normalized_name)
       .where((eb) =>
-        owner
-          ? eb.or([eb('added_by_user_id', '!=', owner.id), eb('added_by_user_id', 'is', null)])
-          : eb.lit(true),
+        org
+          ? eb.or([
+              eb('organization_id', '!=', org.organizationId),
+              eb('organization_id', 'is', null),
+            ])
+          : owner
+            ? eb.or([eb('added_by_user_id', '!=', owner.id), eb('added_by_user_id', 'is', null)])
+            : eb.lit(true),
       )
       .returning('id')
       .execute();
@@ -212,6 +233,7 @@ export class ProjectService {
       project: { id: project.id, name: project.name },
       details: {
         owner: owner?.username ?? null,
+        ...(org ? { organization_id: org.organizationId } : {}),
         ...(invalidated.length
           ? { pending_publishers_invalidated: invalidated.map((r) => r.id) }
           : {}),
@@ -263,7 +285,7 @@ export class ProjectService {
     const project = await this.requireAdminister(actor, projectName);
     await this.db.transaction().execute(async (trx) => {
       const user = await requireUserByName(trx, username);
-      const existing = await this.roleOf(user.id, project.id, trx);
+      const existing = await this.ownRoleOf(user.id, project.id, trx);
       if (existing === 'owner' && role !== 'owner')
         await this.ensureAnotherOwner(trx, project, user.id);
       if (existing === null)
@@ -292,7 +314,7 @@ export class ProjectService {
     const project = await this.requireAdminister(actor, projectName);
     await this.db.transaction().execute(async (trx) => {
       const user = await requireUserByName(trx, username);
-      const existing = await this.roleOf(user.id, project.id, trx);
+      const existing = await this.ownRoleOf(user.id, project.id, trx);
       if (existing === null) throw notFound(`'${user.username}' has no role in '${project.name}'`);
       if (existing === 'owner') await this.ensureAnotherOwner(trx, project, user.id);
       await trx
@@ -310,6 +332,8 @@ export class ProjectService {
   }
 
   private async ensureAnotherOwner(db: Kysely<Database>, project: Project, leavingUserId: number) {
+    // An organisation's owners own its projects (and an organisation keeps one owner).
+    if (project.organization_id !== null) return;
     const others = await db
       .selectFrom('project_roles')
       .select('user_id')
@@ -429,14 +453,10 @@ export class ProjectService {
     const user = principalUser(p);
     const roles =
       user && projects.some((project) => project.private === 1)
-        ? new Map(
-            (
-              await this.db
-                .selectFrom('project_roles')
-                .select(['project_id', 'role'])
-                .where('user_id', '=', user.id)
-                .execute()
-            ).map((r) => [r.project_id, r.role as Role]),
+        ? await effectiveRoles(
+            this.db,
+            user.id,
+            projects.filter((project) => project.private === 1).map((project) => project.id),
           )
         : new Map<number, Role>();
     return projects.filter((project) =>

@@ -149,6 +149,17 @@ export class JsonApi {
       .select(['users.username', 'project_roles.role'])
       .where('project_roles.project_id', '=', project.id)
       .execute();
+    // PyPI's `ownership.organization`: the name of the organisation that owns the project.
+    const organization =
+      project.organization_id === null
+        ? null
+        : ((
+            await this.db
+              .selectFrom('organizations')
+              .select('name')
+              .where('id', '=', project.organization_id)
+              .executeTakeFirst()
+          )?.name ?? null);
     const byRelease = new Map<number, FileRowLite[]>();
     for (const f of files) byRelease.set(f.release_id, [...(byRelease.get(f.release_id) ?? []), f]);
     const doc: Record<string, unknown> = {
@@ -161,7 +172,7 @@ export class JsonApi {
           role: r.role === 'owner' ? 'Owner' : 'Maintainer',
           user: r.username,
         })),
-        organization: null,
+        organization,
       },
     };
     if (version === undefined) {

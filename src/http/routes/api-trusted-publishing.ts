@@ -16,7 +16,14 @@ function body(request: FastifyRequest): Body {
   return b as Body;
 }
 
-const RESERVED = new Set(['provider', 'issuer', 'project', 'project_owner', 'access']);
+const RESERVED = new Set([
+  'provider',
+  'issuer',
+  'project',
+  'project_owner',
+  'organization',
+  'access',
+]);
 
 /** `{provider, issuer?, …fields}`: the provider's registration fields, as strings. */
 function registration(b: Body): RegistrationInput {
@@ -112,11 +119,17 @@ export function registerTrustedPublishingApi(app: FastifyInstance, s: Services):
     if (typeof b.project !== 'string' || b.project === '')
       throw badRequest("'project' is required: the project it will create");
     const owner = typeof b.project_owner === 'string' ? b.project_owner : undefined;
+    if (
+      b.organization !== undefined &&
+      (typeof b.organization !== 'string' || b.organization === '')
+    )
+      throw badRequest("'organization' must be the name of an organisation");
     const view = await s.publishers.addPending(
       actorOf(p, request),
       b.project,
       registration(b),
       owner,
+      { organization: b.organization as string | undefined },
     );
     return reply.code(201).send(view);
   });
