@@ -22,6 +22,7 @@ import { ProxyService } from './proxy/service.js';
 import { openWebServices, type WebServices } from './web/services.js'; // the web interface
 import { AttestationService } from './attestations/service.js';
 import { loadTrustRoot, type TrustRoot } from './attestations/trust-root.js';
+import { SsoService } from './sso/service.js';
 
 export interface Services {
   config: Config;
@@ -44,6 +45,8 @@ export interface Services {
   proxy: ProxyService;
   /** The web interface's sessions, second factor and sign-in rate limiting (src/web). */
   web: WebServices;
+  /** Company sign-in with OpenID Connect (src/sso); `sso.afterSignIn` runs at each sign-in. */
+  sso: SsoService;
   /** PEP 740 attestations: verified at upload, served by the Integrity API (src/attestations). */
   attestations: AttestationService;
   /** The Sigstore trust root attestations are verified against (read once, when first asked). */
@@ -116,6 +119,7 @@ export async function openServices(
       policy: {
         passwordReads: config.basicPasswordReads,
         requireTwoFactorForAdmins: config.requireTwoFactorForAdmins,
+        passwordSignIn: config.passwordSignIn,
       },
       throttle: new PasswordThrottle(db.kysely),
     },
@@ -147,6 +151,7 @@ export async function openServices(
     jwks,
     proxy,
     web: openWebServices(db.kysely, auth.throttle),
+    sso: new SsoService(db.kysely, config.ssoProviders, getPublicUrl),
     attestations,
     trustRoot: getTrustRoot,
     publicUrl: getPublicUrl,

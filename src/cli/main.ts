@@ -296,6 +296,73 @@ export function buildProgram(): Command {
       }),
     );
 
+  // ------------------------------------------------------------------ company sign-in
+  const sso = program
+    .command('sso')
+    .description(
+      'company sign-in (OpenID Connect providers are configured in pier.toml [sso.NAME])',
+    );
+  sso
+    .command('list')
+    .description("the configured providers (never their client secrets), or a user's identities")
+    .option('--user <name>', 'list the provider identities linked to this user')
+    .option('--json', 'print JSON')
+    .action(async (opts: { user?: string; json?: boolean }, cmd: Command) =>
+      withServices(cmd, async (s) => {
+        if (opts.user !== undefined) {
+          const user = await s.auth.requireUser(opts.user);
+          const ids = await s.sso.identitiesOf(user.id);
+          if (opts.json) return console.log(jsonForTerminal(ids, 2));
+          for (const i of ids)
+            console.log(
+              forTerminal(
+                `${i.provider}  ${i.issuer}  ${i.subject}  groups: ${i.groups.join(',') || '-'}`,
+              ),
+            );
+          return;
+        }
+        const rows = s.sso.providers.map((p) => ({
+          name: p.name,
+          display_name: p.displayName,
+          issuer: p.issuer,
+          client_id: p.clientId,
+          scopes: p.scopes,
+          username_claim: p.usernameClaim,
+          groups_claim: p.groupsClaim,
+          allowed_groups: p.allowedGroups,
+          create_users: p.createUsers,
+          session_max_age: p.sessionMaxAge,
+          redirect_uri: s.sso.redirectUri(p.name),
+        }));
+        if (opts.json) return console.log(jsonForTerminal(rows, 2));
+        for (const r of rows)
+          console.log(
+            forTerminal(
+              `${r.name}  ${r.issuer}  client ${r.client_id}  redirect ${r.redirect_uri}`,
+            ),
+          );
+      }),
+    );
+  sso
+    .command('link <user>')
+    .description(
+      "let an existing pier user sign in through a provider: links the provider's subject (the ID token's `sub`) to the user",
+    )
+    .requiredOption('--provider <name>', 'the provider, as named in pier.toml [sso.NAME]')
+    .requiredOption('--subject <sub>', "the user's subject at the provider (its `sub` claim)")
+    .action(async (name: string, opts: { provider: string; subject: string }, cmd: Command) =>
+      withServices(cmd, async (s) => {
+        await s.sso.link(OPERATOR, {
+          username: name,
+          provider: opts.provider,
+          subject: opts.subject,
+        });
+        console.error(
+          forTerminal(`linked user '${name}' to ${opts.provider} subject ${opts.subject}`),
+        );
+      }),
+    );
+
   // ------------------------------------------------------------------ tokens
   const token = program.command('token').description('manage API tokens');
   registerReadTokenCommand(token);
