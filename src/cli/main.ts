@@ -1,6 +1,7 @@
 // The `pier` command line. Management commands act directly on the configured database and
 // blob store as the operator; the same operations are available to credentials through /api/.
 import { forTerminal, jsonForTerminal, terminalRow } from './terminal.js';
+import { providerJson } from '../sso/service.js';
 import { userInfo } from 'node:os';
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, parseDuration, type Config } from '../config.js';
@@ -321,19 +322,7 @@ export function buildProgram(): Command {
             );
           return;
         }
-        const rows = s.sso.providers.map((p) => ({
-          name: p.name,
-          display_name: p.displayName,
-          issuer: p.issuer,
-          client_id: p.clientId,
-          scopes: p.scopes,
-          username_claim: p.usernameClaim,
-          groups_claim: p.groupsClaim,
-          allowed_groups: p.allowedGroups,
-          create_users: p.createUsers,
-          session_max_age: p.sessionMaxAge,
-          redirect_uri: s.sso.redirectUri(p.name),
-        }));
+        const rows = s.sso.providers.map((p) => providerJson(p, s.sso.redirectUri(p.name)));
         if (opts.json) return console.log(jsonForTerminal(rows, 2));
         for (const r of rows)
           console.log(

@@ -65,6 +65,23 @@ export function encodeFlow(flow: SsoFlow): string {
   return Buffer.from(JSON.stringify(flow)).toString('base64url');
 }
 
+/** A provider as `pier sso list --json` and `GET /api/sso/providers` show it: no secret. */
+export function providerJson(p: SsoProviderConfig, redirectUri: string) {
+  return {
+    name: p.name,
+    display_name: p.displayName,
+    issuer: p.issuer,
+    client_id: p.clientId,
+    scopes: p.scopes,
+    username_claim: p.usernameClaim,
+    groups_claim: p.groupsClaim,
+    allowed_groups: p.allowedGroups,
+    create_users: p.createUsers,
+    session_max_age: p.sessionMaxAge,
+    redirect_uri: redirectUri,
+  };
+}
+
 export class SsoService {
   /** Every function here runs after each successful sign-in (teams from groups, for one). */
   readonly afterSignIn: AfterSignInHook[] = [];
@@ -99,13 +116,15 @@ export class SsoService {
     let c = this.discovered.get(p.name);
     if (!c) {
       const auth = p.clientSecret ? oidc.ClientSecretBasic(p.clientSecret.reveal()) : oidc.None();
-      c = oidc.discovery(
-        new URL(p.issuer),
-        p.clientId,
-        undefined,
-        auth,
-        p.insecure ? { execute: [oidc.allowInsecureRequests], timeout: 10 } : { timeout: 10 },
-      );
+      c = oidc.discovery(new URL(p.issuer), p.clientId, undefined, auth, {
+        // ID tokens come from the token endpoint, where OpenID Connect lets a client skip
+        // their signature; pier checks it anyway (against the provider's JWKS), so that a
+        // token endpoint that was impersonated or misrouted cannot sign anyone in.
+        execute: p.insecure
+          ? [oidc.allowInsecureRequests, oidc.enableNonRepudiationChecks]
+          : [oidc.enableNonRepudiationChecks],
+        timeout: 10,
+      });
       c.catch(() => this.discovered.delete(p.name));
       this.discovered.set(p.name, c);
     }
@@ -384,7 +403,8 @@ export class SsoService {
       issuer: r.issuer,
       subject: r.subject,
       groups: JSON.parse(r.groups_json) as string[],
-      lastSignInAt: r.last_sign_in_at,
+      last_sign_in_at:
+        r.last_sign_in_at === null ? null : new Date(r.last_sign_in_at).toISOString(),
     }));
   }
 }

@@ -120,3 +120,38 @@ test('pier sso list shows the providers without their secret; pier sso link link
   const help = await runPier(['sso', '--help'], env);
   assert.match(help.stdout, /link \[options\] <user>/);
 });
+
+test('the REST API: providers without their secret, and linking, for administrators', async () => {
+  const admin = await server.userWithToken('root', { admin: true, scope: 'admin' });
+  const bearer = (t: string) => ({
+    authorization: `Basic ${Buffer.from(`__token__:${t}`).toString('base64')}`,
+    'content-type': 'application/json',
+  });
+  const list = await fetch(`${server.url}/api/sso/providers`, { headers: bearer(admin) });
+  assert.equal(list.status, 200);
+  const text = await list.text();
+  assert.doesNotMatch(text, new RegExp(SECRET));
+  assert.deepEqual(
+    (JSON.parse(text) as { providers: { name: string }[] }).providers.map((p) => p.name),
+    ['corp'],
+  );
+  const notAdmin = await fetch(`${server.url}/api/sso/providers`, { headers: bearer(token) });
+  assert.equal(notAdmin.status, 403);
+  await addUser(server, 'bob');
+  const link = (body: unknown) =>
+    fetch(`${server.url}/api/users/bob/sso-identities`, {
+      method: 'POST',
+      headers: bearer(admin),
+      body: JSON.stringify(body),
+    });
+  assert.equal((await link({ provider: 'corp' })).status, 400);
+  assert.equal((await link({ provider: 'nope', subject: 'b' })).status, 404);
+  const ok = await link({ provider: 'corp', subject: 'bob-1' });
+  assert.equal(ok.status, 201);
+  assert.equal((await link({ provider: 'corp', subject: 'bob-1' })).status, 409);
+  const ids = await fetch(`${server.url}/api/users/bob/sso-identities`, { headers: bearer(admin) });
+  assert.deepEqual(
+    ((await ids.json()) as { identities: { subject: string }[] }).identities.map((i) => i.subject),
+    ['bob-1'],
+  );
+});
