@@ -6,6 +6,7 @@ import { resolve, join } from 'node:path';
 import { isIP } from 'node:net';
 import { parse as parseToml } from 'smol-toml';
 import { tokenTtlProblem } from './oidc/pytp.js';
+import { parseSsoProviders, SsoConfigError, type SsoProviderConfig } from './sso/config.js';
 
 export type ReadAccess = 'public' | 'authenticated';
 
@@ -68,6 +69,10 @@ export interface Config {
   upstreamMaxPageSize: number;
   /** Server processes `pier serve` runs on one port; null: chosen (src/cluster/worker-count.ts). */
   workers: number | null;
+  /** Whether passwords sign in at all (web and HTTP Basic); API tokens work either way. */
+  passwordSignIn: boolean;
+  /** Company sign-in providers (OpenID Connect), from pier.toml's `[sso.NAME]` tables. */
+  ssoProviders: SsoProviderConfig[];
 }
 
 export class ConfigError extends Error {}
@@ -376,7 +381,11 @@ const SETTINGS: Setting[] = [
     parse: parseSize,
   },
   { key: 'workers', env: 'PIER_WORKERS', toml: 'workers', parse: workers },
+  { key: 'passwordSignIn', env: 'PIER_PASSWORD_SIGN_IN', toml: 'password_sign_in', parse: bool },
 ];
+
+/** pier.toml tables read apart from SETTINGS (their contents are checked by their own parser). */
+const TABLES = ['sso'];
 
 /** The option names a command line may set, mapped to config keys (commander camelCases them). */
 export const FLAG_NAMES: Partial<Record<keyof Config, string>> = {
@@ -410,7 +419,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     } catch (err) {
       throw new ConfigError(`${tomlPath}: ${(err as Error).message}`);
     }
-    const known = new Set(SETTINGS.map((s) => s.toml));
+    const known = new Set([...SETTINGS.map((s) => s.toml), ...TABLES]);
     for (const key of Object.keys(toml))
       if (!known.has(key)) throw new ConfigError(`${tomlPath}: unknown setting '${key}'`);
   }
@@ -461,7 +470,19 @@ export function loadConfig(options: LoadOptions = {}): Config {
     upstreamTimeout: (values.upstreamTimeout as number | undefined) ?? 10,
     upstreamMaxPageSize: (values.upstreamMaxPageSize as number | undefined) ?? 32 * MiB,
     workers: (values.workers as number | undefined) ?? null,
+    passwordSignIn: (values.passwordSignIn as boolean | undefined) ?? true,
+    ssoProviders: [],
   };
+  try {
+    config.ssoProviders = parseSsoProviders(toml.sso, env, `${tomlPath}: `);
+  } catch (err) {
+    if (err instanceof SsoConfigError) throw new ConfigError(err.message);
+    throw err;
+  }
+  if (!config.passwordSignIn && config.ssoProviders.length === 0)
+    throw new ConfigError(
+      'password_sign_in = false needs at least one [sso.NAME] provider: nobody could sign in to the web interface',
+    );
   // Credentials in the URL's userinfo are taken out of it, so the URL can be logged and shown.
   const upstream = values.upstreamUrl as string | undefined;
   if (upstream) {

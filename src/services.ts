@@ -9,6 +9,7 @@ import { AuthService } from './auth/service.js';
 import { PasswordThrottle } from './auth/password-throttle.js';
 import { ProjectService } from './registry/projects.js';
 import { OrganizationService } from './orgs/service.js';
+import { syncTeamsFromGroups } from './orgs/groups.js';
 import { NamespaceService } from './namespaces/service.js';
 import { UploadService } from './registry/upload/pipeline.js';
 import { ManageService } from './registry/manage.js';
@@ -23,6 +24,7 @@ import { ProxyService } from './proxy/service.js';
 import { openWebServices, type WebServices } from './web/services.js'; // the web interface
 import { AttestationService } from './attestations/service.js';
 import { loadTrustRoot, type TrustRoot } from './attestations/trust-root.js';
+import { SsoService } from './sso/service.js';
 
 export interface Services {
   config: Config;
@@ -47,6 +49,8 @@ export interface Services {
   proxy: ProxyService;
   /** The web interface's sessions, second factor and sign-in rate limiting (src/web). */
   web: WebServices;
+  /** Company sign-in with OpenID Connect (src/sso); `sso.afterSignIn` runs at each sign-in. */
+  sso: SsoService;
   /** PEP 740 attestations: verified at upload, served by the Integrity API (src/attestations). */
   attestations: AttestationService;
   /** The Sigstore trust root attestations are verified against (read once, when first asked). */
@@ -120,6 +124,7 @@ export async function openServices(
       policy: {
         passwordReads: config.basicPasswordReads,
         requireTwoFactorForAdmins: config.requireTwoFactorForAdmins,
+        passwordSignIn: config.passwordSignIn,
       },
       throttle: new PasswordThrottle(db.kysely),
     },
@@ -128,6 +133,11 @@ export async function openServices(
   let trustRoot: TrustRoot | null = null;
   const getTrustRoot = () => (trustRoot ??= loadTrustRoot(config.sigstoreTrustedRoot));
   const attestations = new AttestationService(db.kysely, projects, getTrustRoot);
+  const sso = new SsoService(db.kysely, config.ssoProviders, getPublicUrl);
+  // Each sign-in through a provider makes the user's teams from its groups what they map to.
+  sso.afterSignIn.push(async ({ userId, provider, groups }) => {
+    await syncTeamsFromGroups(db.kysely, { userId, provider, groups });
+  });
   const proxy = new ProxyService(db.kysely, blobs, config, db.hot);
   if (proxy.enabled) projects.upstreamHas = (name) => proxy.existsUpstream(name);
   return {
@@ -152,6 +162,7 @@ export async function openServices(
     jwks,
     proxy,
     web: openWebServices(db.kysely, auth.throttle),
+    sso,
     attestations,
     trustRoot: getTrustRoot,
     publicUrl: getPublicUrl,

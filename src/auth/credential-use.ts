@@ -28,6 +28,17 @@ export interface PasswordPolicy {
   passwordReads: boolean;
   /** PIER_REQUIRE_2FA_FOR_ADMINS: administrators count as having a second factor. */
   requireTwoFactorForAdmins: boolean;
+  /** PIER_PASSWORD_SIGN_IN: false refuses every password (company sign-in and tokens only). */
+  passwordSignIn?: boolean;
+}
+
+/** Why no password is accepted at all, or null when passwords sign in (PIER_PASSWORD_SIGN_IN). */
+export function passwordsOffRefusal(policy: PasswordPolicy): string | null {
+  if (policy.passwordSignIn !== false) return null;
+  return (
+    'Password sign-in is turned off on this index. Sign in to the web interface through your ' +
+    `company's sign-in, and use an API token here (username ${TOKEN_USERNAME}, the token as password).`
+  );
 }
 
 export function hasSecondFactor(user: Pick<User, 'totp_enabled_at' | 'totp_secret'>): boolean {

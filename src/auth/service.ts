@@ -21,6 +21,7 @@ import type { PasswordThrottle } from './password-throttle.js';
 import {
   credentialUseRefusal,
   passwordIsNotEnough,
+  passwordsOffRefusal,
   type CredentialUse,
   type PasswordPolicy,
 } from './credential-use.js';
@@ -185,6 +186,9 @@ export class AuthService {
    */
   async authenticate(creds: Credentials, ctx: CredentialContext): Promise<AuthResult> {
     if (creds.kind === 'token') return this.authenticateToken(creds.token);
+    // Refused before any check: no password is worth guessing then.
+    const off = passwordsOffRefusal(this.policy);
+    if (off !== null) return { ok: false, code: 'password-refused', reason: off };
     const result = await this.authenticatePassword(creds.username, creds.password, ctx.ip);
     if (!result.ok) return result;
     const refusal = credentialUseRefusal(result.principal, 'password', ctx.use, this.policy);
@@ -202,6 +206,8 @@ export class AuthService {
     password: string,
     ip: string | null,
   ): Promise<AuthResult> {
+    const off = passwordsOffRefusal(this.policy);
+    if (off !== null) return { ok: false, code: 'password-refused', reason: off };
     const found = await this.findUser(username);
     const user = found && found.disabled !== 1 && found.password_hash !== null ? found : null;
     // A password verified moments ago is known to be right: no guess, nothing to throttle.

@@ -1,6 +1,7 @@
 // The `pier` command line. Management commands act directly on the configured database and
 // blob store as the operator; the same operations are available to credentials through /api/.
 import { forTerminal, jsonForTerminal, terminalRow } from './terminal.js';
+import { providerJson } from '../sso/service.js';
 import { userInfo } from 'node:os';
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, parseDuration, type Config } from '../config.js';
@@ -295,6 +296,61 @@ export function buildProgram(): Command {
                 : '') +
               (r.namespaces.length ? `; namespace grants ended: ${r.namespaces.join(', ')}` : ''),
           ),
+        );
+      }),
+    );
+
+  // ------------------------------------------------------------------ company sign-in
+  const sso = program
+    .command('sso')
+    .description(
+      'company sign-in (OpenID Connect providers are configured in pier.toml [sso.NAME])',
+    );
+  sso
+    .command('list')
+    .description("the configured providers (never their client secrets), or a user's identities")
+    .option('--user <name>', 'list the provider identities linked to this user')
+    .option('--json', 'print JSON')
+    .action(async (opts: { user?: string; json?: boolean }, cmd: Command) =>
+      withServices(cmd, async (s) => {
+        if (opts.user !== undefined) {
+          const user = await s.auth.requireUser(opts.user);
+          const ids = await s.sso.identitiesOf(user.id);
+          if (opts.json) return console.log(jsonForTerminal(ids, 2));
+          for (const i of ids)
+            console.log(
+              forTerminal(
+                `${i.provider}  ${i.issuer}  ${i.subject}  groups: ${i.groups.join(',') || '-'}`,
+              ),
+            );
+          return;
+        }
+        const rows = s.sso.providers.map((p) => providerJson(p, s.sso.redirectUri(p.name)));
+        if (opts.json) return console.log(jsonForTerminal(rows, 2));
+        for (const r of rows)
+          console.log(
+            forTerminal(
+              `${r.name}  ${r.issuer}  client ${r.client_id}  redirect ${r.redirect_uri}`,
+            ),
+          );
+      }),
+    );
+  sso
+    .command('link <user>')
+    .description(
+      "let an existing pier user sign in through a provider: links the provider's subject (the ID token's `sub`) to the user",
+    )
+    .requiredOption('--provider <name>', 'the provider, as named in pier.toml [sso.NAME]')
+    .requiredOption('--subject <sub>', "the user's subject at the provider (its `sub` claim)")
+    .action(async (name: string, opts: { provider: string; subject: string }, cmd: Command) =>
+      withServices(cmd, async (s) => {
+        await s.sso.link(OPERATOR, {
+          username: name,
+          provider: opts.provider,
+          subject: opts.subject,
+        });
+        console.error(
+          forTerminal(`linked user '${name}' to ${opts.provider} subject ${opts.subject}`),
         );
       }),
     );

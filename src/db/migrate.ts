@@ -12,6 +12,7 @@ import { namespaces } from './migrations/0006-namespaces.js'; // PEP 752 (src/na
 import { proxy } from './migrations/0007-proxy.js'; // the upstream proxy (src/proxy)
 import { attestations } from './migrations/0008-attestations.js'; // PEP 740 (src/attestations)
 import { publishingPolicies } from './migrations/0009-publishing-policies.js';
+import { sso } from './migrations/0010-sso.js'; // company sign-in (src/sso)
 import { organizations } from './migrations/0011-organizations.js'; // src/orgs
 
 export function migrations(dialect: DialectName): Record<string, Migration> {
@@ -25,6 +26,7 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '0007-proxy': proxy,
     '0008-attestations': attestations(dialect),
     '0009-publishing-policies': publishingPolicies,
+    '0010-sso': sso(dialect),
     '0011-organizations': organizations(dialect),
   };
 }

@@ -231,6 +231,8 @@ export interface WebSessionsTable {
   expires_at: number;
   ip: string | null;
   user_agent: string | null;
+  /** The company sign-in provider that started the session, or null (migration 0010-sso). */
+  sso_provider: string | null;
 }
 
 export interface LoginFailuresTable {
@@ -256,6 +258,20 @@ export interface NamespaceOwnersTable {
   namespace_id: number;
   user_id: number;
   created_at: number;
+}
+
+// --- company sign-in (src/sso, migration 0010-sso) ---
+export interface SsoIdentitiesTable {
+  id: Generated<number>;
+  user_id: number;
+  provider: string;
+  issuer: string;
+  subject: string;
+  /** JSON array of strings: the groups claim of the latest sign-in. */
+  groups_json: Generated<string>;
+  disabled_by_provider: Generated<number>;
+  created_at: number;
+  last_sign_in_at: number | null;
 }
 
 // --- the upstream proxy (src/proxy, migration 0007-proxy) ---
@@ -343,6 +359,7 @@ export interface GroupTeamMappingsTable {
 
 export interface Database {
   users: UsersTable;
+  sso_identities: SsoIdentitiesTable;
   projects: ProjectsTable;
   project_roles: ProjectRolesTable;
   releases: ReleasesTable;

@@ -31,6 +31,7 @@ import { registerProxyRoutes } from './routes/proxy.js';
 import { registerUploadRoutes } from './routes/upload.js';
 import { FORM_LIMITS } from '../registry/upload/form.js';
 import { registerApiRoutes } from './routes/api.js';
+import { registerSsoApi } from './routes/api-sso.js';
 import { registerOpsRoutes } from './routes/ops.js';
 import { registerOidcRoutes } from './routes/oidc.js';
 import { registerTrustedPublishingApi } from './routes/api-trusted-publishing.js';
@@ -246,6 +247,7 @@ export async function buildApp(s: Services, options: AppOptions = {}): Promise<F
   registerProxyRoutes(app, s);
   registerUploadRoutes(app, s, metrics);
   registerApiRoutes(app, s);
+  registerSsoApi(app, s);
   registerOidcRoutes(app, s);
   registerTrustedPublishingApi(app, s);
   registerNamespaceRoutes(app, s);

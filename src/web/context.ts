@@ -9,7 +9,7 @@ import type { User, WebSessionRow } from '../db/schema.js';
 import type { Actor } from '../audit/log.js';
 import { ANONYMOUS, type Principal } from '../auth/principal.js';
 import { isSiteAdmin, mayCreateProjects } from '../auth/permissions.js';
-import { randomToken, SESSION_MAX_AGE_MS } from './sessions.js';
+import { randomToken, sessionLifetimeMs } from './sessions.js';
 import { CSRF_FAILURE, csrfMatches, csrfOfBody, postFromIndexOrigin } from './csrf.js';
 import { totpEnabled } from './totp.js';
 import { errorPage, type Flash, type FlashToken, type PageContext } from './render/layout.js';
@@ -45,6 +45,8 @@ export interface CookieNames {
   session: string;
   csrf: string;
   flash: string;
+  /** A company sign-in under way (src/web/routes/sso.ts). */
+  sso: string;
 }
 
 /** `__Host-` cookies (Secure, Path=/, no Domain: they cannot be set by a sibling host) on HTTPS. */
@@ -54,6 +56,7 @@ export function cookieNames(secure: boolean): CookieNames {
     session: `${prefix}pier_session`,
     csrf: `${prefix}pier_csrf`,
     flash: `${prefix}pier_flash`,
+    sso: `${prefix}pier_sso`,
   };
 }
 
@@ -212,23 +215,29 @@ export async function resolveContext(
   }
 }
 
-/** Starts a signed-in (or TOTP-pending) session for the browser. */
+/**
+ * Starts a signed-in (or TOTP-pending) session for the browser: the one way in, for a password
+ * and for a company sign-in (`ssoProvider`, whose session_max_age bounds the session) alike.
+ */
 export async function startSession(
   s: Services,
   request: FastifyRequest,
   reply: FastifyReply,
   user: User,
   pending2fa: boolean,
+  ssoProvider: string | null = null,
 ): Promise<void> {
   const secure = isSecure(s);
   const names = cookieNames(secure);
   await s.web.sessions.deleteExpired();
+  const sso = ssoProvider === null ? null : s.sso.sessionBound(ssoProvider);
   const { token } = await s.web.sessions.create(user, {
     pending2fa,
     ip: request.ip ?? null,
     userAgent: request.headers['user-agent'] ?? null,
+    sso,
   });
-  reply.setCookie(names.session, token, cookieOptions(secure, SESSION_MAX_AGE_MS / 1000));
+  reply.setCookie(names.session, token, cookieOptions(secure, sessionLifetimeMs(sso) / 1000));
   // The pre-session CSRF token is of no use any more (the session has its own).
   reply.clearCookie(names.csrf, cookieOptions(secure));
 }

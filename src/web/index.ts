@@ -11,6 +11,7 @@ import { errorPage } from './render/layout.js';
 import { registerAssetRoutes } from './routes/assets.js';
 import { registerHelpRoutes } from './routes/help.js';
 import { registerAuthRoutes } from './routes/auth.js';
+import { registerSsoRoutes } from './routes/sso.js';
 import { registerBrowseRoutes } from './routes/browse.js';
 import { registerAccountRoutes } from './routes/account.js';
 import { registerTokenRoutes } from './routes/tokens.js';
@@ -94,6 +95,7 @@ export function registerWebRoutes(app: FastifyInstance, s: Services): void {
     registerAssetRoutes(web);
     registerHelpRoutes(web);
     registerAuthRoutes(web, s);
+    registerSsoRoutes(web, s);
     registerBrowseRoutes(web, s);
     registerAccountRoutes(web, s);
     registerTokenRoutes(web, s);

@@ -19,6 +19,11 @@ export interface ResolvedSession {
   user: User;
 }
 
+/** How long a signed-in session lasts: SESSION_MAX_AGE_MS, or less for a company sign-in. */
+export function sessionLifetimeMs(sso?: { maxAgeMs: number } | null): number {
+  return sso ? Math.min(sso.maxAgeMs, SESSION_MAX_AGE_MS) : SESSION_MAX_AGE_MS;
+}
+
 export function randomToken(): string {
   return randomBytes(32).toString('base64url');
 }
@@ -51,10 +56,19 @@ export class SessionService {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Starts a session; `pending2fa` sessions can only complete the TOTP step. */
+  /**
+   * Starts a session; `pending2fa` sessions can only complete the TOTP step. A session started
+   * through a company sign-in provider (`sso`) lasts that provider's `maxAgeMs` (at most
+   * SESSION_MAX_AGE_MS): then the provider is asked again, and can refuse.
+   */
   async create(
     user: User,
-    opts: { pending2fa: boolean; ip: string | null; userAgent: string | null },
+    opts: {
+      pending2fa: boolean;
+      ip: string | null;
+      userAgent: string | null;
+      sso?: { provider: string; maxAgeMs: number } | null;
+    },
   ): Promise<{ token: string; session: WebSessionRow }> {
     const token = randomToken();
     const now = this.now();
@@ -67,9 +81,10 @@ export class SessionService {
         pending_2fa: opts.pending2fa ? 1 : 0,
         created_at: now,
         last_seen_at: now,
-        expires_at: now + (opts.pending2fa ? PENDING_2FA_MS : SESSION_MAX_AGE_MS),
+        expires_at: now + (opts.pending2fa ? PENDING_2FA_MS : sessionLifetimeMs(opts.sso)),
         ip: opts.ip,
         user_agent: opts.userAgent?.slice(0, 300) ?? null,
+        sso_provider: opts.sso?.provider ?? null,
       })
       .returningAll()
       .executeTakeFirstOrThrow();

@@ -42,7 +42,9 @@ export interface TestServer {
   ): Promise<string>;
 }
 
-export function testConfig(overrides: Partial<Record<keyof Config, unknown>> = {}): Config {
+export function testConfig(
+  overrides: Partial<Record<keyof Config, unknown>> & { config?: string } = {},
+): Config {
   const dataDir = tempDir('pier-data-');
   return loadConfig({
     env: {},
@@ -59,7 +61,7 @@ export function testConfig(overrides: Partial<Record<keyof Config, unknown>> = {
 }
 
 export async function startServer(
-  overrides: Partial<Record<keyof Config, unknown>> = {},
+  overrides: Partial<Record<keyof Config, unknown>> & { config?: string } = {},
 ): Promise<TestServer> {
   const config = testConfig(overrides);
   const services = await openServices(config);

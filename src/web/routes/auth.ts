@@ -15,23 +15,50 @@ import { totpEnabled } from '../totp.js';
 
 export const INVALID_SIGN_IN = 'Invalid username or password.';
 
-function loginPage(
+export const PASSWORDS_OFF =
+  'Password sign-in is turned off on this index: sign in with your company account.';
+
+export function loginPage(
+  s: Services,
   ctx: WebContext,
   opts: { username?: string; error?: string | null; next: string },
 ) {
+  const providers = s.sso.providers;
+  const passwords = s.config.passwordSignIn;
   return layout(
     ctx,
     'Sign in',
     html`<section class="card narrow">
       <h1>Sign in</h1>
       ${formError(opts.error)}
-      <form method="post" action="/login" id="login-form">
-        ${csrfField(ctx)}
-        <input type="hidden" name="next" value="${opts.next}" />
-        ${field('username', 'Username', { value: opts.username ?? '', required: true, autocomplete: 'username' })}
-        ${field('password', 'Password', { type: 'password', required: true, autocomplete: 'current-password' })}
-        <button type="submit">Sign in</button>
-      </form>
+      ${
+        providers.length > 0
+          ? html`<ul class="sso-providers" id="sso-providers">
+              ${providers.map(
+                (p) =>
+                  html`<li>
+                    <a
+                      class="button"
+                      id="sso-${p.name}"
+                      href="/login/sso/${p.name}?next=${encodeURIComponent(opts.next)}"
+                      >Sign in with ${p.displayName}</a
+                    >
+                  </li>`,
+              )}
+            </ul>`
+          : ''
+      }
+      ${
+        passwords
+          ? html`<form method="post" action="/login" id="login-form">
+              ${csrfField(ctx)}
+              <input type="hidden" name="next" value="${opts.next}" />
+              ${field('username', 'Username', { value: opts.username ?? '', required: true, autocomplete: 'username' })}
+              ${field('password', 'Password', { type: 'password', required: true, autocomplete: 'current-password' })}
+              <button type="submit">Sign in</button>
+            </form>`
+          : html`<p class="muted" id="passwords-off">${PASSWORDS_OFF}</p>`
+      }
     </section>`,
   );
 }
@@ -62,7 +89,7 @@ export function registerAuthRoutes(web: FastifyInstance, s: Services): void {
     const ctx = webContext(request);
     const next = safeNext(request.query.next);
     if (ctx.user) return reply.redirect(next, 303);
-    return sendPage(reply, loginPage(ctx, { next }));
+    return sendPage(reply, loginPage(s, ctx, { next }));
   });
 
   web.post('/login', async (request, reply) => {
@@ -72,16 +99,18 @@ export function registerAuthRoutes(web: FastifyInstance, s: Services): void {
     const password = formString(body, 'password');
     const next = safeNext(formString(body, 'next'));
     const ip = request.ip ?? null;
+    if (!s.config.passwordSignIn)
+      return sendPage(reply, loginPage(s, ctx, { username, error: PASSWORDS_OFF, next }), 403);
     // The auth service throttles every password check (per user name and address, in the
     // database) and costs the same for unknown users.
     const result =
       username === '' ? null : await s.auth.authenticatePassword(username, password, ip);
     if (result && !result.ok && result.code === 'throttled') {
       reply.header('retry-after', String(result.retryAfterSeconds));
-      return sendPage(reply, loginPage(ctx, { username, error: result.reason, next }), 429);
+      return sendPage(reply, loginPage(s, ctx, { username, error: result.reason, next }), 429);
     }
     if (!result || !result.ok || result.principal.kind !== 'user')
-      return sendPage(reply, loginPage(ctx, { username, error: INVALID_SIGN_IN, next }), 401);
+      return sendPage(reply, loginPage(s, ctx, { username, error: INVALID_SIGN_IN, next }), 401);
     const user = result.principal.user;
     if (ctx.session) await s.web.sessions.revoke(ctx.session.id);
     if (ctx.pending) await s.web.sessions.revoke(ctx.pending.session.id);
@@ -122,7 +151,8 @@ export function registerAuthRoutes(web: FastifyInstance, s: Services): void {
     }
     await s.web.sessions.revoke(session.id);
     await s.web.loginLimiter.clearUsername(user.username);
-    await startSession(s, request, reply, user, false);
+    // A company sign-in's session keeps its provider (and so its shorter lifetime).
+    await startSession(s, request, reply, user, false, session.sso_provider);
     return reply.redirect(next, 303);
   });
 
