@@ -76,7 +76,21 @@ export interface HotReads {
   ): ProjectHeadRow | undefined | Promise<ProjectHeadRow | undefined>;
   /** Synchronous on SQLite, a promise on PostgreSQL: one read either way. */
   proxyState(normalizedName: string): ProxyStateRow | Promise<ProxyStateRow>;
+  /**
+   * A value that changes whenever the list of projects does (PROJECT_LIST_VERSION_SQL). On
+   * SQLite it is read again only after a commit; on PostgreSQL, one aggregate read.
+   */
+  projectListVersion(): string | Promise<string>;
 }
+
+/**
+ * Every change to a project's row bumps its serial to a new journal number
+ * (src/registry/journal.ts), and serials only grow, so their sum grows with each change whatever
+ * order concurrent transactions commit in (the largest serial alone would not: a change committed
+ * after a later-numbered one leaves it as it was); a new project adds to the count.
+ */
+const PROJECT_LIST_VERSION_SQL =
+  "select cast(count(*) as text) || ':' || cast(coalesce(sum(last_serial), 0) as text) as version from projects";
 
 export interface Db {
   kysely: Kysely<Database>;
@@ -178,20 +192,21 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
      * committed (src/db/wal-index.ts). Opened on first use: by then the schema exists (it is
      * created on the main connection).
      */
-    const hotRead = <R>(sql: string): { get(key: string): R } => {
+    const hotRead = <R>(sql: string, keyed = true): { get(key: string): R } => {
       if (!reader) {
         reader =
           sqlitePath === ':memory:' ? sqlite : new BetterSqlite3(sqlitePath, { readonly: true });
         if (reader !== sqlite) reader.pragma('busy_timeout = 10000');
       }
-      const statement = reader.prepare<[string], R>(sql);
-      const read = (key: string) => statement.get(key) as R;
+      const statement = reader.prepare(sql);
+      const read = (key: string) => (keyed ? statement.get(key) : statement.get()) as R;
       if (sqlitePath === ':memory:') return { get: read };
       walIndex ??= new WalIndexHeader(sqlitePath);
       return new UnchangedSinceCommit(walIndex, read);
     };
     let heads: { get(name: string): ProjectHeadRow | undefined } | null = null;
     let proxyStates: { get(name: string): ProxyStateRow } | null = null;
+    let listVersion: { get(key: string): { version: string } } | null = null;
     const hot: HotReads = {
       projectHead(name) {
         heads ??= hotRead<ProjectHeadRow | undefined>(`${PROJECT_HEAD_SQL}?`);
@@ -200,6 +215,10 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
       proxyState(name) {
         proxyStates ??= hotRead<ProxyStateRow>(proxyStateSql('sqlite', '?'));
         return proxyStates.get(name);
+      },
+      projectListVersion() {
+        listVersion ??= hotRead<{ version: string }>(PROJECT_LIST_VERSION_SQL, false);
+        return listVersion.get('').version;
       },
     };
     return {
@@ -252,6 +271,13 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
           values: [name],
         });
         return result.rows[0]!;
+      },
+      async projectListVersion() {
+        const result = await pool.query<{ version: string }>({
+          name: 'pier_project_list_version',
+          text: PROJECT_LIST_VERSION_SQL,
+        });
+        return result.rows[0]!.version;
       },
     };
     return {

@@ -426,24 +426,6 @@ export class ProjectService {
     );
   }
 
-  /**
-   * A value that changes whenever the list of projects does, read by any process. Every change
-   * to a project's row bumps its serial to a new journal number (src/registry/journal.ts), and
-   * serials only grow, so their sum grows with each change whatever order concurrent
-   * transactions commit in (the largest serial alone would not: a change committed after a
-   * later-numbered one leaves it as it was); a new project adds to the count.
-   */
-  async listVersion(): Promise<string> {
-    const row = await this.db
-      .selectFrom('projects')
-      .select((eb) => [
-        eb.fn.countAll<number | string>().as('count'),
-        eb.fn.sum<number | string | null>('last_serial').as('serials'),
-      ])
-      .executeTakeFirstOrThrow();
-    return `${row.count}:${row.serials ?? 0}`;
-  }
-
   /** The projects of `projects` that `p` may read, in the same order. */
   async filterReadable<T extends Pick<Project, 'id' | 'private' | 'status'>>(
     p: Principal,

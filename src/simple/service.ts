@@ -151,12 +151,13 @@ export class SimpleService {
   /**
    * The project list a principal may see (private projects only for those who may read them).
    * An index of 100,000 projects is megabytes of page: the list of projects is read again only
-   * when its version (ProjectService.listVersion, one aggregate read) has moved, and the page of
+   * when its version (HotReads.projectListVersion: on SQLite read again only after a commit, on
+   * PostgreSQL one aggregate read) has moved, and the page of
    * the public projects — what everyone sees who sees no private one — is rendered once per
    * version. Pages that show private projects are rendered for each request.
    */
   async index(p: Principal, readAccess: 'public' | 'authenticated'): Promise<RenderedPage> {
-    const version = await this.projects.listVersion();
+    const version = await this.hot.projectListVersion();
     let root = this.root;
     if (root?.version !== version) {
       const all = await this.projects.listAll();
