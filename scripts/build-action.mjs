@@ -45,8 +45,16 @@ const withoutHttpClient = {
 export const buildOptions = {
   plugins: [withoutHttpClient],
   // The client uses BLAKE2b only: hash-wasm's single-algorithm build instead of all of them.
-  alias: { 'hash-wasm': 'hash-wasm/dist/blake2b.umd.min.js' },
+  // @sigstore/sign (attestations) fetches through make-fetch-happen, whose caches, proxy agents
+  // and encodings weigh 1.3 MB bundled: Node's fetch instead (src/client/sigstore-fetch.ts).
+  alias: {
+    'hash-wasm': 'hash-wasm/dist/blake2b.umd.min.js',
+    'make-fetch-happen': './src/client/sigstore-fetch.ts',
+  },
   absWorkingDir: REPO_ROOT,
+  // Paths in the bundle stay node_modules/… when node_modules is a symbolic link (a worktree
+  // sharing another checkout's): the same bytes from every checkout.
+  preserveSymlinks: true,
   entryPoints: ['action/src/main.ts'],
   bundle: true,
   platform: 'node',

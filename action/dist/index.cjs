@@ -5,6 +5,14 @@ var __defProp = Object.defineProperty;
 var __getOwnPropDesc = Object.getOwnPropertyDescriptor;
 var __getOwnPropNames = Object.getOwnPropertyNames;
 var __getProtoOf = Object.getPrototypeOf, __hasOwnProp = Object.prototype.hasOwnProperty;
+var __esm = (fn, res, err) => function() {
+  if (err) throw err[0];
+  try {
+    return fn && (res = (0, fn[__getOwnPropNames(fn)[0]])(fn = 0)), res;
+  } catch (e) {
+    throw err = [e], e;
+  }
+};
 var __commonJS = (cb, mod) => function() {
   try {
     return mod || (0, cb[__getOwnPropNames(cb)[0]])((mod = { exports: {} }).exports, mod), mod.exports;
@@ -12,7 +20,10 @@ var __commonJS = (cb, mod) => function() {
     throw mod = 0, e;
   }
 };
-var __copyProps = (to, from, except, desc) => {
+var __export = (target, all) => {
+  for (var name in all)
+    __defProp(target, name, { get: all[name], enumerable: !0 });
+}, __copyProps = (to, from, except, desc) => {
   if (from && typeof from == "object" || typeof from == "function")
     for (let key of __getOwnPropNames(from))
       !__hasOwnProp.call(to, key) && key !== except && __defProp(to, key, { get: () => from[key], enumerable: !(desc = __getOwnPropDesc(from, key)) || desc.enumerable });
@@ -25,7 +36,43 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
   // "default" to the CommonJS "module.exports" for node compatibility.
   isNodeMode || !mod || !mod.__esModule ? __defProp(target, "default", { value: mod, enumerable: !0 }) : target,
   mod
-));
+)), __toCommonJS = (mod) => __copyProps(__defProp({}, "__esModule", { value: !0 }), mod);
+
+// src/client/errors.ts
+function formatPublishError(err) {
+  let lines = [err.message];
+  if (err.hints.length > 0) {
+    lines.push("");
+    for (let hint of err.hints) lines.push(`hint: ${hint}`);
+  }
+  return err.done.length > 0 && (lines.push(""), lines.push(
+    `Before this failure: ${err.done.map((d) => `${d.filename} (${d.status})`).join(", ")}.`
+  )), lines.join(`
+`);
+}
+var PublishError, init_errors = __esm({
+  "src/client/errors.ts"() {
+    "use strict";
+    PublishError = class _PublishError extends Error {
+      name = "PublishError";
+      code;
+      /** What to change, one sentence each, most likely first. */
+      hints;
+      done;
+      constructor(code2, message, options2 = {}) {
+        super(message), this.code = code2, this.hints = options2.hints ?? [], this.done = options2.done ?? [], options2.cause !== void 0 && (this.cause = options2.cause);
+      }
+      /** A copy that also records the files handled before it was thrown. */
+      withDone(done) {
+        return new _PublishError(this.code, this.message, {
+          hints: this.hints,
+          cause: this.cause,
+          done
+        });
+      }
+    };
+  }
+});
 
 // node_modules/hash-wasm/dist/blake2b.umd.min.js
 var require_blake2b_umd_min = __commonJS({
@@ -4244,6 +4291,4328 @@ var require_spdx_expression_parse = __commonJS({
   }
 });
 
+// node_modules/@sigstore/protobuf-specs/dist/__generated__/envelope.js
+var require_envelope = __commonJS({
+  "node_modules/@sigstore/protobuf-specs/dist/__generated__/envelope.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.Signature = exports2.Envelope = void 0;
+    exports2.Envelope = {
+      fromJSON(object) {
+        return {
+          payload: isSet(object.payload) ? Buffer.from(bytesFromBase64(object.payload)) : Buffer.alloc(0),
+          payloadType: isSet(object.payloadType) ? globalThis.String(object.payloadType) : "",
+          signatures: globalThis.Array.isArray(object?.signatures) ? object.signatures.map((e) => exports2.Signature.fromJSON(e)) : []
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.payload.length !== 0 && (obj.payload = base64FromBytes(message.payload)), message.payloadType !== "" && (obj.payloadType = message.payloadType), message.signatures?.length && (obj.signatures = message.signatures.map((e) => exports2.Signature.toJSON(e))), obj;
+      }
+    };
+    exports2.Signature = {
+      fromJSON(object) {
+        return {
+          sig: isSet(object.sig) ? Buffer.from(bytesFromBase64(object.sig)) : Buffer.alloc(0),
+          keyid: isSet(object.keyid) ? globalThis.String(object.keyid) : ""
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.sig.length !== 0 && (obj.sig = base64FromBytes(message.sig)), message.keyid !== "" && (obj.keyid = message.keyid), obj;
+      }
+    };
+    function bytesFromBase64(b64) {
+      return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+    }
+    function base64FromBytes(arr) {
+      return globalThis.Buffer.from(arr).toString("base64");
+    }
+    function isSet(value) {
+      return value != null;
+    }
+  }
+});
+
+// node_modules/@sigstore/protobuf-specs/dist/__generated__/google/protobuf/timestamp.js
+var require_timestamp = __commonJS({
+  "node_modules/@sigstore/protobuf-specs/dist/__generated__/google/protobuf/timestamp.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.Timestamp = void 0;
+    exports2.Timestamp = {
+      fromJSON(object) {
+        return {
+          seconds: isSet(object.seconds) ? globalThis.String(object.seconds) : "0",
+          nanos: isSet(object.nanos) ? globalThis.Number(object.nanos) : 0
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.seconds !== "0" && (obj.seconds = message.seconds), message.nanos !== 0 && (obj.nanos = Math.round(message.nanos)), obj;
+      }
+    };
+    function isSet(value) {
+      return value != null;
+    }
+  }
+});
+
+// node_modules/@sigstore/protobuf-specs/dist/__generated__/sigstore_common.js
+var require_sigstore_common = __commonJS({
+  "node_modules/@sigstore/protobuf-specs/dist/__generated__/sigstore_common.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.TimeRange = exports2.X509CertificateChain = exports2.SubjectAlternativeName = exports2.X509Certificate = exports2.DistinguishedName = exports2.ObjectIdentifierValuePair = exports2.ObjectIdentifier = exports2.PublicKeyIdentifier = exports2.PublicKey = exports2.RFC3161SignedTimestamp = exports2.LogId = exports2.MessageSignature = exports2.HashOutput = exports2.SubjectAlternativeNameType = exports2.PublicKeyDetails = exports2.HashAlgorithm = void 0;
+    exports2.hashAlgorithmFromJSON = hashAlgorithmFromJSON;
+    exports2.hashAlgorithmToJSON = hashAlgorithmToJSON;
+    exports2.publicKeyDetailsFromJSON = publicKeyDetailsFromJSON;
+    exports2.publicKeyDetailsToJSON = publicKeyDetailsToJSON;
+    exports2.subjectAlternativeNameTypeFromJSON = subjectAlternativeNameTypeFromJSON;
+    exports2.subjectAlternativeNameTypeToJSON = subjectAlternativeNameTypeToJSON;
+    var timestamp_1 = require_timestamp(), HashAlgorithm;
+    (function(HashAlgorithm2) {
+      HashAlgorithm2[HashAlgorithm2.HASH_ALGORITHM_UNSPECIFIED = 0] = "HASH_ALGORITHM_UNSPECIFIED", HashAlgorithm2[HashAlgorithm2.SHA2_256 = 1] = "SHA2_256", HashAlgorithm2[HashAlgorithm2.SHA2_384 = 2] = "SHA2_384", HashAlgorithm2[HashAlgorithm2.SHA2_512 = 3] = "SHA2_512", HashAlgorithm2[HashAlgorithm2.SHA3_256 = 4] = "SHA3_256", HashAlgorithm2[HashAlgorithm2.SHA3_384 = 5] = "SHA3_384";
+    })(HashAlgorithm || (exports2.HashAlgorithm = HashAlgorithm = {}));
+    function hashAlgorithmFromJSON(object) {
+      switch (object) {
+        case 0:
+        case "HASH_ALGORITHM_UNSPECIFIED":
+          return HashAlgorithm.HASH_ALGORITHM_UNSPECIFIED;
+        case 1:
+        case "SHA2_256":
+          return HashAlgorithm.SHA2_256;
+        case 2:
+        case "SHA2_384":
+          return HashAlgorithm.SHA2_384;
+        case 3:
+        case "SHA2_512":
+          return HashAlgorithm.SHA2_512;
+        case 4:
+        case "SHA3_256":
+          return HashAlgorithm.SHA3_256;
+        case 5:
+        case "SHA3_384":
+          return HashAlgorithm.SHA3_384;
+        default:
+          throw new globalThis.Error("Unrecognized enum value " + object + " for enum HashAlgorithm");
+      }
+    }
+    function hashAlgorithmToJSON(object) {
+      switch (object) {
+        case HashAlgorithm.HASH_ALGORITHM_UNSPECIFIED:
+          return "HASH_ALGORITHM_UNSPECIFIED";
+        case HashAlgorithm.SHA2_256:
+          return "SHA2_256";
+        case HashAlgorithm.SHA2_384:
+          return "SHA2_384";
+        case HashAlgorithm.SHA2_512:
+          return "SHA2_512";
+        case HashAlgorithm.SHA3_256:
+          return "SHA3_256";
+        case HashAlgorithm.SHA3_384:
+          return "SHA3_384";
+        default:
+          throw new globalThis.Error("Unrecognized enum value " + object + " for enum HashAlgorithm");
+      }
+    }
+    var PublicKeyDetails;
+    (function(PublicKeyDetails2) {
+      PublicKeyDetails2[PublicKeyDetails2.PUBLIC_KEY_DETAILS_UNSPECIFIED = 0] = "PUBLIC_KEY_DETAILS_UNSPECIFIED", PublicKeyDetails2[PublicKeyDetails2.PKCS1_RSA_PKCS1V5 = 1] = "PKCS1_RSA_PKCS1V5", PublicKeyDetails2[PublicKeyDetails2.PKCS1_RSA_PSS = 2] = "PKCS1_RSA_PSS", PublicKeyDetails2[PublicKeyDetails2.PKIX_RSA_PKCS1V5 = 3] = "PKIX_RSA_PKCS1V5", PublicKeyDetails2[PublicKeyDetails2.PKIX_RSA_PSS = 4] = "PKIX_RSA_PSS", PublicKeyDetails2[PublicKeyDetails2.PKIX_RSA_PKCS1V15_2048_SHA256 = 9] = "PKIX_RSA_PKCS1V15_2048_SHA256", PublicKeyDetails2[PublicKeyDetails2.PKIX_RSA_PKCS1V15_3072_SHA256 = 10] = "PKIX_RSA_PKCS1V15_3072_SHA256", PublicKeyDetails2[PublicKeyDetails2.PKIX_RSA_PKCS1V15_4096_SHA256 = 11] = "PKIX_RSA_PKCS1V15_4096_SHA256", PublicKeyDetails2[PublicKeyDetails2.PKIX_RSA_PSS_2048_SHA256 = 16] = "PKIX_RSA_PSS_2048_SHA256", PublicKeyDetails2[PublicKeyDetails2.PKIX_RSA_PSS_3072_SHA256 = 17] = "PKIX_RSA_PSS_3072_SHA256", PublicKeyDetails2[PublicKeyDetails2.PKIX_RSA_PSS_4096_SHA256 = 18] = "PKIX_RSA_PSS_4096_SHA256", PublicKeyDetails2[PublicKeyDetails2.PKIX_ECDSA_P256_HMAC_SHA_256 = 6] = "PKIX_ECDSA_P256_HMAC_SHA_256", PublicKeyDetails2[PublicKeyDetails2.PKIX_ECDSA_P256_SHA_256 = 5] = "PKIX_ECDSA_P256_SHA_256", PublicKeyDetails2[PublicKeyDetails2.PKIX_ECDSA_P384_SHA_384 = 12] = "PKIX_ECDSA_P384_SHA_384", PublicKeyDetails2[PublicKeyDetails2.PKIX_ECDSA_P521_SHA_512 = 13] = "PKIX_ECDSA_P521_SHA_512", PublicKeyDetails2[PublicKeyDetails2.PKIX_ED25519 = 7] = "PKIX_ED25519", PublicKeyDetails2[PublicKeyDetails2.PKIX_ED25519_PH = 8] = "PKIX_ED25519_PH", PublicKeyDetails2[PublicKeyDetails2.PKIX_ECDSA_P384_SHA_256 = 19] = "PKIX_ECDSA_P384_SHA_256", PublicKeyDetails2[PublicKeyDetails2.PKIX_ECDSA_P521_SHA_256 = 20] = "PKIX_ECDSA_P521_SHA_256", PublicKeyDetails2[PublicKeyDetails2.LMS_SHA256 = 14] = "LMS_SHA256", PublicKeyDetails2[PublicKeyDetails2.LMOTS_SHA256 = 15] = "LMOTS_SHA256", PublicKeyDetails2[PublicKeyDetails2.ML_DSA_44 = 23] = "ML_DSA_44", PublicKeyDetails2[PublicKeyDetails2.ML_DSA_65 = 21] = "ML_DSA_65", PublicKeyDetails2[PublicKeyDetails2.ML_DSA_87 = 22] = "ML_DSA_87";
+    })(PublicKeyDetails || (exports2.PublicKeyDetails = PublicKeyDetails = {}));
+    function publicKeyDetailsFromJSON(object) {
+      switch (object) {
+        case 0:
+        case "PUBLIC_KEY_DETAILS_UNSPECIFIED":
+          return PublicKeyDetails.PUBLIC_KEY_DETAILS_UNSPECIFIED;
+        case 1:
+        case "PKCS1_RSA_PKCS1V5":
+          return PublicKeyDetails.PKCS1_RSA_PKCS1V5;
+        case 2:
+        case "PKCS1_RSA_PSS":
+          return PublicKeyDetails.PKCS1_RSA_PSS;
+        case 3:
+        case "PKIX_RSA_PKCS1V5":
+          return PublicKeyDetails.PKIX_RSA_PKCS1V5;
+        case 4:
+        case "PKIX_RSA_PSS":
+          return PublicKeyDetails.PKIX_RSA_PSS;
+        case 9:
+        case "PKIX_RSA_PKCS1V15_2048_SHA256":
+          return PublicKeyDetails.PKIX_RSA_PKCS1V15_2048_SHA256;
+        case 10:
+        case "PKIX_RSA_PKCS1V15_3072_SHA256":
+          return PublicKeyDetails.PKIX_RSA_PKCS1V15_3072_SHA256;
+        case 11:
+        case "PKIX_RSA_PKCS1V15_4096_SHA256":
+          return PublicKeyDetails.PKIX_RSA_PKCS1V15_4096_SHA256;
+        case 16:
+        case "PKIX_RSA_PSS_2048_SHA256":
+          return PublicKeyDetails.PKIX_RSA_PSS_2048_SHA256;
+        case 17:
+        case "PKIX_RSA_PSS_3072_SHA256":
+          return PublicKeyDetails.PKIX_RSA_PSS_3072_SHA256;
+        case 18:
+        case "PKIX_RSA_PSS_4096_SHA256":
+          return PublicKeyDetails.PKIX_RSA_PSS_4096_SHA256;
+        case 6:
+        case "PKIX_ECDSA_P256_HMAC_SHA_256":
+          return PublicKeyDetails.PKIX_ECDSA_P256_HMAC_SHA_256;
+        case 5:
+        case "PKIX_ECDSA_P256_SHA_256":
+          return PublicKeyDetails.PKIX_ECDSA_P256_SHA_256;
+        case 12:
+        case "PKIX_ECDSA_P384_SHA_384":
+          return PublicKeyDetails.PKIX_ECDSA_P384_SHA_384;
+        case 13:
+        case "PKIX_ECDSA_P521_SHA_512":
+          return PublicKeyDetails.PKIX_ECDSA_P521_SHA_512;
+        case 7:
+        case "PKIX_ED25519":
+          return PublicKeyDetails.PKIX_ED25519;
+        case 8:
+        case "PKIX_ED25519_PH":
+          return PublicKeyDetails.PKIX_ED25519_PH;
+        case 19:
+        case "PKIX_ECDSA_P384_SHA_256":
+          return PublicKeyDetails.PKIX_ECDSA_P384_SHA_256;
+        case 20:
+        case "PKIX_ECDSA_P521_SHA_256":
+          return PublicKeyDetails.PKIX_ECDSA_P521_SHA_256;
+        case 14:
+        case "LMS_SHA256":
+          return PublicKeyDetails.LMS_SHA256;
+        case 15:
+        case "LMOTS_SHA256":
+          return PublicKeyDetails.LMOTS_SHA256;
+        case 23:
+        case "ML_DSA_44":
+          return PublicKeyDetails.ML_DSA_44;
+        case 21:
+        case "ML_DSA_65":
+          return PublicKeyDetails.ML_DSA_65;
+        case 22:
+        case "ML_DSA_87":
+          return PublicKeyDetails.ML_DSA_87;
+        default:
+          throw new globalThis.Error("Unrecognized enum value " + object + " for enum PublicKeyDetails");
+      }
+    }
+    function publicKeyDetailsToJSON(object) {
+      switch (object) {
+        case PublicKeyDetails.PUBLIC_KEY_DETAILS_UNSPECIFIED:
+          return "PUBLIC_KEY_DETAILS_UNSPECIFIED";
+        case PublicKeyDetails.PKCS1_RSA_PKCS1V5:
+          return "PKCS1_RSA_PKCS1V5";
+        case PublicKeyDetails.PKCS1_RSA_PSS:
+          return "PKCS1_RSA_PSS";
+        case PublicKeyDetails.PKIX_RSA_PKCS1V5:
+          return "PKIX_RSA_PKCS1V5";
+        case PublicKeyDetails.PKIX_RSA_PSS:
+          return "PKIX_RSA_PSS";
+        case PublicKeyDetails.PKIX_RSA_PKCS1V15_2048_SHA256:
+          return "PKIX_RSA_PKCS1V15_2048_SHA256";
+        case PublicKeyDetails.PKIX_RSA_PKCS1V15_3072_SHA256:
+          return "PKIX_RSA_PKCS1V15_3072_SHA256";
+        case PublicKeyDetails.PKIX_RSA_PKCS1V15_4096_SHA256:
+          return "PKIX_RSA_PKCS1V15_4096_SHA256";
+        case PublicKeyDetails.PKIX_RSA_PSS_2048_SHA256:
+          return "PKIX_RSA_PSS_2048_SHA256";
+        case PublicKeyDetails.PKIX_RSA_PSS_3072_SHA256:
+          return "PKIX_RSA_PSS_3072_SHA256";
+        case PublicKeyDetails.PKIX_RSA_PSS_4096_SHA256:
+          return "PKIX_RSA_PSS_4096_SHA256";
+        case PublicKeyDetails.PKIX_ECDSA_P256_HMAC_SHA_256:
+          return "PKIX_ECDSA_P256_HMAC_SHA_256";
+        case PublicKeyDetails.PKIX_ECDSA_P256_SHA_256:
+          return "PKIX_ECDSA_P256_SHA_256";
+        case PublicKeyDetails.PKIX_ECDSA_P384_SHA_384:
+          return "PKIX_ECDSA_P384_SHA_384";
+        case PublicKeyDetails.PKIX_ECDSA_P521_SHA_512:
+          return "PKIX_ECDSA_P521_SHA_512";
+        case PublicKeyDetails.PKIX_ED25519:
+          return "PKIX_ED25519";
+        case PublicKeyDetails.PKIX_ED25519_PH:
+          return "PKIX_ED25519_PH";
+        case PublicKeyDetails.PKIX_ECDSA_P384_SHA_256:
+          return "PKIX_ECDSA_P384_SHA_256";
+        case PublicKeyDetails.PKIX_ECDSA_P521_SHA_256:
+          return "PKIX_ECDSA_P521_SHA_256";
+        case PublicKeyDetails.LMS_SHA256:
+          return "LMS_SHA256";
+        case PublicKeyDetails.LMOTS_SHA256:
+          return "LMOTS_SHA256";
+        case PublicKeyDetails.ML_DSA_44:
+          return "ML_DSA_44";
+        case PublicKeyDetails.ML_DSA_65:
+          return "ML_DSA_65";
+        case PublicKeyDetails.ML_DSA_87:
+          return "ML_DSA_87";
+        default:
+          throw new globalThis.Error("Unrecognized enum value " + object + " for enum PublicKeyDetails");
+      }
+    }
+    var SubjectAlternativeNameType;
+    (function(SubjectAlternativeNameType2) {
+      SubjectAlternativeNameType2[SubjectAlternativeNameType2.SUBJECT_ALTERNATIVE_NAME_TYPE_UNSPECIFIED = 0] = "SUBJECT_ALTERNATIVE_NAME_TYPE_UNSPECIFIED", SubjectAlternativeNameType2[SubjectAlternativeNameType2.EMAIL = 1] = "EMAIL", SubjectAlternativeNameType2[SubjectAlternativeNameType2.URI = 2] = "URI", SubjectAlternativeNameType2[SubjectAlternativeNameType2.OTHER_NAME = 3] = "OTHER_NAME";
+    })(SubjectAlternativeNameType || (exports2.SubjectAlternativeNameType = SubjectAlternativeNameType = {}));
+    function subjectAlternativeNameTypeFromJSON(object) {
+      switch (object) {
+        case 0:
+        case "SUBJECT_ALTERNATIVE_NAME_TYPE_UNSPECIFIED":
+          return SubjectAlternativeNameType.SUBJECT_ALTERNATIVE_NAME_TYPE_UNSPECIFIED;
+        case 1:
+        case "EMAIL":
+          return SubjectAlternativeNameType.EMAIL;
+        case 2:
+        case "URI":
+          return SubjectAlternativeNameType.URI;
+        case 3:
+        case "OTHER_NAME":
+          return SubjectAlternativeNameType.OTHER_NAME;
+        default:
+          throw new globalThis.Error("Unrecognized enum value " + object + " for enum SubjectAlternativeNameType");
+      }
+    }
+    function subjectAlternativeNameTypeToJSON(object) {
+      switch (object) {
+        case SubjectAlternativeNameType.SUBJECT_ALTERNATIVE_NAME_TYPE_UNSPECIFIED:
+          return "SUBJECT_ALTERNATIVE_NAME_TYPE_UNSPECIFIED";
+        case SubjectAlternativeNameType.EMAIL:
+          return "EMAIL";
+        case SubjectAlternativeNameType.URI:
+          return "URI";
+        case SubjectAlternativeNameType.OTHER_NAME:
+          return "OTHER_NAME";
+        default:
+          throw new globalThis.Error("Unrecognized enum value " + object + " for enum SubjectAlternativeNameType");
+      }
+    }
+    exports2.HashOutput = {
+      fromJSON(object) {
+        return {
+          algorithm: isSet(object.algorithm) ? hashAlgorithmFromJSON(object.algorithm) : 0,
+          digest: isSet(object.digest) ? Buffer.from(bytesFromBase64(object.digest)) : Buffer.alloc(0)
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.algorithm !== 0 && (obj.algorithm = hashAlgorithmToJSON(message.algorithm)), message.digest.length !== 0 && (obj.digest = base64FromBytes(message.digest)), obj;
+      }
+    };
+    exports2.MessageSignature = {
+      fromJSON(object) {
+        return {
+          messageDigest: isSet(object.messageDigest) ? exports2.HashOutput.fromJSON(object.messageDigest) : void 0,
+          signature: isSet(object.signature) ? Buffer.from(bytesFromBase64(object.signature)) : Buffer.alloc(0)
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.messageDigest !== void 0 && (obj.messageDigest = exports2.HashOutput.toJSON(message.messageDigest)), message.signature.length !== 0 && (obj.signature = base64FromBytes(message.signature)), obj;
+      }
+    };
+    exports2.LogId = {
+      fromJSON(object) {
+        return { keyId: isSet(object.keyId) ? Buffer.from(bytesFromBase64(object.keyId)) : Buffer.alloc(0) };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.keyId.length !== 0 && (obj.keyId = base64FromBytes(message.keyId)), obj;
+      }
+    };
+    exports2.RFC3161SignedTimestamp = {
+      fromJSON(object) {
+        return {
+          signedTimestamp: isSet(object.signedTimestamp) ? Buffer.from(bytesFromBase64(object.signedTimestamp)) : Buffer.alloc(0)
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.signedTimestamp.length !== 0 && (obj.signedTimestamp = base64FromBytes(message.signedTimestamp)), obj;
+      }
+    };
+    exports2.PublicKey = {
+      fromJSON(object) {
+        return {
+          rawBytes: isSet(object.rawBytes) ? Buffer.from(bytesFromBase64(object.rawBytes)) : void 0,
+          keyDetails: isSet(object.keyDetails) ? publicKeyDetailsFromJSON(object.keyDetails) : 0,
+          validFor: isSet(object.validFor) ? exports2.TimeRange.fromJSON(object.validFor) : void 0
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.rawBytes !== void 0 && (obj.rawBytes = base64FromBytes(message.rawBytes)), message.keyDetails !== 0 && (obj.keyDetails = publicKeyDetailsToJSON(message.keyDetails)), message.validFor !== void 0 && (obj.validFor = exports2.TimeRange.toJSON(message.validFor)), obj;
+      }
+    };
+    exports2.PublicKeyIdentifier = {
+      fromJSON(object) {
+        return { hint: isSet(object.hint) ? globalThis.String(object.hint) : "" };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.hint !== "" && (obj.hint = message.hint), obj;
+      }
+    };
+    exports2.ObjectIdentifier = {
+      fromJSON(object) {
+        return { id: globalThis.Array.isArray(object?.id) ? object.id.map((e) => globalThis.Number(e)) : [] };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.id?.length && (obj.id = message.id.map((e) => Math.round(e))), obj;
+      }
+    };
+    exports2.ObjectIdentifierValuePair = {
+      fromJSON(object) {
+        return {
+          oid: isSet(object.oid) ? exports2.ObjectIdentifier.fromJSON(object.oid) : void 0,
+          value: isSet(object.value) ? Buffer.from(bytesFromBase64(object.value)) : Buffer.alloc(0)
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.oid !== void 0 && (obj.oid = exports2.ObjectIdentifier.toJSON(message.oid)), message.value.length !== 0 && (obj.value = base64FromBytes(message.value)), obj;
+      }
+    };
+    exports2.DistinguishedName = {
+      fromJSON(object) {
+        return {
+          organization: isSet(object.organization) ? globalThis.String(object.organization) : "",
+          commonName: isSet(object.commonName) ? globalThis.String(object.commonName) : ""
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.organization !== "" && (obj.organization = message.organization), message.commonName !== "" && (obj.commonName = message.commonName), obj;
+      }
+    };
+    exports2.X509Certificate = {
+      fromJSON(object) {
+        return { rawBytes: isSet(object.rawBytes) ? Buffer.from(bytesFromBase64(object.rawBytes)) : Buffer.alloc(0) };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.rawBytes.length !== 0 && (obj.rawBytes = base64FromBytes(message.rawBytes)), obj;
+      }
+    };
+    exports2.SubjectAlternativeName = {
+      fromJSON(object) {
+        return {
+          type: isSet(object.type) ? subjectAlternativeNameTypeFromJSON(object.type) : 0,
+          identity: isSet(object.regexp) ? { $case: "regexp", regexp: globalThis.String(object.regexp) } : isSet(object.value) ? { $case: "value", value: globalThis.String(object.value) } : void 0
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.type !== 0 && (obj.type = subjectAlternativeNameTypeToJSON(message.type)), message.identity?.$case === "regexp" ? obj.regexp = message.identity.regexp : message.identity?.$case === "value" && (obj.value = message.identity.value), obj;
+      }
+    };
+    exports2.X509CertificateChain = {
+      fromJSON(object) {
+        return {
+          certificates: globalThis.Array.isArray(object?.certificates) ? object.certificates.map((e) => exports2.X509Certificate.fromJSON(e)) : []
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.certificates?.length && (obj.certificates = message.certificates.map((e) => exports2.X509Certificate.toJSON(e))), obj;
+      }
+    };
+    exports2.TimeRange = {
+      fromJSON(object) {
+        return {
+          start: isSet(object.start) ? fromJsonTimestamp(object.start) : void 0,
+          end: isSet(object.end) ? fromJsonTimestamp(object.end) : void 0
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.start !== void 0 && (obj.start = message.start.toISOString()), message.end !== void 0 && (obj.end = message.end.toISOString()), obj;
+      }
+    };
+    function bytesFromBase64(b64) {
+      return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+    }
+    function base64FromBytes(arr) {
+      return globalThis.Buffer.from(arr).toString("base64");
+    }
+    function fromTimestamp(t) {
+      let millis = (globalThis.Number(t.seconds) || 0) * 1e3;
+      return millis += (t.nanos || 0) / 1e6, new globalThis.Date(millis);
+    }
+    function fromJsonTimestamp(o) {
+      return o instanceof globalThis.Date ? o : typeof o == "string" ? new globalThis.Date(o) : fromTimestamp(timestamp_1.Timestamp.fromJSON(o));
+    }
+    function isSet(value) {
+      return value != null;
+    }
+  }
+});
+
+// node_modules/@sigstore/protobuf-specs/dist/__generated__/sigstore_rekor.js
+var require_sigstore_rekor = __commonJS({
+  "node_modules/@sigstore/protobuf-specs/dist/__generated__/sigstore_rekor.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.TransparencyLogEntry = exports2.InclusionPromise = exports2.InclusionProof = exports2.Checkpoint = exports2.KindVersion = void 0;
+    var sigstore_common_1 = require_sigstore_common();
+    exports2.KindVersion = {
+      fromJSON(object) {
+        return {
+          kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+          version: isSet(object.version) ? globalThis.String(object.version) : ""
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.kind !== "" && (obj.kind = message.kind), message.version !== "" && (obj.version = message.version), obj;
+      }
+    };
+    exports2.Checkpoint = {
+      fromJSON(object) {
+        return { envelope: isSet(object.envelope) ? globalThis.String(object.envelope) : "" };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.envelope !== "" && (obj.envelope = message.envelope), obj;
+      }
+    };
+    exports2.InclusionProof = {
+      fromJSON(object) {
+        return {
+          logIndex: isSet(object.logIndex) ? globalThis.String(object.logIndex) : "0",
+          rootHash: isSet(object.rootHash) ? Buffer.from(bytesFromBase64(object.rootHash)) : Buffer.alloc(0),
+          treeSize: isSet(object.treeSize) ? globalThis.String(object.treeSize) : "0",
+          hashes: globalThis.Array.isArray(object?.hashes) ? object.hashes.map((e) => Buffer.from(bytesFromBase64(e))) : [],
+          checkpoint: isSet(object.checkpoint) ? exports2.Checkpoint.fromJSON(object.checkpoint) : void 0
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.logIndex !== "0" && (obj.logIndex = message.logIndex), message.rootHash.length !== 0 && (obj.rootHash = base64FromBytes(message.rootHash)), message.treeSize !== "0" && (obj.treeSize = message.treeSize), message.hashes?.length && (obj.hashes = message.hashes.map((e) => base64FromBytes(e))), message.checkpoint !== void 0 && (obj.checkpoint = exports2.Checkpoint.toJSON(message.checkpoint)), obj;
+      }
+    };
+    exports2.InclusionPromise = {
+      fromJSON(object) {
+        return {
+          signedEntryTimestamp: isSet(object.signedEntryTimestamp) ? Buffer.from(bytesFromBase64(object.signedEntryTimestamp)) : Buffer.alloc(0)
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.signedEntryTimestamp.length !== 0 && (obj.signedEntryTimestamp = base64FromBytes(message.signedEntryTimestamp)), obj;
+      }
+    };
+    exports2.TransparencyLogEntry = {
+      fromJSON(object) {
+        return {
+          logIndex: isSet(object.logIndex) ? globalThis.String(object.logIndex) : "0",
+          logId: isSet(object.logId) ? sigstore_common_1.LogId.fromJSON(object.logId) : void 0,
+          kindVersion: isSet(object.kindVersion) ? exports2.KindVersion.fromJSON(object.kindVersion) : void 0,
+          integratedTime: isSet(object.integratedTime) ? globalThis.String(object.integratedTime) : "0",
+          inclusionPromise: isSet(object.inclusionPromise) ? exports2.InclusionPromise.fromJSON(object.inclusionPromise) : void 0,
+          inclusionProof: isSet(object.inclusionProof) ? exports2.InclusionProof.fromJSON(object.inclusionProof) : void 0,
+          canonicalizedBody: isSet(object.canonicalizedBody) ? Buffer.from(bytesFromBase64(object.canonicalizedBody)) : Buffer.alloc(0)
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.logIndex !== "0" && (obj.logIndex = message.logIndex), message.logId !== void 0 && (obj.logId = sigstore_common_1.LogId.toJSON(message.logId)), message.kindVersion !== void 0 && (obj.kindVersion = exports2.KindVersion.toJSON(message.kindVersion)), message.integratedTime !== "0" && (obj.integratedTime = message.integratedTime), message.inclusionPromise !== void 0 && (obj.inclusionPromise = exports2.InclusionPromise.toJSON(message.inclusionPromise)), message.inclusionProof !== void 0 && (obj.inclusionProof = exports2.InclusionProof.toJSON(message.inclusionProof)), message.canonicalizedBody.length !== 0 && (obj.canonicalizedBody = base64FromBytes(message.canonicalizedBody)), obj;
+      }
+    };
+    function bytesFromBase64(b64) {
+      return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+    }
+    function base64FromBytes(arr) {
+      return globalThis.Buffer.from(arr).toString("base64");
+    }
+    function isSet(value) {
+      return value != null;
+    }
+  }
+});
+
+// node_modules/@sigstore/protobuf-specs/dist/__generated__/sigstore_bundle.js
+var require_sigstore_bundle = __commonJS({
+  "node_modules/@sigstore/protobuf-specs/dist/__generated__/sigstore_bundle.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.Bundle = exports2.VerificationMaterial = exports2.TimestampVerificationData = void 0;
+    var envelope_1 = require_envelope(), sigstore_common_1 = require_sigstore_common(), sigstore_rekor_1 = require_sigstore_rekor();
+    exports2.TimestampVerificationData = {
+      fromJSON(object) {
+        return {
+          rfc3161Timestamps: globalThis.Array.isArray(object?.rfc3161Timestamps) ? object.rfc3161Timestamps.map((e) => sigstore_common_1.RFC3161SignedTimestamp.fromJSON(e)) : []
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.rfc3161Timestamps?.length && (obj.rfc3161Timestamps = message.rfc3161Timestamps.map((e) => sigstore_common_1.RFC3161SignedTimestamp.toJSON(e))), obj;
+      }
+    };
+    exports2.VerificationMaterial = {
+      fromJSON(object) {
+        return {
+          content: isSet(object.publicKey) ? { $case: "publicKey", publicKey: sigstore_common_1.PublicKeyIdentifier.fromJSON(object.publicKey) } : isSet(object.x509CertificateChain) ? {
+            $case: "x509CertificateChain",
+            x509CertificateChain: sigstore_common_1.X509CertificateChain.fromJSON(object.x509CertificateChain)
+          } : isSet(object.certificate) ? { $case: "certificate", certificate: sigstore_common_1.X509Certificate.fromJSON(object.certificate) } : void 0,
+          tlogEntries: globalThis.Array.isArray(object?.tlogEntries) ? object.tlogEntries.map((e) => sigstore_rekor_1.TransparencyLogEntry.fromJSON(e)) : [],
+          timestampVerificationData: isSet(object.timestampVerificationData) ? exports2.TimestampVerificationData.fromJSON(object.timestampVerificationData) : void 0
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.content?.$case === "publicKey" ? obj.publicKey = sigstore_common_1.PublicKeyIdentifier.toJSON(message.content.publicKey) : message.content?.$case === "x509CertificateChain" ? obj.x509CertificateChain = sigstore_common_1.X509CertificateChain.toJSON(message.content.x509CertificateChain) : message.content?.$case === "certificate" && (obj.certificate = sigstore_common_1.X509Certificate.toJSON(message.content.certificate)), message.tlogEntries?.length && (obj.tlogEntries = message.tlogEntries.map((e) => sigstore_rekor_1.TransparencyLogEntry.toJSON(e))), message.timestampVerificationData !== void 0 && (obj.timestampVerificationData = exports2.TimestampVerificationData.toJSON(message.timestampVerificationData)), obj;
+      }
+    };
+    exports2.Bundle = {
+      fromJSON(object) {
+        return {
+          mediaType: isSet(object.mediaType) ? globalThis.String(object.mediaType) : "",
+          verificationMaterial: isSet(object.verificationMaterial) ? exports2.VerificationMaterial.fromJSON(object.verificationMaterial) : void 0,
+          content: isSet(object.messageSignature) ? { $case: "messageSignature", messageSignature: sigstore_common_1.MessageSignature.fromJSON(object.messageSignature) } : isSet(object.dsseEnvelope) ? { $case: "dsseEnvelope", dsseEnvelope: envelope_1.Envelope.fromJSON(object.dsseEnvelope) } : void 0
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.mediaType !== "" && (obj.mediaType = message.mediaType), message.verificationMaterial !== void 0 && (obj.verificationMaterial = exports2.VerificationMaterial.toJSON(message.verificationMaterial)), message.content?.$case === "messageSignature" ? obj.messageSignature = sigstore_common_1.MessageSignature.toJSON(message.content.messageSignature) : message.content?.$case === "dsseEnvelope" && (obj.dsseEnvelope = envelope_1.Envelope.toJSON(message.content.dsseEnvelope)), obj;
+      }
+    };
+    function isSet(value) {
+      return value != null;
+    }
+  }
+});
+
+// node_modules/@sigstore/protobuf-specs/dist/__generated__/sigstore_trustroot.js
+var require_sigstore_trustroot = __commonJS({
+  "node_modules/@sigstore/protobuf-specs/dist/__generated__/sigstore_trustroot.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.ClientTrustConfig = exports2.ServiceConfiguration = exports2.Service = exports2.SigningConfig = exports2.TrustedRoot = exports2.CertificateAuthority = exports2.TransparencyLogInstance = exports2.ServiceSelector = void 0;
+    exports2.serviceSelectorFromJSON = serviceSelectorFromJSON;
+    exports2.serviceSelectorToJSON = serviceSelectorToJSON;
+    var sigstore_common_1 = require_sigstore_common(), ServiceSelector;
+    (function(ServiceSelector2) {
+      ServiceSelector2[ServiceSelector2.SERVICE_SELECTOR_UNDEFINED = 0] = "SERVICE_SELECTOR_UNDEFINED", ServiceSelector2[ServiceSelector2.ALL = 1] = "ALL", ServiceSelector2[ServiceSelector2.ANY = 2] = "ANY", ServiceSelector2[ServiceSelector2.EXACT = 3] = "EXACT";
+    })(ServiceSelector || (exports2.ServiceSelector = ServiceSelector = {}));
+    function serviceSelectorFromJSON(object) {
+      switch (object) {
+        case 0:
+        case "SERVICE_SELECTOR_UNDEFINED":
+          return ServiceSelector.SERVICE_SELECTOR_UNDEFINED;
+        case 1:
+        case "ALL":
+          return ServiceSelector.ALL;
+        case 2:
+        case "ANY":
+          return ServiceSelector.ANY;
+        case 3:
+        case "EXACT":
+          return ServiceSelector.EXACT;
+        default:
+          throw new globalThis.Error("Unrecognized enum value " + object + " for enum ServiceSelector");
+      }
+    }
+    function serviceSelectorToJSON(object) {
+      switch (object) {
+        case ServiceSelector.SERVICE_SELECTOR_UNDEFINED:
+          return "SERVICE_SELECTOR_UNDEFINED";
+        case ServiceSelector.ALL:
+          return "ALL";
+        case ServiceSelector.ANY:
+          return "ANY";
+        case ServiceSelector.EXACT:
+          return "EXACT";
+        default:
+          throw new globalThis.Error("Unrecognized enum value " + object + " for enum ServiceSelector");
+      }
+    }
+    exports2.TransparencyLogInstance = {
+      fromJSON(object) {
+        return {
+          baseUrl: isSet(object.baseUrl) ? globalThis.String(object.baseUrl) : "",
+          hashAlgorithm: isSet(object.hashAlgorithm) ? (0, sigstore_common_1.hashAlgorithmFromJSON)(object.hashAlgorithm) : 0,
+          publicKey: isSet(object.publicKey) ? sigstore_common_1.PublicKey.fromJSON(object.publicKey) : void 0,
+          logId: isSet(object.logId) ? sigstore_common_1.LogId.fromJSON(object.logId) : void 0,
+          checkpointKeyId: isSet(object.checkpointKeyId) ? sigstore_common_1.LogId.fromJSON(object.checkpointKeyId) : void 0,
+          operator: isSet(object.operator) ? globalThis.String(object.operator) : ""
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.baseUrl !== "" && (obj.baseUrl = message.baseUrl), message.hashAlgorithm !== 0 && (obj.hashAlgorithm = (0, sigstore_common_1.hashAlgorithmToJSON)(message.hashAlgorithm)), message.publicKey !== void 0 && (obj.publicKey = sigstore_common_1.PublicKey.toJSON(message.publicKey)), message.logId !== void 0 && (obj.logId = sigstore_common_1.LogId.toJSON(message.logId)), message.checkpointKeyId !== void 0 && (obj.checkpointKeyId = sigstore_common_1.LogId.toJSON(message.checkpointKeyId)), message.operator !== "" && (obj.operator = message.operator), obj;
+      }
+    };
+    exports2.CertificateAuthority = {
+      fromJSON(object) {
+        return {
+          subject: isSet(object.subject) ? sigstore_common_1.DistinguishedName.fromJSON(object.subject) : void 0,
+          uri: isSet(object.uri) ? globalThis.String(object.uri) : "",
+          certChain: isSet(object.certChain) ? sigstore_common_1.X509CertificateChain.fromJSON(object.certChain) : void 0,
+          validFor: isSet(object.validFor) ? sigstore_common_1.TimeRange.fromJSON(object.validFor) : void 0,
+          operator: isSet(object.operator) ? globalThis.String(object.operator) : ""
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.subject !== void 0 && (obj.subject = sigstore_common_1.DistinguishedName.toJSON(message.subject)), message.uri !== "" && (obj.uri = message.uri), message.certChain !== void 0 && (obj.certChain = sigstore_common_1.X509CertificateChain.toJSON(message.certChain)), message.validFor !== void 0 && (obj.validFor = sigstore_common_1.TimeRange.toJSON(message.validFor)), message.operator !== "" && (obj.operator = message.operator), obj;
+      }
+    };
+    exports2.TrustedRoot = {
+      fromJSON(object) {
+        return {
+          mediaType: isSet(object.mediaType) ? globalThis.String(object.mediaType) : "",
+          tlogs: globalThis.Array.isArray(object?.tlogs) ? object.tlogs.map((e) => exports2.TransparencyLogInstance.fromJSON(e)) : [],
+          certificateAuthorities: globalThis.Array.isArray(object?.certificateAuthorities) ? object.certificateAuthorities.map((e) => exports2.CertificateAuthority.fromJSON(e)) : [],
+          ctlogs: globalThis.Array.isArray(object?.ctlogs) ? object.ctlogs.map((e) => exports2.TransparencyLogInstance.fromJSON(e)) : [],
+          timestampAuthorities: globalThis.Array.isArray(object?.timestampAuthorities) ? object.timestampAuthorities.map((e) => exports2.CertificateAuthority.fromJSON(e)) : []
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.mediaType !== "" && (obj.mediaType = message.mediaType), message.tlogs?.length && (obj.tlogs = message.tlogs.map((e) => exports2.TransparencyLogInstance.toJSON(e))), message.certificateAuthorities?.length && (obj.certificateAuthorities = message.certificateAuthorities.map((e) => exports2.CertificateAuthority.toJSON(e))), message.ctlogs?.length && (obj.ctlogs = message.ctlogs.map((e) => exports2.TransparencyLogInstance.toJSON(e))), message.timestampAuthorities?.length && (obj.timestampAuthorities = message.timestampAuthorities.map((e) => exports2.CertificateAuthority.toJSON(e))), obj;
+      }
+    };
+    exports2.SigningConfig = {
+      fromJSON(object) {
+        return {
+          mediaType: isSet(object.mediaType) ? globalThis.String(object.mediaType) : "",
+          caUrls: globalThis.Array.isArray(object?.caUrls) ? object.caUrls.map((e) => exports2.Service.fromJSON(e)) : [],
+          oidcUrls: globalThis.Array.isArray(object?.oidcUrls) ? object.oidcUrls.map((e) => exports2.Service.fromJSON(e)) : [],
+          rekorTlogUrls: globalThis.Array.isArray(object?.rekorTlogUrls) ? object.rekorTlogUrls.map((e) => exports2.Service.fromJSON(e)) : [],
+          rekorTlogConfig: isSet(object.rekorTlogConfig) ? exports2.ServiceConfiguration.fromJSON(object.rekorTlogConfig) : void 0,
+          tsaUrls: globalThis.Array.isArray(object?.tsaUrls) ? object.tsaUrls.map((e) => exports2.Service.fromJSON(e)) : [],
+          tsaConfig: isSet(object.tsaConfig) ? exports2.ServiceConfiguration.fromJSON(object.tsaConfig) : void 0
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.mediaType !== "" && (obj.mediaType = message.mediaType), message.caUrls?.length && (obj.caUrls = message.caUrls.map((e) => exports2.Service.toJSON(e))), message.oidcUrls?.length && (obj.oidcUrls = message.oidcUrls.map((e) => exports2.Service.toJSON(e))), message.rekorTlogUrls?.length && (obj.rekorTlogUrls = message.rekorTlogUrls.map((e) => exports2.Service.toJSON(e))), message.rekorTlogConfig !== void 0 && (obj.rekorTlogConfig = exports2.ServiceConfiguration.toJSON(message.rekorTlogConfig)), message.tsaUrls?.length && (obj.tsaUrls = message.tsaUrls.map((e) => exports2.Service.toJSON(e))), message.tsaConfig !== void 0 && (obj.tsaConfig = exports2.ServiceConfiguration.toJSON(message.tsaConfig)), obj;
+      }
+    };
+    exports2.Service = {
+      fromJSON(object) {
+        return {
+          url: isSet(object.url) ? globalThis.String(object.url) : "",
+          majorApiVersion: isSet(object.majorApiVersion) ? globalThis.Number(object.majorApiVersion) : 0,
+          validFor: isSet(object.validFor) ? sigstore_common_1.TimeRange.fromJSON(object.validFor) : void 0,
+          operator: isSet(object.operator) ? globalThis.String(object.operator) : ""
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.url !== "" && (obj.url = message.url), message.majorApiVersion !== 0 && (obj.majorApiVersion = Math.round(message.majorApiVersion)), message.validFor !== void 0 && (obj.validFor = sigstore_common_1.TimeRange.toJSON(message.validFor)), message.operator !== "" && (obj.operator = message.operator), obj;
+      }
+    };
+    exports2.ServiceConfiguration = {
+      fromJSON(object) {
+        return {
+          selector: isSet(object.selector) ? serviceSelectorFromJSON(object.selector) : 0,
+          count: isSet(object.count) ? globalThis.Number(object.count) : 0
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.selector !== 0 && (obj.selector = serviceSelectorToJSON(message.selector)), message.count !== 0 && (obj.count = Math.round(message.count)), obj;
+      }
+    };
+    exports2.ClientTrustConfig = {
+      fromJSON(object) {
+        return {
+          mediaType: isSet(object.mediaType) ? globalThis.String(object.mediaType) : "",
+          trustedRoot: isSet(object.trustedRoot) ? exports2.TrustedRoot.fromJSON(object.trustedRoot) : void 0,
+          signingConfig: isSet(object.signingConfig) ? exports2.SigningConfig.fromJSON(object.signingConfig) : void 0
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.mediaType !== "" && (obj.mediaType = message.mediaType), message.trustedRoot !== void 0 && (obj.trustedRoot = exports2.TrustedRoot.toJSON(message.trustedRoot)), message.signingConfig !== void 0 && (obj.signingConfig = exports2.SigningConfig.toJSON(message.signingConfig)), obj;
+      }
+    };
+    function isSet(value) {
+      return value != null;
+    }
+  }
+});
+
+// node_modules/@sigstore/protobuf-specs/dist/__generated__/sigstore_verification.js
+var require_sigstore_verification = __commonJS({
+  "node_modules/@sigstore/protobuf-specs/dist/__generated__/sigstore_verification.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.Input = exports2.Artifact = exports2.ArtifactVerificationOptions_ObserverTimestampOptions = exports2.ArtifactVerificationOptions_TlogIntegratedTimestampOptions = exports2.ArtifactVerificationOptions_TimestampAuthorityOptions = exports2.ArtifactVerificationOptions_CtlogOptions = exports2.ArtifactVerificationOptions_TlogOptions = exports2.ArtifactVerificationOptions = exports2.PublicKeyIdentities = exports2.CertificateIdentities = exports2.CertificateIdentity = void 0;
+    var sigstore_bundle_1 = require_sigstore_bundle(), sigstore_common_1 = require_sigstore_common(), sigstore_trustroot_1 = require_sigstore_trustroot();
+    exports2.CertificateIdentity = {
+      fromJSON(object) {
+        return {
+          issuer: isSet(object.issuer) ? globalThis.String(object.issuer) : "",
+          san: isSet(object.san) ? sigstore_common_1.SubjectAlternativeName.fromJSON(object.san) : void 0,
+          oids: globalThis.Array.isArray(object?.oids) ? object.oids.map((e) => sigstore_common_1.ObjectIdentifierValuePair.fromJSON(e)) : []
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.issuer !== "" && (obj.issuer = message.issuer), message.san !== void 0 && (obj.san = sigstore_common_1.SubjectAlternativeName.toJSON(message.san)), message.oids?.length && (obj.oids = message.oids.map((e) => sigstore_common_1.ObjectIdentifierValuePair.toJSON(e))), obj;
+      }
+    };
+    exports2.CertificateIdentities = {
+      fromJSON(object) {
+        return {
+          identities: globalThis.Array.isArray(object?.identities) ? object.identities.map((e) => exports2.CertificateIdentity.fromJSON(e)) : []
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.identities?.length && (obj.identities = message.identities.map((e) => exports2.CertificateIdentity.toJSON(e))), obj;
+      }
+    };
+    exports2.PublicKeyIdentities = {
+      fromJSON(object) {
+        return {
+          publicKeys: globalThis.Array.isArray(object?.publicKeys) ? object.publicKeys.map((e) => sigstore_common_1.PublicKey.fromJSON(e)) : []
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.publicKeys?.length && (obj.publicKeys = message.publicKeys.map((e) => sigstore_common_1.PublicKey.toJSON(e))), obj;
+      }
+    };
+    exports2.ArtifactVerificationOptions = {
+      fromJSON(object) {
+        return {
+          signers: isSet(object.certificateIdentities) ? {
+            $case: "certificateIdentities",
+            certificateIdentities: exports2.CertificateIdentities.fromJSON(object.certificateIdentities)
+          } : isSet(object.publicKeys) ? { $case: "publicKeys", publicKeys: exports2.PublicKeyIdentities.fromJSON(object.publicKeys) } : void 0,
+          tlogOptions: isSet(object.tlogOptions) ? exports2.ArtifactVerificationOptions_TlogOptions.fromJSON(object.tlogOptions) : void 0,
+          ctlogOptions: isSet(object.ctlogOptions) ? exports2.ArtifactVerificationOptions_CtlogOptions.fromJSON(object.ctlogOptions) : void 0,
+          tsaOptions: isSet(object.tsaOptions) ? exports2.ArtifactVerificationOptions_TimestampAuthorityOptions.fromJSON(object.tsaOptions) : void 0,
+          integratedTsOptions: isSet(object.integratedTsOptions) ? exports2.ArtifactVerificationOptions_TlogIntegratedTimestampOptions.fromJSON(object.integratedTsOptions) : void 0,
+          observerOptions: isSet(object.observerOptions) ? exports2.ArtifactVerificationOptions_ObserverTimestampOptions.fromJSON(object.observerOptions) : void 0
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.signers?.$case === "certificateIdentities" ? obj.certificateIdentities = exports2.CertificateIdentities.toJSON(message.signers.certificateIdentities) : message.signers?.$case === "publicKeys" && (obj.publicKeys = exports2.PublicKeyIdentities.toJSON(message.signers.publicKeys)), message.tlogOptions !== void 0 && (obj.tlogOptions = exports2.ArtifactVerificationOptions_TlogOptions.toJSON(message.tlogOptions)), message.ctlogOptions !== void 0 && (obj.ctlogOptions = exports2.ArtifactVerificationOptions_CtlogOptions.toJSON(message.ctlogOptions)), message.tsaOptions !== void 0 && (obj.tsaOptions = exports2.ArtifactVerificationOptions_TimestampAuthorityOptions.toJSON(message.tsaOptions)), message.integratedTsOptions !== void 0 && (obj.integratedTsOptions = exports2.ArtifactVerificationOptions_TlogIntegratedTimestampOptions.toJSON(message.integratedTsOptions)), message.observerOptions !== void 0 && (obj.observerOptions = exports2.ArtifactVerificationOptions_ObserverTimestampOptions.toJSON(message.observerOptions)), obj;
+      }
+    };
+    exports2.ArtifactVerificationOptions_TlogOptions = {
+      fromJSON(object) {
+        return {
+          threshold: isSet(object.threshold) ? globalThis.Number(object.threshold) : 0,
+          performOnlineVerification: isSet(object.performOnlineVerification) ? globalThis.Boolean(object.performOnlineVerification) : !1,
+          disable: isSet(object.disable) ? globalThis.Boolean(object.disable) : !1
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.threshold !== 0 && (obj.threshold = Math.round(message.threshold)), message.performOnlineVerification !== !1 && (obj.performOnlineVerification = message.performOnlineVerification), message.disable !== !1 && (obj.disable = message.disable), obj;
+      }
+    };
+    exports2.ArtifactVerificationOptions_CtlogOptions = {
+      fromJSON(object) {
+        return {
+          threshold: isSet(object.threshold) ? globalThis.Number(object.threshold) : 0,
+          disable: isSet(object.disable) ? globalThis.Boolean(object.disable) : !1
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.threshold !== 0 && (obj.threshold = Math.round(message.threshold)), message.disable !== !1 && (obj.disable = message.disable), obj;
+      }
+    };
+    exports2.ArtifactVerificationOptions_TimestampAuthorityOptions = {
+      fromJSON(object) {
+        return {
+          threshold: isSet(object.threshold) ? globalThis.Number(object.threshold) : 0,
+          disable: isSet(object.disable) ? globalThis.Boolean(object.disable) : !1
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.threshold !== 0 && (obj.threshold = Math.round(message.threshold)), message.disable !== !1 && (obj.disable = message.disable), obj;
+      }
+    };
+    exports2.ArtifactVerificationOptions_TlogIntegratedTimestampOptions = {
+      fromJSON(object) {
+        return {
+          threshold: isSet(object.threshold) ? globalThis.Number(object.threshold) : 0,
+          disable: isSet(object.disable) ? globalThis.Boolean(object.disable) : !1
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.threshold !== 0 && (obj.threshold = Math.round(message.threshold)), message.disable !== !1 && (obj.disable = message.disable), obj;
+      }
+    };
+    exports2.ArtifactVerificationOptions_ObserverTimestampOptions = {
+      fromJSON(object) {
+        return {
+          threshold: isSet(object.threshold) ? globalThis.Number(object.threshold) : 0,
+          disable: isSet(object.disable) ? globalThis.Boolean(object.disable) : !1
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.threshold !== 0 && (obj.threshold = Math.round(message.threshold)), message.disable !== !1 && (obj.disable = message.disable), obj;
+      }
+    };
+    exports2.Artifact = {
+      fromJSON(object) {
+        return {
+          data: isSet(object.artifactUri) ? { $case: "artifactUri", artifactUri: globalThis.String(object.artifactUri) } : isSet(object.artifact) ? { $case: "artifact", artifact: Buffer.from(bytesFromBase64(object.artifact)) } : isSet(object.artifactDigest) ? { $case: "artifactDigest", artifactDigest: sigstore_common_1.HashOutput.fromJSON(object.artifactDigest) } : void 0
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.data?.$case === "artifactUri" ? obj.artifactUri = message.data.artifactUri : message.data?.$case === "artifact" ? obj.artifact = base64FromBytes(message.data.artifact) : message.data?.$case === "artifactDigest" && (obj.artifactDigest = sigstore_common_1.HashOutput.toJSON(message.data.artifactDigest)), obj;
+      }
+    };
+    exports2.Input = {
+      fromJSON(object) {
+        return {
+          artifactTrustRoot: isSet(object.artifactTrustRoot) ? sigstore_trustroot_1.TrustedRoot.fromJSON(object.artifactTrustRoot) : void 0,
+          artifactVerificationOptions: isSet(object.artifactVerificationOptions) ? exports2.ArtifactVerificationOptions.fromJSON(object.artifactVerificationOptions) : void 0,
+          bundle: isSet(object.bundle) ? sigstore_bundle_1.Bundle.fromJSON(object.bundle) : void 0,
+          artifact: isSet(object.artifact) ? exports2.Artifact.fromJSON(object.artifact) : void 0
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.artifactTrustRoot !== void 0 && (obj.artifactTrustRoot = sigstore_trustroot_1.TrustedRoot.toJSON(message.artifactTrustRoot)), message.artifactVerificationOptions !== void 0 && (obj.artifactVerificationOptions = exports2.ArtifactVerificationOptions.toJSON(message.artifactVerificationOptions)), message.bundle !== void 0 && (obj.bundle = sigstore_bundle_1.Bundle.toJSON(message.bundle)), message.artifact !== void 0 && (obj.artifact = exports2.Artifact.toJSON(message.artifact)), obj;
+      }
+    };
+    function bytesFromBase64(b64) {
+      return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+    }
+    function base64FromBytes(arr) {
+      return globalThis.Buffer.from(arr).toString("base64");
+    }
+    function isSet(value) {
+      return value != null;
+    }
+  }
+});
+
+// node_modules/@sigstore/protobuf-specs/dist/index.js
+var require_dist = __commonJS({
+  "node_modules/@sigstore/protobuf-specs/dist/index.js"(exports2) {
+    "use strict";
+    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
+      k2 === void 0 && (k2 = k);
+      var desc = Object.getOwnPropertyDescriptor(m, k);
+      (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) && (desc = { enumerable: !0, get: function() {
+        return m[k];
+      } }), Object.defineProperty(o, k2, desc);
+    }) : (function(o, m, k, k2) {
+      k2 === void 0 && (k2 = k), o[k2] = m[k];
+    })), __exportStar = exports2 && exports2.__exportStar || function(m, exports3) {
+      for (var p in m) p !== "default" && !Object.prototype.hasOwnProperty.call(exports3, p) && __createBinding(exports3, m, p);
+    };
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    __exportStar(require_envelope(), exports2);
+    __exportStar(require_sigstore_bundle(), exports2);
+    __exportStar(require_sigstore_common(), exports2);
+    __exportStar(require_sigstore_rekor(), exports2);
+    __exportStar(require_sigstore_trustroot(), exports2);
+    __exportStar(require_sigstore_verification(), exports2);
+  }
+});
+
+// node_modules/@sigstore/bundle/dist/bundle.js
+var require_bundle = __commonJS({
+  "node_modules/@sigstore/bundle/dist/bundle.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.BUNDLE_V03_MEDIA_TYPE = exports2.BUNDLE_V03_LEGACY_MEDIA_TYPE = exports2.BUNDLE_V02_MEDIA_TYPE = exports2.BUNDLE_V01_MEDIA_TYPE = void 0;
+    exports2.isBundleWithCertificateChain = isBundleWithCertificateChain;
+    exports2.isBundleWithPublicKey = isBundleWithPublicKey;
+    exports2.isBundleWithMessageSignature = isBundleWithMessageSignature;
+    exports2.isBundleWithDsseEnvelope = isBundleWithDsseEnvelope;
+    exports2.BUNDLE_V01_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle+json;version=0.1";
+    exports2.BUNDLE_V02_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle+json;version=0.2";
+    exports2.BUNDLE_V03_LEGACY_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle+json;version=0.3";
+    exports2.BUNDLE_V03_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json";
+    function isBundleWithCertificateChain(b) {
+      return b.verificationMaterial.content.$case === "x509CertificateChain";
+    }
+    function isBundleWithPublicKey(b) {
+      return b.verificationMaterial.content.$case === "publicKey";
+    }
+    function isBundleWithMessageSignature(b) {
+      return b.content.$case === "messageSignature";
+    }
+    function isBundleWithDsseEnvelope(b) {
+      return b.content.$case === "dsseEnvelope";
+    }
+  }
+});
+
+// node_modules/@sigstore/bundle/dist/build.js
+var require_build = __commonJS({
+  "node_modules/@sigstore/bundle/dist/build.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.toMessageSignatureBundle = toMessageSignatureBundle;
+    exports2.toDSSEBundle = toDSSEBundle;
+    var protobuf_specs_1 = require_dist(), bundle_1 = require_bundle();
+    function toMessageSignatureBundle(options2) {
+      return {
+        mediaType: options2.certificateChain ? bundle_1.BUNDLE_V02_MEDIA_TYPE : bundle_1.BUNDLE_V03_MEDIA_TYPE,
+        content: {
+          $case: "messageSignature",
+          messageSignature: {
+            messageDigest: {
+              algorithm: protobuf_specs_1.HashAlgorithm.SHA2_256,
+              digest: options2.digest
+            },
+            signature: options2.signature
+          }
+        },
+        verificationMaterial: toVerificationMaterial(options2)
+      };
+    }
+    function toDSSEBundle(options2) {
+      return {
+        mediaType: options2.certificateChain ? bundle_1.BUNDLE_V02_MEDIA_TYPE : bundle_1.BUNDLE_V03_MEDIA_TYPE,
+        content: {
+          $case: "dsseEnvelope",
+          dsseEnvelope: toEnvelope(options2)
+        },
+        verificationMaterial: toVerificationMaterial(options2)
+      };
+    }
+    function toEnvelope(options2) {
+      return {
+        payloadType: options2.artifactType,
+        payload: options2.artifact,
+        signatures: [toSignature(options2)]
+      };
+    }
+    function toSignature(options2) {
+      return {
+        keyid: options2.keyHint || "",
+        sig: options2.signature
+      };
+    }
+    function toVerificationMaterial(options2) {
+      return {
+        content: toKeyContent(options2),
+        tlogEntries: [],
+        timestampVerificationData: { rfc3161Timestamps: [] }
+      };
+    }
+    function toKeyContent(options2) {
+      return options2.certificate ? options2.certificateChain ? {
+        $case: "x509CertificateChain",
+        x509CertificateChain: {
+          certificates: [{ rawBytes: options2.certificate }]
+        }
+      } : {
+        $case: "certificate",
+        certificate: { rawBytes: options2.certificate }
+      } : {
+        $case: "publicKey",
+        publicKey: {
+          hint: options2.keyHint || ""
+        }
+      };
+    }
+  }
+});
+
+// node_modules/@sigstore/bundle/dist/error.js
+var require_error = __commonJS({
+  "node_modules/@sigstore/bundle/dist/error.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.ValidationError = void 0;
+    var ValidationError = class extends Error {
+      constructor(message, fields) {
+        super(message), this.fields = fields;
+      }
+    };
+    exports2.ValidationError = ValidationError;
+  }
+});
+
+// node_modules/@sigstore/bundle/dist/validate.js
+var require_validate = __commonJS({
+  "node_modules/@sigstore/bundle/dist/validate.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.assertBundle = assertBundle;
+    exports2.assertBundleV01 = assertBundleV01;
+    exports2.isBundleV01 = isBundleV01;
+    exports2.assertBundleV02 = assertBundleV02;
+    exports2.assertBundleLatest = assertBundleLatest;
+    var error_1 = require_error();
+    function assertBundle(b) {
+      let invalidValues = validateBundleBase(b);
+      if (invalidValues.length > 0)
+        throw new error_1.ValidationError("invalid bundle", invalidValues);
+    }
+    function assertBundleV01(b) {
+      let invalidValues = [];
+      if (invalidValues.push(...validateBundleBase(b)), invalidValues.push(...validateInclusionPromise(b)), invalidValues.length > 0)
+        throw new error_1.ValidationError("invalid v0.1 bundle", invalidValues);
+    }
+    function isBundleV01(b) {
+      try {
+        return assertBundleV01(b), !0;
+      } catch {
+        return !1;
+      }
+    }
+    function assertBundleV02(b) {
+      let invalidValues = [];
+      if (invalidValues.push(...validateBundleBase(b)), invalidValues.push(...validateInclusionProof(b)), invalidValues.length > 0)
+        throw new error_1.ValidationError("invalid v0.2 bundle", invalidValues);
+    }
+    function assertBundleLatest(b) {
+      let invalidValues = [];
+      if (invalidValues.push(...validateBundleBase(b)), invalidValues.push(...validateInclusionProof(b)), invalidValues.push(...validateNoCertificateChain(b)), invalidValues.length > 0)
+        throw new error_1.ValidationError("invalid bundle", invalidValues);
+    }
+    function validateBundleBase(b) {
+      let invalidValues = [];
+      if ((b.mediaType === void 0 || !b.mediaType.match(/^application\/vnd\.dev\.sigstore\.bundle\+json;version=\d\.\d/) && !b.mediaType.match(/^application\/vnd\.dev\.sigstore\.bundle\.v\d\.\d\+json/)) && invalidValues.push("mediaType"), b.content === void 0)
+        invalidValues.push("content");
+      else
+        switch (b.content.$case) {
+          case "messageSignature":
+            b.content.messageSignature.messageDigest === void 0 ? invalidValues.push("content.messageSignature.messageDigest") : b.content.messageSignature.messageDigest.digest.length === 0 && invalidValues.push("content.messageSignature.messageDigest.digest"), b.content.messageSignature.signature.length === 0 && invalidValues.push("content.messageSignature.signature");
+            break;
+          case "dsseEnvelope":
+            b.content.dsseEnvelope.payload.length === 0 && invalidValues.push("content.dsseEnvelope.payload"), b.content.dsseEnvelope.signatures.length !== 1 ? invalidValues.push("content.dsseEnvelope.signatures") : b.content.dsseEnvelope.signatures[0].sig.length === 0 && invalidValues.push("content.dsseEnvelope.signatures[0].sig");
+            break;
+        }
+      if (b.verificationMaterial === void 0)
+        invalidValues.push("verificationMaterial");
+      else {
+        if (b.verificationMaterial.content === void 0)
+          invalidValues.push("verificationMaterial.content");
+        else
+          switch (b.verificationMaterial.content.$case) {
+            case "x509CertificateChain":
+              b.verificationMaterial.content.x509CertificateChain.certificates.length === 0 && invalidValues.push("verificationMaterial.content.x509CertificateChain.certificates"), b.verificationMaterial.content.x509CertificateChain.certificates.forEach((cert, i) => {
+                cert.rawBytes.length === 0 && invalidValues.push(`verificationMaterial.content.x509CertificateChain.certificates[${i}].rawBytes`);
+              });
+              break;
+            case "certificate":
+              b.verificationMaterial.content.certificate.rawBytes.length === 0 && invalidValues.push("verificationMaterial.content.certificate.rawBytes");
+              break;
+          }
+        b.verificationMaterial.tlogEntries === void 0 ? invalidValues.push("verificationMaterial.tlogEntries") : b.verificationMaterial.tlogEntries.length > 0 && b.verificationMaterial.tlogEntries.forEach((entry, i) => {
+          entry.logId === void 0 && invalidValues.push(`verificationMaterial.tlogEntries[${i}].logId`), entry.kindVersion === void 0 && invalidValues.push(`verificationMaterial.tlogEntries[${i}].kindVersion`);
+        });
+      }
+      return invalidValues;
+    }
+    function validateInclusionPromise(b) {
+      let invalidValues = [];
+      return b.verificationMaterial && b.verificationMaterial.tlogEntries?.length > 0 && b.verificationMaterial.tlogEntries.forEach((entry, i) => {
+        entry.inclusionPromise === void 0 && invalidValues.push(`verificationMaterial.tlogEntries[${i}].inclusionPromise`);
+      }), invalidValues;
+    }
+    function validateInclusionProof(b) {
+      let invalidValues = [];
+      return b.verificationMaterial && b.verificationMaterial.tlogEntries?.length > 0 && b.verificationMaterial.tlogEntries.forEach((entry, i) => {
+        entry.inclusionProof === void 0 ? invalidValues.push(`verificationMaterial.tlogEntries[${i}].inclusionProof`) : entry.inclusionProof.checkpoint === void 0 && invalidValues.push(`verificationMaterial.tlogEntries[${i}].inclusionProof.checkpoint`);
+      }), invalidValues;
+    }
+    function validateNoCertificateChain(b) {
+      let invalidValues = [];
+      return b.verificationMaterial?.content?.$case === "x509CertificateChain" && invalidValues.push("verificationMaterial.content.$case"), invalidValues;
+    }
+  }
+});
+
+// node_modules/@sigstore/bundle/dist/serialized.js
+var require_serialized = __commonJS({
+  "node_modules/@sigstore/bundle/dist/serialized.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.envelopeToJSON = exports2.envelopeFromJSON = exports2.bundleToJSON = exports2.bundleFromJSON = void 0;
+    var protobuf_specs_1 = require_dist(), bundle_1 = require_bundle(), validate_1 = require_validate(), bundleFromJSON = (obj) => {
+      let bundle = protobuf_specs_1.Bundle.fromJSON(obj);
+      switch (bundle.mediaType) {
+        case bundle_1.BUNDLE_V01_MEDIA_TYPE:
+          (0, validate_1.assertBundleV01)(bundle);
+          break;
+        case bundle_1.BUNDLE_V02_MEDIA_TYPE:
+          (0, validate_1.assertBundleV02)(bundle);
+          break;
+        default:
+          (0, validate_1.assertBundleLatest)(bundle);
+          break;
+      }
+      return bundle;
+    };
+    exports2.bundleFromJSON = bundleFromJSON;
+    var bundleToJSON2 = (bundle) => protobuf_specs_1.Bundle.toJSON(bundle);
+    exports2.bundleToJSON = bundleToJSON2;
+    var envelopeFromJSON = (obj) => protobuf_specs_1.Envelope.fromJSON(obj);
+    exports2.envelopeFromJSON = envelopeFromJSON;
+    var envelopeToJSON = (envelope) => protobuf_specs_1.Envelope.toJSON(envelope);
+    exports2.envelopeToJSON = envelopeToJSON;
+  }
+});
+
+// node_modules/@sigstore/bundle/dist/index.js
+var require_dist2 = __commonJS({
+  "node_modules/@sigstore/bundle/dist/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.isBundleV01 = exports2.assertBundleV02 = exports2.assertBundleV01 = exports2.assertBundleLatest = exports2.assertBundle = exports2.envelopeToJSON = exports2.envelopeFromJSON = exports2.bundleToJSON = exports2.bundleFromJSON = exports2.ValidationError = exports2.isBundleWithPublicKey = exports2.isBundleWithMessageSignature = exports2.isBundleWithDsseEnvelope = exports2.isBundleWithCertificateChain = exports2.BUNDLE_V03_MEDIA_TYPE = exports2.BUNDLE_V03_LEGACY_MEDIA_TYPE = exports2.BUNDLE_V02_MEDIA_TYPE = exports2.BUNDLE_V01_MEDIA_TYPE = exports2.toMessageSignatureBundle = exports2.toDSSEBundle = void 0;
+    var build_1 = require_build();
+    Object.defineProperty(exports2, "toDSSEBundle", { enumerable: !0, get: function() {
+      return build_1.toDSSEBundle;
+    } });
+    Object.defineProperty(exports2, "toMessageSignatureBundle", { enumerable: !0, get: function() {
+      return build_1.toMessageSignatureBundle;
+    } });
+    var bundle_1 = require_bundle();
+    Object.defineProperty(exports2, "BUNDLE_V01_MEDIA_TYPE", { enumerable: !0, get: function() {
+      return bundle_1.BUNDLE_V01_MEDIA_TYPE;
+    } });
+    Object.defineProperty(exports2, "BUNDLE_V02_MEDIA_TYPE", { enumerable: !0, get: function() {
+      return bundle_1.BUNDLE_V02_MEDIA_TYPE;
+    } });
+    Object.defineProperty(exports2, "BUNDLE_V03_LEGACY_MEDIA_TYPE", { enumerable: !0, get: function() {
+      return bundle_1.BUNDLE_V03_LEGACY_MEDIA_TYPE;
+    } });
+    Object.defineProperty(exports2, "BUNDLE_V03_MEDIA_TYPE", { enumerable: !0, get: function() {
+      return bundle_1.BUNDLE_V03_MEDIA_TYPE;
+    } });
+    Object.defineProperty(exports2, "isBundleWithCertificateChain", { enumerable: !0, get: function() {
+      return bundle_1.isBundleWithCertificateChain;
+    } });
+    Object.defineProperty(exports2, "isBundleWithDsseEnvelope", { enumerable: !0, get: function() {
+      return bundle_1.isBundleWithDsseEnvelope;
+    } });
+    Object.defineProperty(exports2, "isBundleWithMessageSignature", { enumerable: !0, get: function() {
+      return bundle_1.isBundleWithMessageSignature;
+    } });
+    Object.defineProperty(exports2, "isBundleWithPublicKey", { enumerable: !0, get: function() {
+      return bundle_1.isBundleWithPublicKey;
+    } });
+    var error_1 = require_error();
+    Object.defineProperty(exports2, "ValidationError", { enumerable: !0, get: function() {
+      return error_1.ValidationError;
+    } });
+    var serialized_1 = require_serialized();
+    Object.defineProperty(exports2, "bundleFromJSON", { enumerable: !0, get: function() {
+      return serialized_1.bundleFromJSON;
+    } });
+    Object.defineProperty(exports2, "bundleToJSON", { enumerable: !0, get: function() {
+      return serialized_1.bundleToJSON;
+    } });
+    Object.defineProperty(exports2, "envelopeFromJSON", { enumerable: !0, get: function() {
+      return serialized_1.envelopeFromJSON;
+    } });
+    Object.defineProperty(exports2, "envelopeToJSON", { enumerable: !0, get: function() {
+      return serialized_1.envelopeToJSON;
+    } });
+    var validate_1 = require_validate();
+    Object.defineProperty(exports2, "assertBundle", { enumerable: !0, get: function() {
+      return validate_1.assertBundle;
+    } });
+    Object.defineProperty(exports2, "assertBundleLatest", { enumerable: !0, get: function() {
+      return validate_1.assertBundleLatest;
+    } });
+    Object.defineProperty(exports2, "assertBundleV01", { enumerable: !0, get: function() {
+      return validate_1.assertBundleV01;
+    } });
+    Object.defineProperty(exports2, "assertBundleV02", { enumerable: !0, get: function() {
+      return validate_1.assertBundleV02;
+    } });
+    Object.defineProperty(exports2, "isBundleV01", { enumerable: !0, get: function() {
+      return validate_1.isBundleV01;
+    } });
+  }
+});
+
+// node_modules/@sigstore/core/dist/stream.js
+var require_stream = __commonJS({
+  "node_modules/@sigstore/core/dist/stream.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.ByteStream = void 0;
+    var StreamError = class extends Error {
+    }, ByteStream = class _ByteStream {
+      static BLOCK_SIZE = 1024;
+      buf;
+      view;
+      start = 0;
+      constructor(buffer) {
+        buffer ? (this.buf = buffer, this.view = Buffer.from(buffer)) : (this.buf = Buffer.alloc(0), this.view = Buffer.from(this.buf));
+      }
+      get buffer() {
+        return this.view.subarray(0, this.start);
+      }
+      get length() {
+        return this.view.byteLength;
+      }
+      get position() {
+        return this.start;
+      }
+      seek(position) {
+        this.start = position;
+      }
+      // Returns a Buffer containing the specified number of bytes starting at the
+      // given start position.
+      slice(start, len) {
+        let end = start + len;
+        if (end > this.length)
+          throw new StreamError("request past end of buffer");
+        return this.view.subarray(start, end);
+      }
+      appendChar(char) {
+        this.ensureCapacity(1), this.view[this.start] = char, this.start += 1;
+      }
+      appendUint16(num) {
+        this.ensureCapacity(2);
+        let value = new Uint16Array([num]), view = new Uint8Array(value.buffer);
+        this.view[this.start] = view[1], this.view[this.start + 1] = view[0], this.start += 2;
+      }
+      appendUint24(num) {
+        this.ensureCapacity(3);
+        let value = new Uint32Array([num]), view = new Uint8Array(value.buffer);
+        this.view[this.start] = view[2], this.view[this.start + 1] = view[1], this.view[this.start + 2] = view[0], this.start += 3;
+      }
+      appendView(view) {
+        this.ensureCapacity(view.length), this.view.set(view, this.start), this.start += view.length;
+      }
+      getBlock(size) {
+        if (size <= 0)
+          return Buffer.alloc(0);
+        if (this.start + size > this.view.length)
+          throw new Error("request past end of buffer");
+        let result = this.view.subarray(this.start, this.start + size);
+        return this.start += size, result;
+      }
+      getUint8() {
+        return this.getBlock(1)[0];
+      }
+      getUint16() {
+        let block = this.getBlock(2);
+        return block[0] << 8 | block[1];
+      }
+      ensureCapacity(size) {
+        if (this.start + size > this.view.byteLength) {
+          let blockSize = _ByteStream.BLOCK_SIZE + (size > _ByteStream.BLOCK_SIZE ? size : 0);
+          this.realloc(this.view.byteLength + blockSize);
+        }
+      }
+      realloc(size) {
+        let newArray = Buffer.alloc(size), newView = Buffer.from(newArray);
+        newView.set(this.view), this.buf = newArray, this.view = newView;
+      }
+    };
+    exports2.ByteStream = ByteStream;
+  }
+});
+
+// node_modules/@sigstore/core/dist/asn1/error.js
+var require_error2 = __commonJS({
+  "node_modules/@sigstore/core/dist/asn1/error.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.ASN1TypeError = exports2.ASN1ParseError = void 0;
+    var ASN1ParseError = class extends Error {
+    };
+    exports2.ASN1ParseError = ASN1ParseError;
+    var ASN1TypeError = class extends Error {
+    };
+    exports2.ASN1TypeError = ASN1TypeError;
+  }
+});
+
+// node_modules/@sigstore/core/dist/asn1/length.js
+var require_length = __commonJS({
+  "node_modules/@sigstore/core/dist/asn1/length.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.decodeLength = decodeLength;
+    exports2.encodeLength = encodeLength;
+    var error_1 = require_error2();
+    function decodeLength(stream) {
+      let buf = stream.getUint8();
+      if ((buf & 128) === 0)
+        return buf;
+      let byteCount = buf & 127;
+      if (byteCount > 6)
+        throw new error_1.ASN1ParseError("length exceeds 6 byte limit");
+      let len = 0;
+      for (let i = 0; i < byteCount; i++)
+        len = len * 256 + stream.getUint8();
+      if (len === 0)
+        throw new error_1.ASN1ParseError("indefinite length encoding not supported");
+      return len;
+    }
+    function encodeLength(len) {
+      if (len < 128)
+        return Buffer.from([len]);
+      let val = BigInt(len), bytes = [];
+      for (; val > 0n; )
+        bytes.unshift(Number(val & 255n)), val = val >> 8n;
+      return Buffer.from([128 | bytes.length, ...bytes]);
+    }
+  }
+});
+
+// node_modules/@sigstore/core/dist/asn1/parse.js
+var require_parse2 = __commonJS({
+  "node_modules/@sigstore/core/dist/asn1/parse.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.parseInteger = parseInteger;
+    exports2.parseStringASCII = parseStringASCII;
+    exports2.parseTime = parseTime;
+    exports2.parseOID = parseOID;
+    exports2.parseBoolean = parseBoolean;
+    exports2.parseBitString = parseBitString;
+    var RE_TIME_SHORT_YEAR = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\.\d{3})?Z$/, RE_TIME_LONG_YEAR = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\.\d{3})?Z$/;
+    function parseInteger(buf) {
+      let pos = 0, end = buf.length, val = buf[pos], neg = val > 127, pad = neg ? 255 : 0;
+      for (; val == pad && ++pos < end; )
+        val = buf[pos];
+      if (end - pos === 0)
+        return BigInt(neg ? -1 : 0);
+      val = neg ? val - 256 : val;
+      let n = BigInt(val);
+      for (let i = pos + 1; i < end; ++i)
+        n = n * BigInt(256) + BigInt(buf[i]);
+      return n;
+    }
+    function parseStringASCII(buf) {
+      return buf.toString("ascii");
+    }
+    function parseTime(buf, shortYear) {
+      let timeStr = parseStringASCII(buf), m = shortYear ? RE_TIME_SHORT_YEAR.exec(timeStr) : RE_TIME_LONG_YEAR.exec(timeStr);
+      if (!m)
+        throw new Error("invalid time");
+      if (shortYear) {
+        let year = Number(m[1]);
+        year += year >= 50 ? 1900 : 2e3, m[1] = year.toString();
+      }
+      return /* @__PURE__ */ new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`);
+    }
+    function parseOID(buf) {
+      let pos = 0, end = buf.length, n = buf[pos++], first = Math.floor(n / 40), second = n % 40, oid = `${first}.${second}`, val = 0;
+      for (; pos < end; ++pos)
+        n = buf[pos], val = (val << 7) + (n & 127), (n & 128) === 0 && (oid += `.${val}`, val = 0);
+      return oid;
+    }
+    function parseBoolean(buf) {
+      return buf[0] !== 0;
+    }
+    function parseBitString(buf) {
+      let unused = buf[0], start = 1, end = buf.length, bits = [];
+      for (let i = start; i < end; ++i) {
+        let byte = buf[i], skip = i === end - 1 ? unused : 0;
+        for (let j = 7; j >= skip; --j)
+          bits.push(byte >> j & 1);
+      }
+      return bits;
+    }
+  }
+});
+
+// node_modules/@sigstore/core/dist/asn1/tag.js
+var require_tag = __commonJS({
+  "node_modules/@sigstore/core/dist/asn1/tag.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.ASN1Tag = void 0;
+    var error_1 = require_error2(), UNIVERSAL_TAG = {
+      BOOLEAN: 1,
+      INTEGER: 2,
+      BIT_STRING: 3,
+      OCTET_STRING: 4,
+      OBJECT_IDENTIFIER: 6,
+      SEQUENCE: 16,
+      SET: 17,
+      PRINTABLE_STRING: 19,
+      UTC_TIME: 23,
+      GENERALIZED_TIME: 24
+    }, TAG_CLASS = {
+      UNIVERSAL: 0,
+      APPLICATION: 1,
+      CONTEXT_SPECIFIC: 2,
+      PRIVATE: 3
+    }, ASN1Tag = class {
+      number;
+      constructed;
+      class;
+      constructor(enc) {
+        if (this.number = enc & 31, this.constructed = (enc & 32) === 32, this.class = enc >> 6, this.number === 31)
+          throw new error_1.ASN1ParseError("long form tags not supported");
+        if (this.class === TAG_CLASS.UNIVERSAL && this.number === 0)
+          throw new error_1.ASN1ParseError("unsupported tag 0x00");
+      }
+      isUniversal() {
+        return this.class === TAG_CLASS.UNIVERSAL;
+      }
+      isContextSpecific(num) {
+        let res = this.class === TAG_CLASS.CONTEXT_SPECIFIC;
+        return num !== void 0 ? res && this.number === num : res;
+      }
+      isBoolean() {
+        return this.isUniversal() && this.number === UNIVERSAL_TAG.BOOLEAN;
+      }
+      isInteger() {
+        return this.isUniversal() && this.number === UNIVERSAL_TAG.INTEGER;
+      }
+      isBitString() {
+        return this.isUniversal() && this.number === UNIVERSAL_TAG.BIT_STRING;
+      }
+      isOctetString() {
+        return this.isUniversal() && this.number === UNIVERSAL_TAG.OCTET_STRING;
+      }
+      isOID() {
+        return this.isUniversal() && this.number === UNIVERSAL_TAG.OBJECT_IDENTIFIER;
+      }
+      isUTCTime() {
+        return this.isUniversal() && this.number === UNIVERSAL_TAG.UTC_TIME;
+      }
+      isGeneralizedTime() {
+        return this.isUniversal() && this.number === UNIVERSAL_TAG.GENERALIZED_TIME;
+      }
+      toDER() {
+        return this.number | (this.constructed ? 32 : 0) | this.class << 6;
+      }
+    };
+    exports2.ASN1Tag = ASN1Tag;
+  }
+});
+
+// node_modules/@sigstore/core/dist/asn1/obj.js
+var require_obj = __commonJS({
+  "node_modules/@sigstore/core/dist/asn1/obj.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.ASN1Obj = void 0;
+    var stream_1 = require_stream(), error_1 = require_error2(), length_1 = require_length(), parse_1 = require_parse2(), tag_1 = require_tag(), ASN1Obj = class {
+      tag;
+      subs;
+      value;
+      constructor(tag, value, subs) {
+        this.tag = tag, this.value = value, this.subs = subs;
+      }
+      // Constructs an ASN.1 object from a Buffer of DER-encoded bytes.
+      static parseBuffer(buf) {
+        return parseStream(new stream_1.ByteStream(buf));
+      }
+      toDER() {
+        let valueStream = new stream_1.ByteStream();
+        if (this.subs.length > 0)
+          for (let sub of this.subs)
+            valueStream.appendView(sub.toDER());
+        else
+          valueStream.appendView(this.value);
+        let value = valueStream.buffer, obj = new stream_1.ByteStream();
+        return obj.appendChar(this.tag.toDER()), obj.appendView((0, length_1.encodeLength)(value.length)), obj.appendView(value), obj.buffer;
+      }
+      /////////////////////////////////////////////////////////////////////////////
+      // Convenience methods for parsing ASN.1 primitives into JS types
+      // Returns the ASN.1 object's value as a boolean. Throws an error if the
+      // object is not a boolean.
+      toBoolean() {
+        if (!this.tag.isBoolean())
+          throw new error_1.ASN1TypeError("not a boolean");
+        return (0, parse_1.parseBoolean)(this.value);
+      }
+      // Returns the ASN.1 object's value as a BigInt. Throws an error if the
+      // object is not an integer.
+      toInteger() {
+        if (!this.tag.isInteger())
+          throw new error_1.ASN1TypeError("not an integer");
+        return (0, parse_1.parseInteger)(this.value);
+      }
+      // Returns the ASN.1 object's value as an OID string. Throws an error if the
+      // object is not an OID.
+      toOID() {
+        if (!this.tag.isOID())
+          throw new error_1.ASN1TypeError("not an OID");
+        return (0, parse_1.parseOID)(this.value);
+      }
+      // Returns the ASN.1 object's value as a Date. Throws an error if the object
+      // is not either a UTCTime or a GeneralizedTime.
+      toDate() {
+        switch (!0) {
+          case this.tag.isUTCTime():
+            return (0, parse_1.parseTime)(this.value, !0);
+          case this.tag.isGeneralizedTime():
+            return (0, parse_1.parseTime)(this.value, !1);
+          default:
+            throw new error_1.ASN1TypeError("not a date");
+        }
+      }
+      // Returns the ASN.1 object's value as a number[] where each number is the
+      // value of a bit in the bit string. Throws an error if the object is not a
+      // bit string.
+      toBitString() {
+        if (!this.tag.isBitString())
+          throw new error_1.ASN1TypeError("not a bit string");
+        return (0, parse_1.parseBitString)(this.value);
+      }
+    };
+    exports2.ASN1Obj = ASN1Obj;
+    function parseStream(stream) {
+      let tag = new tag_1.ASN1Tag(stream.getUint8()), len = (0, length_1.decodeLength)(stream), value = stream.slice(stream.position, len), start = stream.position, subs = [];
+      if (tag.constructed)
+        subs = collectSubs(stream, len);
+      else if (tag.isOctetString())
+        try {
+          subs = collectSubs(stream, len);
+        } catch {
+        }
+      return subs.length === 0 && stream.seek(start + len), new ASN1Obj(tag, value, subs);
+    }
+    function collectSubs(stream, len) {
+      let end = stream.position + len;
+      if (end > stream.length)
+        throw new error_1.ASN1ParseError("invalid length");
+      let subs = [];
+      for (; stream.position < end; )
+        subs.push(parseStream(stream));
+      if (stream.position !== end)
+        throw new error_1.ASN1ParseError("invalid length");
+      return subs;
+    }
+  }
+});
+
+// node_modules/@sigstore/core/dist/asn1/index.js
+var require_asn1 = __commonJS({
+  "node_modules/@sigstore/core/dist/asn1/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.ASN1Obj = void 0;
+    var obj_1 = require_obj();
+    Object.defineProperty(exports2, "ASN1Obj", { enumerable: !0, get: function() {
+      return obj_1.ASN1Obj;
+    } });
+  }
+});
+
+// node_modules/@sigstore/core/dist/crypto.js
+var require_crypto = __commonJS({
+  "node_modules/@sigstore/core/dist/crypto.js"(exports2) {
+    "use strict";
+    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { default: mod };
+    };
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.createPublicKey = createPublicKey;
+    exports2.digest = digest;
+    exports2.verify = verify;
+    exports2.bufferEqual = bufferEqual;
+    var crypto_1 = __importDefault(require("crypto"));
+    function createPublicKey(key, type = "spki") {
+      return typeof key == "string" ? key.startsWith("-----") ? crypto_1.default.createPublicKey(key) : crypto_1.default.createPublicKey({
+        key: Buffer.from(key, "base64"),
+        format: "der",
+        type
+      }) : crypto_1.default.createPublicKey({ key, format: "der", type });
+    }
+    function digest(algorithm, ...data) {
+      let hash = crypto_1.default.createHash(algorithm);
+      for (let d of data)
+        hash.update(d);
+      return hash.digest();
+    }
+    function verify(data, key, signature, algorithm) {
+      try {
+        return crypto_1.default.verify(algorithm, data, key, signature);
+      } catch {
+        return !1;
+      }
+    }
+    function bufferEqual(a, b) {
+      try {
+        return crypto_1.default.timingSafeEqual(a, b);
+      } catch {
+        return !1;
+      }
+    }
+  }
+});
+
+// node_modules/@sigstore/core/dist/dsse.js
+var require_dsse = __commonJS({
+  "node_modules/@sigstore/core/dist/dsse.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.preAuthEncoding = preAuthEncoding;
+    var PAE_PREFIX = "DSSEv1";
+    function preAuthEncoding(payloadType, payload) {
+      let typeBytes = Buffer.from(payloadType, "utf-8");
+      return Buffer.concat([
+        Buffer.from(`${PAE_PREFIX} ${typeBytes.length} `, "ascii"),
+        typeBytes,
+        Buffer.from(` ${payload.length} `, "ascii"),
+        payload
+      ]);
+    }
+  }
+});
+
+// node_modules/@sigstore/core/dist/encoding.js
+var require_encoding = __commonJS({
+  "node_modules/@sigstore/core/dist/encoding.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.base64Encode = base64Encode;
+    exports2.base64Decode = base64Decode;
+    var BASE64_ENCODING = "base64", UTF8_ENCODING = "utf-8";
+    function base64Encode(str) {
+      return Buffer.from(str, UTF8_ENCODING).toString(BASE64_ENCODING);
+    }
+    function base64Decode(str) {
+      return Buffer.from(str, BASE64_ENCODING).toString(UTF8_ENCODING);
+    }
+  }
+});
+
+// node_modules/@sigstore/core/dist/json.js
+var require_json = __commonJS({
+  "node_modules/@sigstore/core/dist/json.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.canonicalize = canonicalize;
+    function canonicalize(object) {
+      let buffer = "";
+      if (object === null || typeof object != "object" || object.toJSON != null)
+        buffer += JSON.stringify(object);
+      else if (Array.isArray(object)) {
+        buffer += "[";
+        let first = !0;
+        object.forEach((element) => {
+          first || (buffer += ","), first = !1, buffer += canonicalize(element);
+        }), buffer += "]";
+      } else {
+        buffer += "{";
+        let first = !0;
+        Object.keys(object).sort().forEach((property) => {
+          first || (buffer += ","), first = !1, buffer += JSON.stringify(property), buffer += ":", buffer += canonicalize(object[property]);
+        }), buffer += "}";
+      }
+      return buffer;
+    }
+  }
+});
+
+// node_modules/@sigstore/core/dist/pem.js
+var require_pem = __commonJS({
+  "node_modules/@sigstore/core/dist/pem.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.toDER = toDER;
+    exports2.fromDER = fromDER;
+    var PEM_HEADER = /-----BEGIN (.*)-----/, PEM_FOOTER = /-----END (.*)-----/;
+    function toDER(certificate) {
+      let der = "";
+      return certificate.split(`
+`).forEach((line) => {
+        line.match(PEM_HEADER) || line.match(PEM_FOOTER) || (der += line);
+      }), Buffer.from(der, "base64");
+    }
+    function fromDER(certificate, type = "CERTIFICATE") {
+      let lines = certificate.toString("base64").match(/.{1,64}/g) || "";
+      return [`-----BEGIN ${type}-----`, ...lines, `-----END ${type}-----`].join(`
+`).concat(`
+`);
+    }
+  }
+});
+
+// node_modules/@sigstore/core/dist/oid.js
+var require_oid = __commonJS({
+  "node_modules/@sigstore/core/dist/oid.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.SHA2_HASH_ALGOS = exports2.RSA_SIGNATURE_ALGOS = exports2.ECDSA_SIGNATURE_ALGOS = void 0;
+    exports2.ECDSA_SIGNATURE_ALGOS = {
+      "1.2.840.10045.4.3.1": "sha224",
+      "1.2.840.10045.4.3.2": "sha256",
+      "1.2.840.10045.4.3.3": "sha384",
+      "1.2.840.10045.4.3.4": "sha512"
+    };
+    exports2.RSA_SIGNATURE_ALGOS = {
+      "1.2.840.113549.1.1.14": "sha224",
+      "1.2.840.113549.1.1.11": "sha256",
+      "1.2.840.113549.1.1.12": "sha384",
+      "1.2.840.113549.1.1.13": "sha512"
+    };
+    exports2.SHA2_HASH_ALGOS = {
+      "2.16.840.1.101.3.4.2.1": "sha256",
+      "2.16.840.1.101.3.4.2.2": "sha384",
+      "2.16.840.1.101.3.4.2.3": "sha512"
+    };
+  }
+});
+
+// node_modules/@sigstore/core/dist/rfc3161/error.js
+var require_error3 = __commonJS({
+  "node_modules/@sigstore/core/dist/rfc3161/error.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.RFC3161TimestampVerificationError = void 0;
+    var RFC3161TimestampVerificationError = class extends Error {
+    };
+    exports2.RFC3161TimestampVerificationError = RFC3161TimestampVerificationError;
+  }
+});
+
+// node_modules/@sigstore/core/dist/rfc3161/tstinfo.js
+var require_tstinfo = __commonJS({
+  "node_modules/@sigstore/core/dist/rfc3161/tstinfo.js"(exports2) {
+    "use strict";
+    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
+      k2 === void 0 && (k2 = k);
+      var desc = Object.getOwnPropertyDescriptor(m, k);
+      (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) && (desc = { enumerable: !0, get: function() {
+        return m[k];
+      } }), Object.defineProperty(o, k2, desc);
+    }) : (function(o, m, k, k2) {
+      k2 === void 0 && (k2 = k), o[k2] = m[k];
+    })), __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
+      Object.defineProperty(o, "default", { enumerable: !0, value: v });
+    }) : function(o, v) {
+      o.default = v;
+    }), __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
+      var ownKeys = function(o) {
+        return ownKeys = Object.getOwnPropertyNames || function(o2) {
+          var ar = [];
+          for (var k in o2) Object.prototype.hasOwnProperty.call(o2, k) && (ar[ar.length] = k);
+          return ar;
+        }, ownKeys(o);
+      };
+      return function(mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) k[i] !== "default" && __createBinding(result, mod, k[i]);
+        return __setModuleDefault(result, mod), result;
+      };
+    })();
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.TSTInfo = void 0;
+    var crypto = __importStar(require_crypto()), oid_1 = require_oid(), error_1 = require_error3(), TSTInfo = class {
+      root;
+      constructor(asn1) {
+        this.root = asn1;
+      }
+      get version() {
+        return this.root.subs[0].toInteger();
+      }
+      get genTime() {
+        return this.root.subs[4].toDate();
+      }
+      get messageImprintHashAlgorithm() {
+        let oid = this.messageImprintObj.subs[0].subs[0].toOID();
+        return oid_1.SHA2_HASH_ALGOS[oid];
+      }
+      get messageImprintHashedMessage() {
+        return this.messageImprintObj.subs[1].value;
+      }
+      get raw() {
+        return this.root.toDER();
+      }
+      verify(data) {
+        let digest = crypto.digest(this.messageImprintHashAlgorithm, data);
+        if (!crypto.bufferEqual(digest, this.messageImprintHashedMessage))
+          throw new error_1.RFC3161TimestampVerificationError("message imprint does not match artifact");
+      }
+      // https://www.rfc-editor.org/rfc/rfc3161#section-2.4.2
+      get messageImprintObj() {
+        return this.root.subs[2];
+      }
+    };
+    exports2.TSTInfo = TSTInfo;
+  }
+});
+
+// node_modules/@sigstore/core/dist/rfc3161/timestamp.js
+var require_timestamp2 = __commonJS({
+  "node_modules/@sigstore/core/dist/rfc3161/timestamp.js"(exports2) {
+    "use strict";
+    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
+      k2 === void 0 && (k2 = k);
+      var desc = Object.getOwnPropertyDescriptor(m, k);
+      (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) && (desc = { enumerable: !0, get: function() {
+        return m[k];
+      } }), Object.defineProperty(o, k2, desc);
+    }) : (function(o, m, k, k2) {
+      k2 === void 0 && (k2 = k), o[k2] = m[k];
+    })), __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
+      Object.defineProperty(o, "default", { enumerable: !0, value: v });
+    }) : function(o, v) {
+      o.default = v;
+    }), __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
+      var ownKeys = function(o) {
+        return ownKeys = Object.getOwnPropertyNames || function(o2) {
+          var ar = [];
+          for (var k in o2) Object.prototype.hasOwnProperty.call(o2, k) && (ar[ar.length] = k);
+          return ar;
+        }, ownKeys(o);
+      };
+      return function(mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) k[i] !== "default" && __createBinding(result, mod, k[i]);
+        return __setModuleDefault(result, mod), result;
+      };
+    })();
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.RFC3161Timestamp = void 0;
+    var asn1_1 = require_asn1(), crypto = __importStar(require_crypto()), oid_1 = require_oid(), error_1 = require_error3(), tstinfo_1 = require_tstinfo(), OID_PKCS9_CONTENT_TYPE_SIGNED_DATA = "1.2.840.113549.1.7.2", OID_PKCS9_CONTENT_TYPE_TSTINFO = "1.2.840.113549.1.9.16.1.4", OID_PKCS9_MESSAGE_DIGEST_KEY = "1.2.840.113549.1.9.4", RFC3161Timestamp = class _RFC3161Timestamp {
+      root;
+      constructor(asn1) {
+        this.root = asn1;
+      }
+      static parse(der) {
+        let asn1 = asn1_1.ASN1Obj.parseBuffer(der);
+        return new _RFC3161Timestamp(asn1);
+      }
+      get status() {
+        return this.pkiStatusInfoObj.subs[0].toInteger();
+      }
+      get contentType() {
+        return this.contentTypeObj.toOID();
+      }
+      get eContentType() {
+        return this.eContentTypeObj.toOID();
+      }
+      get signingTime() {
+        return this.tstInfo.genTime;
+      }
+      get signerIssuer() {
+        return this.signerSidObj.subs[0].value;
+      }
+      get signerSerialNumber() {
+        return this.signerSidObj.subs[1].value;
+      }
+      get signerDigestAlgorithm() {
+        let oid = this.signerDigestAlgorithmObj.subs[0].toOID();
+        return oid_1.SHA2_HASH_ALGOS[oid];
+      }
+      get signatureAlgorithm() {
+        let oid = this.signatureAlgorithmObj.subs[0].toOID();
+        return oid_1.ECDSA_SIGNATURE_ALGOS[oid];
+      }
+      get signatureValue() {
+        return this.signatureValueObj.value;
+      }
+      get tstInfo() {
+        return new tstinfo_1.TSTInfo(this.eContentObj.subs[0].subs[0]);
+      }
+      verify(data, publicKey) {
+        if (!this.timeStampTokenObj)
+          throw new error_1.RFC3161TimestampVerificationError("timeStampToken is missing");
+        if (this.contentType !== OID_PKCS9_CONTENT_TYPE_SIGNED_DATA)
+          throw new error_1.RFC3161TimestampVerificationError(`incorrect content type: ${this.contentType}`);
+        if (this.eContentType !== OID_PKCS9_CONTENT_TYPE_TSTINFO)
+          throw new error_1.RFC3161TimestampVerificationError(`incorrect encapsulated content type: ${this.eContentType}`);
+        this.tstInfo.verify(data), this.verifyMessageDigest(), this.verifySignature(publicKey);
+      }
+      verifyMessageDigest() {
+        let tstInfoDigest = crypto.digest(this.signerDigestAlgorithm, this.tstInfo.raw), expectedDigest = this.messageDigestAttributeObj.subs[1].subs[0].value;
+        if (!crypto.bufferEqual(tstInfoDigest, expectedDigest))
+          throw new error_1.RFC3161TimestampVerificationError("signed data does not match tstInfo");
+      }
+      verifySignature(key) {
+        let signedAttrs = this.signedAttrsObj.toDER();
+        if (signedAttrs[0] = 49, !crypto.verify(signedAttrs, key, this.signatureValue, this.signatureAlgorithm))
+          throw new error_1.RFC3161TimestampVerificationError("signature verification failed");
+      }
+      // https://www.rfc-editor.org/rfc/rfc3161#section-2.4.2
+      get pkiStatusInfoObj() {
+        return this.root.subs[0];
+      }
+      // https://www.rfc-editor.org/rfc/rfc3161#section-2.4.2
+      get timeStampTokenObj() {
+        return this.root.subs[1];
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-3
+      get contentTypeObj() {
+        return this.timeStampTokenObj.subs[0];
+      }
+      // https://www.rfc-editor.org/rfc/rfc5652#section-3
+      get signedDataObj() {
+        return this.timeStampTokenObj.subs.find((sub) => sub.tag.isContextSpecific(0)).subs[0];
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.1
+      get encapContentInfoObj() {
+        return this.signedDataObj.subs[2];
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.1
+      get signerInfosObj() {
+        let sd = this.signedDataObj;
+        return sd.subs[sd.subs.length - 1];
+      }
+      // https://www.rfc-editor.org/rfc/rfc5652#section-5.1
+      get signerInfoObj() {
+        return this.signerInfosObj.subs[0];
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.2
+      get eContentTypeObj() {
+        return this.encapContentInfoObj.subs[0];
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.2
+      get eContentObj() {
+        return this.encapContentInfoObj.subs[1];
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
+      get signedAttrsObj() {
+        return this.signerInfoObj.subs.find((sub) => sub.tag.isContextSpecific(0));
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
+      get messageDigestAttributeObj() {
+        return this.signedAttrsObj.subs.find((sub) => sub.subs[0].tag.isOID() && sub.subs[0].toOID() === OID_PKCS9_MESSAGE_DIGEST_KEY);
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
+      get signerSidObj() {
+        return this.signerInfoObj.subs[1];
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
+      get signerDigestAlgorithmObj() {
+        return this.signerInfoObj.subs[2];
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
+      get signatureAlgorithmObj() {
+        return this.signerInfoObj.subs[4];
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
+      get signatureValueObj() {
+        return this.signerInfoObj.subs[5];
+      }
+    };
+    exports2.RFC3161Timestamp = RFC3161Timestamp;
+  }
+});
+
+// node_modules/@sigstore/core/dist/rfc3161/index.js
+var require_rfc3161 = __commonJS({
+  "node_modules/@sigstore/core/dist/rfc3161/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.RFC3161Timestamp = void 0;
+    var timestamp_1 = require_timestamp2();
+    Object.defineProperty(exports2, "RFC3161Timestamp", { enumerable: !0, get: function() {
+      return timestamp_1.RFC3161Timestamp;
+    } });
+  }
+});
+
+// node_modules/@sigstore/core/dist/x509/sct.js
+var require_sct = __commonJS({
+  "node_modules/@sigstore/core/dist/x509/sct.js"(exports2) {
+    "use strict";
+    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
+      k2 === void 0 && (k2 = k);
+      var desc = Object.getOwnPropertyDescriptor(m, k);
+      (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) && (desc = { enumerable: !0, get: function() {
+        return m[k];
+      } }), Object.defineProperty(o, k2, desc);
+    }) : (function(o, m, k, k2) {
+      k2 === void 0 && (k2 = k), o[k2] = m[k];
+    })), __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
+      Object.defineProperty(o, "default", { enumerable: !0, value: v });
+    }) : function(o, v) {
+      o.default = v;
+    }), __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
+      var ownKeys = function(o) {
+        return ownKeys = Object.getOwnPropertyNames || function(o2) {
+          var ar = [];
+          for (var k in o2) Object.prototype.hasOwnProperty.call(o2, k) && (ar[ar.length] = k);
+          return ar;
+        }, ownKeys(o);
+      };
+      return function(mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) k[i] !== "default" && __createBinding(result, mod, k[i]);
+        return __setModuleDefault(result, mod), result;
+      };
+    })();
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.SignedCertificateTimestamp = void 0;
+    var crypto = __importStar(require_crypto()), stream_1 = require_stream(), SignedCertificateTimestamp = class _SignedCertificateTimestamp {
+      version;
+      logID;
+      timestamp;
+      extensions;
+      hashAlgorithm;
+      signatureAlgorithm;
+      signature;
+      constructor(options2) {
+        this.version = options2.version, this.logID = options2.logID, this.timestamp = options2.timestamp, this.extensions = options2.extensions, this.hashAlgorithm = options2.hashAlgorithm, this.signatureAlgorithm = options2.signatureAlgorithm, this.signature = options2.signature;
+      }
+      get datetime() {
+        return new Date(Number(this.timestamp.readBigInt64BE()));
+      }
+      // Returns the hash algorithm used to generate the SCT's signature.
+      // https://www.rfc-editor.org/rfc/rfc5246#section-7.4.1.4.1
+      get algorithm() {
+        switch (this.hashAlgorithm) {
+          /* istanbul ignore next */
+          case 0:
+            return "none";
+          /* istanbul ignore next */
+          case 1:
+            return "md5";
+          /* istanbul ignore next */
+          case 2:
+            return "sha1";
+          /* istanbul ignore next */
+          case 3:
+            return "sha224";
+          case 4:
+            return "sha256";
+          /* istanbul ignore next */
+          case 5:
+            return "sha384";
+          /* istanbul ignore next */
+          case 6:
+            return "sha512";
+          /* istanbul ignore next */
+          default:
+            return "unknown";
+        }
+      }
+      verify(preCert, key) {
+        let stream = new stream_1.ByteStream();
+        return stream.appendChar(this.version), stream.appendChar(0), stream.appendView(this.timestamp), stream.appendUint16(1), stream.appendView(preCert), stream.appendUint16(this.extensions.byteLength), this.extensions.byteLength > 0 && stream.appendView(this.extensions), crypto.verify(stream.buffer, key, this.signature, this.algorithm);
+      }
+      // Parses a SignedCertificateTimestamp from a buffer. SCTs are encoded using
+      // TLS encoding which means the fields and lengths of most fields are
+      // specified as part of the SCT and TLS specs.
+      // https://www.rfc-editor.org/rfc/rfc6962#section-3.2
+      // https://www.rfc-editor.org/rfc/rfc5246#section-7.4.1.4.1
+      static parse(buf) {
+        let stream = new stream_1.ByteStream(buf), version = stream.getUint8(), logID = stream.getBlock(32), timestamp = stream.getBlock(8), extenstionLength = stream.getUint16(), extensions = stream.getBlock(extenstionLength), hashAlgorithm = stream.getUint8(), signatureAlgorithm = stream.getUint8(), sigLength = stream.getUint16(), signature = stream.getBlock(sigLength);
+        if (stream.position !== buf.length)
+          throw new Error("SCT buffer length mismatch");
+        return new _SignedCertificateTimestamp({
+          version,
+          logID,
+          timestamp,
+          extensions,
+          hashAlgorithm,
+          signatureAlgorithm,
+          signature
+        });
+      }
+    };
+    exports2.SignedCertificateTimestamp = SignedCertificateTimestamp;
+  }
+});
+
+// node_modules/@sigstore/core/dist/x509/ext.js
+var require_ext = __commonJS({
+  "node_modules/@sigstore/core/dist/x509/ext.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.X509SCTExtension = exports2.X509SubjectKeyIDExtension = exports2.X509AuthorityKeyIDExtension = exports2.X509SubjectAlternativeNameExtension = exports2.X509KeyUsageExtension = exports2.X509BasicConstraintsExtension = exports2.X509Extension = void 0;
+    var stream_1 = require_stream(), sct_1 = require_sct(), X509Extension = class {
+      root;
+      constructor(asn1) {
+        this.root = asn1;
+      }
+      get oid() {
+        return this.root.subs[0].toOID();
+      }
+      get critical() {
+        return this.root.subs.length === 3 ? this.root.subs[1].toBoolean() : !1;
+      }
+      get value() {
+        return this.extnValueObj.value;
+      }
+      get valueObj() {
+        return this.extnValueObj;
+      }
+      get extnValueObj() {
+        return this.root.subs[this.root.subs.length - 1];
+      }
+    };
+    exports2.X509Extension = X509Extension;
+    var X509BasicConstraintsExtension = class extends X509Extension {
+      get isCA() {
+        return this.sequence.subs[0]?.toBoolean() ?? !1;
+      }
+      get pathLenConstraint() {
+        return this.sequence.subs.length > 1 ? this.sequence.subs[1].toInteger() : void 0;
+      }
+      // The extnValue field contains a single sequence wrapping the isCA and
+      // pathLenConstraint.
+      get sequence() {
+        return this.extnValueObj.subs[0];
+      }
+    };
+    exports2.X509BasicConstraintsExtension = X509BasicConstraintsExtension;
+    var X509KeyUsageExtension = class extends X509Extension {
+      get digitalSignature() {
+        return this.bitString[0] === 1;
+      }
+      get keyCertSign() {
+        return this.bitString[5] === 1;
+      }
+      get crlSign() {
+        return this.bitString[6] === 1;
+      }
+      // The extnValue field contains a single bit string which is a bit mask
+      // indicating which key usages are enabled.
+      get bitString() {
+        return this.extnValueObj.subs[0].toBitString();
+      }
+    };
+    exports2.X509KeyUsageExtension = X509KeyUsageExtension;
+    var X509SubjectAlternativeNameExtension = class extends X509Extension {
+      get rfc822Name() {
+        return this.findGeneralName(1)?.value.toString("ascii");
+      }
+      get uri() {
+        return this.findGeneralName(6)?.value.toString("ascii");
+      }
+      // Retrieve the value of an otherName with the given OID.
+      otherName(oid) {
+        let otherName = this.findGeneralName(0);
+        return otherName === void 0 || otherName.subs[0].toOID() !== oid ? void 0 : otherName.subs[1].subs[0].value.toString("ascii");
+      }
+      findGeneralName(tag) {
+        return this.generalNames.find((gn) => gn.tag.isContextSpecific(tag));
+      }
+      // The extnValue field contains a sequence of GeneralNames.
+      get generalNames() {
+        return this.extnValueObj.subs[0].subs;
+      }
+    };
+    exports2.X509SubjectAlternativeNameExtension = X509SubjectAlternativeNameExtension;
+    var X509AuthorityKeyIDExtension = class extends X509Extension {
+      get keyIdentifier() {
+        return this.findSequenceMember(0)?.value;
+      }
+      findSequenceMember(tag) {
+        return this.sequence.subs.find((el) => el.tag.isContextSpecific(tag));
+      }
+      // The extnValue field contains a single sequence wrapping the keyIdentifier
+      get sequence() {
+        return this.extnValueObj.subs[0];
+      }
+    };
+    exports2.X509AuthorityKeyIDExtension = X509AuthorityKeyIDExtension;
+    var X509SubjectKeyIDExtension = class extends X509Extension {
+      get keyIdentifier() {
+        return this.extnValueObj.subs[0].value;
+      }
+    };
+    exports2.X509SubjectKeyIDExtension = X509SubjectKeyIDExtension;
+    var X509SCTExtension = class extends X509Extension {
+      constructor(asn1) {
+        super(asn1);
+      }
+      get signedCertificateTimestamps() {
+        let buf = this.extnValueObj.subs[0].value, stream = new stream_1.ByteStream(buf), end = stream.getUint16() + 2, sctList = [];
+        for (; stream.position < end; ) {
+          let sctLength = stream.getUint16(), sct = stream.getBlock(sctLength);
+          sctList.push(sct_1.SignedCertificateTimestamp.parse(sct));
+        }
+        if (stream.position !== end)
+          throw new Error("SCT list length does not match actual length");
+        return sctList;
+      }
+    };
+    exports2.X509SCTExtension = X509SCTExtension;
+  }
+});
+
+// node_modules/@sigstore/core/dist/x509/cert.js
+var require_cert = __commonJS({
+  "node_modules/@sigstore/core/dist/x509/cert.js"(exports2) {
+    "use strict";
+    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
+      k2 === void 0 && (k2 = k);
+      var desc = Object.getOwnPropertyDescriptor(m, k);
+      (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) && (desc = { enumerable: !0, get: function() {
+        return m[k];
+      } }), Object.defineProperty(o, k2, desc);
+    }) : (function(o, m, k, k2) {
+      k2 === void 0 && (k2 = k), o[k2] = m[k];
+    })), __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
+      Object.defineProperty(o, "default", { enumerable: !0, value: v });
+    }) : function(o, v) {
+      o.default = v;
+    }), __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
+      var ownKeys = function(o) {
+        return ownKeys = Object.getOwnPropertyNames || function(o2) {
+          var ar = [];
+          for (var k in o2) Object.prototype.hasOwnProperty.call(o2, k) && (ar[ar.length] = k);
+          return ar;
+        }, ownKeys(o);
+      };
+      return function(mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) k[i] !== "default" && __createBinding(result, mod, k[i]);
+        return __setModuleDefault(result, mod), result;
+      };
+    })();
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.X509Certificate = exports2.EXTENSION_OID_SCT = void 0;
+    var asn1_1 = require_asn1(), crypto = __importStar(require_crypto()), oid_1 = require_oid(), pem = __importStar(require_pem()), ext_1 = require_ext(), EXTENSION_OID_SUBJECT_KEY_ID = "2.5.29.14", EXTENSION_OID_KEY_USAGE = "2.5.29.15", EXTENSION_OID_SUBJECT_ALT_NAME = "2.5.29.17", EXTENSION_OID_BASIC_CONSTRAINTS = "2.5.29.19", EXTENSION_OID_AUTHORITY_KEY_ID = "2.5.29.35";
+    exports2.EXTENSION_OID_SCT = "1.3.6.1.4.1.11129.2.4.2";
+    var X509Certificate = class _X509Certificate {
+      root;
+      constructor(asn1) {
+        this.root = asn1;
+      }
+      static parse(cert) {
+        let der = typeof cert == "string" ? pem.toDER(cert) : cert, asn1 = asn1_1.ASN1Obj.parseBuffer(der);
+        return new _X509Certificate(asn1);
+      }
+      get tbsCertificate() {
+        return this.tbsCertificateObj;
+      }
+      get version() {
+        return `v${(this.versionObj.subs[0].toInteger() + BigInt(1)).toString()}`;
+      }
+      get serialNumber() {
+        return this.serialNumberObj.value;
+      }
+      get notBefore() {
+        return this.validityObj.subs[0].toDate();
+      }
+      get notAfter() {
+        return this.validityObj.subs[1].toDate();
+      }
+      get issuer() {
+        return this.issuerObj.value;
+      }
+      get subject() {
+        return this.subjectObj.value;
+      }
+      get publicKey() {
+        return this.subjectPublicKeyInfoObj.toDER();
+      }
+      get signatureAlgorithm() {
+        let oid = this.signatureAlgorithmObj.subs[0].toOID();
+        return oid_1.RSA_SIGNATURE_ALGOS[oid] ? oid_1.RSA_SIGNATURE_ALGOS[oid] : oid_1.ECDSA_SIGNATURE_ALGOS[oid];
+      }
+      get signatureValue() {
+        return this.signatureValueObj.value.subarray(1);
+      }
+      get subjectAltName() {
+        let ext = this.extSubjectAltName;
+        return ext?.uri || /* istanbul ignore next */
+        ext?.rfc822Name;
+      }
+      get extensions() {
+        return this.extensionsObj?.subs[0]?.subs || [];
+      }
+      get extKeyUsage() {
+        let ext = this.findExtension(EXTENSION_OID_KEY_USAGE);
+        return ext ? new ext_1.X509KeyUsageExtension(ext) : void 0;
+      }
+      get extBasicConstraints() {
+        let ext = this.findExtension(EXTENSION_OID_BASIC_CONSTRAINTS);
+        return ext ? new ext_1.X509BasicConstraintsExtension(ext) : void 0;
+      }
+      get extSubjectAltName() {
+        let ext = this.findExtension(EXTENSION_OID_SUBJECT_ALT_NAME);
+        return ext ? new ext_1.X509SubjectAlternativeNameExtension(ext) : void 0;
+      }
+      get extAuthorityKeyID() {
+        let ext = this.findExtension(EXTENSION_OID_AUTHORITY_KEY_ID);
+        return ext ? new ext_1.X509AuthorityKeyIDExtension(ext) : void 0;
+      }
+      get extSubjectKeyID() {
+        let ext = this.findExtension(EXTENSION_OID_SUBJECT_KEY_ID);
+        return ext ? new ext_1.X509SubjectKeyIDExtension(ext) : (
+          /* istanbul ignore next */
+          void 0
+        );
+      }
+      get extSCT() {
+        let ext = this.findExtension(exports2.EXTENSION_OID_SCT);
+        return ext ? new ext_1.X509SCTExtension(ext) : void 0;
+      }
+      get isCA() {
+        let ca = this.extBasicConstraints?.isCA || !1;
+        return this.extKeyUsage ? ca && this.extKeyUsage.keyCertSign : ca;
+      }
+      extension(oid) {
+        let ext = this.findExtension(oid);
+        return ext ? new ext_1.X509Extension(ext) : void 0;
+      }
+      verify(issuerCertificate) {
+        let publicKey = issuerCertificate?.publicKey || this.publicKey, key = crypto.createPublicKey(publicKey);
+        return crypto.verify(this.tbsCertificate.toDER(), key, this.signatureValue, this.signatureAlgorithm);
+      }
+      validForDate(date) {
+        return this.notBefore <= date && date <= this.notAfter;
+      }
+      equals(other) {
+        return this.root.toDER().equals(other.root.toDER());
+      }
+      // Creates a copy of the certificate with a new buffer
+      clone() {
+        let der = this.root.toDER(), clone = Buffer.alloc(der.length);
+        return der.copy(clone), _X509Certificate.parse(clone);
+      }
+      findExtension(oid) {
+        return this.extensions.find((ext) => ext.subs[0].toOID() === oid);
+      }
+      /////////////////////////////////////////////////////////////////////////////
+      // The following properties use the documented x509 structure to locate the
+      // desired ASN.1 object
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.1.1
+      get tbsCertificateObj() {
+        return this.root.subs[0];
+      }
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.1.2
+      get signatureAlgorithmObj() {
+        return this.root.subs[1];
+      }
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.1.3
+      get signatureValueObj() {
+        return this.root.subs[2];
+      }
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.1
+      get versionObj() {
+        return this.tbsCertificateObj.subs[0];
+      }
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.2
+      get serialNumberObj() {
+        return this.tbsCertificateObj.subs[1];
+      }
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.4
+      get issuerObj() {
+        return this.tbsCertificateObj.subs[3];
+      }
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.5
+      get validityObj() {
+        return this.tbsCertificateObj.subs[4];
+      }
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.6
+      get subjectObj() {
+        return this.tbsCertificateObj.subs[5];
+      }
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.7
+      get subjectPublicKeyInfoObj() {
+        return this.tbsCertificateObj.subs[6];
+      }
+      // Extensions can't be located by index because their position varies. Instead,
+      // we need to find the extensions context specific tag
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.9
+      get extensionsObj() {
+        return this.tbsCertificateObj.subs.find((sub) => sub.tag.isContextSpecific(3));
+      }
+    };
+    exports2.X509Certificate = X509Certificate;
+  }
+});
+
+// node_modules/@sigstore/core/dist/x509/index.js
+var require_x509 = __commonJS({
+  "node_modules/@sigstore/core/dist/x509/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.X509SCTExtension = exports2.X509Certificate = exports2.EXTENSION_OID_SCT = void 0;
+    var cert_1 = require_cert();
+    Object.defineProperty(exports2, "EXTENSION_OID_SCT", { enumerable: !0, get: function() {
+      return cert_1.EXTENSION_OID_SCT;
+    } });
+    Object.defineProperty(exports2, "X509Certificate", { enumerable: !0, get: function() {
+      return cert_1.X509Certificate;
+    } });
+    var ext_1 = require_ext();
+    Object.defineProperty(exports2, "X509SCTExtension", { enumerable: !0, get: function() {
+      return ext_1.X509SCTExtension;
+    } });
+  }
+});
+
+// node_modules/@sigstore/core/dist/index.js
+var require_dist3 = __commonJS({
+  "node_modules/@sigstore/core/dist/index.js"(exports2) {
+    "use strict";
+    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
+      k2 === void 0 && (k2 = k);
+      var desc = Object.getOwnPropertyDescriptor(m, k);
+      (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) && (desc = { enumerable: !0, get: function() {
+        return m[k];
+      } }), Object.defineProperty(o, k2, desc);
+    }) : (function(o, m, k, k2) {
+      k2 === void 0 && (k2 = k), o[k2] = m[k];
+    })), __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
+      Object.defineProperty(o, "default", { enumerable: !0, value: v });
+    }) : function(o, v) {
+      o.default = v;
+    }), __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
+      var ownKeys = function(o) {
+        return ownKeys = Object.getOwnPropertyNames || function(o2) {
+          var ar = [];
+          for (var k in o2) Object.prototype.hasOwnProperty.call(o2, k) && (ar[ar.length] = k);
+          return ar;
+        }, ownKeys(o);
+      };
+      return function(mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) k[i] !== "default" && __createBinding(result, mod, k[i]);
+        return __setModuleDefault(result, mod), result;
+      };
+    })();
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.X509SCTExtension = exports2.X509Certificate = exports2.EXTENSION_OID_SCT = exports2.ByteStream = exports2.RFC3161Timestamp = exports2.pem = exports2.json = exports2.encoding = exports2.dsse = exports2.crypto = exports2.ASN1Obj = void 0;
+    var asn1_1 = require_asn1();
+    Object.defineProperty(exports2, "ASN1Obj", { enumerable: !0, get: function() {
+      return asn1_1.ASN1Obj;
+    } });
+    exports2.crypto = __importStar(require_crypto());
+    exports2.dsse = __importStar(require_dsse());
+    exports2.encoding = __importStar(require_encoding());
+    exports2.json = __importStar(require_json());
+    exports2.pem = __importStar(require_pem());
+    var rfc3161_1 = require_rfc3161();
+    Object.defineProperty(exports2, "RFC3161Timestamp", { enumerable: !0, get: function() {
+      return rfc3161_1.RFC3161Timestamp;
+    } });
+    var stream_1 = require_stream();
+    Object.defineProperty(exports2, "ByteStream", { enumerable: !0, get: function() {
+      return stream_1.ByteStream;
+    } });
+    var x509_1 = require_x509();
+    Object.defineProperty(exports2, "EXTENSION_OID_SCT", { enumerable: !0, get: function() {
+      return x509_1.EXTENSION_OID_SCT;
+    } });
+    Object.defineProperty(exports2, "X509Certificate", { enumerable: !0, get: function() {
+      return x509_1.X509Certificate;
+    } });
+    Object.defineProperty(exports2, "X509SCTExtension", { enumerable: !0, get: function() {
+      return x509_1.X509SCTExtension;
+    } });
+  }
+});
+
+// node_modules/@sigstore/sign/dist/util/oidc.js
+var require_oidc = __commonJS({
+  "node_modules/@sigstore/sign/dist/util/oidc.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.extractJWTSubject = extractJWTSubject;
+    var core_1 = require_dist3();
+    function extractJWTSubject(jwt) {
+      let parts = jwt.split(".", 3), payload = JSON.parse(core_1.encoding.base64Decode(parts[1]));
+      if (payload.email) {
+        if (!payload.email_verified)
+          throw new Error("JWT email not verified by issuer");
+        return payload.email;
+      }
+      if (payload.sub)
+        return payload.sub;
+      throw new Error("JWT subject not found");
+    }
+  }
+});
+
+// node_modules/@sigstore/sign/package.json
+var require_package = __commonJS({
+  "node_modules/@sigstore/sign/package.json"(exports2, module2) {
+    module2.exports = {
+      name: "@sigstore/sign",
+      version: "4.1.1",
+      description: "Sigstore signing library",
+      main: "dist/index.js",
+      types: "dist/index.d.ts",
+      scripts: {
+        clean: "shx rm -rf dist *.tsbuildinfo",
+        build: "tsc --build",
+        test: "jest"
+      },
+      files: [
+        "dist"
+      ],
+      author: "bdehamer@github.com",
+      license: "Apache-2.0",
+      repository: {
+        type: "git",
+        url: "git+https://github.com/sigstore/sigstore-js.git"
+      },
+      bugs: {
+        url: "https://github.com/sigstore/sigstore-js/issues"
+      },
+      homepage: "https://github.com/sigstore/sigstore-js/tree/main/packages/sign#readme",
+      publishConfig: {
+        provenance: !0
+      },
+      devDependencies: {
+        "@sigstore/jest": "^0.0.0",
+        "@sigstore/mock": "^0.12.0",
+        "@sigstore/rekor-types": "^4.0.0",
+        "@types/make-fetch-happen": "^10.0.4"
+      },
+      dependencies: {
+        "@sigstore/bundle": "^4.0.0",
+        "@sigstore/core": "^3.2.0",
+        "@sigstore/protobuf-specs": "^0.5.0",
+        "make-fetch-happen": "^15.0.4",
+        "proc-log": "^6.1.0",
+        "@gar/promise-retry": "^1.0.2"
+      },
+      engines: {
+        node: "^20.17.0 || >=22.9.0"
+      }
+    };
+  }
+});
+
+// node_modules/@sigstore/sign/dist/util/ua.js
+var require_ua = __commonJS({
+  "node_modules/@sigstore/sign/dist/util/ua.js"(exports2) {
+    "use strict";
+    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { default: mod };
+    };
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.getUserAgent = void 0;
+    var os_1 = __importDefault(require("os")), getUserAgent = () => {
+      let packageVersion = require_package().version, nodeVersion = process.version, platformName = os_1.default.platform(), archName = os_1.default.arch();
+      return `sigstore-js/${packageVersion} (Node ${nodeVersion}) (${platformName}/${archName})`;
+    };
+    exports2.getUserAgent = getUserAgent;
+  }
+});
+
+// node_modules/@sigstore/sign/dist/util/index.js
+var require_util = __commonJS({
+  "node_modules/@sigstore/sign/dist/util/index.js"(exports2) {
+    "use strict";
+    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
+      k2 === void 0 && (k2 = k);
+      var desc = Object.getOwnPropertyDescriptor(m, k);
+      (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) && (desc = { enumerable: !0, get: function() {
+        return m[k];
+      } }), Object.defineProperty(o, k2, desc);
+    }) : (function(o, m, k, k2) {
+      k2 === void 0 && (k2 = k), o[k2] = m[k];
+    })), __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
+      Object.defineProperty(o, "default", { enumerable: !0, value: v });
+    }) : function(o, v) {
+      o.default = v;
+    }), __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
+      var ownKeys = function(o) {
+        return ownKeys = Object.getOwnPropertyNames || function(o2) {
+          var ar = [];
+          for (var k in o2) Object.prototype.hasOwnProperty.call(o2, k) && (ar[ar.length] = k);
+          return ar;
+        }, ownKeys(o);
+      };
+      return function(mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) k[i] !== "default" && __createBinding(result, mod, k[i]);
+        return __setModuleDefault(result, mod), result;
+      };
+    })();
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.ua = exports2.oidc = exports2.pem = exports2.json = exports2.encoding = exports2.dsse = exports2.crypto = void 0;
+    var core_1 = require_dist3();
+    Object.defineProperty(exports2, "crypto", { enumerable: !0, get: function() {
+      return core_1.crypto;
+    } });
+    Object.defineProperty(exports2, "dsse", { enumerable: !0, get: function() {
+      return core_1.dsse;
+    } });
+    Object.defineProperty(exports2, "encoding", { enumerable: !0, get: function() {
+      return core_1.encoding;
+    } });
+    Object.defineProperty(exports2, "json", { enumerable: !0, get: function() {
+      return core_1.json;
+    } });
+    Object.defineProperty(exports2, "pem", { enumerable: !0, get: function() {
+      return core_1.pem;
+    } });
+    exports2.oidc = __importStar(require_oidc());
+    exports2.ua = __importStar(require_ua());
+  }
+});
+
+// node_modules/@sigstore/sign/dist/bundler/base.js
+var require_base = __commonJS({
+  "node_modules/@sigstore/sign/dist/bundler/base.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.BaseBundleBuilder = void 0;
+    var BaseBundleBuilder = class {
+      signer;
+      witnesses;
+      constructor(options2) {
+        this.signer = options2.signer, this.witnesses = options2.witnesses;
+      }
+      // Executes the signing/witnessing process for the given artifact.
+      async create(artifact) {
+        let signature = await this.prepare(artifact).then((blob) => this.signer.sign(blob)), bundle = await this.package(artifact, signature), verificationMaterials = await Promise.all(this.witnesses.map((witness) => witness.testify(bundle.content, publicKey(signature.key)))), tlogEntryList = [], timestampList = [];
+        return verificationMaterials.forEach(({ tlogEntries, rfc3161Timestamps }) => {
+          tlogEntryList.push(...tlogEntries ?? []), timestampList.push(...rfc3161Timestamps ?? []);
+        }), bundle.verificationMaterial.tlogEntries = tlogEntryList, bundle.verificationMaterial.timestampVerificationData = {
+          rfc3161Timestamps: timestampList
+        }, bundle;
+      }
+      // Override this function to apply any pre-signing transformations to the
+      // artifact. The returned buffer will be signed by the signer. The default
+      // implementation simply returns the artifact data.
+      async prepare(artifact) {
+        return artifact.data;
+      }
+    };
+    exports2.BaseBundleBuilder = BaseBundleBuilder;
+    function publicKey(key) {
+      switch (key.$case) {
+        case "publicKey":
+          return key.publicKey;
+        case "x509Certificate":
+          return key.certificate;
+      }
+    }
+  }
+});
+
+// node_modules/@sigstore/sign/dist/bundler/bundle.js
+var require_bundle2 = __commonJS({
+  "node_modules/@sigstore/sign/dist/bundler/bundle.js"(exports2) {
+    "use strict";
+    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
+      k2 === void 0 && (k2 = k);
+      var desc = Object.getOwnPropertyDescriptor(m, k);
+      (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) && (desc = { enumerable: !0, get: function() {
+        return m[k];
+      } }), Object.defineProperty(o, k2, desc);
+    }) : (function(o, m, k, k2) {
+      k2 === void 0 && (k2 = k), o[k2] = m[k];
+    })), __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
+      Object.defineProperty(o, "default", { enumerable: !0, value: v });
+    }) : function(o, v) {
+      o.default = v;
+    }), __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
+      var ownKeys = function(o) {
+        return ownKeys = Object.getOwnPropertyNames || function(o2) {
+          var ar = [];
+          for (var k in o2) Object.prototype.hasOwnProperty.call(o2, k) && (ar[ar.length] = k);
+          return ar;
+        }, ownKeys(o);
+      };
+      return function(mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) k[i] !== "default" && __createBinding(result, mod, k[i]);
+        return __setModuleDefault(result, mod), result;
+      };
+    })();
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.toMessageSignatureBundle = toMessageSignatureBundle;
+    exports2.toDSSEBundle = toDSSEBundle;
+    var sigstore = __importStar(require_dist2()), util_1 = require_util();
+    function toMessageSignatureBundle(artifact, signature) {
+      let digest = util_1.crypto.digest("sha256", artifact.data);
+      return sigstore.toMessageSignatureBundle({
+        digest,
+        signature: signature.signature,
+        certificate: signature.key.$case === "x509Certificate" ? util_1.pem.toDER(signature.key.certificate) : void 0,
+        keyHint: signature.key.$case === "publicKey" ? signature.key.hint : void 0,
+        certificateChain: !0
+      });
+    }
+    function toDSSEBundle(artifact, signature, certificateChain) {
+      return sigstore.toDSSEBundle({
+        artifact: artifact.data,
+        artifactType: artifact.type,
+        signature: signature.signature,
+        certificate: signature.key.$case === "x509Certificate" ? util_1.pem.toDER(signature.key.certificate) : void 0,
+        keyHint: signature.key.$case === "publicKey" ? signature.key.hint : void 0,
+        certificateChain
+      });
+    }
+  }
+});
+
+// node_modules/@sigstore/sign/dist/bundler/dsse.js
+var require_dsse2 = __commonJS({
+  "node_modules/@sigstore/sign/dist/bundler/dsse.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.DSSEBundleBuilder = void 0;
+    var util_1 = require_util(), base_1 = require_base(), bundle_1 = require_bundle2(), DSSEBundleBuilder2 = class extends base_1.BaseBundleBuilder {
+      certificateChain;
+      constructor(options2) {
+        super(options2), this.certificateChain = options2.certificateChain ?? !1;
+      }
+      // DSSE requires the artifact to be pre-encoded with the payload type
+      // before the signature is generated.
+      async prepare(artifact) {
+        let a = artifactDefaults(artifact);
+        return util_1.dsse.preAuthEncoding(a.type, a.data);
+      }
+      // Packages the artifact and signature into a DSSE bundle
+      async package(artifact, signature) {
+        return (0, bundle_1.toDSSEBundle)(artifactDefaults(artifact), signature, this.certificateChain);
+      }
+    };
+    exports2.DSSEBundleBuilder = DSSEBundleBuilder2;
+    function artifactDefaults(artifact) {
+      return {
+        ...artifact,
+        type: artifact.type ?? ""
+      };
+    }
+  }
+});
+
+// node_modules/@sigstore/sign/dist/bundler/message.js
+var require_message = __commonJS({
+  "node_modules/@sigstore/sign/dist/bundler/message.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.MessageSignatureBundleBuilder = void 0;
+    var base_1 = require_base(), bundle_1 = require_bundle2(), MessageSignatureBundleBuilder = class extends base_1.BaseBundleBuilder {
+      constructor(options2) {
+        super(options2);
+      }
+      async package(artifact, signature) {
+        return (0, bundle_1.toMessageSignatureBundle)(artifact, signature);
+      }
+    };
+    exports2.MessageSignatureBundleBuilder = MessageSignatureBundleBuilder;
+  }
+});
+
+// node_modules/@sigstore/sign/dist/bundler/index.js
+var require_bundler = __commonJS({
+  "node_modules/@sigstore/sign/dist/bundler/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.MessageSignatureBundleBuilder = exports2.DSSEBundleBuilder = void 0;
+    var dsse_1 = require_dsse2();
+    Object.defineProperty(exports2, "DSSEBundleBuilder", { enumerable: !0, get: function() {
+      return dsse_1.DSSEBundleBuilder;
+    } });
+    var message_1 = require_message();
+    Object.defineProperty(exports2, "MessageSignatureBundleBuilder", { enumerable: !0, get: function() {
+      return message_1.MessageSignatureBundleBuilder;
+    } });
+  }
+});
+
+// node_modules/@sigstore/sign/dist/external/error.js
+var require_error4 = __commonJS({
+  "node_modules/@sigstore/sign/dist/external/error.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.HTTPError = void 0;
+    var HTTPError = class extends Error {
+      statusCode;
+      location;
+      constructor({ status, message, location }) {
+        super(`(${status}) ${message}`), this.statusCode = status, this.location = location;
+      }
+    };
+    exports2.HTTPError = HTTPError;
+  }
+});
+
+// node_modules/@sigstore/sign/dist/error.js
+var require_error5 = __commonJS({
+  "node_modules/@sigstore/sign/dist/error.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.InternalError = void 0;
+    exports2.internalError = internalError;
+    var error_1 = require_error4(), InternalError = class extends Error {
+      code;
+      cause;
+      constructor({ code: code2, message, cause }) {
+        super(message), this.name = this.constructor.name, this.cause = cause, this.code = code2;
+      }
+    };
+    exports2.InternalError = InternalError;
+    function internalError(err, code2, message) {
+      throw err instanceof error_1.HTTPError && (message += ` - ${err.message}`), new InternalError({
+        code: code2,
+        message,
+        cause: err
+      });
+    }
+  }
+});
+
+// node_modules/@gar/promise-retry/lib/retry.js
+var require_retry = __commonJS({
+  "node_modules/@gar/promise-retry/lib/retry.js"(exports2, module2) {
+    var RetryOperation = class {
+      #attempts = 1;
+      #cachedTimeouts = null;
+      #errors = [];
+      #fn = null;
+      #maxRetryTime;
+      #operationStart = null;
+      #originalTimeouts;
+      #timeouts;
+      #timer = null;
+      #unref;
+      constructor(timeouts, options2 = {}) {
+        this.#originalTimeouts = [...timeouts], this.#timeouts = [...timeouts], this.#unref = options2.unref, this.#maxRetryTime = options2.maxRetryTime || 1 / 0, options2.forever && (this.#cachedTimeouts = [...this.#timeouts]);
+      }
+      get timeouts() {
+        return [...this.#timeouts];
+      }
+      get errors() {
+        return [...this.#errors];
+      }
+      get attempts() {
+        return this.#attempts;
+      }
+      get mainError() {
+        let mainError = null;
+        if (this.#errors.length) {
+          let mainErrorCount = 0, counts = {};
+          for (let i = 0; i < this.#errors.length; i++) {
+            let error2 = this.#errors[i], { message } = error2;
+            counts[message] || (counts[message] = 0), counts[message]++, counts[message] >= mainErrorCount && (mainError = error2, mainErrorCount = counts[message]);
+          }
+        }
+        return mainError;
+      }
+      reset() {
+        this.#attempts = 1, this.#timeouts = [...this.#originalTimeouts];
+      }
+      stop() {
+        this.#timer && clearTimeout(this.#timer), this.#timeouts = [], this.#cachedTimeouts = null;
+      }
+      retry(err) {
+        if (this.#errors.push(err), (/* @__PURE__ */ new Date()).getTime() - this.#operationStart >= this.#maxRetryTime)
+          return this.#errors.unshift(new Error("RetryOperation timeout occurred")), !1;
+        let timeout = this.#timeouts.shift();
+        if (timeout === void 0)
+          if (this.#cachedTimeouts)
+            this.#errors.pop(), timeout = this.#cachedTimeouts.at(-1);
+          else
+            return !1;
+        return this.#timer = setTimeout(() => {
+          this.#attempts++, this.#fn(this.#attempts);
+        }, timeout), this.#unref && this.#timer.unref(), !0;
+      }
+      attempt(fn) {
+        this.#fn = fn, this.#operationStart = (/* @__PURE__ */ new Date()).getTime(), this.#fn(this.#attempts);
+      }
+    };
+    module2.exports = { RetryOperation };
+  }
+});
+
+// node_modules/@gar/promise-retry/lib/index.js
+var require_lib = __commonJS({
+  "node_modules/@gar/promise-retry/lib/index.js"(exports2, module2) {
+    var { RetryOperation } = require_retry(), createTimeout = (attempt, opts) => Math.min(Math.round((1 + (opts.randomize ? Math.random() : 0)) * Math.max(opts.minTimeout, 1) * Math.pow(opts.factor, attempt)), opts.maxTimeout), isRetryError = (err) => err?.code === "EPROMISERETRY" && Object.hasOwn(err, "retried"), promiseRetry = async (fn, options2 = {}) => {
+      let timeouts = [];
+      if (options2 instanceof Array)
+        timeouts = [...options2];
+      else {
+        options2.retries === 1 / 0 && (options2.forever = !0, delete options2.retries);
+        let opts = {
+          retries: 10,
+          factor: 2,
+          minTimeout: 1 * 1e3,
+          maxTimeout: 1 / 0,
+          randomize: !1,
+          ...options2
+        };
+        if (opts.minTimeout > opts.maxTimeout)
+          throw new Error("minTimeout is greater than maxTimeout");
+        if (opts.retries) {
+          for (let i = 0; i < opts.retries; i++)
+            timeouts.push(createTimeout(i, opts));
+          timeouts.sort((a, b) => a - b);
+        } else options2.forever && timeouts.push(createTimeout(0, opts));
+      }
+      let operation = new RetryOperation(timeouts, {
+        forever: options2.forever,
+        unref: options2.unref,
+        maxRetryTime: options2.maxRetryTime
+      });
+      return new Promise(function(resolve, reject) {
+        operation.attempt(async (number) => {
+          try {
+            let result = await fn((err) => {
+              throw Object.assign(new Error("Retrying"), { code: "EPROMISERETRY", retried: err });
+            }, number, operation);
+            return resolve(result);
+          } catch (err) {
+            if (!isRetryError(err))
+              return reject(err);
+            if (!operation.retry(err.retried || new Error()))
+              return reject(err.retried);
+          }
+        });
+      });
+    };
+    module2.exports = { promiseRetry };
+  }
+});
+
+// src/client/sigstore-fetch.ts
+var sigstore_fetch_exports = {};
+__export(sigstore_fetch_exports, {
+  default: () => sigstoreFetch
+});
+function sigstoreFetch(url, options2 = {}) {
+  return fetch(url, {
+    method: options2.method,
+    headers: options2.headers,
+    body: options2.body,
+    redirect: "manual",
+    signal: options2.timeout ? AbortSignal.timeout(options2.timeout) : void 0
+  });
+}
+var init_sigstore_fetch = __esm({
+  "src/client/sigstore-fetch.ts"() {
+    "use strict";
+  }
+});
+
+// node_modules/proc-log/lib/index.js
+var require_lib2 = __commonJS({
+  "node_modules/proc-log/lib/index.js"(exports2, module2) {
+    var META = /* @__PURE__ */ Symbol("proc-log.meta");
+    module2.exports = {
+      META,
+      output: {
+        LEVELS: [
+          "standard",
+          "error",
+          "buffer",
+          "flush"
+        ],
+        KEYS: {
+          standard: "standard",
+          error: "error",
+          buffer: "buffer",
+          flush: "flush"
+        },
+        standard: function(...args) {
+          return process.emit("output", "standard", ...args);
+        },
+        error: function(...args) {
+          return process.emit("output", "error", ...args);
+        },
+        buffer: function(...args) {
+          return process.emit("output", "buffer", ...args);
+        },
+        flush: function(...args) {
+          return process.emit("output", "flush", ...args);
+        }
+      },
+      log: {
+        LEVELS: [
+          "notice",
+          "error",
+          "warn",
+          "info",
+          "verbose",
+          "http",
+          "silly",
+          "timing",
+          "pause",
+          "resume"
+        ],
+        KEYS: {
+          notice: "notice",
+          error: "error",
+          warn: "warn",
+          info: "info",
+          verbose: "verbose",
+          http: "http",
+          silly: "silly",
+          timing: "timing",
+          pause: "pause",
+          resume: "resume"
+        },
+        error: function(...args) {
+          return process.emit("log", "error", ...args);
+        },
+        notice: function(...args) {
+          return process.emit("log", "notice", ...args);
+        },
+        warn: function(...args) {
+          return process.emit("log", "warn", ...args);
+        },
+        info: function(...args) {
+          return process.emit("log", "info", ...args);
+        },
+        verbose: function(...args) {
+          return process.emit("log", "verbose", ...args);
+        },
+        http: function(...args) {
+          return process.emit("log", "http", ...args);
+        },
+        silly: function(...args) {
+          return process.emit("log", "silly", ...args);
+        },
+        timing: function(...args) {
+          return process.emit("log", "timing", ...args);
+        },
+        pause: function() {
+          return process.emit("log", "pause");
+        },
+        resume: function() {
+          return process.emit("log", "resume");
+        }
+      },
+      time: {
+        LEVELS: [
+          "start",
+          "end"
+        ],
+        KEYS: {
+          start: "start",
+          end: "end"
+        },
+        start: function(name, fn) {
+          process.emit("time", "start", name);
+          function end() {
+            return process.emit("time", "end", name);
+          }
+          if (typeof fn == "function") {
+            let res = fn();
+            return res && res.finally ? res.finally(end) : (end(), res);
+          }
+          return end;
+        },
+        end: function(name) {
+          return process.emit("time", "end", name);
+        }
+      },
+      input: {
+        LEVELS: [
+          "start",
+          "end",
+          "read"
+        ],
+        KEYS: {
+          start: "start",
+          end: "end",
+          read: "read"
+        },
+        start: function(...args) {
+          let fn;
+          typeof args[0] == "function" && (fn = args.shift()), process.emit("input", "start", ...args);
+          function end() {
+            return process.emit("input", "end", ...args);
+          }
+          if (typeof fn == "function") {
+            let res = fn();
+            return res && res.finally ? res.finally(end) : (end(), res);
+          }
+          return end;
+        },
+        end: function(...args) {
+          return process.emit("input", "end", ...args);
+        },
+        read: function(...args) {
+          let resolve, reject, promise = new Promise((_resolve, _reject) => {
+            resolve = _resolve, reject = _reject;
+          });
+          return process.emit("input", "read", resolve, reject, ...args), promise;
+        }
+      }
+    };
+  }
+});
+
+// node_modules/@sigstore/sign/dist/external/fetch.js
+var require_fetch = __commonJS({
+  "node_modules/@sigstore/sign/dist/external/fetch.js"(exports2) {
+    "use strict";
+    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { default: mod };
+    };
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.fetchWithRetry = fetchWithRetry;
+    var promise_retry_1 = require_lib(), http2_1 = require("http2"), make_fetch_happen_1 = __importDefault((init_sigstore_fetch(), __toCommonJS(sigstore_fetch_exports))), proc_log_1 = require_lib2(), util_1 = require_util(), error_1 = require_error4(), { HTTP2_HEADER_LOCATION, HTTP2_HEADER_CONTENT_TYPE, HTTP2_HEADER_USER_AGENT, HTTP_STATUS_INTERNAL_SERVER_ERROR, HTTP_STATUS_TOO_MANY_REQUESTS, HTTP_STATUS_REQUEST_TIMEOUT } = http2_1.constants;
+    async function fetchWithRetry(url, options2) {
+      return (0, promise_retry_1.promiseRetry)(async (retry, attemptNum) => {
+        let method = options2.method || "POST", headers = {
+          [HTTP2_HEADER_USER_AGENT]: util_1.ua.getUserAgent(),
+          ...options2.headers
+        }, response = await (0, make_fetch_happen_1.default)(url, {
+          method,
+          headers,
+          body: options2.body,
+          timeout: options2.timeout,
+          retry: !1
+          // We're handling retries ourselves
+        }).catch((reason) => (proc_log_1.log.http("fetch", `${method} ${url} attempt ${attemptNum} failed with ${reason}`), retry(reason)));
+        if (response.ok)
+          return response;
+        {
+          let error2 = await errorFromResponse(response);
+          if (proc_log_1.log.http("fetch", `${method} ${url} attempt ${attemptNum} failed with ${response.status}`), retryable(response.status))
+            return retry(error2);
+          throw error2;
+        }
+      }, retryOpts(options2.retry));
+    }
+    var errorFromResponse = async (response) => {
+      let message = response.statusText, location = response.headers.get(HTTP2_HEADER_LOCATION) || void 0;
+      if (response.headers.get(HTTP2_HEADER_CONTENT_TYPE)?.includes("application/json"))
+        try {
+          message = (await response.json()).message || message;
+        } catch {
+        }
+      return new error_1.HTTPError({
+        status: response.status,
+        message,
+        location
+      });
+    }, retryable = (status) => [HTTP_STATUS_REQUEST_TIMEOUT, HTTP_STATUS_TOO_MANY_REQUESTS].includes(status) || status >= HTTP_STATUS_INTERNAL_SERVER_ERROR, retryOpts = (retry) => typeof retry == "boolean" ? { retries: retry ? 1 : 0 } : typeof retry == "number" ? { retries: retry } : { retries: 0, ...retry };
+  }
+});
+
+// node_modules/@sigstore/sign/dist/external/fulcio.js
+var require_fulcio = __commonJS({
+  "node_modules/@sigstore/sign/dist/external/fulcio.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.Fulcio = void 0;
+    var fetch_1 = require_fetch(), Fulcio = class {
+      options;
+      constructor(options2) {
+        this.options = options2;
+      }
+      async createSigningCertificate(request2) {
+        let { baseURL, retry, timeout } = this.options, url = `${baseURL}/api/v2/signingCert`;
+        return (await (0, fetch_1.fetchWithRetry)(url, {
+          headers: {
+            "Content-Type": "application/json"
+          },
+          body: JSON.stringify(request2),
+          timeout,
+          retry
+        })).json();
+      }
+    };
+    exports2.Fulcio = Fulcio;
+  }
+});
+
+// node_modules/@sigstore/sign/dist/signer/fulcio/ca.js
+var require_ca = __commonJS({
+  "node_modules/@sigstore/sign/dist/signer/fulcio/ca.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.CAClient = void 0;
+    var error_1 = require_error5(), fulcio_1 = require_fulcio(), CAClient = class {
+      fulcio;
+      constructor(options2) {
+        this.fulcio = new fulcio_1.Fulcio({
+          baseURL: options2.fulcioBaseURL,
+          retry: options2.retry,
+          timeout: options2.timeout
+        });
+      }
+      async createSigningCertificate(identityToken, publicKey, challenge) {
+        let request2 = toCertificateRequest(identityToken, publicKey, challenge);
+        try {
+          let resp = await this.fulcio.createSigningCertificate(request2);
+          return (resp.signedCertificateEmbeddedSct ? resp.signedCertificateEmbeddedSct : resp.signedCertificateDetachedSct).chain.certificates;
+        } catch (err) {
+          (0, error_1.internalError)(err, "CA_CREATE_SIGNING_CERTIFICATE_ERROR", "error creating signing certificate");
+        }
+      }
+    };
+    exports2.CAClient = CAClient;
+    function toCertificateRequest(identityToken, publicKey, challenge) {
+      return {
+        credentials: {
+          oidcIdentityToken: identityToken
+        },
+        publicKeyRequest: {
+          publicKey: {
+            algorithm: "ECDSA",
+            content: publicKey
+          },
+          proofOfPossession: challenge.toString("base64")
+        }
+      };
+    }
+  }
+});
+
+// node_modules/@sigstore/sign/dist/signer/fulcio/ephemeral.js
+var require_ephemeral = __commonJS({
+  "node_modules/@sigstore/sign/dist/signer/fulcio/ephemeral.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.EphemeralSigner = void 0;
+    var crypto_1 = require("crypto"), EC_KEYPAIR_TYPE = "ec", P256_CURVE = "P-256", EphemeralSigner = class {
+      keypair;
+      constructor() {
+        this.keypair = (0, crypto_1.generateKeyPairSync)(EC_KEYPAIR_TYPE, {
+          namedCurve: P256_CURVE
+        });
+      }
+      async sign(data) {
+        let signature = (0, crypto_1.sign)("sha256", data, this.keypair.privateKey), publicKey = this.keypair.publicKey.export({ format: "pem", type: "spki" }).toString("ascii");
+        return {
+          signature,
+          key: { $case: "publicKey", publicKey }
+        };
+      }
+    };
+    exports2.EphemeralSigner = EphemeralSigner;
+  }
+});
+
+// node_modules/@sigstore/sign/dist/signer/fulcio/index.js
+var require_fulcio2 = __commonJS({
+  "node_modules/@sigstore/sign/dist/signer/fulcio/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.FulcioSigner = exports2.DEFAULT_FULCIO_URL = void 0;
+    var error_1 = require_error5(), util_1 = require_util(), ca_1 = require_ca(), ephemeral_1 = require_ephemeral();
+    exports2.DEFAULT_FULCIO_URL = "https://fulcio.sigstore.dev";
+    var FulcioSigner2 = class {
+      ca;
+      identityProvider;
+      keyHolder;
+      constructor(options2) {
+        this.ca = new ca_1.CAClient({
+          ...options2,
+          fulcioBaseURL: options2.fulcioBaseURL || /* istanbul ignore next */
+          exports2.DEFAULT_FULCIO_URL
+        }), this.identityProvider = options2.identityProvider, this.keyHolder = options2.keyHolder || new ephemeral_1.EphemeralSigner();
+      }
+      async sign(data) {
+        let identityToken = await this.getIdentityToken(), subject;
+        try {
+          subject = util_1.oidc.extractJWTSubject(identityToken);
+        } catch (err) {
+          throw new error_1.InternalError({
+            code: "IDENTITY_TOKEN_PARSE_ERROR",
+            message: `invalid identity token: ${identityToken}`,
+            cause: err
+          });
+        }
+        let challenge = await this.keyHolder.sign(Buffer.from(subject));
+        if (challenge.key.$case !== "publicKey")
+          throw new error_1.InternalError({
+            code: "CA_CREATE_SIGNING_CERTIFICATE_ERROR",
+            message: "unexpected format for signing key"
+          });
+        let certificates = await this.ca.createSigningCertificate(identityToken, challenge.key.publicKey, challenge.signature);
+        return {
+          signature: (await this.keyHolder.sign(data)).signature,
+          key: {
+            $case: "x509Certificate",
+            certificate: certificates[0]
+          }
+        };
+      }
+      async getIdentityToken() {
+        try {
+          return await this.identityProvider.getToken();
+        } catch (err) {
+          throw new error_1.InternalError({
+            code: "IDENTITY_TOKEN_READ_ERROR",
+            message: "error retrieving identity token",
+            cause: err
+          });
+        }
+      }
+    };
+    exports2.FulcioSigner = FulcioSigner2;
+  }
+});
+
+// node_modules/@sigstore/sign/dist/signer/index.js
+var require_signer = __commonJS({
+  "node_modules/@sigstore/sign/dist/signer/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.FulcioSigner = exports2.DEFAULT_FULCIO_URL = void 0;
+    var fulcio_1 = require_fulcio2();
+    Object.defineProperty(exports2, "DEFAULT_FULCIO_URL", { enumerable: !0, get: function() {
+      return fulcio_1.DEFAULT_FULCIO_URL;
+    } });
+    Object.defineProperty(exports2, "FulcioSigner", { enumerable: !0, get: function() {
+      return fulcio_1.FulcioSigner;
+    } });
+  }
+});
+
+// node_modules/@sigstore/sign/dist/external/rekor.js
+var require_rekor = __commonJS({
+  "node_modules/@sigstore/sign/dist/external/rekor.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.Rekor = void 0;
+    var fetch_1 = require_fetch(), Rekor = class {
+      options;
+      constructor(options2) {
+        this.options = options2;
+      }
+      /**
+       * Create a new entry in the Rekor log.
+       * @param propsedEntry {ProposedEntry} Data to create a new entry
+       * @returns {Promise<Entry>} The created entry
+       */
+      async createEntry(propsedEntry) {
+        let { baseURL, timeout, retry } = this.options, url = `${baseURL}/api/v1/log/entries`, data = await (await (0, fetch_1.fetchWithRetry)(url, {
+          headers: {
+            "Content-Type": "application/json",
+            Accept: "application/json"
+          },
+          body: JSON.stringify(propsedEntry),
+          timeout,
+          retry
+        })).json();
+        return entryFromResponse(data);
+      }
+      /**
+       * Get an entry from the Rekor log.
+       * @param uuid {string} The UUID of the entry to retrieve
+       * @returns {Promise<Entry>} The retrieved entry
+       */
+      async getEntry(uuid) {
+        let { baseURL, timeout, retry } = this.options, url = `${baseURL}/api/v1/log/entries/${uuid}`, data = await (await (0, fetch_1.fetchWithRetry)(url, {
+          method: "GET",
+          headers: {
+            Accept: "application/json"
+          },
+          timeout,
+          retry
+        })).json();
+        return entryFromResponse(data);
+      }
+    };
+    exports2.Rekor = Rekor;
+    function entryFromResponse(data) {
+      let entries = Object.entries(data);
+      if (entries.length != 1)
+        throw new Error("Received multiple entries in Rekor response");
+      let [uuid, entry] = entries[0];
+      return {
+        ...entry,
+        uuid
+      };
+    }
+  }
+});
+
+// node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/verifier.js
+var require_verifier = __commonJS({
+  "node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/verifier.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.Signature = exports2.Verifier = exports2.PublicKey = void 0;
+    var sigstore_common_1 = require_sigstore_common();
+    exports2.PublicKey = {
+      fromJSON(object) {
+        return { rawBytes: isSet(object.rawBytes) ? Buffer.from(bytesFromBase64(object.rawBytes)) : Buffer.alloc(0) };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.rawBytes.length !== 0 && (obj.rawBytes = base64FromBytes(message.rawBytes)), obj;
+      }
+    };
+    exports2.Verifier = {
+      fromJSON(object) {
+        return {
+          verifier: isSet(object.publicKey) ? { $case: "publicKey", publicKey: exports2.PublicKey.fromJSON(object.publicKey) } : isSet(object.x509Certificate) ? { $case: "x509Certificate", x509Certificate: sigstore_common_1.X509Certificate.fromJSON(object.x509Certificate) } : void 0,
+          keyDetails: isSet(object.keyDetails) ? (0, sigstore_common_1.publicKeyDetailsFromJSON)(object.keyDetails) : 0
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.verifier?.$case === "publicKey" ? obj.publicKey = exports2.PublicKey.toJSON(message.verifier.publicKey) : message.verifier?.$case === "x509Certificate" && (obj.x509Certificate = sigstore_common_1.X509Certificate.toJSON(message.verifier.x509Certificate)), message.keyDetails !== 0 && (obj.keyDetails = (0, sigstore_common_1.publicKeyDetailsToJSON)(message.keyDetails)), obj;
+      }
+    };
+    exports2.Signature = {
+      fromJSON(object) {
+        return {
+          content: isSet(object.content) ? Buffer.from(bytesFromBase64(object.content)) : Buffer.alloc(0),
+          verifier: isSet(object.verifier) ? exports2.Verifier.fromJSON(object.verifier) : void 0
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.content.length !== 0 && (obj.content = base64FromBytes(message.content)), message.verifier !== void 0 && (obj.verifier = exports2.Verifier.toJSON(message.verifier)), obj;
+      }
+    };
+    function bytesFromBase64(b64) {
+      return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+    }
+    function base64FromBytes(arr) {
+      return globalThis.Buffer.from(arr).toString("base64");
+    }
+    function isSet(value) {
+      return value != null;
+    }
+  }
+});
+
+// node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/dsse.js
+var require_dsse3 = __commonJS({
+  "node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/dsse.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.DSSELogEntryV002 = exports2.DSSERequestV002 = void 0;
+    var envelope_1 = require_envelope(), sigstore_common_1 = require_sigstore_common(), verifier_1 = require_verifier();
+    exports2.DSSERequestV002 = {
+      fromJSON(object) {
+        return {
+          envelope: isSet(object.envelope) ? envelope_1.Envelope.fromJSON(object.envelope) : void 0,
+          verifiers: globalThis.Array.isArray(object?.verifiers) ? object.verifiers.map((e) => verifier_1.Verifier.fromJSON(e)) : []
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.envelope !== void 0 && (obj.envelope = envelope_1.Envelope.toJSON(message.envelope)), message.verifiers?.length && (obj.verifiers = message.verifiers.map((e) => verifier_1.Verifier.toJSON(e))), obj;
+      }
+    };
+    exports2.DSSELogEntryV002 = {
+      fromJSON(object) {
+        return {
+          payloadHash: isSet(object.payloadHash) ? sigstore_common_1.HashOutput.fromJSON(object.payloadHash) : void 0,
+          signatures: globalThis.Array.isArray(object?.signatures) ? object.signatures.map((e) => verifier_1.Signature.fromJSON(e)) : []
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.payloadHash !== void 0 && (obj.payloadHash = sigstore_common_1.HashOutput.toJSON(message.payloadHash)), message.signatures?.length && (obj.signatures = message.signatures.map((e) => verifier_1.Signature.toJSON(e))), obj;
+      }
+    };
+    function isSet(value) {
+      return value != null;
+    }
+  }
+});
+
+// node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/hashedrekord.js
+var require_hashedrekord = __commonJS({
+  "node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/hashedrekord.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.HashedRekordLogEntryV002 = exports2.HashedRekordRequestV002 = void 0;
+    var sigstore_common_1 = require_sigstore_common(), verifier_1 = require_verifier();
+    exports2.HashedRekordRequestV002 = {
+      fromJSON(object) {
+        return {
+          digest: isSet(object.digest) ? Buffer.from(bytesFromBase64(object.digest)) : Buffer.alloc(0),
+          signature: isSet(object.signature) ? verifier_1.Signature.fromJSON(object.signature) : void 0
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.digest.length !== 0 && (obj.digest = base64FromBytes(message.digest)), message.signature !== void 0 && (obj.signature = verifier_1.Signature.toJSON(message.signature)), obj;
+      }
+    };
+    exports2.HashedRekordLogEntryV002 = {
+      fromJSON(object) {
+        return {
+          data: isSet(object.data) ? sigstore_common_1.HashOutput.fromJSON(object.data) : void 0,
+          signature: isSet(object.signature) ? verifier_1.Signature.fromJSON(object.signature) : void 0
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.data !== void 0 && (obj.data = sigstore_common_1.HashOutput.toJSON(message.data)), message.signature !== void 0 && (obj.signature = verifier_1.Signature.toJSON(message.signature)), obj;
+      }
+    };
+    function bytesFromBase64(b64) {
+      return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+    }
+    function base64FromBytes(arr) {
+      return globalThis.Buffer.from(arr).toString("base64");
+    }
+    function isSet(value) {
+      return value != null;
+    }
+  }
+});
+
+// node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/entry.js
+var require_entry = __commonJS({
+  "node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/entry.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.CreateEntryRequest = exports2.Spec = exports2.Entry = void 0;
+    var dsse_1 = require_dsse3(), hashedrekord_1 = require_hashedrekord();
+    exports2.Entry = {
+      fromJSON(object) {
+        return {
+          kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+          apiVersion: isSet(object.apiVersion) ? globalThis.String(object.apiVersion) : "",
+          spec: isSet(object.spec) ? exports2.Spec.fromJSON(object.spec) : void 0
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.kind !== "" && (obj.kind = message.kind), message.apiVersion !== "" && (obj.apiVersion = message.apiVersion), message.spec !== void 0 && (obj.spec = exports2.Spec.toJSON(message.spec)), obj;
+      }
+    };
+    exports2.Spec = {
+      fromJSON(object) {
+        return {
+          spec: isSet(object.hashedRekordV002) ? { $case: "hashedRekordV002", hashedRekordV002: hashedrekord_1.HashedRekordLogEntryV002.fromJSON(object.hashedRekordV002) } : isSet(object.dsseV002) ? { $case: "dsseV002", dsseV002: dsse_1.DSSELogEntryV002.fromJSON(object.dsseV002) } : void 0
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.spec?.$case === "hashedRekordV002" ? obj.hashedRekordV002 = hashedrekord_1.HashedRekordLogEntryV002.toJSON(message.spec.hashedRekordV002) : message.spec?.$case === "dsseV002" && (obj.dsseV002 = dsse_1.DSSELogEntryV002.toJSON(message.spec.dsseV002)), obj;
+      }
+    };
+    exports2.CreateEntryRequest = {
+      fromJSON(object) {
+        return {
+          spec: isSet(object.hashedRekordRequestV002) ? {
+            $case: "hashedRekordRequestV002",
+            hashedRekordRequestV002: hashedrekord_1.HashedRekordRequestV002.fromJSON(object.hashedRekordRequestV002)
+          } : isSet(object.dsseRequestV002) ? { $case: "dsseRequestV002", dsseRequestV002: dsse_1.DSSERequestV002.fromJSON(object.dsseRequestV002) } : void 0
+        };
+      },
+      toJSON(message) {
+        let obj = {};
+        return message.spec?.$case === "hashedRekordRequestV002" ? obj.hashedRekordRequestV002 = hashedrekord_1.HashedRekordRequestV002.toJSON(message.spec.hashedRekordRequestV002) : message.spec?.$case === "dsseRequestV002" && (obj.dsseRequestV002 = dsse_1.DSSERequestV002.toJSON(message.spec.dsseRequestV002)), obj;
+      }
+    };
+    function isSet(value) {
+      return value != null;
+    }
+  }
+});
+
+// node_modules/@sigstore/protobuf-specs/dist/rekor/v2/index.js
+var require_v2 = __commonJS({
+  "node_modules/@sigstore/protobuf-specs/dist/rekor/v2/index.js"(exports2) {
+    "use strict";
+    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
+      k2 === void 0 && (k2 = k);
+      var desc = Object.getOwnPropertyDescriptor(m, k);
+      (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) && (desc = { enumerable: !0, get: function() {
+        return m[k];
+      } }), Object.defineProperty(o, k2, desc);
+    }) : (function(o, m, k, k2) {
+      k2 === void 0 && (k2 = k), o[k2] = m[k];
+    })), __exportStar = exports2 && exports2.__exportStar || function(m, exports3) {
+      for (var p in m) p !== "default" && !Object.prototype.hasOwnProperty.call(exports3, p) && __createBinding(exports3, m, p);
+    };
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    __exportStar(require_dsse3(), exports2);
+    __exportStar(require_entry(), exports2);
+    __exportStar(require_hashedrekord(), exports2);
+    __exportStar(require_verifier(), exports2);
+  }
+});
+
+// node_modules/@sigstore/sign/dist/external/rekor-v2.js
+var require_rekor_v2 = __commonJS({
+  "node_modules/@sigstore/sign/dist/external/rekor-v2.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.RekorV2 = void 0;
+    var fetch_1 = require_fetch(), protobuf_specs_1 = require_dist(), v2_1 = require_v2(), RekorV2 = class {
+      options;
+      constructor(options2) {
+        this.options = options2;
+      }
+      async createEntry(proposedEntry) {
+        let { baseURL, timeout, retry } = this.options, url = `${baseURL}/api/v2/log/entries`;
+        return (await (0, fetch_1.fetchWithRetry)(url, {
+          headers: {
+            "Content-Type": "application/json",
+            Accept: "application/json"
+          },
+          body: JSON.stringify(v2_1.CreateEntryRequest.toJSON(proposedEntry)),
+          timeout,
+          retry
+        })).json().then((data) => protobuf_specs_1.TransparencyLogEntry.fromJSON(data));
+      }
+    };
+    exports2.RekorV2 = RekorV2;
+  }
+});
+
+// node_modules/@sigstore/sign/dist/witness/tlog/client.js
+var require_client = __commonJS({
+  "node_modules/@sigstore/sign/dist/witness/tlog/client.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.TLogV2Client = exports2.TLogClient = void 0;
+    var error_1 = require_error5(), error_2 = require_error4(), rekor_1 = require_rekor(), rekor_v2_1 = require_rekor_v2(), TLogClient = class {
+      rekor;
+      fetchOnConflict;
+      constructor(options2) {
+        this.fetchOnConflict = options2.fetchOnConflict ?? !1, this.rekor = new rekor_1.Rekor({
+          baseURL: options2.rekorBaseURL,
+          retry: options2.retry,
+          timeout: options2.timeout
+        });
+      }
+      async createEntry(proposedEntry) {
+        let entry;
+        try {
+          entry = await this.rekor.createEntry(proposedEntry);
+        } catch (err) {
+          if (entryExistsError(err) && this.fetchOnConflict) {
+            let uuid = err.location.split("/").pop() || "";
+            try {
+              entry = await this.rekor.getEntry(uuid);
+            } catch (err2) {
+              (0, error_1.internalError)(err2, "TLOG_FETCH_ENTRY_ERROR", "error fetching tlog entry");
+            }
+          } else
+            (0, error_1.internalError)(err, "TLOG_CREATE_ENTRY_ERROR", "error creating tlog entry");
+        }
+        return entry;
+      }
+    };
+    exports2.TLogClient = TLogClient;
+    function entryExistsError(value) {
+      return value instanceof error_2.HTTPError && value.statusCode === 409 && value.location !== void 0;
+    }
+    var TLogV2Client = class {
+      rekor;
+      constructor(options2) {
+        this.rekor = new rekor_v2_1.RekorV2({
+          baseURL: options2.rekorBaseURL,
+          retry: options2.retry,
+          timeout: options2.timeout
+        });
+      }
+      async createEntry(createEntryRequest) {
+        let entry;
+        try {
+          entry = await this.rekor.createEntry(createEntryRequest);
+        } catch (err) {
+          (0, error_1.internalError)(err, "TLOG_CREATE_ENTRY_ERROR", "error creating tlog entry");
+        }
+        return (entry.logId === void 0 || entry.kindVersion === void 0) && (0, error_1.internalError)(new Error("invalid tlog entry"), "TLOG_CREATE_ENTRY_ERROR", "error creating tlog entry"), {
+          ...entry,
+          logId: entry.logId,
+          kindVersion: entry.kindVersion
+        };
+      }
+    };
+    exports2.TLogV2Client = TLogV2Client;
+  }
+});
+
+// node_modules/@sigstore/sign/dist/witness/tlog/entry.js
+var require_entry2 = __commonJS({
+  "node_modules/@sigstore/sign/dist/witness/tlog/entry.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.toProposedEntry = toProposedEntry;
+    exports2.toCreateEntryRequest = toCreateEntryRequest;
+    var bundle_1 = require_dist2(), protobuf_specs_1 = require_dist(), util_1 = require_util(), SHA256_ALGORITHM = "sha256";
+    function toProposedEntry(content, publicKey, entryType = "dsse") {
+      switch (content.$case) {
+        case "dsseEnvelope":
+          return entryType === "intoto" ? toProposedIntotoEntry(content.dsseEnvelope, publicKey) : toProposedDSSEEntry(content.dsseEnvelope, publicKey);
+        case "messageSignature":
+          return toProposedHashedRekordEntry(content.messageSignature, publicKey);
+      }
+    }
+    function toProposedHashedRekordEntry(messageSignature, publicKey) {
+      let hexDigest = messageSignature.messageDigest.digest.toString("hex"), b64Signature = messageSignature.signature.toString("base64"), b64Key = util_1.encoding.base64Encode(publicKey);
+      return {
+        apiVersion: "0.0.1",
+        kind: "hashedrekord",
+        spec: {
+          data: {
+            hash: {
+              algorithm: SHA256_ALGORITHM,
+              value: hexDigest
+            }
+          },
+          signature: {
+            content: b64Signature,
+            publicKey: {
+              content: b64Key
+            }
+          }
+        }
+      };
+    }
+    function toProposedDSSEEntry(envelope, publicKey) {
+      let envelopeJSON = JSON.stringify((0, bundle_1.envelopeToJSON)(envelope)), encodedKey = util_1.encoding.base64Encode(publicKey);
+      return {
+        apiVersion: "0.0.1",
+        kind: "dsse",
+        spec: {
+          proposedContent: {
+            envelope: envelopeJSON,
+            verifiers: [encodedKey]
+          }
+        }
+      };
+    }
+    function toProposedIntotoEntry(envelope, publicKey) {
+      let payloadHash = util_1.crypto.digest(SHA256_ALGORITHM, envelope.payload).toString("hex"), envelopeHash = calculateDSSEHash(envelope, publicKey), payload = util_1.encoding.base64Encode(envelope.payload.toString("base64")), sig = util_1.encoding.base64Encode(envelope.signatures[0].sig.toString("base64")), keyid = envelope.signatures[0].keyid, encodedKey = util_1.encoding.base64Encode(publicKey), dsse = {
+        payloadType: envelope.payloadType,
+        payload,
+        signatures: [{ sig, publicKey: encodedKey }]
+      };
+      return keyid.length > 0 && (dsse.signatures[0].keyid = keyid), {
+        apiVersion: "0.0.2",
+        kind: "intoto",
+        spec: {
+          content: {
+            envelope: dsse,
+            hash: { algorithm: SHA256_ALGORITHM, value: envelopeHash },
+            payloadHash: { algorithm: SHA256_ALGORITHM, value: payloadHash }
+          }
+        }
+      };
+    }
+    function calculateDSSEHash(envelope, publicKey) {
+      let dsse = {
+        payloadType: envelope.payloadType,
+        payload: envelope.payload.toString("base64"),
+        signatures: [
+          { sig: envelope.signatures[0].sig.toString("base64"), publicKey }
+        ]
+      };
+      return envelope.signatures[0].keyid.length > 0 && (dsse.signatures[0].keyid = envelope.signatures[0].keyid), util_1.crypto.digest(SHA256_ALGORITHM, util_1.json.canonicalize(dsse)).toString("hex");
+    }
+    function toCreateEntryRequest(content, publicKey) {
+      switch (content.$case) {
+        case "dsseEnvelope":
+          return toCreateEntryRequestDSSE(content.dsseEnvelope, publicKey);
+        case "messageSignature":
+          return toCreateEntryRequestMessageSignature(content.messageSignature, publicKey);
+      }
+    }
+    function toCreateEntryRequestDSSE(envelope, publicKey) {
+      return {
+        spec: {
+          $case: "dsseRequestV002",
+          dsseRequestV002: {
+            envelope,
+            verifiers: [
+              {
+                // TODO: We need to add support of passing the key details in the
+                // signature bundle. For now we're hardcoding the key details here.
+                keyDetails: protobuf_specs_1.PublicKeyDetails.PKIX_ECDSA_P256_SHA_256,
+                verifier: {
+                  $case: "x509Certificate",
+                  x509Certificate: {
+                    rawBytes: util_1.pem.toDER(publicKey)
+                  }
+                }
+              }
+            ]
+          }
+        }
+      };
+    }
+    function toCreateEntryRequestMessageSignature(messageSignature, publicKey) {
+      return {
+        spec: {
+          $case: "hashedRekordRequestV002",
+          hashedRekordRequestV002: {
+            digest: messageSignature.messageDigest.digest,
+            signature: {
+              content: messageSignature.signature,
+              verifier: {
+                // TODO: We need to add support of passing the key details in the
+                // signature bundle. For now we're hardcoding the key details here.
+                keyDetails: protobuf_specs_1.PublicKeyDetails.PKIX_ECDSA_P256_SHA_256,
+                verifier: {
+                  $case: "x509Certificate",
+                  x509Certificate: {
+                    rawBytes: util_1.pem.toDER(publicKey)
+                  }
+                }
+              }
+            }
+          }
+        }
+      };
+    }
+  }
+});
+
+// node_modules/@sigstore/sign/dist/witness/tlog/index.js
+var require_tlog = __commonJS({
+  "node_modules/@sigstore/sign/dist/witness/tlog/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.RekorWitness = exports2.DEFAULT_REKOR_URL = void 0;
+    var util_1 = require_util(), client_1 = require_client(), entry_1 = require_entry2();
+    exports2.DEFAULT_REKOR_URL = "https://rekor.sigstore.dev";
+    var RekorWitness2 = class {
+      tlogV1;
+      tlogV2;
+      entryType;
+      majorApiVersion;
+      constructor(options2) {
+        this.entryType = options2.entryType, this.majorApiVersion = options2.majorApiVersion || 1, this.tlogV1 = new client_1.TLogClient({
+          ...options2,
+          rekorBaseURL: options2.rekorBaseURL || /* istanbul ignore next */
+          exports2.DEFAULT_REKOR_URL
+        }), this.tlogV2 = new client_1.TLogV2Client({
+          ...options2,
+          rekorBaseURL: options2.rekorBaseURL || /* istanbul ignore next */
+          exports2.DEFAULT_REKOR_URL
+        });
+      }
+      async testify(content, publicKey) {
+        let tlogEntry;
+        if (this.majorApiVersion === 2) {
+          let request2 = (0, entry_1.toCreateEntryRequest)(content, publicKey);
+          tlogEntry = await this.tlogV2.createEntry(request2);
+        } else {
+          let proposedEntry = (0, entry_1.toProposedEntry)(content, publicKey, this.entryType), entry = await this.tlogV1.createEntry(proposedEntry);
+          tlogEntry = toTransparencyLogEntry(entry);
+        }
+        return { tlogEntries: [tlogEntry] };
+      }
+    };
+    exports2.RekorWitness = RekorWitness2;
+    function toTransparencyLogEntry(entry) {
+      let logID = Buffer.from(entry.logID, "hex"), bodyJSON = util_1.encoding.base64Decode(entry.body), entryBody = JSON.parse(bodyJSON), promise = entry?.verification?.signedEntryTimestamp ? inclusionPromise(entry.verification.signedEntryTimestamp) : void 0, proof = entry?.verification?.inclusionProof ? inclusionProof(entry.verification.inclusionProof) : void 0;
+      return {
+        logIndex: entry.logIndex.toString(),
+        logId: {
+          keyId: logID
+        },
+        integratedTime: entry.integratedTime.toString(),
+        kindVersion: {
+          kind: entryBody.kind,
+          version: entryBody.apiVersion
+        },
+        inclusionPromise: promise,
+        inclusionProof: proof,
+        canonicalizedBody: Buffer.from(entry.body, "base64")
+      };
+    }
+    function inclusionPromise(promise) {
+      return {
+        signedEntryTimestamp: Buffer.from(promise, "base64")
+      };
+    }
+    function inclusionProof(proof) {
+      return {
+        logIndex: proof.logIndex.toString(),
+        treeSize: proof.treeSize.toString(),
+        rootHash: Buffer.from(proof.rootHash, "hex"),
+        hashes: proof.hashes.map((h) => Buffer.from(h, "hex")),
+        checkpoint: {
+          envelope: proof.checkpoint
+        }
+      };
+    }
+  }
+});
+
+// node_modules/@sigstore/sign/dist/external/tsa.js
+var require_tsa = __commonJS({
+  "node_modules/@sigstore/sign/dist/external/tsa.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.TimestampAuthority = void 0;
+    var fetch_1 = require_fetch(), TimestampAuthority = class {
+      options;
+      constructor(options2) {
+        this.options = options2;
+      }
+      async createTimestamp(request2) {
+        let { baseURL, timeout, retry } = this.options, url = new URL(baseURL).pathname === "/" ? `${baseURL}/api/v1/timestamp` : baseURL;
+        return (await (0, fetch_1.fetchWithRetry)(url, {
+          headers: {
+            "Content-Type": "application/json"
+          },
+          body: JSON.stringify(request2),
+          timeout,
+          retry
+        })).buffer();
+      }
+    };
+    exports2.TimestampAuthority = TimestampAuthority;
+  }
+});
+
+// node_modules/@sigstore/sign/dist/witness/tsa/client.js
+var require_client2 = __commonJS({
+  "node_modules/@sigstore/sign/dist/witness/tsa/client.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.TSAClient = void 0;
+    var error_1 = require_error5(), tsa_1 = require_tsa(), util_1 = require_util(), SHA256_ALGORITHM = "sha256", TSAClient = class {
+      tsa;
+      constructor(options2) {
+        this.tsa = new tsa_1.TimestampAuthority({
+          baseURL: options2.tsaBaseURL,
+          retry: options2.retry,
+          timeout: options2.timeout
+        });
+      }
+      async createTimestamp(signature) {
+        let request2 = {
+          artifactHash: util_1.crypto.digest(SHA256_ALGORITHM, signature).toString("base64"),
+          hashAlgorithm: SHA256_ALGORITHM
+        };
+        try {
+          return await this.tsa.createTimestamp(request2);
+        } catch (err) {
+          (0, error_1.internalError)(err, "TSA_CREATE_TIMESTAMP_ERROR", "error creating timestamp");
+        }
+      }
+    };
+    exports2.TSAClient = TSAClient;
+  }
+});
+
+// node_modules/@sigstore/sign/dist/witness/tsa/index.js
+var require_tsa2 = __commonJS({
+  "node_modules/@sigstore/sign/dist/witness/tsa/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.TSAWitness = void 0;
+    var client_1 = require_client2(), TSAWitness = class {
+      tsa;
+      constructor(options2) {
+        this.tsa = new client_1.TSAClient({
+          tsaBaseURL: options2.tsaBaseURL,
+          retry: options2.retry,
+          timeout: options2.timeout
+        });
+      }
+      async testify(content) {
+        let signature = extractSignature(content);
+        return {
+          rfc3161Timestamps: [{ signedTimestamp: await this.tsa.createTimestamp(signature) }]
+        };
+      }
+    };
+    exports2.TSAWitness = TSAWitness;
+    function extractSignature(content) {
+      switch (content.$case) {
+        case "dsseEnvelope":
+          return content.dsseEnvelope.signatures[0].sig;
+        case "messageSignature":
+          return content.messageSignature.signature;
+      }
+    }
+  }
+});
+
+// node_modules/@sigstore/sign/dist/witness/index.js
+var require_witness = __commonJS({
+  "node_modules/@sigstore/sign/dist/witness/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.TSAWitness = exports2.RekorWitness = exports2.DEFAULT_REKOR_URL = void 0;
+    var tlog_1 = require_tlog();
+    Object.defineProperty(exports2, "DEFAULT_REKOR_URL", { enumerable: !0, get: function() {
+      return tlog_1.DEFAULT_REKOR_URL;
+    } });
+    Object.defineProperty(exports2, "RekorWitness", { enumerable: !0, get: function() {
+      return tlog_1.RekorWitness;
+    } });
+    var tsa_1 = require_tsa2();
+    Object.defineProperty(exports2, "TSAWitness", { enumerable: !0, get: function() {
+      return tsa_1.TSAWitness;
+    } });
+  }
+});
+
+// node_modules/@sigstore/sign/dist/config.js
+var require_config = __commonJS({
+  "node_modules/@sigstore/sign/dist/config.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.bundleBuilderFromSigningConfig = bundleBuilderFromSigningConfig;
+    var protobuf_specs_1 = require_dist(), dsse_1 = require_dsse2(), message_1 = require_message(), signer_1 = require_signer(), witness_1 = require_witness(), MAX_CA_API_VERSION = 1, MAX_TLOG_API_VERSION = 2, MAX_TSA_API_VERSION = 1, DEFAULT_TIMEOUT = 5e3, DEFAULT_REKORV2_TIMEOUT = 2e4, DEFAULT_RETRY2 = { retries: 2 };
+    function bundleBuilderFromSigningConfig(options2) {
+      let { signingConfig, identityProvider, bundleType } = options2, fetchOptions = options2.fetchOptions || {
+        timeout: DEFAULT_TIMEOUT,
+        retry: DEFAULT_RETRY2
+      }, signer = fulcioSignerFromConfig(signingConfig, identityProvider, fetchOptions), witnesses = witnessesFromConfig(signingConfig, fetchOptions);
+      switch (bundleType) {
+        case "messageSignature":
+          return new message_1.MessageSignatureBundleBuilder({ signer, witnesses });
+        case "dsseEnvelope":
+          return new dsse_1.DSSEBundleBuilder({ signer, witnesses });
+      }
+    }
+    function fulcioSignerFromConfig(signingConfig, identityProvider, fetchOptions) {
+      let service = certAuthorityService(signingConfig);
+      return new signer_1.FulcioSigner({
+        fulcioBaseURL: service.url,
+        identityProvider,
+        timeout: fetchOptions.timeout,
+        retry: fetchOptions.retry
+      });
+    }
+    function witnessesFromConfig(signingConfig, fetchOptions) {
+      let witnesses = [];
+      if (signingConfig.rekorTlogConfig) {
+        if (signingConfig.rekorTlogConfig.selector !== protobuf_specs_1.ServiceSelector.ANY)
+          throw new Error("Unsupported Rekor TLog selector in signing configuration");
+        let tlog = tlogService(signingConfig);
+        witnesses.push(new witness_1.RekorWitness({
+          rekorBaseURL: tlog.url,
+          majorApiVersion: tlog.majorApiVersion,
+          retry: fetchOptions.retry,
+          timeout: (
+            // Ensure Rekor V2 has at least a 20 second timeout
+            tlog.majorApiVersion === 1 ? fetchOptions.timeout : Math.min(fetchOptions.timeout || /* istanbul ignore next */
+            DEFAULT_TIMEOUT, DEFAULT_REKORV2_TIMEOUT)
+          )
+        }));
+      }
+      if (signingConfig.tsaConfig) {
+        if (signingConfig.tsaConfig.selector !== protobuf_specs_1.ServiceSelector.ANY)
+          throw new Error("Unsupported TSA selector in signing configuration");
+        let tsa = tsaService(signingConfig);
+        witnesses.push(new witness_1.TSAWitness({
+          tsaBaseURL: tsa.url,
+          retry: fetchOptions.retry,
+          timeout: fetchOptions.timeout
+        }));
+      }
+      return witnesses;
+    }
+    function certAuthorityService(signingConfig) {
+      let compatibleCAs = filterServicesByMaxAPIVersion(signingConfig.caUrls, MAX_CA_API_VERSION), sortedCAs = sortServicesByStartDate(compatibleCAs);
+      if (sortedCAs.length === 0)
+        throw new Error("No valid CA services found in signing configuration");
+      return sortedCAs[0];
+    }
+    function tlogService(signingConfig) {
+      let compatibleTLogs = filterServicesByMaxAPIVersion(signingConfig.rekorTlogUrls, MAX_TLOG_API_VERSION), sortedTLogs = sortServicesByStartDate(compatibleTLogs);
+      if (sortedTLogs.length === 0)
+        throw new Error("No valid TLogs found in signing configuration");
+      return sortedTLogs[0];
+    }
+    function tsaService(signingConfig) {
+      let compatibleTSAs = filterServicesByMaxAPIVersion(signingConfig.tsaUrls, MAX_TSA_API_VERSION), sortedTSAs = sortServicesByStartDate(compatibleTSAs);
+      if (sortedTSAs.length === 0)
+        throw new Error("No valid TSAs found in signing configuration");
+      return sortedTSAs[0];
+    }
+    function sortServicesByStartDate(services) {
+      let now = /* @__PURE__ */ new Date();
+      return services.filter((service) => service.validFor?.end ? service.validFor.end >= now : !0).sort((a, b) => {
+        let aStart = a.validFor?.start?.getTime() ?? 0;
+        return (b.validFor?.start?.getTime() ?? 0) - aStart;
+      });
+    }
+    function filterServicesByMaxAPIVersion(services, apiVersion) {
+      return services.filter((service) => service.majorApiVersion <= apiVersion);
+    }
+  }
+});
+
+// node_modules/@sigstore/sign/dist/identity/ci.js
+var require_ci = __commonJS({
+  "node_modules/@sigstore/sign/dist/identity/ci.js"(exports2) {
+    "use strict";
+    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { default: mod };
+    };
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.CIContextProvider = void 0;
+    var make_fetch_happen_1 = __importDefault((init_sigstore_fetch(), __toCommonJS(sigstore_fetch_exports))), providers = [getGHAToken, getEnv], CIContextProvider = class {
+      audience;
+      /* istanbul ignore next */
+      constructor(audience = "sigstore") {
+        this.audience = audience;
+      }
+      // Invoke all registered ProviderFuncs and return the value of whichever one
+      // resolves first.
+      async getToken() {
+        return Promise.any(providers.map((getToken) => getToken(this.audience))).catch(() => Promise.reject("CI: no tokens available"));
+      }
+    };
+    exports2.CIContextProvider = CIContextProvider;
+    async function getGHAToken(audience) {
+      if (!process.env.ACTIONS_ID_TOKEN_REQUEST_URL || !process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN)
+        return Promise.reject("no token available");
+      let url = new URL(process.env.ACTIONS_ID_TOKEN_REQUEST_URL);
+      return url.searchParams.append("audience", audience), (await (0, make_fetch_happen_1.default)(url.href, {
+        retry: 2,
+        headers: {
+          Accept: "application/json",
+          Authorization: `Bearer ${process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN}`
+        }
+      })).json().then((data) => data.value);
+    }
+    async function getEnv() {
+      return process.env.SIGSTORE_ID_TOKEN ? process.env.SIGSTORE_ID_TOKEN : Promise.reject("no token available");
+    }
+  }
+});
+
+// node_modules/@sigstore/sign/dist/identity/index.js
+var require_identity = __commonJS({
+  "node_modules/@sigstore/sign/dist/identity/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.CIContextProvider = void 0;
+    var ci_1 = require_ci();
+    Object.defineProperty(exports2, "CIContextProvider", { enumerable: !0, get: function() {
+      return ci_1.CIContextProvider;
+    } });
+  }
+});
+
+// node_modules/@sigstore/sign/dist/index.js
+var require_dist4 = __commonJS({
+  "node_modules/@sigstore/sign/dist/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: !0 });
+    exports2.TSAWitness = exports2.RekorWitness = exports2.DEFAULT_REKOR_URL = exports2.FulcioSigner = exports2.DEFAULT_FULCIO_URL = exports2.CIContextProvider = exports2.InternalError = exports2.bundleBuilderFromSigningConfig = exports2.MessageSignatureBundleBuilder = exports2.DSSEBundleBuilder = void 0;
+    var bundler_1 = require_bundler();
+    Object.defineProperty(exports2, "DSSEBundleBuilder", { enumerable: !0, get: function() {
+      return bundler_1.DSSEBundleBuilder;
+    } });
+    Object.defineProperty(exports2, "MessageSignatureBundleBuilder", { enumerable: !0, get: function() {
+      return bundler_1.MessageSignatureBundleBuilder;
+    } });
+    var config_1 = require_config();
+    Object.defineProperty(exports2, "bundleBuilderFromSigningConfig", { enumerable: !0, get: function() {
+      return config_1.bundleBuilderFromSigningConfig;
+    } });
+    var error_1 = require_error5();
+    Object.defineProperty(exports2, "InternalError", { enumerable: !0, get: function() {
+      return error_1.InternalError;
+    } });
+    var identity_1 = require_identity();
+    Object.defineProperty(exports2, "CIContextProvider", { enumerable: !0, get: function() {
+      return identity_1.CIContextProvider;
+    } });
+    var signer_1 = require_signer();
+    Object.defineProperty(exports2, "DEFAULT_FULCIO_URL", { enumerable: !0, get: function() {
+      return signer_1.DEFAULT_FULCIO_URL;
+    } });
+    Object.defineProperty(exports2, "FulcioSigner", { enumerable: !0, get: function() {
+      return signer_1.FulcioSigner;
+    } });
+    var witness_1 = require_witness();
+    Object.defineProperty(exports2, "DEFAULT_REKOR_URL", { enumerable: !0, get: function() {
+      return witness_1.DEFAULT_REKOR_URL;
+    } });
+    Object.defineProperty(exports2, "RekorWitness", { enumerable: !0, get: function() {
+      return witness_1.RekorWitness;
+    } });
+    Object.defineProperty(exports2, "TSAWitness", { enumerable: !0, get: function() {
+      return witness_1.TSAWitness;
+    } });
+  }
+});
+
+// src/client/attest.ts
+var attest_exports = {};
+__export(attest_exports, {
+  DEFAULT_FULCIO_URL: () => DEFAULT_FULCIO_URL,
+  DEFAULT_REKOR_URL: () => DEFAULT_REKOR_URL,
+  IN_TOTO_PAYLOAD_TYPE: () => IN_TOTO_PAYLOAD_TYPE,
+  PUBLISH_ATTESTATION_SUFFIX: () => PUBLISH_ATTESTATION_SUFFIX,
+  PUBLISH_PREDICATE_TYPE: () => PUBLISH_PREDICATE_TYPE,
+  SIGSTORE_AUDIENCE: () => SIGSTORE_AUDIENCE,
+  bundleToAttestation: () => bundleToAttestation,
+  publishStatement: () => publishStatement,
+  sigstoreSigner: () => sigstoreSigner
+});
+function publishStatement(filename, sha256) {
+  return Buffer.from(
+    JSON.stringify({
+      _type: "https://in-toto.io/Statement/v1",
+      subject: [{ name: filename, digest: { sha256 } }],
+      predicateType: PUBLISH_PREDICATE_TYPE,
+      predicate: null
+    }),
+    "utf8"
+  );
+}
+function bundleToAttestation(bundle) {
+  let json = bundle, certificate = json.verificationMaterial?.certificate?.rawBytes, entries = json.verificationMaterial?.tlogEntries ?? [], statement = json.dsseEnvelope?.payload, signature = json.dsseEnvelope?.signatures?.[0]?.sig;
+  if (!certificate || entries.length === 0 || !statement || !signature)
+    throw new Error(
+      "the signed bundle lacks a certificate, a transparency-log entry or a DSSE signature"
+    );
+  return {
+    version: 1,
+    verification_material: { certificate, transparency_entries: entries },
+    envelope: { statement, signature }
+  };
+}
+function signingFailure(filename, services, err) {
+  let e = err, detail = [e.message, e.cause?.message].filter(Boolean).join(": "), which2 = /fulcio|certificate/i.test(detail) ? `Fulcio (${services.fulcioUrl})` : /rekor|tlog|transparency/i.test(detail) ? `Rekor (${services.rekorUrl})` : `Sigstore (Fulcio ${services.fulcioUrl}, Rekor ${services.rekorUrl})`;
+  return new PublishError(
+    "attestation-failed",
+    `${filename}: signing its attestation with ${which2} failed: ${detail || String(err)}`,
+    {
+      hints: [
+        "Nothing was uploaded. Check that the job’s OIDC token is one this Fulcio accepts (audience `sigstore`) and that --fulcio-url and --rekor-url (PIER_FULCIO_URL, PIER_REKOR_URL) name reachable services; or publish without --attestations."
+      ],
+      cause: err
+    }
+  );
+}
+function sigstoreSigner(oidcToken, services) {
+  let builder = new import_sign.DSSEBundleBuilder({
+    signer: new import_sign.FulcioSigner({
+      fulcioBaseURL: services.fulcioUrl,
+      identityProvider: { getToken: () => Promise.resolve(oidcToken) },
+      timeout: 3e4,
+      retry: 2
+    }),
+    witnesses: [
+      new import_sign.RekorWitness({
+        rekorBaseURL: services.rekorUrl,
+        entryType: "dsse",
+        majorApiVersion: 1,
+        fetchOnConflict: !0,
+        timeout: 3e4,
+        retry: 2
+      })
+    ]
+  });
+  return {
+    async attest(filename, sha256) {
+      let bundle;
+      try {
+        bundle = await builder.create({
+          data: publishStatement(filename, sha256),
+          type: IN_TOTO_PAYLOAD_TYPE
+        });
+      } catch (err) {
+        throw signingFailure(filename, services, err);
+      }
+      return bundleToAttestation((0, import_bundle.bundleToJSON)(bundle));
+    }
+  };
+}
+var import_bundle, import_sign, PUBLISH_PREDICATE_TYPE, IN_TOTO_PAYLOAD_TYPE, SIGSTORE_AUDIENCE, DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL, PUBLISH_ATTESTATION_SUFFIX, init_attest = __esm({
+  "src/client/attest.ts"() {
+    "use strict";
+    import_bundle = __toESM(require_dist2(), 1), import_sign = __toESM(require_dist4(), 1);
+    init_errors();
+    PUBLISH_PREDICATE_TYPE = "https://docs.pypi.org/attestations/publish/v1", IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json", SIGSTORE_AUDIENCE = "sigstore", DEFAULT_FULCIO_URL = "https://fulcio.sigstore.dev", DEFAULT_REKOR_URL = "https://rekor.sigstore.dev", PUBLISH_ATTESTATION_SUFFIX = ".publish.attestation";
+  }
+});
+
 // node_modules/@actions/core/lib/command.js
 var os = __toESM(require("os"), 1);
 
@@ -4598,37 +8967,7 @@ function info(message) {
 
 // src/client/ambient.ts
 var import_promises = require("node:fs/promises");
-
-// src/client/errors.ts
-var PublishError = class _PublishError extends Error {
-  name = "PublishError";
-  code;
-  /** What to change, one sentence each, most likely first. */
-  hints;
-  done;
-  constructor(code2, message, options2 = {}) {
-    super(message), this.code = code2, this.hints = options2.hints ?? [], this.done = options2.done ?? [], options2.cause !== void 0 && (this.cause = options2.cause);
-  }
-  /** A copy that also records the files handled before it was thrown. */
-  withDone(done) {
-    return new _PublishError(this.code, this.message, {
-      hints: this.hints,
-      cause: this.cause,
-      done
-    });
-  }
-};
-function formatPublishError(err) {
-  let lines = [err.message];
-  if (err.hints.length > 0) {
-    lines.push("");
-    for (let hint of err.hints) lines.push(`hint: ${hint}`);
-  }
-  return err.done.length > 0 && (lines.push(""), lines.push(
-    `Before this failure: ${err.done.map((d) => `${d.filename} (${d.status})`).join(", ")}.`
-  )), lines.join(`
-`);
-}
+init_errors();
 
 // src/client/http.ts
 var import_node_http = __toESM(require("node:http"), 1), import_node_https = __toESM(require("node:https"), 1), USER_AGENT = `pier-publish (node ${process.versions.node}; ${process.platform})`, TransportError = class extends Error {
@@ -5056,6 +9395,7 @@ function isReusableWorkflow(claims) {
 }
 
 // src/client/credentials.ts
+init_errors();
 var given = (v) => v !== void 0 && v.trim() !== "";
 function explicitCredentials(inputs, env) {
   if (given(inputs.token))
@@ -5119,6 +9459,7 @@ function checkAudience(token, audience, source, host) {
 }
 
 // src/client/job-token.ts
+init_errors();
 var CI_JOBS_WITH_TOKENS = "GitHub Actions (with `permissions: id-token: write`), GitLab CI (with `id_tokens:`), Buildkite, CircleCI or Google Cloud; or give --oidc-token-file";
 async function jobOidcToken(audience, host, options2) {
   let oidc;
@@ -5146,6 +9487,44 @@ async function jobOidcToken(audience, host, options2) {
   return options2.onSecret?.(oidc.token), checkAudience(oidc.token, audience, oidc.source, host), oidc;
 }
 
+// src/client/attestation-files.ts
+var import_promises3 = require("node:fs/promises"), import_node_path = require("node:path");
+init_errors();
+var ATTESTATION_FILE = /^(.+\.(?:whl|tar\.gz))\.([A-Za-z0-9_-]+)\.attestation$/i;
+function attestationFileOf(name) {
+  let m = ATTESTATION_FILE.exec(name);
+  return m ? { distribution: m[1], type: m[2] } : null;
+}
+async function attestationFilesFor(path) {
+  let dir = (0, import_node_path.dirname)(path), filename = (0, import_node_path.basename)(path), names = (await (0, import_promises3.readdir)(dir)).filter((name) => attestationFileOf(name)?.distribution === filename).sort(), found = [];
+  for (let name of names) {
+    let file = (0, import_node_path.join)(dir, name), text2 = (await (0, import_promises3.readFile)(file, "utf8")).trim(), parsed;
+    try {
+      parsed = JSON.parse(text2);
+    } catch (err) {
+      throw new PublishError(
+        "invalid-distribution",
+        `${file}: not a JSON attestation (${err.message})`,
+        { hints: ["Remove the file, or sign the distribution again."] }
+      );
+    }
+    if (typeof parsed != "object" || parsed === null || Array.isArray(parsed))
+      throw new PublishError(
+        "invalid-distribution",
+        `${file}: not an attestation object (a PEP 740 attestation is a JSON object)`,
+        { hints: ["Remove the file, or sign the distribution again."] }
+      );
+    found.push({ path: file, text: text2 });
+  }
+  return found;
+}
+function attestationsField(files) {
+  return `[${files.map((f) => f.text).join(",")}]`;
+}
+
+// src/client/publish.ts
+var import_promises8 = require("node:fs/promises");
+
 // src/client/concurrency.ts
 async function mapLimit(items, limit, fn) {
   let results = new Array(items.length), next = 0, worker = async () => {
@@ -5165,7 +9544,8 @@ async function mapLimit(items, limit, fn) {
 }
 
 // src/client/discover.ts
-var import_promises3 = require("node:fs/promises"), import_node_path = require("node:path");
+var import_promises4 = require("node:fs/promises"), import_node_path2 = require("node:path");
+init_errors();
 function distributionKind(filename) {
   let lower = filename.toLowerCase();
   return lower.endsWith(".whl") ? "wheel" : lower.endsWith(".tar.gz") ? "sdist" : lower.endsWith(".zip") ? {
@@ -5177,7 +9557,7 @@ function distributionKind(filename) {
 var HIDDEN = /^\./;
 async function fileOrNull(path) {
   try {
-    return await (0, import_promises3.stat)(path);
+    return await (0, import_promises4.stat)(path);
   } catch {
     return null;
   }
@@ -5190,16 +9570,16 @@ function notDistribution(path, problem) {
   });
 }
 async function nestedDistribution(dir, name) {
-  let inner = (0, import_node_path.join)(dir, name);
+  let inner = (0, import_node_path2.join)(dir, name);
   return (await fileOrNull(inner))?.isFile() ? inner : null;
 }
 async function fromDirectory(dir) {
-  let found = [], entries = (await (0, import_promises3.readdir)(dir, { withFileTypes: !0 })).sort(
+  let found = [], entries = (await (0, import_promises4.readdir)(dir, { withFileTypes: !0 })).sort(
     (a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0
   );
   for (let entry of entries) {
-    if (HIDDEN.test(entry.name)) continue;
-    let path = (0, import_node_path.join)(dir, entry.name), info2 = await (0, import_promises3.stat)(path), kind = distributionKind(entry.name);
+    if (HIDDEN.test(entry.name) || attestationFileOf(entry.name) && entry.isFile()) continue;
+    let path = (0, import_node_path2.join)(dir, entry.name), info2 = await (0, import_promises4.stat)(path), kind = distributionKind(entry.name);
     if (info2.isDirectory()) {
       let nested = typeof kind == "string" ? await nestedDistribution(path, entry.name) : null;
       if (nested) found.push(nested);
@@ -5226,17 +9606,17 @@ async function discoverDistributions(paths) {
         ]
       });
     if (info2.isDirectory()) {
-      let nested = typeof distributionKind((0, import_node_path.basename)(input2)) == "string" ? await nestedDistribution(input2, (0, import_node_path.basename)(input2)) : null;
+      let nested = typeof distributionKind((0, import_node_path2.basename)(input2)) == "string" ? await nestedDistribution(input2, (0, import_node_path2.basename)(input2)) : null;
       files.push(...nested ? [nested] : await fromDirectory(input2));
     } else {
-      let kind = distributionKind((0, import_node_path.basename)(input2));
+      let kind = distributionKind((0, import_node_path2.basename)(input2));
       if (typeof kind != "string") throw notDistribution(input2, kind.problem);
       files.push(input2);
     }
   }
   let byName = /* @__PURE__ */ new Map();
   for (let path of files) {
-    let filename = (0, import_node_path.basename)(path), earlier = byName.get(filename);
+    let filename = (0, import_node_path2.basename)(path), earlier = byName.get(filename);
     if (earlier)
       throw new PublishError(
         "invalid-distribution",
@@ -5244,7 +9624,7 @@ async function discoverDistributions(paths) {
         { hints: ["Each filename can be uploaded once: remove one of them."] }
       );
     let kind = distributionKind(filename);
-    byName.set(filename, { path, filename, kind, size: (await (0, import_promises3.stat)(path)).size });
+    byName.set(filename, { path, filename, kind, size: (await (0, import_promises4.stat)(path)).size });
   }
   if (byName.size === 0)
     throw new PublishError(
@@ -5259,6 +9639,15 @@ async function discoverDistributions(paths) {
   let all = [...byName.values()];
   return [...all.filter((d) => d.kind === "wheel"), ...all.filter((d) => d.kind === "sdist")];
 }
+
+// src/client/publish.ts
+init_errors();
+
+// src/client/exchange.ts
+init_errors();
+
+// src/client/requests.ts
+init_errors();
 
 // src/client/retry.ts
 var DEFAULT_RETRY = { attempts: 5, baseDelayMs: 1e3, maxDelayMs: 3e4 };
@@ -5494,6 +9883,9 @@ async function burnToken(url, token) {
   }
 }
 
+// src/client/tp-discovery.ts
+init_errors();
+
 // src/client/urls.ts
 var import_node_net = require("node:net");
 
@@ -5510,6 +9902,7 @@ function filenameProjectName(name) {
 }
 
 // src/client/urls.ts
+init_errors();
 var PYPI_UPLOAD_URL = "https://upload.pypi.org/legacy/";
 function isLoopbackHost(hostname) {
   let host = hostname.replace(/^\[(.*)\]$/, "$1").toLowerCase();
@@ -5650,6 +10043,7 @@ async function discoverEndpoints(uploadUrl, policy, onRetry, debug2 = () => {
 }
 
 // src/client/existing.ts
+init_errors();
 var SIMPLE_ACCEPT = "application/vnd.pypi.simple.v1+json, text/html;q=0.2";
 function parseSimplePage(res) {
   let files = /* @__PURE__ */ new Map(), type = String(res.headers["content-type"] ?? ""), text2 = res.body.toString("utf8");
@@ -5863,6 +10257,7 @@ function hashLines(filename, hashes) {
 }
 
 // src/client/listed.ts
+init_errors();
 function listedFileUrls(res, pageUrl) {
   let urls = /* @__PURE__ */ new Map(), absolute = (href) => {
     let u = new URL(href, pageUrl);
@@ -6016,7 +10411,7 @@ function looksLikeTarHeader(block) {
 }
 
 // src/packaging/archive-source.ts
-var import_node_fs3 = require("node:fs"), import_promises4 = require("node:fs/promises"), import_node_stream = require("node:stream"), STREAM_CHUNK = 64 * 1024;
+var import_node_fs3 = require("node:fs"), import_promises5 = require("node:fs/promises"), import_node_stream = require("node:stream"), STREAM_CHUNK = 64 * 1024;
 function checkRange(size, offset, length) {
   if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0)
     throw new RangeError(`invalid byte range: offset ${offset}, length ${length}`);
@@ -6052,7 +10447,7 @@ function byteSourceFromBuffer(buf) {
   };
 }
 async function byteSourceFromFile(path) {
-  let info2 = await (0, import_promises4.stat)(path);
+  let info2 = await (0, import_promises5.stat)(path);
   if (!info2.isFile()) throw new Error(`not a regular file: ${path}`);
   let size = info2.size;
   return {
@@ -6061,7 +10456,7 @@ async function byteSourceFromFile(path) {
       checkRange(size, offset, length);
       let out = Buffer.allocUnsafe(length);
       if (length === 0) return out;
-      let handle = await (0, import_promises4.open)(path, "r");
+      let handle = await (0, import_promises5.open)(path, "r");
       try {
         let done = 0;
         for (; done < length; ) {
@@ -6092,7 +10487,7 @@ var import_pep440 = __toESM(require_pep440(), 1);
 var import_node_zlib2 = __toESM(require("node:zlib"), 1);
 
 // src/packaging/archive-zip.ts
-var import_node_stream2 = require("node:stream"), import_promises5 = require("node:stream/promises"), import_node_zlib = __toESM(require("node:zlib"), 1), import_yauzl = __toESM(require_yauzl(), 1);
+var import_node_stream2 = require("node:stream"), import_promises6 = require("node:stream/promises"), import_node_zlib = __toESM(require("node:zlib"), 1), import_yauzl = __toESM(require_yauzl(), 1);
 var READ_WINDOW = 256 * 1024, STORED = 0, DEFLATED = 8, ByteSourceReader = class extends import_yauzl.default.RandomAccessReader {
   constructor(source) {
     super();
@@ -6251,7 +10646,7 @@ async function inflateStreamed(source, start, end, method, name, declared) {
     }
   }), raw = end === start ? import_node_stream2.Readable.from([], { objectMode: !1 }) : trackSourceErrors(source.stream(start, end - 1));
   try {
-    method === DEFLATED ? await (0, import_promises5.pipeline)(raw, import_node_zlib.default.createInflateRaw(), sink) : await (0, import_promises5.pipeline)(raw, sink);
+    method === DEFLATED ? await (0, import_promises6.pipeline)(raw, import_node_zlib.default.createInflateRaw(), sink) : await (0, import_promises6.pipeline)(raw, sink);
   } catch (err) {
     throw err instanceof InvalidArchiveError || isSourceError(err) ? err : corrupt(name, err instanceof Error ? err.message : String(err), err);
   }
@@ -6374,7 +10769,7 @@ async function inspectWheel(source, filename, rawName, rawVersion, limits) {
 }
 
 // src/packaging/archive-sdist.ts
-var import_node_path2 = require("node:path"), import_promises6 = require("node:stream/promises"), import_node_zlib3 = __toESM(require("node:zlib"), 1), import_tar_stream = __toESM(require_tar_stream(), 1);
+var import_node_path3 = require("node:path"), import_promises7 = require("node:stream/promises"), import_node_zlib3 = __toESM(require("node:zlib"), 1), import_tar_stream = __toESM(require_tar_stream(), 1);
 var HISTORY_BYTES = 1024 * 1024;
 function tarError(reason) {
   return new InvalidArchiveError(Messages.tar(reason));
@@ -6413,7 +10808,7 @@ var SdistReader = class {
     let input2 = this.source.stream();
     input2.on("error", markSourceError);
     try {
-      await (0, import_promises6.pipeline)(
+      await (0, import_promises7.pipeline)(
         input2,
         import_node_zlib3.default.createGunzip(),
         (inflated) => this.feed(inflated)
@@ -6524,11 +10919,11 @@ var SdistReader = class {
     if (target.startsWith("/"))
       resolved = "/";
     else if (type === "symlink")
-      resolved = import_node_path2.posix.normalize(import_node_path2.posix.join(import_node_path2.posix.dirname(name), target));
+      resolved = import_node_path3.posix.normalize(import_node_path3.posix.join(import_node_path3.posix.dirname(name), target));
     else {
       let t = target;
       for (; t.startsWith("./"); ) t = t.slice(2);
-      resolved = import_node_path2.posix.normalize(t);
+      resolved = import_node_path3.posix.normalize(t);
     }
     if (resolved !== top && !resolved.startsWith(`${top}/`))
       throw tarError(`Member ${quoteName(name)} links to ${quoteName(target)}, outside ${top}/`);
@@ -6567,6 +10962,9 @@ async function inspectSdist(source, _filename, limits) {
   if (!isGzip(head)) throw new InvalidArchiveError(Messages.notTar);
   return new SdistReader(source, lim).run();
 }
+
+// src/client/examine.ts
+init_errors();
 
 // src/packaging/license-expression.ts
 var import_spdx_expression_parse = __toESM(require_spdx_expression_parse(), 1);
@@ -8354,6 +12752,7 @@ function parseWheelFilename(filename) {
 }
 
 // src/client/inspect.ts
+init_errors();
 function invalid(d, message, hints = []) {
   return new PublishError("invalid-distribution", `${d.path}: ${message}`, { hints });
 }
@@ -8611,6 +13010,41 @@ function uploadFailure(d, res, session, uploadUrl) {
     "The index kept failing: wait a few minutes and run again (with --skip-existing, to skip what was uploaded)."
   ) : res.status === 400 && hints.push("Fix what the index names, rebuild the distribution and publish again."), new PublishError(res.status >= 500 ? "unreachable" : "upload-failed", what, { hints });
 }
+function envFlag(name, value) {
+  if (value === void 0 || value === "") return;
+  let v = value.trim().toLowerCase();
+  if (["true", "1", "yes"].includes(v)) return !0;
+  if (["false", "0", "no"].includes(v)) return !1;
+  throw new PublishError("usage", `${name} must be true or false, not '${value}'`);
+}
+async function signAll(checked, options2, env, reporter) {
+  let attest = await Promise.resolve().then(() => (init_attest(), attest_exports)), fulcio = secureUrl(
+    options2.fulcioUrl ?? (env.PIER_FULCIO_URL || attest.DEFAULT_FULCIO_URL),
+    "The Fulcio URL"
+  ), rekor = secureUrl(
+    options2.rekorUrl ?? (env.PIER_REKOR_URL || attest.DEFAULT_REKOR_URL),
+    "The Rekor URL"
+  ), oidc = await jobOidcToken(attest.SIGSTORE_AUDIENCE, fulcio.host, {
+    ambient: options2.ambient,
+    env,
+    onSecret: options2.onSecret,
+    otherwise: `signing attestations needs the job’s OIDC token of audience '${attest.SIGSTORE_AUDIENCE}'`,
+    hint: `Sign from a CI job (${CI_JOBS_WITH_TOKENS.replace(/; or give --oidc-token-file$/, "")}; on GitLab CI an \`id_tokens\` entry SIGSTORE_ID_TOKEN with \`aud: sigstore\`), or publish without --attestations.`
+  }), services = {
+    fulcioUrl: fulcio.href.replace(/\/$/, ""),
+    rekorUrl: rekor.href.replace(/\/$/, "")
+  };
+  reporter.debug(
+    `Signing attestations with the ${oidc.platform} OIDC token (audience sigstore): Fulcio ${services.fulcioUrl}, Rekor ${services.rekorUrl}`
+  );
+  let signer = attest.sigstoreSigner(oidc.token, services);
+  await mapLimit(checked, 4, async ({ d, hashes }) => {
+    let attestation = await signer.attest(d.filename, hashes.sha256), path = `${d.path}${attest.PUBLISH_ATTESTATION_SUFFIX}`;
+    await (0, import_promises8.writeFile)(path, JSON.stringify(attestation));
+    let entry = attestation.verification_material.transparency_entries[0];
+    reporter.info(`Signed ${d.filename}: ${path} (Rekor log index ${entry.logIndex ?? "?"})`);
+  });
+}
 async function publish(options2 = {}) {
   try {
     return await run(options2);
@@ -8619,7 +13053,7 @@ async function publish(options2 = {}) {
   }
 }
 async function run(options2) {
-  let env = options2.env ?? process.env, reporter = options2.reporter ?? silentReporter, policy = { ...DEFAULT_RETRY, ...options2.retry }, onRetry = (n) => reporter.retry(n), uploadUrl = secureUrl(options2.repositoryUrl ?? PYPI_UPLOAD_URL, "The repository URL"), indexUrl = secureUrl(options2.indexUrl ?? simpleIndexUrl(uploadUrl), "The index URL").href, verifyMetadata = options2.verifyMetadata ?? !0;
+  let env = options2.env ?? process.env, reporter = options2.reporter ?? silentReporter, policy = { ...DEFAULT_RETRY, ...options2.retry }, onRetry = (n) => reporter.retry(n), uploadUrl = secureUrl(options2.repositoryUrl ?? PYPI_UPLOAD_URL, "The repository URL"), indexUrl = secureUrl(options2.indexUrl ?? simpleIndexUrl(uploadUrl), "The index URL").href, verifyMetadata = options2.verifyMetadata ?? !0, attestations = options2.attestations ?? envFlag("PIER_ATTESTATIONS", env.PIER_ATTESTATIONS) ?? !1;
   options2.allDigests && prepareAllDigests().catch(() => {
   });
   let found = await discoverDistributions(options2.paths ?? []), checked = await mapLimit(
@@ -8643,7 +13077,9 @@ async function run(options2) {
     repositoryUrl: uploadUrl.href,
     authentication,
     files
-  }), record = (c, status, reason) => ({
+  });
+  attestations && !options2.dryRun && await signAll(checked, options2, env, reporter);
+  let attached = await mapLimit(checked, 4, (c) => attestationFilesFor(c.d.path)), attachedTo = new Map(checked.map((c, i) => [c, attached[i]])), record = (c, status, reason) => ({
     path: c.d.path,
     filename: c.d.filename,
     project: c.d.project,
@@ -8651,9 +13087,13 @@ async function run(options2) {
     size: c.d.size,
     hashes: c.hashes,
     status,
-    ...reason === void 0 ? {} : { reason }
+    ...reason === void 0 ? {} : { reason },
+    ...attachedTo.get(c).length > 0 ? { attestations: attachedTo.get(c).map((a) => a.path) } : {}
   });
   if (options2.dryRun) {
+    attestations && reporter.info(
+      `Would sign ${checked.length} file${checked.length === 1 ? "" : "s"} with the job’s OIDC identity (not in a dry run)`
+    );
     let files = checked.map((c) => (reporter.end(c.d.filename, { status: "would-upload" }), record(c, "would-upload")));
     return result(
       explicit ? { method: "token", source: explicit.source } : { method: "none (dry run)", source: "trusted publishing (not attempted in a dry run)" },
@@ -8685,7 +13125,9 @@ async function run(options2) {
       }
       there.state === "unknown" && reporter.debug(`cannot tell whether ${d.filename} exists (${there.reason}); uploading it`);
     }
-    let fields = formFields(d, hashes), started = Date.now(), res = await send(
+    let fields = formFields(d, hashes), files = attachedTo.get(c);
+    files.length > 0 && (fields.push(["attestations", attestationsField(files)]), reporter.debug(`${d.filename}: with ${files.map((f) => f.path).join(", ")}`));
+    let started = Date.now(), res = await send(
       uploadUrl,
       () => {
         let upload = multipartUpload(fields, { ...d, bytes: c.bytes });
@@ -8748,6 +13190,9 @@ async function run(options2) {
   }
 }
 
+// src/client/index.ts
+init_errors();
+
 // action/src/main.ts
 var DEFAULTS = {
   user: "__token__",
@@ -8757,7 +13202,10 @@ var DEFAULTS = {
   "verify-metadata": "true",
   "skip-existing": "false",
   verbose: "true",
-  "print-hash": "true"
+  "print-hash": "true",
+  attestations: "false",
+  "fulcio-url": "",
+  "rekor-url": ""
 };
 function input(name) {
   return getInput(name) || getInput(name.replace(/-/g, "_")) || (DEFAULTS[name] ?? "");
@@ -8775,6 +13223,7 @@ var TITLES = {
   "no-id-token": "No OIDC token for trusted publishing",
   "not-supported": "Trusted publishing not supported by the index",
   "exchange-failed": "Trusted publishing exchange failed",
+  "attestation-failed": "Signing the attestations failed",
   "upload-failed": "Upload refused",
   "untrusted-certificate": "Untrusted certificate",
   unreachable: "Index unreachable"
@@ -8825,11 +13274,7 @@ async function main() {
   try {
     let password = input("password");
     password && setSecret(password), repositoryUrl = input("repository-url");
-    let verbose = flag("verbose"), printHash = flag("print-hash");
-    getInput("attestations") === "true" && warning(
-      "pier’s action makes no PEP 740 attestations: the attestations input is ignored."
-    );
-    let env = { ...process.env };
+    let verbose = flag("verbose"), printHash = flag("print-hash"), env = { ...process.env };
     for (let name of ["PIER_TOKEN", "TWINE_USERNAME", "TWINE_PASSWORD"]) delete env[name];
     let result = await publish({
       paths: [input("packages-dir")],
@@ -8838,6 +13283,10 @@ async function main() {
       password: password || void 0,
       skipExisting: flag("skip-existing"),
       verifyMetadata: flag("verify-metadata"),
+      // PEP 740: sign each file with the job's OIDC identity, write <dist>.publish.attestation.
+      attestations: flag("attestations"),
+      fulcioUrl: input("fulcio-url") || void 0,
+      rekorUrl: input("rekor-url") || void 0,
       // The step summary lists all three digests of every file.
       allDigests: !0,
       env,

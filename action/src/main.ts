@@ -3,7 +3,8 @@
 // spellings still read), so that switching is a one-line change. With no `password` it uses
 // trusted publishing: the job's OIDC token (`permissions: id-token: write`) is exchanged at the
 // index. Secrets are masked; each published file and its hashes go to the step summary; a
-// failure is an `::error` annotation that says what to change.
+// failure is an `::error` annotation that says what to change. With `attestations: true` each
+// file is signed first (PEP 740, Sigstore's public good or the Fulcio and Rekor given).
 import * as core from '@actions/core';
 import {
   formatPublishError,
@@ -25,6 +26,9 @@ const DEFAULTS: Record<string, string> = {
   'skip-existing': 'false',
   verbose: 'true',
   'print-hash': 'true',
+  attestations: 'false',
+  'fulcio-url': '',
+  'rekor-url': '',
 };
 
 /** An input by its kebab-case name, else its deprecated snake_case alias, else the default. */
@@ -47,6 +51,7 @@ const TITLES: Record<PublishErrorCode, string> = {
   'no-id-token': 'No OIDC token for trusted publishing',
   'not-supported': 'Trusted publishing not supported by the index',
   'exchange-failed': 'Trusted publishing exchange failed',
+  'attestation-failed': 'Signing the attestations failed',
   'upload-failed': 'Upload refused',
   'untrusted-certificate': 'Untrusted certificate',
   unreachable: 'Index unreachable',
@@ -120,10 +125,6 @@ async function main(): Promise<void> {
     repositoryUrl = input('repository-url');
     const verbose = flag('verbose');
     const printHash = flag('print-hash');
-    if (core.getInput('attestations') === 'true')
-      core.warning(
-        'pier’s action makes no PEP 740 attestations: the attestations input is ignored.',
-      );
     const env = { ...process.env };
     // Only the inputs give credentials, as in the pypa action.
     for (const name of ['PIER_TOKEN', 'TWINE_USERNAME', 'TWINE_PASSWORD']) delete env[name];
@@ -134,6 +135,10 @@ async function main(): Promise<void> {
       password: password || undefined,
       skipExisting: flag('skip-existing'),
       verifyMetadata: flag('verify-metadata'),
+      // PEP 740: sign each file with the job's OIDC identity, write <dist>.publish.attestation.
+      attestations: flag('attestations'),
+      fulcioUrl: input('fulcio-url') || undefined,
+      rekorUrl: input('rekor-url') || undefined,
       // The step summary lists all three digests of every file.
       allDigests: true,
       env,

@@ -21,7 +21,8 @@ import {
   type PublisherIdentity,
 } from './identity.js';
 import { AttestationError, parseAttestations, verificationFailed } from './shape.js';
-import { verifySignature, type SignerIdentity, type VerifiedSignature } from './sigstore.js';
+// sigstore-js is imported with the first upload that carries attestations, not at start.
+import type { SignerIdentity, VerifiedSignature } from './sigstore.js';
 import {
   checkPredicateType,
   checkStatement,
@@ -29,7 +30,13 @@ import {
   type Statement,
 } from './statement.js';
 import type { TrustRoot } from './trust-root.js';
-import { provenanceStatus, type FileSources, type ProvenanceStatus } from './status.js';
+import {
+  projectProvenance,
+  provenanceStatus,
+  type FileSources,
+  type ProjectProvenance,
+  type ProvenanceStatus,
+} from './status.js';
 
 /** Warehouse's prefix of every refusal (`Invalid attestations supplied during upload: …`). */
 export const REFUSAL_PREFIX = 'Invalid attestations supplied during upload';
@@ -169,6 +176,7 @@ export class AttestationService {
     try {
       const attestations = parseAttestations(field);
       const root = this.trustRoot();
+      const { verifySignature } = await import('./sigstore.js');
       const seen = new Set<string>();
       const verified: VerifiedAttestation[] = [];
       for (const attestation of attestations) {
@@ -326,6 +334,24 @@ export class AttestationService {
       .execute();
     const release = releases.find((r) => versionsEqual(r.version, version));
     return release ? this.releaseStatus(this.db, release) : null;
+  }
+
+  /** A project's provenance (status.ts `projectProvenance`): from each release's status. */
+  async projectStatus(projectId: number): Promise<ProjectProvenance> {
+    const releases = await this.db
+      .selectFrom('releases')
+      .select(['id', 'project_id', 'created_at', 'version'])
+      .where('project_id', '=', projectId)
+      .orderBy('created_at', 'asc')
+      .orderBy('id', 'asc')
+      .execute();
+    const statuses = [];
+    for (const release of releases)
+      statuses.push({
+        version: release.version,
+        status: await this.releaseStatus(this.db, release),
+      });
+    return projectProvenance(statuses);
   }
 
   /** Every attestation of a project's files, in upload order (for its web page). */

@@ -12,6 +12,7 @@ import { Verifier, toSignedEntity } from '@sigstore/verify';
 import { verificationFailed, type Attestation } from './shape.js';
 import { IN_TOTO_PAYLOAD_TYPE } from './statement.js';
 import { staleRootHint, type TrustRoot } from './trust-root.js';
+import { trustMaterialOf } from './trust-material.js';
 
 /** Fulcio's certificate extensions (1.3.6.1.4.1.57264.1.N), each a DER UTF8String. */
 export const FULCIO_OIDS = {
@@ -105,7 +106,7 @@ function describeFailure(err: unknown): string {
 function logBaseUrl(root: TrustRoot, keyId: unknown): string | null {
   if (typeof keyId !== 'string') return null;
   const id = Buffer.from(keyId, 'base64');
-  const log = root.material.tlogs.find((t) => t.logID.equals(id));
+  const log = trustMaterialOf(root).tlogs.find((t) => t.logID.equals(id));
   return log ? log.baseURL : null;
 }
 
@@ -122,7 +123,7 @@ export function verifySignature(att: Attestation, root: TrustRoot): VerifiedSign
   }
   try {
     // One log entry (or timestamp) and one SCT at least: sigstore-js's defaults, and PyPI's.
-    new Verifier(root.material, {
+    new Verifier(trustMaterialOf(root), {
       tlogThreshold: 1,
       ctlogThreshold: 1,
       timestampThreshold: 1,

@@ -1,6 +1,7 @@
 // A release's provenance status, as PyPI computes it (`warehouse/attestations/models.py`,
 // reference attestations.md §6): from which sources (a publisher: its kind and identity) attested
-// each of the release's files, compared with the previous release's sources. Pure functions.
+// each of the release's files, compared with the previous release's sources; and a project's,
+// from its releases' (pier's addition). Pure functions.
 
 export type ProvenanceStatus =
   /** No file is attested, and the previous release had none either. */
@@ -48,3 +49,33 @@ export const STATUS_TEXT: Record<ProvenanceStatus, string> = {
   lost: 'no attestations, where the previous release had them',
   changed: "attested by another publisher than the previous release's",
 };
+
+/** A project's provenance: from its releases' statuses (pier's addition to PyPI's). */
+export interface ProjectProvenance {
+  /**
+   * none: no release was ever attested; full: the latest release is attested by the same
+   * publisher as before; degraded: the latest release, or the one that lost the attestations
+   * the releases after it still lack, made the provenance worse.
+   */
+  status: 'none' | 'full' | 'degraded';
+  /** The release that degraded it (degraded only). */
+  version: string | null;
+  /** That release's status (degraded only). */
+  release: ProvenanceStatus | null;
+}
+
+/** `releases` oldest first, each with its status (provenanceStatus against the one before). */
+export function projectProvenance(
+  releases: readonly { version: string; status: ProvenanceStatus }[],
+): ProjectProvenance {
+  const latest = releases.at(-1);
+  const none: ProjectProvenance = { status: 'none', version: null, release: null };
+  if (latest === undefined) return none;
+  if (DEGRADED.includes(latest.status))
+    return { status: 'degraded', version: latest.version, release: latest.status };
+  if (latest.status === 'full') return { status: 'full', version: null, release: null };
+  // Unattested, as the release before it: degraded still if an earlier release lost them.
+  const lost = releases.findLast((r) => r.status !== 'none');
+  if (lost === undefined || lost.status === 'full') return none;
+  return { status: 'degraded', version: lost.version, release: lost.status };
+}

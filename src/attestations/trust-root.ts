@@ -3,16 +3,19 @@
 // key was valid. Either Sigstore's public-good root as shipped with @sigstore/tuf (its embedded
 // `trusted_root.json`: usable offline, with no network request), or an operator's
 // `trusted_root.json` (PIER_SIGSTORE_TRUSTED_ROOT) for a private Sigstore.
+//
+// This module checks a root cheaply (readable, JSON, at least one CA and one log), which
+// `pier serve` does at start; sigstore-js, which turns it into keys and certificates, is loaded
+// only with the first upload that carries attestations (trust-material.ts), off the start path.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { TrustedRoot } from '@sigstore/protobuf-specs';
-import { toTrustMaterial, type TrustMaterial } from '@sigstore/verify';
 import { ConfigError } from '../config.js';
 
 const PUBLIC_GOOD_TUF = 'https://tuf-repo-cdn.sigstore.dev';
 
 export interface TrustRoot {
-  material: TrustMaterial;
+  /** The trusted_root.json document (sigstore-js reads it: trust-material.ts). */
+  json: Record<string, unknown>;
   /** Where it came from, for messages: "Sigstore's public-good root shipped with pier" or the path. */
   source: string;
   /**
@@ -44,7 +47,10 @@ function newestKeyOf(json: Record<string, unknown>): Date | null {
   return newest === null ? null : new Date(newest);
 }
 
-/** A trust root from the JSON of a `trusted_root.json`. Throws TrustRootError. */
+/**
+ * A trust root from the JSON of a `trusted_root.json`, its shape checked. Throws TrustRootError.
+ * (A key or certificate that does not parse is found when it is first used: trust-material.ts.)
+ */
 export function trustRootFromJson(json: unknown, source: string): TrustRoot {
   if (typeof json !== 'object' || json === null || Array.isArray(json))
     throw new TrustRootError(`${source}: a trusted root must be a JSON object`);
@@ -56,13 +62,7 @@ export function trustRootFromJson(json: unknown, source: string): TrustRoot {
     throw new TrustRootError(
       `${source}: a trusted root needs at least one certificate authority and one transparency log`,
     );
-  let material: TrustMaterial;
-  try {
-    material = toTrustMaterial(TrustedRoot.fromJSON(record));
-  } catch (err) {
-    throw new TrustRootError(`${source}: not a usable trusted root: ${(err as Error).message}`);
-  }
-  return { material, source, newestKey: newestKeyOf(record) };
+  return { json: record, source, newestKey: newestKeyOf(record) };
 }
 
 /** Sigstore's public-good trust root as embedded in @sigstore/tuf (no network). */

@@ -19,6 +19,9 @@ export interface PublishFlags {
   verbose?: boolean;
   json?: boolean;
   concurrency: number;
+  attestations?: boolean;
+  fulcioUrl?: string;
+  rekorUrl?: string;
 }
 
 const HELP = `
@@ -35,6 +38,14 @@ TWINE_PASSWORD; the password of the .pypirc repository; else trusted publishing 
 
 URLs must be HTTPS (plain HTTP only for a loopback address). Certificates are always verified:
 add a private CA with NODE_EXTRA_CA_CERTS=/path/to/ca.pem.
+
+Attestations (PEP 740): every \`<dist>.<type>.attestation\` file next to a distribution (from
+attest-action, the pypa action or an earlier --attestations) is uploaded with it. --attestations
+(env PIER_ATTESTATIONS=true) first signs each file with the CI job's OIDC identity (a token of
+audience \`sigstore\`) at Fulcio, logs it in Rekor (Sigstore's public good unless --fulcio-url and
+--rekor-url, env PIER_FULCIO_URL and PIER_REKOR_URL, name a private Sigstore), and writes
+<dist>.publish.attestation next to it. All files are signed before the first upload: if signing
+fails, nothing is uploaded.
 
 --json prints one JSON document on standard output (each file's status, size, hashes and
 download URL, and the error if any); everything else goes to standard error.
@@ -78,6 +89,18 @@ export function registerPublishCommand(program: Command): void {
       'uploads in flight at once, after the first file (which may create the project)',
       wholeNumber({ min: 1, max: 16 }),
       DEFAULT_CONCURRENCY,
+    )
+    .option(
+      '--attestations',
+      'sign each file (PEP 740) with the CI job’s OIDC identity before uploading (env PIER_ATTESTATIONS)',
+    )
+    .option(
+      '--fulcio-url <url>',
+      'the Fulcio that issues signing certificates (env PIER_FULCIO_URL; default https://fulcio.sigstore.dev)',
+    )
+    .option(
+      '--rekor-url <url>',
+      'the Rekor that logs signatures (env PIER_REKOR_URL; default https://rekor.sigstore.dev)',
     )
     .option('-v, --verbose', 'say more about each step')
     .option('--json', 'print the outcome as one JSON document on standard output')

@@ -1,9 +1,10 @@
 // Which files to publish: the paths given (files or directories; `dist/` by default). A directory
-// contributes its distributions; a folder named like a distribution holding that file (what
+// contributes its distributions (and skips their `<dist>.<type>.attestation` files); a folder named like a distribution holding that file (what
 // actions/download-artifact makes of `dist/foo.whl`) counts as the file. Anything else is an
 // error that names it, except hidden files (build tools leave `dist/.gitignore`).
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { attestationFileOf } from './attestation-files.js';
 import { PublishError } from './errors.js';
 
 export type DistributionKind = 'wheel' | 'sdist';
@@ -66,6 +67,8 @@ async function fromDirectory(dir: string): Promise<string[]> {
   );
   for (const entry of entries) {
     if (HIDDEN.test(entry.name)) continue;
+    // `<dist>.<type>.attestation`: sent with its distribution (attestation-files.ts).
+    if (attestationFileOf(entry.name) && entry.isFile()) continue;
     const path = join(dir, entry.name);
     const info = await stat(path);
     const kind = distributionKind(entry.name);

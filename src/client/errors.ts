@@ -14,6 +14,8 @@ export type PublishErrorCode =
   | 'not-supported'
   /** The index refused the OIDC token (422 from /_/oidc/mint-token). */
   | 'exchange-failed'
+  /** Signing a PEP 740 attestation (Fulcio, Rekor) failed: nothing was uploaded. */
+  | 'attestation-failed'
   /** The index refused a file. */
   | 'upload-failed'
   /** The index's TLS certificate could not be verified. */

@@ -14,6 +14,8 @@ export interface JsonFile {
   size?: number;
   reason?: string;
   url?: string | null;
+  /** The attestation files sent with it. */
+  attestations?: string[];
   hashes?: { sha256: string; md5: string | null; blake2_256: string | null };
 }
 
@@ -53,6 +55,7 @@ export function jsonReport(
       size: f.size,
       ...(f.reason === undefined ? {} : { reason: f.reason }),
       url: f.url ?? null,
+      ...(f.attestations === undefined ? {} : { attestations: f.attestations }),
       hashes: {
         sha256: f.hashes.sha256,
         md5: f.hashes.md5 ?? null,

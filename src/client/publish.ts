@@ -2,8 +2,13 @@
 // GitHub Action. Find and check the distributions, hash them, get a credential (an explicit
 // token, or trusted publishing: audience, ambient OIDC token, exchange), upload each file with
 // retries, skip what the index has when asked, burn the minted token, and say what happened.
+// With `attestations`, each file is first signed (a PEP 740 publish attestation, attest.ts) and
+// the attestation written next to it; every `<dist>.<type>.attestation` file is uploaded with
+// its distribution.
 import type { AmbientContext } from './ambient.js';
 import { CI_JOBS_WITH_TOKENS, jobOidcToken } from './job-token.js';
+import { attestationFilesFor, attestationsField } from './attestation-files.js';
+import { writeFile } from 'node:fs/promises';
 import {
   basicAuthorization,
   explicitCredentials,
@@ -52,6 +57,15 @@ export interface PublishOptions {
   allDigests?: boolean;
   /** After the uploads, look up each file's download URL on the index (`PublishedFile.url`). */
   fileUrls?: boolean;
+  /**
+   * Sign each file with the CI job's OIDC identity (audience `sigstore`) before uploading, and
+   * write `<dist>.publish.attestation` next to it (default: env PIER_ATTESTATIONS, else false).
+   */
+  attestations?: boolean;
+  /** Fulcio for signing (default env PIER_FULCIO_URL, else Sigstore's public good). */
+  fulcioUrl?: string;
+  /** Rekor for signing (default env PIER_REKOR_URL, else Sigstore's public good). */
+  rekorUrl?: string;
   /** Uploads in flight at once after the first file (default 4). */
   concurrency?: number;
   /** Environment read for credentials (default process.env). */
@@ -78,6 +92,8 @@ export interface PublishedFile {
   reason?: string;
   /** Where the index serves it (with `fileUrls`; null when its Simple page does not list it). */
   url?: string | null;
+  /** The attestation files sent with it (or that would be, in a dry run). */
+  attestations?: string[];
 }
 
 export type Authentication =
@@ -193,6 +209,59 @@ function uploadFailure(
   return new PublishError(res.status >= 500 ? 'unreachable' : 'upload-failed', what, { hints });
 }
 
+/** A boolean setting from the environment: true/false (1/0, yes/no), else a usage error. */
+function envFlag(name: string, value: string | undefined): boolean | undefined {
+  if (value === undefined || value === '') return undefined;
+  const v = value.trim().toLowerCase();
+  if (['true', '1', 'yes'].includes(v)) return true;
+  if (['false', '0', 'no'].includes(v)) return false;
+  throw new PublishError('usage', `${name} must be true or false, not '${value}'`);
+}
+
+/** Signs each file (before any upload) and writes its `<dist>.publish.attestation`. */
+async function signAll(
+  checked: readonly { d: CheckedDistribution; hashes: FileHashes }[],
+  options: PublishOptions,
+  env: Readonly<Record<string, string | undefined>>,
+  reporter: Reporter,
+): Promise<void> {
+  // Loaded only when signing: @sigstore/sign stays out of every other publish's start-up.
+  const attest = await import('./attest.js');
+  const fulcio = secureUrl(
+    options.fulcioUrl ?? (env.PIER_FULCIO_URL || attest.DEFAULT_FULCIO_URL),
+    'The Fulcio URL',
+  );
+  const rekor = secureUrl(
+    options.rekorUrl ?? (env.PIER_REKOR_URL || attest.DEFAULT_REKOR_URL),
+    'The Rekor URL',
+  );
+  const oidc = await jobOidcToken(attest.SIGSTORE_AUDIENCE, fulcio.host, {
+    ambient: options.ambient,
+    env,
+    onSecret: options.onSecret,
+    otherwise: `signing attestations needs the job’s OIDC token of audience '${attest.SIGSTORE_AUDIENCE}'`,
+    hint: `Sign from a CI job (${CI_JOBS_WITH_TOKENS.replace(/; or give --oidc-token-file$/, '')}; on GitLab CI an \`id_tokens\` entry SIGSTORE_ID_TOKEN with \`aud: sigstore\`), or publish without --attestations.`,
+  });
+  const services = {
+    fulcioUrl: fulcio.href.replace(/\/$/, ''),
+    rekorUrl: rekor.href.replace(/\/$/, ''),
+  };
+  reporter.debug(
+    `Signing attestations with the ${oidc.platform} OIDC token (audience sigstore): Fulcio ${services.fulcioUrl}, Rekor ${services.rekorUrl}`,
+  );
+  const signer = attest.sigstoreSigner(oidc.token, services);
+  // All files are signed before the first upload: a signing failure uploads nothing.
+  await mapLimit(checked, 4, async ({ d, hashes }) => {
+    const attestation = await signer.attest(d.filename, hashes.sha256);
+    const path = `${d.path}${attest.PUBLISH_ATTESTATION_SUFFIX}`;
+    await writeFile(path, JSON.stringify(attestation));
+    const entry = attestation.verification_material.transparency_entries[0] as {
+      logIndex?: string;
+    };
+    reporter.info(`Signed ${d.filename}: ${path} (Rekor log index ${entry.logIndex ?? '?'})`);
+  });
+}
+
 /** Publishes the distributions. Resolves with what was done; rejects with a PublishError. */
 export async function publish(options: PublishOptions = {}): Promise<PublishResult> {
   try {
@@ -210,6 +279,8 @@ async function run(options: PublishOptions): Promise<PublishResult> {
   const uploadUrl = secureUrl(options.repositoryUrl ?? PYPI_UPLOAD_URL, 'The repository URL');
   const indexUrl = secureUrl(options.indexUrl ?? simpleIndexUrl(uploadUrl), 'The index URL').href;
   const verifyMetadata = options.verifyMetadata ?? true;
+  const attestations =
+    options.attestations ?? envFlag('PIER_ATTESTATIONS', env.PIER_ATTESTATIONS) ?? false;
 
   // A failure to load surfaces where the digests are computed.
   if (options.allDigests) prepareAllDigests().catch(() => undefined);
@@ -244,6 +315,10 @@ async function run(options: PublishOptions): Promise<PublishResult> {
     authentication,
     files,
   });
+  // Signed first (written next to each file), then every attestation file is sent with its file.
+  if (attestations && !options.dryRun) await signAll(checked, options, env, reporter);
+  const attached = await mapLimit(checked, 4, (c) => attestationFilesFor(c.d.path));
+  const attachedTo = new Map(checked.map((c, i) => [c, attached[i]!]));
   const record = (
     c: (typeof checked)[number],
     status: FileStatus,
@@ -257,9 +332,16 @@ async function run(options: PublishOptions): Promise<PublishResult> {
     hashes: c.hashes,
     status,
     ...(reason === undefined ? {} : { reason }),
+    ...(attachedTo.get(c)!.length > 0
+      ? { attestations: attachedTo.get(c)!.map((a) => a.path) }
+      : {}),
   });
 
   if (options.dryRun) {
+    if (attestations)
+      reporter.info(
+        `Would sign ${checked.length} file${checked.length === 1 ? '' : 's'} with the job’s OIDC identity (not in a dry run)`,
+      );
     const files = checked.map((c) => {
       reporter.end(c.d.filename, { status: 'would-upload' });
       return record(c, 'would-upload');
@@ -321,6 +403,12 @@ async function run(options: PublishOptions): Promise<PublishResult> {
         reporter.debug(`cannot tell whether ${d.filename} exists (${there.reason}); uploading it`);
     }
     const fields = formFields(d, hashes);
+    const files = attachedTo.get(c)!;
+    // After the other fields and before the file, as uv sends it.
+    if (files.length > 0) {
+      fields.push(['attestations', attestationsField(files)]);
+      reporter.debug(`${d.filename}: with ${files.map((f) => f.path).join(', ')}`);
+    }
     const started = Date.now();
     const res = await send(
       uploadUrl,

@@ -140,6 +140,12 @@ test('the project page shows each file’s attestation, its identity and log ent
   const later = await (await fetch(`${server.url}/project/octo-lib/1.1/`)).text();
   assert.doesNotMatch(later, /class="attestation"/);
   assert.match(later, /data-status="lost"/);
+  // The project: degraded by 1.1, on every release's page.
+  for (const p of [page, later])
+    assert.match(
+      p,
+      /data-project-status="degraded" role="alert">\s*<span class="prov-label">Project provenance degraded<\/span> by release 1\.1:\s*no attestations, where the previous release had them\./,
+    );
 });
 
 test('a release whose provenance degrades is recorded in the audit log', async () => {

@@ -1,7 +1,12 @@
 // A release's provenance status (src/attestations/status.ts), as a table of cases.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { provenanceStatus, type ProvenanceStatus } from '../../src/attestations/status.js';
+import {
+  projectProvenance,
+  provenanceStatus,
+  type ProjectProvenance,
+  type ProvenanceStatus,
+} from '../../src/attestations/status.js';
 
 const A = 'GitHub octo-org/octo-repo release.yml';
 const B = 'GitLab octo-org/octo-repo .gitlab-ci.yml';
@@ -23,4 +28,60 @@ const cases: [string, ReturnType<typeof file>[], string[] | null, ProvenanceStat
 for (const [name, files, previous, expected] of cases)
   test(`provenance status: ${name} → ${expected}`, () => {
     assert.equal(provenanceStatus(files, previous), expected);
+  });
+
+// A project's status, from its releases' (oldest first).
+const r = (version: string, status: ProvenanceStatus) => ({ version, status });
+const projectCases: [string, ReturnType<typeof r>[], ProjectProvenance][] = [
+  ['no release', [], { status: 'none', version: null, release: null }],
+  [
+    'never attested',
+    [r('1', 'none'), r('2', 'none')],
+    { status: 'none', version: null, release: null },
+  ],
+  [
+    'the latest fully attested',
+    [r('1', 'none'), r('2', 'full'), r('3', 'full')],
+    { status: 'full', version: null, release: null },
+  ],
+  [
+    'the latest lost them',
+    [r('1', 'full'), r('2', 'lost')],
+    { status: 'degraded', version: '2', release: 'lost' },
+  ],
+  [
+    'lost earlier, still none since',
+    [r('1', 'full'), r('2', 'lost'), r('3', 'none')],
+    { status: 'degraded', version: '2', release: 'lost' },
+  ],
+  [
+    'the latest by another publisher',
+    [r('1', 'full'), r('2', 'changed')],
+    { status: 'degraded', version: '2', release: 'changed' },
+  ],
+  [
+    'the latest partly attested',
+    [r('1', 'partial')],
+    { status: 'degraded', version: '1', release: 'partial' },
+  ],
+  [
+    'the latest by two publishers',
+    [r('1', 'full'), r('2', 'inconsistent')],
+    { status: 'degraded', version: '2', release: 'inconsistent' },
+  ],
+  [
+    'changed before, full again since',
+    [r('1', 'full'), r('2', 'changed'), r('3', 'full')],
+    { status: 'full', version: null, release: null },
+  ],
+  [
+    'partial before, then none',
+    [r('1', 'partial'), r('2', 'lost'), r('3', 'none')],
+    { status: 'degraded', version: '2', release: 'lost' },
+  ],
+];
+
+for (const [name, releases, expected] of projectCases)
+  test(`project provenance: ${name} → ${expected.status}`, () => {
+    assert.deepEqual(projectProvenance(releases), expected);
   });

@@ -16,6 +16,7 @@ import {
   trustRootFromJson,
   type TrustRoot,
 } from '../../src/attestations/trust-root.js';
+import { trustMaterialOf } from '../../src/attestations/trust-material.js';
 import { PROVIDERS } from '../../src/oidc/providers/index.js';
 import {
   githubIdentity,
@@ -322,6 +323,27 @@ test('PIER_SIGSTORE_TRUSTED_ROOT: a file that is missing, not JSON or not a root
   );
   const good = publicGoodTrustRoot();
   assert.equal(good.newestKey?.toISOString().slice(0, 10), '2025-09-23');
+});
+
+test('a root whose keys do not parse passes the cheap check at start, and is refused with its reason when first used', () => {
+  const broken = trustRootFromJson(
+    {
+      ...mock.trustedRoot,
+      tlogs: [{ baseUrl: 'https://rekor.example', hashAlgorithm: 'SHA2_256', publicKey: 7 }],
+    },
+    'broken.json',
+  );
+  assert.throws(
+    () => trustMaterialOf(broken),
+    (err: unknown) => {
+      assert.ok(err instanceof TrustRootError);
+      assert.match(err.message, /^broken\.json: not a usable trusted root: /);
+      return true;
+    },
+  );
+  // Parsed once per root.
+  const root = trustRootFromJson(mock.trustedRoot, 'the test Sigstore');
+  assert.equal(trustMaterialOf(root), trustMaterialOf(root));
 });
 
 test('an ActiveState publisher has no signing identity: its attestations are not supported', () => {

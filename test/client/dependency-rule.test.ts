@@ -42,9 +42,14 @@ const CLI_ENTRIES = [
   'src/client/numeric-option.ts',
 ];
 
-/** Bare packages each part may import (src/packaging's own dependencies aside). */
+/**
+ * Bare packages each part may import (src/packaging's own dependencies aside). @sigstore/sign and
+ * @sigstore/bundle sign PEP 740 attestations (src/client/attest.ts, loaded only with
+ * --attestations); their HTTP goes through Node's fetch in the bundles (make-fetch-happen is
+ * aliased away, the next test checks it).
+ */
 const ALLOWED_PACKAGES: Record<string, readonly string[]> = {
-  'src/client': ['hash-wasm', 'cli-progress'],
+  'src/client': ['hash-wasm', 'cli-progress', '@sigstore/sign', '@sigstore/bundle'],
   'action/src': ['@actions/core'],
 };
 
@@ -141,6 +146,13 @@ test('the action’s bundle holds no server module and no server package', async
       SERVER_PACKAGES.some((p) => input.startsWith(`node_modules/${p}/`)),
   );
   assert.deepEqual(forbidden, []);
+  // Signing is in the bundle, with Node's fetch instead of make-fetch-happen's 1.3 MB.
+  assert.ok(inputs.includes('node_modules/@sigstore/sign/dist/index.js'), 'signing is bundled');
+  assert.ok(inputs.includes('src/client/sigstore-fetch.ts'));
+  const heavy = inputs.filter((i) =>
+    /^node_modules\/(make-fetch-happen|minipass-fetch|cacache|iconv-lite|socks)\//.test(i),
+  );
+  assert.deepEqual(heavy, []);
   const ours = inputs.filter((i) => !i.startsWith('node_modules/') && !i.startsWith('pier-stub:'));
   for (const input of ours)
     assert.ok(/^(src\/client|src\/packaging|action\/src)\//.test(input), input);

@@ -89,6 +89,9 @@ export interface MockSigstore {
   trustedRoot: Record<string, unknown>;
   /** A PEP 740 attestation object. */
   attest(opts: AttestOptions): Promise<Record<string, any>>;
+  /** The mock's certificate authority and Rekor log, for serving them over HTTP(S). */
+  ca: Awaited<ReturnType<typeof initializeCA>>;
+  tlog: Awaited<ReturnType<typeof initializeTLog>>;
 }
 
 /** The bytes of a typed-array view (never the whole ArrayBuffer behind it). */
@@ -223,7 +226,7 @@ export async function startMockSigstore(): Promise<MockSigstore> {
     };
   }
 
-  return { trustedRoot, attest };
+  return { trustedRoot, attest, ca, tlog };
 }
 
 // --- Real attestations (test/fixtures/attestations, see its README) ------------------------------

@@ -2,7 +2,12 @@
 // verified certificate carries (repository, workflow, ref, commit, or the service account), and
 // a link to its transparency-log entry; and a release's provenance status.
 import { PREDICATE_TYPES } from '../../attestations/shape.js';
-import { STATUS_TEXT, DEGRADED, type ProvenanceStatus } from '../../attestations/status.js';
+import {
+  STATUS_TEXT,
+  DEGRADED,
+  type ProjectProvenance,
+  type ProvenanceStatus,
+} from '../../attestations/status.js';
 import type { StoredAttestation } from '../../attestations/service.js';
 import { html, linkOrText, safeHttpUrl, type SafeHtml } from '../html.js';
 
@@ -64,5 +69,25 @@ export function renderProvenanceStatus(status: ProvenanceStatus | null): SafeHtm
     data-status="${status}"
   >
     <span class="prov-label">Provenance:</span> ${STATUS_TEXT[status]}
+  </p>`;
+}
+
+/**
+ * The project's provenance, above its releases: nothing when none was ever attested; a warning
+ * when a release degraded it (the `provenance-degraded` audit event has the details).
+ */
+export function renderProjectProvenance(
+  p: ProjectProvenance,
+  auditUrl: string | null,
+): SafeHtml | '' {
+  if (p.status === 'none') return '';
+  if (p.status === 'full')
+    return html`<p class="project-provenance full" data-project-status="full">
+      <span class="prov-label">Project provenance:</span> the latest release is attested by the same
+      publisher as the releases before it
+    </p>`;
+  return html`<p class="project-provenance degraded" data-project-status="degraded" role="alert">
+    <span class="prov-label">Project provenance degraded</span> by release ${p.version}:
+    ${STATUS_TEXT[p.release!]}.${auditUrl ? html` <a href="${auditUrl}">See the audit log</a>.` : ''}
   </p>`;
 }

@@ -16,9 +16,13 @@ import { layout } from '../render/layout.js';
 import { DescriptionRenderer } from '../render/descriptions.js';
 import { formatSize, formatTime, isoTime } from '../render/format.js';
 import { isProvenance, renderProvenance } from '../render/provenance.js';
-import { renderAttestations, renderProvenanceStatus } from '../render/attestations.js';
+import {
+  renderAttestations,
+  renderProjectProvenance,
+  renderProvenanceStatus,
+} from '../render/attestations.js';
 import type { StoredAttestation } from '../../attestations/service.js';
-import type { ProvenanceStatus } from '../../attestations/status.js';
+import type { ProjectProvenance, ProvenanceStatus } from '../../attestations/status.js';
 import { uploadersOf } from '../render/uploader.js';
 import { sendPage, webContext, type WebContext } from '../context.js';
 import { loginRedirect } from '../guards.js';
@@ -230,7 +234,11 @@ function projectPage(
   isOwner: boolean,
   description: SafeHtml,
   uploaders: Map<string, string>,
-  provenance: { attestations: StoredAttestation[]; status: ProvenanceStatus | null },
+  provenance: {
+    attestations: StoredAttestation[];
+    status: ProvenanceStatus | null;
+    project: ProjectProvenance;
+  },
 ): SafeHtml {
   const info = doc.info;
   const version = info.version;
@@ -278,6 +286,11 @@ function projectPage(
         <code id="install-command">${install}</code
         ><button type="button" class="small" data-copy-target="install-command" hidden>Copy</button>
       </div>
+      ${renderProjectProvenance(
+        provenance.project,
+        // Owners are told where the provenance-degraded event is; everyone sees the warning.
+        isOwner ? `/manage/project/${encodeURIComponent(project.normalized_name)}/audit/` : null,
+      )}
       ${info.yanked ? html`<div class="yanked-note"><strong>This release is yanked.</strong> ${info.yanked_reason ? html`Reason: <span class="yanked-reason">${info.yanked_reason}</span>` : 'No reason was given.'}</div>` : ''}
       <div class="layout-2 spaced">
         <div>
@@ -468,6 +481,7 @@ export function registerBrowseRoutes(web: FastifyInstance, s: Services): void {
         doc.info.version === null
           ? null
           : await s.attestations.versionStatus(project.id, doc.info.version),
+      project: await s.attestations.projectStatus(project.id),
     };
     return {
       page: projectPage(s, ctx, project, doc, all, isOwner, description, uploaders, provenance),
