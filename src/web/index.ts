@@ -20,6 +20,7 @@ import { registerProjectManageRoutes } from './routes/manage.js';
 import { registerReleaseManageRoutes } from './routes/manage-releases.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerNamespaceAdminRoutes } from './routes/admin-namespaces.js';
+import { registerOrganizationWebRoutes } from './routes/organizations.js';
 
 /** Content-Security-Policy: scripts and styles from pier only; images also from http(s). */
 export const CONTENT_SECURITY_POLICY = [
@@ -104,5 +105,6 @@ export function registerWebRoutes(app: FastifyInstance, s: Services): void {
     registerReleaseManageRoutes(web, s);
     registerAdminRoutes(web, s);
     registerNamespaceAdminRoutes(web, s);
+    registerOrganizationWebRoutes(web, s);
   });
 }

@@ -106,6 +106,7 @@ const SAMPLES: Record<
     fields: { user: 'carol' },
   },
   '/admin/namespaces/:name/release': { params: () => ({ name: 'victimns' }), fields: {} },
+  '/orgs/:org/transfer': { params: () => ({ org: 'victimorg' }), fields: { project: 'victim' } },
 };
 
 const TABLES = [
@@ -127,6 +128,11 @@ const TABLES = [
   'login_failures',
   'namespaces',
   'namespace_owners',
+  'organizations',
+  'organization_members',
+  'teams',
+  'team_members',
+  'team_project_roles',
 ] as const;
 /** Written on reads, not by forms. */
 const VOLATILE = new Set(['last_seen_at', 'last_used_at']);
@@ -185,6 +191,7 @@ before(async () => {
   );
   await s.issuers.add(OPERATOR, { kind: 'gitlab', url: 'https://gitlab.example.com' });
   await s.namespaces.reserve(OPERATOR, 'victimns', 'root');
+  await s.orgs.create(OPERATOR, 'victimorg', 'root');
   const other = new WebClient(server.url);
   await other.signIn('root', rootPassword);
   const sessions = await s.web.sessions.listOf((await s.auth.requireUser('root')).id);
