@@ -22,6 +22,7 @@ import { ProxyService } from './proxy/service.js';
 import { openWebServices, type WebServices } from './web/services.js'; // the web interface
 import { AttestationService } from './attestations/service.js';
 import { loadTrustRoot, type TrustRoot } from './attestations/trust-root.js';
+import { StagedService } from './registry/staged.js';
 
 export interface Services {
   config: Config;
@@ -46,6 +47,8 @@ export interface Services {
   web: WebServices;
   /** PEP 740 attestations: verified at upload, served by the Integrity API (src/attestations). */
   attestations: AttestationService;
+  /** Staged releases: uploads that wait for an owner's or maintainer's approval. */
+  staged: StagedService;
   /** The Sigstore trust root attestations are verified against (read once, when first asked). */
   trustRoot(): TrustRoot;
   /** The public URL (settable once the listening port is known). */
@@ -126,6 +129,12 @@ export async function openServices(
   const attestations = new AttestationService(db.kysely, projects, getTrustRoot);
   const proxy = new ProxyService(db.kysely, blobs, config, db.hot);
   if (proxy.enabled) projects.upstreamHas = (name) => proxy.existsUpstream(name);
+  const web = openWebServices(db.kysely, auth.throttle);
+  const staged = new StagedService(db.kysely, blobs, projects, attestations, {
+    ttlSeconds: config.stagedTtl,
+    publicUrl: getPublicUrl,
+    secondFactor: (user, code) => web.twoFactor.verify(user, code),
+  });
   return {
     config,
     db,
@@ -133,11 +142,18 @@ export async function openServices(
     auth,
     projects,
     namespaces,
-    uploads: new UploadService(db.kysely, blobs, projects, attestations, {
-      maxUploadSize: config.maxUploadSize,
-      anyUserMayCreateProjects: config.anyUserMayCreateProjects,
-      allowLocalVersions: true,
-    }),
+    uploads: new UploadService(
+      db.kysely,
+      blobs,
+      projects,
+      attestations,
+      {
+        maxUploadSize: config.maxUploadSize,
+        anyUserMayCreateProjects: config.anyUserMayCreateProjects,
+        allowLocalVersions: true,
+      },
+      staged,
+    ),
     manage: new ManageService(db.kysely, blobs, projects),
     simple: new SimpleService(db.kysely, db.hot, projects, namespaces, getPublicUrl),
     jsonApi: new JsonApi(db.kysely, getPublicUrl),
@@ -146,8 +162,9 @@ export async function openServices(
     exchange,
     jwks,
     proxy,
-    web: openWebServices(db.kysely, auth.throttle),
+    web,
     attestations,
+    staged,
     trustRoot: getTrustRoot,
     publicUrl: getPublicUrl,
     setListening(address) {

@@ -23,6 +23,7 @@ import { BackupError } from '../backup.js';
 import { registerUpstreamCommands } from './upstream.js';
 import { registerTrustedPublishingCommands } from './trusted-publishing.js';
 import { registerNamespaceCommands } from './namespaces.js';
+import { registerStagedCommands } from './staged.js';
 import { DevOidcError, registerDevOidcCommand } from '../dev-oidc/index.js';
 import { registerPublishCommand } from '../client/command.js';
 import { registerReadTokenCommand } from '../client/read-token-command.js';
@@ -424,6 +425,11 @@ export function buildProgram(): Command {
       'refuse uploads without a PEP 740 attestation from a trusted publisher',
     )
     .option('--no-require-attestations', 'accept uploads without attestations (the default)')
+    .option(
+      '--stage-uploads',
+      'stage every upload: installers see a release once an owner or maintainer approves it',
+    )
+    .option('--no-stage-uploads', 'publish uploads at once (the default)')
     .action(
       async (
         name: string,
@@ -433,6 +439,7 @@ export function buildProgram(): Command {
           status?: string;
           trustedPublishingOnly?: boolean;
           requireAttestations?: boolean;
+          stageUploads?: boolean;
         },
         cmd: Command,
       ) =>
@@ -442,11 +449,13 @@ export function buildProgram(): Command {
             status: opts.status as ProjectStatus | undefined,
             trustedPublishingOnly: opts.trustedPublishingOnly,
             requireAttestations: opts.requireAttestations,
+            stageUploads: opts.stageUploads,
           });
           console.error(
             `project '${updated.name}': ${updated.private ? 'private' : 'public'}, ${updated.status}` +
               (updated.trusted_publishing_only === 1 ? ', trusted-publishing-only' : '') +
-              (updated.require_attestations === 1 ? ', attestations required' : ''),
+              (updated.require_attestations === 1 ? ', attestations required' : '') +
+              (updated.stage_uploads === 1 ? ', uploads staged' : ''),
           );
         }),
     );
@@ -581,6 +590,7 @@ export function buildProgram(): Command {
   registerUpstreamCommands(program, withServices, OPERATOR);
   registerTrustedPublishingCommands(program, withServices, OPERATOR);
   registerNamespaceCommands(program, withServices, OPERATOR);
+  registerStagedCommands(program, withServices, OPERATOR);
   registerDevOidcCommand(program);
   registerPublishCommand(program);
 

@@ -12,6 +12,7 @@ import { namespaces } from './migrations/0006-namespaces.js'; // PEP 752 (src/na
 import { proxy } from './migrations/0007-proxy.js'; // the upstream proxy (src/proxy)
 import { attestations } from './migrations/0008-attestations.js'; // PEP 740 (src/attestations)
 import { publishingPolicies } from './migrations/0009-publishing-policies.js';
+import { stagedReleases } from './migrations/0012-staged-releases.js'; // src/registry/staged
 
 export function migrations(dialect: DialectName): Record<string, Migration> {
   return {
@@ -24,6 +25,7 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '0007-proxy': proxy,
     '0008-attestations': attestations(dialect),
     '0009-publishing-policies': publishingPolicies,
+    '0012-staged-releases': stagedReleases(dialect),
   };
 }
 
