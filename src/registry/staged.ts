@@ -34,6 +34,7 @@ import { describePrincipal, principalUser, type Principal } from '../auth/princi
 import { parseVersion } from '../packaging/versions.js';
 import type { UploadMetadata } from '../packaging/upload-metadata.js';
 import { bumpSerial } from './journal.js';
+import type { StagedApproval } from '../oidc/provenance.js';
 import type { ProjectService } from './projects.js';
 import type { AttestationService, VerifiedAttestations } from '../attestations/service.js';
 
@@ -418,7 +419,7 @@ export class StagedService {
       .execute();
     if (files.length === 0) throw conflict(`The staged release ${session.version} has no files`);
     const now = this.now();
-    const approval = {
+    const approval: StagedApproval = {
       by: approver,
       user: principalUser(actor.principal)?.username ?? null,
       at: new Date(now).toISOString(),

@@ -10,6 +10,8 @@ import { OPERATOR, startServer, type TestServer } from '../support/server.js';
 import { makeSdist, makeWheel } from '../support/dists.js';
 import { postUpload, uploadParts } from '../support/upload.js';
 import { indexSnapshot } from '../support/snapshot.js';
+import { addStaticProject, startStaticIndex } from '../support/static-index.js';
+import { tempDir } from '../support/tmp.js';
 import { enableTotp } from '../support/two-factor.js';
 import {
   decisionNeedsSecondFactor,
@@ -325,4 +327,37 @@ test('a staged release expires by the clock: files gone, names kept, decisions r
   const retry = await upload('2.0', 'exp');
   assert.equal(retry.status, 400);
   assert.match(retry.body, /previously used by a file that has since been deleted/);
+});
+
+test('with an upstream, a hosted project with only a staged release shows neither upstream files nor staged ones', async () => {
+  const root = tempDir('pier-upstream-');
+  await addStaticProject(root, 'shadowed', { versions: ['1.0', '2.0'] });
+  const upstream = await startStaticIndex(root);
+  const proxy = await startServer({ upstreamUrl: `${upstream.url}/simple/` });
+  try {
+    const token = await proxy.userWithToken('olga', { scope: 'upload' });
+    await proxy.services.projects.create(OPERATOR, 'shadowed', 'olga', { shadowUpstream: true });
+    await proxy.services.projects.update(OPERATOR, 'shadowed', { stageUploads: true });
+    const wheel = await makeWheel({ name: 'shadowed', version: '3.0', salt: 'local' });
+    const res = await postUpload(
+      proxy.url,
+      token,
+      await uploadParts({ ...wheel, fields: { name: 'shadowed', version: '3.0' } }),
+    );
+    assert.equal(res.status, 200, res.body);
+    const versions = async () =>
+      (
+        (await (
+          await fetch(`${proxy.url}/simple/shadowed/`, {
+            headers: { accept: 'application/vnd.pypi.simple.v1+json' },
+          })
+        ).json()) as { versions: string[] }
+      ).versions;
+    assert.deepEqual(await versions(), []);
+    await proxy.services.staged.approve(OPERATOR, 'shadowed', '3.0');
+    assert.deepEqual(await versions(), ['3.0']);
+  } finally {
+    await proxy.close();
+    await upstream.close();
+  }
 });
