@@ -25,6 +25,8 @@ export interface Config {
   readAccess: ReadAccess;
   maxUploadSize: number;
   tokenTtl: number;
+  /** How long a staged release waits for approval before it expires, in seconds. */
+  stagedTtl: number;
   trustedProxies: string[];
   /** Client addresses (or CIDRs) that may read /metrics without credentials. */
   metricsAllow: string[];
@@ -255,6 +257,16 @@ function tokenTtl(value: unknown, source: string): number {
   return seconds;
 }
 
+/** A staged release's time to approval: a duration of one minute to a year. */
+function stagedTtl(value: unknown, source: string): number {
+  const seconds = parseDuration(value, source);
+  if (seconds < 60 || seconds > 366 * 86400)
+    throw new ConfigError(
+      `${source}: a staged release's lifetime must be between 1 minute and 366 days, got ${seconds} seconds`,
+    );
+  return seconds;
+}
+
 function audience(value: unknown, source: string): string {
   const s = str(value, source).trim();
   if (!s) throw new ConfigError(`${source}: the OIDC audience cannot be empty`);
@@ -304,6 +316,7 @@ const SETTINGS: Setting[] = [
   { key: 'readAccess', env: 'PIER_READ_ACCESS', toml: 'read_access', parse: readAccess },
   { key: 'maxUploadSize', env: 'PIER_MAX_UPLOAD_SIZE', toml: 'max_upload_size', parse: parseSize },
   { key: 'tokenTtl', env: 'PIER_TOKEN_TTL', toml: 'token_ttl', parse: tokenTtl },
+  { key: 'stagedTtl', env: 'PIER_STAGED_TTL', toml: 'staged_ttl', parse: stagedTtl },
   { key: 'trustedProxies', env: 'PIER_TRUSTED_PROXIES', toml: 'trusted_proxies', parse: list },
   { key: 'metricsAllow', env: 'PIER_METRICS_ALLOW', toml: 'metrics_allow', parse: addressList },
   {
@@ -447,6 +460,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     readAccess: (values.readAccess as ReadAccess | undefined) ?? 'public',
     maxUploadSize: (values.maxUploadSize as number | undefined) ?? 100 * MiB,
     tokenTtl: (values.tokenTtl as number | undefined) ?? 900,
+    stagedTtl: (values.stagedTtl as number | undefined) ?? 7 * 86400,
     trustedProxies: (values.trustedProxies as string[] | undefined) ?? [],
     metricsAllow: (values.metricsAllow as string[] | undefined) ?? [],
     anyUserMayCreateProjects: (values.anyUserMayCreateProjects as boolean | undefined) ?? false,

@@ -25,6 +25,7 @@ import { openWebServices, type WebServices } from './web/services.js'; // the we
 import { AttestationService } from './attestations/service.js';
 import { loadTrustRoot, type TrustRoot } from './attestations/trust-root.js';
 import { SsoService } from './sso/service.js';
+import { StagedService } from './registry/staged.js';
 
 export interface Services {
   config: Config;
@@ -53,6 +54,8 @@ export interface Services {
   sso: SsoService;
   /** PEP 740 attestations: verified at upload, served by the Integrity API (src/attestations). */
   attestations: AttestationService;
+  /** Staged releases: uploads that wait for an owner's or maintainer's approval. */
+  staged: StagedService;
   /** The Sigstore trust root attestations are verified against (read once, when first asked). */
   trustRoot(): TrustRoot;
   /** The public URL (settable once the listening port is known). */
@@ -140,6 +143,12 @@ export async function openServices(
   });
   const proxy = new ProxyService(db.kysely, blobs, config, db.hot);
   if (proxy.enabled) projects.upstreamHas = (name) => proxy.existsUpstream(name);
+  const web = openWebServices(db.kysely, auth.throttle);
+  const staged = new StagedService(db.kysely, blobs, projects, attestations, {
+    ttlSeconds: config.stagedTtl,
+    publicUrl: getPublicUrl,
+    secondFactor: (user, code) => web.twoFactor.verify(user, code),
+  });
   return {
     config,
     db,
@@ -148,11 +157,18 @@ export async function openServices(
     projects,
     orgs,
     namespaces,
-    uploads: new UploadService(db.kysely, blobs, projects, attestations, {
-      maxUploadSize: config.maxUploadSize,
-      anyUserMayCreateProjects: config.anyUserMayCreateProjects,
-      allowLocalVersions: true,
-    }),
+    uploads: new UploadService(
+      db.kysely,
+      blobs,
+      projects,
+      attestations,
+      {
+        maxUploadSize: config.maxUploadSize,
+        anyUserMayCreateProjects: config.anyUserMayCreateProjects,
+        allowLocalVersions: true,
+      },
+      staged,
+    ),
     manage: new ManageService(db.kysely, blobs, projects),
     simple: new SimpleService(db.kysely, db.hot, projects, namespaces, getPublicUrl),
     jsonApi: new JsonApi(db.kysely, getPublicUrl),
@@ -161,9 +177,10 @@ export async function openServices(
     exchange,
     jwks,
     proxy,
-    web: openWebServices(db.kysely, auth.throttle),
+    web,
     sso,
     attestations,
+    staged,
     trustRoot: getTrustRoot,
     publicUrl: getPublicUrl,
     setListening(address) {

@@ -42,6 +42,9 @@ export const TABLES: { name: keyof Database; id: boolean; order: string }[] = [
   { name: 'upstream_pages', id: false, order: 'normalized_name' },
   { name: 'upstream_blobs', id: false, order: 'sha256' },
   { name: 'upstream_excludes', id: false, order: 'pattern' },
+  // Staged releases (src/registry/staged) and their files, awaiting approval.
+  { name: 'staged_releases', id: true, order: 'id' },
+  { name: 'staged_files', id: true, order: 'id' },
 ];
 
 export class TransferError extends Error {}
@@ -74,13 +77,18 @@ export async function referencedBlobs(db: Kysely<Database>): Promise<ReferencedB
     .select(['filename', 'blob_key', 'sha256', 'size'])
     .orderBy('id')
     .execute();
+  const staged = await db
+    .selectFrom('staged_files')
+    .select(['filename', 'blob_key', 'sha256', 'size'])
+    .orderBy('id')
+    .execute();
   const cached = await db
     .selectFrom('upstream_blobs')
     .select(['sha256', 'blob_key', 'size'])
     .orderBy('sha256')
     .execute();
   return [
-    ...hosted.map((f) => ({
+    ...[...hosted, ...staged].map((f) => ({
       key: f.blob_key,
       sha256: f.sha256,
       size: Number(f.size),
@@ -103,7 +111,7 @@ export async function stillReferenced(
   const found = new Set<string>();
   for (let i = 0; i < keys.length; i += 500) {
     const some = keys.slice(i, i + 500);
-    for (const table of ['files', 'upstream_blobs'] as const)
+    for (const table of ['files', 'staged_files', 'upstream_blobs'] as const)
       for (const row of await db
         .selectFrom(table)
         .select('blob_key')

@@ -22,6 +22,7 @@ test('defaults: the embedded default under ./pier-data on 127.0.0.1:8080', () =>
   assert.equal(c.readAccess, 'public');
   assert.equal(c.maxUploadSize, 100 * 1024 * 1024);
   assert.equal(c.tokenTtl, 900);
+  assert.equal(c.stagedTtl, 7 * 86400);
   assert.deepEqual(c.trustedProxies, []);
   assert.equal(effectivePublicUrl(c), 'http://127.0.0.1:8080');
 });
@@ -46,6 +47,7 @@ test('flags win over environment variables, which win over pier.toml', () => {
   assert.deepEqual(fromEnv.trustedProxies, ['192.168.0.1', '192.168.0.2']);
   const fromFlag = loadConfig({ env: { PIER_PORT: '7001' }, cwd, flags: { port: '7002' } });
   assert.equal(fromFlag.port, 7002);
+  assert.equal(loadConfig({ env: { PIER_STAGED_TTL: '2d' }, cwd }).stagedTtl, 2 * 86400);
 });
 
 test('bad settings are clear errors', () => {
@@ -56,6 +58,9 @@ test('bad settings are clear errors', () => {
     [{ PIER_OIDC_AUDIENCE: 'pypi' }, /cannot be 'pypi'/],
     [{ PIER_OIDC_AUDIENCE: 'testpypi' }, /cannot be 'testpypi'/],
     [{ PIER_MAX_UPLOAD_SIZE: 'lots' }, /expected a size/],
+    [{ PIER_STAGED_TTL: '30' }, /PIER_STAGED_TTL: a staged release's lifetime must be between/],
+    [{ PIER_STAGED_TTL: '400d' }, /must be between 1 minute and 366 days/],
+    [{ PIER_STAGED_TTL: 'soon' }, /PIER_STAGED_TTL: expected a duration/],
     [{ PIER_PUBLIC_URL: 'ftp://x' }, /must be http or https/],
     [{ PIER_TLS_CERT: '/x.pem' }, /must be given together/],
   ];

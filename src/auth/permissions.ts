@@ -259,3 +259,52 @@ export function mayTransferProjectToOrganization(
 ): boolean {
   return mayAdministerProject(p, access) && mayAdministerOrganization(p, orgRole);
 }
+
+/**
+ * Staged releases (docs/trusted-publishing.md): whether an upload lands in a staged release
+ * instead of the index. Every upload to a project with the `stage_uploads` policy; a trusted
+ * publisher's uploads when its link to the project is `stage_only`. The operator's own uploads
+ * (`pier import`) are never staged: the operator is the approver.
+ */
+export function uploadIsStaged(
+  project: Pick<Project, 'stage_uploads'>,
+  p: Principal,
+  publisherLink: { stage_only: number } | null,
+): boolean {
+  if (p.kind === 'operator') return false;
+  if (project.stage_uploads === 1) return true;
+  return isTrustedPublisherToken(p) && publisherLink?.stage_only === 1;
+}
+
+/**
+ * Approving or rejecting a staged release: owners and maintainers (and administrators), with an
+ * admin-scoped credential of a person. A token minted for a trusted publisher never decides,
+ * whoever registered the publisher: the point of staging is a human's decision.
+ */
+export function mayDecideStaged(p: Principal, access: ProjectAccess): boolean {
+  return mayManage(p, access, 'maintainer');
+}
+
+/**
+ * The preview of a staged release (its Simple index and files): the project's owners and
+ * maintainers (and administrators) with any credential of theirs that reads the project; never
+ * a minted token, nor anyone else who may read the project.
+ */
+export function mayPreviewStaged(p: Principal, { project, role }: ProjectAccess): boolean {
+  if (p.kind === 'operator') return true;
+  if (!hasScope(p, 'read') || !coversProject(p, project.id)) return false;
+  if (isTrustedPublisherToken(p)) return false;
+  const user = principalUser(p);
+  if (user === null) return false;
+  return user.is_admin === 1 || role !== null;
+}
+
+/**
+ * Whether a decision on a staged release needs the deciding user's second factor: whenever the
+ * user has one enrolled, whatever the credential (password, session or API token). The
+ * operator has no second factor at the server's command line.
+ */
+export function decisionNeedsSecondFactor(p: Principal): boolean {
+  const user = principalUser(p);
+  return user !== null && user.totp_enabled_at !== null && user.totp_secret !== null;
+}

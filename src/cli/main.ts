@@ -24,6 +24,7 @@ import { registerUpstreamCommands } from './upstream.js';
 import { registerTrustedPublishingCommands } from './trusted-publishing.js';
 import { registerNamespaceCommands } from './namespaces.js';
 import { registerOrganizationCommands } from './organizations.js';
+import { registerStagedCommands } from './staged.js';
 import { DevOidcError, registerDevOidcCommand } from '../dev-oidc/index.js';
 import { registerPublishCommand } from '../client/command.js';
 import { registerReadTokenCommand } from '../client/read-token-command.js';
@@ -483,6 +484,11 @@ export function buildProgram(): Command {
       'refuse uploads without a PEP 740 attestation from a trusted publisher',
     )
     .option('--no-require-attestations', 'accept uploads without attestations (the default)')
+    .option(
+      '--stage-uploads',
+      'stage every upload: installers see a release once an owner or maintainer approves it',
+    )
+    .option('--no-stage-uploads', 'publish uploads at once (the default)')
     .action(
       async (
         name: string,
@@ -492,6 +498,7 @@ export function buildProgram(): Command {
           status?: string;
           trustedPublishingOnly?: boolean;
           requireAttestations?: boolean;
+          stageUploads?: boolean;
         },
         cmd: Command,
       ) =>
@@ -501,11 +508,13 @@ export function buildProgram(): Command {
             status: opts.status as ProjectStatus | undefined,
             trustedPublishingOnly: opts.trustedPublishingOnly,
             requireAttestations: opts.requireAttestations,
+            stageUploads: opts.stageUploads,
           });
           console.error(
             `project '${updated.name}': ${updated.private ? 'private' : 'public'}, ${updated.status}` +
               (updated.trusted_publishing_only === 1 ? ', trusted-publishing-only' : '') +
-              (updated.require_attestations === 1 ? ', attestations required' : ''),
+              (updated.require_attestations === 1 ? ', attestations required' : '') +
+              (updated.stage_uploads === 1 ? ', uploads staged' : ''),
           );
         }),
     );
@@ -641,6 +650,7 @@ export function buildProgram(): Command {
   registerTrustedPublishingCommands(program, withServices, OPERATOR);
   registerNamespaceCommands(program, withServices, OPERATOR);
   registerOrganizationCommands(program, withServices, OPERATOR);
+  registerStagedCommands(program, withServices, OPERATOR);
   registerDevOidcCommand(program);
   registerPublishCommand(program);
 

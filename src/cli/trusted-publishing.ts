@@ -13,6 +13,7 @@ interface PublisherFlags {
   provider: string;
   protectedRef?: boolean;
   readOnly?: boolean;
+  stageOnly?: boolean;
   repository?: string;
   workflow?: string;
   environment?: string;
@@ -87,7 +88,7 @@ export function publisherFields(flags: PublisherFlags): Record<string, string | 
 function printPublisher(p: PublisherView): void {
   const where = p.pending
     ? `pending: creates '${p.pending.project}' for ${p.pending.addedBy ?? '?'} (expires ${p.pending.expiresAt})`
-    : `projects: ${p.projects.map((name) => (p.readOnly.includes(name) ? `${name} (read only)` : name)).join(', ')}`;
+    : `projects: ${p.projects.map((name) => (p.readOnly.includes(name) ? `${name} (read only)` : p.stageOnly.includes(name) ? `${name} (stage only)` : name)).join(', ')}`;
   console.log(terminalRow([p.id, p.description, p.issuer, where]));
 }
 
@@ -198,6 +199,10 @@ export function registerTrustedPublishingCommands(
       '--read-only',
       'the job may read the project (trusted access for installs: /_/oidc/mint-read-token), not upload',
     )
+    .option(
+      '--stage-only',
+      'its uploads are staged: installers see them once an owner or maintainer approves (pier staged approve)',
+    )
     .option('--pending', 'register a pending publisher: its first exchange creates the project')
     .option('--owner <user>', 'for --pending: who will own the project')
     .option('--org <name>', 'for --pending: the organisation (pier org) that will own the project')
@@ -206,11 +211,17 @@ export function registerTrustedPublishingCommands(
         if (!flags.pending && flags.owner)
           throw new PierError(400, '--owner is only for --pending');
         if (!flags.pending && flags.org) throw new PierError(400, '--org is only for --pending');
+        if (flags.pending && flags.stageOnly)
+          throw new PierError(
+            400,
+            '--stage-only is for a publisher of an existing project: once the pending publisher has created it, add the publisher again with --stage-only, or stage every upload with pier project set --stage-uploads',
+          );
         const input = {
           kind: flags.provider,
           fields: publisherFields(flags),
           issuerUrl: flags.issuer,
           access: flags.readOnly ? ('read' as const) : undefined,
+          stageOnly: flags.stageOnly,
         };
         const view = flags.pending
           ? await s.publishers.addPending(operator, projectName, input, flags.owner, {
@@ -232,6 +243,21 @@ export function registerTrustedPublishingCommands(
           : await s.publishers.list(operator);
         if (opts.json) return console.log(jsonForTerminal(list, 2));
         for (const p of list) printPublisher(p);
+      }),
+    );
+  publisher
+    .command('set')
+    .description("change a trusted publisher's link to a project")
+    .argument('<id>', 'the publisher id (pier publisher list)', wholeNumber({ min: 1 }))
+    .requiredOption('--project <name>', 'the project whose link changes')
+    .option('--stage-only', 'stage its uploads until an owner or maintainer approves them')
+    .option('--no-stage-only', 'publish its uploads at once (the default)')
+    .action(async (n: number, opts: { project: string; stageOnly?: boolean }, cmd: Command) =>
+      withServices(cmd, async (s) => {
+        if (opts.stageOnly === undefined)
+          throw new PierError(400, 'Give --stage-only or --no-stage-only');
+        const view = await s.publishers.setStageOnly(operator, n, opts.project, opts.stageOnly);
+        printPublisher(view);
       }),
     );
   publisher

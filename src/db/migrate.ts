@@ -14,6 +14,7 @@ import { attestations } from './migrations/0008-attestations.js'; // PEP 740 (sr
 import { publishingPolicies } from './migrations/0009-publishing-policies.js';
 import { sso } from './migrations/0010-sso.js'; // company sign-in (src/sso)
 import { organizations } from './migrations/0011-organizations.js'; // src/orgs
+import { stagedReleases } from './migrations/0012-staged-releases.js'; // src/registry/staged
 
 export function migrations(dialect: DialectName): Record<string, Migration> {
   return {
@@ -28,6 +29,7 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '0009-publishing-policies': publishingPolicies,
     '0010-sso': sso(dialect),
     '0011-organizations': organizations(dialect),
+    '0012-staged-releases': stagedReleases(dialect),
   };
 }
 

@@ -40,6 +40,8 @@ export interface ProjectsTable {
   require_attestations: Generated<number>;
   /** The organisation that owns the project, if any (migration 0011-organizations). */
   organization_id: number | null;
+  /** 1: every upload is staged until an owner or maintainer approves it (0012-staged-releases). */
+  stage_uploads: Generated<number>;
 }
 
 export interface ProjectRolesTable {
@@ -209,6 +211,8 @@ export interface PublisherProjectsTable {
   created_at: number;
   /** What the job's token may do in the project: `upload` (and read), or `read` only. */
   access: Generated<string>;
+  /** 1: the publisher's uploads to this project are staged (migration 0012-staged-releases). */
+  stage_only: Generated<number>;
 }
 
 export interface OidcJtisTable {
@@ -357,6 +361,55 @@ export interface GroupTeamMappingsTable {
   created_at: number;
 }
 
+// --- staged releases (src/registry/staged, migration 0012-staged-releases) ---
+export type StagedState = 'open' | 'approved' | 'rejected' | 'expired';
+
+/** A staged release: PEP 694's publishing session, one per project and version. */
+export interface StagedReleasesTable {
+  id: Generated<number>;
+  /** Random; names the session and its preview index in URLs. */
+  token: string;
+  project_id: number;
+  version: string;
+  canonical_version: string;
+  state: StagedState;
+  staged_by: string;
+  staged_by_token_id: number | null;
+  staged_by_publisher_id: number | null;
+  created_at: number;
+  expires_at: number;
+  decided_at: number | null;
+  decided_by: string | null;
+  decided_by_user_id: number | null;
+  /** JSON list of the filenames it held (kept once its files are gone). */
+  filenames_json: Generated<string>;
+}
+
+/** A file of a staged release: the columns of `files`, and what approval needs to publish it. */
+export interface StagedFilesTable {
+  id: Generated<number>;
+  staged_release_id: number;
+  filename: string;
+  packagetype: string;
+  python_version: string;
+  requires_python: string | null;
+  size: number;
+  md5: string;
+  sha256: string;
+  blake2_256: string;
+  blob_key: string;
+  metadata_sha256: string | null;
+  metadata_blake2_256: string | null;
+  metadata_content: Uint8Array | null;
+  comment: string | null;
+  uploaded_at: number;
+  uploader_user_id: number | null;
+  uploader_token_id: number | null;
+  provenance_json: string | null;
+  release_metadata_json: string;
+  attestations_json: string | null;
+}
+
 export interface Database {
   users: UsersTable;
   sso_identities: SsoIdentitiesTable;
@@ -390,6 +443,8 @@ export interface Database {
   team_members: TeamMembersTable;
   team_project_roles: TeamProjectRolesTable;
   group_team_mappings: GroupTeamMappingsTable;
+  staged_releases: StagedReleasesTable; // staged releases
+  staged_files: StagedFilesTable; // staged releases
 }
 
 export type User = Selectable<UsersTable>;
@@ -403,3 +458,5 @@ export type IssuerRow = Selectable<OidcIssuersTable>;
 export type WebSessionRow = Selectable<WebSessionsTable>;
 export type Organization = Selectable<OrganizationsTable>;
 export type Team = Selectable<TeamsTable>;
+export type StagedReleaseRow = Selectable<StagedReleasesTable>;
+export type StagedFileRow = Selectable<StagedFilesTable>;

@@ -30,6 +30,7 @@ import { registerIntegrityRoutes } from './routes/integrity.js';
 import { registerProxyRoutes } from './routes/proxy.js';
 import { registerUploadRoutes } from './routes/upload.js';
 import { FORM_LIMITS } from '../registry/upload/form.js';
+import { registerStagedRoutes } from './routes/staged.js';
 import { registerApiRoutes } from './routes/api.js';
 import { registerSsoApi } from './routes/api-sso.js';
 import { registerOpsRoutes } from './routes/ops.js';
@@ -108,6 +109,14 @@ export async function buildApp(s: Services, options: AppOptions = {}): Promise<F
     const timer = setInterval(() => app.server.closeIdleConnections(), 50);
     timer.unref();
     app.server.once('close', () => clearInterval(timer));
+    done();
+  });
+  // Staged releases past their time expire on every read of them; this sweep also removes those
+  // nobody looks at (their blobs with them).
+  const stagedSweep = setInterval(() => void s.staged.expireDue().catch(() => undefined), 60_000);
+  stagedSweep.unref();
+  app.addHook('onClose', (_app, done) => {
+    clearInterval(stagedSweep);
     done();
   });
   app.addHook('onSend', (_request, reply, payload, done) => {
@@ -248,6 +257,7 @@ export async function buildApp(s: Services, options: AppOptions = {}): Promise<F
   registerUploadRoutes(app, s, metrics);
   registerApiRoutes(app, s);
   registerSsoApi(app, s);
+  registerStagedRoutes(app, s); // staged releases (src/registry/staged.ts)
   registerOidcRoutes(app, s);
   registerTrustedPublishingApi(app, s);
   registerNamespaceRoutes(app, s);

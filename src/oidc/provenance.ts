@@ -19,6 +19,19 @@ export interface Provenance {
 }
 
 /**
+ * What a file published by approving a staged release (src/registry/staged.ts) adds to its
+ * provenance, beside the publisher and claims of the upload (if any): who approved, when, and
+ * the staged release (its id, and who staged it).
+ */
+export interface StagedApproval {
+  by: string;
+  user: string | null;
+  at: string;
+  staged_release: string;
+  staged_by: string;
+}
+
+/**
  * A minted token's provenance (its `claims_json`) as recorded on a file of `normalizedName`: the
  * publisher that granted that project and the run's claims. Tokens minted for one publisher
  * (and before tokens could have several) are returned unchanged.

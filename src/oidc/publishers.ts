@@ -32,6 +32,8 @@ export interface PublisherView {
   projects: string[];
   /** Of `projects`, those whose link gives the job's token read access only (trusted access). */
   readOnly: string[];
+  /** Of `projects`, those where the publisher's uploads are staged for approval. */
+  stageOnly: string[];
   pending: { project: string; addedBy: string | null; expiresAt: string } | null;
   createdAt: string;
 }
@@ -87,6 +89,8 @@ export interface RegistrationInput {
   fields: ConfigInput;
   /** For a project's publisher: what the job may do in the project (default: upload). */
   access?: PublisherAccess;
+  /** For a project's publisher: its uploads are staged until approved (staged releases). */
+  stageOnly?: boolean;
   /** The issuer to trust; the provider's built-in issuer when absent. */
   issuerUrl?: string;
 }
@@ -227,9 +231,18 @@ export class PublisherService {
           `${provider.describe(config)} is already a trusted publisher of '${project.name}'`,
         );
       const access = input.access ?? 'upload';
+      const stageOnly = input.stageOnly === true;
+      if (stageOnly && access === 'read')
+        throw badRequest('A read-only publisher uploads nothing: it cannot also be stage-only');
       await trx
         .insertInto('publisher_projects')
-        .values({ publisher_id: row.id, project_id: project.id, created_at: Date.now(), access })
+        .values({
+          publisher_id: row.id,
+          project_id: project.id,
+          created_at: Date.now(),
+          access,
+          stage_only: stageOnly ? 1 : 0,
+        })
         .execute();
       await recordAudit(trx, actor, {
         action: 'publisher-add',
@@ -239,6 +252,7 @@ export class PublisherService {
           publisher: provider.describe(config),
           issuer: issuer.url,
           access,
+          ...(stageOnly ? { stage_only: true } : {}),
         },
       });
       await this.noticeSameSource(trx, actor, row, provider, {
@@ -626,6 +640,47 @@ export class PublisherService {
   }
 
   /**
+   * Whether the publisher's uploads to a project are staged for approval (staged releases):
+   * changed by the project's owners, on the publisher's link to that project only.
+   */
+  async setStageOnly(
+    actor: Actor,
+    id: number,
+    projectName: string,
+    stageOnly: boolean,
+  ): Promise<PublisherView> {
+    const project = await this.projects.require(projectName, actor.principal);
+    if (
+      !mayAdministerProject(actor.principal, await this.projects.access(actor.principal, project))
+    )
+      throw forbidden(`Only owners of '${project.name}' may change its trusted publishers`);
+    const link = await this.db
+      .selectFrom('publisher_projects')
+      .select(['access', 'stage_only'])
+      .where('publisher_id', '=', id)
+      .where('project_id', '=', project.id)
+      .executeTakeFirst();
+    if (!link) throw notFound(`Trusted publisher ${id} is not a publisher of '${project.name}'`);
+    if (stageOnly && link.access === 'read')
+      throw badRequest('A read-only publisher uploads nothing: it cannot also be stage-only');
+    if ((link.stage_only === 1) !== stageOnly)
+      await this.db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('publisher_projects')
+          .set({ stage_only: stageOnly ? 1 : 0 })
+          .where('publisher_id', '=', id)
+          .where('project_id', '=', project.id)
+          .execute();
+        await recordAudit(trx, actor, {
+          action: 'publisher-change',
+          project: { id: project.id, name: project.name },
+          details: { publisher_id: id, stage_only: stageOnly },
+        });
+      });
+    return this.view(id, actor.principal);
+  }
+
+  /**
    * Removes a publisher from one project (or, without `projectName`, from all of them). A
    * publisher left with no project is deleted, and its minted tokens stop working at once.
    */
@@ -723,6 +778,7 @@ export class PublisherService {
         'projects.private',
         'projects.status',
         'publisher_projects.access',
+        'publisher_projects.stage_only',
       ])
       .where(
         'publisher_projects.publisher_id',
@@ -752,6 +808,9 @@ export class PublisherService {
         projects: links.filter((l) => l.publisher_id === row.id).map((l) => l.name),
         readOnly: links
           .filter((l) => l.publisher_id === row.id && l.access === 'read')
+          .map((l) => l.name),
+        stageOnly: links
+          .filter((l) => l.publisher_id === row.id && l.stage_only === 1)
           .map((l) => l.name),
         pending:
           row.pending_name === null

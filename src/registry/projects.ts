@@ -363,6 +363,7 @@ export class ProjectService {
       status?: ProjectStatus;
       trustedPublishingOnly?: boolean;
       requireAttestations?: boolean;
+      stageUploads?: boolean;
     },
   ): Promise<Project> {
     const project = await this.requireAdminister(actor, projectName);
@@ -374,8 +375,16 @@ export class ProjectService {
       throw forbidden('Only administrators can quarantine a project');
     return this.db.transaction().execute(async (trx) => {
       const set: Partial<
-        Pick<Project, 'private' | 'status' | 'trusted_publishing_only' | 'require_attestations'>
+        Pick<
+          Project,
+          | 'private'
+          | 'status'
+          | 'trusted_publishing_only'
+          | 'require_attestations'
+          | 'stage_uploads'
+        >
       > = {};
+      if (changes.stageUploads !== undefined) set.stage_uploads = changes.stageUploads ? 1 : 0;
       if (changes.private !== undefined) set.private = changes.private ? 1 : 0;
       if (changes.requireAttestations !== undefined)
         set.require_attestations = changes.requireAttestations ? 1 : 0;
@@ -457,6 +466,8 @@ export function projectSummary(project: Project) {
     trusted_publishing_only: project.trusted_publishing_only === 1,
     /** PEP 740: uploads must carry an attestation that verifies. */
     require_attestations: project.require_attestations === 1,
+    /** Staged releases: every upload waits for an owner's or maintainer's approval. */
+    stage_uploads: project.stage_uploads === 1,
     created_at: new Date(project.created_at).toISOString(),
     last_serial: project.last_serial,
   };

@@ -17,6 +17,7 @@ import { registerAccountRoutes } from './routes/account.js';
 import { registerTokenRoutes } from './routes/tokens.js';
 import { registerPublishingRoutes } from './routes/publishing.js';
 import { registerProjectManageRoutes } from './routes/manage.js';
+import { registerStagedManageRoutes } from './routes/manage-staged.js';
 import { registerReleaseManageRoutes } from './routes/manage-releases.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerNamespaceAdminRoutes } from './routes/admin-namespaces.js';
@@ -103,6 +104,7 @@ export function registerWebRoutes(app: FastifyInstance, s: Services): void {
     registerPublishingRoutes(web, s);
     registerProjectManageRoutes(web, s);
     registerReleaseManageRoutes(web, s);
+    registerStagedManageRoutes(web, s); // staged releases
     registerAdminRoutes(web, s);
     registerNamespaceAdminRoutes(web, s);
     registerOrganizationWebRoutes(web, s);

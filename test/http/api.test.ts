@@ -434,6 +434,7 @@ test('GET /api/projects lists the projects the caller may read, private ones onl
       status: 'active',
       trusted_publishing_only: false,
       require_attestations: false,
+      stage_uploads: false,
       created_at: 'string',
       last_serial: 'number',
     },

@@ -77,6 +77,14 @@ const SAMPLES: Record<
     params: () => ({ name: 'victim' }),
     fields: { visibility: 'private', status: 'archived' },
   },
+  '/manage/project/:name/staged/approve': {
+    params: () => ({ name: 'victim' }),
+    fields: { version: '9.9', totp: '' },
+  },
+  '/manage/project/:name/staged/reject': {
+    params: () => ({ name: 'victim' }),
+    fields: { version: '9.9', totp: '' },
+  },
   '/manage/project/:name/releases/yank': {
     params: () => ({ name: 'victim' }),
     fields: { version: '1.0', reason: 'csrf' },

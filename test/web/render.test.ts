@@ -232,6 +232,7 @@ function publisher(kind: PublisherView['kind'], config: Record<string, string>):
     url: null,
     projects: ['pier-sample'],
     readOnly: [],
+    stageOnly: [],
     pending: null,
     createdAt: new Date().toISOString(),
   };

@@ -23,6 +23,7 @@ const RESERVED = new Set([
   'project_owner',
   'organization',
   'access',
+  'stage_only',
 ]);
 
 /** `{provider, issuer?, …fields}`: the provider's registration fields, as strings. */
@@ -45,7 +46,14 @@ function registration(b: Body): RegistrationInput {
     fields,
     issuerUrl: b.issuer as string | undefined,
     access: parsePublisherAccess(b.access as string | undefined),
+    stageOnly: stageOnly(b.stage_only),
   };
+}
+
+function stageOnly(value: unknown): boolean | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'boolean') throw badRequest("'stage_only' must be true or false");
+  return value;
 }
 
 function id(text: string): number {
@@ -98,6 +106,20 @@ export function registerTrustedPublishingApi(app: FastifyInstance, s: Services):
         registration(body(request)),
       );
       return reply.code(201).send(view);
+    },
+  );
+  app.patch<{ Params: { name: string; id: string } }>(
+    '/api/projects/:name/publishers/:id',
+    async (request) => {
+      const p = await who(request);
+      const value = stageOnly(body(request).stage_only);
+      if (value === undefined) throw badRequest("'stage_only' (true or false) is required");
+      return s.publishers.setStageOnly(
+        actorOf(p, request),
+        id(request.params.id),
+        request.params.name,
+        value,
+      );
     },
   );
   app.delete<{ Params: { name: string; id: string } }>(

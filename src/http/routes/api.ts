@@ -197,6 +197,7 @@ export function registerApiRoutes(app: FastifyInstance, s: Services): void {
       status: status as ProjectStatus | undefined,
       trustedPublishingOnly: optBool(b, 'trusted_publishing_only'),
       requireAttestations: optBool(b, 'require_attestations'),
+      stageUploads: optBool(b, 'stage_uploads'),
     });
     return projectJson(p, request.params.name);
   });

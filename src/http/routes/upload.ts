@@ -96,6 +96,12 @@ export function registerUploadRoutes(app: FastifyInstance, s: Services, metrics:
       const result = await session.finish();
       metrics.uploads.inc({ result: result.identical ? 'identical' : 'stored' });
       if (!result.identical) metrics.uploadBytes.inc(result.size);
+      if (result.staged)
+        return reply
+          .type('text/plain; charset=utf-8')
+          .send(
+            `OK: ${result.filename} is staged in release ${result.version} of '${result.project}', awaiting approval by an owner or maintainer. Preview: ${result.staged.previewUrl}\n`,
+          );
       return reply.type('text/plain; charset=utf-8').send('OK\n');
     } catch (err) {
       await session?.abort();

@@ -17,6 +17,7 @@ import {
   mayUploadAtAll,
   projectTakesUploadsFrom,
   projectAcceptsUploads,
+  uploadIsStaged,
 } from '../../auth/permissions.js';
 import { principalUser } from '../../auth/principal.js';
 import { normalizeProjectName } from '../../packaging/names.js';
@@ -61,6 +62,7 @@ import {
 import { withHelp } from '../../help.js';
 import type { AttestationService, VerifiedAttestations } from '../../attestations/service.js';
 import { DEGRADED, STATUS_TEXT, type ProvenanceStatus } from '../../attestations/status.js';
+import type { StagedService } from '../staged.js';
 
 export interface UploadOptions {
   maxUploadSize: number;
@@ -94,6 +96,8 @@ export interface UploadResult {
   version: string;
   size: number;
   digests: Digests;
+  /** When the file was staged (docs/trusted-publishing.md): the staged release's id and preview. */
+  staged: { id: string; previewUrl: string } | null;
 }
 
 interface CheckedForm {
@@ -138,6 +142,7 @@ export class UploadService {
     private readonly projects: ProjectService,
     private readonly attestations: AttestationService,
     private readonly options: UploadOptions,
+    private readonly staged: StagedService,
   ) {}
 
   /** Refuses at once a credential that may upload nothing, before any of the form is read. */
@@ -152,6 +157,7 @@ export class UploadService {
       actor,
       queryAction,
       imported,
+      this.staged,
     );
   }
 }
@@ -171,6 +177,7 @@ export class UploadSession {
     private readonly actor: Actor,
     private readonly queryAction: string | undefined,
     private readonly imported: ImportFacts | null = null,
+    private readonly staged: StagedService | null = null,
   ) {
     this.fields = new UploadFields(queryAction);
   }
@@ -383,9 +390,15 @@ export class UploadSession {
     if (this.stored) await this.blobs.delete(this.stored.key).catch(() => undefined);
   }
 
-  private result(checked: CheckedForm, stored: StoredFile, identical: boolean): UploadResult {
+  private result(
+    checked: CheckedForm,
+    stored: StoredFile,
+    identical: boolean,
+    staged: UploadResult['staged'] = null,
+  ): UploadResult {
     return {
       identical,
+      staged,
       filename: checked.filename,
       project: checked.project?.name ?? checked.form.name,
       version: checked.metadata.version,
@@ -412,13 +425,24 @@ export class UploadSession {
         eb.or([eb('filename', '=', filename), eb('blake2_256', '=', digests.blake2_256)]),
       )
       .execute();
-    const existing = await this.db
-      .selectFrom('files')
-      .select(['filename', 'sha256', 'blake2_256'])
-      .where((eb) =>
-        eb.or([eb('filename', '=', filename), eb('blake2_256', '=', digests.blake2_256)]),
-      )
-      .execute();
+    // A staged file (src/registry/staged.ts) is an existing file too: the same file again is
+    // answered as a duplicate, another file of its name is refused.
+    const existing = [
+      ...(await this.db
+        .selectFrom('files')
+        .select(['filename', 'sha256', 'blake2_256'])
+        .where((eb) =>
+          eb.or([eb('filename', '=', filename), eb('blake2_256', '=', digests.blake2_256)]),
+        )
+        .execute()),
+      ...(await this.db
+        .selectFrom('staged_files')
+        .select(['filename', 'sha256', 'blake2_256'])
+        .where((eb) =>
+          eb.or([eb('filename', '=', filename), eb('blake2_256', '=', digests.blake2_256)]),
+        )
+        .execute()),
+    ];
     if (existing.length > 0) {
       if (
         existing.some(
@@ -650,6 +674,7 @@ export class UploadSession {
       p.kind === 'token' && p.token.publisher_id !== null
         ? provenanceForProject(p.token.claims_json, normalizeProjectName(form.name))
         : null;
+    let staged: UploadResult['staged'] = null;
     await this.db.transaction().execute(async (trx) => {
       let project = await this.projects.find(form.name, trx);
       if (!project) {
@@ -667,6 +692,34 @@ export class UploadSession {
             .execute();
           project.name = form.name;
         }
+      }
+      if (this.staged) {
+        const link = await this.publisherLink(trx, project.id);
+        if (uploadIsStaged(project, p, link)) {
+          const session = await this.staged.stage(trx, actor, project, link?.publisher_id ?? null, {
+            filename,
+            packagetype: form.filetype,
+            python_version: form.pyversion,
+            requires_python: metadata.requiresPython,
+            size: stored.size,
+            md5: stored.digests.md5,
+            sha256: stored.digests.sha256,
+            blake2_256: stored.digests.blake2_256,
+            blob_key: stored.key,
+            metadata_sha256: metadataDigests?.sha256 ?? null,
+            metadata_blake2_256: metadataDigests?.blake2_256 ?? null,
+            metadata_content: inspected.metadataFile,
+            comment: form.comment,
+            uploader_user_id: principalUser(p)?.id ?? null,
+            uploader_token_id: p.kind === 'token' ? p.token.id : null,
+            provenance_json: provenance,
+            metadata,
+            attestations: attested,
+          });
+          staged = { id: session.token, previewUrl: this.staged.previewUrl(session.token) };
+          return;
+        }
+        await this.staged.refuseIfStaged(trx, project, metadata.canonicalVersion, metadata.version);
       }
       let release = await trx
         .selectFrom('releases')
@@ -773,6 +826,33 @@ export class UploadSession {
         },
       });
     });
-    return this.result(checked, stored, false);
+    return this.result(checked, stored, false, staged);
+  }
+
+  /**
+   * The link of the trusted publisher behind a minted token to `projectId` (whose `stage_only`
+   * says whether its uploads are staged); null for any other credential.
+   */
+  private async publisherLink(
+    trx: Kysely<Database>,
+    projectId: number,
+  ): Promise<{ publisher_id: number; stage_only: number } | null> {
+    const p = this.actor.principal;
+    if (p.kind !== 'token' || p.token.publisher_id === null) return null;
+    const grant = await trx
+      .selectFrom('token_projects')
+      .select('publisher_id')
+      .where('token_id', '=', p.token.id)
+      .where('project_id', '=', projectId)
+      .executeTakeFirst();
+    const publisherId = grant?.publisher_id ?? p.token.publisher_id;
+    const link = await trx
+      .selectFrom('publisher_projects')
+      .select(['publisher_id', 'stage_only'])
+      .where('publisher_id', '=', publisherId)
+      .where('project_id', '=', projectId)
+      .executeTakeFirst();
+    // A link gone since the mint stages the upload: the safe side (the token is refused anyway).
+    return link ?? { publisher_id: publisherId, stage_only: 1 };
   }
 }

@@ -49,6 +49,11 @@ const UPLOADS_OPTIONS = [
   { value: 'trusted-publishers', label: 'its trusted publishers only (trusted-publishing-only)' },
 ];
 
+const STAGING_OPTIONS = [
+  { value: 'publish', label: 'are published at once' },
+  { value: 'stage', label: 'are staged until an owner or maintainer approves them' },
+];
+
 async function releasesPage(s: Services, ctx: WebContext, project: Project): Promise<SafeHtml> {
   const base = `${manageBase(project)}/releases/`;
   const releases = await releasesOf(s, project);
@@ -79,6 +84,9 @@ async function releasesPage(s: Services, ctx: WebContext, project: Project): Pro
             ${select('status', 'Status (PEP 792)', STATUS_OPTIONS, { value: project.status })}
             ${select('uploads', 'Who may upload', UPLOADS_OPTIONS, {
               value: project.trusted_publishing_only === 1 ? 'trusted-publishers' : 'any',
+            })}
+            ${select('staging', 'Uploads', STAGING_OPTIONS, {
+              value: project.stage_uploads === 1 ? 'stage' : 'publish',
             })}
           </div>
           <button type="submit">Save</button>
@@ -151,8 +159,14 @@ export function registerReleaseManageRoutes(web: FastifyInstance, s: Services): 
     };
     if (status !== project.status) changes.status = status;
     if (uploads !== undefined) changes.trustedPublishingOnly = uploads === 'trusted-publishers';
+    const staging = formString(body, 'staging') || undefined;
+    if (staging !== undefined && staging !== 'publish' && staging !== 'stage')
+      throw badRequest(`Unknown staging setting '${staging}': use publish or stage`);
+    if (staging !== undefined) changes.stageUploads = staging === 'stage';
     const updated = await s.projects.update(ctx.actor, project.name, changes);
-    const tpOnly = updated.trusted_publishing_only === 1 ? ', trusted-publishing-only' : '';
+    const tpOnly =
+      (updated.trusted_publishing_only === 1 ? ', trusted-publishing-only' : '') +
+      (updated.stage_uploads === 1 ? ', uploads staged' : '');
     setFlash(s, reply, {
       kind: 'ok',
       text: `${project.name} is ${visibility}, ${status}${tpOnly}.`,

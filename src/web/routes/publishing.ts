@@ -9,7 +9,7 @@ import { oidcAudience, trustedPublishingDisabledReason } from '../../oidc/audien
 import type { PublisherView } from '../../oidc/publishers.js';
 import type { Project } from '../../db/schema.js';
 import { html, type SafeHtml } from '../html.js';
-import { field, layout, postButton } from '../render/layout.js';
+import { checkbox, field, layout, postButton } from '../render/layout.js';
 import { formatTime } from '../render/format.js';
 import { workflowFor } from '../render/workflow.js';
 import {
@@ -20,7 +20,7 @@ import {
   publisherForm,
   type PublisherFormState,
 } from '../render/publisher-forms.js';
-import { formBody, formString } from '../forms.js';
+import { formBody, formBool, formString } from '../forms.js';
 import { sendPage, setFlash, webContext, type WebContext } from '../context.js';
 import { idParam, requireUser } from '../guards.js';
 import { projectPath } from './browse.js';
@@ -31,7 +31,7 @@ export function manageBase(project: Pick<Project, 'normalized_name'>): string {
 
 export function manageNav(
   project: Project,
-  current: 'publishing' | 'collaborators' | 'audit' | 'releases',
+  current: 'publishing' | 'collaborators' | 'audit' | 'releases' | 'staged',
 ) {
   const base = manageBase(project);
   const link = (key: typeof current, label: string) =>
@@ -41,7 +41,7 @@ export function manageNav(
   return html`<p class="muted"><a href="${projectPath(project.name)}">← ${project.name}</a></p>
     <h1>${project.name}</h1>
     <nav class="manage-nav">
-      ${link('releases', 'Releases and settings')}${link('publishing', 'Trusted publishing')}${link('collaborators', 'Collaborators')}${link('audit', 'Audit log')}
+      ${link('releases', 'Releases and settings')}${link('publishing', 'Trusted publishing')}${link('staged', 'Staged releases')}${link('collaborators', 'Collaborators')}${link('audit', 'Audit log')}
     </nav>`;
 }
 
@@ -138,6 +138,12 @@ function publisherCard(
               <dd class="read-only">${p.readOnly.join(', ')} (trusted access for installs)</dd>`
           : ''
       }
+      ${
+        p.stageOnly.length > 0
+          ? html`<dt>stage only</dt>
+              <dd class="stage-only">${p.stageOnly.join(', ')} (uploads wait for approval)</dd>`
+          : ''
+      }
       <dt>added</dt>
       <dd>${formatTime(p.createdAt)}</dd>
     </dl>
@@ -222,7 +228,17 @@ async function projectPublishingPage(
       ${sameSourceNotice(sameSource)}
       <section class="card">
         <h2>Add a trusted publisher</h2>
-        ${providerTabs(base, state.kind)} ${publisherForm(ctx, base, state, issuers)}
+        ${providerTabs(base, state.kind)}
+        ${publisherForm(
+          ctx,
+          base,
+          state,
+          issuers,
+          checkbox(
+            'stage_only',
+            'Stage only: its uploads wait for an owner’s or maintainer’s approval (staged releases)',
+          ),
+        )}
       </section>`,
   );
 }
@@ -294,6 +310,7 @@ export function registerPublishingRoutes(web: FastifyInstance, s: Services): voi
         kind: state.kind,
         fields,
         issuerUrl: issuer || undefined,
+        stageOnly: formBool(formBody(request.body), 'stage_only'),
       });
       setFlash(s, reply, {
         kind: 'ok',
