@@ -295,6 +295,10 @@ export class PublisherService {
       throw badRequest(
         'A pending publisher creates its project with its first upload: read access is for an existing project’s publishers',
       );
+    if (input.stageOnly)
+      throw badRequest(
+        'A pending publisher cannot be stage only: once it has created its project, make its link stage only (pier publisher set ID --project NAME --stage-only), or stage every upload of the project',
+      );
     const ownerPrincipal =
       actor.principal.kind === 'operator'
         ? { kind: 'user' as const, user: owner }

@@ -4,7 +4,7 @@
 // sdist; pip cannot see them (Simple API, JSON API); the team's preview index installs them with
 // pip; `pier staged approve` publishes both at once and pip installs from /simple/; the files'
 // provenance and the audit log name the approver. Then a rejection: the files are gone and their
-// names can never be uploaded again.
+// names can never be uploaded again (rejected through the REST API).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -24,6 +24,7 @@ import { queryAudit } from '../../src/audit/log.js';
 let server: TestServer;
 let dev: DevOidcProcess;
 let ownerToken: string;
+let ownerAdmin: string;
 let venv: { dir: string; python: string; pip: string };
 
 before(async () => {
@@ -31,6 +32,7 @@ before(async () => {
   venv = await createVenv();
   await server.services.issuers.add(OPERATOR, { kind: 'github', url: dev.url, insecure: true });
   ownerToken = await server.userWithToken('olga', { scope: 'read' });
+  ownerAdmin = await server.userWithToken('olga', { scope: 'admin' });
   await server.services.projects.create(OPERATOR, 'pier-sample', 'olga');
   const view = await server.services.publishers.add(OPERATOR, 'pier-sample', {
     kind: 'github',
@@ -191,8 +193,12 @@ test('a rejection deletes the staged files, and their names are never reusable',
   const blobsBefore = (await staged('open'))[0]!;
   assert.equal(blobsBefore.version, '1.1.0');
 
-  const rejected = await runPier(['staged', 'reject', 'pier-sample', '1.1.0'], server.env());
-  assert.equal(rejected.code, 0, rejected.stderr);
+  // Through the REST API this time, with an owner's admin-scoped token.
+  const rejected = await fetch(`${server.url}/api/projects/pier-sample/staged/1.1.0/reject`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ownerAdmin}` },
+  });
+  assert.equal(rejected.status, 200, await rejected.text());
   const [latest] = await staged();
   assert.equal(latest!.state, 'rejected');
   assert.equal(

@@ -22,6 +22,7 @@ import {
   type Role,
 } from '../../src/auth/permissions.js';
 import type { Principal } from '../../src/auth/principal.js';
+import { RELEASE_JOB_FIELDS } from '../support/dev-oidc.js';
 
 let server: TestServer;
 /** olga owns `staged-proj` (upload and admin tokens); mike maintains it; tom owns `other-proj`. */
@@ -156,6 +157,18 @@ test('the rules as tables: who is staged, who previews, who decides, who needs a
   assert.equal(decisionNeedsSecondFactor(asUser()), false);
   assert.equal(decisionNeedsSecondFactor(asUser({ totp_enabled_at: 1, totp_secret: 'ABC' })), true);
   assert.equal(decisionNeedsSecondFactor(operator), false);
+});
+
+test('a pending publisher cannot be stage only', async () => {
+  await assert.rejects(
+    server.services.publishers.addPending(
+      OPERATOR,
+      'not-yet',
+      { kind: 'github', fields: { ...RELEASE_JOB_FIELDS }, stageOnly: true },
+      'olga',
+    ),
+    /A pending publisher cannot be stage only/,
+  );
 });
 
 test('the project policy stages an owner’s own upload; the same file again is a duplicate', async () => {
