@@ -3,35 +3,26 @@
 // descriptions are pier's own and say what did not match. The (iss, jti) record, the project a
 // pending publisher creates and the minted token are written in one transaction, so two
 // processes can never both mint from one token, and a failed exchange consumes nothing.
-import type { Kysely } from "kysely";
-import type { Database, PublisherRow, User } from "../db/schema.js";
-import { PierError } from "../errors.js";
-import { recordAudit, type Actor } from "../audit/log.js";
-import {
-  generateToken,
-  hashToken,
-  isWellFormedToken,
-  tokenDisplayPrefix,
-} from "../auth/token-format.js";
-import type { ProjectService } from "../registry/projects.js";
-import { readStoredConfig } from "./providers/index.js";
-import type { Claims, Provider } from "./providers/types.js";
-import type { IssuerService } from "./issuers.js";
-import type { JwksCache } from "./jwks.js";
+import type { Kysely } from 'kysely';
+import type { Database, PublisherRow } from '../db/schema.js';
+import { recordAudit, type Actor } from '../audit/log.js';
+import { hashToken, insertToken, isWellFormedToken } from '../auth/tokens.js';
+import type { ProjectService } from '../registry/projects.js';
+import { readStoredConfig } from './providers/index.js';
+import type { Claims, Provider } from './providers/types.js';
+import type { IssuerService } from './issuers.js';
+import type { JwksCache } from './jwks.js';
 import {
   ExchangeError,
   LEEWAY_SECONDS,
   identifyIssuer,
   singleUseKey,
   verifySignedToken,
-} from "./verify.js";
-import {
-  pendingExpiry,
-  providerOf,
-  type PublisherService,
-} from "./publishers.js";
-import { linkGrants } from "../auth/permissions.js";
-import type { Provenance } from "./provenance.js";
+} from './verify.js';
+import { PendingConversion } from './pending-conversion.js';
+import { providerOf, publisherActor, type PublisherService } from './publishers.js';
+import { linkGrants } from '../auth/permissions.js';
+import type { Provenance } from './provenance.js';
 
 export interface ExchangeOptions {
   audience: () => string;
@@ -44,10 +35,7 @@ export type ExchangeResponse =
   | { status: 200; body: { success: true; token: string; expires: number } }
   | {
       status: 422;
-      body: {
-        message: "Token request failed";
-        errors: { code: string; description: string }[];
-      };
+      body: { message: 'Token request failed'; errors: { code: string; description: string }[] };
     };
 
 interface Candidate {
@@ -66,11 +54,7 @@ interface Candidate {
  */
 export type Match =
   | { ok: true; real: Candidate[]; pending: Candidate | null }
-  | {
-      ok: false;
-      code: "invalid-publisher" | "invalid-pending-publisher";
-      description: string;
-    };
+  | { ok: false; code: 'invalid-publisher' | 'invalid-pending-publisher'; description: string };
 
 export function matchPublishers(
   pendingCandidates: Candidate[],
@@ -79,29 +63,25 @@ export function matchPublishers(
   claims: Claims,
   issuerUrl: string,
 ): Match {
-  const passes = (c: Candidate) =>
-    provider.check(c.config, claims, issuerUrl).length === 0;
+  const passes = (c: Candidate) => provider.check(c.config, claims, issuerUrl).length === 0;
   const byId = (a: Candidate, b: Candidate) => a.row.id - b.row.id;
   const real = realCandidates.filter(passes).sort(byId);
   const pending = pendingCandidates.filter(passes);
   if (new Set(pending.map((c) => c.row.added_by_user_id)).size > 1)
     return {
       ok: false,
-      code: "invalid-pending-publisher",
+      code: 'invalid-pending-publisher',
       description:
-        "valid token, but pending publishers of different users match it, so none may create a project: an administrator must remove the wrong one",
+        'valid token, but pending publishers of different users match it, so none may create a project: an administrator must remove the wrong one',
     };
   // One registrant's own pending publishers: the most specific, then the earliest.
   pending.sort(
-    (a, b) =>
-      provider.specificity(b.config) - provider.specificity(a.config) ||
-      byId(a, b),
+    (a, b) => provider.specificity(b.config) - provider.specificity(a.config) || byId(a, b),
   );
-  if (real.length > 0 || pending.length > 0)
-    return { ok: true, real, pending: pending[0] ?? null };
+  if (real.length > 0 || pending.length > 0) return { ok: true, real, pending: pending[0] ?? null };
   return {
     ok: false,
-    code: "invalid-publisher",
+    code: 'invalid-publisher',
     description: `valid token, but no corresponding publisher (${noMatchDescription(realCandidates, provider, claims, issuerUrl)})`,
   };
 }
@@ -112,26 +92,21 @@ function noMatchDescription(
   claims: Claims,
   issuerUrl: string,
 ): string {
-  if (candidates.length === 0)
-    return "Publisher with matching claims was not found";
-  const failures = candidates.map((c) =>
-    provider.check(c.config, claims, issuerUrl),
-  );
-  if (failures.length === 1)
-    return failures[0]!.map((f) => f.message).join("; ");
-  const claimNames = [
-    ...new Set(failures.flatMap((f) => f.map((x) => `'${x.claim}'`))),
-  ];
-  return `Publisher with matching claims was not found: ${candidates.length} publishers trust this source, and none accepts this token's ${claimNames.join(", ")}`;
+  if (candidates.length === 0) return 'Publisher with matching claims was not found';
+  const failures = candidates.map((c) => provider.check(c.config, claims, issuerUrl));
+  if (failures.length === 1) return failures[0]!.map((f) => f.message).join('; ');
+  const claimNames = [...new Set(failures.flatMap((f) => f.map((x) => `'${x.claim}'`)))];
+  return `Publisher with matching claims was not found: ${candidates.length} publishers trust this source, and none accepts this token's ${claimNames.join(', ')}`;
 }
 
 const DAY = 86_400_000;
 
 /** What a minted token may do: upload (PyPI's exchange) or read (trusted access for installs). */
-export type MintScope = "upload" | "read";
+export type MintScope = 'upload' | 'read';
 
 export class ExchangeService {
   private lastJtiSweep = 0;
+  private readonly pending: PendingConversion;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -141,7 +116,9 @@ export class ExchangeService {
     private readonly projects: ProjectService,
     private readonly options: ExchangeOptions,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.pending = new PendingConversion(db, publishers, projects, now);
+  }
 
   get audience(): string {
     return this.options.audience();
@@ -160,13 +137,9 @@ export class ExchangeService {
   async mint(
     body: string,
     ip: string | null,
-    scope: MintScope = "upload",
+    scope: MintScope = 'upload',
   ): Promise<ExchangeResponse> {
-    const context: FailureContext = {
-      issuer: null,
-      claims: null,
-      projects: [],
-    };
+    const context: FailureContext = { issuer: null, claims: null, projects: [] };
     try {
       const raw = parsePayload(body);
       const { issuer } = await identifyIssuer(raw, this.issuers);
@@ -174,38 +147,27 @@ export class ExchangeService {
       const disabled = this.disabledReason;
       if (disabled !== null)
         throw new ExchangeError(
-          "not-enabled",
+          'not-enabled',
           `${issuer.kind} trusted publishing functionality not enabled: ${disabled}`,
         );
-      const claims = await verifySignedToken(
-        raw,
-        issuer,
-        this.jwks,
-        this.audience,
-        this.now,
-      );
+      const claims = await verifySignedToken(raw, issuer, this.jwks, this.audience, this.now);
       const provider = providerOf(issuer.kind);
       context.claims = provider.provenance(claims);
       const jti = singleUseKey(raw, claims);
       if (await this.jtiUsed(issuer.url, jti))
-        throw new ExchangeError(
-          "invalid-reuse-token",
-          "invalid token: already used",
-        );
+        throw new ExchangeError('invalid-reuse-token', 'invalid token: already used');
 
       const lookup = provider.lookupKeyOfClaims(claims);
       if (!lookup.ok)
         throw new ExchangeError(
-          "invalid-publisher",
+          'invalid-publisher',
           `valid token, but no corresponding publisher (${lookup.failure.message})`,
         );
       const find = (pending: boolean) =>
         this.candidates(issuer.url, issuer.kind, lookup.key, pending);
       const realCandidates = await find(false);
-      context.projects = await this.projectsOf(
-        realCandidates.map((c) => c.row.id),
-      );
-      const pendingCandidates = scope === "upload" ? await find(true) : [];
+      context.projects = await this.projectsOf(realCandidates.map((c) => c.row.id));
+      const pendingCandidates = scope === 'upload' ? await find(true) : [];
       const match = matchPublishers(
         pendingCandidates,
         realCandidates,
@@ -215,56 +177,43 @@ export class ExchangeService {
       );
       if (!match.ok) throw new ExchangeError(match.code, match.description);
 
-      const exp =
-        typeof claims.exp === "number" ? claims.exp : this.now() / 1000;
+      const exp = typeof claims.exp === 'number' ? claims.exp : this.now() / 1000;
       const minted = await this.db.transaction().execute(async (trx) => {
         // The single-use record: a unique (issuer, jti), committed with the minted token or not at all.
         try {
           await trx
-            .insertInto("oidc_jtis")
-            .values({
-              issuer_url: issuer.url,
-              jti,
-              expires_at: (exp + LEEWAY_SECONDS + 5) * 1000,
-            })
+            .insertInto('oidc_jtis')
+            .values({ issuer_url: issuer.url, jti, expires_at: (exp + LEEWAY_SECONDS + 5) * 1000 })
             .execute();
         } catch {
-          throw new ExchangeError(
-            "invalid-reuse-token",
-            "invalid token: already used",
-          );
+          throw new ExchangeError('invalid-reuse-token', 'invalid token: already used');
         }
         const publishers = match.real.map((c) => c.row);
         if (match.pending) {
-          const reified = await this.reifyIfUsable(
+          const reified = await this.pending.convertIfUsable(
             trx,
-            match.pending,
+            match.pending.row,
             provider,
             claims,
             ip,
             match.real.map((c) => c.row.id),
           );
-          if (reified && !publishers.some((p) => p.id === reified.id))
-            publishers.push(reified);
+          if (reified && !publishers.some((p) => p.id === reified.id)) publishers.push(reified);
         }
         return this.mintFor(trx, publishers, provider, claims, ip, scope);
       });
       await this.sweepJtis();
-      return {
-        status: 200,
-        body: { success: true, token: minted.token, expires: minted.expires },
-      };
+      return { status: 200, body: { success: true, token: minted.token, expires: minted.expires } };
     } catch (err) {
       if (!(err instanceof ExchangeError)) throw err;
       await err.afterwards?.();
       // Only a verified token's failure is worth a row of its own; anyone can send the others.
-      if (context.claims === null)
-        await this.countUnverifiedFailure(err, context);
+      if (context.claims === null) await this.countUnverifiedFailure(err, context);
       else await this.auditFailure(err, context, ip);
       return {
         status: 422,
         body: {
-          message: "Token request failed",
+          message: 'Token request failed',
           errors: [{ code: err.code, description: err.message }],
         },
       };
@@ -281,26 +230,22 @@ export class ExchangeService {
     }
     if (!isWellFormedToken(token)) return;
     const row = await this.db
-      .selectFrom("tokens")
+      .selectFrom('tokens')
       .selectAll()
-      .where("token_hash", "=", hashToken(token))
+      .where('token_hash', '=', hashToken(token))
       .executeTakeFirst();
     if (!row || row.publisher_id === null || row.revoked_at !== null) return;
     await this.db.transaction().execute(async (trx) => {
       await trx
-        .updateTable("tokens")
+        .updateTable('tokens')
         .set({ revoked_at: this.now() })
-        .where("id", "=", row.id)
+        .where('id', '=', row.id)
         .execute();
       await recordAudit(
         trx,
+        { principal: { kind: 'anonymous' }, ip, name: `trusted publisher ${row.publisher_id}` },
         {
-          principal: { kind: "anonymous" },
-          ip,
-          name: `trusted publisher ${row.publisher_id}`,
-        },
-        {
-          action: "oidc-burn",
+          action: 'oidc-burn',
           details: { token_id: row.id, publisher_id: row.publisher_id },
         },
       );
@@ -309,11 +254,11 @@ export class ExchangeService {
 
   private async jtiUsed(issuerUrl: string, jti: string): Promise<boolean> {
     const row = await this.db
-      .selectFrom("oidc_jtis")
-      .select("jti")
-      .where("issuer_url", "=", issuerUrl)
-      .where("jti", "=", jti)
-      .where("expires_at", ">", this.now())
+      .selectFrom('oidc_jtis')
+      .select('jti')
+      .where('issuer_url', '=', issuerUrl)
+      .where('jti', '=', jti)
+      .where('expires_at', '>', this.now())
       .executeTakeFirst();
     return row !== undefined;
   }
@@ -322,10 +267,7 @@ export class ExchangeService {
   private async sweepJtis(): Promise<void> {
     if (this.now() - this.lastJtiSweep < 60_000) return;
     this.lastJtiSweep = this.now();
-    await this.db
-      .deleteFrom("oidc_jtis")
-      .where("expires_at", "<=", this.now())
-      .execute();
+    await this.db.deleteFrom('oidc_jtis').where('expires_at', '<=', this.now()).execute();
   }
 
   private async candidates(
@@ -335,219 +277,30 @@ export class ExchangeService {
     pending: boolean,
   ): Promise<Candidate[]> {
     let q = this.db
-      .selectFrom("publishers")
+      .selectFrom('publishers')
       .selectAll()
-      .where("issuer_url", "=", issuerUrl)
-      .where("kind", "=", kind)
-      .where("lookup_key", "=", lookupKey);
+      .where('issuer_url', '=', issuerUrl)
+      .where('kind', '=', kind)
+      .where('lookup_key', '=', lookupKey);
     q = pending
-      ? q
-          .where("pending_name", "is not", null)
-          .where("created_at", ">", this.now() - 30 * DAY)
-      : q.where("pending_name", "is", null);
-    const rows = await q.orderBy("id").execute();
+      ? q.where('pending_name', 'is not', null).where('created_at', '>', this.now() - 30 * DAY)
+      : q.where('pending_name', 'is', null);
+    const rows = await q.orderBy('id').execute();
     return rows.map((row) => ({
       row,
       config: readStoredConfig(providerOf(row.kind), row.config_json),
     }));
   }
 
-  private async projectsOf(
-    publisherIds: number[],
-  ): Promise<{ id: number; name: string }[]> {
+  private async projectsOf(publisherIds: number[]): Promise<{ id: number; name: string }[]> {
     if (publisherIds.length === 0) return [];
     return this.db
-      .selectFrom("publisher_projects")
-      .innerJoin("projects", "projects.id", "publisher_projects.project_id")
-      .select(["projects.id", "projects.name"])
-      .where("publisher_projects.publisher_id", "in", publisherIds)
+      .selectFrom('publisher_projects')
+      .innerJoin('projects', 'projects.id', 'publisher_projects.project_id')
+      .select(['projects.id', 'projects.name'])
+      .where('publisher_projects.publisher_id', 'in', publisherIds)
       .distinct()
       .execute();
-  }
-
-  private actorFor(
-    provider: Provider<unknown>,
-    row: PublisherRow,
-    ip: string | null,
-  ): Actor {
-    return {
-      principal: { kind: "anonymous" },
-      ip,
-      name: `trusted publisher ${row.id} (${provider.describe(readStoredConfig(provider, row.config_json))})`,
-    };
-  }
-
-  /**
-   * A pending publisher's first exchange: creates its project (owned by whoever registered it)
-   * and turns it into a real publisher (or links the identical one that exists already). A
-   * pending publisher that cannot create its project (expired, the name taken, its registrant
-   * disabled or no longer allowed to create projects) creates nothing: the exchange goes on with
-   * the job's real publishers when there are any (`others`), and fails when there are none.
-   *
-   * When the job already has real publishers, their projects' owners are the ones who chose it:
-   * a pending publisher then creates its project only if its registrant owns one of them, so
-   * that registering someone else's job never gets a project created by that job's releases.
-   */
-  private async reifyIfUsable(
-    trx: Kysely<Database>,
-    candidate: Candidate,
-    provider: Provider<unknown>,
-    claims: Claims,
-    ip: string | null,
-    others: number[],
-  ): Promise<PublisherRow | null> {
-    const pending = candidate.row;
-    const owner: User | null =
-      pending.added_by_user_id === null
-        ? null
-        : ((await trx
-            .selectFrom("users")
-            .selectAll()
-            .where("id", "=", pending.added_by_user_id)
-            .executeTakeFirst()) ?? null);
-    const problem =
-      (await this.pendingProblem(trx, pending, owner)) ??
-      (others.length > 0 && !(await this.ownsAProjectOf(trx, owner!, others))
-        ? {
-            reason:
-              "its registrant owns none of the projects whose publishers already trust this job",
-            drop: false,
-          }
-        : null);
-    if (problem === null)
-      return this.reify(trx, candidate, owner!, provider, claims, ip);
-    const drop = async (db: Kysely<Database>) => {
-      await db.deleteFrom("publishers").where("id", "=", pending.id).execute();
-    };
-    if (others.length > 0) {
-      if (problem.drop) await drop(trx);
-      await recordAudit(trx, this.actorFor(provider, pending, ip), {
-        action: "pending-publisher-not-used",
-        details: {
-          publisher_id: pending.id,
-          project: pending.pending_name,
-          reason: problem.reason,
-          claims: provider.provenance(claims),
-        },
-      });
-      return null;
-    }
-    const error = new ExchangeError(
-      "invalid-pending-publisher",
-      `valid token, but ${problem.reason}`,
-    );
-    // Removed once this (failed) transaction is over.
-    if (problem.drop) error.afterwards = () => drop(this.db);
-    throw error;
-  }
-
-  /** Whether `user` owns a project of one of `publisherIds`. */
-  private async ownsAProjectOf(
-    trx: Kysely<Database>,
-    user: User,
-    publisherIds: number[],
-  ): Promise<boolean> {
-    const row = await trx
-      .selectFrom("publisher_projects")
-      .innerJoin(
-        "project_roles",
-        "project_roles.project_id",
-        "publisher_projects.project_id",
-      )
-      .select("project_roles.project_id")
-      .where("publisher_projects.publisher_id", "in", publisherIds)
-      .where("project_roles.user_id", "=", user.id)
-      .where("project_roles.role", "=", "owner")
-      .executeTakeFirst();
-    return row !== undefined;
-  }
-
-  /** Why a pending publisher cannot create its project now (`drop`: it never will), or null. */
-  private async pendingProblem(
-    trx: Kysely<Database>,
-    pending: PublisherRow,
-    owner: User | null,
-  ): Promise<{ reason: string; drop: boolean } | null> {
-    if (pendingExpiry(pending) <= this.now())
-      return { reason: "the pending publisher has expired", drop: false };
-    // The project was created another way since: this pending publisher is of no use.
-    if (await this.projects.find(pending.pending_name!, trx))
-      return { reason: "project already exists", drop: true };
-    try {
-      await this.projects.checkNewName(
-        pending.pending_name!,
-        { ownerId: owner?.id ?? null, admin: false },
-        trx,
-      );
-    } catch (err) {
-      if (!(err instanceof PierError)) throw err;
-      // Too similar to a project, or in a namespace its owner has no grant for (PEP 752): it may
-      // become usable later, so it is kept.
-      return { reason: err.message, drop: false };
-    }
-    const refusal = this.publishers.registrantRefusal(owner);
-    if (refusal !== null) return { reason: refusal, drop: false };
-    return null;
-  }
-
-  private async reify(
-    trx: Kysely<Database>,
-    candidate: Candidate,
-    owner: User,
-    provider: Provider<unknown>,
-    claims: Claims,
-    ip: string | null,
-  ): Promise<PublisherRow> {
-    const pending = candidate.row;
-    const name = pending.pending_name!;
-    const actor = this.actorFor(provider, pending, ip);
-    let project;
-    try {
-      project = await this.projects.insert(trx, actor, name, owner);
-    } catch (err) {
-      if (err instanceof PierError)
-        throw new ExchangeError("invalid-payload", err.message);
-      throw err;
-    }
-    const existing = await trx
-      .selectFrom("publishers")
-      .selectAll()
-      .where("identity_key", "=", pending.identity_key)
-      .where("pending_name", "is", null)
-      .executeTakeFirst();
-    let publisher: PublisherRow;
-    if (existing) {
-      await trx.deleteFrom("publishers").where("id", "=", pending.id).execute();
-      publisher = existing;
-    } else {
-      publisher = await trx
-        .updateTable("publishers")
-        .set({ pending_name: null, pending_normalized_name: null })
-        .where("id", "=", pending.id)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-    }
-    await trx
-      .insertInto("publisher_projects")
-      .values({
-        publisher_id: publisher.id,
-        project_id: project.id,
-        created_at: this.now(),
-      })
-      .execute();
-    await recordAudit(trx, actor, {
-      action: "publisher-add",
-      project: { id: project.id, name: project.name },
-      details: {
-        publisher_id: publisher.id,
-        publisher: provider.describe(
-          readStoredConfig(provider, publisher.config_json),
-        ),
-        reified_from_pending_publisher: true,
-        claims: provider.provenance(claims),
-      },
-    });
-    return publisher;
   }
 
   /**
@@ -567,51 +320,39 @@ export class ExchangeService {
       publishers.length === 0
         ? []
         : await trx
-            .selectFrom("publisher_projects")
-            .innerJoin(
-              "projects",
-              "projects.id",
-              "publisher_projects.project_id",
-            )
+            .selectFrom('publisher_projects')
+            .innerJoin('projects', 'projects.id', 'publisher_projects.project_id')
             .select([
-              "publisher_projects.publisher_id",
-              "publisher_projects.access",
-              "projects.id",
-              "projects.name",
-              "projects.normalized_name",
+              'publisher_projects.publisher_id',
+              'publisher_projects.access',
+              'projects.id',
+              'projects.name',
+              'projects.normalized_name',
             ])
             .where(
-              "publisher_projects.publisher_id",
-              "in",
+              'publisher_projects.publisher_id',
+              'in',
               publishers.map((p) => p.id),
             )
-            .orderBy("projects.normalized_name")
+            .orderBy('projects.normalized_name')
             .execute();
     const links = allLinks.filter((l) => linkGrants(l.access, scope));
     // Each project once, granted by the first of the publishers that trust it.
-    const grants: {
-      project: { id: number; name: string; normalized: string };
-      by: number;
-    }[] = [];
+    const grants: { project: { id: number; name: string; normalized: string }; by: number }[] = [];
     for (const publisher of publishers)
       for (const l of links)
-        if (
-          l.publisher_id === publisher.id &&
-          !grants.some((g) => g.project.id === l.id)
-        )
+        if (l.publisher_id === publisher.id && !grants.some((g) => g.project.id === l.id))
           grants.push({
             project: { id: l.id, name: l.name, normalized: l.normalized_name },
             by: publisher.id,
           });
-    const granting = publishers.filter((p) =>
-      grants.some((g) => g.by === p.id),
-    );
+    const granting = publishers.filter((p) => grants.some((g) => g.by === p.id));
     if (granting.length === 0)
       throw new ExchangeError(
-        "invalid-publisher",
+        'invalid-publisher',
         allLinks.length > 0
-          ? "valid token, but no corresponding publisher (its projects trust this job to read them only: use /_/oidc/mint-read-token)"
-          : "valid token, but no corresponding publisher (it trusts no project)",
+          ? 'valid token, but no corresponding publisher (its projects trust this job to read them only: use /_/oidc/mint-read-token)'
+          : 'valid token, but no corresponding publisher (it trusts no project)',
       );
     const entries = granting.map((publisher) => {
       const config = readStoredConfig(provider, publisher.config_json);
@@ -621,9 +362,7 @@ export class ExchangeService {
         issuer: publisher.issuer_url,
         description: provider.describe(config),
         url: provider.url(config, publisher.issuer_url, claims),
-        projects: grants
-          .filter((g) => g.by === publisher.id)
-          .map((g) => g.project.normalized),
+        projects: grants.filter((g) => g.by === publisher.id).map((g) => g.project.normalized),
       };
     });
     const { projects: _first, ...first } = entries[0]!;
@@ -634,39 +373,21 @@ export class ExchangeService {
     };
     const now = this.now();
     const expiresAt = now + this.options.tokenTtlSeconds * 1000;
-    const raw = generateToken();
     const others = entries.length - 1;
-    const token = await trx
-      .insertInto("tokens")
-      .values({
-        user_id: null,
-        publisher_id: first.id,
-        name: `${scope === "read" ? "trusted access (read)" : "trusted publishing"}: ${first.description}${others > 0 ? ` (and ${others} more)` : ""}`,
-        token_hash: hashToken(raw),
-        display_prefix: tokenDisplayPrefix(raw),
-        scope,
-        project_limited: 1,
-        created_at: now,
-        expires_at: expiresAt,
-        revoked_at: null,
-        last_used_at: null,
-        claims_json: JSON.stringify(provenance),
-      })
-      .returning("id")
-      .executeTakeFirstOrThrow();
-    for (const g of grants)
-      await trx
-        .insertInto("token_projects")
-        .values({
-          token_id: token.id,
-          project_id: g.project.id,
-          publisher_id: g.by,
-        })
-        .execute();
+    const token = await insertToken(trx, {
+      userId: null,
+      publisherId: first.id,
+      name: `${scope === 'read' ? 'trusted access (read)' : 'trusted publishing'}: ${first.description}${others > 0 ? ` (and ${others} more)` : ''}`,
+      scope,
+      projects: grants.map((g) => ({ projectId: g.project.id, publisherId: g.by })),
+      createdAt: now,
+      expiresAt,
+      claimsJson: JSON.stringify(provenance),
+    });
     const byId = new Map(granting.map((p) => [p.id, p]));
     for (const g of grants)
-      await recordAudit(trx, this.actorFor(provider, byId.get(g.by)!, ip), {
-        action: "oidc-exchange",
+      await recordAudit(trx, publisherActor(provider, byId.get(g.by)!, ip), {
+        action: 'oidc-exchange',
         project: { id: g.project.id, name: g.project.name },
         details: {
           token_id: token.id,
@@ -675,37 +396,26 @@ export class ExchangeService {
           publisher: entries.find((e) => e.id === g.by)!.description,
           issuer: first.issuer,
           projects: grants.map((x) => x.project.name),
-          publishers: entries.map((e) => ({
-            id: e.id,
-            publisher: e.description,
-          })),
+          publishers: entries.map((e) => ({ id: e.id, publisher: e.description })),
           expires: new Date(expiresAt).toISOString(),
           claims: provenance.claims,
         },
       });
-    return { token: raw, expires: Math.floor(expiresAt / 1000) };
+    return { token: token.raw, expires: Math.floor(expiresAt / 1000) };
   }
 
   /**
    * Failed exchanges of tokens that were not verified (anyone may send them) are counted per
    * registered issuer and code, in one row each, so they never grow the database.
    */
-  private async countUnverifiedFailure(
-    err: ExchangeError,
-    context: FailureContext,
-  ): Promise<void> {
+  private async countUnverifiedFailure(err: ExchangeError, context: FailureContext): Promise<void> {
     const now = this.now();
     await this.db
-      .insertInto("oidc_exchange_failures")
-      .values({
-        issuer_url: context.issuer ?? "",
-        code: err.code,
-        count: 1,
-        last_at: now,
-      })
+      .insertInto('oidc_exchange_failures')
+      .values({ issuer_url: context.issuer ?? '', code: err.code, count: 1, last_at: now })
       .onConflict((oc) =>
-        oc.columns(["issuer_url", "code"]).doUpdateSet((eb) => ({
-          count: eb(eb.ref("oidc_exchange_failures.count"), "+", 1),
+        oc.columns(['issuer_url', 'code']).doUpdateSet((eb) => ({
+          count: eb(eb.ref('oidc_exchange_failures.count'), '+', 1),
           last_at: now,
         })),
       )
@@ -713,20 +423,14 @@ export class ExchangeService {
   }
 
   /** The counts of failed exchanges of unverified tokens, per issuer ('' = unknown) and code. */
-  async unverifiedFailures(): Promise<
-    { issuer: string; code: string; count: number }[]
-  > {
+  async unverifiedFailures(): Promise<{ issuer: string; code: string; count: number }[]> {
     const rows = await this.db
-      .selectFrom("oidc_exchange_failures")
+      .selectFrom('oidc_exchange_failures')
       .selectAll()
-      .orderBy("issuer_url")
-      .orderBy("code")
+      .orderBy('issuer_url')
+      .orderBy('code')
       .execute();
-    return rows.map((r) => ({
-      issuer: r.issuer_url,
-      code: r.code,
-      count: Number(r.count),
-    }));
+    return rows.map((r) => ({ issuer: r.issuer_url, code: r.code, count: Number(r.count) }));
   }
 
   private async auditFailure(
@@ -735,9 +439,9 @@ export class ExchangeService {
     ip: string | null,
   ): Promise<void> {
     const actor: Actor = {
-      principal: { kind: "anonymous" },
+      principal: { kind: 'anonymous' },
       ip,
-      name: `oidc ${context.issuer ?? "(unknown issuer)"}`,
+      name: `oidc ${context.issuer ?? '(unknown issuer)'}`,
     };
     const details = {
       code: err.code,
@@ -748,11 +452,7 @@ export class ExchangeService {
     const targets = context.projects.length > 0 ? context.projects : [null];
     await this.db.transaction().execute(async (trx) => {
       for (const project of targets)
-        await recordAudit(trx, actor, {
-          action: "oidc-exchange-failed",
-          project,
-          details,
-        });
+        await recordAudit(trx, actor, { action: 'oidc-exchange-failed', project, details });
     });
   }
 }
@@ -770,22 +470,21 @@ export function parsePayload(body: string): string {
     parsed = JSON.parse(body);
   } catch {
     throw new ExchangeError(
-      "invalid-payload",
+      'invalid-payload',
       'the request body is not JSON: send {"token": "<OIDC token>"}',
     );
   }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
     throw new ExchangeError(
-      "invalid-payload",
+      'invalid-payload',
       'the request body must be a JSON object: {"token": "<OIDC token>"}',
     );
   const token = (parsed as { token?: unknown }).token;
-  if (token === undefined)
-    throw new ExchangeError("invalid-payload", "field 'token' is required");
-  if (typeof token !== "string")
+  if (token === undefined) throw new ExchangeError('invalid-payload', "field 'token' is required");
+  if (typeof token !== 'string')
     throw new ExchangeError(
-      "invalid-payload",
-      `field 'token' must be a string, got ${token === null ? "null" : Array.isArray(token) ? "an array" : typeof token}`,
+      'invalid-payload',
+      `field 'token' must be a string, got ${token === null ? 'null' : Array.isArray(token) ? 'an array' : typeof token}`,
     );
   return token;
 }

@@ -2,31 +2,21 @@
 // and pipeline file, …) may publish which projects; and pending publishers, registered for a
 // project that does not exist yet, which create it on their first successful exchange.
 // Persistence lives here; the claim rules are pure functions in ./providers/.
-import type { Kysely } from "kysely";
-import type { Database, PublisherRow, User } from "../db/schema.js";
-import {
-  badRequest,
-  conflict,
-  forbidden,
-  notFound,
-  PierError,
-} from "../errors.js";
-import { recordAudit, type Actor } from "../audit/log.js";
-import {
-  isSiteAdmin,
-  mayAdministerProject,
-  mayCreateProjects,
-} from "../auth/permissions.js";
-import { principalUser, type Principal } from "../auth/principal.js";
-import { ownerFor } from "../auth/users.js";
-import { normalizeProjectName } from "../packaging/names.js";
-import type { ProjectService } from "../registry/projects.js";
-import { NamespaceReservedError } from "../namespaces/service.js";
-import { PROVIDERS, readStoredConfig } from "./providers/index.js";
-import type { ConfigInput, Provider, ProviderKind } from "./providers/types.js";
-import { IssuerService, isProviderKind, type Issuer } from "./issuers.js";
-import { lookupOwner } from "./owner-lookup.js";
-import { publishersMayOverlap } from "./overlap.js";
+import type { Kysely } from 'kysely';
+import type { Database, PublisherRow, User } from '../db/schema.js';
+import { badRequest, conflict, forbidden, notFound, PierError } from '../errors.js';
+import { recordAudit, type Actor } from '../audit/log.js';
+import { isSiteAdmin, mayAdministerProject, mayCreateProjects } from '../auth/permissions.js';
+import { principalUser, type Principal } from '../auth/principal.js';
+import { ownerFor } from '../auth/users.js';
+import { normalizeProjectName } from '../packaging/names.js';
+import type { ProjectService } from '../registry/projects.js';
+import { NamespaceReservedError } from '../namespaces/service.js';
+import { PROVIDERS, readStoredConfig } from './providers/index.js';
+import type { ConfigInput, Provider, ProviderKind } from './providers/types.js';
+import { IssuerService, isProviderKind, type Issuer } from './issuers.js';
+import { lookupOwner } from './owner-lookup.js';
+import { publishersMayOverlap } from './overlap.js';
 
 export const PENDING_PUBLISHER_DAYS = 30;
 const DAY_MS = 86_400_000;
@@ -41,31 +31,34 @@ export interface PublisherView {
   projects: string[];
   /** Of `projects`, those whose link gives the job's token read access only (trusted access). */
   readOnly: string[];
-  pending: {
-    project: string;
-    addedBy: string | null;
-    expiresAt: string;
-  } | null;
+  pending: { project: string; addedBy: string | null; expiresAt: string } | null;
   createdAt: string;
 }
 
 export function providerOf(kind: string): Provider<unknown> {
   if (!isProviderKind(kind))
-    throw badRequest(
-      `Unknown provider '${kind}': use ${Object.keys(PROVIDERS).join(", ")}`,
-    );
+    throw badRequest(`Unknown provider '${kind}': use ${Object.keys(PROVIDERS).join(', ')}`);
   return PROVIDERS[kind];
 }
 
-export function identityKey(
-  kind: ProviderKind,
-  issuerUrl: string,
-  identity: string,
-): string {
+/** Who acts when a publisher's job does something (audit entries of exchanges). */
+export function publisherActor(
+  provider: Provider<unknown>,
+  row: PublisherRow,
+  ip: string | null,
+): Actor {
+  return {
+    principal: { kind: 'anonymous' },
+    ip,
+    name: `trusted publisher ${row.id} (${provider.describe(readStoredConfig(provider, row.config_json))})`,
+  };
+}
+
+export function identityKey(kind: ProviderKind, issuerUrl: string, identity: string): string {
   return `${kind}\n${issuerUrl}\n${identity}`;
 }
 
-export function pendingExpiry(row: Pick<PublisherRow, "created_at">): number {
+export function pendingExpiry(row: Pick<PublisherRow, 'created_at'>): number {
   return row.created_at + PENDING_PUBLISHER_DAYS * DAY_MS;
 }
 
@@ -73,7 +66,7 @@ export function pendingExpiry(row: Pick<PublisherRow, "created_at">): number {
 function fieldErrors(errors: Record<string, string>): PierError {
   const text = Object.entries(errors)
     .map(([field, message]) => `${field}: ${message}`)
-    .join("; ");
+    .join('; ');
   return badRequest(text, { errors });
 }
 
@@ -81,17 +74,13 @@ function fieldErrors(errors: Record<string, string>): PierError {
  * What a publisher's link to a project lets the job do there: `upload` (a release, and read
  * the project), or `read` only — trusted access for installs, through /_/oidc/mint-read-token.
  */
-export type PublisherAccess = "upload" | "read";
-export const PUBLISHER_ACCESS: readonly PublisherAccess[] = ["upload", "read"];
+export type PublisherAccess = 'upload' | 'read';
+export const PUBLISHER_ACCESS: readonly PublisherAccess[] = ['upload', 'read'];
 
-export function parsePublisherAccess(
-  value: string | undefined,
-): PublisherAccess | undefined {
+export function parsePublisherAccess(value: string | undefined): PublisherAccess | undefined {
   if (value === undefined) return undefined;
   if (!(PUBLISHER_ACCESS as readonly string[]).includes(value))
-    throw badRequest(
-      `Unknown publisher access '${value}': use ${PUBLISHER_ACCESS.join(" or ")}`,
-    );
+    throw badRequest(`Unknown publisher access '${value}': use ${PUBLISHER_ACCESS.join(' or ')}`);
   return value as PublisherAccess;
 }
 
@@ -125,16 +114,9 @@ export class PublisherService {
    * such user any more, disabled, or no longer allowed to create projects), or null.
    */
   registrantRefusal(user: User | null): string | null {
-    if (user === null)
-      return "the pending publisher has no registrant any more";
-    if (user.disabled === 1)
-      return "the pending publisher's registrant is disabled";
-    if (
-      !mayCreateProjects(
-        { kind: "user", user },
-        this.options.anyUserMayCreateProjects,
-      )
-    )
+    if (user === null) return 'the pending publisher has no registrant any more';
+    if (user.disabled === 1) return "the pending publisher's registrant is disabled";
+    if (!mayCreateProjects({ kind: 'user', user }, this.options.anyUserMayCreateProjects))
       return "the pending publisher's registrant may no longer create projects";
     return null;
   }
@@ -145,21 +127,21 @@ export class PublisherService {
    * counts the same attempts; the operator's command line is not limited.
    */
   private async checkRegistrationRate(actor: Actor): Promise<void> {
-    if (actor.principal.kind === "operator") return;
+    if (actor.principal.kind === 'operator') return;
     const limit = this.options.registrationsPerDay ?? 100;
     const now = this.now();
     const since = now - DAY_MS;
     const user = principalUser(actor.principal);
-    const keys: ["user" | "ip", string, string][] = [];
-    if (user) keys.push(["user", String(user.id), "for this account"]);
-    if (actor.ip !== null) keys.push(["ip", actor.ip, "from your address"]);
+    const keys: ['user' | 'ip', string, string][] = [];
+    if (user) keys.push(['user', String(user.id), 'for this account']);
+    if (actor.ip !== null) keys.push(['ip', actor.ip, 'from your address']);
     for (const [kind, key, where] of keys) {
       const { n } = await this.db
-        .selectFrom("publisher_registrations")
-        .select((eb) => eb.fn.countAll<number>().as("n"))
-        .where("kind", "=", kind)
-        .where("key", "=", key)
-        .where("at", ">", since)
+        .selectFrom('publisher_registrations')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('kind', '=', kind)
+        .where('key', '=', key)
+        .where('at', '>', since)
         .executeTakeFirstOrThrow();
       if (Number(n) >= limit)
         throw new PierError(
@@ -169,13 +151,10 @@ export class PublisherService {
     }
     if (keys.length > 0)
       await this.db
-        .insertInto("publisher_registrations")
+        .insertInto('publisher_registrations')
         .values(keys.map(([kind, key]) => ({ kind, key, at: now })))
         .execute();
-    await this.db
-      .deleteFrom("publisher_registrations")
-      .where("at", "<=", since)
-      .execute();
+    await this.db.deleteFrom('publisher_registrations').where('at', '<=', since).execute();
   }
 
   /** Validates a registration: the issuer, the provider's field rules, the owner-id lookup. */
@@ -185,33 +164,23 @@ export class PublisherService {
     const provider = providerOf(input.kind);
     const kind = provider.kind;
     let issuer: Issuer;
-    if (input.issuerUrl === undefined || input.issuerUrl === "")
+    if (input.issuerUrl === undefined || input.issuerUrl === '')
       issuer = IssuerService.builtinFor(kind);
     else {
       const found = await this.issuers.find(input.issuerUrl);
       if (!found)
-        throw badRequest(
-          `The issuer ${input.issuerUrl} is not registered (pier issuer add)`,
-          {
-            errors: { issuer: "Unknown issuer" },
-          },
-        );
+        throw badRequest(`The issuer ${input.issuerUrl} is not registered (pier issuer add)`, {
+          errors: { issuer: 'Unknown issuer' },
+        });
       if (found.kind !== kind)
-        throw badRequest(
-          `The issuer ${input.issuerUrl} is of kind ${found.kind}, not ${kind}`,
-          {
-            errors: { issuer: `Not a ${kind} issuer` },
-          },
-        );
+        throw badRequest(`The issuer ${input.issuerUrl} is of kind ${found.kind}, not ${kind}`, {
+          errors: { issuer: `Not a ${kind} issuer` },
+        });
       issuer = found;
     }
     const fields: Record<string, string | undefined> = { ...input.fields };
-    if (kind === "github" && !fields.ownerId && fields.owner) {
-      const found = await lookupOwner(
-        issuer,
-        fields.owner.trim(),
-        this.options.fetchImpl,
-      );
+    if (kind === 'github' && !fields.ownerId && fields.owner) {
+      const found = await lookupOwner(issuer, fields.owner.trim(), this.options.fetchImpl);
       if (!found.ok) throw fieldErrors({ ownerId: found.message });
       fields.owner = found.login;
       fields.ownerId = found.id;
@@ -222,34 +191,21 @@ export class PublisherService {
   }
 
   /** Registers a trusted publisher for an existing project (owners and administrators). */
-  async add(
-    actor: Actor,
-    projectName: string,
-    input: RegistrationInput,
-  ): Promise<PublisherView> {
+  async add(actor: Actor, projectName: string, input: RegistrationInput): Promise<PublisherView> {
     const project = await this.projects.require(projectName, actor.principal);
     if (
-      !mayAdministerProject(
-        actor.principal,
-        await this.projects.access(actor.principal, project),
-      )
+      !mayAdministerProject(actor.principal, await this.projects.access(actor.principal, project))
     )
-      throw forbidden(
-        `Only owners of '${project.name}' may manage its trusted publishers`,
-      );
+      throw forbidden(`Only owners of '${project.name}' may manage its trusted publishers`);
     await this.checkRegistrationRate(actor);
     const { provider, issuer, config } = await this.prepare(input);
-    const key = identityKey(
-      provider.kind,
-      issuer.url,
-      provider.identityOf(config),
-    );
+    const key = identityKey(provider.kind, issuer.url, provider.identityOf(config));
     const id = await this.db.transaction().execute(async (trx) => {
       let row = await trx
-        .selectFrom("publishers")
+        .selectFrom('publishers')
         .selectAll()
-        .where("identity_key", "=", key)
-        .where("pending_name", "is", null)
+        .where('identity_key', '=', key)
+        .where('pending_name', 'is', null)
         .executeTakeFirst();
       if (!row)
         row = await this.insert(
@@ -262,27 +218,22 @@ export class PublisherService {
           principalUser(actor.principal),
         );
       const linked = await trx
-        .selectFrom("publisher_projects")
-        .select("publisher_id")
-        .where("publisher_id", "=", row.id)
-        .where("project_id", "=", project.id)
+        .selectFrom('publisher_projects')
+        .select('publisher_id')
+        .where('publisher_id', '=', row.id)
+        .where('project_id', '=', project.id)
         .executeTakeFirst();
       if (linked)
         throw conflict(
           `${provider.describe(config)} is already a trusted publisher of '${project.name}'`,
         );
-      const access = input.access ?? "upload";
+      const access = input.access ?? 'upload';
       await trx
-        .insertInto("publisher_projects")
-        .values({
-          publisher_id: row.id,
-          project_id: project.id,
-          created_at: Date.now(),
-          access,
-        })
+        .insertInto('publisher_projects')
+        .values({ publisher_id: row.id, project_id: project.id, created_at: Date.now(), access })
         .execute();
       await recordAudit(trx, actor, {
-        action: "publisher-add",
+        action: 'publisher-add',
         project: { id: project.id, name: project.name },
         details: {
           publisher_id: row.id,
@@ -314,94 +265,80 @@ export class PublisherService {
       this.db,
       actor,
       ownerName,
-      "Only administrators can register pending publishers for someone else",
+      'Only administrators can register pending publishers for someone else',
     );
     if (!owner)
+      throw badRequest('A pending publisher needs the user who will own the project (--owner)');
+    if (input.access === 'read')
       throw badRequest(
-        "A pending publisher needs the user who will own the project (--owner)",
-      );
-    if (input.access === "read")
-      throw badRequest(
-        "A pending publisher creates its project with its first upload: read access is for an existing project’s publishers",
+        'A pending publisher creates its project with its first upload: read access is for an existing project’s publishers',
       );
     const ownerPrincipal =
-      actor.principal.kind === "operator"
-        ? { kind: "user" as const, user: owner }
+      actor.principal.kind === 'operator'
+        ? { kind: 'user' as const, user: owner }
         : actor.principal;
-    if (
-      !mayCreateProjects(ownerPrincipal, this.options.anyUserMayCreateProjects)
-    )
+    if (!mayCreateProjects(ownerPrincipal, this.options.anyUserMayCreateProjects))
       throw forbidden(
         `The user '${owner.username}' isn't allowed to create projects, so cannot register a pending publisher`,
       );
     // The first exchange creates the project as the publisher, never as an administrator: the
     // owner needs a grant for a reserved namespace the name is in (PEP 752), whoever registers.
     const creator = { ownerId: owner.id, admin: false };
-    await this.projects
-      .checkNewName(projectName, creator)
-      .catch((err: unknown) => {
-        if (
-          err instanceof PierError &&
-          err.status === 409 &&
-          !(err instanceof NamespaceReservedError)
-        )
-          throw conflict(
-            `The project '${projectName}' exists already: add the publisher to it instead`,
-          );
-        throw err;
-      });
+    await this.projects.checkNewName(projectName, creator).catch((err: unknown) => {
+      if (
+        err instanceof PierError &&
+        err.status === 409 &&
+        !(err instanceof NamespaceReservedError)
+      )
+        throw conflict(
+          `The project '${projectName}' exists already: add the publisher to it instead`,
+        );
+      throw err;
+    });
     await this.checkRegistrationRate(actor);
     // A pending publisher creates its project at its first exchange: refused now, while a person
     // is there to read why, if that project would shadow an upstream one.
     await this.projects.checkNotOnUpstream(actor, projectName);
     const { provider, issuer, config } = await this.prepare(input);
-    const key = identityKey(
-      provider.kind,
-      issuer.url,
-      provider.identityOf(config),
-    );
+    const key = identityKey(provider.kind, issuer.url, provider.identityOf(config));
     const lookupKey = provider.lookupKeyOfConfig(config);
     const id = await this.db.transaction().execute(async (trx) => {
       // Locks the owner's row (a no-op update) until the end of the transaction, so that two
       // registrations at the same instant count each other's pending publishers (PostgreSQL's
       // read committed would otherwise let both see the same count; SQLite writes one at a time).
       await trx
-        .updateTable("users")
-        .set((eb) => ({ id: eb.ref("id") }))
-        .where("id", "=", owner!.id)
+        .updateTable('users')
+        .set((eb) => ({ id: eb.ref('id') }))
+        .where('id', '=', owner!.id)
         .execute();
       await this.deleteExpiredPending(trx);
       const existing = await trx
-        .selectFrom("publishers")
+        .selectFrom('publishers')
         .selectAll()
-        .where("identity_key", "=", key)
-        .where("pending_name", "is not", null)
+        .where('identity_key', '=', key)
+        .where('pending_name', 'is not', null)
         .executeTakeFirst();
       if (existing)
         throw conflict(
           existing.pending_normalized_name === normalizeProjectName(projectName)
-            ? "This trusted publisher has already been registered."
-            : "A pending trusted publisher matching this configuration has already been registered for a different project name.",
+            ? 'This trusted publisher has already been registered.'
+            : 'A pending trusted publisher matching this configuration has already been registered for a different project name.',
         );
       // Pending publishers of different users are never chosen between at the exchange: the
       // earliest registrant keeps the jobs its rules match, and a later one that could match
       // any of them is refused (without saying whose it is).
       const rivals = await trx
-        .selectFrom("publishers")
+        .selectFrom('publishers')
         .selectAll()
-        .where("issuer_url", "=", issuer.url)
-        .where("kind", "=", provider.kind)
-        .where("lookup_key", "=", lookupKey)
-        .where("pending_name", "is not", null)
-        .where("added_by_user_id", "!=", owner!.id)
+        .where('issuer_url', '=', issuer.url)
+        .where('kind', '=', provider.kind)
+        .where('lookup_key', '=', lookupKey)
+        .where('pending_name', 'is not', null)
+        .where('added_by_user_id', '!=', owner!.id)
         .execute();
       if (
         rivals.some((r) =>
-          publishersMayOverlap(
-            provider.kind,
-            config,
-            readStoredConfig(provider, r.config_json),
-          ),
+          publishersMayOverlap(provider.kind, config, readStoredConfig(provider, r.config_json)),
         )
       )
         throw conflict(
@@ -410,27 +347,19 @@ export class PublisherService {
       const max = this.options.maxPendingPerUser ?? 3;
       if (!isSiteAdmin(actor.principal) && !isSiteAdmin(ownerPrincipal)) {
         const { n } = await trx
-          .selectFrom("publishers")
-          .select((eb) => eb.fn.countAll<number>().as("n"))
-          .where("pending_name", "is not", null)
-          .where("added_by_user_id", "=", owner!.id)
+          .selectFrom('publishers')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('pending_name', 'is not', null)
+          .where('added_by_user_id', '=', owner!.id)
           .executeTakeFirstOrThrow();
         if (Number(n) >= max)
           throw badRequest(
             `You can't register more than ${max} pending trusted publishers at once: remove one, or let one create its project first.`,
           );
       }
-      const row = await this.insert(
-        trx,
-        provider,
-        issuer,
-        config,
-        key,
-        projectName,
-        owner,
-      );
+      const row = await this.insert(trx, provider, issuer, config, key, projectName, owner);
       await recordAudit(trx, actor, {
-        action: "pending-publisher-add",
+        action: 'pending-publisher-add',
         details: {
           publisher_id: row.id,
           project: projectName,
@@ -439,9 +368,7 @@ export class PublisherService {
           issuer: issuer.url,
         },
       });
-      await this.noticeSameSource(trx, actor, row, provider, {
-        project: projectName,
-      });
+      await this.noticeSameSource(trx, actor, row, provider, { project: projectName });
       return row.id;
     });
     return this.view(id, actor.principal);
@@ -460,27 +387,21 @@ export class PublisherService {
     about: { project: string | null; excludeProjectId?: number },
   ): Promise<void> {
     let q = trx
-      .selectFrom("publishers")
-      .innerJoin(
-        "publisher_projects",
-        "publisher_projects.publisher_id",
-        "publishers.id",
-      )
-      .innerJoin("projects", "projects.id", "publisher_projects.project_id")
-      .select(["projects.id", "projects.name"])
-      .where("publishers.issuer_url", "=", row.issuer_url)
-      .where("publishers.kind", "=", row.kind)
-      .where("publishers.lookup_key", "=", row.lookup_key)
-      .where("publishers.pending_name", "is", null)
+      .selectFrom('publishers')
+      .innerJoin('publisher_projects', 'publisher_projects.publisher_id', 'publishers.id')
+      .innerJoin('projects', 'projects.id', 'publisher_projects.project_id')
+      .select(['projects.id', 'projects.name'])
+      .where('publishers.issuer_url', '=', row.issuer_url)
+      .where('publishers.kind', '=', row.kind)
+      .where('publishers.lookup_key', '=', row.lookup_key)
+      .where('publishers.pending_name', 'is', null)
       .distinct();
     if (about.excludeProjectId !== undefined)
-      q = q.where("projects.id", "!=", about.excludeProjectId);
-    const description = provider.describe(
-      readStoredConfig(provider, row.config_json),
-    );
-    for (const project of await q.orderBy("projects.id").execute())
+      q = q.where('projects.id', '!=', about.excludeProjectId);
+    const description = provider.describe(readStoredConfig(provider, row.config_json));
+    for (const project of await q.orderBy('projects.id').execute())
       await recordAudit(trx, actor, {
-        action: "publisher-same-source",
+        action: 'publisher-same-source',
         project,
         details: {
           publisher_id: row.id,
@@ -500,23 +421,16 @@ export class PublisherService {
   async sameSource(
     actor: Actor,
     projectName: string,
-  ): Promise<
-    {
-      publisher: string;
-      project: string | null;
-      pending: boolean;
-      createdAt: string;
-    }[]
-  > {
+  ): Promise<{ publisher: string; project: string | null; pending: boolean; createdAt: string }[]> {
     const own = await this.listForProject(actor, projectName);
     const project = await this.projects.require(projectName, actor.principal);
     if (own.length === 0) return [];
     const mine = await this.db
-      .selectFrom("publishers")
-      .select(["issuer_url", "kind", "lookup_key"])
+      .selectFrom('publishers')
+      .select(['issuer_url', 'kind', 'lookup_key'])
       .where(
-        "id",
-        "in",
+        'id',
+        'in',
         own.map((p) => p.id),
       )
       .distinct()
@@ -529,43 +443,31 @@ export class PublisherService {
     }[] = [];
     for (const source of mine) {
       const rows = await this.db
-        .selectFrom("publishers")
-        .leftJoin(
-          "publisher_projects",
-          "publisher_projects.publisher_id",
-          "publishers.id",
-        )
-        .leftJoin("projects", "projects.id", "publisher_projects.project_id")
+        .selectFrom('publishers')
+        .leftJoin('publisher_projects', 'publisher_projects.publisher_id', 'publishers.id')
+        .leftJoin('projects', 'projects.id', 'publisher_projects.project_id')
         .select([
-          "publishers.id",
-          "publishers.kind",
-          "publishers.config_json",
-          "publishers.pending_name",
-          "publishers.created_at",
-          "projects.id as project_id",
-          "projects.name as project_name",
-          "projects.private as project_private",
+          'publishers.id',
+          'publishers.kind',
+          'publishers.config_json',
+          'publishers.pending_name',
+          'publishers.created_at',
+          'projects.id as project_id',
+          'projects.name as project_name',
+          'projects.private as project_private',
         ])
-        .where("publishers.issuer_url", "=", source.issuer_url)
-        .where("publishers.kind", "=", source.kind)
-        .where("publishers.lookup_key", "=", source.lookup_key)
-        .orderBy("publishers.id")
+        .where('publishers.issuer_url', '=', source.issuer_url)
+        .where('publishers.kind', '=', source.kind)
+        .where('publishers.lookup_key', '=', source.lookup_key)
+        .orderBy('publishers.id')
         .execute();
       for (const r of rows) {
-        if (
-          r.pending_name === null &&
-          (r.project_id === null || r.project_id === project.id)
-        )
+        if (r.pending_name === null && (r.project_id === null || r.project_id === project.id))
           continue;
         const source = providerOf(r.kind);
-        const description = source.describe(
-          readStoredConfig(source, r.config_json),
-        );
-        const name =
-          r.pending_name ??
-          (r.project_private === 1 ? null : (r.project_name ?? null));
-        if (out.some((o) => o.publisher === description && o.project === name))
-          continue;
+        const description = source.describe(readStoredConfig(source, r.config_json));
+        const name = r.pending_name ?? (r.project_private === 1 ? null : (r.project_name ?? null));
+        if (out.some((o) => o.publisher === description && o.project === name)) continue;
         out.push({
           publisher: description,
           project: name,
@@ -587,7 +489,7 @@ export class PublisherService {
     addedBy: User | null,
   ): Promise<PublisherRow> {
     return db
-      .insertInto("publishers")
+      .insertInto('publishers')
       .values({
         kind: provider.kind,
         issuer_url: issuer.url,
@@ -595,8 +497,7 @@ export class PublisherService {
         identity_key: key,
         config_json: JSON.stringify(config),
         pending_name: pendingName,
-        pending_normalized_name:
-          pendingName === null ? null : normalizeProjectName(pendingName),
+        pending_normalized_name: pendingName === null ? null : normalizeProjectName(pendingName),
         added_by_user_id: addedBy?.id ?? null,
         created_at: Date.now(),
       })
@@ -610,44 +511,36 @@ export class PublisherService {
    */
   async remove(actor: Actor, id: number, projectName?: string): Promise<void> {
     const row = await this.db
-      .selectFrom("publishers")
+      .selectFrom('publishers')
       .selectAll()
-      .where("id", "=", id)
+      .where('id', '=', id)
       .executeTakeFirst();
     if (!row) throw notFound(`No trusted publisher with id ${id}`);
     const provider = providerOf(row.kind);
-    const description = provider.describe(
-      readStoredConfig(provider, row.config_json),
-    );
+    const description = provider.describe(readStoredConfig(provider, row.config_json));
     if (row.pending_name !== null) {
       const mine = principalUser(actor.principal)?.id === row.added_by_user_id;
       if (!mine && !isSiteAdmin(actor.principal))
-        throw forbidden("You may only remove your own pending publishers");
+        throw forbidden('You may only remove your own pending publishers');
       await this.db.transaction().execute(async (trx) => {
-        await trx.deleteFrom("publishers").where("id", "=", id).execute();
+        await trx.deleteFrom('publishers').where('id', '=', id).execute();
         await recordAudit(trx, actor, {
-          action: "pending-publisher-remove",
-          details: {
-            publisher_id: id,
-            project: row.pending_name,
-            publisher: description,
-          },
+          action: 'pending-publisher-remove',
+          details: { publisher_id: id, project: row.pending_name, publisher: description },
         });
       });
       return;
     }
     const links = await this.db
-      .selectFrom("publisher_projects")
-      .innerJoin("projects", "projects.id", "publisher_projects.project_id")
-      .selectAll("projects")
-      .where("publisher_projects.publisher_id", "=", id)
+      .selectFrom('publisher_projects')
+      .innerJoin('projects', 'projects.id', 'publisher_projects.project_id')
+      .selectAll('projects')
+      .where('publisher_projects.publisher_id', '=', id)
       .execute();
     // A project the caller may not read answers as missing; so does a publisher that is only
     // linked to such projects.
     const named =
-      projectName === undefined
-        ? null
-        : await this.projects.require(projectName, actor.principal);
+      projectName === undefined ? null : await this.projects.require(projectName, actor.principal);
     const targets =
       named === null
         ? await this.projects.filterReadable(actor.principal, links)
@@ -655,89 +548,76 @@ export class PublisherService {
     if (targets.length === 0)
       throw named === null
         ? notFound(`No trusted publisher with id ${id}`)
-        : notFound(
-            `Trusted publisher ${id} is not a publisher of '${named.name}'`,
-          );
+        : notFound(`Trusted publisher ${id} is not a publisher of '${named.name}'`);
     for (const project of targets)
       if (
-        !mayAdministerProject(
-          actor.principal,
-          await this.projects.access(actor.principal, project),
-        )
+        !mayAdministerProject(actor.principal, await this.projects.access(actor.principal, project))
       )
-        throw forbidden(
-          `Only owners of '${project.name}' may remove its trusted publishers`,
-        );
+        throw forbidden(`Only owners of '${project.name}' may remove its trusted publishers`);
     await this.db.transaction().execute(async (trx) => {
       for (const project of targets) {
         await trx
-          .deleteFrom("publisher_projects")
-          .where("publisher_id", "=", id)
-          .where("project_id", "=", project.id)
+          .deleteFrom('publisher_projects')
+          .where('publisher_id', '=', id)
+          .where('project_id', '=', project.id)
           .execute();
         await recordAudit(trx, actor, {
-          action: "publisher-remove",
+          action: 'publisher-remove',
           project: { id: project.id, name: project.name },
           details: { publisher_id: id, publisher: description },
         });
       }
       const left = await trx
-        .selectFrom("publisher_projects")
-        .select("project_id")
-        .where("publisher_id", "=", id)
+        .selectFrom('publisher_projects')
+        .select('project_id')
+        .where('publisher_id', '=', id)
         .executeTakeFirst();
-      if (!left)
-        await trx.deleteFrom("publishers").where("id", "=", id).execute();
+      if (!left) await trx.deleteFrom('publishers').where('id', '=', id).execute();
     });
   }
 
   /** A publisher as `viewer` may see it: only the projects it may read are listed. */
   async view(id: number, viewer: Principal): Promise<PublisherView> {
     const row = await this.db
-      .selectFrom("publishers")
+      .selectFrom('publishers')
       .selectAll()
-      .where("id", "=", id)
+      .where('id', '=', id)
       .executeTakeFirst();
     if (!row) throw notFound(`No trusted publisher with id ${id}`);
     return (await this.views([row], viewer))[0]!;
   }
 
-  private async views(
-    rows: PublisherRow[],
-    viewer: Principal,
-  ): Promise<PublisherView[]> {
+  private async views(rows: PublisherRow[], viewer: Principal): Promise<PublisherView[]> {
     if (rows.length === 0) return [];
     const allLinks = await this.db
-      .selectFrom("publisher_projects")
-      .innerJoin("projects", "projects.id", "publisher_projects.project_id")
+      .selectFrom('publisher_projects')
+      .innerJoin('projects', 'projects.id', 'publisher_projects.project_id')
       .select([
-        "publisher_projects.publisher_id",
-        "projects.id",
-        "projects.name",
-        "projects.private",
-        "projects.status",
-        "publisher_projects.access",
+        'publisher_projects.publisher_id',
+        'projects.id',
+        'projects.name',
+        'projects.private',
+        'projects.status',
+        'publisher_projects.access',
       ])
       .where(
-        "publisher_projects.publisher_id",
-        "in",
+        'publisher_projects.publisher_id',
+        'in',
         rows.map((r) => r.id),
       )
-      .orderBy("projects.normalized_name")
+      .orderBy('projects.normalized_name')
       .execute();
     // A publisher shared with a project the viewer may not read does not name that project.
     const links = await this.projects.filterReadable(viewer, allLinks);
     const users = new Map(
-      (
-        await this.db.selectFrom("users").select(["id", "username"]).execute()
-      ).map((u) => [u.id, u.username]),
+      (await this.db.selectFrom('users').select(['id', 'username']).execute()).map((u) => [
+        u.id,
+        u.username,
+      ]),
     );
     return rows.map((row) => {
       const provider = providerOf(row.kind);
-      const config = readStoredConfig(provider, row.config_json) as Record<
-        string,
-        string
-      >;
+      const config = readStoredConfig(provider, row.config_json) as Record<string, string>;
       return {
         id: row.id,
         kind: provider.kind,
@@ -745,11 +625,9 @@ export class PublisherService {
         description: provider.describe(config),
         config,
         url: provider.url(config, row.issuer_url),
-        projects: links
-          .filter((l) => l.publisher_id === row.id)
-          .map((l) => l.name),
+        projects: links.filter((l) => l.publisher_id === row.id).map((l) => l.name),
         readOnly: links
-          .filter((l) => l.publisher_id === row.id && l.access === "read")
+          .filter((l) => l.publisher_id === row.id && l.access === 'read')
           .map((l) => l.name),
         pending:
           row.pending_name === null
@@ -757,9 +635,7 @@ export class PublisherService {
             : {
                 project: row.pending_name,
                 addedBy:
-                  row.added_by_user_id === null
-                    ? null
-                    : (users.get(row.added_by_user_id) ?? null),
+                  row.added_by_user_id === null ? null : (users.get(row.added_by_user_id) ?? null),
                 expiresAt: new Date(pendingExpiry(row)).toISOString(),
               },
         createdAt: new Date(row.created_at).toISOString(),
@@ -768,30 +644,18 @@ export class PublisherService {
   }
 
   /** Publishers of a project (its owners and administrators may see them). */
-  async listForProject(
-    actor: Actor,
-    projectName: string,
-  ): Promise<PublisherView[]> {
+  async listForProject(actor: Actor, projectName: string): Promise<PublisherView[]> {
     const project = await this.projects.require(projectName, actor.principal);
     if (
-      !mayAdministerProject(
-        actor.principal,
-        await this.projects.access(actor.principal, project),
-      )
+      !mayAdministerProject(actor.principal, await this.projects.access(actor.principal, project))
     )
-      throw forbidden(
-        `Only owners of '${project.name}' may see its trusted publishers`,
-      );
+      throw forbidden(`Only owners of '${project.name}' may see its trusted publishers`);
     const rows = await this.db
-      .selectFrom("publishers")
-      .innerJoin(
-        "publisher_projects",
-        "publisher_projects.publisher_id",
-        "publishers.id",
-      )
-      .selectAll("publishers")
-      .where("publisher_projects.project_id", "=", project.id)
-      .orderBy("publishers.id")
+      .selectFrom('publishers')
+      .innerJoin('publisher_projects', 'publisher_projects.publisher_id', 'publishers.id')
+      .selectAll('publishers')
+      .where('publisher_projects.project_id', '=', project.id)
+      .orderBy('publishers.id')
       .execute();
     return this.views(rows, actor.principal);
   }
@@ -801,11 +665,7 @@ export class PublisherService {
     if (isSiteAdmin(actor.principal)) {
       await this.deleteExpiredPending(this.db);
       return this.views(
-        await this.db
-          .selectFrom("publishers")
-          .selectAll()
-          .orderBy("id")
-          .execute(),
+        await this.db.selectFrom('publishers').selectAll().orderBy('id').execute(),
         actor.principal,
       );
     }
@@ -817,12 +677,12 @@ export class PublisherService {
     if (!user) return [];
     const cutoff = Date.now() - PENDING_PUBLISHER_DAYS * DAY_MS;
     const rows = await this.db
-      .selectFrom("publishers")
+      .selectFrom('publishers')
       .selectAll()
-      .where("pending_name", "is not", null)
-      .where("added_by_user_id", "=", user.id)
-      .where("created_at", ">", cutoff)
-      .orderBy("id")
+      .where('pending_name', 'is not', null)
+      .where('added_by_user_id', '=', user.id)
+      .where('created_at', '>', cutoff)
+      .orderBy('id')
       .execute();
     return this.views(rows, actor.principal);
   }
@@ -831,9 +691,9 @@ export class PublisherService {
   async deleteExpiredPending(db: Kysely<Database>): Promise<void> {
     const cutoff = Date.now() - PENDING_PUBLISHER_DAYS * DAY_MS;
     await db
-      .deleteFrom("publishers")
-      .where("pending_name", "is not", null)
-      .where("created_at", "<=", cutoff)
+      .deleteFrom('publishers')
+      .where('pending_name', 'is not', null)
+      .where('created_at', '<=', cutoff)
       .execute();
   }
 }

@@ -6,15 +6,7 @@
 // null is "Missing claim 'x'", and a claim of the wrong JSON type fails with "expected a string,
 // got a number" before any check sees it, so no check ever runs on a value it did not expect.
 import { pythonRepr } from '../../packaging/errors.js';
-import type {
-  ClaimFailure,
-  ClaimRule,
-  Claims,
-  CliFieldsResult,
-  CliFlags,
-  ConfigInput,
-  ProvenanceLinks,
-} from './types.js';
+import type { ClaimFailure, ClaimRule, Claims, CliFlags, ProvenanceLinks } from './types.js';
 
 /** A check: null when the claim passes, else the whole sentence saying why not. */
 export type Verify<C, V> = (
@@ -274,11 +266,6 @@ export function linksOf(repository: string | null): ProvenanceLinks {
     runLabel: null,
     runUrl: null,
   };
-}
-
-/** The CLI error when a provider's required option is missing. */
-export function cliFields(fields: ConfigInput): CliFieldsResult {
-  return { ok: true, fields };
 }
 
 /** A flag as a string ('' for a switch or an absent option is `undefined`). */
