@@ -3,6 +3,7 @@
 // exporting one definition; everything provider-specific elsewhere is derived from this list.
 // Adding a provider: its module, its line here, its kind in ProviderKind, its test file.
 import { activestateProvider } from './activestate.js';
+import { buildkiteProvider } from './buildkite.js';
 import { githubProvider } from './github.js';
 import { gitlabProvider } from './gitlab.js';
 import { googleProvider } from './google.js';
@@ -16,6 +17,7 @@ export const PROVIDERS: { readonly [K in ProviderKind]: Provider<unknown> } = {
   gitlab: gitlabProvider,
   google: googleProvider,
   activestate: activestateProvider,
+  buildkite: buildkiteProvider,
 };
 
 /** The kinds, in display order. */

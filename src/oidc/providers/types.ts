@@ -7,7 +7,7 @@
 // `__optional_verifiable_claims__` and `__unchecked_claims__`, so that a reviewer can read the
 // table against the CI platform's documentation.
 
-export type ProviderKind = 'github' | 'gitlab' | 'google' | 'activestate';
+export type ProviderKind = 'github' | 'gitlab' | 'google' | 'activestate' | 'buildkite';
 
 /** The verified JWT payload. */
 export type Claims = Readonly<Record<string, unknown>>;
@@ -234,4 +234,19 @@ export interface ActiveStateConfig {
   project: string;
   actor: string;
   actorId: string;
+}
+
+export interface BuildkiteConfig {
+  /** The organization's slug. */
+  organization: string;
+  /** The pipeline's slug. */
+  pipeline: string;
+  /** The organization's UUID (`organization_id`), pinned at registration. */
+  organizationId: string;
+  /** The pipeline's UUID (`pipeline_id`), pinned at registration. */
+  pipelineId: string;
+  /** '' = any. */
+  branch?: string;
+  /** '' = any. */
+  stepKey?: string;
 }
