@@ -13,14 +13,9 @@
 //   publisher naming a reusable workflow of its repository verifies, where PyPI refuses it;
 // - GitHub: the repository owner's numeric id, when the certificate carries it, must be the one
 //   recorded at registration (an account re-created under the same name is another owner).
-import { foldCase, optionalField, quote } from '../oidc/providers/core.js';
-import { githubWebBase } from '../oidc/providers/github.js';
-import type {
-  GitHubConfig,
-  GitLabConfig,
-  GoogleConfig,
-  ProviderKind,
-} from '../oidc/providers/types.js';
+import { foldCase, quote } from '../oidc/providers/core.js';
+import { PROVIDERS } from '../oidc/providers/index.js';
+import type { AttestationPolicy, ProviderKind } from '../oidc/providers/types.js';
 import type { CertificateField, SignerIdentity } from './sigstore.js';
 
 /** PyPI's name for a publisher in provenance documents (`publisher.kind`). */
@@ -95,102 +90,101 @@ function sameRepositoryUri(actual: string, expected: string, repositoryPart: num
   );
 }
 
-// --- GitHub ------------------------------------------------------------------------------------
+// --- The rules, from each provider's policy (src/oidc/providers/<kind>: `attestation`) ------
 
-function githubRepositoryUrl(config: GitHubConfig, issuerUrl: string): string {
-  return `${githubWebBase(issuerUrl) ?? ''}/${config.owner}/${config.repository}`;
-}
-
-export const GITHUB_IDENTITY_RULES: readonly IdentityRule<GitHubConfig>[] = [
-  issuerRule(),
-  {
-    field: 'sourceRepositoryUri',
-    check: 'equals https://github.com/OWNER/REPO (in any case), the repository the job ran in',
-    verify(config, identity, issuerUrl) {
-      const expected = githubRepositoryUrl(config, issuerUrl);
-      const actual = identity.fields.sourceRepositoryUri;
-      if (actual !== undefined && foldCase(actual) === foldCase(expected)) return null;
-      return fieldMismatch('sourceRepositoryUri', `${quote(expected)} (in any case)`, actual);
+/** A repository-shaped policy (GitHub, GitLab) as a table of rules. */
+function repositoryRules<C>(
+  policy: Extract<AttestationPolicy<C>, { shape: 'repository' }>,
+): IdentityRule<C>[] {
+  const rules: IdentityRule<C>[] = [
+    issuerRule(),
+    {
+      field: 'sourceRepositoryUri',
+      check: policy.repositoryCheck,
+      verify(config, identity, issuerUrl) {
+        const expected = policy.repositoryUrl(config, issuerUrl);
+        const actual = identity.fields.sourceRepositoryUri;
+        if (actual !== undefined && foldCase(actual) === foldCase(expected)) return null;
+        return fieldMismatch('sourceRepositoryUri', `${quote(expected)} (in any case)`, actual);
+      },
     },
-  },
-  {
-    field: 'sourceRepositoryOwnerId',
-    check: "when present, equals the owner's numeric id recorded at registration",
-    verify(config, identity) {
-      const actual = identity.fields.sourceRepositoryOwnerId;
-      if (actual === undefined || actual === config.ownerId) return null;
-      return fieldMismatch('sourceRepositoryOwnerId', quote(config.ownerId), actual);
-    },
-  },
-  {
+  ];
+  const ownerId = policy.ownerId;
+  if (ownerId)
+    rules.push({
+      field: 'sourceRepositoryOwnerId',
+      check: "when present, equals the owner's numeric id recorded at registration",
+      verify(config, identity) {
+        const actual = identity.fields.sourceRepositoryOwnerId;
+        if (actual === undefined || actual === ownerId(config)) return null;
+        return fieldMismatch('sourceRepositoryOwnerId', quote(ownerId(config)), actual);
+      },
+    });
+  rules.push({
     field: 'buildConfigUri',
-    check:
-      'the Build Config URI (top-level workflow) or the Build Signer URI (the job’s own file) is REPO_URL/.github/workflows/WORKFLOW@REF or @SHA',
-    verify(config, identity, issuerUrl) {
-      const repository = githubRepositoryUrl(config, issuerUrl);
-      const refs = atRefOrSha(`${repository}/.github/workflows/${config.workflow}`, identity);
-      if (refs.length === 0)
-        return 'the certificate has neither a Source Repository Ref nor a Source Repository Digest';
-      const candidates = [identity.fields.buildConfigUri, identity.fields.buildSignerUri];
-      const matches = candidates.some(
-        (uri) =>
-          uri !== undefined && refs.some((e) => sameRepositoryUri(uri, e, repository.length + 1)),
-      );
-      if (matches) return null;
-      return `${fieldMismatch('buildConfigUri', `one of ${refs.map(quote).join(', ')}`, identity.fields.buildConfigUri)} (Build Signer URI ${got(identity.fields.buildSignerUri)})`;
-    },
-  },
-];
-
-// --- GitLab ------------------------------------------------------------------------------------
-
-function gitlabProjectUrl(config: GitLabConfig, issuerUrl: string): string {
-  return `${issuerUrl.replace(/\/+$/, '')}/${config.namespace}/${config.project}`;
-}
-
-export const GITLAB_IDENTITY_RULES: readonly IdentityRule<GitLabConfig>[] = [
-  issuerRule(),
-  {
-    field: 'sourceRepositoryUri',
-    check: 'equals ISSUER/NAMESPACE/PROJECT (in any case)',
-    verify(config, identity, issuerUrl) {
-      const expected = gitlabProjectUrl(config, issuerUrl);
-      const actual = identity.fields.sourceRepositoryUri;
-      if (actual !== undefined && foldCase(actual) === foldCase(expected)) return null;
-      return fieldMismatch('sourceRepositoryUri', `${quote(expected)} (in any case)`, actual);
-    },
-  },
-  {
-    field: 'buildConfigUri',
-    check:
-      'is PROJECT_URL//CI_CONFIG_PATH@REF or @SHA; the certificate has both the ref and the commit',
+    check: policy.configCheck,
     verify(config, identity, issuerUrl) {
       const { sourceRepositoryRef: ref, sourceRepositoryDigest: sha } = identity.fields;
-      if (ref === undefined || sha === undefined)
+      if (policy.refAndDigest && (ref === undefined || sha === undefined))
         return 'the certificate must have both a Source Repository Ref and a Source Repository Digest';
-      const project = gitlabProjectUrl(config, issuerUrl);
-      const refs = atRefOrSha(`${project}//${config.workflowPath}`, identity);
-      const actual = identity.fields.buildConfigUri;
-      if (actual !== undefined && refs.some((e) => sameRepositoryUri(actual, e, project.length)))
-        return null;
-      return fieldMismatch('buildConfigUri', `one of ${refs.map(quote).join(', ')}`, actual);
+      const repository = policy.repositoryUrl(config, issuerUrl);
+      const refs = atRefOrSha(`${repository}${policy.configPath(config)}`, identity);
+      if (refs.length === 0 && !policy.refAndDigest)
+        return 'the certificate has neither a Source Repository Ref nor a Source Repository Digest';
+      const candidates = [identity.fields.buildConfigUri];
+      if (policy.buildSigner) candidates.push(identity.fields.buildSignerUri);
+      const matches = candidates.some(
+        (uri) =>
+          uri !== undefined && refs.some((e) => sameRepositoryUri(uri, e, repository.length)),
+      );
+      if (matches) return null;
+      const mismatch = fieldMismatch(
+        'buildConfigUri',
+        `one of ${refs.map(quote).join(', ')}`,
+        identity.fields.buildConfigUri,
+      );
+      return policy.buildSigner
+        ? `${mismatch} (Build Signer URI ${got(identity.fields.buildSignerUri)})`
+        : mismatch;
     },
-  },
-];
+  });
+  return rules;
+}
 
-// --- Google ------------------------------------------------------------------------------------
-
-export const GOOGLE_IDENTITY_RULES: readonly IdentityRule<GoogleConfig>[] = [
-  issuerRule(),
-  {
-    field: 'san',
-    check: "equals the service account's e-mail address, exactly",
-    verify(config, identity) {
-      const actual = value(identity, 'san');
-      return actual === config.email ? null : fieldMismatch('san', quote(config.email), actual);
+/** An email-shaped policy (Google) as a table of rules. */
+function emailRules<C>(
+  policy: Extract<AttestationPolicy<C>, { shape: 'email' }>,
+): IdentityRule<C>[] {
+  return [
+    issuerRule(),
+    {
+      field: 'san',
+      check: "equals the service account's e-mail address, exactly",
+      verify(config, identity) {
+        const actual = value(identity, 'san');
+        const expected = policy.email(config);
+        return actual === expected ? null : fieldMismatch('san', quote(expected), actual);
+      },
     },
-  },
-];
+  ];
+}
+
+/** The rules a certificate must meet for a publisher of this kind (null: unsupported). */
+export function identityRules(kind: ProviderKind): readonly IdentityRule<unknown>[] | null {
+  const policy = PROVIDERS[kind].attestation;
+  switch (policy.shape) {
+    case 'repository':
+      return repositoryRules(policy);
+    case 'email':
+      return emailRules(policy);
+    case 'unsupported':
+      return null;
+  }
+}
+
+export const GITHUB_IDENTITY_RULES = identityRules('github')!;
+export const GITLAB_IDENTITY_RULES = identityRules('gitlab')!;
+export const GOOGLE_IDENTITY_RULES = identityRules('google')!;
 
 // --- The policy --------------------------------------------------------------------------------
 
@@ -203,9 +197,8 @@ export interface PublisherIdentity {
 
 /** Why no attestation can be verified for this kind of publisher, or null. */
 export function unsupportedKind(kind: ProviderKind): string | null {
-  if (kind === 'activestate')
-    return 'Attestations are not currently supported with ActiveState publishers';
-  return null;
+  const policy = PROVIDERS[kind].attestation;
+  return policy.shape === 'unsupported' ? policy.reason : null;
 }
 
 /** The first rule the certificate fails, or null when it is this publisher's. */
@@ -213,51 +206,18 @@ export function checkIdentity(
   publisher: PublisherIdentity,
   identity: SignerIdentity,
 ): string | null {
-  const run = <C>(rules: readonly IdentityRule<C>[]) => {
-    for (const rule of rules) {
-      const failure = rule.verify(publisher.config as C, identity, publisher.issuerUrl);
-      if (failure !== null) return failure;
-    }
-    return null;
-  };
-  switch (publisher.kind) {
-    case 'github':
-      return run(GITHUB_IDENTITY_RULES);
-    case 'gitlab':
-      return run(GITLAB_IDENTITY_RULES);
-    case 'google':
-      return run(GOOGLE_IDENTITY_RULES);
-    case 'activestate':
-      return unsupportedKind('activestate');
+  const rules = identityRules(publisher.kind);
+  if (rules === null) return unsupportedKind(publisher.kind);
+  for (const rule of rules) {
+    const failure = rule.verify(publisher.config, identity, publisher.issuerUrl);
+    if (failure !== null) return failure;
   }
+  return null;
 }
 
 /** The publisher as a provenance document names it (PyPI's `attestation_identity`). */
 export function attestationPublisher(publisher: PublisherIdentity): AttestationPublisher | null {
-  switch (publisher.kind) {
-    case 'github': {
-      const c = publisher.config as GitHubConfig;
-      const environment = optionalField(c.environment);
-      return {
-        kind: 'GitHub',
-        repository: `${c.owner}/${c.repository}`,
-        workflow: c.workflow,
-        environment: environment === '' ? null : environment,
-      };
-    }
-    case 'gitlab': {
-      const c = publisher.config as GitLabConfig;
-      const environment = optionalField(c.environment);
-      return {
-        kind: 'GitLab',
-        repository: `${c.namespace}/${c.project}`,
-        workflow_filepath: c.workflowPath,
-        environment: environment === '' ? null : environment,
-      };
-    }
-    case 'google':
-      return { kind: 'Google', email: (publisher.config as GoogleConfig).email };
-    case 'activestate':
-      return null;
-  }
+  const policy = PROVIDERS[publisher.kind].attestation;
+  if (policy.shape === 'unsupported') return null;
+  return policy.publisher(publisher.config) as AttestationPublisher;
 }

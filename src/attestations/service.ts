@@ -12,7 +12,7 @@ import type { Principal } from '../auth/principal.js';
 import { normalizeProjectName } from '../packaging/names.js';
 import { provenanceForProject, type Provenance } from '../oidc/provenance.js';
 import { isProviderKind } from '../oidc/issuers.js';
-import { PROVIDERS } from '../oidc/providers/index.js';
+import { PROVIDERS, readStoredConfig } from '../oidc/providers/index.js';
 import {
   attestationPublisher,
   checkIdentity,
@@ -146,7 +146,7 @@ export class AttestationService {
     const candidates: Candidate[] = [];
     for (const row of rows) {
       if (!isProviderKind(row.kind)) continue;
-      const config = JSON.parse(row.config_json) as unknown;
+      const config = readStoredConfig(PROVIDERS[row.kind], row.config_json);
       candidates.push({
         id: Number(row.id),
         kind: row.kind,

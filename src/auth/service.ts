@@ -7,7 +7,7 @@ import type { Database, TokenRow, User } from '../db/schema.js';
 import { badRequest, conflict, forbidden, notFound } from '../errors.js';
 import { recordAudit, type Actor } from '../audit/log.js';
 import { generatePassword, hashPassword, passwordProblem, verifyPassword } from './passwords.js';
-import { generateToken, hashToken, isWellFormedToken, tokenDisplayPrefix } from './token-format.js';
+import { hashToken, insertToken, isWellFormedToken } from './tokens.js';
 import type { Credentials } from './credentials.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { isSiteAdmin, linkGrants } from './permissions.js';
@@ -627,35 +627,21 @@ export class AuthService {
     if (p.kind === 'token' && p.token.expires_at !== null) {
       if (expiresAt === null || expiresAt > p.token.expires_at) expiresAt = p.token.expires_at;
     }
-    const raw = generateToken();
     const name = (opts.name ?? '').trim() || `token created ${new Date(now).toISOString()}`;
     if (name.length > 100) throw badRequest('Token names are at most 100 characters long');
     if (hasControlCharacters(name))
       throw badRequest('Token names cannot contain control characters');
-    const id = await this.db.transaction().execute(async (trx) => {
-      const row = await trx
-        .insertInto('tokens')
-        .values({
-          user_id: target.id,
-          publisher_id: null,
-          name,
-          token_hash: hashToken(raw),
-          display_prefix: tokenDisplayPrefix(raw),
-          scope,
-          project_limited: projects.length > 0 ? 1 : 0,
-          created_at: now,
-          expires_at: expiresAt,
-          revoked_at: null,
-          last_used_at: null,
-          claims_json: null,
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      for (const project of projects)
-        await trx
-          .insertInto('token_projects')
-          .values({ token_id: row.id, project_id: project.id })
-          .execute();
+    const { id, raw } = await this.db.transaction().execute(async (trx) => {
+      const row = await insertToken(trx, {
+        userId: target.id,
+        publisherId: null,
+        name,
+        scope,
+        projects: projects.map((project) => ({ projectId: project.id })),
+        createdAt: now,
+        expiresAt,
+        claimsJson: null,
+      });
       await recordAudit(trx, actor, {
         action: 'token-create',
         details: {
@@ -667,7 +653,7 @@ export class AuthService {
           expires_at: expiresAt === null ? null : new Date(expiresAt).toISOString(),
         },
       });
-      return row.id;
+      return row;
     });
     return {
       id,

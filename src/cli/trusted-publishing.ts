@@ -6,83 +6,30 @@ import { PierError } from '../errors.js';
 import type { Services } from '../services.js';
 import type { PublisherView } from '../oidc/publishers.js';
 import { wholeNumber } from '../client/numeric-option.js';
+import { isProviderKind } from '../oidc/issuers.js';
+import { kindList, mergedCliOptions, PROVIDER_KINDS, PROVIDERS } from '../oidc/providers/index.js';
 
 type WithServices = <T>(cmd: Command, fn: (s: Services) => Promise<T>) => Promise<T>;
 
 interface PublisherFlags {
   provider: string;
-  protectedRef?: boolean;
   readOnly?: boolean;
   stageOnly?: boolean;
-  repository?: string;
-  workflow?: string;
-  environment?: string;
-  ownerId?: string;
-  ref?: string;
   issuer?: string;
-  email?: string;
-  sub?: string;
-  organization?: string;
-  activestateProject?: string;
-  actor?: string;
-  actorId?: string;
   pending?: boolean;
   org?: string;
   owner?: string;
+  /** The providers' own options (src/oidc/providers/<kind>: `cli.options`). */
+  [option: string]: string | boolean | undefined;
 }
 
 /** The provider's registration fields, from the command line's flags. */
 export function publisherFields(flags: PublisherFlags): Record<string, string | undefined> {
-  switch (flags.provider) {
-    case 'github': {
-      if (!flags.repository)
-        throw new PierError(400, 'GitHub publishers need --repository OWNER/REPO');
-      const [owner, repository, ...rest] = flags.repository.split('/');
-      if (!owner || !repository || rest.length)
-        throw new PierError(400, `--repository must be OWNER/REPO, got '${flags.repository}'`);
-      return {
-        owner,
-        repository,
-        workflow: flags.workflow,
-        environment: flags.environment,
-        ownerId: flags.ownerId,
-        ref: flags.ref,
-        protectedRef: flags.protectedRef ? 'true' : undefined,
-      };
-    }
-    case 'gitlab': {
-      if (!flags.repository)
-        throw new PierError(400, 'GitLab publishers need --repository NAMESPACE/PROJECT');
-      const at = flags.repository.lastIndexOf('/');
-      if (at <= 0)
-        throw new PierError(
-          400,
-          `--repository must be NAMESPACE/PROJECT, got '${flags.repository}'`,
-        );
-      return {
-        namespace: flags.repository.slice(0, at),
-        project: flags.repository.slice(at + 1),
-        workflowPath: flags.workflow,
-        environment: flags.environment,
-        ref: flags.ref,
-        protectedRef: flags.protectedRef ? 'true' : undefined,
-      };
-    }
-    case 'google':
-      return { email: flags.email, sub: flags.sub };
-    case 'activestate':
-      return {
-        organization: flags.organization,
-        project: flags.activestateProject,
-        actor: flags.actor,
-        actorId: flags.actorId,
-      };
-    default:
-      throw new PierError(
-        400,
-        `Unknown provider '${flags.provider}': use github, gitlab, google or activestate`,
-      );
-  }
+  if (!isProviderKind(flags.provider))
+    throw new PierError(400, `Unknown provider '${flags.provider}': use ${kindList()}`);
+  const result = PROVIDERS[flags.provider].cli.fields(flags);
+  if (!result.ok) throw new PierError(400, result.message);
+  return result.fields;
 }
 
 function printPublisher(p: PublisherView): void {
@@ -107,7 +54,7 @@ export function registerTrustedPublishingCommands(
     )
     .addOption(
       new Option('--kind <kind>', 'which claims its tokens carry')
-        .choices(['github', 'gitlab', 'google', 'activestate'])
+        .choices(PROVIDER_KINDS)
         .makeOptionMandatory(),
     )
     .requiredOption('--url <url>', 'the issuer URL, exactly as tokens carry it in "iss"')
@@ -162,39 +109,18 @@ export function registerTrustedPublishingCommands(
     );
 
   const publisher = program.command('publisher').description('manage trusted publishers');
-  publisher
+  const add = publisher
     .command('add <project>')
     .description('trust a CI workflow to publish a project (with --pending: to create it)')
     .addOption(
       new Option('--provider <provider>', 'the CI platform')
-        .choices(['github', 'gitlab', 'google', 'activestate'])
+        .choices(PROVIDER_KINDS)
         .default('github'),
-    )
-    .option('--repository <owner/repo>', 'GitHub OWNER/REPO, or GitLab NAMESPACE/PROJECT')
-    .option(
-      '--workflow <file>',
-      'GitHub workflow file name (release.yml), or GitLab top-level pipeline file path',
-    )
-    .option('--environment <env>', 'only jobs running in this deployment environment')
-    .option(
-      '--owner-id <id>',
-      "GitHub owner's numeric id (looked up from the provider's API when omitted)",
-    )
-    .option('--ref <glob>', 'only jobs on matching refs, e.g. refs/tags/v* (pier extension)')
-    .option(
-      '--protected-ref',
-      'GitHub, GitLab: only jobs on protected branches and tags (ref_protected; pier extension)',
     )
     .option(
       '--issuer <url>',
       'a registered issuer of the same kind (default: the provider’s public one)',
     )
-    .option('--email <email>', 'Google: the service account email')
-    .option('--sub <sub>', 'Google: the subject (optional)')
-    .option('--organization <org>', 'ActiveState organization')
-    .option('--activestate-project <name>', 'ActiveState project')
-    .option('--actor <name>', 'ActiveState actor')
-    .option('--actor-id <id>', 'ActiveState actor id')
     .option(
       '--read-only',
       'the job may read the project (trusted access for installs: /_/oidc/mint-read-token), not upload',
@@ -205,33 +131,34 @@ export function registerTrustedPublishingCommands(
     )
     .option('--pending', 'register a pending publisher: its first exchange creates the project')
     .option('--owner <user>', 'for --pending: who will own the project')
-    .option('--org <name>', 'for --pending: the organisation (pier org) that will own the project')
-    .action(async (projectName: string, flags: PublisherFlags, cmd: Command) =>
-      withServices(cmd, async (s) => {
-        if (!flags.pending && flags.owner)
-          throw new PierError(400, '--owner is only for --pending');
-        if (!flags.pending && flags.org) throw new PierError(400, '--org is only for --pending');
-        if (flags.pending && flags.stageOnly)
-          throw new PierError(
-            400,
-            '--stage-only is for a publisher of an existing project: once the pending publisher has created it, add the publisher again with --stage-only, or stage every upload with pier project set --stage-uploads',
-          );
-        const input = {
-          kind: flags.provider,
-          fields: publisherFields(flags),
-          issuerUrl: flags.issuer,
-          access: flags.readOnly ? ('read' as const) : undefined,
-          stageOnly: flags.stageOnly,
-        };
-        const view = flags.pending
-          ? await s.publishers.addPending(operator, projectName, input, flags.owner, {
-              organization: flags.org,
-            })
-          : await s.publishers.add(operator, projectName, input);
-        console.error(`added trusted publisher ${view.id}: ${view.description} (${view.issuer})`);
-        printPublisher(view);
-      }),
-    );
+    .option('--org <name>', 'for --pending: the organisation (pier org) that will own the project');
+  // Each provider's options, one per flag (src/oidc/providers/index.ts: mergedCliOptions).
+  for (const option of mergedCliOptions()) add.option(option.flags, option.description);
+  add.action(async (projectName: string, flags: PublisherFlags, cmd: Command) =>
+    withServices(cmd, async (s) => {
+      if (!flags.pending && flags.owner) throw new PierError(400, '--owner is only for --pending');
+      if (!flags.pending && flags.org) throw new PierError(400, '--org is only for --pending');
+      if (flags.pending && flags.stageOnly)
+        throw new PierError(
+          400,
+          '--stage-only is for a publisher of an existing project: once the pending publisher has created it, add the publisher again with --stage-only, or stage every upload with pier project set --stage-uploads',
+        );
+      const input = {
+        kind: flags.provider,
+        fields: publisherFields(flags),
+        issuerUrl: flags.issuer,
+        access: flags.readOnly ? ('read' as const) : undefined,
+        stageOnly: flags.stageOnly,
+      };
+      const view = flags.pending
+        ? await s.publishers.addPending(operator, projectName, input, flags.owner, {
+            organization: flags.org,
+          })
+        : await s.publishers.add(operator, projectName, input);
+      console.error(`added trusted publisher ${view.id}: ${view.description} (${view.issuer})`);
+      printPublisher(view);
+    }),
+  );
   publisher
     .command('list [project]')
     .description('list trusted publishers (of a project, or all of them)')

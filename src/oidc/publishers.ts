@@ -13,7 +13,7 @@ import { normalizeProjectName } from '../packaging/names.js';
 import type { ProjectService } from '../registry/projects.js';
 import type { OrganizationService } from '../orgs/service.js';
 import { NamespaceReservedError } from '../namespaces/service.js';
-import { PROVIDERS } from './providers/index.js';
+import { PROVIDERS, readStoredConfig } from './providers/index.js';
 import type { ConfigInput, Provider, ProviderKind } from './providers/types.js';
 import { IssuerService, isProviderKind, type Issuer } from './issuers.js';
 import { lookupOwner } from './owner-lookup.js';
@@ -42,6 +42,19 @@ export function providerOf(kind: string): Provider<unknown> {
   if (!isProviderKind(kind))
     throw badRequest(`Unknown provider '${kind}': use ${Object.keys(PROVIDERS).join(', ')}`);
   return PROVIDERS[kind];
+}
+
+/** Who acts when a publisher's job does something (audit entries of exchanges). */
+export function publisherActor(
+  provider: Provider<unknown>,
+  row: PublisherRow,
+  ip: string | null,
+): Actor {
+  return {
+    principal: { kind: 'anonymous' },
+    ip,
+    name: `trusted publisher ${row.id} (${provider.describe(readStoredConfig(provider, row.config_json))})`,
+  };
 }
 
 export function identityKey(kind: ProviderKind, issuerUrl: string, identity: string): string {
@@ -408,7 +421,11 @@ export class PublisherService {
         .where('pending_name', 'is not', null)
         .execute()
     ).filter((r) => registrantOf(r) !== registrant);
-    if (rivals.some((r) => publishersMayOverlap(provider.kind, config, JSON.parse(r.config_json))))
+    if (
+      rivals.some((r) =>
+        publishersMayOverlap(provider.kind, config, readStoredConfig(provider, r.config_json)),
+      )
+    )
       throw conflict(
         "A pending trusted publisher of another user, registered earlier, could match the same jobs: make this one's rules exclude its jobs (another workflow, environment or ref pattern), or ask an administrator.",
       );
@@ -535,7 +552,7 @@ export class PublisherService {
       .distinct();
     if (about.excludeProjectId !== undefined)
       q = q.where('projects.id', '!=', about.excludeProjectId);
-    const description = provider.describe(JSON.parse(row.config_json));
+    const description = provider.describe(readStoredConfig(provider, row.config_json));
     for (const project of await q.orderBy('projects.id').execute())
       await recordAudit(trx, actor, {
         action: 'publisher-same-source',
@@ -601,7 +618,8 @@ export class PublisherService {
       for (const r of rows) {
         if (r.pending_name === null && (r.project_id === null || r.project_id === project.id))
           continue;
-        const description = providerOf(r.kind).describe(JSON.parse(r.config_json));
+        const source = providerOf(r.kind);
+        const description = source.describe(readStoredConfig(source, r.config_json));
         const name = r.pending_name ?? (r.project_private === 1 ? null : (r.project_name ?? null));
         if (out.some((o) => o.publisher === description && o.project === name)) continue;
         out.push({
@@ -696,7 +714,7 @@ export class PublisherService {
       .executeTakeFirst();
     if (!row) throw notFound(`No trusted publisher with id ${id}`);
     const provider = providerOf(row.kind);
-    const description = provider.describe(JSON.parse(row.config_json));
+    const description = provider.describe(readStoredConfig(provider, row.config_json));
     if (row.pending_name !== null) {
       // An organisation's pending publisher is its owners' to remove.
       const mine =
@@ -801,7 +819,7 @@ export class PublisherService {
     );
     return rows.map((row) => {
       const provider = providerOf(row.kind);
-      const config = JSON.parse(row.config_json) as Record<string, string>;
+      const config = readStoredConfig(provider, row.config_json) as Record<string, string>;
       return {
         id: row.id,
         kind: provider.kind,

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Services } from '../../services.js';
 import { badRequest } from '../../errors.js';
 import { parsePublisherAccess, type RegistrationInput } from '../../oidc/publishers.js';
+import { kindList } from '../../oidc/providers/index.js';
 import { actorOf, requirePrincipal } from '../principal.js';
 
 type Body = Record<string, unknown>;
@@ -29,8 +30,7 @@ const RESERVED = new Set([
 /** `{provider, issuer?, …fields}`: the provider's registration fields, as strings. */
 function registration(b: Body): RegistrationInput {
   const provider = b.provider;
-  if (typeof provider !== 'string')
-    throw badRequest("'provider' is required: github, gitlab, google or activestate");
+  if (typeof provider !== 'string') throw badRequest(`'provider' is required: ${kindList()}`);
   if (b.issuer !== undefined && typeof b.issuer !== 'string')
     throw badRequest("'issuer' must be a string");
   const fields: Record<string, string> = {};

@@ -14,6 +14,10 @@ import {
   stringClaim,
   trimmedField,
   type Rule,
+  flagString,
+  linksOf,
+  nonEmptyClaim,
+  parseStoredFields,
 } from './core.js';
 import type { ActiveStateConfig, ConfigInput, Provider, ValidateResult } from './types.js';
 
@@ -186,6 +190,61 @@ export function validateActiveStateConfig(input: ConfigInput): ValidateResult<Ac
 export const activestateProvider: Provider<ActiveStateConfig> = {
   kind: 'activestate',
   displayName: 'ActiveState',
+  builtinIssuer: ACTIVESTATE_ISSUER_URL,
+  summary: 'an organization, a project, an actor and its id',
+  fields: [
+    { name: 'organization', label: 'Organization', placeholder: 'my-org' },
+    { name: 'project', label: 'ActiveState project', placeholder: 'my-project' },
+    { name: 'actor', label: 'Actor (user name)', placeholder: 'my-user' },
+    {
+      name: 'actorId',
+      label: "Actor's id",
+      hint: 'The ActiveState user id of the actor (pier does not look it up).',
+    },
+  ],
+  example: { organization: 'my-org', project: 'my-project', actor: 'my-user', actorId: 'a-1' },
+  cli: {
+    options: [
+      { flags: '--organization <org>', description: 'ActiveState organization' },
+      { flags: '--activestate-project <name>', description: 'ActiveState project' },
+      { flags: '--actor <name>', description: 'ActiveState actor' },
+      { flags: '--actor-id <id>', description: 'ActiveState actor id' },
+    ],
+    example: '--organization O --activestate-project P --actor A --actor-id ID',
+    fields: (flags) => ({
+      ok: true,
+      fields: {
+        organization: flagString(flags, 'organization'),
+        project: flagString(flags, 'activestateProject'),
+        actor: flagString(flags, 'actor'),
+        actorId: flagString(flags, 'actorId'),
+      },
+    }),
+  },
+  parseConfig: (stored) =>
+    parseStoredFields<ActiveStateConfig>(stored, ['organization', 'project', 'actor', 'actorId']),
+  // The actor id is exact.
+  overlaps: (a, b) => a.actorId === b.actorId,
+  links(claims) {
+    const org = nonEmptyClaim(claims, 'organization');
+    const project = nonEmptyClaim(claims, 'project');
+    return linksOf(org && project ? `${org}/${project}` : null);
+  },
+  attestation: {
+    shape: 'unsupported',
+    reason: 'Attestations are not currently supported with ActiveState publishers',
+  },
+  // ActiveState publishes through its own builder: no file to write.
+  template: {
+    variable: () => null,
+    render: (c, context) => ({
+      path: null,
+      language: 'text',
+      text:
+        `ActiveState's platform publishes with its pypi-publisher builder: in the project ` +
+        `${c.organization}/${c.project}, publish as ${c.actor} to the repository ${context.uploadUrl}\n`,
+    }),
+  },
   rules: ACTIVESTATE_RULES,
   uncheckedClaims: ACTIVESTATE_UNCHECKED_CLAIMS,
   uncheckedPrefixes: ACTIVESTATE_UNCHECKED_PREFIXES,

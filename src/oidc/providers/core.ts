@@ -6,7 +6,7 @@
 // null is "Missing claim 'x'", and a claim of the wrong JSON type fails with "expected a string,
 // got a number" before any check sees it, so no check ever runs on a value it did not expect.
 import { pythonRepr } from '../../packaging/errors.js';
-import type { ClaimFailure, ClaimRule, Claims } from './types.js';
+import type { ClaimFailure, ClaimRule, Claims, CliFlags, ProvenanceLinks } from './types.js';
 
 /** A check: null when the claim passes, else the whole sentence saying why not. */
 export type Verify<C, V> = (
@@ -203,4 +203,73 @@ export function identityString(parts: readonly string[]): string {
 /** A 7 to 64 digit hexadecimal commit id, safe to put into a URL. */
 export function isCommitSha(value: string): boolean {
   return /^[0-9a-fA-F]{7,64}$/.test(value);
+}
+
+/**
+ * A stored configuration (parsed JSON) read back as the provider's type: every `required` field a
+ * string, every `optional` one a string or absent (absent reads as "any" downstream), nothing
+ * else kept. null when it is not such an object: a row no validation wrote.
+ */
+export function parseStoredFields<C>(
+  stored: unknown,
+  required: readonly (keyof C & string)[],
+  optional: readonly (keyof C & string)[] = [],
+): C | null {
+  if (stored === null || typeof stored !== 'object' || Array.isArray(stored)) return null;
+  const source = stored as Record<string, unknown>;
+  const out: Record<string, string> = {};
+  for (const name of required) {
+    const value = source[name];
+    if (typeof value !== 'string') return null;
+    out[name] = value;
+  }
+  for (const name of optional) {
+    const value = source[name];
+    if (value === undefined) continue;
+    if (typeof value !== 'string') return null;
+    out[name] = value;
+  }
+  return out as C;
+}
+
+/** A YAML scalar: plain when unambiguous, else double-quoted (JSON strings are valid YAML). */
+export function yamlScalar(value: string): string {
+  const plain = /^[A-Za-z0-9_][A-Za-z0-9_./ -]*$/;
+  const keyword = /^(true|false|yes|no|on|off|null|~|[0-9.+-]+)$/i;
+  if (plain.test(value) && !keyword.test(value) && !/ $/.test(value)) return value;
+  return JSON.stringify(value);
+}
+
+/** Digits only (run and pipeline ids), safe to put into a URL. */
+export function isNumericId(value: string | null): value is string {
+  return value !== null && /^[0-9]{1,20}$/.test(value);
+}
+
+/** `OWNER/REPO` or `GROUP/SUB/PROJECT` of path-safe names, safe to put into a URL. */
+export function isRepositoryPath(value: string | null): value is string {
+  return value !== null && /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)+$/.test(value);
+}
+
+/** A claim that is a non-empty string, or null. */
+export function nonEmptyClaim(claims: Claims, name: string): string | null {
+  const value = claims[name];
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+/** The links of a provider that says nothing but a name (or nothing at all). */
+export function linksOf(repository: string | null): ProvenanceLinks {
+  return {
+    repository,
+    workflow: null,
+    ref: null,
+    commitUrl: null,
+    runLabel: null,
+    runUrl: null,
+  };
+}
+
+/** A flag as a string ('' for a switch or an absent option is `undefined`). */
+export function flagString(flags: CliFlags, name: string): string | undefined {
+  const value = flags[name];
+  return typeof value === 'string' ? value : undefined;
 }

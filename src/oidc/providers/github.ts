@@ -24,16 +24,35 @@ import {
   quoteList,
   stringClaim,
   trimmedField,
+  flagString,
+  isNumericId,
+  isRepositoryPath,
+  nonEmptyClaim,
+  parseStoredFields,
+  yamlScalar,
   type Rule,
 } from './core.js';
-import { refMatches, refPatternProblem } from './ref-glob.js';
+import { optionalOverlap, refMatches, refPatternProblem, refPatternsOverlap } from './ref-glob.js';
 import {
   describeProtectedRef,
+  PROTECTED_REF_FIELD,
+  PROTECTED_REF_OPTION,
+  protectedRefFlag,
   protectedRefIdentity,
   protectedRefRule,
   validateProtectedRef,
 } from './protected-ref.js';
-import type { Claims, ConfigInput, GitHubConfig, Provider, ValidateResult } from './types.js';
+import type {
+  Claims,
+  ConfigInput,
+  GitHubConfig,
+  PipelineTemplate,
+  Provider,
+  ProvenanceLinks,
+  RegistrationField,
+  TemplateContext,
+  ValidateResult,
+} from './types.js';
 
 export const GITHUB_ISSUER_URL = 'https://token.actions.githubusercontent.com';
 
@@ -321,9 +340,227 @@ const PROVENANCE_CLAIMS = [
   'event_name',
 ] as const;
 
+export const GITHUB_FIELDS: readonly RegistrationField[] = [
+  {
+    name: 'owner',
+    label: 'Owner',
+    placeholder: 'octo-org',
+    hint: 'The GitHub user or organization that owns the repository.',
+  },
+  { name: 'repository', label: 'Repository name', placeholder: 'octo-repo' },
+  {
+    name: 'workflow',
+    label: 'Workflow file name',
+    placeholder: 'release.yml',
+    hint: 'The file under .github/workflows/ that publishes.',
+  },
+  {
+    name: 'environment',
+    label: 'Environment',
+    placeholder: 'release',
+    optional: true,
+    hint: 'The GitHub environment of the publishing job. Strongly recommended, with required reviewers.',
+  },
+  {
+    name: 'ownerId',
+    label: "Owner's numeric id",
+    placeholder: '65',
+    optional: true,
+    hint: "Looked up from the provider's API when left empty; enter it when pier cannot reach the provider (e.g. from https://api.github.com/users/OWNER).",
+  },
+  {
+    name: 'ref',
+    label: 'Ref pattern',
+    placeholder: 'refs/tags/v*',
+    optional: true,
+    hint: 'Only these refs may publish (pier): * within a path segment, ** across segments.',
+  },
+  PROTECTED_REF_FIELD,
+];
+
+/** The workflow file and ref of `OWNER/REPO/.github/workflows/FILE@REF`. */
+function workflowOfRef(jobWorkflowRef: string | null): { file: string; ref: string } | null {
+  if (!jobWorkflowRef) return null;
+  const m = /^[^/]+\/[^/]+\/\.github\/workflows\/([^@]+)@(.+)$/.exec(jobWorkflowRef);
+  return m ? { file: m[1]!, ref: m[2]! } : null;
+}
+
+/** Repository, workflow, commit and run of GitHub-shaped claims, on the issuer's web host. */
+export function githubLinks(claims: Claims, issuerUrl: string): ProvenanceLinks {
+  const repository = nonEmptyClaim(claims, 'repository');
+  const workflow = workflowOfRef(nonEmptyClaim(claims, 'job_workflow_ref'));
+  const links: ProvenanceLinks = {
+    repository,
+    workflow: workflow?.file ?? null,
+    ref: nonEmptyClaim(claims, 'ref') ?? workflow?.ref ?? null,
+    commitUrl: null,
+    runLabel: null,
+    runUrl: null,
+  };
+  const base = githubWebBase(issuerUrl);
+  if (base === null || !isRepositoryPath(repository)) return links;
+  const repoUrl = `${base}/${repository}`;
+  const sha = nonEmptyClaim(claims, 'sha');
+  if (sha !== null && isCommitSha(sha)) links.commitUrl = `${repoUrl}/commit/${sha}`;
+  const runId = nonEmptyClaim(claims, 'run_id');
+  const attempt = nonEmptyClaim(claims, 'run_attempt');
+  if (isNumericId(runId)) {
+    const withAttempt = isNumericId(attempt);
+    links.runLabel = `run ${runId}${withAttempt ? `, attempt ${attempt}` : ''}`;
+    links.runUrl = `${repoUrl}/actions/runs/${runId}${withAttempt ? `/attempts/${attempt}` : ''}`;
+  }
+  return links;
+}
+
+/**
+ * The publish action named when no other is configured (PIER_ACTION_REF names pier's own,
+ * action.yml at the root of pier's repository, as the organisation hosts it): its inputs are
+ * those of pier's action, and it uploads to any index given `repository-url:`.
+ */
+export const PYPA_ACTION = 'pypa/gh-action-pypi-publish@release/v1';
+
+/** The `on:` trigger that matches a ref pattern (`refs/tags/v*` → tags v*), if it has one. */
+function githubTrigger(ref: string): string[] {
+  const tag = /^refs\/tags\/(.+)$/.exec(ref);
+  if (tag) return ['on:', '  push:', `    tags: [${JSON.stringify(tag[1])}]`];
+  const branch = /^refs\/heads\/(.+)$/.exec(ref);
+  if (branch) return ['on:', '  push:', `    branches: [${JSON.stringify(branch[1])}]`];
+  return ['on:', '  push:', "    tags: ['v*']"];
+}
+
+/**
+ * The standard two-job workflow: build and upload the artifact; then publish with
+ * `permissions: id-token: write` in the publisher's environment, with the publish action.
+ */
+export function githubWorkflow(c: GitHubConfig, context: TemplateContext): PipelineTemplate {
+  const environment = c.environment ?? '';
+  const lines = [
+    `# .github/workflows/${c.workflow} in ${c.owner}/${c.repository}`,
+    'name: Release',
+    ...githubTrigger(c.ref ?? ''),
+    'jobs:',
+    '  build:',
+    '    runs-on: ubuntu-latest',
+    '    steps:',
+    '      - uses: actions/checkout@v4',
+    '      - run: pipx run build',
+    '      - uses: actions/upload-artifact@v4',
+    '        with: { name: dist, path: dist/ }',
+    '  publish:',
+    '    needs: build',
+    '    runs-on: ubuntu-latest',
+    ...(environment !== ''
+      ? [`    environment: ${yamlScalar(environment)} # add required reviewers to it`]
+      : []),
+    '    permissions:',
+    '      id-token: write # the OIDC token for trusted publishing; no secret is stored',
+    '    steps:',
+    '      - uses: actions/download-artifact@v4',
+    '        with: { name: dist, path: dist/ }',
+    `      - uses: ${context.actionRef ?? PYPA_ACTION}`,
+    '        with:',
+    `          repository-url: ${context.uploadUrl}`,
+  ];
+  return {
+    path: `.github/workflows/${c.workflow}`,
+    text: lines.join('\n') + '\n',
+    language: 'yaml',
+  };
+}
+
 export const githubProvider: Provider<GitHubConfig> = {
   kind: 'github',
   displayName: 'GitHub',
+  builtinIssuer: GITHUB_ISSUER_URL,
+  summary:
+    'a repository (with its owner id), a workflow file, optionally an environment, a ref pattern and protected refs only',
+  fields: GITHUB_FIELDS,
+  example: {
+    owner: 'octo-org',
+    repository: 'octo-repo',
+    workflow: 'release.yml',
+    environment: 'release',
+    ownerId: '65',
+    ref: 'refs/tags/v*',
+    protectedRef: 'true',
+  },
+  cli: {
+    options: [
+      { flags: '--repository <path>', description: 'GitHub OWNER/REPO' },
+      { flags: '--workflow <file>', description: 'GitHub workflow file name (release.yml)' },
+      {
+        flags: '--environment <env>',
+        description: 'GitHub: only jobs running in this deployment environment',
+      },
+      {
+        flags: '--owner-id <id>',
+        description: "GitHub owner's numeric id (looked up from the provider's API when omitted)",
+      },
+      {
+        flags: '--ref <glob>',
+        description: 'GitHub: only jobs on matching refs, e.g. refs/tags/v* (pier extension)',
+      },
+      PROTECTED_REF_OPTION,
+    ],
+    example: '--repository OWNER/REPO --workflow release.yml [--environment ENV] [--owner-id ID]',
+    fields(flags) {
+      const path = flagString(flags, 'repository');
+      if (!path) return { ok: false, message: 'GitHub publishers need --repository OWNER/REPO' };
+      const [owner, repository, ...rest] = path.split('/');
+      if (!owner || !repository || rest.length)
+        return { ok: false, message: `--repository must be OWNER/REPO, got '${path}'` };
+      return {
+        ok: true,
+        fields: {
+          owner,
+          repository,
+          workflow: flagString(flags, 'workflow'),
+          environment: flagString(flags, 'environment'),
+          ownerId: flagString(flags, 'ownerId'),
+          ref: flagString(flags, 'ref'),
+          protectedRef: protectedRefFlag(flags),
+        },
+      };
+    },
+  },
+  parseConfig: (stored) =>
+    parseStoredFields<GitHubConfig>(
+      stored,
+      ['owner', 'ownerId', 'repository', 'workflow'],
+      ['environment', 'ref', 'protectedRef'],
+    ),
+  // The owner id and the workflow file are compared exactly, the environment in any case.
+  overlaps: (a, b) =>
+    a.ownerId === b.ownerId &&
+    a.workflow === b.workflow &&
+    optionalOverlap(optionalField(a.environment), optionalField(b.environment), foldCase) &&
+    refPatternsOverlap(optionalField(a.ref), optionalField(b.ref)),
+  links: githubLinks,
+  attestation: {
+    shape: 'repository',
+    repositoryUrl: (c, issuerUrl) => `${githubWebBase(issuerUrl) ?? ''}/${c.owner}/${c.repository}`,
+    repositoryCheck:
+      'equals https://github.com/OWNER/REPO (in any case), the repository the job ran in',
+    configPath: (c) => `/.github/workflows/${c.workflow}`,
+    configCheck:
+      'the Build Config URI (top-level workflow) or the Build Signer URI (the job’s own file) is REPO_URL/.github/workflows/WORKFLOW@REF or @SHA',
+    ownerId: (c) => c.ownerId,
+    buildSigner: true,
+    refAndDigest: false,
+    publisher(c) {
+      const environment = optionalField(c.environment);
+      return {
+        kind: 'GitHub',
+        repository: `${c.owner}/${c.repository}`,
+        workflow: c.workflow,
+        environment: environment === '' ? null : environment,
+      };
+    },
+  },
+  template: {
+    variable: (name) => `\${{ vars.${name} }}`,
+    render: githubWorkflow,
+  },
   rules: GITHUB_RULES,
   uncheckedClaims: GITHUB_UNCHECKED_CLAIMS,
   uncheckedPrefixes: GITHUB_UNCHECKED_PREFIXES,

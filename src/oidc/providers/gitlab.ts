@@ -20,16 +20,36 @@ import {
   quoteList,
   stringClaim,
   trimmedField,
+  flagString,
+  isNumericId,
+  isRepositoryPath,
+  nonEmptyClaim,
+  parseStoredFields,
+  yamlScalar,
   type Rule,
 } from './core.js';
-import { refMatches, refPatternProblem } from './ref-glob.js';
+import { optionalOverlap, refMatches, refPatternProblem, refPatternsOverlap } from './ref-glob.js';
 import {
   describeProtectedRef,
+  PROTECTED_REF_FIELD,
+  PROTECTED_REF_OPTION,
+  protectedRefFlag,
   protectedRefIdentity,
   protectedRefRule,
   validateProtectedRef,
 } from './protected-ref.js';
-import type { ConfigInput, GitLabConfig, Provider, ValidateResult, Claims } from './types.js';
+import type {
+  ConfigInput,
+  GitLabConfig,
+  PipelineTemplate,
+  Provider,
+  ProvenanceLinks,
+  RegistrationField,
+  TemplateContext,
+  ValidateResult,
+  Claims,
+} from './types.js';
+import { gitlabTokenVariable } from '../../client/ambient.js';
 
 export const GITLAB_ISSUER_URL = 'https://gitlab.com';
 
@@ -259,9 +279,180 @@ function pathSegments(path: string): string {
   return path.split('/').map(encodeURIComponent).join('/');
 }
 
+export const GITLAB_FIELDS: readonly RegistrationField[] = [
+  {
+    name: 'namespace',
+    label: 'Namespace',
+    placeholder: 'my-group/subgroup',
+    hint: 'The GitLab user, group or subgroup.',
+  },
+  { name: 'project', label: 'Project name', placeholder: 'my-project' },
+  { name: 'workflowPath', label: 'Top-level pipeline file path', placeholder: '.gitlab-ci.yml' },
+  { name: 'environment', label: 'Environment', placeholder: 'release', optional: true },
+  { name: 'ref', label: 'Ref pattern', placeholder: 'refs/tags/v*', optional: true },
+  PROTECTED_REF_FIELD,
+];
+
+/** The pipeline file and ref of `HOST/NAMESPACE/PROJECT//PATH@REF`. */
+function pipelineOfRefUri(ciConfigRefUri: string | null): { file: string; ref: string } | null {
+  if (!ciConfigRefUri) return null;
+  const m = /\/\/([^@]+)@(.+)$/.exec(ciConfigRefUri);
+  return m ? { file: m[1]!, ref: m[2]! } : null;
+}
+
+/** Project, pipeline file, commit and pipeline (or job) of GitLab claims, on the issuer's host. */
+export function gitlabLinks(claims: Claims, issuerUrl: string): ProvenanceLinks {
+  const path = nonEmptyClaim(claims, 'project_path');
+  const pipeline = pipelineOfRefUri(nonEmptyClaim(claims, 'ci_config_ref_uri'));
+  const links: ProvenanceLinks = {
+    repository: path,
+    workflow: pipeline?.file ?? null,
+    ref: nonEmptyClaim(claims, 'ref_path') ?? pipeline?.ref ?? null,
+    commitUrl: null,
+    runLabel: null,
+    runUrl: null,
+  };
+  if (!isRepositoryPath(path)) return links;
+  const projectUrl = `${issuerUrl.replace(/\/+$/, '')}/${path}`;
+  const sha = nonEmptyClaim(claims, 'sha');
+  if (sha !== null && isCommitSha(sha)) links.commitUrl = `${projectUrl}/-/commit/${sha}`;
+  const pipelineId = nonEmptyClaim(claims, 'pipeline_id');
+  const jobId = nonEmptyClaim(claims, 'job_id');
+  if (isNumericId(pipelineId)) {
+    links.runLabel = `pipeline ${pipelineId}`;
+    links.runUrl = `${projectUrl}/-/pipelines/${pipelineId}`;
+  } else if (isNumericId(jobId)) {
+    links.runLabel = `job ${jobId}`;
+    links.runUrl = `${projectUrl}/-/jobs/${jobId}`;
+  }
+  return links;
+}
+
+/** The two-job pipeline, with `id_tokens:` for this index's audience. */
+export function gitlabPipeline(c: GitLabConfig, context: TemplateContext): PipelineTemplate {
+  const environment = c.environment ?? '';
+  const tag = /^refs\/tags\//.test(c.ref ?? '');
+  const lines = [
+    `# ${c.workflowPath} in ${c.namespace}/${c.project}`,
+    'stages: [build, publish]',
+    '',
+    'build:',
+    '  stage: build',
+    '  image: python:3.12',
+    '  script:',
+    '    - python -m pip install build',
+    '    - python -m build',
+    '  artifacts:',
+    '    paths: [dist/]',
+    '',
+    'publish:',
+    '  stage: publish',
+    '  image: node:20',
+    '  needs: [build]',
+    ...(tag ? ['  rules:', '    - if: $CI_COMMIT_TAG'] : []),
+    ...(environment !== ''
+      ? [`  environment: ${yamlScalar(environment)} # protect it under Settings → CI/CD`]
+      : []),
+    '  id_tokens:',
+    `    ${gitlabTokenVariable(context.audience)}:`,
+    `      aud: ${yamlScalar(context.audience)}`,
+    '  script:',
+    '    - npm install --global "$PIER_PACKAGE" # pier, as your organisation distributes it',
+    `    - pier publish --repository-url ${context.uploadUrl} dist/`,
+  ];
+  return {
+    path: c.workflowPath ?? '.gitlab-ci.yml',
+    text: lines.join('\n') + '\n',
+    language: 'yaml',
+  };
+}
+
+function gitlabProjectUrl(config: GitLabConfig, issuerUrl: string): string {
+  return `${issuerUrl.replace(/\/+$/, '')}/${config.namespace}/${config.project}`;
+}
+
 export const gitlabProvider: Provider<GitLabConfig> = {
   kind: 'gitlab',
   displayName: 'GitLab',
+  builtinIssuer: GITLAB_ISSUER_URL,
+  summary:
+    'a project (namespace and name), the top-level pipeline file, optionally an environment, a ref pattern and protected refs only',
+  fields: GITLAB_FIELDS,
+  example: {
+    namespace: 'my-group/subgroup',
+    project: 'my-project',
+    workflowPath: '.gitlab-ci.yml',
+    environment: 'release',
+    ref: 'refs/tags/v*',
+    protectedRef: '',
+  },
+  cli: {
+    options: [
+      { flags: '--repository <path>', description: 'GitLab NAMESPACE/PROJECT' },
+      { flags: '--workflow <file>', description: 'GitLab top-level pipeline file path' },
+      {
+        flags: '--environment <env>',
+        description: 'GitLab: only jobs running in this deployment environment',
+      },
+      { flags: '--ref <glob>', description: 'GitLab: only jobs on matching refs' },
+      PROTECTED_REF_OPTION,
+    ],
+    example: '--repository NAMESPACE/PROJECT --workflow .gitlab-ci.yml [--environment ENV]',
+    fields(flags) {
+      const path = flagString(flags, 'repository');
+      if (!path)
+        return { ok: false, message: 'GitLab publishers need --repository NAMESPACE/PROJECT' };
+      const at = path.lastIndexOf('/');
+      if (at <= 0)
+        return { ok: false, message: `--repository must be NAMESPACE/PROJECT, got '${path}'` };
+      return {
+        ok: true,
+        fields: {
+          namespace: path.slice(0, at),
+          project: path.slice(at + 1),
+          workflowPath: flagString(flags, 'workflow'),
+          environment: flagString(flags, 'environment'),
+          ref: flagString(flags, 'ref'),
+          protectedRef: protectedRefFlag(flags),
+        },
+      };
+    },
+  },
+  parseConfig: (stored) =>
+    parseStoredFields<GitLabConfig>(
+      stored,
+      ['namespace', 'project', 'workflowPath'],
+      ['environment', 'ref', 'protectedRef'],
+    ),
+  // The pipeline file and the environment are compared exactly.
+  overlaps: (a, b) =>
+    a.workflowPath === b.workflowPath &&
+    optionalOverlap(optionalField(a.environment), optionalField(b.environment)) &&
+    refPatternsOverlap(optionalField(a.ref), optionalField(b.ref)),
+  links: gitlabLinks,
+  attestation: {
+    shape: 'repository',
+    repositoryUrl: gitlabProjectUrl,
+    repositoryCheck: 'equals ISSUER/NAMESPACE/PROJECT (in any case)',
+    configPath: (c) => `//${c.workflowPath}`,
+    configCheck:
+      'is PROJECT_URL//CI_CONFIG_PATH@REF or @SHA; the certificate has both the ref and the commit',
+    buildSigner: false,
+    refAndDigest: true,
+    publisher(c) {
+      const environment = optionalField(c.environment);
+      return {
+        kind: 'GitLab',
+        repository: `${c.namespace}/${c.project}`,
+        workflow_filepath: c.workflowPath,
+        environment: environment === '' ? null : environment,
+      };
+    },
+  },
+  template: {
+    variable: (name) => `"$${name}"`,
+    render: gitlabPipeline,
+  },
   rules: GITLAB_RULES,
   uncheckedClaims: GITLAB_UNCHECKED_CLAIMS,
   uncheckedPrefixes: GITLAB_UNCHECKED_PREFIXES,

@@ -13,9 +13,22 @@ import {
   quote,
   stringClaim,
   trimmedField,
+  flagString,
+  linksOf,
+  nonEmptyClaim,
+  parseStoredFields,
+  yamlScalar,
   type Rule,
 } from './core.js';
-import type { ConfigInput, GoogleConfig, Provider, ValidateResult } from './types.js';
+import { optionalOverlap } from './ref-glob.js';
+import type {
+  ConfigInput,
+  GoogleConfig,
+  PipelineTemplate,
+  Provider,
+  TemplateContext,
+  ValidateResult,
+} from './types.js';
 
 export const GOOGLE_ISSUER_URL = 'https://accounts.google.com';
 
@@ -99,9 +112,67 @@ export function validateGoogleConfig(input: ConfigInput): ValidateResult<GoogleC
 
 // --- Presentation ----------------------------------------------------------------------------
 
+/** A Cloud Build configuration running as the service account. */
+export function googleBuild(c: GoogleConfig, context: TemplateContext): PipelineTemplate {
+  const lines = [
+    `# cloudbuild.yaml, run as ${c.email}`,
+    'steps:',
+    '  - name: python:3.12',
+    '    entrypoint: bash',
+    "    args: ['-c', 'python -m pip install build && python -m build']",
+    '  - name: node:20',
+    '    entrypoint: bash',
+    `    args: ['-c', 'npm install --global "$$PIER_PACKAGE" && pier publish --repository-url ${context.uploadUrl} dist/']`,
+    `serviceAccount: ${yamlScalar(`projects/$PROJECT_ID/serviceAccounts/${c.email}`)}`,
+    'options:',
+    '  logging: CLOUD_LOGGING_ONLY',
+  ];
+  return { path: 'cloudbuild.yaml', text: lines.join('\n') + '\n', language: 'yaml' };
+}
+
 export const googleProvider: Provider<GoogleConfig> = {
   kind: 'google',
   displayName: 'Google',
+  builtinIssuer: GOOGLE_ISSUER_URL,
+  summary: "a service account's email, optionally its unique id (`sub`)",
+  fields: [
+    {
+      name: 'email',
+      label: 'Service account email',
+      placeholder: 'publisher@project.iam.gserviceaccount.com',
+    },
+    {
+      name: 'sub',
+      label: 'Subject (unique id)',
+      optional: true,
+      hint: "The account's numeric id: with it, an account re-created under the same email does not match.",
+    },
+  ],
+  example: { email: 'publisher@my-project.iam.gserviceaccount.com', sub: '117843524623590187360' },
+  cli: {
+    options: [
+      { flags: '--email <email>', description: 'Google: the service account email' },
+      { flags: '--sub <sub>', description: 'Google: the subject (optional)' },
+    ],
+    example: '--email SA@PROJECT.iam.gserviceaccount.com [--sub ID]',
+    fields: (flags) => ({
+      ok: true,
+      fields: { email: flagString(flags, 'email'), sub: flagString(flags, 'sub') },
+    }),
+  },
+  parseConfig: (stored) => parseStoredFields<GoogleConfig>(stored, ['email'], ['sub']),
+  // The email is the lookup key; the subject, when given, is exact.
+  overlaps: (a, b) => optionalOverlap(optionalField(a.sub), optionalField(b.sub)),
+  links: (claims) => linksOf(nonEmptyClaim(claims, 'email')),
+  attestation: {
+    shape: 'email',
+    email: (c) => c.email,
+    publisher: (c) => ({ kind: 'Google', email: c.email }),
+  },
+  template: {
+    variable: (name) => `$_${name}`,
+    render: googleBuild,
+  },
   rules: GOOGLE_RULES,
   uncheckedClaims: GOOGLE_UNCHECKED_CLAIMS,
   uncheckedPrefixes: GOOGLE_UNCHECKED_PREFIXES,

@@ -8,6 +8,7 @@
 // overlap (src/oidc/overlap.ts stays conservative).
 import { mismatch } from './core.js';
 import type { Rule } from './core.js';
+import type { CliFlags, CliOption, RegistrationField } from './types.js';
 
 export interface ProtectedRefConfig {
   /** 'true': protected refs only; absent or '' = any ref (configurations stored before it). */
@@ -58,4 +59,26 @@ export function protectedRefIdentity(config: ProtectedRefConfig): string[] {
 
 export function describeProtectedRef(config: ProtectedRefConfig): string {
   return protectedRefOnly(config) ? ', protected refs only' : '';
+}
+
+/** Its registration field, as the web form shows it. */
+export const PROTECTED_REF_FIELD: RegistrationField = {
+  name: 'protectedRef',
+  label: 'Refs',
+  choices: [
+    { value: '', label: 'any ref' },
+    { value: 'true', label: 'protected branches and tags only' },
+  ],
+  hint: 'With protected refs only, a job on an unprotected branch cannot publish (pier).',
+};
+
+/** Its `pier publisher add` switch. */
+export const PROTECTED_REF_OPTION: CliOption = {
+  flags: '--protected-ref',
+  description: 'only jobs on protected branches and tags (ref_protected; pier extension)',
+};
+
+/** The switch as a registration field. */
+export function protectedRefFlag(flags: CliFlags): string | undefined {
+  return flags.protectedRef === true ? 'true' : undefined;
 }

@@ -39,3 +39,37 @@ export function refMatches(pattern: string, ref: string): boolean {
   if (hasControlCharacter(ref)) return false;
   return pattern === '' || refPatternToRegExp(pattern).test(ref);
 }
+
+/** Two optional exact fields ('' = any) can both pass for one claim value. */
+export function optionalOverlap(
+  a: string,
+  b: string,
+  fold: (s: string) => string = (s) => s,
+): boolean {
+  return a === '' || b === '' || fold(a) === fold(b);
+}
+
+function literalPrefix(pattern: string): string {
+  const star = pattern.indexOf('*');
+  return star < 0 ? pattern : pattern.slice(0, star);
+}
+
+function literalSuffix(pattern: string): string {
+  const star = pattern.lastIndexOf('*');
+  return star < 0 ? pattern : pattern.slice(star + 1);
+}
+
+/**
+ * Whether some git ref matches both ref patterns ('' = any ref). Exact when either pattern has
+ * no wildcard; otherwise disjoint only when their fixed beginnings or ends contradict each other.
+ */
+export function refPatternsOverlap(a: string, b: string): boolean {
+  if (a === '' || b === '') return true;
+  if (!a.includes('*')) return refMatches(b, a);
+  if (!b.includes('*')) return refMatches(a, b);
+  const [pa, pb] = [literalPrefix(a), literalPrefix(b)];
+  if (!pa.startsWith(pb) && !pb.startsWith(pa)) return false;
+  const [sa, sb] = [literalSuffix(a), literalSuffix(b)];
+  if (!sa.endsWith(sb) && !sb.endsWith(sa)) return false;
+  return true;
+}

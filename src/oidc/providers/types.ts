@@ -7,7 +7,7 @@
 // `__optional_verifiable_claims__` and `__unchecked_claims__`, so that a reviewer can read the
 // table against the CI platform's documentation.
 
-export type ProviderKind = 'github' | 'gitlab' | 'google' | 'activestate';
+export type ProviderKind = 'github' | 'gitlab' | 'google' | 'activestate' | 'buildkite';
 
 /** The verified JWT payload. */
 export type Claims = Readonly<Record<string, unknown>>;
@@ -37,10 +37,128 @@ export interface ClaimRule {
   check: string;
 }
 
+/** A registration field, as the web form, the CLI and the REST API take it. */
+export interface RegistrationField {
+  /** The field's name in `validateConfig`'s input, the form and the REST API body. */
+  name: string;
+  label: string;
+  placeholder?: string;
+  hint?: string;
+  optional?: boolean;
+  /** A choice among values instead of a text input. */
+  choices?: { value: string; label: string }[];
+}
+
+/** A `pier publisher add` option of a provider (options several providers share are merged). */
+export interface CliOption {
+  /** commander's flags: '--email <email>', or '--protected-ref' for a switch. */
+  flags: string;
+  /** What it means for this provider. */
+  description: string;
+}
+
+/** Parsed `pier publisher add` flags, by commander's camel-cased name. */
+export type CliFlags = Readonly<Record<string, string | boolean | undefined>>;
+
+/** What a provider's CLI options become: its registration fields, or a one-line error. */
+export type CliFieldsResult = { ok: true; fields: ConfigInput } | { ok: false; message: string };
+
+/**
+ * The links of the provenance line, from a CI run's claims: raw strings (the web layer accepts
+ * only http(s) URLs and escapes everything), null for what the claims do not say.
+ */
+export interface ProvenanceLinks {
+  repository: string | null;
+  workflow: string | null;
+  ref: string | null;
+  commitUrl: string | null;
+  runLabel: string | null;
+  runUrl: string | null;
+}
+
+/** What a provider's pipeline template depends on besides the publisher. */
+export interface TemplateContext {
+  /** The upload URL as the platform's configuration reads it (a URL or a variable). */
+  uploadUrl: string;
+  /** The OIDC audience CI tokens are minted for. */
+  audience: string;
+  /** The GitHub Action reference (`owner/repo@ref`) to use, or null for the pypa action. */
+  actionRef: string | null;
+}
+
+/** A ready-to-copy CI configuration (or, without a path, instructions). */
+export interface PipelineTemplate {
+  path: string | null;
+  text: string;
+  language: 'yaml' | 'text';
+}
+
+/**
+ * The signing identity a publisher stands for (src/attestations/identity.ts turns this into the
+ * rules a Fulcio certificate must meet). 'repository': the certificate's Source Repository URI is
+ * the publisher's repository (in any case) and its Build Config URI the publisher's pipeline file
+ * in it at the certificate's ref or commit; 'email': the certificate's SAN is the account's email.
+ */
+export type AttestationPolicy<C> =
+  | {
+      shape: 'repository';
+      /** The web URL of the repository, as the certificate's Source Repository URI names it. */
+      repositoryUrl(config: C, issuerUrl: string): string;
+      /** One line for the Source Repository URI rule. */
+      repositoryCheck: string;
+      /** What follows the repository URL in the Build Config URI, before '@REF'. */
+      configPath(config: C): string;
+      /** One line for the Build Config URI rule. */
+      configCheck: string;
+      /** The owner's id recorded at registration, checked when the certificate carries one. */
+      ownerId?(config: C): string;
+      /** The Build Signer URI (the job's own file) may name the pipeline file instead. */
+      buildSigner: boolean;
+      /** The certificate must carry both the ref and the commit (else either suffices). */
+      refAndDigest: boolean;
+      /** The `publisher` object of a provenance document, as PyPI serves it. */
+      publisher(config: C): Readonly<Record<string, string | null>>;
+    }
+  | {
+      shape: 'email';
+      email(config: C): string;
+      publisher(config: C): Readonly<Record<string, string | null>>;
+    }
+  | { shape: 'unsupported'; reason: string };
+
 export interface Provider<C> {
   kind: ProviderKind;
   /** 'GitHub', 'GitLab', 'Google', 'ActiveState'. */
   displayName: string;
+  /** The issuer built in for this provider, exactly as tokens carry it in `iss`. */
+  builtinIssuer: string;
+  /** One line for the docs' table: what the publisher names. */
+  summary: string;
+  /** The registration fields, in the order the form shows them. */
+  fields: readonly RegistrationField[];
+  /** A valid registration, for the docs (its pipeline template) and the registry's tests. */
+  example: ConfigInput;
+  /** `pier publisher add` options, and how they become the registration fields. */
+  cli: {
+    options: readonly CliOption[];
+    /** An example of the options, for the docs. */
+    example: string;
+    fields(flags: CliFlags): CliFieldsResult;
+  };
+  /** A configuration as stored (JSON), typed, or null when it is not one of this provider's. */
+  parseConfig(stored: unknown): C | null;
+  /** Whether a job could satisfy both publishers (same issuer and lookup key assumed). */
+  overlaps(a: C, b: C): boolean;
+  /** The repository, workflow, commit and CI run a run's claims name, under this issuer. */
+  links(claims: Claims, issuerUrl: string): ProvenanceLinks;
+  /** The policy for attestations' signing certificates. */
+  attestation: AttestationPolicy<C>;
+  /** The pipeline file for the settings page. */
+  template: {
+    /** How the platform's configuration reads a CI variable, or null (then text says what). */
+    variable(name: string): string | null;
+    render(config: C, context: TemplateContext): PipelineTemplate;
+  };
   /** The table. */
   rules: readonly ClaimRule[];
   /** Claims deliberately not checked (besides the registered claims the JWT verification checks). */
@@ -116,4 +234,19 @@ export interface ActiveStateConfig {
   project: string;
   actor: string;
   actorId: string;
+}
+
+export interface BuildkiteConfig {
+  /** The organization's slug. */
+  organization: string;
+  /** The pipeline's slug. */
+  pipeline: string;
+  /** The organization's UUID (`organization_id`), pinned at registration. */
+  organizationId: string;
+  /** The pipeline's UUID (`pipeline_id`), pinned at registration. */
+  pipelineId: string;
+  /** '' = any. */
+  branch?: string;
+  /** '' = any. */
+  stepKey?: string;
 }

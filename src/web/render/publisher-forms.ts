@@ -1,120 +1,24 @@
-// The registration forms of the four providers. Field names are the registration fields of
-// PublisherService (src/oidc/providers/*: validateConfig), so its field errors land next to
-// their inputs; the validation itself is the service's, the same as the CLI's and the API's.
+// The registration forms of the providers, from the registry (src/oidc/providers/index.ts): each
+// provider's `fields` are the registration fields of PublisherService (`validateConfig`), so its
+// field errors land next to their inputs; the validation itself is the service's, the same as
+// the CLI's and the API's.
 import type { Issuer } from '../../oidc/issuers.js';
-import type { ProviderKind } from '../../oidc/providers/types.js';
+import { PROVIDER_KINDS, PROVIDERS } from '../../oidc/providers/index.js';
+import type { ProviderKind, RegistrationField } from '../../oidc/providers/types.js';
 import { html, type SafeHtml } from '../html.js';
 import { csrfField, field, formError, select, type PageContext } from './layout.js';
 
-export interface ProviderField {
-  name: string;
-  label: string;
-  placeholder?: string;
-  hint?: string;
-  optional?: boolean;
-  /** A choice among values instead of a text input. */
-  choices?: { value: string; label: string }[];
-}
+export type ProviderField = RegistrationField;
 
-const PROTECTED_REF_FIELD: ProviderField = {
-  name: 'protectedRef',
-  label: 'Refs',
-  choices: [
-    { value: '', label: 'any ref' },
-    { value: 'true', label: 'protected branches and tags only' },
-  ],
-  hint: 'With protected refs only, a job on an unprotected branch cannot publish (pier).',
-};
+export { PROVIDER_KINDS };
 
-export const PROVIDER_KINDS: readonly ProviderKind[] = [
-  'github',
-  'gitlab',
-  'google',
-  'activestate',
-];
+export const PROVIDER_LABELS = Object.fromEntries(
+  PROVIDER_KINDS.map((k) => [k, PROVIDERS[k].displayName]),
+) as Readonly<Record<ProviderKind, string>>;
 
-export const PROVIDER_LABELS: Record<ProviderKind, string> = {
-  github: 'GitHub',
-  gitlab: 'GitLab',
-  google: 'Google',
-  activestate: 'ActiveState',
-};
-
-export const PROVIDER_FIELDS: Record<ProviderKind, readonly ProviderField[]> = {
-  github: [
-    {
-      name: 'owner',
-      label: 'Owner',
-      placeholder: 'octo-org',
-      hint: 'The GitHub user or organization that owns the repository.',
-    },
-    { name: 'repository', label: 'Repository name', placeholder: 'octo-repo' },
-    {
-      name: 'workflow',
-      label: 'Workflow file name',
-      placeholder: 'release.yml',
-      hint: 'The file under .github/workflows/ that publishes.',
-    },
-    {
-      name: 'environment',
-      label: 'Environment',
-      placeholder: 'release',
-      optional: true,
-      hint: 'The GitHub environment of the publishing job. Strongly recommended, with required reviewers.',
-    },
-    {
-      name: 'ownerId',
-      label: "Owner's numeric id",
-      placeholder: '65',
-      optional: true,
-      hint: "Looked up from the provider's API when left empty; enter it when pier cannot reach the provider (e.g. from https://api.github.com/users/OWNER).",
-    },
-    {
-      name: 'ref',
-      label: 'Ref pattern',
-      placeholder: 'refs/tags/v*',
-      optional: true,
-      hint: 'Only these refs may publish (pier): * within a path segment, ** across segments.',
-    },
-    PROTECTED_REF_FIELD,
-  ],
-  gitlab: [
-    {
-      name: 'namespace',
-      label: 'Namespace',
-      placeholder: 'my-group/subgroup',
-      hint: 'The GitLab user, group or subgroup.',
-    },
-    { name: 'project', label: 'Project name', placeholder: 'my-project' },
-    { name: 'workflowPath', label: 'Top-level pipeline file path', placeholder: '.gitlab-ci.yml' },
-    { name: 'environment', label: 'Environment', placeholder: 'release', optional: true },
-    { name: 'ref', label: 'Ref pattern', placeholder: 'refs/tags/v*', optional: true },
-    PROTECTED_REF_FIELD,
-  ],
-  google: [
-    {
-      name: 'email',
-      label: 'Service account email',
-      placeholder: 'publisher@project.iam.gserviceaccount.com',
-    },
-    {
-      name: 'sub',
-      label: 'Subject (unique id)',
-      optional: true,
-      hint: "The account's numeric id: with it, an account re-created under the same email does not match.",
-    },
-  ],
-  activestate: [
-    { name: 'organization', label: 'Organization', placeholder: 'my-org' },
-    { name: 'project', label: 'ActiveState project', placeholder: 'my-project' },
-    { name: 'actor', label: 'Actor (user name)', placeholder: 'my-user' },
-    {
-      name: 'actorId',
-      label: "Actor's id",
-      hint: 'The ActiveState user id of the actor (pier does not look it up).',
-    },
-  ],
-};
+export const PROVIDER_FIELDS = Object.fromEntries(
+  PROVIDER_KINDS.map((k) => [k, PROVIDERS[k].fields]),
+) as Readonly<Record<ProviderKind, readonly ProviderField[]>>;
 
 export function isProviderKindValue(value: string): value is ProviderKind {
   return (PROVIDER_KINDS as readonly string[]).includes(value);
