@@ -34,6 +34,7 @@ import { describePrincipal, principalUser, type Principal } from '../auth/princi
 import { parseVersion } from '../packaging/versions.js';
 import type { UploadMetadata } from '../packaging/upload-metadata.js';
 import { bumpSerial } from './journal.js';
+import { releaseRow } from './release-row.js';
 import type { StagedApproval } from '../oidc/provenance.js';
 import type { ProjectService } from './projects.js';
 import type { AttestationService, VerifiedAttestations } from '../attestations/service.js';
@@ -445,18 +446,7 @@ export class StagedService {
       const metadata = JSON.parse(files[0]!.release_metadata_json) as UploadMetadata;
       const release = await trx
         .insertInto('releases')
-        .values({
-          project_id: project.id,
-          version: metadata.version,
-          canonical_version: metadata.canonicalVersion,
-          is_prerelease: parseVersion(metadata.version)?.isPrerelease ? 1 : 0,
-          requires_python: metadata.requiresPython,
-          summary: metadata.summary,
-          metadata_json: JSON.stringify(metadata),
-          yanked: 0,
-          yanked_reason: null,
-          created_at: now,
-        })
+        .values(releaseRow(project.id, metadata, { createdAt: now }))
         .returningAll()
         .executeTakeFirstOrThrow();
       for (const f of files) {

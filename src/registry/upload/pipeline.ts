@@ -21,7 +21,7 @@ import {
 } from '../../auth/permissions.js';
 import { principalUser } from '../../auth/principal.js';
 import { normalizeProjectName } from '../../packaging/names.js';
-import { parseVersion, versionsEqual } from '../../packaging/versions.js';
+import { versionsEqual } from '../../packaging/versions.js';
 import { parseCoreMetadata } from '../../packaging/core-metadata.js';
 import {
   metadataFromUploadForm,
@@ -63,6 +63,7 @@ import { withHelp } from '../../help.js';
 import type { AttestationService, VerifiedAttestations } from '../../attestations/service.js';
 import { DEGRADED, STATUS_TEXT, type ProvenanceStatus } from '../../attestations/status.js';
 import type { StagedService } from '../staged.js';
+import { releaseRow } from '../release-row.js';
 
 export interface UploadOptions {
   maxUploadSize: number;
@@ -693,26 +694,30 @@ export class UploadSession {
           project.name = form.name;
         }
       }
+      // The file's columns, the same whether it is staged or listed at once.
+      const fileColumns = {
+        filename,
+        packagetype: form.filetype,
+        python_version: form.pyversion,
+        requires_python: metadata.requiresPython,
+        size: stored.size,
+        md5: stored.digests.md5,
+        sha256: stored.digests.sha256,
+        blake2_256: stored.digests.blake2_256,
+        blob_key: stored.key,
+        metadata_sha256: metadataDigests?.sha256 ?? null,
+        metadata_blake2_256: metadataDigests?.blake2_256 ?? null,
+        comment: form.comment,
+        uploader_user_id: principalUser(p)?.id ?? null,
+        uploader_token_id: p.kind === 'token' ? p.token.id : null,
+        provenance_json: provenance,
+      };
       if (this.staged) {
         const link = await this.publisherLink(trx, project.id);
         if (uploadIsStaged(project, p, link)) {
           const session = await this.staged.stage(trx, actor, project, link?.publisher_id ?? null, {
-            filename,
-            packagetype: form.filetype,
-            python_version: form.pyversion,
-            requires_python: metadata.requiresPython,
-            size: stored.size,
-            md5: stored.digests.md5,
-            sha256: stored.digests.sha256,
-            blake2_256: stored.digests.blake2_256,
-            blob_key: stored.key,
-            metadata_sha256: metadataDigests?.sha256 ?? null,
-            metadata_blake2_256: metadataDigests?.blake2_256 ?? null,
+            ...fileColumns,
             metadata_content: inspected.metadataFile,
-            comment: form.comment,
-            uploader_user_id: principalUser(p)?.id ?? null,
-            uploader_token_id: p.kind === 'token' ? p.token.id : null,
-            provenance_json: provenance,
             metadata,
             attestations: attested,
           });
@@ -731,18 +736,12 @@ export class UploadSession {
       if (!release) {
         release = await trx
           .insertInto('releases')
-          .values({
-            project_id: project.id,
-            version: metadata.version,
-            canonical_version: metadata.canonicalVersion,
-            is_prerelease: parseVersion(metadata.version)?.isPrerelease ? 1 : 0,
-            requires_python: metadata.requiresPython,
-            summary: metadata.summary,
-            metadata_json: JSON.stringify(metadata),
-            yanked: imported?.yanked ? 1 : 0,
-            yanked_reason: imported?.yanked?.reason ?? null,
-            created_at: imported?.uploadedAt ?? Date.now(),
-          })
+          .values(
+            releaseRow(project.id, metadata, {
+              createdAt: imported?.uploadedAt ?? Date.now(),
+              yanked: imported?.yanked ?? null,
+            }),
+          )
           .returningAll()
           .executeTakeFirstOrThrow();
       } else {
@@ -766,22 +765,8 @@ export class UploadSession {
         .values({
           project_id: project.id,
           release_id: release.id,
-          filename,
-          packagetype: form.filetype,
-          python_version: form.pyversion,
-          requires_python: metadata.requiresPython,
-          size: stored.size,
-          md5: stored.digests.md5,
-          sha256: stored.digests.sha256,
-          blake2_256: stored.digests.blake2_256,
-          blob_key: stored.key,
-          metadata_sha256: metadataDigests?.sha256 ?? null,
-          metadata_blake2_256: metadataDigests?.blake2_256 ?? null,
-          comment: form.comment,
+          ...fileColumns,
           uploaded_at: uploadedAt,
-          uploader_user_id: principalUser(p)?.id ?? null,
-          uploader_token_id: p.kind === 'token' ? p.token.id : null,
-          provenance_json: provenance,
         })
         .returning('id')
         .executeTakeFirstOrThrow();
