@@ -236,6 +236,10 @@ test('teams: create, members, roles, group mappings, remove; refused to a member
     [`${base}/groups/remove`, { provider: 'corp', group: 'writers' }],
     [`${base}/remove`, {}],
     ['/orgs/acme/teams', { team: 'daves' }],
+    // Bad input from a member is refused as a member's, before the input is looked at.
+    ['/orgs/acme/teams', { team: 'no spaces' }],
+    ['/orgs/acme/members', { username: 'dave', role: 'admin' }],
+    [`${base}/groups`, { provider: '', group: '' }],
   ] as const) {
     const r = await dave.post(path, fields);
     assert.equal(r.status, 403, path);

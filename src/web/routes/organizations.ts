@@ -368,7 +368,9 @@ export function registerOrganizationWebRoutes(web: FastifyInstance, s: Services)
 
   /**
    * One form: the organisation (and team) must be visible to the user, else 404 as on GET; then
-   * `run` makes the service call. A refusal (4xx) shows the page again with the service's
+   * (unless `administer` is false: moving a project in has its own rule, checked by the service)
+   * the user must be one who may administer it, else 403 whatever the form holds; then `run`
+   * makes the service call. A refusal (4xx) shows the page again with the service's
    * message next to the form; success redirects (POST-redirect-GET) with a flash message.
    */
   async function submit(
@@ -376,6 +378,7 @@ export function registerOrganizationWebRoutes(web: FastifyInstance, s: Services)
     reply: FastifyReply,
     form: string,
     run: (ctx: WebContext, body: FormBody) => Promise<{ text: string; to: string }>,
+    administer = true,
   ) {
     const ctx = webContext(request);
     requireUser(ctx, request);
@@ -386,6 +389,7 @@ export function registerOrganizationWebRoutes(web: FastifyInstance, s: Services)
     const refusedForm = formString(body, 'form') || form;
     let done: { text: string; to: string };
     try {
+      if (administer) await s.orgs.requireAdministrable(ctx.actor, org);
       done = await run(ctx, body);
     } catch (err) {
       if (!(err instanceof PierError) || err.status >= 500) throw err;
@@ -417,12 +421,18 @@ export function registerOrganizationWebRoutes(web: FastifyInstance, s: Services)
   });
 
   web.post<OrgParams>('/orgs/:org/transfer', (request, reply) =>
-    submit(request, reply, 'transfer-form', async (ctx, body) => {
-      const { org } = request.params;
-      const project = required(body, 'project', 'the project to transfer');
-      await s.orgs.transferProject(ctx.actor, project, org);
-      return { text: `${project} now belongs to ${org}.`, to: orgBase(org) };
-    }),
+    submit(
+      request,
+      reply,
+      'transfer-form',
+      async (ctx, body) => {
+        const { org } = request.params;
+        const project = required(body, 'project', 'the project to transfer');
+        await s.orgs.transferProject(ctx.actor, project, org);
+        return { text: `${project} now belongs to ${org}.`, to: orgBase(org) };
+      },
+      false,
+    ),
   );
 
   web.post<OrgParams>('/orgs/:org/members', (request, reply) =>
