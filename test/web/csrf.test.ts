@@ -115,6 +115,43 @@ const SAMPLES: Record<
   },
   '/admin/namespaces/:name/release': { params: () => ({ name: 'victimns' }), fields: {} },
   '/orgs/:org/transfer': { params: () => ({ org: 'victimorg' }), fields: { project: 'victim' } },
+  '/orgs/:org/members': {
+    params: () => ({ org: 'victimorg' }),
+    fields: { username: 'carol', role: 'owner' },
+  },
+  '/orgs/:org/members/remove': {
+    params: () => ({ org: 'victimorg' }),
+    fields: { username: 'carol' },
+  },
+  '/orgs/:org/teams': { params: () => ({ org: 'victimorg' }), fields: { team: 'made-by-csrf' } },
+  '/orgs/:org/teams/:team/remove': {
+    params: () => ({ org: 'victimorg', team: 'doomedteam' }),
+    fields: {},
+  },
+  '/orgs/:org/teams/:team/members': {
+    params: () => ({ org: 'victimorg', team: 'victimteam' }),
+    fields: { username: 'carol' },
+  },
+  '/orgs/:org/teams/:team/members/remove': {
+    params: () => ({ org: 'victimorg', team: 'victimteam' }),
+    fields: { username: 'root' },
+  },
+  '/orgs/:org/teams/:team/roles': {
+    params: () => ({ org: 'victimorg', team: 'victimteam' }),
+    fields: { project: 'orgproject', role: 'owner' },
+  },
+  '/orgs/:org/teams/:team/roles/remove': {
+    params: () => ({ org: 'victimorg', team: 'victimteam' }),
+    fields: { project: 'orgproject' },
+  },
+  '/orgs/:org/teams/:team/groups': {
+    params: () => ({ org: 'victimorg', team: 'victimteam' }),
+    fields: { provider: 'corp', group: 'new-group' },
+  },
+  '/orgs/:org/teams/:team/groups/remove': {
+    params: () => ({ org: 'victimorg', team: 'victimteam' }),
+    fields: { provider: 'corp', group: 'victims' },
+  },
 };
 
 const TABLES = [
@@ -141,6 +178,7 @@ const TABLES = [
   'teams',
   'team_members',
   'team_project_roles',
+  'group_team_mappings',
 ] as const;
 /** Written on reads, not by forms. */
 const VOLATILE = new Set(['last_seen_at', 'last_used_at']);
@@ -200,6 +238,13 @@ before(async () => {
   await s.issuers.add(OPERATOR, { kind: 'gitlab', url: 'https://gitlab.example.com' });
   await s.namespaces.reserve(OPERATOR, 'victimns', 'root');
   await s.orgs.create(OPERATOR, 'victimorg', 'root');
+  await s.projects.create(OPERATOR, 'orgproject', 'root');
+  await s.orgs.transferProject(OPERATOR, 'orgproject', 'victimorg');
+  for (const team of ['victimteam', 'doomedteam'])
+    await s.orgs.createTeam(OPERATOR, 'victimorg', team);
+  await s.orgs.addTeamMember(OPERATOR, 'victimorg', 'victimteam', 'root');
+  await s.orgs.setTeamRole(OPERATOR, 'victimorg', 'victimteam', 'orgproject', 'maintainer');
+  await s.orgs.mapGroup(OPERATOR, 'victimorg', 'victimteam', 'corp', 'victims');
   const other = new WebClient(server.url);
   await other.signIn('root', rootPassword);
   const sessions = await s.web.sessions.listOf((await s.auth.requireUser('root')).id);
@@ -304,6 +349,8 @@ test('every form on every page carries the session’s token and posts to a prot
     '/admin/namespaces',
     '/admin/audit',
     '/projects/new',
+    '/orgs/victimorg',
+    '/orgs/victimorg/teams/victimteam',
   ];
   let forms = 0;
   let token: string | null = null;
