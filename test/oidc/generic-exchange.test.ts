@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { makeWheel } from '../support/dists.js';
 import { startTestIssuer, type TestIssuer } from '../support/oidc-issuer.js';
-import { OPERATOR, startServer, type TestServer } from '../support/server.js';
+import { OPERATOR, runPier, startServer, type TestServer } from '../support/server.js';
 import { postUpload, uploadParts } from '../support/upload.js';
 
 let server: TestServer;
@@ -163,4 +163,86 @@ test('a rival pending publisher keyed on another immutable claim that could matc
   );
   assert.equal(r.status, 200, JSON.stringify(r.body));
   await server.services.projects.require('other-thing', { kind: 'operator', name: 'test' });
+});
+
+test('pier publisher add takes repeatable --claim, --claim-glob and --immutable; the REST API the fields', async () => {
+  const env = server.env();
+  const added = await runPier(
+    [
+      'publisher',
+      'add',
+      'acme-app',
+      '--provider',
+      'generic',
+      '--issuer',
+      issuer.url,
+      '--claim',
+      'sub=project:acme/cli',
+      '--claim',
+      'project_id=77',
+      '--claim-glob',
+      'ref=refs/tags/v*',
+      '--immutable',
+      'sub',
+      '--immutable',
+      'project_id',
+    ],
+    env,
+  );
+  assert.equal(added.code, 0, added.stderr);
+  assert.match(
+    added.stderr,
+    /Generic OIDC project_id = 77; ref ~ refs\/tags\/v\*; sub = project:acme\/cli/,
+  );
+  const everything = await runPier(
+    [
+      'publisher',
+      'add',
+      'acme-app',
+      '--provider',
+      'generic',
+      '--issuer',
+      issuer.url,
+      '--claim',
+      'sub=project:acme/x',
+      '--claim-glob',
+      'ref=**',
+      '--immutable',
+      'sub',
+    ],
+    env,
+  );
+  assert.notEqual(everything.code, 0);
+  assert.match(everything.stderr, /The glob on 'ref' matches every value/);
+
+  const token = await server.userWithToken('owner', { scope: 'admin' });
+  const post = async (body: unknown) => {
+    const res = await fetch(`${server.url}/api/projects/acme-app/publishers`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as any };
+  };
+  const refused = await post({
+    provider: 'generic',
+    issuer: issuer.url,
+    rules: 'ref ~ refs/tags/*',
+    immutable: 'sub',
+  });
+  assert.equal(refused.status, 400, JSON.stringify(refused.body));
+  assert.deepEqual(refused.body.errors, {
+    immutable: "The immutable claim 'sub' needs an exact rule (sub = VALUE)",
+  });
+  const created = await post({
+    provider: 'generic',
+    issuer: issuer.url,
+    rules: 'sub = project:acme/api',
+    immutable: 'sub',
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  assert.equal(created.body.description, 'Generic OIDC sub = project:acme/api');
+  // Found by its lookup key at the exchange.
+  const r = await mint(await issuer.sign(claims({ sub: 'project:acme/api' })));
+  assert.equal(r.status, 200, JSON.stringify(r.body));
 });
