@@ -20,7 +20,7 @@ interface PublisherFlags {
   org?: string;
   owner?: string;
   /** The providers' own options (src/oidc/providers/<kind>: `cli.options`). */
-  [option: string]: string | boolean | undefined;
+  [option: string]: string | readonly string[] | boolean | undefined;
 }
 
 /** The provider's registration fields, from the command line's flags. */
@@ -50,7 +50,7 @@ export function registerTrustedPublishingCommands(
   issuer
     .command('add')
     .description(
-      'trust another OIDC issuer (GitHub Enterprise, self-managed GitLab, Forgejo, …); warns when its discovery document cannot be read from here',
+      'trust another OIDC issuer (GitHub Enterprise, self-managed GitLab, Forgejo, …, or any other with --kind generic); warns when its discovery document cannot be read from here',
     )
     .addOption(
       new Option('--kind <kind>', 'which claims its tokens carry')
@@ -133,7 +133,13 @@ export function registerTrustedPublishingCommands(
     .option('--owner <user>', 'for --pending: who will own the project')
     .option('--org <name>', 'for --pending: the organisation (pier org) that will own the project');
   // Each provider's options, one per flag (src/oidc/providers/index.ts: mergedCliOptions).
-  for (const option of mergedCliOptions()) add.option(option.flags, option.description);
+  for (const option of mergedCliOptions())
+    if (option.repeatable)
+      add.option(option.flags, option.description, (value: string, previous?: string[]) => [
+        ...(previous ?? []),
+        value,
+      ]);
+    else add.option(option.flags, option.description);
   add.action(async (projectName: string, flags: PublisherFlags, cmd: Command) =>
     withServices(cmd, async (s) => {
       if (!flags.pending && flags.owner) throw new PierError(400, '--owner is only for --pending');

@@ -163,8 +163,8 @@ export class ExchangeService {
           'invalid-publisher',
           `valid token, but no corresponding publisher (${lookup.failure.message})`,
         );
-      const find = (pending: boolean) =>
-        this.candidates(issuer.url, issuer.kind, lookup.key, pending);
+      const keys = 'keys' in lookup ? lookup.keys : [lookup.key];
+      const find = (pending: boolean) => this.candidates(issuer.url, issuer.kind, keys, pending);
       const realCandidates = await find(false);
       context.projects = await this.projectsOf(realCandidates.map((c) => c.row.id));
       const pendingCandidates = scope === 'upload' ? await find(true) : [];
@@ -273,15 +273,16 @@ export class ExchangeService {
   private async candidates(
     issuerUrl: string,
     kind: string,
-    lookupKey: string,
+    lookupKeys: readonly string[],
     pending: boolean,
   ): Promise<Candidate[]> {
+    if (lookupKeys.length === 0) return [];
     let q = this.db
       .selectFrom('publishers')
       .selectAll()
       .where('issuer_url', '=', issuerUrl)
       .where('kind', '=', kind)
-      .where('lookup_key', '=', lookupKey);
+      .where('lookup_key', 'in', [...lookupKeys]);
     q = pending
       ? q.where('pending_name', 'is not', null).where('created_at', '>', this.now() - 30 * DAY)
       : q.where('pending_name', 'is', null);

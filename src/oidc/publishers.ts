@@ -180,9 +180,15 @@ export class PublisherService {
     const provider = providerOf(input.kind);
     const kind = provider.kind;
     let issuer: Issuer;
-    if (input.issuerUrl === undefined || input.issuerUrl === '')
-      issuer = IssuerService.builtinFor(kind);
-    else {
+    if (input.issuerUrl === undefined || input.issuerUrl === '') {
+      const builtin = IssuerService.builtinFor(kind);
+      if (builtin === null)
+        throw badRequest(
+          `A ${provider.displayName} publisher names its issuer: register it (pier issuer add --kind ${kind}) and give it`,
+          { errors: { issuer: 'Choose the issuer' } },
+        );
+      issuer = builtin;
+    } else {
       const found = await this.issuers.find(input.issuerUrl);
       if (!found)
         throw badRequest(`The issuer ${input.issuerUrl} is not registered (pier issuer add)`, {
@@ -417,7 +423,7 @@ export class PublisherService {
         .selectAll()
         .where('issuer_url', '=', issuer.url)
         .where('kind', '=', provider.kind)
-        .where('lookup_key', '=', lookupKey)
+        .$if(!provider.rivalsAcrossLookupKeys, (q) => q.where('lookup_key', '=', lookupKey))
         .where('pending_name', 'is not', null)
         .execute()
     ).filter((r) => registrantOf(r) !== registrant);

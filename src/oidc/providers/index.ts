@@ -4,6 +4,7 @@
 // Adding a provider: its module, its line here, its kind in ProviderKind, its test file.
 import { activestateProvider } from './activestate.js';
 import { buildkiteProvider } from './buildkite.js';
+import { genericProvider } from './generic.js';
 import { githubProvider } from './github.js';
 import { gitlabProvider } from './gitlab.js';
 import { googleProvider } from './google.js';
@@ -18,15 +19,19 @@ export const PROVIDERS: { readonly [K in ProviderKind]: Provider<unknown> } = {
   google: googleProvider,
   activestate: activestateProvider,
   buildkite: buildkiteProvider,
+  generic: genericProvider,
 };
 
 /** The kinds, in display order. */
 export const PROVIDER_KINDS = Object.keys(PROVIDERS) as readonly ProviderKind[];
 
-/** Issuer URLs, exactly as tokens carry them in `iss`. */
+/** Built-in issuer URLs, exactly as tokens carry them in `iss` (not every kind has one). */
 export const BUILTIN_ISSUERS = Object.fromEntries(
-  PROVIDER_KINDS.map((k) => [k, PROVIDERS[k].builtinIssuer]),
-) as Readonly<Record<ProviderKind, string>>;
+  PROVIDER_KINDS.flatMap((k) => {
+    const url = PROVIDERS[k].builtinIssuer;
+    return url === null ? [] : [[k, url]];
+  }),
+) as Readonly<Partial<Record<ProviderKind, string>>>;
 
 /** "github, gitlab, google or activestate". */
 export function kindList(): string {
@@ -42,6 +47,7 @@ export interface MergedCliOption {
   attribute: string;
   description: string;
   kinds: ProviderKind[];
+  repeatable: boolean;
 }
 
 export function cliAttribute(flags: string): string {
@@ -62,12 +68,14 @@ export function mergedCliOptions(): MergedCliOption[] {
       if (found) {
         if (!found.parts.includes(option.description)) found.parts.push(option.description);
         found.kinds.push(kind);
+        found.repeatable ||= option.repeatable === true;
       } else
         byAttribute.set(attribute, {
           flags: option.flags,
           attribute,
           description: '',
           kinds: [kind],
+          repeatable: option.repeatable === true,
           parts: [option.description],
         });
     }

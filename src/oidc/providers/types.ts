@@ -7,7 +7,7 @@
 // `__optional_verifiable_claims__` and `__unchecked_claims__`, so that a reviewer can read the
 // table against the CI platform's documentation.
 
-export type ProviderKind = 'github' | 'gitlab' | 'google' | 'activestate' | 'buildkite';
+export type ProviderKind = 'github' | 'gitlab' | 'google' | 'activestate' | 'buildkite' | 'generic';
 
 /** The verified JWT payload. */
 export type Claims = Readonly<Record<string, unknown>>;
@@ -55,10 +55,12 @@ export interface CliOption {
   flags: string;
   /** What it means for this provider. */
   description: string;
+  /** The option may be given several times (its flag then reads as a list). */
+  repeatable?: boolean;
 }
 
 /** Parsed `pier publisher add` flags, by commander's camel-cased name. */
-export type CliFlags = Readonly<Record<string, string | boolean | undefined>>;
+export type CliFlags = Readonly<Record<string, string | readonly string[] | boolean | undefined>>;
 
 /** What a provider's CLI options become: its registration fields, or a one-line error. */
 export type CliFieldsResult = { ok: true; fields: ConfigInput } | { ok: false; message: string };
@@ -130,8 +132,11 @@ export interface Provider<C> {
   kind: ProviderKind;
   /** 'GitHub', 'GitLab', 'Google', 'ActiveState'. */
   displayName: string;
-  /** The issuer built in for this provider, exactly as tokens carry it in `iss`. */
-  builtinIssuer: string;
+  /**
+   * The issuer built in for this provider, exactly as tokens carry it in `iss`; null when every
+   * publisher names a registered issuer (generic OIDC).
+   */
+  builtinIssuer: string | null;
   /** One line for the docs' table: what the publisher names. */
   summary: string;
   /** The registration fields, in the order the form shows them. */
@@ -177,10 +182,21 @@ export interface Provider<C> {
    * 'org/project' for ActiveState). Whatever passes `check` has the config's key.
    */
   lookupKeyOfConfig(config: C): string;
-  /** The key from a token; fails on the first required claim that is missing or mistyped. */
+  /**
+   * The key from a token; fails on the first required claim that is missing or mistyped. A
+   * provider whose key claim depends on the publisher (generic OIDC) offers several keys.
+   */
   lookupKeyOfClaims(
     claims: Claims,
-  ): { ok: true; key: string } | { ok: false; failure: ClaimFailure };
+  ):
+    | { ok: true; key: string }
+    | { ok: true; keys: readonly string[] }
+    | { ok: false; failure: ClaimFailure };
+  /**
+   * Publishers with different lookup keys may still match one job (generic OIDC: keys on
+   * different claims), so rival pending publishers are compared across keys.
+   */
+  rivalsAcrossLookupKeys?: boolean;
   /** A canonical string identifying the publisher's trust rule, for duplicate detection. */
   identityOf(config: C): string;
   /**
@@ -249,4 +265,18 @@ export interface BuildkiteConfig {
   branch?: string;
   /** '' = any. */
   stepKey?: string;
+}
+
+/** One rule of a generic OIDC publisher: `claim = value` (exact) or `claim ~ glob`. */
+export interface GenericClaimRule {
+  claim: string;
+  op: '=' | '~';
+  value: string;
+}
+
+export interface GenericConfig {
+  /** Sorted by claim, one per claim. */
+  rules: GenericClaimRule[];
+  /** Claims the registrant marked immutable, sorted; each has an exact rule. */
+  immutable: string[];
 }
