@@ -41,9 +41,16 @@ const mirrors: Mirror[] = [];
  */
 async function tufMirror(
   content: Buffer,
-  opts: { served?: Buffer; expiredTimestamp?: boolean } = {},
+  opts: {
+    served?: Buffer;
+    expiredTimestamp?: boolean;
+    rotatedRoot?: 'signed' | 'unsigned by the old key';
+  } = {},
 ): Promise<Mirror> {
-  const keyPair = new KeyPair();
+  const firstKey = new KeyPair();
+  // A rotated root: version 2 hands every role to a new key, signed by the old root key and the
+  // new one; the client starts from version 1 and must take the rotation to verify the rest.
+  const keyPair = opts.rotatedRoot ? new KeyPair() : firstKey;
   const targetsMeta = createTargetsMeta(
     collectTargets([{ name: 'trusted_root.json', content }]),
     keyPair,
@@ -56,7 +63,11 @@ async function tufMirror(
     ).toISOString();
     timestampMeta.sign((data) => keyPair.sign(data), false);
   }
-  const rootMeta = createRootMeta(keyPair);
+  const rootMeta = createRootMeta(firstKey);
+  const rotated = createRootMeta(keyPair);
+  (rotated.signed as { version: number }).version = 2;
+  if (opts.rotatedRoot === 'signed') rotated.sign((data) => firstKey.sign(data), false);
+  rotated.sign((data) => keyPair.sign(data), opts.rotatedRoot === 'signed');
   const handlers = tufHandlers(
     {
       rootMeta,
@@ -67,6 +78,11 @@ async function tufMirror(
     },
     { metadataPathPrefix: '', targetPathPrefix: '/targets' },
   );
+  if (opts.rotatedRoot)
+    handlers.unshift({
+      path: '/2.root.json',
+      fn: () => ({ statusCode: 200, response: JSON.stringify(rotated.toJSON()) }),
+    });
   const server: Server = createServer((req, res) => {
     const handler = handlers.find((h) => h.path === req.url);
     if (!handler) return void res.writeHead(404).end();
@@ -216,6 +232,17 @@ test('a signed target that is no trust root is refused and nothing is written', 
   assert.deepEqual(readFileSync(refreshedFile), refreshed);
 });
 
+test('a root rotation the old root key did not sign is refused and nothing is written', async () => {
+  const mirror = await tufMirror(rootWithNewShard('https://rekor-shard-13.example'), {
+    rotatedRoot: 'unsigned by the old key',
+  });
+  const r = await refresh(mirror);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /cannot refresh .*root was signed by 0\/1 keys/);
+  assert.match(r.stderr, /the trust root in use is unchanged/);
+  assert.deepEqual(readFileSync(refreshedFile), refreshed);
+});
+
 test('an unreachable mirror leaves the root in use and says so', async () => {
   const mirror = await tufMirror(refreshed);
   await mirror.close();
@@ -251,4 +278,18 @@ test('a failure a stale root explains points to the refresh, except for an opera
   assert.match(shipped ?? '', /may be stale .*'pier attestations refresh-trust-root'/);
   const own = trustRootFromJson(publicGoodTrustRoot().json, '/etc/pier/trusted_root.json');
   assert.doesNotMatch(staleRootHint(own, 'key not found') ?? '', /refresh-trust-root/);
+});
+
+test('a refresh follows a rotation of the TUF root and keeps the rotated root for the next', async () => {
+  const next = rootWithNewShard('https://rekor-shard-12.example');
+  const mirror = await tufMirror(next, { rotatedRoot: 'signed' });
+  const r = await refresh(mirror);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(readFileSync(refreshedFile), next);
+  assert.match(r.stdout, /\+ transparency log https:\/\/rekor-shard-12\.example/);
+  const kept = readFileSync(
+    join(index.dataDir, 'sigstore-tuf', encodeURIComponent(new URL(mirror.url).host), 'root.json'),
+    'utf8',
+  );
+  assert.equal((JSON.parse(kept) as { signed: { version: number } }).signed.version, 2);
 });
