@@ -23,7 +23,7 @@ import {
   staleRootHint,
   trustRootFromJson,
 } from '../../src/attestations/trust-root.js';
-import { runPier, startServer, type TestServer } from '../support/server.js';
+import { runPier, startPierProcess, startServer, type TestServer } from '../support/server.js';
 import { tempDir } from '../support/tmp.js';
 
 interface Mirror {
@@ -182,6 +182,18 @@ test('the server verifies against the refreshed root; an operator’s root still
     assert.ok(JSON.stringify(root.json).includes('rekor-shard-9.example'));
   } finally {
     await next.close();
+  }
+  // `pier serve` says at start which root it verifies against, and how fresh it is.
+  const serve = await startPierProcess(index.env());
+  try {
+    const out = await serve.waitForOutput(/"sigstore_trust_root_newest_key"/);
+    assert.match(
+      out,
+      /"sigstore_trust_root":"Sigstore's public-good trust root refreshed through TUF \([^"]*sigstore-trusted-root\.json\)"/,
+    );
+    assert.match(out, /"sigstore_trust_root_newest_key":"2026-11-01T00:00:00\.000Z"/);
+  } finally {
+    await serve.stop();
   }
   const own = join(tempDir(), 'trusted_root.json');
   writeFileSync(own, JSON.stringify(publicGoodTrustRoot().json));
