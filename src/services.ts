@@ -134,7 +134,8 @@ export async function openServices(
     (p, name) => projects.require(name, p),
   );
   let trustRoot: TrustRoot | null = null;
-  const getTrustRoot = () => (trustRoot ??= loadTrustRoot(config.sigstoreTrustedRoot));
+  const getTrustRoot = () =>
+    (trustRoot ??= loadTrustRoot(config.sigstoreTrustedRoot, config.dataDir));
   const attestations = new AttestationService(db.kysely, projects, getTrustRoot);
   const sso = new SsoService(db.kysely, config.ssoProviders, getPublicUrl);
   // Each sign-in through a provider makes the user's teams from its groups what they map to.

@@ -2,13 +2,16 @@
 // (Fulcio), transparency logs (Rekor), CT logs and timestamp authorities, with the time each
 // key was valid. Either Sigstore's public-good root as shipped with @sigstore/tuf (its embedded
 // `trusted_root.json`: usable offline, with no network request), or an operator's
-// `trusted_root.json` (PIER_SIGSTORE_TRUSTED_ROOT) for a private Sigstore.
+// `trusted_root.json` (PIER_SIGSTORE_TRUSTED_ROOT) for a private Sigstore. Between the two, a
+// root that `pier attestations refresh-trust-root` took through TUF into the data folder
+// (tuf-refresh.ts) replaces the shipped one: the operator's file still wins.
 //
 // This module checks a root cheaply (readable, JSON, at least one CA and one log), which
 // `pier serve` does at start; sigstore-js, which turns it into keys and certificates, is loaded
 // only with the first upload that carries attestations (trust-material.ts), off the start path.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { ConfigError } from '../config.js';
 
 const PUBLIC_GOOD_TUF = 'https://tuf-repo-cdn.sigstore.dev';
@@ -23,6 +26,8 @@ export interface TrustRoot {
    * attestations from a log shard or CA rotated in after a stale root was taken cannot verify.
    */
   newestKey: Date | null;
+  /** The shipped root, one refreshed through TUF, or the operator's own (never refreshed by pier). */
+  origin: 'shipped' | 'refreshed' | 'operator';
 }
 
 /** A trust root that cannot be used: a configuration error (`pier serve` stops on it). */
@@ -51,7 +56,11 @@ function newestKeyOf(json: Record<string, unknown>): Date | null {
  * A trust root from the JSON of a `trusted_root.json`, its shape checked. Throws TrustRootError.
  * (A key or certificate that does not parse is found when it is first used: trust-material.ts.)
  */
-export function trustRootFromJson(json: unknown, source: string): TrustRoot {
+export function trustRootFromJson(
+  json: unknown,
+  source: string,
+  origin: TrustRoot['origin'] = 'operator',
+): TrustRoot {
   if (typeof json !== 'object' || json === null || Array.isArray(json))
     throw new TrustRootError(`${source}: a trusted root must be a JSON object`);
   const record = json as Record<string, unknown>;
@@ -62,7 +71,7 @@ export function trustRootFromJson(json: unknown, source: string): TrustRoot {
     throw new TrustRootError(
       `${source}: a trusted root needs at least one certificate authority and one transparency log`,
     );
-  return { json: record, source, newestKey: newestKeyOf(record) };
+  return { json: record, source, newestKey: newestKeyOf(record), origin };
 }
 
 /** Sigstore's public-good trust root as embedded in @sigstore/tuf (no network). */
@@ -75,12 +84,36 @@ export function publicGoodTrustRoot(): TrustRoot {
   const encoded = seeds[PUBLIC_GOOD_TUF]?.targets['trusted_root.json'];
   if (encoded === undefined) throw new TrustRootError('@sigstore/tuf has no embedded trusted root');
   const json = JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')) as unknown;
-  return trustRootFromJson(json, "Sigstore's public-good trust root shipped with pier");
+  return trustRootFromJson(json, "Sigstore's public-good trust root shipped with pier", 'shipped');
 }
 
-/** The operator's trust root (a trusted_root.json path), or the public-good one. */
-export function loadTrustRoot(path: string | null): TrustRoot {
-  if (path === null) return publicGoodTrustRoot();
+/** Where `pier attestations refresh-trust-root` writes the root it verified through TUF. */
+export function refreshedTrustRootPath(dataDir: string): string {
+  return join(dataDir, 'sigstore-trusted-root.json');
+}
+
+/** The root refreshed through TUF into the data folder when there is one, else the shipped one. */
+export function embeddedOrRefreshedTrustRoot(dataDir: string | null): TrustRoot {
+  if (dataDir === null) return publicGoodTrustRoot();
+  const refreshed = refreshedTrustRootPath(dataDir);
+  if (!existsSync(refreshed)) return publicGoodTrustRoot();
+  const root = readTrustRootFile(refreshed);
+  return {
+    ...root,
+    source: `Sigstore's public-good trust root refreshed through TUF (${refreshed})`,
+  };
+}
+
+/**
+ * The operator's trust root (a trusted_root.json path); else the one refreshed through TUF into
+ * `dataDir`; else the public-good one shipped with pier.
+ */
+export function loadTrustRoot(path: string | null, dataDir: string | null = null): TrustRoot {
+  if (path === null) return embeddedOrRefreshedTrustRoot(dataDir);
+  return readTrustRootFile(path);
+}
+
+function readTrustRootFile(path: string): TrustRoot {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -111,5 +144,9 @@ export function staleRootHint(root: TrustRoot, failure: string): string | null {
   const asOf = root.newestKey
     ? `, whose newest key dates from ${root.newestKey.toISOString().slice(0, 10)}`
     : '';
-  return `the trust root (${root.source}${asOf}) does not know the log or certificate authority that signed this attestation: it may be stale (a new log shard or CA rotation), or the attestation comes from another Sigstore instance`;
+  return `the trust root (${root.source}${asOf}) does not know the log or certificate authority that signed this attestation: it may be stale (a new log shard or CA rotation), or the attestation comes from another Sigstore instance${
+    root.origin === 'operator'
+      ? ''
+      : " ('pier attestations refresh-trust-root' takes the newest root through TUF)"
+  }`;
 }

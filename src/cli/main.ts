@@ -21,6 +21,7 @@ import { transferIndex, TransferError } from '../transfer.js';
 import { registerBackupCommand } from './backup.js';
 import { BackupError } from '../backup.js';
 import { registerUpstreamCommands } from './upstream.js';
+import { registerAttestationsCommands } from './attestations.js';
 import { registerTrustedPublishingCommands } from './trusted-publishing.js';
 import { registerNamespaceCommands } from './namespaces.js';
 import { registerOrganizationCommands } from './organizations.js';
@@ -647,6 +648,7 @@ export function buildProgram(): Command {
     );
 
   registerUpstreamCommands(program, withServices, OPERATOR);
+  registerAttestationsCommands(program, (cmd) => configFrom(cmd));
   registerTrustedPublishingCommands(program, withServices, OPERATOR);
   registerNamespaceCommands(program, withServices, OPERATOR);
   registerOrganizationCommands(program, withServices, OPERATOR);
