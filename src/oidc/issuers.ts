@@ -203,8 +203,8 @@ export class IssuerService {
     });
   }
 
-  /** The built-in issuer of a kind (the default for publishers of that kind). */
-  static builtinFor(kind: ProviderKind): Issuer {
-    return BUILTINS.find((b) => b.kind === kind)!;
+  /** The built-in issuer of a kind (the default for publishers of that kind), if it has one. */
+  static builtinFor(kind: ProviderKind): Issuer | null {
+    return BUILTINS.find((b) => b.kind === kind) ?? null;
   }
 }

@@ -180,9 +180,15 @@ export class PublisherService {
     const provider = providerOf(input.kind);
     const kind = provider.kind;
     let issuer: Issuer;
-    if (input.issuerUrl === undefined || input.issuerUrl === '')
-      issuer = IssuerService.builtinFor(kind);
-    else {
+    if (input.issuerUrl === undefined || input.issuerUrl === '') {
+      const builtin = IssuerService.builtinFor(kind);
+      if (!builtin)
+        throw badRequest(
+          `${provider.displayName} publishers name their instance's issuer: register it (pier issuer add --kind ${kind} --url URL) and give it`,
+          { errors: { issuer: `Choose the ${provider.displayName} instance's issuer` } },
+        );
+      issuer = builtin;
+    } else {
       const found = await this.issuers.find(input.issuerUrl);
       if (!found)
         throw badRequest(`The issuer ${input.issuerUrl} is not registered (pier issuer add)`, {

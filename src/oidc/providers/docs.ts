@@ -28,7 +28,7 @@ export function providersTable(): string {
     const fields = p.fields
       .map((f) => (f.optional || f.choices ? `\`${f.name}\` (optional)` : `\`${f.name}\``))
       .join(', ');
-    return `| \`${kind}\` | ${p.displayName} | \`${p.builtinIssuer}\` | ${cell(p.summary)} | ${fields} | \`--provider ${kind} ${cell(p.cli.example)}\` |`;
+    return `| \`${kind}\` | ${p.displayName} | ${p.builtinIssuer === null ? 'none: each instance, registered' : `\`${p.builtinIssuer}\``} | ${cell(p.summary)} | ${fields} | \`--provider ${kind} ${cell(p.cli.example)}\` |`;
   });
   return [
     '| kind | provider | built-in issuer | a publisher names | registration fields (web form, REST API) | `pier publisher add` |',
@@ -65,7 +65,7 @@ export function providerSections(): string {
     return [
       `### ${p.displayName} (\`--provider ${kind}\`)`,
       '',
-      `A publisher names ${cell(p.summary)}. Built-in issuer: \`${p.builtinIssuer}\`.`,
+      `A publisher names ${cell(p.summary)}. ${p.builtinIssuer === null ? `No built-in issuer: each instance is its own (\`pier issuer add --kind ${kind}\`).` : `Built-in issuer: \`${p.builtinIssuer}\`.`}`,
       '',
       template.path === null
         ? template.text.trim()

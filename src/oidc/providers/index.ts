@@ -4,6 +4,7 @@
 // Adding a provider: its module, its line here, its kind in ProviderKind, its test file.
 import { activestateProvider } from './activestate.js';
 import { buildkiteProvider } from './buildkite.js';
+import { forgejoProvider } from './forgejo.js';
 import { githubProvider } from './github.js';
 import { gitlabProvider } from './gitlab.js';
 import { googleProvider } from './google.js';
@@ -18,15 +19,19 @@ export const PROVIDERS: { readonly [K in ProviderKind]: Provider<unknown> } = {
   google: googleProvider,
   activestate: activestateProvider,
   buildkite: buildkiteProvider,
+  forgejo: forgejoProvider,
 };
 
 /** The kinds, in display order. */
 export const PROVIDER_KINDS = Object.keys(PROVIDERS) as readonly ProviderKind[];
 
-/** Issuer URLs, exactly as tokens carry them in `iss`. */
+/** Built-in issuer URLs, exactly as tokens carry them in `iss` (none for a self-hosted forge). */
 export const BUILTIN_ISSUERS = Object.fromEntries(
-  PROVIDER_KINDS.map((k) => [k, PROVIDERS[k].builtinIssuer]),
-) as Readonly<Record<ProviderKind, string>>;
+  PROVIDER_KINDS.flatMap((k) => {
+    const url = PROVIDERS[k].builtinIssuer;
+    return url === null ? [] : [[k, url]];
+  }),
+) as Readonly<Partial<Record<ProviderKind, string>>>;
 
 /** "github, gitlab, google or activestate". */
 export function kindList(): string {

@@ -7,7 +7,7 @@
 // `__optional_verifiable_claims__` and `__unchecked_claims__`, so that a reviewer can read the
 // table against the CI platform's documentation.
 
-export type ProviderKind = 'github' | 'gitlab' | 'google' | 'activestate' | 'buildkite';
+export type ProviderKind = 'github' | 'gitlab' | 'google' | 'activestate' | 'buildkite' | 'forgejo';
 
 /** The verified JWT payload. */
 export type Claims = Readonly<Record<string, unknown>>;
@@ -130,8 +130,11 @@ export interface Provider<C> {
   kind: ProviderKind;
   /** 'GitHub', 'GitLab', 'Google', 'ActiveState'. */
   displayName: string;
-  /** The issuer built in for this provider, exactly as tokens carry it in `iss`. */
-  builtinIssuer: string;
+  /**
+   * The issuer built in for this provider, exactly as tokens carry it in `iss`; null for a
+   * self-hosted forge, where every instance is its own issuer (`pier issuer add`).
+   */
+  builtinIssuer: string | null;
   /** One line for the docs' table: what the publisher names. */
   summary: string;
   /** The registration fields, in the order the form shows them. */
@@ -249,4 +252,19 @@ export interface BuildkiteConfig {
   branch?: string;
   /** '' = any. */
   stepKey?: string;
+}
+
+export interface ForgejoConfig {
+  owner: string;
+  /** `repository_owner_id`, pinned at registration. */
+  ownerId: string;
+  repository: string;
+  /** `repository_id`, pinned at registration. */
+  repositoryId: string;
+  /** The workflow file's path in the repository: `.forgejo/workflows/release.yml`. */
+  workflow: string;
+  /** '' = any. */
+  environment: string;
+  /** '' = any; a glob such as refs/tags/v*. */
+  ref: string;
 }
