@@ -2,9 +2,12 @@
 // A Forgejo publisher end to end: a token shaped like Forgejo Actions', from an issuer the test
 // writes (registered with --kind forgejo, as each instance is), is exchanged and the minted token
 // uploads; a token of a repository re-created under the same name (another repository_id), of
-// another workflow file or without the ids is refused and mints nothing.
+// another workflow file or without the ids is refused and mints nothing. `pier dev-oidc --kind
+// forgejo` issues tokens of this shape that a Forgejo publisher accepts.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { decodeJwt } from 'jose';
+import { DEV_OIDC_DEFAULTS, startDevOidc, startupText } from '../../src/dev-oidc/index.js';
 import { makeWheel } from '../support/dists.js';
 import { startTestIssuer, type TestIssuer } from '../support/oidc-issuer.js';
 import { OPERATOR, startServer, type TestServer } from '../support/server.js';
@@ -144,4 +147,61 @@ test('another repository id, another owner id, another workflow, no ids, a branc
   }
   const tokensAfter = await server.services.db.kysely.selectFrom('tokens').select('id').execute();
   assert.deepEqual(tokensAfter, tokensBefore, 'a refusal mints nothing');
+});
+
+test('pier dev-oidc --kind forgejo: its tokens match the Forgejo publisher it prints', async () => {
+  const dev = await startDevOidc({
+    kind: 'forgejo',
+    repository: 'forgejo/dev-app',
+    workflow: 'release.yml',
+    environment: 'release',
+  });
+  try {
+    assert.match(dev.url, /^http:\/\/127\.0\.0\.1:\d+\/api\/actions$/);
+    const printed = startupText(dev);
+    assert.match(
+      printed,
+      /pier issuer add --kind forgejo --url http:\/\/127\.0\.0\.1:\d+\/api\/actions --insecure/,
+    );
+    assert.match(
+      printed,
+      /--provider forgejo --repository forgejo\/dev-app --repository-id 74 --owner-id 65 --workflow \.forgejo\/workflows\/release\.yml --environment release/,
+    );
+    await server.services.issuers.add(OPERATOR, { kind: 'forgejo', url: dev.url, insecure: true });
+    await server.services.projects.create(OPERATOR, 'dev-lib', 'owner');
+    await server.services.publishers.add(OPERATOR, 'dev-lib', {
+      kind: 'forgejo',
+      issuerUrl: dev.url,
+      fields: {
+        owner: 'forgejo',
+        repository: 'dev-app',
+        repositoryId: DEV_OIDC_DEFAULTS.repositoryId,
+        ownerId: DEV_OIDC_DEFAULTS.ownerId,
+        workflow: '.forgejo/workflows/release.yml',
+        environment: 'release',
+      },
+    });
+    // As a job fetches its token: ACTIONS_ID_TOKEN_REQUEST_URL with the audience, bearer.
+    const env = dev.env();
+    const res = await fetch(`${env.ACTIONS_ID_TOKEN_REQUEST_URL}&audience=${audience}`, {
+      headers: { Authorization: `bearer ${env.ACTIONS_ID_TOKEN_REQUEST_TOKEN}` },
+    });
+    const jwt = ((await res.json()) as { value: string }).value;
+    const payload = decodeJwt(jwt);
+    assert.equal(
+      payload.job_workflow_ref,
+      'forgejo/dev-app/.forgejo/workflows/release.yml@refs/heads/main',
+    );
+    assert.equal(payload.ref_protected, undefined);
+    const r = await mint(jwt);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const other = await mint(await dev.mintToken(audience, { repository_id: '75' }));
+    assert.equal(other.status, 422, JSON.stringify(other.body));
+    assert.match(
+      other.body.errors[0].description,
+      /claim 'repository_id': expected '74', got '75'/,
+    );
+  } finally {
+    await dev.close();
+  }
 });
