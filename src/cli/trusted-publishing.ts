@@ -119,7 +119,7 @@ export function registerTrustedPublishingCommands(
     )
     .option(
       '--issuer <url>',
-      'a registered issuer of the same kind (default: the provider’s public one)',
+      'a registered issuer of the same kind (default: the provider’s public one; required for Forgejo, whose every instance is its own)',
     )
     .option(
       '--read-only',

@@ -37,7 +37,8 @@ export function jobClaims(
   file: Claims,
   issuer: string,
 ): Claims {
-  return kind === 'github' ? githubClaims(job, file) : gitlabClaims(job, file, issuer);
+  if (kind === 'gitlab') return gitlabClaims(job, file, issuer);
+  return kind === 'forgejo' ? forgejoClaims(job, file) : githubClaims(job, file);
 }
 
 const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -74,7 +75,23 @@ export function githubSubject(
   return `repo:${repository}:ref:${ref}`;
 }
 
-function githubClaims(job: JobSettings, file: Claims): Claims {
+/**
+ * Forgejo Actions' tokens are GitHub's shape (https://forgejo.org/docs/next/user/actions/security-openid-connect),
+ * with the workflow under .forgejo/workflows, a self-hosted runner and no ref_protected.
+ */
+function forgejoClaims(job: JobSettings, file: Claims): Claims {
+  return githubClaims(job, file, '.forgejo/workflows', {
+    runner_environment: 'self-hosted',
+    ref_protected: null,
+  });
+}
+
+function githubClaims(
+  job: JobSettings,
+  file: Claims,
+  directory = '.github/workflows',
+  platform: Claims = {},
+): Claims {
   const repository = job.repository ?? text(file.repository) ?? DEFAULTS.repository;
   const ownerId = job.ownerId ?? text(file.repository_owner_id) ?? DEFAULTS.ownerId;
   const ref = job.ref ?? text(file.ref) ?? DEFAULTS.ref;
@@ -83,7 +100,7 @@ function githubClaims(job: JobSettings, file: Claims): Claims {
   const environment = environmentOf(job, file);
   const workflowFile = job.workflow ?? DEFAULTS.githubWorkflow;
   const workflowRef =
-    text(file.workflow_ref) ?? `${repository}/.github/workflows/${workflowFile}@${ref}`;
+    text(file.workflow_ref) ?? `${repository}/${directory}/${workflowFile}@${ref}`;
   const jobWorkflowRef = job.jobWorkflowRef ?? workflowRef;
   // A reusable workflow pinned to a commit runs that commit; otherwise the caller's.
   const pinned = /@([0-9a-f]{40})$/.exec(jobWorkflowRef)?.[1];
@@ -103,7 +120,7 @@ function githubClaims(job: JobSettings, file: Claims): Claims {
     run_attempt: DEFAULTS.runAttempt,
     actor: DEFAULTS.actor,
     actor_id: DEFAULTS.actorId,
-    workflow: `.github/workflows/${workflowFile}`,
+    workflow: `${directory}/${workflowFile}`,
     workflow_ref: workflowRef,
     workflow_sha: sha,
     job_workflow_ref: jobWorkflowRef,
@@ -125,7 +142,7 @@ function githubClaims(job: JobSettings, file: Claims): Claims {
     event_name: job.event,
     job_workflow_ref: job.jobWorkflowRef,
   });
-  return mergeClaims(derived, file, flagged);
+  return mergeClaims({ ...derived, ...platform }, file, flagged);
 }
 
 /** The issuer as GitLab writes it in ci_config_ref_uri: without its scheme. */

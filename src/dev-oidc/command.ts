@@ -54,6 +54,12 @@ export function shellQuote(value: string): string {
 const text = (v: unknown): string | undefined =>
   typeof v === 'string' && v !== '' ? v : undefined;
 
+const KIND_NAMES: Record<DevOidcKind, string> = {
+  github: 'GitHub Actions',
+  gitlab: 'GitLab CI',
+  forgejo: 'Forgejo Actions',
+};
+
 /** The publisher registration that matches this issuer's tokens, as `pier publisher add` flags. */
 function publisherFlags(server: DevOidcServer): string[] {
   const c = server.claims;
@@ -68,6 +74,19 @@ function publisherFlags(server: DevOidcServer): string[] {
       ...(text(c.repository_owner_id)
         ? [`--owner-id ${shellQuote(String(c.repository_owner_id))}`]
         : []),
+      ...(text(c.environment) ? [`--environment ${shellQuote(String(c.environment))}`] : []),
+    ];
+  }
+  if (server.kind === 'forgejo') {
+    // The workflow by its path in the repository; both immutable ids pinned.
+    const ref = text(c.job_workflow_ref) ?? '';
+    const workflow = /^[^/]+\/[^/]+\/(\.forgejo\/workflows\/[^@]+)@/.exec(ref)?.[1];
+    return [
+      '--provider forgejo',
+      `--repository ${shellQuote(text(c.repository) ?? '<OWNER/REPO>')}`,
+      `--repository-id ${shellQuote(text(c.repository_id) ?? '<ID>')}`,
+      `--owner-id ${shellQuote(text(c.repository_owner_id) ?? '<ID>')}`,
+      `--workflow ${shellQuote(workflow ?? '<.forgejo/workflows/FILE.yml>')}`,
       ...(text(c.environment) ? [`--environment ${shellQuote(String(c.environment))}`] : []),
     ];
   }
@@ -120,7 +139,7 @@ export function startupText(server: DevOidcServer, setup: LaptopSetup = {}): str
   const upload = shellQuote(`${(setup.indexUrl ?? defaultIndexUrl()).replace(/\/+$/, '')}/legacy/`);
   const lines = Object.entries(server.env()).map(([k, v]) => `export ${k}=${shellQuote(v)}`);
   lines.push(
-    `# pier dev-oidc: a development ${server.kind === 'github' ? 'GitHub Actions' : 'GitLab CI'} OIDC issuer at ${server.url}`,
+    `# pier dev-oidc: a development ${KIND_NAMES[server.kind]} OIDC issuer at ${server.url}`,
   );
   if (server.kind === 'gitlab')
     lines.push(
@@ -197,13 +216,15 @@ Discovery is at /.well-known/openid-configuration, keys at /.well-known/jwks.
 
 Claims: flags set their claim and the claims derived from it (sub, workflow_ref,
 job_workflow_ref, repository_owner, ref_type; with --kind gitlab: sub, ci_config_ref_uri,
-namespace_path, ref, ref_type). A --claims file is a JSON object merged over the defaults and
+namespace_path, ref, ref_type; with --kind forgejo: GitHub's, the workflow under
+.forgejo/workflows, the issuer at /api/actions as a Forgejo instance's). A --claims file is a JSON object merged over the defaults and
 the derived claims (a claim set to null is removed); flags win over the file.
 
 Examples:
   pier dev-oidc --environment release --key-file .dev-oidc.pem > job.env &
   . ./job.env    # once it has printed: this shell now looks like a GitHub job
   pier dev-oidc --kind gitlab --repository my-group/my-project --ref refs/tags/v1.0
+  pier dev-oidc --kind forgejo --repository forgejo/release-app --workflow release.yml
   pier dev-oidc --claims claims.json     # e.g. {"repository_visibility": "private", "run_id": null}
 `;
 

@@ -2,8 +2,8 @@
 // anything listens: the same rules for the command line and for tests starting it in-process.
 import { readFileSync } from 'node:fs';
 
-export type DevOidcKind = 'github' | 'gitlab';
-export const DEV_OIDC_KINDS: readonly DevOidcKind[] = ['github', 'gitlab'];
+export type DevOidcKind = 'github' | 'gitlab' | 'forgejo';
+export const DEV_OIDC_KINDS: readonly DevOidcKind[] = ['github', 'gitlab', 'forgejo'];
 
 /** A setting that cannot work, said the way the user wrote it (`--sha`, not `sha`). */
 export class DevOidcError extends Error {
@@ -88,7 +88,7 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 function checkJob(kind: DevOidcKind, job: JobSettings): JobSettings {
   const { repository, ownerId, workflow, environment, ref, sha, event, jobWorkflowRef } = job;
   if (repository !== undefined) {
-    if (kind === 'github' && !GITHUB_REPOSITORY.test(repository))
+    if (kind !== 'gitlab' && !GITHUB_REPOSITORY.test(repository))
       fail(`--repository must be OWNER/REPO (e.g. octo-org/octo-repo), got '${repository}'`);
     if (kind === 'gitlab' && !GITLAB_PROJECT_PATH.test(repository))
       fail(
@@ -98,9 +98,9 @@ function checkJob(kind: DevOidcKind, job: JobSettings): JobSettings {
   if (ownerId !== undefined && !/^[1-9][0-9]*$/.test(ownerId))
     fail(`--owner-id must be the owner's numeric id (digits only, e.g. 65), got '${ownerId}'`);
   if (workflow !== undefined) {
-    if (kind === 'github' && !WORKFLOW_FILE.test(workflow))
+    if (kind !== 'gitlab' && !WORKFLOW_FILE.test(workflow))
       fail(
-        `--workflow must be a file name in .github/workflows ending in .yml or .yaml (e.g. release.yml), got '${workflow}'`,
+        `--workflow must be a file name in .${kind}/workflows ending in .yml or .yaml (e.g. release.yml), got '${workflow}'`,
       );
     if (
       kind === 'gitlab' &&
@@ -121,7 +121,7 @@ function checkJob(kind: DevOidcKind, job: JobSettings): JobSettings {
       `--environment must be a non-empty name of at most 255 characters, got ${JSON.stringify(environment)}`,
     );
   if (ref !== undefined) {
-    const kinds = kind === 'github' ? 'heads|tags|pull' : 'heads|tags';
+    const kinds = kind !== 'gitlab' ? 'heads|tags|pull' : 'heads|tags';
     if (!new RegExp(`^refs/(?:${kinds})/\\S+$`).test(ref))
       fail(`--ref must be a full ref such as refs/heads/main or refs/tags/v1.0, got '${ref}'`);
   }
@@ -181,7 +181,7 @@ export function readClaimsFile(path: string): Record<string, unknown> {
 export function resolveOptions(options: DevOidcOptions): ResolvedOptions {
   const kind = options.kind ?? 'github';
   if (!DEV_OIDC_KINDS.includes(kind))
-    fail(`--kind must be github or gitlab, got '${String(kind)}'`);
+    fail(`--kind must be github, gitlab or forgejo, got '${String(kind)}'`);
   const host = options.host ?? '127.0.0.1';
   if (host === '' || /[\s/]/.test(host))
     fail(`--host must be an address to listen on, got '${host}'`);

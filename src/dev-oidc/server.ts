@@ -79,14 +79,15 @@ function jobEnvironment(
   claims: Claims,
   issuer: string,
 ): Record<string, string | undefined> {
-  if (kind === 'github')
+  if (kind !== 'gitlab')
     return {
       GITHUB_REPOSITORY: str(claims.repository),
       GITHUB_WORKFLOW_REF: str(claims.workflow_ref),
       GITHUB_REF: str(claims.ref),
       GITHUB_SHA: str(claims.sha),
       GITHUB_EVENT_NAME: str(claims.event_name),
-      GITHUB_SERVER_URL: 'https://github.com',
+      GITHUB_SERVER_URL:
+        kind === 'forgejo' ? issuer.replace(/\/api\/actions$/, '') : 'https://github.com',
       GITHUB_RUN_ID: str(claims.run_id),
       GITHUB_RUN_ATTEMPT: str(claims.run_attempt),
     };
@@ -120,7 +121,8 @@ export async function startDevOidc(options: DevOidcOptions = {}): Promise<DevOid
   });
   const { port } = server.address() as AddressInfo;
   const baseUrl = `${o.tls ? 'https' : 'http'}://${urlHost(o.host)}:${port}`;
-  const issuer = o.issuer ?? baseUrl;
+  // A Forgejo instance's issuer is its web root + /api/actions.
+  const issuer = o.issuer ?? (o.kind === 'forgejo' ? `${baseUrl}/api/actions` : baseUrl);
   const issuerPath = new URL(issuer).pathname.replace(/\/+$/, '');
   const jwksPath = o.kind === 'gitlab' ? '/oauth/discovery/keys' : '/.well-known/jwks';
   const claims = Object.freeze(jobClaims(o.kind, o.job, o.fileClaims, issuer));

@@ -184,7 +184,7 @@ export class PublisherService {
       const builtin = IssuerService.builtinFor(kind);
       if (builtin === null)
         throw badRequest(
-          `A ${provider.displayName} publisher names its issuer: register it (pier issuer add --kind ${kind}) and give it`,
+          `A ${provider.displayName} publisher names its issuer: register it (pier issuer add --kind ${kind} --url URL) and give it`,
           { errors: { issuer: 'Choose the issuer' } },
         );
       issuer = builtin;

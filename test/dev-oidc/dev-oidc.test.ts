@@ -577,7 +577,7 @@ test('bad settings are refused with a clear error before anything listens', asyn
     [{ kind: 'gitlab', repository: 'project' }, /NAMESPACE\/PROJECT/],
     [{ kind: 'gitlab', workflow: '/ci.yml' }, /--workflow must be the CI configuration's path/],
     [{ kind: 'gitlab', ref: 'refs/pull/1/merge' }, /--ref must be a full ref/],
-    [{ kind: 'circleci' as 'github' }, /--kind must be github or gitlab/],
+    [{ kind: 'circleci' as 'github' }, /--kind must be github, gitlab or forgejo/],
     [{ port: 70000 }, /--port must be a number from 0 to 65535/],
     [{ lifetime: 0 }, /--lifetime must be a whole number of seconds/],
     [{ issuer: 'not a url' }, /--issuer must be an absolute http\(s\) URL/],

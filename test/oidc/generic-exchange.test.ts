@@ -108,7 +108,7 @@ test('registration: the issuer must be registered and named; rules that match to
   const fields = { rules: 'sub = project:acme/lib', immutable: 'sub' };
   await assert.rejects(
     server.services.publishers.add(OPERATOR, 'acme-app', { kind: 'generic', fields }),
-    /A Generic OIDC publisher names its issuer: register it \(pier issuer add --kind generic\)/,
+    /A Generic OIDC publisher names its issuer: register it \(pier issuer add --kind generic --url URL\)/,
   );
   await assert.rejects(
     server.services.publishers.add(OPERATOR, 'acme-app', {

@@ -99,14 +99,25 @@ export function checkJobWorkflowRef(
   claim: string,
   claims: Claims,
 ): string | null {
+  return checkWorkflowRefAt(config, `.github/workflows/${config.workflow}`, claim, claims);
+}
+
+/**
+ * The check of `job_workflow_ref` against `OWNER/REPO/PATH@REF` or `…@SHA`, for a workflow file
+ * at PATH in the repository (shared with GitHub-shaped forges whose workflows live elsewhere).
+ */
+export function checkWorkflowRefAt(
+  config: { owner: string; repository: string },
+  path: string,
+  claim: string,
+  claims: Claims,
+): string | null {
   if (claim === '') return 'The job_workflow_ref claim is empty';
   const ref = stringClaim(claims, 'ref');
   const sha = stringClaim(claims, 'sha');
   if (ref === '' && sha === '') return 'The ref and sha claims are empty';
   const repository = `${config.owner}/${config.repository}/`;
-  const expected = [ref, sha]
-    .filter((r) => r !== '')
-    .map((r) => `${repository}.github/workflows/${config.workflow}@${r}`);
+  const expected = [ref, sha].filter((r) => r !== '').map((r) => `${repository}${path}@${r}`);
   const head = claim.slice(0, repository.length);
   const tail = claim.slice(repository.length);
   const matches =
@@ -211,6 +222,16 @@ export const GITHUB_RULES: readonly Rule<GitHubConfig>[] = [
   protectedRefRule(),
 ];
 
+/**
+ * One row of GitHub's table, for a forge whose tokens carry the same claim with the same meaning
+ * (its configuration has GitHub's fields): shared, never copied.
+ */
+export function sharedGitHubRule<C extends GitHubConfig>(claim: string): Rule<C> {
+  const rule = GITHUB_RULES.find((r) => r.claim === claim);
+  if (!rule) throw new Error(`GitHub's table has no rule for '${claim}'`);
+  return rule as Rule<C>;
+}
+
 /** Claims deliberately not checked (Warehouse's `__unchecked_claims__`). */
 export const GITHUB_UNCHECKED_CLAIMS: readonly string[] = [
   // Customisable per repository and organization, and changed by GitHub's immutable subjects:
@@ -250,6 +271,17 @@ const VALID_REPOSITORY = /^[a-zA-Z0-9_.-]+$/;
 /** Control characters and ' " ` , ; \ (Warehouse's `_INVALID_ENVIRONMENT_CHARS`). */
 const INVALID_ENVIRONMENT_CHARS = /[\x00-\x1f\x7f'"`,;\\]/;
 
+/** What is wrong with an environment name (Warehouse's rules), or null. */
+export function environmentProblem(environment: string): string | null {
+  if ([...environment].length > 255)
+    return 'Environment name is too long (maximum is 255 characters)';
+  if (/^\s/.test(environment)) return 'Environment name may not start with whitespace';
+  if (/\s$/.test(environment)) return 'Environment name may not end with whitespace';
+  if (INVALID_ENVIRONMENT_CHARS.test(environment))
+    return 'Environment name must not contain non-printable characters or the characters "\'", """, "`", ",", ";", "\\"';
+  return null;
+}
+
 export function validateGitHubConfig(input: ConfigInput): ValidateResult<GitHubConfig> {
   const errors: Record<string, string> = {};
 
@@ -275,15 +307,8 @@ export function validateGitHubConfig(input: ConfigInput): ValidateResult<GitHubC
 
   // Not trimmed: surrounding whitespace is refused, not silently dropped.
   const environment = input.environment ?? '';
-  if ([...environment].length > 255)
-    errors.environment = 'Environment name is too long (maximum is 255 characters)';
-  else if (/^\s/.test(environment))
-    errors.environment = 'Environment name may not start with whitespace';
-  else if (/\s$/.test(environment))
-    errors.environment = 'Environment name may not end with whitespace';
-  else if (INVALID_ENVIRONMENT_CHARS.test(environment))
-    errors.environment =
-      'Environment name must not contain non-printable characters or the characters "\'", """, "`", ",", ";", "\\"';
+  const environmentError = environmentProblem(environment);
+  if (environmentError) errors.environment = environmentError;
 
   const ref = trimmedField(input, 'ref');
   const refProblem = ref === '' ? null : refPatternProblem(ref);

@@ -5,6 +5,7 @@
 import { activestateProvider } from './activestate.js';
 import { buildkiteProvider } from './buildkite.js';
 import { genericProvider } from './generic.js';
+import { forgejoProvider } from './forgejo.js';
 import { githubProvider } from './github.js';
 import { gitlabProvider } from './gitlab.js';
 import { googleProvider } from './google.js';
@@ -20,6 +21,7 @@ export const PROVIDERS: { readonly [K in ProviderKind]: Provider<unknown> } = {
   activestate: activestateProvider,
   buildkite: buildkiteProvider,
   generic: genericProvider,
+  forgejo: forgejoProvider,
 };
 
 /** The kinds, in display order. */

@@ -7,7 +7,8 @@
 // `__optional_verifiable_claims__` and `__unchecked_claims__`, so that a reviewer can read the
 // table against the CI platform's documentation.
 
-export type ProviderKind = 'github' | 'gitlab' | 'google' | 'activestate' | 'buildkite' | 'generic';
+export type ProviderKind =
+  'github' | 'gitlab' | 'google' | 'activestate' | 'buildkite' | 'generic' | 'forgejo';
 
 /** The verified JWT payload. */
 export type Claims = Readonly<Record<string, unknown>>;
@@ -134,7 +135,8 @@ export interface Provider<C> {
   displayName: string;
   /**
    * The issuer built in for this provider, exactly as tokens carry it in `iss`; null when every
-   * publisher names a registered issuer (generic OIDC).
+   * publisher names a registered issuer (generic OIDC, or a self-hosted forge where each instance
+   * is its own issuer).
    */
   builtinIssuer: string | null;
   /** One line for the docs' table: what the publisher names. */
@@ -279,4 +281,19 @@ export interface GenericConfig {
   rules: GenericClaimRule[];
   /** Claims the registrant marked immutable, sorted; each has an exact rule. */
   immutable: string[];
+}
+
+export interface ForgejoConfig {
+  owner: string;
+  /** `repository_owner_id`, pinned at registration. */
+  ownerId: string;
+  repository: string;
+  /** `repository_id`, pinned at registration. */
+  repositoryId: string;
+  /** The workflow file's path in the repository: `.forgejo/workflows/release.yml`. */
+  workflow: string;
+  /** '' = any. */
+  environment: string;
+  /** '' = any; a glob such as refs/tags/v*. */
+  ref: string;
 }
