@@ -7,7 +7,7 @@
 // of another user matching the same job, a pattern matching nothing, a removed publisher.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { OPERATOR, startServer, type TestServer } from '../support/server.js';
+import { OPERATOR, runPier, startServer, type TestServer } from '../support/server.js';
 import { RELEASE_JOB, RELEASE_JOB_FIELDS, startDevOidcProcess } from '../support/dev-oidc.js';
 import type { DevOidcProcess } from '../support/dev-oidc.js';
 import { sample } from '../support/fixtures.js';
@@ -213,11 +213,12 @@ test('the token covers the organisation’s matching projects only; twine upload
 
   // Removing the publisher: its tokens stop working at once.
   await server.services.publishers.remove(OPERATOR, pub.id);
-  const after = await twineUpload(server.url, [sample('later').wheel], {
+  const afterRemoval = await twineUpload(server.url, [sample('later').wheel], {
     username: '__token__',
     password: next.body.token,
   });
-  assert.notEqual(after.code, 0, 'a removed publisher’s token is refused');
+  assert.notEqual(afterRemoval.code, 0, 'a removed publisher’s token is refused');
+  assert.match(afterRemoval.stdout + afterRemoval.stderr, /403/);
 });
 
 test('an organisation-wide publisher and another user’s project publisher of one job: each covers its own', async () => {
@@ -258,7 +259,7 @@ test('a pattern matching none of the organisation’s projects mints a clear err
     job(),
     'pier-beta*',
   );
-  const before = await server.services.db.kysely
+  const tokensBefore = await server.services.db.kysely
     .selectFrom('tokens')
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .executeTakeFirstOrThrow();
@@ -269,10 +270,63 @@ test('a pattern matching none of the organisation’s projects mints a clear err
     minted.body.errors[0].description,
     /organisation-wide publisher \d+ of 'acme' covers no project: none of the organisation's projects matches 'pier-beta\*'/,
   );
-  const after = await server.services.db.kysely
+  const tokensAfter = await server.services.db.kysely
     .selectFrom('tokens')
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .executeTakeFirstOrThrow();
-  assert.equal(Number(after.n), Number(before.n), 'no token minted');
+  assert.equal(Number(tokensAfter.n), Number(tokensBefore.n), 'no token minted');
   await server.services.publishers.remove(OPERATOR, pub.id);
+});
+
+test('pier publisher add --org ORG --projects GLOB (no project): lists and removes it', async () => {
+  const args = [
+    '--provider',
+    'github',
+    '--repository',
+    'octo-org/octo-repo',
+    '--workflow',
+    'release.yml',
+    '--owner-id',
+    '65',
+    '--issuer',
+    dev.url,
+  ];
+  const bad = await runPier(['publisher', 'add', '--projects', 'pier-*', ...args], server.env());
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /--org ORG/);
+  const withProject = await runPier(
+    ['publisher', 'add', 'pier-sample', '--projects', 'pier-*', ...args],
+    server.env(),
+  );
+  assert.notEqual(withProject.code, 0);
+  assert.match(withProject.stderr, /--projects is for an organisation-wide publisher/);
+  const added = await runPier(
+    ['publisher', 'add', '--org', 'acme', '--projects', 'Pier_S*', ...args],
+    server.env(),
+  );
+  assert.equal(added.code, 0, added.stderr);
+  assert.match(added.stdout, /organisation-wide: every project of 'acme' matching 'pier-s\*'/);
+  const id = Number(/added trusted publisher (\d+)/.exec(added.stderr)![1]);
+  const list = await runPier(['publisher', 'list', '--json'], server.env());
+  const views = JSON.parse(list.stdout) as any[];
+  assert.deepEqual(views.find((v) => v.id === id)?.organizationWide, {
+    organization: 'acme',
+    projects: 'pier-s*',
+  });
+  const partial = await runPier(
+    ['publisher', 'remove', String(id), '--project', 'pier-sample'],
+    server.env(),
+  );
+  assert.notEqual(partial.code, 0);
+  assert.match(partial.stderr, /organisation-wide/);
+  const removed = await runPier(['publisher', 'remove', String(id)], server.env());
+  assert.equal(removed.code, 0, removed.stderr);
+  assert.equal(
+    await server.services.db.kysely
+      .selectFrom('publishers')
+      .select('id')
+      .where('id', '=', id)
+      .executeTakeFirst(),
+    undefined,
+  );
 });
