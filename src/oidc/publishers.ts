@@ -23,7 +23,7 @@ import type { ConfigInput, Provider, ProviderKind } from './providers/types.js';
 import { IssuerService, isProviderKind, type Issuer } from './issuers.js';
 import { lookupOwner } from './owner-lookup.js';
 import { publishersMayOverlap } from './overlap.js';
-import { parseOrgWidePattern } from './org-wide.js';
+import { orgWideCovers, parseOrgWidePattern } from './org-wide.js';
 
 export const PENDING_PUBLISHER_DAYS = 30;
 const DAY_MS = 86_400_000;
@@ -988,6 +988,30 @@ export class PublisherService {
       .orderBy('publishers.id')
       .execute();
     return this.views(rows, actor.principal);
+  }
+
+  /**
+   * The organisation-wide publishers that cover the project now (its owners and administrators
+   * may see them): a job they match may upload to it although no publisher of its own is listed.
+   */
+  async organizationWideFor(actor: Actor, projectName: string): Promise<PublisherView[]> {
+    const project = await this.projects.require(projectName, actor.principal);
+    if (
+      !mayAdministerProject(actor.principal, await this.projects.access(actor.principal, project))
+    )
+      throw forbidden(`Only owners of '${project.name}' may see its trusted publishers`);
+    if (project.organization_id === null) return [];
+    const rows = await this.db
+      .selectFrom('publishers')
+      .selectAll()
+      .where('organization_id', '=', project.organization_id)
+      .where('org_wide_pattern', 'is not', null)
+      .orderBy('id')
+      .execute();
+    return this.views(
+      rows.filter((row) => orgWideCovers(row, project)),
+      actor.principal,
+    );
   }
 
   /** Every publisher (administrators), or the pending publishers a user registered. */

@@ -14,6 +14,7 @@ import { sample } from '../support/fixtures.js';
 import { twineUpload } from '../support/python.js';
 import { PierError } from '../../src/errors.js';
 import type { Actor } from '../../src/audit/log.js';
+import { WebClient } from '../web/helpers.js';
 
 let server: TestServer;
 let dev: DevOidcProcess;
@@ -329,4 +330,36 @@ test('pier publisher add --org ORG --projects GLOB (no project): lists and remov
       .executeTakeFirst(),
     undefined,
   );
+});
+
+test('owners of a covered project see the organisation-wide publisher on its publishing page', async () => {
+  const pub = await server.services.publishers.addOrganizationWide(
+    OPERATOR,
+    'acme',
+    job(),
+    'pier-s*',
+  );
+  const carol = await as('carol');
+  const covering = await server.services.publishers.organizationWideFor(carol, 'pier-sample');
+  assert.deepEqual(
+    covering.map((p) => p.id),
+    [pub.id],
+  );
+  assert.deepEqual(await server.services.publishers.organizationWideFor(carol, 'notpier'), []);
+  await refused(
+    server.services.publishers.organizationWideFor(await as('bob'), 'pier-sample'),
+    403,
+  );
+  const web = new WebClient(server.url);
+  await web.signIn('carol', 'carol-password');
+  const page = await web.get('/manage/project/pier-sample/publishing/');
+  assert.equal(page.status, 200);
+  assert.match(
+    page.text,
+    /id="org-wide-publishers"[\s\S]*acme<\/strong> projects matching\s*<code>pier-s\*<\/code>/,
+  );
+  const other = await web.get('/manage/project/notpier/publishing/');
+  assert.equal(other.status, 200);
+  assert.doesNotMatch(other.text, /org-wide-publishers/);
+  await server.services.publishers.remove(OPERATOR, pub.id);
 });
