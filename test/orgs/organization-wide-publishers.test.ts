@@ -194,6 +194,10 @@ test('the token covers the organisation’s matching projects only; twine upload
     .where('projects.normalized_name', '=', 'pier-sample')
     .execute();
   assert.equal(file.length, 1);
+  // Published at once, not staged: the publisher has no link, and the project stages nothing.
+  const json = (await (await fetch(`${server.url}/pypi/pier-sample/json`)).json()) as any;
+  assert.equal(json.info.version, '1.0.0');
+  assert.equal(json.urls.length, 1);
 
   // A project moved out of the organisation after the mint: the token no longer covers it.
   await server.services.orgs.transferProject(OPERATOR, 'pier-other', 'beta');
