@@ -229,6 +229,17 @@ export function mayCreateOrganization(p: Principal): boolean {
 }
 
 /**
+ * Registering or removing an organisation-wide trusted publisher (one trust rule for every
+ * project an organisation owns, or those matching a name pattern): a site administrator only.
+ * Not the organisation's owners: such a publisher also covers every project moved into the
+ * organisation later, whose own owners never agreed to trust that job, and its pattern can
+ * reach projects whose maintainers the organisation's owners do not administer one by one.
+ */
+export function mayManageOrganizationPublishers(p: Principal): boolean {
+  return isSiteAdmin(p);
+}
+
+/**
  * Changing an organisation (its members, teams, team roles, group mappings and pending
  * publishers): its owners, with an admin-scoped credential of their own that is not limited
  * to projects, and site administrators. A minted token never does.

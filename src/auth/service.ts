@@ -18,6 +18,7 @@ import { soleOwnedOrganizations } from '../orgs/owners.js';
 import { bumpSerial } from '../registry/journal.js';
 import { endSessionsOf } from '../web/sessions.js';
 import type { PasswordThrottle } from './password-throttle.js';
+import { orgWideCovers } from '../oidc/org-wide.js';
 import {
   credentialUseRefusal,
   passwordIsNotEnough,
@@ -265,7 +266,41 @@ export class AuthService {
       // A minted token covers the projects of its mint that still trust the publisher that
       // granted each (tokens of one publisher: token.publisher_id): removing the publisher (or
       // unlinking a project) takes effect on the very next request.
-      const rows = await this.db
+      // An organisation-wide publisher's grants (no link: src/oidc/org-wide.ts) hold while the
+      // project is still its organisation's and matches its pattern.
+      const orgWide = await this.db
+        .selectFrom('token_projects')
+        .innerJoin('publishers', (join) =>
+          join.on((eb) =>
+            eb(
+              'publishers.id',
+              '=',
+              eb.fn.coalesce('token_projects.publisher_id', eb.val(token.publisher_id!)),
+            ),
+          ),
+        )
+        .innerJoin('projects', 'projects.id', 'token_projects.project_id')
+        .select([
+          'token_projects.project_id',
+          'publishers.organization_id as publisher_org',
+          'publishers.org_wide_pattern',
+          'projects.organization_id',
+          'projects.normalized_name',
+        ])
+        .where('token_projects.token_id', '=', token.id)
+        .where('publishers.org_wide_pattern', 'is not', null)
+        .execute()
+        .then((all) =>
+          all
+            .filter((r) =>
+              orgWideCovers(
+                { organization_id: r.publisher_org, org_wide_pattern: r.org_wide_pattern },
+                r,
+              ),
+            )
+            .map((r) => ({ project_id: r.project_id, access: 'upload' })),
+        );
+      const linked = await this.db
         .selectFrom('token_projects')
         .innerJoin('publisher_projects', (join) =>
           join
@@ -280,9 +315,9 @@ export class AuthService {
         )
         .select(['token_projects.project_id', 'publisher_projects.access'])
         .where('token_projects.token_id', '=', token.id)
-        .execute()
-        // A link changed to read-only since the mint stops an upload token there at once.
-        .then((all) => all.filter((r) => linkGrants(r.access, token.scope)));
+        .execute();
+      // A link changed to read-only since the mint stops an upload token there at once.
+      const rows = [...linked, ...orgWide].filter((r) => linkGrants(r.access, token.scope));
       if (rows.length === 0)
         return {
           ok: false,

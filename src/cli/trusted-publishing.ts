@@ -19,6 +19,8 @@ interface PublisherFlags {
   pending?: boolean;
   org?: string;
   owner?: string;
+  /** An organisation-wide publisher's glob of project names. */
+  projects?: string;
   /** The providers' own options (src/oidc/providers/<kind>: `cli.options`). */
   [option: string]: string | readonly string[] | boolean | undefined;
 }
@@ -33,9 +35,11 @@ export function publisherFields(flags: PublisherFlags): Record<string, string | 
 }
 
 function printPublisher(p: PublisherView): void {
-  const where = p.pending
-    ? `pending: creates '${p.pending.project}' for ${p.pending.addedBy ?? '?'} (expires ${p.pending.expiresAt})`
-    : `projects: ${p.projects.map((name) => (p.readOnly.includes(name) ? `${name} (read only)` : p.stageOnly.includes(name) ? `${name} (stage only)` : name)).join(', ')}`;
+  const where = p.organizationWide
+    ? `organisation-wide: every project of '${p.organizationWide.organization}' matching '${p.organizationWide.projects}'`
+    : p.pending
+      ? `pending: creates '${p.pending.project}' for ${p.pending.addedBy ?? '?'} (expires ${p.pending.expiresAt})`
+      : `projects: ${p.projects.map((name) => (p.readOnly.includes(name) ? `${name} (read only)` : p.stageOnly.includes(name) ? `${name} (stage only)` : name)).join(', ')}`;
   console.log(terminalRow([p.id, p.description, p.issuer, where]));
 }
 
@@ -110,8 +114,10 @@ export function registerTrustedPublishingCommands(
 
   const publisher = program.command('publisher').description('manage trusted publishers');
   const add = publisher
-    .command('add <project>')
-    .description('trust a CI workflow to publish a project (with --pending: to create it)')
+    .command('add [project]')
+    .description(
+      'trust a CI workflow to publish a project (with --pending: to create it; with --org and no project: every project of an organisation)',
+    )
     .addOption(
       new Option('--provider <provider>', 'the CI platform')
         .choices(PROVIDER_KINDS)
@@ -131,7 +137,14 @@ export function registerTrustedPublishingCommands(
     )
     .option('--pending', 'register a pending publisher: its first exchange creates the project')
     .option('--owner <user>', 'for --pending: who will own the project')
-    .option('--org <name>', 'for --pending: the organisation (pier org) that will own the project');
+    .option(
+      '--org <name>',
+      'for --pending: the organisation (pier org) that will own the project; without a project: register an organisation-wide publisher (administrators)',
+    )
+    .option(
+      '--projects <glob>',
+      "for an organisation-wide publisher: only the organisation's projects whose normalized names match (e.g. 'acme-*'; default: all)",
+    );
   // Each provider's options, one per flag (src/oidc/providers/index.ts: mergedCliOptions).
   for (const option of mergedCliOptions())
     if (option.repeatable)
@@ -140,10 +153,30 @@ export function registerTrustedPublishingCommands(
         value,
       ]);
     else add.option(option.flags, option.description);
-  add.action(async (projectName: string, flags: PublisherFlags, cmd: Command) =>
+  add.action(async (projectName: string | undefined, flags: PublisherFlags, cmd: Command) =>
     withServices(cmd, async (s) => {
+      const orgWide = projectName === undefined;
+      if (orgWide && !flags.org)
+        throw new PierError(
+          400,
+          'Give the project, or --org ORG (without a project) for an organisation-wide publisher',
+        );
+      if (orgWide && (flags.pending || flags.owner || flags.readOnly || flags.stageOnly))
+        throw new PierError(
+          400,
+          'An organisation-wide publisher (--org without a project) takes no --pending, --owner, --read-only or --stage-only',
+        );
+      if (!orgWide && flags.projects !== undefined)
+        throw new PierError(
+          400,
+          '--projects is for an organisation-wide publisher: give --org and no project',
+        );
       if (!flags.pending && flags.owner) throw new PierError(400, '--owner is only for --pending');
-      if (!flags.pending && flags.org) throw new PierError(400, '--org is only for --pending');
+      if (!orgWide && !flags.pending && flags.org)
+        throw new PierError(
+          400,
+          '--org with a project is only for --pending; leave the project out for an organisation-wide publisher',
+        );
       if (flags.pending && flags.stageOnly)
         throw new PierError(
           400,
@@ -156,11 +189,13 @@ export function registerTrustedPublishingCommands(
         access: flags.readOnly ? ('read' as const) : undefined,
         stageOnly: flags.stageOnly,
       };
-      const view = flags.pending
-        ? await s.publishers.addPending(operator, projectName, input, flags.owner, {
-            organization: flags.org,
-          })
-        : await s.publishers.add(operator, projectName, input);
+      const view = orgWide
+        ? await s.publishers.addOrganizationWide(operator, flags.org!, input, flags.projects)
+        : flags.pending
+          ? await s.publishers.addPending(operator, projectName!, input, flags.owner, {
+              organization: flags.org,
+            })
+          : await s.publishers.add(operator, projectName!, input);
       console.error(`added trusted publisher ${view.id}: ${view.description} (${view.issuer})`);
       printPublisher(view);
     }),

@@ -15,6 +15,7 @@ import { publishingPolicies } from './migrations/0009-publishing-policies.js';
 import { sso } from './migrations/0010-sso.js'; // company sign-in (src/sso)
 import { organizations } from './migrations/0011-organizations.js'; // src/orgs
 import { stagedReleases } from './migrations/0012-staged-releases.js'; // src/registry/staged
+import { organizationPublishers } from './migrations/0013-organization-publishers.js'; // src/oidc/org-wide
 
 export function migrations(dialect: DialectName): Record<string, Migration> {
   return {
@@ -30,6 +31,7 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '0010-sso': sso(dialect),
     '0011-organizations': organizations(dialect),
     '0012-staged-releases': stagedReleases(dialect),
+    '0013-organization-publishers': organizationPublishers(),
   };
 }
 

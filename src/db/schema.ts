@@ -201,8 +201,13 @@ export interface PublishersTable {
   pending_normalized_name: string | null;
   added_by_user_id: number | null;
   created_at: number;
-  /** A pending publisher of an organisation: the project it creates belongs to it (0011). */
+  /**
+   * A pending publisher of an organisation: the project it creates belongs to it (0011); an
+   * organisation-wide publisher: the organisation whose projects it trusts (0013).
+   */
   organization_id: number | null;
+  /** An organisation-wide publisher: the glob its projects' normalized names match (0013). */
+  org_wide_pattern: string | null;
 }
 
 export interface PublisherProjectsTable {

@@ -22,6 +22,7 @@ import {
 import { PendingConversion } from './pending-conversion.js';
 import { providerOf, publisherActor, registrantOf, type PublisherService } from './publishers.js';
 import { linkGrants } from '../auth/permissions.js';
+import { orgWideCovers } from './org-wide.js';
 import type { Provenance } from './provenance.js';
 
 export interface ExchangeOptions {
@@ -337,7 +338,34 @@ export class ExchangeService {
             )
             .orderBy('projects.normalized_name')
             .execute();
-    const links = allLinks.filter((l) => linkGrants(l.access, scope));
+    // Organisation-wide publishers link no project: they cover, now and inside this
+    // transaction, each project of their organisation whose name matches their pattern.
+    const orgWide = publishers.filter((p) => p.org_wide_pattern !== null);
+    const orgProjects =
+      orgWide.length === 0
+        ? []
+        : await trx
+            .selectFrom('projects')
+            .select(['id', 'name', 'normalized_name', 'organization_id'])
+            .where(
+              'organization_id',
+              'in',
+              orgWide.map((p) => p.organization_id!),
+            )
+            .orderBy('normalized_name')
+            .execute();
+    const orgLinks = orgWide.flatMap((p) =>
+      orgProjects
+        .filter((project) => orgWideCovers(p, project))
+        .map((project) => ({
+          publisher_id: p.id,
+          access: 'upload',
+          id: project.id,
+          name: project.name,
+          normalized_name: project.normalized_name,
+        })),
+    );
+    const links = [...allLinks, ...orgLinks].filter((l) => linkGrants(l.access, scope));
     // Each project once, granted by the first of the publishers that trust it.
     const grants: { project: { id: number; name: string; normalized: string }; by: number }[] = [];
     for (const publisher of publishers)
@@ -348,6 +376,11 @@ export class ExchangeService {
             by: publisher.id,
           });
     const granting = publishers.filter((p) => grants.some((g) => g.by === p.id));
+    if (granting.length === 0 && orgWide.length > 0 && allLinks.length === 0)
+      throw new ExchangeError(
+        'invalid-publisher',
+        `valid token, but no corresponding publisher (${await this.orgWideNothing(trx, orgWide)})`,
+      );
     if (granting.length === 0)
       throw new ExchangeError(
         'invalid-publisher',
@@ -403,6 +436,24 @@ export class ExchangeService {
         },
       });
     return { token: token.raw, expires: Math.floor(expiresAt / 1000) };
+  }
+
+  /** Why organisation-wide publishers matching a job cover nothing: their patterns, named. */
+  private async orgWideNothing(trx: Kysely<Database>, orgWide: PublisherRow[]): Promise<string> {
+    const orgs = await trx
+      .selectFrom('organizations')
+      .select(['id', 'name'])
+      .where(
+        'id',
+        'in',
+        orgWide.map((p) => p.organization_id!),
+      )
+      .execute();
+    const parts = orgWide.map(
+      (p) =>
+        `the organisation-wide publisher ${p.id} of '${orgs.find((o) => o.id === p.organization_id)?.name ?? '?'}' covers no project: none of the organisation's projects matches '${p.org_wide_pattern}'`,
+    );
+    return parts.join('; ');
   }
 
   /**

@@ -6,7 +6,12 @@ import type { Kysely } from 'kysely';
 import type { Database, PublisherRow, User } from '../db/schema.js';
 import { badRequest, conflict, forbidden, notFound, PierError } from '../errors.js';
 import { recordAudit, type Actor } from '../audit/log.js';
-import { isSiteAdmin, mayAdministerProject, mayCreateProjects } from '../auth/permissions.js';
+import {
+  isSiteAdmin,
+  mayAdministerProject,
+  mayCreateProjects,
+  mayManageOrganizationPublishers,
+} from '../auth/permissions.js';
 import { principalUser, type Principal } from '../auth/principal.js';
 import { ownerFor } from '../auth/users.js';
 import { normalizeProjectName } from '../packaging/names.js';
@@ -18,6 +23,7 @@ import type { ConfigInput, Provider, ProviderKind } from './providers/types.js';
 import { IssuerService, isProviderKind, type Issuer } from './issuers.js';
 import { lookupOwner } from './owner-lookup.js';
 import { publishersMayOverlap } from './overlap.js';
+import { orgWideCovers, parseOrgWidePattern } from './org-wide.js';
 
 export const PENDING_PUBLISHER_DAYS = 30;
 const DAY_MS = 86_400_000;
@@ -35,6 +41,8 @@ export interface PublisherView {
   /** Of `projects`, those where the publisher's uploads are staged for approval. */
   stageOnly: string[];
   pending: { project: string; addedBy: string | null; expiresAt: string } | null;
+  /** An organisation-wide publisher: the organisation, and the glob of its projects it covers. */
+  organizationWide: { organization: string; projects: string } | null;
   createdAt: string;
 }
 
@@ -228,6 +236,7 @@ export class PublisherService {
         .selectAll()
         .where('identity_key', '=', key)
         .where('pending_name', 'is', null)
+        .where('org_wide_pattern', 'is', null)
         .executeTakeFirst();
       if (!row)
         row = await this.insert(
@@ -281,6 +290,93 @@ export class PublisherService {
       return row.id;
     });
     return this.view(id, actor.principal);
+  }
+
+  /**
+   * Registers an organisation-wide publisher (site administrators only): it trusts the job for
+   * every project `orgName` owns whose normalized name matches `pattern` (a glob; absent: all)
+   * at the time of each exchange. It links no project and never creates one.
+   */
+  async addOrganizationWide(
+    actor: Actor,
+    orgName: string,
+    input: RegistrationInput,
+    pattern?: string,
+  ): Promise<PublisherView> {
+    if (!mayManageOrganizationPublishers(actor.principal))
+      throw forbidden('Only administrators may register organisation-wide trusted publishers');
+    const org = await this.orgs.require(orgName, actor.principal);
+    const stored = parseOrgWidePattern(pattern);
+    if (input.access === 'read')
+      throw badRequest(
+        'An organisation-wide publisher uploads: for read access, add a publisher to each project with --read-only',
+      );
+    if (input.stageOnly)
+      throw badRequest(
+        'An organisation-wide publisher cannot be stage only: stage the uploads of its projects with pier project set --stage-uploads',
+      );
+    await this.checkRegistrationRate(actor);
+    const { provider, issuer, config } = await this.prepare(input);
+    const key = identityKey(provider.kind, issuer.url, provider.identityOf(config));
+    const id = await this.db.transaction().execute(async (trx) => {
+      const existing = await trx
+        .selectFrom('publishers')
+        .select('id')
+        .where('identity_key', '=', key)
+        .where('organization_id', '=', org.id)
+        .where('org_wide_pattern', '=', stored)
+        .executeTakeFirst();
+      if (existing)
+        throw conflict(
+          `${provider.describe(config)} is already an organisation-wide publisher of '${org.name}' for '${stored}' (publisher ${existing.id})`,
+        );
+      const row = await trx
+        .insertInto('publishers')
+        .values({
+          kind: provider.kind,
+          issuer_url: issuer.url,
+          lookup_key: provider.lookupKeyOfConfig(config),
+          identity_key: key,
+          config_json: JSON.stringify(config),
+          pending_name: null,
+          pending_normalized_name: null,
+          added_by_user_id: principalUser(actor.principal)?.id ?? null,
+          organization_id: org.id,
+          org_wide_pattern: stored,
+          created_at: Date.now(),
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await recordAudit(trx, actor, {
+        action: 'org-publisher-add',
+        details: {
+          publisher_id: row.id,
+          organization: org.name,
+          projects: stored,
+          publisher: provider.describe(config),
+          issuer: issuer.url,
+        },
+      });
+      await this.noticeSameSource(trx, actor, row, provider, { project: null });
+      return row.id;
+    });
+    return this.view(id, actor.principal);
+  }
+
+  /** Removes an organisation-wide publisher of `orgName` (the REST API names the organisation). */
+  async removeOrganizationWide(actor: Actor, orgName: string, id: number): Promise<void> {
+    if (!mayManageOrganizationPublishers(actor.principal))
+      throw forbidden('Only administrators may remove organisation-wide trusted publishers');
+    const org = await this.orgs.require(orgName, actor.principal);
+    const row = await this.db
+      .selectFrom('publishers')
+      .select('id')
+      .where('id', '=', id)
+      .where('organization_id', '=', org.id)
+      .where('org_wide_pattern', 'is not', null)
+      .executeTakeFirst();
+    if (!row) throw notFound(`No organisation-wide publisher ${id} of '${org.name}'`);
+    await this.remove(actor, id);
   }
 
   /**
@@ -721,6 +817,22 @@ export class PublisherService {
     if (!row) throw notFound(`No trusted publisher with id ${id}`);
     const provider = providerOf(row.kind);
     const description = provider.describe(readStoredConfig(provider, row.config_json));
+    if (row.org_wide_pattern !== null) {
+      if (!mayManageOrganizationPublishers(actor.principal))
+        throw forbidden('Only administrators may remove organisation-wide trusted publishers');
+      if (projectName !== undefined)
+        throw badRequest(
+          `Trusted publisher ${id} is organisation-wide: it links no project; remove it whole, or move the project out of the organisation`,
+        );
+      await this.db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('publishers').where('id', '=', id).execute();
+        await recordAudit(trx, actor, {
+          action: 'org-publisher-remove',
+          details: { publisher_id: id, projects: row.org_wide_pattern, publisher: description },
+        });
+      });
+      return;
+    }
     if (row.pending_name !== null) {
       // An organisation's pending publisher is its owners' to remove.
       const mine =
@@ -823,6 +935,12 @@ export class PublisherService {
         u.username,
       ]),
     );
+    const orgNames = new Map(
+      (await this.db.selectFrom('organizations').select(['id', 'name']).execute()).map((o) => [
+        o.id,
+        o.name,
+      ]),
+    );
     return rows.map((row) => {
       const provider = providerOf(row.kind);
       const config = readStoredConfig(provider, row.config_json) as Record<string, string>;
@@ -849,6 +967,13 @@ export class PublisherService {
                   row.added_by_user_id === null ? null : (users.get(row.added_by_user_id) ?? null),
                 expiresAt: new Date(pendingExpiry(row)).toISOString(),
               },
+        organizationWide:
+          row.org_wide_pattern === null
+            ? null
+            : {
+                organization: orgNames.get(row.organization_id ?? -1) ?? '',
+                projects: row.org_wide_pattern,
+              },
         createdAt: new Date(row.created_at).toISOString(),
       };
     });
@@ -869,6 +994,30 @@ export class PublisherService {
       .orderBy('publishers.id')
       .execute();
     return this.views(rows, actor.principal);
+  }
+
+  /**
+   * The organisation-wide publishers that cover the project now (its owners and administrators
+   * may see them): a job they match may upload to it although no publisher of its own is listed.
+   */
+  async organizationWideFor(actor: Actor, projectName: string): Promise<PublisherView[]> {
+    const project = await this.projects.require(projectName, actor.principal);
+    if (
+      !mayAdministerProject(actor.principal, await this.projects.access(actor.principal, project))
+    )
+      throw forbidden(`Only owners of '${project.name}' may see its trusted publishers`);
+    if (project.organization_id === null) return [];
+    const rows = await this.db
+      .selectFrom('publishers')
+      .selectAll()
+      .where('organization_id', '=', project.organization_id)
+      .where('org_wide_pattern', 'is not', null)
+      .orderBy('id')
+      .execute();
+    return this.views(
+      rows.filter((row) => orgWideCovers(row, project)),
+      actor.principal,
+    );
   }
 
   /** Every publisher (administrators), or the pending publishers a user registered. */

@@ -9,6 +9,7 @@ import {
   mayAdministerOrganization,
   mayAdministerProject,
   mayCreateOrganization,
+  mayManageOrganizationPublishers,
   mayReadOrganization,
   mayTransferProjectToOrganization,
   mayUpload,
@@ -95,6 +96,12 @@ test('mayCreateOrganization: administrators only', () => {
   const yes = ['operator', 'admin'];
   for (const [name, p] of Object.entries(P))
     assert.equal(mayCreateOrganization(p), yes.includes(name), name);
+});
+
+test('mayManageOrganizationPublishers: administrators only, never an organisation’s owners', () => {
+  const yes = ['operator', 'admin'];
+  for (const [name, p] of Object.entries(P))
+    assert.equal(mayManageOrganizationPublishers(p), yes.includes(name), name);
 });
 
 test('mayAdministerOrganization: its owners with an admin credential for everything, and admins', () => {

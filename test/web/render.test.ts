@@ -234,6 +234,7 @@ function publisher(kind: PublisherView['kind'], config: Record<string, string>):
     readOnly: [],
     stageOnly: [],
     pending: null,
+    organizationWide: null,
     createdAt: new Date().toISOString(),
   };
 }

@@ -25,6 +25,7 @@ const RESERVED = new Set([
   'organization',
   'access',
   'stage_only',
+  'projects',
 ]);
 
 /** `{provider, issuer?, …fields}`: the provider's registration fields, as strings. */
@@ -155,6 +156,32 @@ export function registerTrustedPublishingApi(app: FastifyInstance, s: Services):
     );
     return reply.code(201).send(view);
   });
+  // Organisation-wide publishers (administrators): `projects` is the glob of project names.
+  app.post<{ Params: { org: string } }>('/api/orgs/:org/publishers', async (request, reply) => {
+    const p = await who(request);
+    const b = body(request);
+    if (b.projects !== undefined && typeof b.projects !== 'string')
+      throw badRequest("'projects' must be a glob of project names, such as 'acme-*'");
+    const view = await s.publishers.addOrganizationWide(
+      actorOf(p, request),
+      request.params.org,
+      registration(b),
+      b.projects as string | undefined,
+    );
+    return reply.code(201).send(view);
+  });
+  app.delete<{ Params: { org: string; id: string } }>(
+    '/api/orgs/:org/publishers/:id',
+    async (request, reply) => {
+      const p = await who(request);
+      await s.publishers.removeOrganizationWide(
+        actorOf(p, request),
+        request.params.org,
+        id(request.params.id),
+      );
+      return reply.code(204).send();
+    },
+  );
   app.delete<{ Params: { id: string } }>('/api/pending-publishers/:id', async (request, reply) => {
     const p = await who(request);
     await s.publishers.remove(actorOf(p, request), id(request.params.id));

@@ -3,6 +3,7 @@
 // bad upload is refused before its bytes are read; then the file is streamed to a fresh blob
 // while its digests are computed; then the checks on the stored bytes; then one transaction
 // makes the file visible. A failure at any point deletes the blob and changes nothing.
+import { orgWideCovers } from '../../oidc/org-wide.js';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -837,7 +838,29 @@ export class UploadSession {
       .where('publisher_id', '=', publisherId)
       .where('project_id', '=', projectId)
       .executeTakeFirst();
+    if (link) return link;
+    // An organisation-wide publisher links no project: its uploads are staged only by the
+    // project's own policy (src/oidc/org-wide.ts: the token was checked to still cover it).
+    const orgWide = await trx
+      .selectFrom('publishers')
+      .innerJoin('projects', (join) => join.on('projects.id', '=', projectId))
+      .select([
+        'publishers.organization_id as publisher_org',
+        'publishers.org_wide_pattern',
+        'projects.organization_id',
+        'projects.normalized_name',
+      ])
+      .where('publishers.id', '=', publisherId)
+      .executeTakeFirst();
+    if (
+      orgWide &&
+      orgWideCovers(
+        { organization_id: orgWide.publisher_org, org_wide_pattern: orgWide.org_wide_pattern },
+        orgWide,
+      )
+    )
+      return { publisher_id: publisherId, stage_only: 0 };
     // A link gone since the mint stages the upload: the safe side (the token is refused anyway).
-    return link ?? { publisher_id: publisherId, stage_only: 1 };
+    return { publisher_id: publisherId, stage_only: 1 };
   }
 }

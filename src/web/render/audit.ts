@@ -28,6 +28,8 @@ export const AUDIT_KINDS: readonly AuditKind[] = [
       'publisher-remove',
       'pending-publisher-add',
       'pending-publisher-remove',
+      'org-publisher-add',
+      'org-publisher-remove',
     ],
   },
   { key: 'tokens', label: 'Token changes', actions: ['token-create', 'token-revoke'] },

@@ -194,6 +194,29 @@ function sameSourceNotice(
   </section>`;
 }
 
+/** Organisation-wide publishers covering the project: shown, managed by an administrator. */
+function orgWideNotice(publishers: PublisherView[]): SafeHtml | string {
+  if (publishers.length === 0) return '';
+  return html`<section class="card org-wide" id="org-wide-publishers">
+    <h2>Organisation-wide publishers</h2>
+    <p class="muted">
+      These publishers trust a job for every project of the organisation whose name matches their
+      pattern, this one included. An administrator manages them.
+    </p>
+    <ul>
+      ${publishers.map(
+        (p) =>
+          html`<li>
+            ${p.description} (${p.issuer}):
+            <strong>${p.organizationWide?.organization ?? ''}</strong> projects matching
+            <code>${p.organizationWide?.projects ?? ''}</code>
+            <span class="muted">(added ${formatTime(p.createdAt)})</span>
+          </li>`,
+      )}
+    </ul>
+  </section>`;
+}
+
 async function projectPublishingPage(
   s: Services,
   ctx: WebContext,
@@ -202,6 +225,7 @@ async function projectPublishingPage(
 ): Promise<SafeHtml> {
   const publishers = await s.publishers.listForProject(ctx.actor, project.name);
   const sameSource = await s.publishers.sameSource(ctx.actor, project.name);
+  const orgWide = await s.publishers.organizationWideFor(ctx.actor, project.name);
   const issuers = await s.issuers.list();
   const base = `${manageBase(project)}/publishing/`;
   const disabled = trustedPublishingDisabledReason(s.publicUrl());
@@ -225,7 +249,7 @@ async function projectPublishingPage(
             : publishers.map((p) => publisherCard(s, ctx, p, `${base}${p.id}/remove`))
         }
       </section>
-      ${sameSourceNotice(sameSource)}
+      ${orgWideNotice(orgWide)} ${sameSourceNotice(sameSource)}
       <section class="card">
         <h2>Add a trusted publisher</h2>
         ${providerTabs(base, state.kind)}
