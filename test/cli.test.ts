@@ -259,7 +259,7 @@ test('a numeric option that is not a number is a usage error, and nothing is don
 test('pier help <group> <command> shows that command’s help', async () => {
   const r = await runPier(['help', 'publisher', 'add'], env);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /^Usage: pier publisher add \[options\] <project>/);
+  assert.match(r.stdout, /^Usage: pier publisher add \[options\] \[project\]/);
   assert.match(r.stdout, /--pending/);
   const group = await runPier(['help', 'user'], env);
   assert.match(group.stdout, /^Usage: pier user /);
