@@ -6,6 +6,7 @@
 // declare `__required_verifiable_claims__`, `__required_unverifiable_claims__`,
 // `__optional_verifiable_claims__` and `__unchecked_claims__`, so that a reviewer can read the
 // table against the CI platform's documentation.
+import type { DevTokenShape } from '../../dev-oidc/shape.js';
 
 export type ProviderKind =
   'github' | 'gitlab' | 'google' | 'activestate' | 'buildkite' | 'generic' | 'forgejo';
@@ -214,6 +215,8 @@ export interface Provider<C> {
   describe(config: C): string;
   /** Link to the source (and to the commit when claims are given), or null (Google). */
   url(config: C, issuerUrl: string, claims?: Claims): string | null;
+  /** The tokens `pier dev-oidc --kind KIND` mints, when the platform's shape can be imitated. */
+  dev?: DevTokenShape;
 }
 
 export interface GitHubConfig {
