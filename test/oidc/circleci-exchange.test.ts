@@ -1,0 +1,155 @@
+// @backends: runs on the embedded default and on PostgreSQL with S3.
+// A CircleCI publisher end to end: a token shaped like CircleCI's (the claims of
+// https://circleci.com/docs/openid-connect-tokens/), from an issuer the test writes, registered
+// with --kind circleci as each organisation's issuer is, is exchanged and twine uploads with the
+// minted token; an SSH re-run, another project, a fork, a branch or a job without the context is
+// refused and mints nothing.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { sample } from '../support/fixtures.js';
+import { startTestIssuer, type TestIssuer } from '../support/oidc-issuer.js';
+import { twineUpload } from '../support/python.js';
+import { OPERATOR, startServer, type TestServer } from '../support/server.js';
+
+const ORG_ID = 'c5a9d3e1-7f46-4b0e-9a55-2f8b1c6d7e90';
+const PROJECT_ID = '1f0e2d3c-4b5a-4697-8877-665544332211';
+const CONTEXT_ID = 'a74579f1-2e7d-451e-b009-5c082ad2729e';
+const USER_ID = '7d6c5b4a-3f2e-4d1c-9b0a-123456789abc';
+const FIELDS = {
+  organizationId: ORG_ID,
+  projectId: PROJECT_ID,
+  vcsOrigin: 'github.com/acme/release-app',
+  ref: 'refs/tags/v*',
+  contextIds: CONTEXT_ID,
+};
+
+let server: TestServer;
+let issuer: TestIssuer;
+let audience: string;
+
+function claims(over: Record<string, unknown> = {}): Record<string, unknown> {
+  const now = Math.floor(Date.now() / 1000);
+  const token: Record<string, unknown> = {
+    iss: issuer.url,
+    sub: `org/${ORG_ID}/project/${PROJECT_ID}/user/${USER_ID}/vcs-origin/github.com/acme/release-app/vcs-ref/refs/tags/v1.0.0`,
+    aud: audience,
+    iat: now,
+    exp: now + 3600,
+    'oidc.circleci.com/context-ids': [CONTEXT_ID],
+    'oidc.circleci.com/job-id': '5e4d3c2b-1a09-4f8e-8d7c-6b5a49382716',
+    'oidc.circleci.com/org-id': ORG_ID,
+    'oidc.circleci.com/pipeline-definition-id': '9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d',
+    'oidc.circleci.com/pipeline-id': '0f1e2d3c-4b5a-4c6d-8e7f-9a0b1c2d3e4f',
+    'oidc.circleci.com/project-id': PROJECT_ID,
+    'oidc.circleci.com/ssh-rerun': false,
+    'oidc.circleci.com/vcs-origin': 'github.com/acme/release-app',
+    'oidc.circleci.com/vcs-ref': 'refs/tags/v1.0.0',
+    'oidc.circleci.com/workflow-id': '3c2b1a09-8f7e-4d6c-9b5a-493827160514',
+    ...over,
+  };
+  for (const [k, v] of Object.entries(over)) if (v === undefined) delete token[k];
+  return token;
+}
+
+async function mint(token: string) {
+  const res = await fetch(`${server.url}/_/oidc/mint-token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token }),
+  });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+const countTokens = async () =>
+  (await server.services.db.kysely.selectFrom('tokens').select('id').execute()).length;
+
+before(async () => {
+  issuer = await startTestIssuer();
+  server = await startServer();
+  audience = new URL(server.url).host;
+  await server.services.issuers.add(OPERATOR, {
+    kind: 'circleci',
+    url: issuer.url,
+    insecure: true,
+  });
+  await server.services.auth.addUser(OPERATOR, { username: 'owner', password: 'owner-password' });
+  await server.services.projects.create(OPERATOR, 'pier-sample', 'owner');
+  await server.services.publishers.add(OPERATOR, 'pier-sample', {
+    kind: 'circleci',
+    issuerUrl: issuer.url,
+    fields: FIELDS,
+  });
+});
+
+after(async () => {
+  await server.close();
+  await issuer.close();
+});
+
+test('a CircleCI publisher names its organisation’s issuer, and pins a project', async () => {
+  const before = await server.services.publishers.listForProject(OPERATOR, 'pier-sample');
+  await assert.rejects(
+    server.services.publishers.add(OPERATOR, 'pier-sample', { kind: 'circleci', fields: FIELDS }),
+    /A CircleCI publisher names its issuer: register it \(pier issuer add --kind circleci --url URL\)/,
+  );
+  await assert.rejects(
+    server.services.publishers.add(OPERATOR, 'pier-sample', {
+      kind: 'circleci',
+      issuerUrl: issuer.url,
+      fields: { organizationId: ORG_ID },
+    }),
+    /Specify the project's UUID/,
+  );
+  assert.deepEqual(
+    await server.services.publishers.listForProject(OPERATOR, 'pier-sample'),
+    before,
+  );
+});
+
+test('a CircleCI job’s token is exchanged, and twine uploads with the minted token', async () => {
+  const r = await mint(await issuer.sign(claims()));
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  const { wheel } = sample('sample');
+  const up = await twineUpload(server.url, [wheel], {
+    username: '__token__',
+    password: r.body.token,
+  });
+  assert.equal(up.code, 0, up.stdout + up.stderr);
+  const doc = (await (await fetch(`${server.url}/pypi/pier-sample/json`)).json()) as any;
+  assert.equal(doc.info.version, '1.0.0');
+});
+
+test('an SSH re-run, another project, a fork, a branch, a job without the context: refused', async () => {
+  const minted = await countTokens();
+  const refused: [Record<string, unknown>, RegExp][] = [
+    [{ 'oidc.circleci.com/ssh-rerun': true }, /the job is a re-run with SSH/],
+    [{ 'oidc.circleci.com/ssh-rerun': undefined }, /Missing claim 'oidc.circleci.com\/ssh-rerun'/],
+    [
+      { 'oidc.circleci.com/org-id': '00000000-0000-4000-8000-000000000000' },
+      /no corresponding publisher/,
+    ],
+    [
+      { 'oidc.circleci.com/vcs-origin': 'github.com/mallory/release-app' },
+      /claim 'oidc.circleci.com\/vcs-origin': expected 'github.com\/acme\/release-app'/,
+    ],
+    [
+      { 'oidc.circleci.com/vcs-ref': 'refs/heads/main' },
+      /claim 'oidc.circleci.com\/vcs-ref': expected a ref matching 'refs\/tags\/v\*'/,
+    ],
+    [{ 'oidc.circleci.com/context-ids': [] }, /the job does not use the contexts/],
+    [{ 'oidc.circleci.com/context-ids': CONTEXT_ID }, /expected a list of strings, got a string/],
+  ];
+  for (const [over, reason] of refused) {
+    const r = await mint(await issuer.sign(claims(over)));
+    assert.equal(r.status, 422, JSON.stringify(r.body));
+    assert.match(r.body.errors[0].description, reason);
+  }
+  // Another project of the organisation finds no publisher at all.
+  const other = await mint(
+    await issuer.sign(
+      claims({ 'oidc.circleci.com/project-id': '00000000-0000-4000-8000-000000000001' }),
+    ),
+  );
+  assert.equal(other.status, 422, JSON.stringify(other.body));
+  assert.equal(await countTokens(), minted, 'a refusal mints nothing');
+});
