@@ -9229,7 +9229,7 @@ function defaultAmbientContext(env = process.env) {
     // node:child_process is loaded only by the detectors that run a command (Buildkite,
     // CircleCI): loading it costs every other run a few milliseconds at start.
     run: async (command, args) => {
-      let { spawn } = await import("node:child_process");
+      let { spawn } = await Promise.resolve().then(() => __toESM(require("node:child_process"), 1));
       return new Promise((resolve) => {
         let child = spawn(command, args, {
           env,
