@@ -22,6 +22,7 @@
 // GitHub; the ids compare exactly, so a renamed, deleted or re-created repository or owner whose
 // name is taken by someone else matches nothing. A token from a Forgejo without the ids (before
 // PR #12355) says which claim is missing.
+import { forgejoDevShape } from '../../dev-oidc/actions.js';
 import {
   checkRules,
   firstMissingOrMistyped,
@@ -319,6 +320,7 @@ export function forgejoWorkflow(c: ForgejoConfig, context: TemplateContext): Pip
 
 export const forgejoProvider: Provider<ForgejoConfig> = {
   kind: 'forgejo',
+  dev: forgejoDevShape,
   displayName: 'Forgejo',
   builtinIssuer: null,
   summary:
