@@ -32,6 +32,7 @@ import {
   identityString,
   isCommitSha,
   isNumericId,
+  isRepositoryPath,
   mismatch,
   nonEmptyClaim,
   optionalField,
@@ -247,10 +248,9 @@ const PROVENANCE_CLAIMS = [
   'event_name',
 ] as const;
 
-/** `OWNER/REPO` of names that are not `.` or `..`: safe under the instance's web root. */
+/** `OWNER/REPO` (two names, neither `.` nor `..`): safe under the instance's web root. */
 function isOwnerRepository(value: string | null): value is string {
-  const parts = value?.split('/') ?? [];
-  return parts.length === 2 && parts.every((p) => VALID_REPOSITORY.test(p) && !/^[.]+$/.test(p));
+  return isRepositoryPath(value) && value.split('/').length === 2;
 }
 
 /** The workflow file and ref of `OWNER/REPO/PATH@REF`. */
