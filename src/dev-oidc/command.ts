@@ -14,6 +14,7 @@ import { parse as parseToml } from 'smol-toml';
 import { shellQuote } from './claims.js';
 import { devShape } from './kinds.js';
 import { startDevOidc, type DevOidcServer } from './server.js';
+import type { JobSettings } from './shape.js';
 
 export { shellQuote } from './claims.js';
 import { wholeNumber } from '../client/numeric-option.js';
@@ -27,7 +28,8 @@ export interface DevOidcCommandIo {
   signal?: AbortSignal;
 }
 
-interface DevOidcFlags {
+/** The job's settings are flags of the same names (`--owner-id` → ownerId). */
+interface DevOidcFlags extends JobSettings {
   kind: DevOidcKind;
   host: string;
   port: number;
@@ -36,14 +38,6 @@ interface DevOidcFlags {
   tlsKey?: string;
   keyFile?: string;
   lifetime: number;
-  repository?: string;
-  ownerId?: string;
-  workflow?: string;
-  environment?: string;
-  ref?: string;
-  sha?: string;
-  event?: string;
-  jobWorkflowRef?: string;
   claims?: string;
   project?: string;
   indexUrl?: string;
