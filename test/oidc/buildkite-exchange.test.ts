@@ -8,6 +8,7 @@ import { makeWheel } from '../support/dists.js';
 import { startTestIssuer, type TestIssuer } from '../support/oidc-issuer.js';
 import { OPERATOR, startServer, type TestServer } from '../support/server.js';
 import { postUpload, uploadParts } from '../support/upload.js';
+import { postMintToken } from '../support/mint.js';
 
 const ORG_ID = '0184990a-4782-42b5-afc1-16715b10b8ff';
 const PIPELINE_ID = '01945ecf-80f0-41e8-9b83-a2970a9305a1';
@@ -43,14 +44,7 @@ function claims(over: Record<string, unknown> = {}): Record<string, unknown> {
   };
 }
 
-async function mint(token: string) {
-  const res = await fetch(`${server.url}/_/oidc/mint-token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token }),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
+const mint = (token: string) => postMintToken(server.url, token);
 
 before(async () => {
   issuer = await startTestIssuer();

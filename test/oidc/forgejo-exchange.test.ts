@@ -12,6 +12,7 @@ import { makeWheel } from '../support/dists.js';
 import { startTestIssuer, type TestIssuer } from '../support/oidc-issuer.js';
 import { OPERATOR, startServer, type TestServer } from '../support/server.js';
 import { postUpload, uploadParts } from '../support/upload.js';
+import { postMintToken } from '../support/mint.js';
 
 const SHA = '7b3a5e0c4f2d1a9b8c7d6e5f4a3b2c1d0e9f8a7b';
 const WORKFLOW_REF = 'forgejo/release-app/.forgejo/workflows/release.yml@refs/tags/v1.0';
@@ -53,14 +54,7 @@ function claims(over: Record<string, unknown> = {}): Record<string, unknown> {
   return token;
 }
 
-async function mint(token: string) {
-  const res = await fetch(`${server.url}/_/oidc/mint-token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token }),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
+const mint = (token: string) => postMintToken(server.url, token);
 
 before(async () => {
   issuer = await startTestIssuer();

@@ -9,6 +9,7 @@ import { makeWheel } from '../support/dists.js';
 import { startTestIssuer, type TestIssuer } from '../support/oidc-issuer.js';
 import { OPERATOR, runPier, startServer, type TestServer } from '../support/server.js';
 import { postUpload, uploadParts } from '../support/upload.js';
+import { postMintToken } from '../support/mint.js';
 
 let server: TestServer;
 let issuer: TestIssuer;
@@ -33,14 +34,7 @@ function claims(over: Record<string, unknown> = {}): Record<string, unknown> {
   return out;
 }
 
-async function mint(token: string) {
-  const res = await fetch(`${server.url}/_/oidc/mint-token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token }),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
+const mint = (token: string) => postMintToken(server.url, token);
 
 const tokenIds = async () =>
   server.services.db.kysely.selectFrom('tokens').select('id').orderBy('id').execute();
