@@ -3,13 +3,16 @@
 // BITBUCKET_STEP_OIDC_TOKEN (UUIDs in braces), from an issuer the test writes, registered with
 // --kind bitbucket as each workspace's issuer is, is exchanged and twine uploads with the minted
 // token; a token for Bitbucket's default audience or for several, of a repository re-created
-// under its name, another branch or no deployment is refused and mints nothing.
+// under its name, another branch or no deployment is refused and mints nothing. `pier dev-oidc
+// --kind bitbucket` issues tokens of this shape that the publisher it prints accepts.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { sample } from '../support/fixtures.js';
 import { startTestIssuer, type TestIssuer } from '../support/oidc-issuer.js';
 import { twineUpload } from '../support/python.js';
 import { OPERATOR, startServer, type TestServer } from '../support/server.js';
+import { postMintToken } from '../support/mint.js';
+import { startDevOidc, startupText } from '../../src/dev-oidc/index.js';
 
 const WORKSPACE = '{8a1fdada-cbc0-452c-81ce-07534945e18b}';
 const REPOSITORY = '{437da666-7aab-4b60-a947-ec542536ca0d}';
@@ -41,14 +44,7 @@ function claims(over: Record<string, unknown> = {}): Record<string, unknown> {
   return token;
 }
 
-async function mint(token: string) {
-  const res = await fetch(`${server.url}/_/oidc/mint-token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token }),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
+const mint = (token: string) => postMintToken(server.url, token);
 
 const countTokens = async () =>
   (await server.services.db.kysely.selectFrom('tokens').select('id').execute()).length;
@@ -141,4 +137,46 @@ test('the default audience, several audiences, another repository, branch or env
     assert.match(JSON.stringify(r.body), reason);
   }
   assert.equal(await countTokens(), minted, 'a refusal mints nothing');
+});
+
+test('pier dev-oidc --kind bitbucket: its tokens match the Bitbucket publisher it prints', async () => {
+  const dev = await startDevOidc({
+    kind: 'bitbucket',
+    repository: 'acme/dev-app',
+    environment: 'Production',
+  });
+  try {
+    const printed = startupText(dev);
+    const flags =
+      /--provider bitbucket --workspace-uuid '(\S+)' --repository-uuid '(\S+)' --deployment-environment-uuid '(\S+)'/.exec(
+        printed,
+      );
+    assert.ok(flags, printed);
+    await server.services.issuers.add(OPERATOR, {
+      kind: 'bitbucket',
+      url: dev.url,
+      insecure: true,
+    });
+    await server.services.projects.create(OPERATOR, 'dev-lib', 'owner');
+    await server.services.publishers.add(OPERATOR, 'dev-lib', {
+      kind: 'bitbucket',
+      issuerUrl: dev.url,
+      fields: {
+        workspaceUuid: flags[1],
+        repositoryUuid: flags[2],
+        deploymentEnvironmentUuid: flags[3],
+        branch: 'main',
+      },
+    });
+    const r = await mint(await dev.mintToken(audience));
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const feature = await mint(await dev.mintToken(audience, { branchName: 'feature/x' }));
+    assert.equal(feature.status, 422, JSON.stringify(feature.body));
+    assert.match(
+      feature.body.errors[0].description,
+      /claim 'branchName': expected a branch matching 'main'/,
+    );
+  } finally {
+    await dev.close();
+  }
 });

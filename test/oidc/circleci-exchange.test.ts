@@ -3,13 +3,16 @@
 // https://circleci.com/docs/openid-connect-tokens/), from an issuer the test writes, registered
 // with --kind circleci as each organisation's issuer is, is exchanged and twine uploads with the
 // minted token; an SSH re-run, another project, a fork, a branch or a job without the context is
-// refused and mints nothing.
+// refused and mints nothing. `pier dev-oidc --kind circleci` issues tokens of this shape that
+// the publisher it prints accepts.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { sample } from '../support/fixtures.js';
 import { startTestIssuer, type TestIssuer } from '../support/oidc-issuer.js';
 import { twineUpload } from '../support/python.js';
 import { OPERATOR, startServer, type TestServer } from '../support/server.js';
+import { postMintToken } from '../support/mint.js';
+import { startDevOidc, startupText } from '../../src/dev-oidc/index.js';
 
 const ORG_ID = 'c5a9d3e1-7f46-4b0e-9a55-2f8b1c6d7e90';
 const PROJECT_ID = '1f0e2d3c-4b5a-4697-8877-665544332211';
@@ -51,14 +54,7 @@ function claims(over: Record<string, unknown> = {}): Record<string, unknown> {
   return token;
 }
 
-async function mint(token: string) {
-  const res = await fetch(`${server.url}/_/oidc/mint-token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token }),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
+const mint = (token: string) => postMintToken(server.url, token);
 
 const countTokens = async () =>
   (await server.services.db.kysely.selectFrom('tokens').select('id').execute()).length;
@@ -152,4 +148,45 @@ test('an SSH re-run, another project, a fork, a branch, a job without the contex
   );
   assert.equal(other.status, 422, JSON.stringify(other.body));
   assert.equal(await countTokens(), minted, 'a refusal mints nothing');
+});
+
+test('pier dev-oidc --kind circleci: its tokens match the CircleCI publisher it prints', async () => {
+  const dev = await startDevOidc({
+    kind: 'circleci',
+    repository: 'acme/dev-app',
+    environment: 'release',
+  });
+  try {
+    const printed = startupText(dev);
+    const flags =
+      /--provider circleci (--organization-id (\S+) --project-id (\S+) --vcs-origin (\S+) --context-id (\S+))/.exec(
+        printed,
+      );
+    assert.ok(flags, printed);
+    assert.match(
+      printed,
+      /pier issuer add --kind circleci --url http:\/\/127\.0\.0\.1:\d+ --insecure/,
+    );
+    await server.services.issuers.add(OPERATOR, { kind: 'circleci', url: dev.url, insecure: true });
+    await server.services.projects.create(OPERATOR, 'dev-lib', 'owner');
+    await server.services.publishers.add(OPERATOR, 'dev-lib', {
+      kind: 'circleci',
+      issuerUrl: dev.url,
+      fields: {
+        organizationId: flags[2],
+        projectId: flags[3],
+        vcsOrigin: flags[4],
+        contextIds: flags[5],
+      },
+    });
+    const r = await mint(await dev.mintToken(audience));
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const rerun = await mint(
+      await dev.mintToken(audience, { 'oidc.circleci.com/ssh-rerun': true }),
+    );
+    assert.equal(rerun.status, 422, JSON.stringify(rerun.body));
+    assert.match(rerun.body.errors[0].description, /the job is a re-run with SSH/);
+  } finally {
+    await dev.close();
+  }
 });

@@ -52,6 +52,9 @@ import {
   refMatches,
   refPatternsOverlap,
 } from './ref-glob.js';
+import { DEFAULTS, given, mergeClaims, shellQuote, text } from '../../dev-oidc/claims.js';
+import type { DevTokenShape } from '../../dev-oidc/shape.js';
+import { nameUuid } from '../../dev-oidc/uuid.js';
 import type {
   Claims,
   ConfigInput,
@@ -277,8 +280,65 @@ export function bitbucketPipeline(c: BitbucketConfig, context: TemplateContext):
   return { path: 'bitbucket-pipelines.yml', text: lines.join('\n') + '\n', language: 'yaml' };
 }
 
+// --- Development tokens (pier dev-oidc --kind bitbucket) ---------------------------------------
+
+const braced = (name: string) => `{${nameUuid(name)}}`;
+
+/**
+ * A Bitbucket step's token: --repository WORKSPACE/REPO gives stable workspace and repository
+ * UUIDs, --ref refs/heads/BRANCH the branch, --environment a deployment environment's UUID.
+ */
+const bitbucketDevShape: DevTokenShape = {
+  platform: 'Bitbucket Pipelines',
+  checkJob(job) {
+    if (job.repository !== undefined && !/^[a-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(job.repository))
+      return `--repository must be WORKSPACE/REPO (the workspace's slug in lower case), got ${quote(job.repository)}`;
+    if (job.ref !== undefined && !job.ref.startsWith('refs/heads/'))
+      return `--ref must be a branch (refs/heads/NAME): Bitbucket's tokens name branches only, got ${quote(job.ref)}`;
+    return null;
+  },
+  claims(job, file) {
+    const repository = job.repository ?? DEFAULTS.repository;
+    const workspace = repository.split('/')[0]!;
+    const repositoryUuid =
+      text(file.repositoryUuid) ?? braced(`bitbucket-repository:${repository}`);
+    const step = braced(`bitbucket-step:${DEFAULTS.jobId}`);
+    const environment = job.environment ? braced(`bitbucket-environment:${job.environment}`) : null;
+    const derived = {
+      sub: environment ? `${repositoryUuid}:${environment}:${step}` : `${repositoryUuid}:${step}`,
+      accountUuid: braced(`bitbucket-account:${workspace}`),
+      workspaceUuid: braced(`bitbucket-workspace:${workspace}`),
+      repositoryUuid,
+      pipelineUuid: braced(`bitbucket-pipeline:${DEFAULTS.runId}`),
+      stepUuid: step,
+      branchName: (job.ref ?? DEFAULTS.ref).replace(/^refs\/heads\//, ''),
+      deploymentEnvironmentUuid: environment,
+    };
+    return mergeClaims(
+      derived,
+      file,
+      given({ branchName: job.ref?.replace(/^refs\/heads\//, '') }),
+    );
+  },
+  environment: () => ({}),
+  publisherFlags: (c) => [
+    `--workspace-uuid ${shellQuote(text(c.workspaceUuid) ?? '<UUID>')}`,
+    `--repository-uuid ${shellQuote(text(c.repositoryUuid) ?? '<UUID>')}`,
+    ...(text(c.deploymentEnvironmentUuid)
+      ? [`--deployment-environment-uuid ${shellQuote(String(c.deploymentEnvironmentUuid))}`]
+      : []),
+  ],
+  notes: [
+    '# (A Bitbucket step has its token in BITBUCKET_STEP_OIDC_TOKEN; here Bitbucket-shaped tokens',
+    '#  come from the token endpoint above, which OIDC clients use when GITHUB_ACTIONS=true.)',
+  ],
+  flags:
+    '--repository WORKSPACE/REPO (stable workspace and repository UUIDs), --ref refs/heads/BRANCH (branchName) and --environment (a deployment environment UUID) derive sub and the UUID claims',
+};
+
 export const bitbucketProvider: Provider<BitbucketConfig> = {
   kind: 'bitbucket',
+  dev: bitbucketDevShape,
   displayName: 'Bitbucket Pipelines',
   builtinIssuer: null,
   summary:

@@ -53,6 +53,9 @@ import {
   refPatternsOverlap,
   refPatternToRegExp,
 } from './ref-glob.js';
+import { DEFAULTS, given, mergeClaims, shellQuote, text } from '../../dev-oidc/claims.js';
+import type { DevTokenShape } from '../../dev-oidc/shape.js';
+import { nameUuid } from '../../dev-oidc/uuid.js';
 import type {
   Claims,
   ConfigInput,
@@ -365,8 +368,77 @@ export function circleciConfig(c: CircleCiConfig, context: TemplateContext): Pip
   return { path: '.circleci/config.yml', text: lines.join('\n') + '\n', language: 'yaml' };
 }
 
+// --- Development tokens (pier dev-oidc --kind circleci) ----------------------------------------
+
+/** The organisation of development tokens when --owner-id gives none. */
+export const DEV_CIRCLECI_ORG = nameUuid('circleci-organization');
+
+/**
+ * A CircleCI job's token: the organisation from --owner-id (a UUID), the project a stable UUID of
+ * --repository, which is also the GitHub repository of vcs-origin; --ref is vcs-ref; an
+ * --environment stands for a context (CircleCI's gate on who may run a job), by a stable UUID.
+ */
+const circleciDevShape: DevTokenShape = {
+  platform: 'CircleCI',
+  checkJob(job) {
+    if (job.ownerId !== undefined && !VALID_UUID.test(job.ownerId))
+      return `--owner-id must be the CircleCI organization's UUID, got ${quote(job.ownerId)}`;
+    if (job.repository !== undefined && !/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(job.repository))
+      return `--repository must be OWNER/REPO (the GitHub repository), got ${quote(job.repository)}`;
+    return null;
+  },
+  claims(job, file) {
+    const repository = job.repository ?? DEFAULTS.repository;
+    const org = job.ownerId ?? text(file[CLAIM.orgId]) ?? DEV_CIRCLECI_ORG;
+    const project = text(file[CLAIM.projectId]) ?? nameUuid(`circleci-project:${repository}`);
+    const ref = job.ref ?? text(file[CLAIM.vcsRef]) ?? DEFAULTS.ref;
+    const origin = `github.com/${repository}`;
+    const derived = {
+      sub: `org/${org}/project/${project}/user/${nameUuid('circleci-user')}/vcs-origin/${origin}/vcs-ref/${ref}`,
+      [CLAIM.contextIds]: job.environment ? [nameUuid(`circleci-context:${job.environment}`)] : [],
+      [CLAIM.jobId]: nameUuid(`circleci-job:${DEFAULTS.jobId}`),
+      [CLAIM.orgId]: org,
+      'oidc.circleci.com/pipeline-definition-id': nameUuid(`circleci-definition:${repository}`),
+      'oidc.circleci.com/pipeline-id': nameUuid(`circleci-pipeline:${DEFAULTS.runId}`),
+      [CLAIM.projectId]: project,
+      [CLAIM.sshRerun]: false,
+      [CLAIM.vcsOrigin]: origin,
+      [CLAIM.vcsRef]: ref,
+      'oidc.circleci.com/workflow-id': nameUuid(`circleci-workflow:${DEFAULTS.runId}`),
+    };
+    return mergeClaims(
+      derived,
+      file,
+      given({ [CLAIM.orgId]: job.ownerId, [CLAIM.vcsRef]: job.ref }),
+    );
+  },
+  environment: () => ({}),
+  publisherFlags(c) {
+    const contexts = c[CLAIM.contextIds];
+    return [
+      `--organization-id ${shellQuote(text(c[CLAIM.orgId]) ?? '<UUID>')}`,
+      `--project-id ${shellQuote(text(c[CLAIM.projectId]) ?? '<UUID>')}`,
+      ...(text(c[CLAIM.vcsOrigin])
+        ? [`--vcs-origin ${shellQuote(String(c[CLAIM.vcsOrigin]))}`]
+        : []),
+      ...(Array.isArray(contexts)
+        ? contexts
+            .filter((id) => typeof id === 'string')
+            .map((id) => `--context-id ${shellQuote(id)}`)
+        : []),
+    ];
+  },
+  notes: [
+    '# (A CircleCI job runs `circleci run oidc get`; here CircleCI-shaped tokens come from the',
+    '#  token endpoint above, which OIDC clients use when GITHUB_ACTIONS=true.)',
+  ],
+  flags:
+    '--owner-id (the organization UUID), --repository OWNER/REPO (vcs-origin github.com/OWNER/REPO and a stable project UUID), --ref (vcs-ref) and --environment (a context UUID) derive sub and the oidc.circleci.com/ claims',
+};
+
 export const circleciProvider: Provider<CircleCiConfig> = {
   kind: 'circleci',
+  dev: circleciDevShape,
   displayName: 'CircleCI',
   builtinIssuer: null,
   summary:
