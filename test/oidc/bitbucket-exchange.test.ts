@@ -12,6 +12,7 @@ import { startTestIssuer, type TestIssuer } from '../support/oidc-issuer.js';
 import { twineUpload } from '../support/python.js';
 import { OPERATOR, startServer, type TestServer } from '../support/server.js';
 import { postMintToken } from '../support/mint.js';
+import { WebClient } from '../web/helpers.js';
 import { startDevOidc, startupText } from '../../src/dev-oidc/index.js';
 
 const WORKSPACE = '{8a1fdada-cbc0-452c-81ce-07534945e18b}';
@@ -179,4 +180,38 @@ test('pier dev-oidc --kind bitbucket: its tokens match the Bitbucket publisher i
   } finally {
     await dev.close();
   }
+});
+
+test('the web form registers a Bitbucket publisher under its workspace’s issuer; a bad one changes nothing', async () => {
+  await server.services.projects.create(OPERATOR, 'web-lib', 'owner');
+  const owner = new WebClient(server.url);
+  await owner.signIn('owner', 'owner-password');
+  const base = '/manage/project/web-lib/publishing/';
+  const form = await owner.get(`${base}?provider=bitbucket`);
+  assert.equal(form.status, 200);
+  for (const name of ['workspaceUuid', 'repositoryUuid', 'branch', 'deploymentEnvironmentUuid'])
+    assert.match(form.text, new RegExp(`name="${name}"`));
+  const bad = await owner.post(base, {
+    provider: 'bitbucket',
+    workspaceUuid: WORKSPACE,
+    repositoryUuid: REPOSITORY,
+    branch: 'refs/heads/main',
+    issuer: issuer.url,
+  });
+  assert.equal(bad.status, 400, bad.text.slice(0, 300));
+  assert.match(bad.text, /not a ref/);
+  assert.deepEqual(await server.services.publishers.listForProject(OPERATOR, 'web-lib'), []);
+  const added = await owner.post(base, {
+    provider: 'bitbucket',
+    workspaceUuid: WORKSPACE,
+    repositoryUuid: REPOSITORY.slice(1, -1),
+    branch: 'main',
+    issuer: issuer.url,
+  });
+  assert.equal(added.status, 303, added.text.slice(0, 300));
+  const page = await owner.get(base);
+  assert.ok(page.text.includes(`Bitbucket repository ${REPOSITORY}, branch main`));
+  assert.match(page.text, /bitbucket-pipelines\.yml/);
+  // The step asks for a token for the index's audience (quoted: it holds a colon).
+  assert.ok(page.text.includes(`audiences:\n              - &quot;${audience}&quot;`), page.text);
 });

@@ -12,6 +12,7 @@ import { startTestIssuer, type TestIssuer } from '../support/oidc-issuer.js';
 import { twineUpload } from '../support/python.js';
 import { OPERATOR, startServer, type TestServer } from '../support/server.js';
 import { postMintToken } from '../support/mint.js';
+import { WebClient } from '../web/helpers.js';
 import { startDevOidc, startupText } from '../../src/dev-oidc/index.js';
 
 const ORG_ID = 'c5a9d3e1-7f46-4b0e-9a55-2f8b1c6d7e90';
@@ -189,4 +190,39 @@ test('pier dev-oidc --kind circleci: its tokens match the CircleCI publisher it 
   } finally {
     await dev.close();
   }
+});
+
+test('the web form registers a CircleCI publisher under its organisation’s issuer; a bad one changes nothing', async () => {
+  await server.services.projects.create(OPERATOR, 'web-lib', 'owner');
+  const owner = new WebClient(server.url);
+  await owner.signIn('owner', 'owner-password');
+  const base = '/manage/project/web-lib/publishing/';
+  const form = await owner.get(`${base}?provider=circleci`);
+  assert.equal(form.status, 200);
+  for (const name of ['organizationId', 'projectId', 'vcsOrigin', 'ref', 'contextIds'])
+    assert.match(form.text, new RegExp(`name="${name}"`));
+  assert.ok(form.text.includes(issuer.url), 'the registered issuer is offered');
+  const bad = await owner.post(base, {
+    provider: 'circleci',
+    organizationId: ORG_ID,
+    projectId: 'release-app',
+    issuer: issuer.url,
+  });
+  assert.equal(bad.status, 400, bad.text.slice(0, 300));
+  assert.match(bad.text, /Invalid UUID/);
+  assert.deepEqual(await server.services.publishers.listForProject(OPERATOR, 'web-lib'), []);
+  const added = await owner.post(base, {
+    provider: 'circleci',
+    organizationId: ORG_ID.toUpperCase(),
+    projectId: PROJECT_ID,
+    ref: 'refs/tags/v*',
+    contextIds: CONTEXT_ID,
+    issuer: issuer.url,
+  });
+  assert.equal(added.status, 303, added.text.slice(0, 300));
+  const page = await owner.get(base);
+  assert.ok(
+    page.text.includes(`CircleCI project ${PROJECT_ID}, ref refs/tags/v*, contexts ${CONTEXT_ID}`),
+  );
+  assert.match(page.text, /\.circleci\/config\.yml/);
 });
