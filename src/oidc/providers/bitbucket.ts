@@ -167,10 +167,12 @@ export const BITBUCKET_RULES: readonly Rule<BitbucketConfig>[] = [
 ];
 
 export const BITBUCKET_UNCHECKED_CLAIMS: readonly string[] = [
-  // Made of the repository's (or pipeline's), the environment's and the step's UUIDs, each
-  // checked or recorded by its own claim; relying parties describe its form differently.
+  // Made of UUIDs each checked or recorded by its own claim; its form is described differently
+  // ({repositoryUuid}:{stepUuid} in Teleport's code, {pipelineUuid}[:{environment}]:{stepUuid} in
+  // the tokens of the bitbucket-pipeline-runner emulator), so pier relies on the claims alone.
   'sub',
-  // The workspace's account, the same for every repository of the workspace (which is pinned).
+  // The workspace owner's account (the emulator's tokens), the same for every repository of the
+  // workspace, whose UUID is pinned.
   'accountUuid',
 ];
 
