@@ -9048,9 +9048,9 @@ function publisherCommand(claims, project) {
     if (!email) return null;
     args.push("--provider", "google"), add("--email", email), add("--sub", text(claims.sub));
   } else if (platform2 === "circleci") {
-    let org = text(claims["oidc.circleci.com/org-id"]), project2 = text(claims["oidc.circleci.com/project-id"]);
-    if (!org || !project2) return null;
-    args.push("--provider", "circleci"), add("--organization-id", org), add("--project-id", project2), add("--vcs-origin", text(claims["oidc.circleci.com/vcs-origin"]));
+    let org = text(claims["oidc.circleci.com/org-id"]), project2 = text(claims["oidc.circleci.com/project-id"]), origin = text(claims["oidc.circleci.com/vcs-origin"]);
+    if (!org || !project2 || !origin) return null;
+    args.push("--provider", "circleci"), add("--organization-id", org), add("--project-id", project2), add("--vcs-origin", origin);
   } else if (platform2 === "bitbucket") {
     let workspace = text(claims.workspaceUuid), repository = text(claims.repositoryUuid);
     if (!workspace || !repository) return null;

@@ -140,11 +140,12 @@ export function publisherCommand(claims: Claims, project: string): string | null
   } else if (platform === 'circleci') {
     const org = text(claims['oidc.circleci.com/org-id']);
     const project = text(claims['oidc.circleci.com/project-id']);
-    if (!org || !project) return null;
+    const origin = text(claims['oidc.circleci.com/vcs-origin']);
+    if (!org || !project || !origin) return null;
     args.push('--provider', 'circleci');
     add('--organization-id', org);
     add('--project-id', project);
-    add('--vcs-origin', text(claims['oidc.circleci.com/vcs-origin']));
+    add('--vcs-origin', origin);
   } else if (platform === 'bitbucket') {
     const workspace = text(claims.workspaceUuid);
     const repository = text(claims.repositoryUuid);

@@ -3,7 +3,7 @@
 // https://circleci.com/docs/openid-connect-tokens/), from an issuer the test writes, registered
 // with --kind circleci as each organisation's issuer is, is exchanged and twine uploads with the
 // minted token; an SSH re-run, another project, a fork, a branch or a job without the context is
-// refused and mints nothing. `pier dev-oidc --kind circleci` issues tokens of this shape that
+// refused and mints nothing, as is a custom webhook's pipeline, which names no repository. `pier dev-oidc --kind circleci` issues tokens of this shape that
 // the publisher it prints accepts.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -134,6 +134,11 @@ test('an SSH re-run, another project, a fork, a branch, a job without the contex
       /claim 'oidc.circleci.com\/vcs-ref': expected a ref matching 'refs\/tags\/v\*'/,
     ],
     [{ 'oidc.circleci.com/context-ids': [] }, /the job does not use the contexts/],
+    // A pipeline triggered by a custom webhook names no repository.
+    [
+      { 'oidc.circleci.com/vcs-origin': undefined, 'oidc.circleci.com/vcs-ref': undefined },
+      /Missing claim 'oidc.circleci.com\/vcs-origin'/,
+    ],
     [{ 'oidc.circleci.com/context-ids': CONTEXT_ID }, /expected a list of strings, got a string/],
   ];
   for (const [over, reason] of refused) {
@@ -215,6 +220,7 @@ test('the web form registers a CircleCI publisher under its organisation’s iss
     provider: 'circleci',
     organizationId: ORG_ID.toUpperCase(),
     projectId: PROJECT_ID,
+    vcsOrigin: 'github.com/acme/release-app',
     ref: 'refs/tags/v*',
     contextIds: CONTEXT_ID,
     issuer: issuer.url,
@@ -222,7 +228,9 @@ test('the web form registers a CircleCI publisher under its organisation’s iss
   assert.equal(added.status, 303, added.text.slice(0, 300));
   const page = await owner.get(base);
   assert.ok(
-    page.text.includes(`CircleCI project ${PROJECT_ID}, ref refs/tags/v*, contexts ${CONTEXT_ID}`),
+    page.text.includes(
+      `CircleCI project ${PROJECT_ID} (github.com/acme/release-app), ref refs/tags/v*, contexts ${CONTEXT_ID}`,
+    ),
   );
   assert.match(page.text, /\.circleci\/config\.yml/);
 });

@@ -22,11 +22,14 @@
 // (`oidc.circleci.com/org-id`) and the project (`oidc.circleci.com/project-id`). CircleCI ids are
 // never reused, and a project renamed or moved to another repository keeps its id. Checked: an
 // SSH re-run never publishes (`oidc.circleci.com/ssh-rerun` must be false: anyone who may re-run
-// a job with SSH gets a shell in it, and the token with it). Optional narrowing rules: the
-// repository the pipeline was triggered from (`vcs-origin`, which tells a fork's pull request
-// from the project's own branches), a glob over the ref (`vcs-ref`, refs/tags/v*), and contexts
-// the job must use (`context-ids`: a context's security groups and restrictions say who may run
-// jobs with it). Every registration pins a project, so none matches every job of an issuer.
+// a job with SSH gets a shell in it, and the token with it). Required too: the repository the
+// pipeline was triggered from (`vcs-origin`, in any case). A project that passes secrets to
+// forks' pull requests runs them in the project, with its project id; CircleCI's documentation
+// says policies must then check vcs-origin, so pier always does (pipelines triggered by a custom
+// webhook carry none and cannot publish). Optional narrowing rules: a glob over the ref
+// (`vcs-ref`, refs/tags/v*) and contexts the job must use (`context-ids`: a context's security
+// groups and restrictions say who may run jobs with it). Every registration pins a project, so
+// none matches every job of an issuer.
 import {
   checkRules,
   firstMissingOrMistyped,
@@ -47,7 +50,6 @@ import {
   type Rule,
 } from './core.js';
 import {
-  optionalOverlap,
   refMatches,
   refPatternProblem,
   refPatternsOverlap,
@@ -71,8 +73,8 @@ export interface CircleCiConfig {
   organizationId: string;
   /** The project's UUID (`oidc.circleci.com/project-id`), pinned at registration. */
   projectId: string;
-  /** '' = any; the repository pipelines come from, as `vcs-origin` names it: github.com/ORG/REPO. */
-  vcsOrigin?: string;
+  /** The repository pipelines come from, as `vcs-origin` names it: github.com/ORG/REPO. */
+  vcsOrigin: string;
   /** '' = any; a glob over `vcs-ref` such as refs/tags/v*. */
   ref?: string;
   /** '' = none asked; context UUIDs, sorted, comma-separated: the job must use each. */
@@ -121,16 +123,15 @@ export function checkSshRerun(_config: CircleCiConfig, claim: boolean): string |
     : `Check failed for claim ${quote(CLAIM.sshRerun)}: the job is a re-run with SSH, in which a person has a shell, so it may not publish`;
 }
 
-/** `oidc.circleci.com/vcs-origin`: any when the publisher has none; else present, in any case. */
-export function checkVcsOrigin(config: CircleCiConfig, claim: string | undefined): string | null {
-  const expected = optionalField(config.vcsOrigin);
-  if (expected === '') return null;
-  if (claim === undefined)
-    return `Missing claim ${quote(CLAIM.vcsOrigin)}: expected ${quote(expected)} (pipelines triggered by a custom webhook have none)`;
-  // GitHub, GitLab and Bitbucket names are unique regardless of case.
-  return foldCase(claim) === foldCase(expected)
+/**
+ * `oidc.circleci.com/vcs-origin`: the registered repository, in any case (GitHub, GitLab and
+ * Bitbucket names are unique regardless of case). A fork's pull request runs in the project, with
+ * its project id, when the project passes secrets to forks: this claim is what tells them apart.
+ */
+export function checkVcsOrigin(config: CircleCiConfig, claim: string): string | null {
+  return foldCase(claim) === foldCase(config.vcsOrigin)
     ? null
-    : mismatch(CLAIM.vcsOrigin, quote(expected), claim);
+    : mismatch(CLAIM.vcsOrigin, quote(config.vcsOrigin), claim);
 }
 
 /** `oidc.circleci.com/vcs-ref`: any when the publisher has no pattern; else present and matching. */
@@ -191,9 +192,10 @@ export const CIRCLECI_RULES: readonly Rule<CircleCiConfig>[] = [
   },
   {
     claim: CLAIM.vcsOrigin,
-    kind: 'optional-verifiable',
+    kind: 'required-verifiable',
     type: 'string',
-    check: 'any when the publisher has none; else present and equal, in any case',
+    check:
+      "equals the registered repository, in any case (a fork's pull request differs; custom webhook pipelines have none)",
     verify: checkVcsOrigin,
   },
   {
@@ -248,13 +250,13 @@ export function validateCircleCiConfig(input: ConfigInput): ValidateResult<Circl
   const organizationId = uuidField(input, 'organizationId', 'organization', errors);
   const projectId = uuidField(input, 'projectId', 'project', errors);
   const vcsOrigin = trimmedField(input, 'vcsOrigin');
-  if (/^[a-z]+:\/\//i.test(vcsOrigin))
+  if (vcsOrigin === '')
+    errors.vcsOrigin =
+      "Specify the repository pipelines come from (github.com/ORG/REPO): a fork's pull request runs in the project too";
+  else if (/^[a-z]+:\/\//i.test(vcsOrigin))
     errors.vcsOrigin =
       'Give the repository without its scheme, as CircleCI does: github.com/ORG/REPO';
-  else if (
-    vcsOrigin !== '' &&
-    (!VALID_VCS_ORIGIN.test(vcsOrigin) || /\/\.{1,2}(\/|$)/.test(vcsOrigin))
-  )
+  else if (!VALID_VCS_ORIGIN.test(vcsOrigin) || /\/\.{1,2}(\/|$)/.test(vcsOrigin))
     errors.vcsOrigin = 'Invalid repository: HOST/ORG/REPO, such as github.com/acme/app';
   const ref = trimmedField(input, 'ref');
   const refProblem = ref === '' ? null : refPatternProblem(ref);
@@ -442,7 +444,7 @@ export const circleciProvider: Provider<CircleCiConfig> = {
   displayName: 'CircleCI',
   builtinIssuer: null,
   summary:
-    "a CircleCI project (organisation and project pinned by UUID) under its organisation's registered issuer, never an SSH re-run, optionally a repository, a ref pattern and contexts",
+    "a CircleCI project (organisation and project pinned by UUID) under its organisation's registered issuer, its repository, never an SSH re-run, optionally a ref pattern and contexts",
   fields: [
     {
       name: 'organizationId',
@@ -460,8 +462,7 @@ export const circleciProvider: Provider<CircleCiConfig> = {
       name: 'vcsOrigin',
       label: 'Repository',
       placeholder: 'github.com/acme/release-app',
-      optional: true,
-      hint: "Only pipelines of this repository: recommended when forks' pull requests get OIDC tokens.",
+      hint: "As CircleCI names it, without https://: a fork's pull request, which may run in the project, comes from another.",
     },
     {
       name: 'ref',
@@ -491,7 +492,7 @@ export const circleciProvider: Provider<CircleCiConfig> = {
       { flags: '--project-id <uuid>', description: "CircleCI project's UUID" },
       {
         flags: '--vcs-origin <host/org/repo>',
-        description: 'CircleCI: only pipelines of this repository (github.com/ORG/REPO)',
+        description: 'CircleCI: the repository pipelines come from (github.com/ORG/REPO)',
       },
       { flags: '--ref <glob>', description: 'CircleCI: only jobs on matching refs (vcs-ref)' },
       {
@@ -501,7 +502,7 @@ export const circleciProvider: Provider<CircleCiConfig> = {
       },
     ],
     example:
-      '--issuer https://oidc.circleci.com/org/ORG_ID --organization-id ORG_ID --project-id UUID [--vcs-origin github.com/ORG/REPO] [--ref refs/tags/v*]',
+      '--issuer https://oidc.circleci.com/org/ORG_ID --organization-id ORG_ID --project-id UUID --vcs-origin github.com/ORG/REPO [--ref refs/tags/v*]',
     fields(flags) {
       const contexts = flags.contextId;
       return {
@@ -523,8 +524,8 @@ export const circleciProvider: Provider<CircleCiConfig> = {
   parseConfig: (stored) =>
     parseStoredFields<CircleCiConfig>(
       stored,
-      ['organizationId', 'projectId'],
-      ['vcsOrigin', 'ref', 'contextIds'],
+      ['organizationId', 'projectId', 'vcsOrigin'],
+      ['ref', 'contextIds'],
     ),
   lookupKeyOfConfig: (c) => `${c.organizationId}/${c.projectId}`,
   lookupKeyOfClaims(claims) {
@@ -539,32 +540,29 @@ export const circleciProvider: Provider<CircleCiConfig> = {
     identityString([
       c.organizationId,
       c.projectId,
-      foldCase(optionalField(c.vcsOrigin)),
+      foldCase(c.vcsOrigin),
       optionalField(c.ref),
       optionalField(c.contextIds),
     ]),
   check: (config, claims, issuerUrl) => checkRules(CIRCLECI_RULES, config, claims, issuerUrl),
   specificity: (c) =>
-    (optionalField(c.vcsOrigin) !== '' ? 4 : 0) +
-    (optionalField(c.ref) !== '' ? 2 : 0) +
-    (optionalField(c.contextIds) !== '' ? 1 : 0),
+    (optionalField(c.ref) !== '' ? 2 : 0) + (optionalField(c.contextIds) !== '' ? 1 : 0),
   // The pinned ids are exact; the repository in any case; the ref patterns. Contexts only narrow
   // (a job may use several), so two publishers that differ in them alone overlap.
   overlaps: (a, b) =>
     a.organizationId === b.organizationId &&
     a.projectId === b.projectId &&
-    optionalOverlap(optionalField(a.vcsOrigin), optionalField(b.vcsOrigin), foldCase) &&
+    foldCase(a.vcsOrigin) === foldCase(b.vcsOrigin) &&
     refPatternsOverlap(optionalField(a.ref), optionalField(b.ref)),
   provenance: (claims) => provenanceOf(claims, PROVENANCE_CLAIMS),
   describe(c) {
-    let text = `CircleCI project ${c.projectId}`;
-    if (optionalField(c.vcsOrigin) !== '') text += ` (${c.vcsOrigin})`;
+    let text = `CircleCI project ${c.projectId} (${c.vcsOrigin})`;
     if (optionalField(c.ref) !== '') text += `, ref ${c.ref}`;
     const contexts = contextIdsOf(c);
     if (contexts.length > 0) text += `, contexts ${contexts.join(', ')}`;
     return text;
   },
-  url: (c) => vcsOriginUrl(optionalField(c.vcsOrigin) || null),
+  url: (c) => vcsOriginUrl(c.vcsOrigin),
   links: circleciLinks,
   attestation: {
     shape: 'unsupported',

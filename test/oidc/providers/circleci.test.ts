@@ -39,7 +39,7 @@ const TOKEN = {
 const PUBLISHER: CircleCiConfig = {
   organizationId: ORG_ID,
   projectId: PROJECT_ID,
-  vcsOrigin: '',
+  vcsOrigin: 'github.com/acme/release-app',
   ref: '',
   contextIds: '',
 };
@@ -89,7 +89,6 @@ ruleTests(
       {
         name: 'another project of the same organisation and repository',
         claims: { 'oidc.circleci.com/project-id': OTHER_UUID },
-        config: { vcsOrigin: 'github.com/acme/release-app' },
         failures: [
           `Check failed for claim 'oidc.circleci.com/project-id': expected '${PROJECT_ID}', got '${OTHER_UUID}'`,
         ],
@@ -127,46 +126,34 @@ ruleTests(
       },
     ],
     [ORIGIN]: [
+      { name: 'the registered repository', failures: [] },
       {
-        name: 'a publisher without one: any',
-        claims: { [ORIGIN]: 'github.com/fork/app' },
-        failures: [],
-      },
-      {
-        name: 'a publisher without one: none (a custom webhook)',
-        claims: { [ORIGIN]: undefined },
-        failures: [],
-      },
-      {
-        name: 'the registered one',
-        config: { vcsOrigin: 'github.com/acme/release-app' },
-        failures: [],
-      },
-      {
-        name: 'the registered one in another case',
+        name: 'the registered repository, registered in another case',
         config: { vcsOrigin: 'GitHub.com/Acme/Release-App' },
         failures: [],
       },
       {
-        name: 'a fork’s pull request',
+        name: 'a fork’s pull request (same project id)',
         claims: { [ORIGIN]: 'github.com/mallory/release-app' },
-        config: { vcsOrigin: 'github.com/acme/release-app' },
         failures: [
           "Check failed for claim 'oidc.circleci.com/vcs-origin': expected 'github.com/acme/release-app', got 'github.com/mallory/release-app'",
         ],
       },
       {
-        name: 'none (a custom webhook), for a publisher with one',
+        name: 'none (a custom webhook pipeline)',
         claims: { [ORIGIN]: undefined },
-        config: { vcsOrigin: 'github.com/acme/release-app' },
+        failures: ["Missing claim 'oidc.circleci.com/vcs-origin'"],
+      },
+      {
+        name: 'a look-alike host',
+        claims: { [ORIGIN]: 'github.com.evil.example/acme/release-app' },
         failures: [
-          "Missing claim 'oidc.circleci.com/vcs-origin': expected 'github.com/acme/release-app' (pipelines triggered by a custom webhook have none)",
+          "Check failed for claim 'oidc.circleci.com/vcs-origin': expected 'github.com/acme/release-app', got 'github.com.evil.example/acme/release-app'",
         ],
       },
       {
         name: 'a newline after the repository',
         claims: { [ORIGIN]: 'github.com/acme/release-app\n' },
-        config: { vcsOrigin: 'github.com/acme/release-app' },
         failures: [
           "Check failed for claim 'oidc.circleci.com/vcs-origin': it contains a control character",
         ],
@@ -280,20 +267,23 @@ test('CircleCI: lookup, identity, overlap, specificity', () => {
     key: `${ORG_ID}/${PROJECT_ID}`,
   });
   // A token without the pins, or one that cannot say it is no SSH re-run, is refused at lookup.
-  for (const claim of ['oidc.circleci.com/project-id', SSH])
+  for (const claim of ['oidc.circleci.com/project-id', SSH, ORIGIN])
     assert.equal(
       circleciProvider.lookupKeyOfClaims(withClaims(TOKEN, { [claim]: undefined })).ok,
       false,
     );
   const tags = { ...PUBLISHER, ref: 'refs/tags/v*' };
-  const origin = { ...PUBLISHER, vcsOrigin: 'github.com/acme/release-app' };
+  const origin = PUBLISHER;
   assert.notEqual(circleciProvider.identityOf(PUBLISHER), circleciProvider.identityOf(tags));
   assert.equal(
     circleciProvider.identityOf(origin),
     circleciProvider.identityOf({ ...origin, vcsOrigin: 'GitHub.com/acme/release-app' }),
   );
   assert.ok(circleciProvider.specificity(tags) > circleciProvider.specificity(PUBLISHER));
-  assert.ok(circleciProvider.specificity(origin) > circleciProvider.specificity(tags));
+  assert.ok(
+    circleciProvider.specificity({ ...tags, contextIds: CONTEXT_A }) >
+      circleciProvider.specificity(tags),
+  );
   assert.equal(circleciProvider.overlaps(PUBLISHER, tags), true);
   assert.equal(circleciProvider.overlaps(tags, { ...PUBLISHER, ref: 'refs/heads/main' }), false);
   assert.equal(
@@ -324,11 +314,7 @@ test('CircleCI: provenance, links, template', () => {
   assert.equal(links.ref, 'refs/tags/v1.2.0');
   assert.equal(links.runLabel, 'workflow 3c2b1a09-8f7e-4d6c-9b5a-493827160514');
   assert.equal(links.runUrl, null);
-  assert.equal(
-    circleciProvider.url({ ...PUBLISHER, vcsOrigin: 'github.com/acme/release-app' }, ISSUER),
-    'https://github.com/acme/release-app',
-  );
-  assert.equal(circleciProvider.url(PUBLISHER, ISSUER), null);
+  assert.equal(circleciProvider.url(PUBLISHER, ISSUER), 'https://github.com/acme/release-app');
   const config = circleciConfig(
     { ...PUBLISHER, ref: 'refs/tags/v*', contextIds: CONTEXT_A },
     {
@@ -358,6 +344,8 @@ test('CircleCI registration', async (t) => {
       {
         organizationId: "Specify the organization's UUID",
         projectId: "Specify the project's UUID",
+        vcsOrigin:
+          "Specify the repository pipelines come from (github.com/ORG/REPO): a fork's pull request runs in the project too",
       },
     ],
     ['no project', { ...valid, projectId: '' }, { projectId: "Specify the project's UUID" }],
@@ -403,6 +391,7 @@ test('CircleCI registration', async (t) => {
       circleciProvider.validateConfig({
         organizationId: ` ${ORG_ID.toUpperCase()} `,
         projectId: PROJECT_ID,
+        vcsOrigin: ' github.com/acme/release-app ',
         contextIds: `${CONTEXT_B}, ${CONTEXT_A.toUpperCase()} ${CONTEXT_B}`,
       }),
       {
@@ -410,7 +399,7 @@ test('CircleCI registration', async (t) => {
         config: {
           organizationId: ORG_ID,
           projectId: PROJECT_ID,
-          vcsOrigin: '',
+          vcsOrigin: 'github.com/acme/release-app',
           ref: '',
           contextIds: `${CONTEXT_A},${CONTEXT_B}`,
         },
