@@ -422,24 +422,7 @@ export class PublisherService {
       throw forbidden(
         `The user '${owner.username}' isn't allowed to create projects, so cannot register a pending publisher`,
       );
-    // The first exchange creates the project as the publisher, never as an administrator: the
-    // owner needs a grant for a reserved namespace the name is in (PEP 752), whoever registers.
-    const creator = { ownerId: owner.id, admin: false };
-    await this.projects.checkNewName(projectName, creator).catch((err: unknown) => {
-      if (
-        err instanceof PierError &&
-        err.status === 409 &&
-        !(err instanceof NamespaceReservedError)
-      )
-        throw conflict(
-          `The project '${projectName}' exists already: add the publisher to it instead`,
-        );
-      throw err;
-    });
-    await this.checkRegistrationRate(actor);
-    // A pending publisher creates its project at its first exchange: refused now, while a person
-    // is there to read why, if that project would shadow an upstream one.
-    await this.projects.checkNotOnUpstream(actor, projectName);
+    await this.checkPendingProject(actor, projectName, owner.id);
     const { provider, issuer, config } = await this.prepare(input);
     const key = identityKey(provider.kind, issuer.url, provider.identityOf(config));
     const lookupKey = provider.lookupKeyOfConfig(config);
@@ -534,6 +517,34 @@ export class PublisherService {
   }
 
   /**
+   * What a pending publisher's project must be before it is registered: a new name its creator
+   * may take (a reserved namespace needs a grant, PEP 752), within the registration rate, and —
+   * since the project is created at its first exchange — refused now, while a person is there to
+   * read why, if it would shadow an upstream project.
+   */
+  private async checkPendingProject(
+    actor: Actor,
+    projectName: string,
+    creatorId: number | null,
+  ): Promise<void> {
+    // Created as the publisher, never as an administrator, whoever registers it.
+    const creator = { ownerId: creatorId, admin: false };
+    await this.projects.checkNewName(projectName, creator).catch((err: unknown) => {
+      if (
+        err instanceof PierError &&
+        err.status === 409 &&
+        !(err instanceof NamespaceReservedError)
+      )
+        throw conflict(
+          `The project '${projectName}' exists already: add the publisher to it instead`,
+        );
+      throw err;
+    });
+    await this.checkRegistrationRate(actor);
+    await this.projects.checkNotOnUpstream(actor, projectName);
+  }
+
+  /**
    * A pending publisher of an organisation (docs/organizations.md): its first exchange creates
    * the project owned by the organisation, not by a person. Registered by an owner of the
    * organisation (or an administrator); the registrant's namespace grants (PEP 752) apply.
@@ -553,20 +564,7 @@ export class PublisherService {
       );
     const org = await this.orgs.requireAdministrable(actor, orgName);
     const registrant = principalUser(actor.principal);
-    const creator = { ownerId: registrant?.id ?? null, admin: false };
-    await this.projects.checkNewName(projectName, creator).catch((err: unknown) => {
-      if (
-        err instanceof PierError &&
-        err.status === 409 &&
-        !(err instanceof NamespaceReservedError)
-      )
-        throw conflict(
-          `The project '${projectName}' exists already: add the publisher to it instead`,
-        );
-      throw err;
-    });
-    await this.checkRegistrationRate(actor);
-    await this.projects.checkNotOnUpstream(actor, projectName);
+    await this.checkPendingProject(actor, projectName, registrant?.id ?? null);
     const { provider, issuer, config } = await this.prepare(input);
     const key = identityKey(provider.kind, issuer.url, provider.identityOf(config));
     const lookupKey = provider.lookupKeyOfConfig(config);
