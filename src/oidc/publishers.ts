@@ -1020,6 +1020,24 @@ export class PublisherService {
     );
   }
 
+  /**
+   * The organisation-wide publishers of an organisation (administrators, who alone register and
+   * remove them), whichever projects they cover now.
+   */
+  async listOrganizationWide(actor: Actor, orgName: string): Promise<PublisherView[]> {
+    if (!mayManageOrganizationPublishers(actor.principal))
+      throw forbidden('Only administrators may manage organisation-wide trusted publishers');
+    const org = await this.orgs.require(orgName, actor.principal);
+    const rows = await this.db
+      .selectFrom('publishers')
+      .selectAll()
+      .where('organization_id', '=', org.id)
+      .where('org_wide_pattern', 'is not', null)
+      .orderBy('id')
+      .execute();
+    return this.views(rows, actor.principal);
+  }
+
   /** Every publisher (administrators), or the pending publishers a user registered. */
   async list(actor: Actor): Promise<PublisherView[]> {
     if (isSiteAdmin(actor.principal)) {
