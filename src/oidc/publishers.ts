@@ -21,7 +21,7 @@ import { NamespaceReservedError } from '../namespaces/service.js';
 import { PROVIDERS, readStoredConfig } from './providers/index.js';
 import type { ConfigInput, Provider, ProviderKind } from './providers/types.js';
 import { IssuerService, isProviderKind, type Issuer } from './issuers.js';
-import { lookupOwner } from './owner-lookup.js';
+import { completeIds } from './id-lookup.js';
 import { publishersMayOverlap } from './overlap.js';
 import { orgWideCovers, parseOrgWidePattern } from './org-wide.js';
 
@@ -181,7 +181,7 @@ export class PublisherService {
     await this.db.deleteFrom('publisher_registrations').where('at', '<=', since).execute();
   }
 
-  /** Validates a registration: the issuer, the provider's field rules, the owner-id lookup. */
+  /** Validates a registration: the issuer, the ids looked up (./id-lookup.ts), the field rules. */
   async prepare(
     input: RegistrationInput,
   ): Promise<{ provider: Provider<unknown>; issuer: Issuer; config: unknown }> {
@@ -209,12 +209,8 @@ export class PublisherService {
       issuer = found;
     }
     const fields: Record<string, string | undefined> = { ...input.fields };
-    if (kind === 'github' && !fields.ownerId && fields.owner) {
-      const found = await lookupOwner(issuer, fields.owner.trim(), this.options.fetchImpl);
-      if (!found.ok) throw fieldErrors({ ownerId: found.message });
-      fields.owner = found.login;
-      fields.ownerId = found.id;
-    }
+    const looked = await completeIds(kind, issuer, fields, this.options.fetchImpl);
+    if (!looked.ok) throw fieldErrors(looked.errors);
     const result = provider.validateConfig(fields);
     if (!result.ok) throw fieldErrors(result.errors);
     return { provider, issuer, config: result.config };
