@@ -21,7 +21,7 @@ import { NamespaceReservedError } from '../namespaces/service.js';
 import { PROVIDERS, readStoredConfig } from './providers/index.js';
 import type { ConfigInput, Provider, ProviderKind } from './providers/types.js';
 import { IssuerService, isProviderKind, type Issuer } from './issuers.js';
-import { lookupOwner } from './owner-lookup.js';
+import { completeIds } from './id-lookup.js';
 import { publishersMayOverlap } from './overlap.js';
 import { orgWideCovers, parseOrgWidePattern } from './org-wide.js';
 
@@ -181,7 +181,7 @@ export class PublisherService {
     await this.db.deleteFrom('publisher_registrations').where('at', '<=', since).execute();
   }
 
-  /** Validates a registration: the issuer, the provider's field rules, the owner-id lookup. */
+  /** Validates a registration: the issuer, the ids looked up (./id-lookup.ts), the field rules. */
   async prepare(
     input: RegistrationInput,
   ): Promise<{ provider: Provider<unknown>; issuer: Issuer; config: unknown }> {
@@ -209,12 +209,8 @@ export class PublisherService {
       issuer = found;
     }
     const fields: Record<string, string | undefined> = { ...input.fields };
-    if (kind === 'github' && !fields.ownerId && fields.owner) {
-      const found = await lookupOwner(issuer, fields.owner.trim(), this.options.fetchImpl);
-      if (!found.ok) throw fieldErrors({ ownerId: found.message });
-      fields.owner = found.login;
-      fields.ownerId = found.id;
-    }
+    const looked = await completeIds(kind, issuer, fields, this.options.fetchImpl);
+    if (!looked.ok) throw fieldErrors(looked.errors);
     const result = provider.validateConfig(fields);
     if (!result.ok) throw fieldErrors(result.errors);
     return { provider, issuer, config: result.config };
@@ -1016,6 +1012,24 @@ export class PublisherService {
       rows.filter((row) => orgWideCovers(row, project)),
       actor.principal,
     );
+  }
+
+  /**
+   * The organisation-wide publishers of an organisation (administrators, who alone register and
+   * remove them), whichever projects they cover now.
+   */
+  async listOrganizationWide(actor: Actor, orgName: string): Promise<PublisherView[]> {
+    if (!mayManageOrganizationPublishers(actor.principal))
+      throw forbidden('Only administrators may manage organisation-wide trusted publishers');
+    const org = await this.orgs.require(orgName, actor.principal);
+    const rows = await this.db
+      .selectFrom('publishers')
+      .selectAll()
+      .where('organization_id', '=', org.id)
+      .where('org_wide_pattern', 'is not', null)
+      .orderBy('id')
+      .execute();
+    return this.views(rows, actor.principal);
   }
 
   /** Every publisher (administrators), or the pending publishers a user registered. */

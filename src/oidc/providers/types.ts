@@ -175,8 +175,8 @@ export interface Provider<C> {
   uncheckedPrefixes: readonly string[];
   /**
    * Registration fields → normalized config, with the reference §6 messages next to each field.
-   * Network lookups (GitHub owner id, ActiveState ids) are done by the caller; the ids arrive as
-   * fields (e.g. ownerId).
+   * Network lookups (GitHub's owner id, Forgejo's repository and owner ids: src/oidc/id-lookup.ts)
+   * are done by the caller; the ids arrive as fields (e.g. ownerId).
    */
   validateConfig(input: ConfigInput): ValidateResult<C>;
   /**
