@@ -8967,6 +8967,107 @@ function info(message) {
 
 // src/client/ambient.ts
 var import_promises = require("node:fs/promises");
+
+// src/client/claims.ts
+function decodeJwtPayload(token) {
+  let parts = token.trim().split(".");
+  if (parts.length !== 3 || !parts[1]) return null;
+  try {
+    let json = Buffer.from(parts[1], "base64url").toString("utf8"), payload = JSON.parse(json);
+    return typeof payload == "object" && payload !== null && !Array.isArray(payload) ? payload : null;
+  } catch {
+    return null;
+  }
+}
+function tokenPlatform(claims) {
+  return "job_workflow_ref" in claims || "repository_owner_id" in claims ? "github" : "ci_config_ref_uri" in claims || "project_path" in claims ? "gitlab" : "organization_slug" in claims || "pipeline_slug" in claims ? "buildkite" : typeof claims.iss == "string" && claims.iss.startsWith("https://oidc.circleci.com") ? "circleci" : "workspaceUuid" in claims && "repositoryUuid" in claims ? "bitbucket" : "email" in claims && typeof claims.iss == "string" && /google/.test(claims.iss) ? "google" : "unknown";
+}
+var IDENTIFYING_CLAIMS = {
+  github: [
+    "repository",
+    "repository_owner",
+    "repository_owner_id",
+    "workflow_ref",
+    "job_workflow_ref",
+    "ref",
+    "environment",
+    "sub"
+  ],
+  gitlab: ["project_path", "ci_config_ref_uri", "ref_path", "environment", "sub"],
+  google: ["email", "email_verified", "sub"],
+  buildkite: ["organization_slug", "pipeline_slug", "sub"],
+  circleci: [
+    "oidc.circleci.com/org-id",
+    "oidc.circleci.com/project-id",
+    "oidc.circleci.com/vcs-origin",
+    "oidc.circleci.com/vcs-ref",
+    "oidc.circleci.com/context-ids",
+    "oidc.circleci.com/ssh-rerun",
+    "sub"
+  ],
+  bitbucket: ["workspaceUuid", "repositoryUuid", "branchName", "deploymentEnvironmentUuid", "sub"],
+  unknown: ["sub"]
+};
+function show(value) {
+  return value == null ? "MISSING" : typeof value == "string" ? value : JSON.stringify(value);
+}
+function renderClaims(claims) {
+  let platform2 = tokenPlatform(claims), names = ["iss", "aud", ...IDENTIFYING_CLAIMS[platform2]], width = Math.max(...names.map((n) => n.length));
+  return names.map((name) => `${name.padEnd(width)}  ${show(claims[name])}`);
+}
+function shellQuote(value) {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, "'\\''")}'`;
+}
+var BUILT_IN_ISSUERS = {
+  github: "https://token.actions.githubusercontent.com",
+  gitlab: "https://gitlab.com",
+  google: "https://accounts.google.com"
+}, text = (v) => typeof v == "string" && v !== "" ? v : void 0;
+function githubWorkflowFile(claims) {
+  let ref = text(claims.job_workflow_ref) ?? text(claims.workflow_ref);
+  return ref ? /\.github\/workflows\/([^@]+)@/.exec(ref)?.[1] : void 0;
+}
+function gitlabConfigPath(claims) {
+  let uri = text(claims.ci_config_ref_uri);
+  return uri ? /\/\/(.+)@[^@]*$/.exec(uri)?.[1] : void 0;
+}
+function publisherCommand(claims, project) {
+  let platform2 = tokenPlatform(claims), issuer = text(claims.iss), args = ["pier", "publisher", "add", shellQuote(project)], add = (flag2, value) => {
+    value !== void 0 && args.push(flag2, shellQuote(value));
+  };
+  if (platform2 === "github") {
+    let repository = text(claims.repository), workflow = githubWorkflowFile(claims);
+    if (!repository || !workflow) return null;
+    args.push("--provider", "github"), add("--repository", repository), add("--workflow", workflow), add("--owner-id", text(claims.repository_owner_id)), add("--environment", text(claims.environment));
+  } else if (platform2 === "gitlab") {
+    let repository = text(claims.project_path), workflow = gitlabConfigPath(claims);
+    if (!repository || !workflow) return null;
+    args.push("--provider", "gitlab"), add("--repository", repository), add("--workflow", workflow), add("--environment", text(claims.environment));
+  } else if (platform2 === "google") {
+    let email = text(claims.email);
+    if (!email) return null;
+    args.push("--provider", "google"), add("--email", email), add("--sub", text(claims.sub));
+  } else if (platform2 === "circleci") {
+    let org = text(claims["oidc.circleci.com/org-id"]), project2 = text(claims["oidc.circleci.com/project-id"]);
+    if (!org || !project2) return null;
+    args.push("--provider", "circleci"), add("--organization-id", org), add("--project-id", project2), add("--vcs-origin", text(claims["oidc.circleci.com/vcs-origin"]));
+  } else if (platform2 === "bitbucket") {
+    let workspace = text(claims.workspaceUuid), repository = text(claims.repositoryUuid);
+    if (!workspace || !repository) return null;
+    args.push("--provider", "bitbucket"), add("--workspace-uuid", workspace), add("--repository-uuid", repository), add("--deployment-environment-uuid", text(claims.deploymentEnvironmentUuid));
+  } else return null;
+  return issuer && BUILT_IN_ISSUERS[platform2] !== issuer && add("--issuer", issuer), args.join(" ");
+}
+function issuerCommand(claims) {
+  let issuer = text(claims.iss), platform2 = tokenPlatform(claims);
+  return !issuer || !["github", "gitlab", "circleci", "bitbucket"].includes(platform2) ? null : `pier issuer add --kind ${platform2} --url ${shellQuote(issuer)}`;
+}
+function isReusableWorkflow(claims) {
+  let caller = text(claims.workflow_ref), callee = text(claims.job_workflow_ref);
+  return caller !== void 0 && callee !== void 0 && caller !== callee;
+}
+
+// src/client/ambient.ts
 init_errors();
 
 // src/client/http.ts
@@ -9128,7 +9229,7 @@ function defaultAmbientContext(env = process.env) {
     // node:child_process is loaded only by the detectors that run a command (Buildkite,
     // CircleCI): loading it costs every other run a few milliseconds at start.
     run: async (command, args) => {
-      let { spawn } = await import("node:child_process");
+      let { spawn } = await Promise.resolve().then(() => __toESM(require("node:child_process"), 1));
       return new Promise((resolve) => {
         let child = spawn(command, args, {
           env,
@@ -9294,12 +9395,34 @@ async function detectCircleci(audience, ctx) {
     "Run the job on CircleCI’s own runners, whose PATH includes the circleci agent."
   ) : null;
 }
+function bitbucketAudienceHint(audience) {
+  return `Declare the index's audience, alone, in the publishing step of bitbucket-pipelines.yml: \`oidc: { audiences: [${audience}] }\`.`;
+}
+async function detectBitbucket(audience, ctx) {
+  if (!set(ctx.env.BITBUCKET_PIPELINE_UUID)) return null;
+  let token = ctx.env.BITBUCKET_STEP_OIDC_TOKEN?.trim();
+  if (!set(token))
+    throw new PublishError(
+      "no-id-token",
+      "Bitbucket Pipelines: BITBUCKET_STEP_OIDC_TOKEN is not set: the step does not ask for an OIDC token",
+      { hints: [bitbucketAudienceHint(audience)] }
+    );
+  let aud = decodeJwtPayload(token)?.aud;
+  if (Array.isArray(aud))
+    throw new PublishError(
+      "no-id-token",
+      `Bitbucket Pipelines: the step's OIDC token is for several audiences (${JSON.stringify(aud)}); the index takes a token for '${audience}' alone`,
+      { hints: [bitbucketAudienceHint(audience)] }
+    );
+  return { platform: "bitbucket", token, source: "BITBUCKET_STEP_OIDC_TOKEN" };
+}
 var DETECTORS = [
   { platform: "github", detect: detectGithub },
   { platform: "google", detect: detectGoogle },
   { platform: "buildkite", detect: detectBuildkite },
   { platform: "gitlab", detect: detectGitlab },
-  { platform: "circleci", detect: detectCircleci }
+  { platform: "circleci", detect: detectCircleci },
+  { platform: "bitbucket", detect: detectBitbucket }
 ];
 async function detectAmbientToken(audience, ctx = defaultAmbientContext()) {
   for (let { detect } of DETECTORS) {
@@ -9311,90 +9434,6 @@ async function detectAmbientToken(audience, ctx = defaultAmbientContext()) {
 
 // src/client/credentials.ts
 var import_promises2 = require("node:fs/promises");
-
-// src/client/claims.ts
-function decodeJwtPayload(token) {
-  let parts = token.trim().split(".");
-  if (parts.length !== 3 || !parts[1]) return null;
-  try {
-    let json = Buffer.from(parts[1], "base64url").toString("utf8"), payload = JSON.parse(json);
-    return typeof payload == "object" && payload !== null && !Array.isArray(payload) ? payload : null;
-  } catch {
-    return null;
-  }
-}
-function tokenPlatform(claims) {
-  return "job_workflow_ref" in claims || "repository_owner_id" in claims ? "github" : "ci_config_ref_uri" in claims || "project_path" in claims ? "gitlab" : "organization_slug" in claims || "pipeline_slug" in claims ? "buildkite" : typeof claims.iss == "string" && claims.iss.startsWith("https://oidc.circleci.com") ? "circleci" : "email" in claims && typeof claims.iss == "string" && /google/.test(claims.iss) ? "google" : "unknown";
-}
-var IDENTIFYING_CLAIMS = {
-  github: [
-    "repository",
-    "repository_owner",
-    "repository_owner_id",
-    "workflow_ref",
-    "job_workflow_ref",
-    "ref",
-    "environment",
-    "sub"
-  ],
-  gitlab: ["project_path", "ci_config_ref_uri", "ref_path", "environment", "sub"],
-  google: ["email", "email_verified", "sub"],
-  buildkite: ["organization_slug", "pipeline_slug", "sub"],
-  circleci: ["oidc.circleci.com/project-id", "oidc.circleci.com/context-ids", "sub"],
-  unknown: ["sub"]
-};
-function show(value) {
-  return value == null ? "MISSING" : typeof value == "string" ? value : JSON.stringify(value);
-}
-function renderClaims(claims) {
-  let platform2 = tokenPlatform(claims), names = ["iss", "aud", ...IDENTIFYING_CLAIMS[platform2]], width = Math.max(...names.map((n) => n.length));
-  return names.map((name) => `${name.padEnd(width)}  ${show(claims[name])}`);
-}
-function shellQuote(value) {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, "'\\''")}'`;
-}
-var BUILT_IN_ISSUERS = {
-  github: "https://token.actions.githubusercontent.com",
-  gitlab: "https://gitlab.com",
-  google: "https://accounts.google.com"
-}, text = (v) => typeof v == "string" && v !== "" ? v : void 0;
-function githubWorkflowFile(claims) {
-  let ref = text(claims.job_workflow_ref) ?? text(claims.workflow_ref);
-  return ref ? /\.github\/workflows\/([^@]+)@/.exec(ref)?.[1] : void 0;
-}
-function gitlabConfigPath(claims) {
-  let uri = text(claims.ci_config_ref_uri);
-  return uri ? /\/\/(.+)@[^@]*$/.exec(uri)?.[1] : void 0;
-}
-function publisherCommand(claims, project) {
-  let platform2 = tokenPlatform(claims), issuer = text(claims.iss), args = ["pier", "publisher", "add", shellQuote(project)], add = (flag2, value) => {
-    value !== void 0 && args.push(flag2, shellQuote(value));
-  };
-  if (platform2 === "github") {
-    let repository = text(claims.repository), workflow = githubWorkflowFile(claims);
-    if (!repository || !workflow) return null;
-    args.push("--provider", "github"), add("--repository", repository), add("--workflow", workflow), add("--owner-id", text(claims.repository_owner_id)), add("--environment", text(claims.environment));
-  } else if (platform2 === "gitlab") {
-    let repository = text(claims.project_path), workflow = gitlabConfigPath(claims);
-    if (!repository || !workflow) return null;
-    args.push("--provider", "gitlab"), add("--repository", repository), add("--workflow", workflow), add("--environment", text(claims.environment));
-  } else if (platform2 === "google") {
-    let email = text(claims.email);
-    if (!email) return null;
-    args.push("--provider", "google"), add("--email", email), add("--sub", text(claims.sub));
-  } else return null;
-  return issuer && BUILT_IN_ISSUERS[platform2] !== issuer && add("--issuer", issuer), args.join(" ");
-}
-function issuerCommand(claims) {
-  let issuer = text(claims.iss), platform2 = tokenPlatform(claims);
-  return !issuer || platform2 !== "github" && platform2 !== "gitlab" ? null : `pier issuer add --kind ${platform2} --url ${shellQuote(issuer)}`;
-}
-function isReusableWorkflow(claims) {
-  let caller = text(claims.workflow_ref), callee = text(claims.job_workflow_ref);
-  return caller !== void 0 && callee !== void 0 && caller !== callee;
-}
-
-// src/client/credentials.ts
 init_errors();
 var given = (v) => v !== void 0 && v.trim() !== "";
 function explicitCredentials(inputs, env) {
@@ -9452,7 +9491,7 @@ function checkAudience(token, audience, source, host) {
       `The OIDC token from ${source} is for the audience ${JSON.stringify(aud ?? null)}, but ${host} expects '${audience}'`,
       {
         hints: [
-          source.endsWith("_ID_TOKEN") ? `Set \`aud: ${audience}\` for ${source} under \`id_tokens:\` in .gitlab-ci.yml.` : `Request the token for the audience '${audience}' (GET https://${host}/_/oidc/audience).`
+          source === "BITBUCKET_STEP_OIDC_TOKEN" ? bitbucketAudienceHint(audience) : source.endsWith("_ID_TOKEN") ? `Set \`aud: ${audience}\` for ${source} under \`id_tokens:\` in .gitlab-ci.yml.` : `Request the token for the audience '${audience}' (GET https://${host}/_/oidc/audience).`
         ]
       }
     );
@@ -9460,7 +9499,7 @@ function checkAudience(token, audience, source, host) {
 
 // src/client/job-token.ts
 init_errors();
-var CI_JOBS_WITH_TOKENS = "GitHub Actions (with `permissions: id-token: write`), GitLab CI (with `id_tokens:`), Buildkite, CircleCI or Google Cloud; or give --oidc-token-file";
+var CI_JOBS_WITH_ANY_AUDIENCE = "GitHub Actions (with `permissions: id-token: write`), GitLab CI (with `id_tokens:`), Buildkite, CircleCI or Google Cloud", CI_JOBS_WITH_TOKENS = `${CI_JOBS_WITH_ANY_AUDIENCE}, or Bitbucket Pipelines (with \`oidc: { audiences: [AUD] }\`); or give --oidc-token-file`;
 async function jobOidcToken(audience, host, options2) {
   let oidc;
   if (options2.oidcTokenFile)
@@ -13029,7 +13068,7 @@ async function signAll(checked, options2, env, reporter) {
     env,
     onSecret: options2.onSecret,
     otherwise: `signing attestations needs the job’s OIDC token of audience '${attest.SIGSTORE_AUDIENCE}'`,
-    hint: `Sign from a CI job (${CI_JOBS_WITH_TOKENS.replace(/; or give --oidc-token-file$/, "")}; on GitLab CI an \`id_tokens\` entry SIGSTORE_ID_TOKEN with \`aud: sigstore\`), or publish without --attestations.`
+    hint: `Sign from a CI job (${CI_JOBS_WITH_ANY_AUDIENCE}; on GitLab CI an \`id_tokens\` entry SIGSTORE_ID_TOKEN with \`aud: sigstore\`), or publish without --attestations.`
   }), services = {
     fulcioUrl: fulcio.href.replace(/\/$/, ""),
     rekorUrl: rekor.href.replace(/\/$/, "")

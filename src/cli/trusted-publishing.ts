@@ -43,6 +43,13 @@ function printPublisher(p: PublisherView): void {
   console.log(terminalRow([p.id, p.description, p.issuer, where]));
 }
 
+/** The providers whose every instance, organisation or workspace is its own issuer. */
+function withoutBuiltinIssuer(): string {
+  return PROVIDER_KINDS.filter((k) => PROVIDERS[k].builtinIssuer === null)
+    .map((k) => PROVIDERS[k].displayName)
+    .join(', ');
+}
+
 export function registerTrustedPublishingCommands(
   program: Command,
   withServices: WithServices,
@@ -54,7 +61,7 @@ export function registerTrustedPublishingCommands(
   issuer
     .command('add')
     .description(
-      'trust another OIDC issuer (GitHub Enterprise, self-managed GitLab, Forgejo, …, or any other with --kind generic); warns when its discovery document cannot be read from here',
+      'trust another OIDC issuer (GitHub Enterprise, self-managed GitLab, a Forgejo instance, a CircleCI organisation, a Bitbucket workspace, …, or any other with --kind generic); warns when its discovery document cannot be read from here',
     )
     .addOption(
       new Option('--kind <kind>', 'which claims its tokens carry')
@@ -125,7 +132,7 @@ export function registerTrustedPublishingCommands(
     )
     .option(
       '--issuer <url>',
-      'a registered issuer of the same kind (default: the provider’s public one; required for Forgejo, whose every instance is its own)',
+      `a registered issuer of the same kind (default: the provider’s public one; required for ${withoutBuiltinIssuer()}, which have none)`,
     )
     .option(
       '--read-only',

@@ -1,12 +1,15 @@
 // The ambient OIDC credential of the CI job the client runs in, found the way the `id` library
 // (which the pypa action and twine use) finds it, in its order: GitHub Actions, Google Cloud,
-// Buildkite, GitLab CI, CircleCI. A platform that is detected but gives no token is an error
-// that says what to change; no platform at all is `null`.
+// Buildkite, GitLab CI, CircleCI; then Bitbucket Pipelines, which `id` does not cover. A platform
+// that is detected but gives no token is an error that says what to change; no platform at all
+// is `null`.
 import { readFile } from 'node:fs/promises';
+import { decodeJwtPayload } from './claims.js';
 import { PublishError } from './errors.js';
 import { request, TransportError, type HttpResponse } from './http.js';
 
-export type AmbientPlatform = 'github' | 'google' | 'buildkite' | 'gitlab' | 'circleci';
+export type AmbientPlatform =
+  'github' | 'google' | 'buildkite' | 'gitlab' | 'circleci' | 'bitbucket';
 
 export interface AmbientToken {
   platform: AmbientPlatform;
@@ -261,7 +264,42 @@ async function detectCircleci(audience: string, ctx: AmbientContext): Promise<Am
   );
 }
 
-/** The detectors, in the order `id` tries them. */
+/** What the publishing step of bitbucket-pipelines.yml declares to get a token for `audience`. */
+export function bitbucketAudienceHint(audience: string): string {
+  return `Declare the index's audience, alone, in the publishing step of bitbucket-pipelines.yml: \`oidc: { audiences: [${audience}] }\`.`;
+}
+
+/**
+ * Bitbucket Pipelines (https://support.atlassian.com/bitbucket-cloud/docs/integrate-pipelines-with-resource-servers-using-oidc/):
+ * a step with `oidc: true` or `oidc: { audiences: [...] }` has its token in
+ * BITBUCKET_STEP_OIDC_TOKEN; every step has BITBUCKET_PIPELINE_UUID. The audience is fixed by the
+ * step, not asked for: Bitbucket's default is `ari:cloud:bitbucket::workspace/UUID`, and a step
+ * may list up to 10. The index takes a token for its own audience as the one string `aud` (a
+ * token for several could be replayed at each), so a list is refused here, saying what to change.
+ */
+async function detectBitbucket(
+  audience: string,
+  ctx: AmbientContext,
+): Promise<AmbientToken | null> {
+  if (!set(ctx.env.BITBUCKET_PIPELINE_UUID)) return null;
+  const token = ctx.env.BITBUCKET_STEP_OIDC_TOKEN?.trim();
+  if (!set(token))
+    throw new PublishError(
+      'no-id-token',
+      'Bitbucket Pipelines: BITBUCKET_STEP_OIDC_TOKEN is not set: the step does not ask for an OIDC token',
+      { hints: [bitbucketAudienceHint(audience)] },
+    );
+  const aud = decodeJwtPayload(token as string)?.aud;
+  if (Array.isArray(aud))
+    throw new PublishError(
+      'no-id-token',
+      `Bitbucket Pipelines: the step's OIDC token is for several audiences (${JSON.stringify(aud)}); the index takes a token for '${audience}' alone`,
+      { hints: [bitbucketAudienceHint(audience)] },
+    );
+  return { platform: 'bitbucket', token: token as string, source: 'BITBUCKET_STEP_OIDC_TOKEN' };
+}
+
+/** The detectors, in the order `id` tries them (then those `id` does not have). */
 export const DETECTORS: readonly {
   platform: AmbientPlatform;
   detect(audience: string, ctx: AmbientContext): Promise<AmbientToken | null>;
@@ -271,6 +309,7 @@ export const DETECTORS: readonly {
   { platform: 'buildkite', detect: detectBuildkite },
   { platform: 'gitlab', detect: detectGitlab },
   { platform: 'circleci', detect: detectCircleci },
+  { platform: 'bitbucket', detect: detectBitbucket },
 ];
 
 /**

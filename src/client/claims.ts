@@ -19,7 +19,8 @@ export function decodeJwtPayload(token: string): Claims | null {
   }
 }
 
-export type TokenPlatform = 'github' | 'gitlab' | 'google' | 'buildkite' | 'circleci' | 'unknown';
+export type TokenPlatform =
+  'github' | 'gitlab' | 'google' | 'buildkite' | 'circleci' | 'bitbucket' | 'unknown';
 
 /** Which CI platform's token this is, from the claims it carries. */
 export function tokenPlatform(claims: Claims): TokenPlatform {
@@ -28,6 +29,7 @@ export function tokenPlatform(claims: Claims): TokenPlatform {
   if ('organization_slug' in claims || 'pipeline_slug' in claims) return 'buildkite';
   if (typeof claims.iss === 'string' && claims.iss.startsWith('https://oidc.circleci.com'))
     return 'circleci';
+  if ('workspaceUuid' in claims && 'repositoryUuid' in claims) return 'bitbucket';
   if ('email' in claims && typeof claims.iss === 'string' && /google/.test(claims.iss))
     return 'google';
   return 'unknown';
@@ -48,7 +50,16 @@ export const IDENTIFYING_CLAIMS: Readonly<Record<TokenPlatform, readonly string[
   gitlab: ['project_path', 'ci_config_ref_uri', 'ref_path', 'environment', 'sub'],
   google: ['email', 'email_verified', 'sub'],
   buildkite: ['organization_slug', 'pipeline_slug', 'sub'],
-  circleci: ['oidc.circleci.com/project-id', 'oidc.circleci.com/context-ids', 'sub'],
+  circleci: [
+    'oidc.circleci.com/org-id',
+    'oidc.circleci.com/project-id',
+    'oidc.circleci.com/vcs-origin',
+    'oidc.circleci.com/vcs-ref',
+    'oidc.circleci.com/context-ids',
+    'oidc.circleci.com/ssh-rerun',
+    'sub',
+  ],
+  bitbucket: ['workspaceUuid', 'repositoryUuid', 'branchName', 'deploymentEnvironmentUuid', 'sub'],
   unknown: ['sub'],
 };
 
@@ -126,7 +137,24 @@ export function publisherCommand(claims: Claims, project: string): string | null
     args.push('--provider', 'google');
     add('--email', email);
     add('--sub', text(claims.sub));
+  } else if (platform === 'circleci') {
+    const org = text(claims['oidc.circleci.com/org-id']);
+    const project = text(claims['oidc.circleci.com/project-id']);
+    if (!org || !project) return null;
+    args.push('--provider', 'circleci');
+    add('--organization-id', org);
+    add('--project-id', project);
+    add('--vcs-origin', text(claims['oidc.circleci.com/vcs-origin']));
+  } else if (platform === 'bitbucket') {
+    const workspace = text(claims.workspaceUuid);
+    const repository = text(claims.repositoryUuid);
+    if (!workspace || !repository) return null;
+    args.push('--provider', 'bitbucket');
+    add('--workspace-uuid', workspace);
+    add('--repository-uuid', repository);
+    add('--deployment-environment-uuid', text(claims.deploymentEnvironmentUuid));
   } else return null;
+  // CircleCI and Bitbucket have no built-in issuer: each organisation or workspace is its own.
   if (issuer && BUILT_IN_ISSUERS[platform] !== issuer) add('--issuer', issuer);
   return args.join(' ');
 }
@@ -135,7 +163,7 @@ export function publisherCommand(claims: Claims, project: string): string | null
 export function issuerCommand(claims: Claims): string | null {
   const issuer = text(claims.iss);
   const platform = tokenPlatform(claims);
-  if (!issuer || (platform !== 'github' && platform !== 'gitlab')) return null;
+  if (!issuer || !['github', 'gitlab', 'circleci', 'bitbucket'].includes(platform)) return null;
   return `pier issuer add --kind ${platform} --url ${shellQuote(issuer)}`;
 }
 

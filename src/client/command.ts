@@ -33,7 +33,8 @@ TWINE_REPOSITORY; default pypi) in the .pypirc file: its \`repository\`, \`usern
 Credentials, first found wins: --token; --oidc-token-file; PIER_TOKEN; TWINE_USERNAME and
 TWINE_PASSWORD; the password of the .pypirc repository; else trusted publishing with the OIDC token of the CI job this runs in
 (GitHub Actions with \`permissions: id-token: write\`, GitLab CI \`id_tokens\` named
-<AUDIENCE>_ID_TOKEN, Buildkite, CircleCI, Google Cloud), exchanged at the upload host's
+<AUDIENCE>_ID_TOKEN, Buildkite, CircleCI, Google Cloud, Bitbucket Pipelines' BITBUCKET_STEP_OIDC_TOKEN
+of a step with \`oidc: { audiences: [AUDIENCE] }\`), exchanged at the upload host's
 /_/oidc/mint-token.
 
 URLs must be HTTPS (plain HTTP only for a loopback address). Certificates are always verified:

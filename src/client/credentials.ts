@@ -4,6 +4,7 @@
 // --oidc-token-file or from the CI job the client runs in.
 import { readFile } from 'node:fs/promises';
 import { decodeJwtPayload } from './claims.js';
+import { bitbucketAudienceHint } from './ambient.js';
 import { PublishError } from './errors.js';
 
 export interface BasicCredentials {
@@ -97,9 +98,11 @@ export function checkAudience(token: string, audience: string, source: string, h
       `The OIDC token from ${source} is for the audience ${JSON.stringify(aud ?? null)}, but ${host} expects '${audience}'`,
       {
         hints: [
-          source.endsWith('_ID_TOKEN')
-            ? `Set \`aud: ${audience}\` for ${source} under \`id_tokens:\` in .gitlab-ci.yml.`
-            : `Request the token for the audience '${audience}' (GET https://${host}/_/oidc/audience).`,
+          source === 'BITBUCKET_STEP_OIDC_TOKEN'
+            ? bitbucketAudienceHint(audience)
+            : source.endsWith('_ID_TOKEN')
+              ? `Set \`aud: ${audience}\` for ${source} under \`id_tokens:\` in .gitlab-ci.yml.`
+              : `Request the token for the audience '${audience}' (GET https://${host}/_/oidc/audience).`,
         ],
       },
     );

@@ -5,9 +5,12 @@ import { detectAmbientToken, defaultAmbientContext, type AmbientContext } from '
 import { checkAudience, readOidcTokenFile } from './credentials.js';
 import { PublishError } from './errors.js';
 
+/** The CI platforms whose OIDC token is found for any audience (Sigstore's too), for hints. */
+export const CI_JOBS_WITH_ANY_AUDIENCE =
+  'GitHub Actions (with `permissions: id-token: write`), GitLab CI (with `id_tokens:`), Buildkite, CircleCI or Google Cloud';
+
 /** The CI platforms whose OIDC token is found, for hints. */
-export const CI_JOBS_WITH_TOKENS =
-  'GitHub Actions (with `permissions: id-token: write`), GitLab CI (with `id_tokens:`), Buildkite, CircleCI or Google Cloud; or give --oidc-token-file';
+export const CI_JOBS_WITH_TOKENS = `${CI_JOBS_WITH_ANY_AUDIENCE}, or Bitbucket Pipelines (with \`oidc: { audiences: [AUD] }\`); or give --oidc-token-file`;
 
 export interface JobToken {
   token: string;

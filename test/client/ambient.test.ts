@@ -12,7 +12,8 @@ import {
 } from '../../src/client/ambient.js';
 import { PublishError } from '../../src/client/errors.js';
 import { tempDir } from '../support/tmp.js';
-import { fakeCi, response } from './support.js';
+import { checkAudience } from '../../src/client/credentials.js';
+import { fakeCi, jwt, response } from './support.js';
 
 test('the GitLab variable is named after the audience as `id` names it', () => {
   const cases: [string, string][] = [
@@ -178,6 +179,68 @@ test('CircleCI: circleci run oidc get --claims {"aud": AUD}', async () => {
   ]);
 });
 
+test('Bitbucket Pipelines: the step’s BITBUCKET_STEP_OIDC_TOKEN, whose audience the step declares', async () => {
+  const token = jwt({
+    aud: 'pier.example.com',
+    repositoryUuid: '{437da666-7aab-4b60-a947-ec542536ca0d}',
+  });
+  const ci = fakeCi({
+    BITBUCKET_PIPELINE_UUID: '{0d2c4b6a}',
+    BITBUCKET_STEP_OIDC_TOKEN: `${token}\n`,
+  });
+  assert.deepEqual(await detectAmbientToken('pier.example.com', ci), {
+    platform: 'bitbucket',
+    token,
+    source: 'BITBUCKET_STEP_OIDC_TOKEN',
+  });
+  // Nothing is run or fetched: the step's token is all there is.
+  assert.deepEqual([ci.runs, ci.gets], [[], []]);
+});
+
+test('Bitbucket Pipelines without `oidc:`, or a token for several audiences: says what to declare', async () => {
+  await assert.rejects(
+    detectAmbientToken('pier.example.com', fakeCi({ BITBUCKET_PIPELINE_UUID: '{0d2c4b6a}' })),
+    (err: PublishError) => {
+      assert.equal(err.code, 'no-id-token');
+      assert.match(
+        err.message,
+        /BITBUCKET_STEP_OIDC_TOKEN is not set: the step does not ask for an OIDC token/,
+      );
+      assert.match(err.hints.join(' '), /`oidc: \{ audiences: \[pier\.example\.com\] \}`/);
+      return true;
+    },
+  );
+  const several = jwt({ aud: ['pier.example.com', 'https://vault.example.com'] });
+  await assert.rejects(
+    detectAmbientToken(
+      'pier.example.com',
+      fakeCi({ BITBUCKET_PIPELINE_UUID: '{0d2c4b6a}', BITBUCKET_STEP_OIDC_TOKEN: several }),
+    ),
+    /the step's OIDC token is for several audiences \(\["pier\.example\.com","https:\/\/vault\.example\.com"\]\); the index takes a token for 'pier\.example\.com' alone/,
+  );
+  // `oidc: true` alone: Bitbucket's default audience, which the client names before the exchange.
+  const bitbucketDefault = jwt({
+    aud: 'ari:cloud:bitbucket::workspace/8a1fdada-cbc0-452c-81ce-07534945e18b',
+  });
+  assert.throws(
+    () =>
+      checkAudience(
+        bitbucketDefault,
+        'pier.example.com',
+        'BITBUCKET_STEP_OIDC_TOKEN',
+        'pier.example.com',
+      ),
+    (err: PublishError) => {
+      assert.match(err.message, /is for the audience "ari:cloud:bitbucket::workspace\/8a1fdada/);
+      assert.match(
+        err.hints.join(' '),
+        /bitbucket-pipelines\.yml: `oidc: \{ audiences: \[pier\.example\.com\] \}`/,
+      );
+      return true;
+    },
+  );
+});
+
 test('Google Cloud: the metadata server identity endpoint with Metadata-Flavor: Google', async () => {
   const ci = fakeCi(
     {},
@@ -206,7 +269,7 @@ test('Google Cloud: the metadata server identity endpoint with Metadata-Flavor: 
   assert.match(other.gets[0]!.url, /^http:\/\/127\.0\.0\.1:9999\/computeMetadata\//);
 });
 
-test('detection order is id’s: GitHub, Google, Buildkite, GitLab, CircleCI', async () => {
+test('detection order is id’s: GitHub, Google, Buildkite, GitLab, CircleCI (then Bitbucket)', async () => {
   const everything = fakeCi(
     {
       GITHUB_ACTIONS: 'true',
@@ -233,6 +296,12 @@ test('detection order is id’s: GitHub, Google, Buildkite, GitLab, CircleCI', a
   assert.equal((await detectAmbientToken('aud', noGithub))?.platform, 'buildkite');
   const gitlabAndCircle = fakeCi({ GITLAB_CI: 'true', AUD_ID_TOKEN: 'gl', CIRCLECI: 'true' });
   assert.equal((await detectAmbientToken('aud', gitlabAndCircle))?.platform, 'gitlab');
+  // Bitbucket Pipelines, which `id` does not detect, comes after all of id's.
+  const circleAndBitbucket = fakeCi(
+    { CIRCLECI: 'true', BITBUCKET_PIPELINE_UUID: '{p}', BITBUCKET_STEP_OIDC_TOKEN: 'bb' },
+    { programs: { circleci: () => ({ code: 0, stdout: 'cc' }) } },
+  );
+  assert.equal((await detectAmbientToken('aud', circleAndBitbucket))?.platform, 'circleci');
 });
 
 test('the real context runs programs from PATH (a fake buildkite-agent)', async () => {

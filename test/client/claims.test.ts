@@ -58,6 +58,7 @@ test('the platform is told from the claims', () => {
     [{ iss: 'https://accounts.google.com', email: 'sa@p.iam.gserviceaccount.com' }, 'google'],
     [{ organization_slug: 'acme', pipeline_slug: 'release' }, 'buildkite'],
     [{ iss: 'https://oidc.circleci.com/org/123' }, 'circleci'],
+    [{ workspaceUuid: '{w}', repositoryUuid: '{r}', stepUuid: '{s}' }, 'bitbucket'],
     [{ iss: 'https://else.example' }, 'unknown'],
   ];
   for (const [claims, platform] of cases) assert.equal(tokenPlatform(claims), platform);
@@ -123,6 +124,26 @@ test('the publisher command matches the claims', () => {
     ],
     [{ ...GITHUB, repository: undefined }, 'pkg', null],
     [{ iss: 'https://buildkite.com', organization_slug: 'a' }, 'pkg', null],
+    [
+      {
+        iss: 'https://oidc.circleci.com/org/c5a9d3e1-7f46-4b0e-9a55-2f8b1c6d7e90',
+        'oidc.circleci.com/org-id': 'c5a9d3e1-7f46-4b0e-9a55-2f8b1c6d7e90',
+        'oidc.circleci.com/project-id': '1f0e2d3c-4b5a-4697-8877-665544332211',
+        'oidc.circleci.com/vcs-origin': 'github.com/acme/app',
+      },
+      'pkg',
+      'pier publisher add pkg --provider circleci --organization-id c5a9d3e1-7f46-4b0e-9a55-2f8b1c6d7e90 --project-id 1f0e2d3c-4b5a-4697-8877-665544332211 --vcs-origin github.com/acme/app --issuer https://oidc.circleci.com/org/c5a9d3e1-7f46-4b0e-9a55-2f8b1c6d7e90',
+    ],
+    [{ iss: 'https://oidc.circleci.com/org/x', 'oidc.circleci.com/org-id': 'x' }, 'pkg', null],
+    [
+      {
+        iss: 'https://api.bitbucket.org/2.0/workspaces/acme/pipelines-config/identity/oidc',
+        workspaceUuid: '{8a1fdada-cbc0-452c-81ce-07534945e18b}',
+        repositoryUuid: '{437da666-7aab-4b60-a947-ec542536ca0d}',
+      },
+      'pkg',
+      "pier publisher add pkg --provider bitbucket --workspace-uuid '{8a1fdada-cbc0-452c-81ce-07534945e18b}' --repository-uuid '{437da666-7aab-4b60-a947-ec542536ca0d}' --issuer https://api.bitbucket.org/2.0/workspaces/acme/pipelines-config/identity/oidc",
+    ],
   ];
   for (const [claims, project, command] of cases)
     assert.equal(publisherCommand(claims, project), command, command ?? JSON.stringify(claims));
@@ -146,6 +167,18 @@ test('workflow file, config path, reusable workflow, issuer command', () => {
     'pier issuer add --kind gitlab --url https://gitlab.example.com',
   );
   assert.equal(issuerCommand({ iss: 'https://x' }), null);
+  assert.equal(
+    issuerCommand({ iss: 'https://oidc.circleci.com/org/c5a9d3e1-7f46-4b0e-9a55-2f8b1c6d7e90' }),
+    'pier issuer add --kind circleci --url https://oidc.circleci.com/org/c5a9d3e1-7f46-4b0e-9a55-2f8b1c6d7e90',
+  );
+  assert.equal(
+    issuerCommand({
+      iss: 'https://api.bitbucket.org/2.0/workspaces/acme/pipelines-config/identity/oidc',
+      workspaceUuid: '{w}',
+      repositoryUuid: '{r}',
+    }),
+    'pier issuer add --kind bitbucket --url https://api.bitbucket.org/2.0/workspaces/acme/pipelines-config/identity/oidc',
+  );
 });
 
 test('shell quoting', () => {

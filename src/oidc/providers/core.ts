@@ -26,6 +26,13 @@ export type Rule<C> =
       type: 'string';
       /** Runs with `undefined` when the claim is absent or null. */
       verify: Verify<C, string | undefined>;
+    })
+  | (ClaimRule & {
+      kind: 'optional-verifiable';
+      /** A JSON array of strings (CircleCI's `oidc.circleci.com/context-ids`). */
+      type: 'string-list';
+      /** Runs with `undefined` when the claim is absent or null. */
+      verify: Verify<C, readonly string[] | undefined>;
     });
 
 /**
@@ -45,7 +52,17 @@ export function jsonTypeOf(value: unknown): JsonType {
   return 'object';
 }
 
-function article(type: JsonType): string {
+/** The JSON type a rule expects: one of JSON's, or a list of strings. */
+type RuleType = 'string' | 'boolean' | 'string-list';
+
+function hasRuleType(value: unknown, type: RuleType): boolean {
+  if (type === 'string-list')
+    return Array.isArray(value) && value.every((v) => typeof v === 'string');
+  return jsonTypeOf(value) === type;
+}
+
+function article(type: JsonType | 'string-list'): string {
+  if (type === 'string-list') return 'a list of strings';
   if (type === 'null' || type === 'absent') return type === 'null' ? 'null' : 'nothing';
   return type === 'array' || type === 'object' ? `an ${type}` : `a ${type}`;
 }
@@ -65,7 +82,7 @@ export function missingClaim(claim: string): string {
   return `Missing claim ${quote(claim)}`;
 }
 
-export function wrongType(claim: string, expected: 'string' | 'boolean', value: unknown): string {
+export function wrongType(claim: string, expected: RuleType, value: unknown): string {
   return `Check failed for claim ${quote(claim)}: expected ${article(expected)}, got ${article(jsonTypeOf(value))}`;
 }
 
@@ -97,14 +114,18 @@ function runRule<C>(rule: Rule<C>, config: C, claims: Claims, issuerUrl: string)
       return rule.verify(config, undefined, claims, issuerUrl);
     return missingClaim(rule.claim);
   }
-  if (jsonTypeOf(value) !== rule.type) return wrongType(rule.claim, rule.type, value);
+  if (!hasRuleType(value, rule.type)) return wrongType(rule.claim, rule.type, value);
   if (typeof value === 'string' && hasControlCharacter(value))
+    return controlCharacterIn(rule.claim);
+  if (Array.isArray(value) && value.some((v: string) => hasControlCharacter(v)))
     return controlCharacterIn(rule.claim);
   switch (rule.kind) {
     case 'required-unverifiable':
       return null;
     case 'optional-verifiable':
-      return rule.verify(config, value as string, claims, issuerUrl);
+      return rule.type === 'string-list'
+        ? rule.verify(config, value as string[], claims, issuerUrl)
+        : rule.verify(config, value as string, claims, issuerUrl);
     case 'required-verifiable':
       return rule.type === 'string'
         ? rule.verify(config, value as string, claims, issuerUrl)
@@ -140,7 +161,7 @@ export function firstMissingOrMistyped<C>(
     const value = claims[rule.claim];
     if (value === undefined || value === null)
       return { claim: rule.claim, message: missingClaim(rule.claim) };
-    if (jsonTypeOf(value) !== rule.type)
+    if (!hasRuleType(value, rule.type))
       return { claim: rule.claim, message: wrongType(rule.claim, rule.type, value) };
   }
   return null;

@@ -3,7 +3,9 @@
 // exporting one definition; everything provider-specific elsewhere is derived from this list.
 // Adding a provider: its module, its line here, its kind in ProviderKind, its test file.
 import { activestateProvider } from './activestate.js';
+import { bitbucketProvider } from './bitbucket.js';
 import { buildkiteProvider } from './buildkite.js';
+import { circleciProvider } from './circleci.js';
 import { genericProvider } from './generic.js';
 import { forgejoProvider } from './forgejo.js';
 import { githubProvider } from './github.js';
@@ -22,6 +24,8 @@ export const PROVIDERS: { readonly [K in ProviderKind]: Provider<unknown> } = {
   buildkite: buildkiteProvider,
   generic: genericProvider,
   forgejo: forgejoProvider,
+  circleci: circleciProvider,
+  bitbucket: bitbucketProvider,
 };
 
 /** The kinds, in display order. */

@@ -73,3 +73,17 @@ export function refPatternsOverlap(a: string, b: string): boolean {
   if (!sa.endsWith(sb) && !sb.endsWith(sa)) return false;
   return true;
 }
+
+/**
+ * Why a branch-name pattern cannot be registered, or null: for platforms whose tokens name the
+ * branch alone (Bitbucket's `branchName`: `main`, `release/1.x`), the same glob over the name.
+ */
+export function branchPatternProblem(pattern: string): string | null {
+  if (pattern.startsWith('refs/'))
+    return 'Give a branch name or pattern such as main or release/*, not a ref';
+  if (/\s/.test(pattern) || hasControlCharacter(pattern))
+    return 'Branch patterns must not contain whitespace or control characters';
+  if (pattern.startsWith('/') || pattern.endsWith('/') || pattern.includes('//'))
+    return 'Invalid branch pattern: no empty path segment';
+  return null;
+}

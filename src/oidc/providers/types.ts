@@ -9,7 +9,15 @@
 import type { DevTokenShape } from '../../dev-oidc/shape.js';
 
 export type ProviderKind =
-  'github' | 'gitlab' | 'google' | 'activestate' | 'buildkite' | 'generic' | 'forgejo';
+  | 'github'
+  | 'gitlab'
+  | 'google'
+  | 'activestate'
+  | 'buildkite'
+  | 'generic'
+  | 'forgejo'
+  | 'circleci'
+  | 'bitbucket';
 
 /** The verified JWT payload. */
 export type Claims = Readonly<Record<string, unknown>>;
