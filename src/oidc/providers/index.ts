@@ -9,6 +9,7 @@ import { forgejoProvider } from './forgejo.js';
 import { githubProvider } from './github.js';
 import { gitlabProvider } from './gitlab.js';
 import { googleProvider } from './google.js';
+import { jenkinsProvider } from './jenkins.js';
 import type { CliOption, Provider, ProviderKind } from './types.js';
 
 export { PREVERIFIED_CLAIMS } from './core.js';
@@ -22,6 +23,7 @@ export const PROVIDERS: { readonly [K in ProviderKind]: Provider<unknown> } = {
   buildkite: buildkiteProvider,
   generic: genericProvider,
   forgejo: forgejoProvider,
+  jenkins: jenkinsProvider,
 };
 
 /** The kinds, in display order. */

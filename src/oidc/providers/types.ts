@@ -9,7 +9,7 @@
 import type { DevTokenShape } from '../../dev-oidc/shape.js';
 
 export type ProviderKind =
-  'github' | 'gitlab' | 'google' | 'activestate' | 'buildkite' | 'generic' | 'forgejo';
+  'github' | 'gitlab' | 'google' | 'activestate' | 'buildkite' | 'generic' | 'forgejo' | 'jenkins';
 
 /** The verified JWT payload. */
 export type Claims = Readonly<Record<string, unknown>>;
@@ -215,6 +215,11 @@ export interface Provider<C> {
   describe(config: C): string;
   /** Link to the source (and to the commit when claims are given), or null (Google). */
   url(config: C, issuerUrl: string, claims?: Claims): string | null;
+  /**
+   * The platform always writes `aud` as a list (Jenkins' OpenID Connect Provider plugin): a list
+   * of the index's audience alone is then accepted too (src/oidc/verify.ts). Never a longer list.
+   */
+  audienceList?: boolean;
   /** The tokens `pier dev-oidc --kind KIND` mints, when the platform's shape can be imitated. */
   dev?: DevTokenShape;
 }
