@@ -33,8 +33,9 @@ TWINE_REPOSITORY; default pypi) in the .pypirc file: its \`repository\`, \`usern
 Credentials, first found wins: --token; --oidc-token-file; PIER_TOKEN; TWINE_USERNAME and
 TWINE_PASSWORD; the password of the .pypirc repository; else trusted publishing with the OIDC token of the CI job this runs in
 (GitHub Actions with \`permissions: id-token: write\`, GitLab CI \`id_tokens\` named
-<AUDIENCE>_ID_TOKEN, Buildkite, CircleCI, Google Cloud), exchanged at the upload host's
-/_/oidc/mint-token.
+<AUDIENCE>_ID_TOKEN, Buildkite, CircleCI, Google Cloud, Azure Pipelines with SYSTEM_ACCESSTOKEN
+mapped and PIER_AZURE_SERVICE_CONNECTION_ID for a service connection's token), exchanged at the
+upload host's /_/oidc/mint-token.
 
 URLs must be HTTPS (plain HTTP only for a loopback address). Certificates are always verified:
 add a private CA with NODE_EXTRA_CA_CERTS=/path/to/ca.pem.

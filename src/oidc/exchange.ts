@@ -154,6 +154,7 @@ export class ExchangeService {
       const provider = providerOf(issuer.kind);
       const claims = await verifySignedToken(raw, issuer, this.jwks, this.audience, this.now, {
         list: provider.audienceList === true,
+        fixed: provider.fixedAudience,
       });
       context.claims = provider.provenance(claims);
       const jti = singleUseKey(raw, claims);

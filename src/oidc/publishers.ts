@@ -192,7 +192,7 @@ export class PublisherService {
       const builtin = IssuerService.builtinFor(kind);
       if (builtin === null)
         throw badRequest(
-          `A ${provider.displayName} publisher names its issuer: register it (pier issuer add --kind ${kind} --url URL) and give it`,
+          `${/^[AEIOU]/.test(provider.displayName) ? 'An' : 'A'} ${provider.displayName} publisher names its issuer: register it (pier issuer add --kind ${kind} --url URL) and give it`,
           { errors: { issuer: 'Choose the issuer' } },
         );
       issuer = builtin;

@@ -3,7 +3,8 @@
 // (RS256, ES256) with a `kid` from the issuer's key set; `iss`, `iat`, `exp` and `aud` required
 // with 30 s of leeway; `aud` exactly the configured audience, as one string (a list is refused,
 // but for a platform that always writes one: then a list of that audience alone, see
-// `Provider.audienceList`);
+// `Provider.audienceList`; a platform whose audience cannot be chosen has its own fixed one
+// instead, see `Provider.fixedAudience`);
 // every segment in canonical base64url; a lifetime (`exp` - `iat`) of at most six hours. And the
 // single-use key of a verified token (its `jti`, or what the issuer signed).
 import { createHash } from 'node:crypto';
@@ -116,6 +117,11 @@ export function singleUseKey(raw: string, claims: Readonly<Record<string, unknow
 export interface AudienceForm {
   /** `aud` may be a list holding the audience and nothing else (the platform never writes a string). */
   list?: boolean;
+  /**
+   * The audience the platform always writes, expected instead of the index's (Azure DevOps'
+   * api://AzureADTokenExchange): a token that is not bound to this index.
+   */
+  fixed?: string;
 }
 
 /** Whether `aud` is the audience in the form the platform writes it. */
@@ -129,10 +135,11 @@ export async function verifySignedToken(
   raw: string,
   issuer: Issuer,
   jwks: JwksCache,
-  audience: string,
+  indexAudience: string,
   now: () => number = Date.now,
   form: AudienceForm = {},
 ): Promise<Record<string, unknown>> {
+  const audience = form.fixed ?? indexAudience;
   const segmentsProblem = canonicalSegmentsProblem(raw);
   if (segmentsProblem !== null) throw invalid(segmentsProblem);
   const header = decodeProtectedHeader(raw);

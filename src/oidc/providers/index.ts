@@ -3,6 +3,7 @@
 // exporting one definition; everything provider-specific elsewhere is derived from this list.
 // Adding a provider: its module, its line here, its kind in ProviderKind, its test file.
 import { activestateProvider } from './activestate.js';
+import { azureProvider } from './azure.js';
 import { buildkiteProvider } from './buildkite.js';
 import { genericProvider } from './generic.js';
 import { forgejoProvider } from './forgejo.js';
@@ -24,6 +25,7 @@ export const PROVIDERS: { readonly [K in ProviderKind]: Provider<unknown> } = {
   generic: genericProvider,
   forgejo: forgejoProvider,
   jenkins: jenkinsProvider,
+  azure: azureProvider,
 };
 
 /** The kinds, in display order. */

@@ -9,7 +9,15 @@
 import type { DevTokenShape } from '../../dev-oidc/shape.js';
 
 export type ProviderKind =
-  'github' | 'gitlab' | 'google' | 'activestate' | 'buildkite' | 'generic' | 'forgejo' | 'jenkins';
+  | 'github'
+  | 'gitlab'
+  | 'google'
+  | 'activestate'
+  | 'buildkite'
+  | 'generic'
+  | 'forgejo'
+  | 'jenkins'
+  | 'azure';
 
 /** The verified JWT payload. */
 export type Claims = Readonly<Record<string, unknown>>;
@@ -220,6 +228,12 @@ export interface Provider<C> {
    * of the index's audience alone is then accepted too (src/oidc/verify.ts). Never a longer list.
    */
   audienceList?: boolean;
+  /**
+   * The audience every token of the platform carries, when a job cannot ask for another (Azure
+   * DevOps: api://AzureADTokenExchange): the exchange expects it instead of the index's. Such
+   * tokens are not bound to this index; the provider's module says what makes up for it.
+   */
+  fixedAudience?: string;
   /** The tokens `pier dev-oidc --kind KIND` mints, when the platform's shape can be imitated. */
   dev?: DevTokenShape;
 }
