@@ -11,7 +11,12 @@ import {
 } from './options.js';
 import { readFileSync } from 'node:fs';
 import { parse as parseToml } from 'smol-toml';
+import { shellQuote } from './claims.js';
+import { devShape } from './kinds.js';
 import { startDevOidc, type DevOidcServer } from './server.js';
+import type { JobSettings } from './shape.js';
+
+export { shellQuote } from './claims.js';
 import { wholeNumber } from '../client/numeric-option.js';
 
 export interface DevOidcCommandIo {
@@ -23,7 +28,8 @@ export interface DevOidcCommandIo {
   signal?: AbortSignal;
 }
 
-interface DevOidcFlags {
+/** The job's settings are flags of the same names (`--owner-id` → ownerId). */
+interface DevOidcFlags extends JobSettings {
   kind: DevOidcKind;
   host: string;
   port: number;
@@ -32,72 +38,10 @@ interface DevOidcFlags {
   tlsKey?: string;
   keyFile?: string;
   lifetime: number;
-  repository?: string;
-  ownerId?: string;
-  workflow?: string;
-  environment?: string;
-  ref?: string;
-  sha?: string;
-  event?: string;
-  jobWorkflowRef?: string;
   claims?: string;
   project?: string;
   indexUrl?: string;
   owner: string;
-}
-
-/** A value as a POSIX shell reads it back: bare when safe, else single-quoted. */
-export function shellQuote(value: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
-const text = (v: unknown): string | undefined =>
-  typeof v === 'string' && v !== '' ? v : undefined;
-
-const KIND_NAMES: Record<DevOidcKind, string> = {
-  github: 'GitHub Actions',
-  gitlab: 'GitLab CI',
-  forgejo: 'Forgejo Actions',
-};
-
-/** The publisher registration that matches this issuer's tokens, as `pier publisher add` flags. */
-function publisherFlags(server: DevOidcServer): string[] {
-  const c = server.claims;
-  if (server.kind === 'github') {
-    // The file a publisher names is the one defining the job (a reusable workflow's, if any).
-    const ref = text(c.job_workflow_ref) ?? text(c.workflow_ref) ?? '';
-    const workflow = /([^/]+\.(?:yml|yaml))(?=@)/.exec(ref)?.[1];
-    return [
-      '--provider github',
-      `--repository ${shellQuote(text(c.repository) ?? '<OWNER/REPO>')}`,
-      `--workflow ${shellQuote(workflow ?? '<FILE.yml>')}`,
-      ...(text(c.repository_owner_id)
-        ? [`--owner-id ${shellQuote(String(c.repository_owner_id))}`]
-        : []),
-      ...(text(c.environment) ? [`--environment ${shellQuote(String(c.environment))}`] : []),
-    ];
-  }
-  if (server.kind === 'forgejo') {
-    // The workflow by its path in the repository; both immutable ids pinned.
-    const ref = text(c.job_workflow_ref) ?? '';
-    const workflow = /^[^/]+\/[^/]+\/(\.forgejo\/workflows\/[^@]+)@/.exec(ref)?.[1];
-    return [
-      '--provider forgejo',
-      `--repository ${shellQuote(text(c.repository) ?? '<OWNER/REPO>')}`,
-      `--repository-id ${shellQuote(text(c.repository_id) ?? '<ID>')}`,
-      `--owner-id ${shellQuote(text(c.repository_owner_id) ?? '<ID>')}`,
-      `--workflow ${shellQuote(workflow ?? '<.forgejo/workflows/FILE.yml>')}`,
-      ...(text(c.environment) ? [`--environment ${shellQuote(String(c.environment))}`] : []),
-    ];
-  }
-  const uri = text(c.ci_config_ref_uri) ?? '';
-  const workflow = /(?<=\/\/)(.*[^/]\.(?:yml|yaml))(?=@)/.exec(uri)?.[1];
-  return [
-    '--provider gitlab',
-    `--repository ${shellQuote(text(c.project_path) ?? '<NAMESPACE/PROJECT>')}`,
-    `--workflow ${shellQuote(workflow ?? '<PATH.yml>')}`,
-    ...(text(c.environment) ? [`--environment ${shellQuote(String(c.environment))}`] : []),
-  ];
 }
 
 /** What the printed commands are for: the project and the index the laptop publishes to. */
@@ -138,18 +82,16 @@ export function startupText(server: DevOidcServer, setup: LaptopSetup = {}): str
   const owner = shellQuote(setup.owner ?? 'admin');
   const upload = shellQuote(`${(setup.indexUrl ?? defaultIndexUrl()).replace(/\/+$/, '')}/legacy/`);
   const lines = Object.entries(server.env()).map(([k, v]) => `export ${k}=${shellQuote(v)}`);
+  const shape = devShape(server.kind);
   lines.push(
-    `# pier dev-oidc: a development ${KIND_NAMES[server.kind]} OIDC issuer at ${server.url}`,
+    `# pier dev-oidc: a development ${shape?.platform ?? server.kind} OIDC issuer at ${server.url}`,
+    ...(shape?.notes ?? []),
   );
-  if (server.kind === 'gitlab')
-    lines.push(
-      '# (GitLab hands a job its token in a variable; here GitLab-shaped tokens come from the',
-      '#  token endpoint above, which OIDC clients use when GITHUB_ACTIONS=true.)',
-    );
+  const flags = [`--provider ${server.kind}`, ...(shape?.publisherFlags(server.claims) ?? [])];
   lines.push(
     `# Trust it at a pier index (development only), and let this job create and publish ${project}:`,
     `#   pier issuer add --kind ${server.kind} --url ${url}${insecure}`,
-    `#   pier publisher add ${project} ${publisherFlags(server).join(' ')} --issuer ${url} --pending --owner ${owner}`,
+    `#   pier publisher add ${project} ${flags.join(' ')} --issuer ${url} --pending --owner ${owner}`,
     `# (--pending --owner ${owner}: its first publish creates ${project}, owned by ${owner}; leave them`,
     '#  out when the project exists.) Then, with dist/ built (python3 -m build), in a shell with',
     '#  the variables above exported:',
@@ -208,17 +150,22 @@ export function optionsFromFlags(flags: DevOidcFlags): DevOidcOptions {
   };
 }
 
-const HELP = `
-The token endpoint behaves like GitHub Actions' ACTIONS_ID_TOKEN_REQUEST_URL:
+/** The text after the options: the token endpoint, then each kind's claims (from the registry). */
+function helpText(): string {
+  const kinds = DEV_OIDC_KINDS.map((kind) => {
+    const shape = devShape(kind);
+    return `  --kind ${kind} (${shape?.platform ?? kind}): ${shape?.flags ?? ''}.`;
+  });
+  return `
+The token endpoint behaves like GitHub Actions' ACTIONS_ID_TOKEN_REQUEST_URL, whatever the kind:
   GET /token?api-version=2.0&audience=AUD  with  Authorization: bearer $ACTIONS_ID_TOKEN_REQUEST_TOKEN
   -> {"value": "<JWT>"}   (RS256; without audience, GitHub's default https://github.com/OWNER)
 Discovery is at /.well-known/openid-configuration, keys at /.well-known/jwks.
 
-Claims: flags set their claim and the claims derived from it (sub, workflow_ref,
-job_workflow_ref, repository_owner, ref_type; with --kind gitlab: sub, ci_config_ref_uri,
-namespace_path, ref, ref_type; with --kind forgejo: GitHub's, the workflow under
-.forgejo/workflows, the issuer at /api/actions as a Forgejo instance's). A --claims file is a JSON object merged over the defaults and
-the derived claims (a claim set to null is removed); flags win over the file.
+Claims: flags set their claim and the claims derived from it. A --claims file is a JSON object
+merged over the defaults and the derived claims (a claim set to null is removed); flags win over
+the file.
+${kinds.join('\n')}
 
 Examples:
   pier dev-oidc --environment release --key-file .dev-oidc.pem > job.env &
@@ -227,6 +174,7 @@ Examples:
   pier dev-oidc --kind forgejo --repository forgejo/release-app --workflow release.yml
   pier dev-oidc --claims claims.json     # e.g. {"repository_visibility": "private", "run_id": null}
 `;
+}
 
 /** Add `dev-oidc` to a commander program. `io` lets a test capture output and stop it. */
 export function registerDevOidcCommand(program: Command, io: DevOidcCommandIo = {}): void {
@@ -284,7 +232,7 @@ export function registerDevOidcCommand(program: Command, io: DevOidcCommandIo = 
       'the pier index the printed publish command uploads to (default: PIER_PUBLIC_URL, else http://127.0.0.1:PIER_PORT or 8080)',
     )
     .option('--owner <user>', 'who owns the project its first publish creates', 'admin')
-    .addHelpText('after', HELP)
+    .addHelpText('after', helpText())
     .action(async (flags: DevOidcFlags) => {
       const server = await startDevOidc({
         ...optionsFromFlags(flags),

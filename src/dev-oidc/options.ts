@@ -1,33 +1,20 @@
 // What `pier dev-oidc` can be told, and the checks that turn a typo into a clear error before
 // anything listens: the same rules for the command line and for tests starting it in-process.
 import { readFileSync } from 'node:fs';
+import type { ProviderKind } from '../oidc/providers/types.js';
+import { devKinds, devShape } from './kinds.js';
+import type { JobSettings } from './shape.js';
 
-export type DevOidcKind = 'github' | 'gitlab' | 'forgejo';
-export const DEV_OIDC_KINDS: readonly DevOidcKind[] = ['github', 'gitlab', 'forgejo'];
+export type { JobSettings } from './shape.js';
+
+/** A provider kind whose module declares a development token shape. */
+export type DevOidcKind = ProviderKind;
+/** The kinds `--kind` takes, in the registry's order. */
+export const DEV_OIDC_KINDS: readonly DevOidcKind[] = devKinds();
 
 /** A setting that cannot work, said the way the user wrote it (`--sha`, not `sha`). */
 export class DevOidcError extends Error {
   override name = 'DevOidcError';
-}
-
-/** The job a token describes. Each setting drives its claim and the claims derived from it. */
-export interface JobSettings {
-  /** GitHub OWNER/REPO, or GitLab NAMESPACE/PROJECT (the project path). */
-  repository?: string;
-  /** GitHub `repository_owner_id`, or GitLab `namespace_id`: digits. */
-  ownerId?: string;
-  /** GitHub workflow file name (`release.yml`), or GitLab CI configuration path (`.gitlab-ci.yml`). */
-  workflow?: string;
-  /** The deployment environment; no `environment` claim when unset. */
-  environment?: string;
-  /** The full ref: `refs/heads/main`, `refs/tags/v1.0` (GitHub also `refs/pull/N/merge`). */
-  ref?: string;
-  /** The commit: 40 (or 64) lower-case hexadecimal digits. */
-  sha?: string;
-  /** GitHub `event_name`, or GitLab `pipeline_source`. */
-  event?: string;
-  /** GitHub only: the reusable workflow that defines the job, OWNER/REPO/.github/workflows/FILE@REF. */
-  jobWorkflowRef?: string;
 }
 
 export interface DevOidcOptions extends JobSettings {
@@ -77,42 +64,14 @@ const fail = (message: string): never => {
   throw new DevOidcError(message);
 };
 
-const GITHUB_REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\/[A-Za-z0-9._-]+$/;
-const GITLAB_PROJECT_PATH = /^[A-Za-z0-9_.][A-Za-z0-9_.-]*(?:\/[A-Za-z0-9_.][A-Za-z0-9_.-]*)+$/;
-const WORKFLOW_FILE = /^[^/\\\s]+\.(?:yml|yaml)$/;
-const JOB_WORKFLOW_REF = /^[^/\s]+\/[^/\s]+\/\.github\/workflows\/[^/\\\s@]+\.(?:yml|yaml)@\S+$/;
 const SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 const EVENT = /^[a-z][a-z_]*$/;
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
+/** The checks every platform shares, then the platform's own (its shape's `checkJob`). */
 function checkJob(kind: DevOidcKind, job: JobSettings): JobSettings {
   const { repository, ownerId, workflow, environment, ref, sha, event, jobWorkflowRef } = job;
-  if (repository !== undefined) {
-    if (kind !== 'gitlab' && !GITHUB_REPOSITORY.test(repository))
-      fail(`--repository must be OWNER/REPO (e.g. octo-org/octo-repo), got '${repository}'`);
-    if (kind === 'gitlab' && !GITLAB_PROJECT_PATH.test(repository))
-      fail(
-        `--repository must be the project path NAMESPACE/PROJECT (e.g. my-group/my-project), got '${repository}'`,
-      );
-  }
-  if (ownerId !== undefined && !/^[1-9][0-9]*$/.test(ownerId))
-    fail(`--owner-id must be the owner's numeric id (digits only, e.g. 65), got '${ownerId}'`);
-  if (workflow !== undefined) {
-    if (kind !== 'gitlab' && !WORKFLOW_FILE.test(workflow))
-      fail(
-        `--workflow must be a file name in .${kind}/workflows ending in .yml or .yaml (e.g. release.yml), got '${workflow}'`,
-      );
-    if (
-      kind === 'gitlab' &&
-      (!/\.(?:yml|yaml)$/.test(workflow) ||
-        workflow.startsWith('/') ||
-        workflow.split('/').some((part) => part === '' || part === '..') ||
-        /[\s@\\]/.test(workflow))
-    )
-      fail(
-        `--workflow must be the CI configuration's path in the project ending in .yml or .yaml (e.g. .gitlab-ci.yml), got '${workflow}'`,
-      );
-  }
+  const settings = { repository, ownerId, workflow, environment, ref, sha, event, jobWorkflowRef };
   if (
     environment !== undefined &&
     (environment === '' || environment.length > 255 || CONTROL.test(environment))
@@ -120,24 +79,13 @@ function checkJob(kind: DevOidcKind, job: JobSettings): JobSettings {
     fail(
       `--environment must be a non-empty name of at most 255 characters, got ${JSON.stringify(environment)}`,
     );
-  if (ref !== undefined) {
-    const kinds = kind !== 'gitlab' ? 'heads|tags|pull' : 'heads|tags';
-    if (!new RegExp(`^refs/(?:${kinds})/\\S+$`).test(ref))
-      fail(`--ref must be a full ref such as refs/heads/main or refs/tags/v1.0, got '${ref}'`);
-  }
   if (sha !== undefined && !SHA.test(sha))
     fail(`--sha must be a commit id of 40 lower-case hexadecimal digits, got '${sha}'`);
   if (event !== undefined && !EVENT.test(event))
     fail(`--event must be an event name such as push or workflow_dispatch, got '${event}'`);
-  if (jobWorkflowRef !== undefined) {
-    if (kind !== 'github')
-      fail('--job-workflow-ref is only for --kind github (reusable workflows)');
-    if (!JOB_WORKFLOW_REF.test(jobWorkflowRef))
-      fail(
-        `--job-workflow-ref must be OWNER/REPO/.github/workflows/FILE.yml@REF, got '${jobWorkflowRef}'`,
-      );
-  }
-  return { repository, ownerId, workflow, environment, ref, sha, event, jobWorkflowRef };
+  const problem = devShape(kind)?.checkJob(settings);
+  if (problem) fail(problem);
+  return settings;
 }
 
 function checkIssuer(issuer: string): string {
@@ -181,7 +129,7 @@ export function readClaimsFile(path: string): Record<string, unknown> {
 export function resolveOptions(options: DevOidcOptions): ResolvedOptions {
   const kind = options.kind ?? 'github';
   if (!DEV_OIDC_KINDS.includes(kind))
-    fail(`--kind must be github, gitlab or forgejo, got '${String(kind)}'`);
+    fail(`--kind must be one of ${DEV_OIDC_KINDS.join(', ')}, got '${String(kind)}'`);
   const host = options.host ?? '127.0.0.1';
   if (host === '' || /[\s/]/.test(host))
     fail(`--host must be an address to listen on, got '${host}'`);

@@ -10,7 +10,9 @@ import {
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { SignJWT, type JWTPayload } from 'jose';
-import { jobClaims, mergeClaims, type Claims } from './claims.js';
+import { mergeClaims, type Claims } from './claims.js';
+import { devShape } from './kinds.js';
+import type { DevTokenShape } from './shape.js';
 import { loadSigningKey, SIGNING_ALG } from './keys.js';
 import { DevOidcError, resolveOptions, type DevOidcKind, type DevOidcOptions } from './options.js';
 
@@ -67,45 +69,12 @@ function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-const str = (v: unknown): string | undefined =>
-  typeof v === 'string'
-    ? v
-    : typeof v === 'number' || typeof v === 'boolean'
-      ? String(v)
-      : undefined;
-
-function jobEnvironment(
-  kind: DevOidcKind,
-  claims: Claims,
-  issuer: string,
-): Record<string, string | undefined> {
-  if (kind !== 'gitlab')
-    return {
-      GITHUB_REPOSITORY: str(claims.repository),
-      GITHUB_WORKFLOW_REF: str(claims.workflow_ref),
-      GITHUB_REF: str(claims.ref),
-      GITHUB_SHA: str(claims.sha),
-      GITHUB_EVENT_NAME: str(claims.event_name),
-      GITHUB_SERVER_URL:
-        kind === 'forgejo' ? issuer.replace(/\/api\/actions$/, '') : 'https://github.com',
-      GITHUB_RUN_ID: str(claims.run_id),
-      GITHUB_RUN_ATTEMPT: str(claims.run_attempt),
-    };
-  const configUri = str(claims.ci_config_ref_uri);
-  return {
-    CI_SERVER_URL: issuer,
-    CI_PROJECT_PATH: str(claims.project_path),
-    CI_CONFIG_PATH: configUri ? /\/\/(.*[^/]\.(?:yml|yaml))@/.exec(configUri)?.[1] : undefined,
-    CI_COMMIT_REF_NAME: str(claims.ref),
-    CI_COMMIT_SHA: str(claims.sha),
-    CI_PIPELINE_ID: str(claims.pipeline_id),
-    CI_JOB_ID: str(claims.job_id),
-  };
-}
-
 /** Start the development issuer. Resolves once it listens; rejects with a DevOidcError on bad options. */
 export async function startDevOidc(options: DevOidcOptions = {}): Promise<DevOidcServer> {
   const o = resolveOptions(options);
+  const found = devShape(o.kind);
+  if (!found) throw new DevOidcError(`no development token shape for ${o.kind}`);
+  const shape: DevTokenShape = found;
   const key = await loadSigningKey(o.keyFile);
   const requestToken = o.requestToken ?? randomBytes(32).toString('base64url');
 
@@ -121,13 +90,12 @@ export async function startDevOidc(options: DevOidcOptions = {}): Promise<DevOid
   });
   const { port } = server.address() as AddressInfo;
   const baseUrl = `${o.tls ? 'https' : 'http'}://${urlHost(o.host)}:${port}`;
-  // A Forgejo instance's issuer is its web root + /api/actions.
-  const issuer = o.issuer ?? (o.kind === 'forgejo' ? `${baseUrl}/api/actions` : baseUrl);
+  // E.g. a Forgejo instance's issuer is its web root + /api/actions.
+  const issuer = o.issuer ?? shape.issuer?.(baseUrl) ?? baseUrl;
   const issuerPath = new URL(issuer).pathname.replace(/\/+$/, '');
-  const jwksPath = o.kind === 'gitlab' ? '/oauth/discovery/keys' : '/.well-known/jwks';
-  const claims = Object.freeze(jobClaims(o.kind, o.job, o.fileClaims, issuer));
-  const owner = str(claims.repository_owner);
-  const defaultAudience = o.kind === 'github' && owner ? `https://github.com/${owner}` : undefined;
+  const jwksPath = shape.jwksPath ?? '/.well-known/jwks';
+  const claims = Object.freeze(shape.claims(o.job, o.fileClaims, issuer));
+  const defaultAudience = shape.defaultAudience?.(claims);
   const requestUrl = `${baseUrl}/token?api-version=2.0`;
 
   const discovery = {
@@ -188,7 +156,7 @@ export async function startDevOidc(options: DevOidcOptions = {}): Promise<DevOid
     const audience = query.get('audience') || defaultAudience;
     if (!audience)
       return send(res, 400, {
-        message: 'GitLab tokens have no default audience: add &audience=<aud> to the URL',
+        message: `${shape.platform} tokens have no default audience: add &audience=<aud> to the URL`,
       });
     const jwt = await mintToken(audience);
     o.log(`issued a ${o.kind} token for audience ${JSON.stringify(audience)}`);
@@ -236,7 +204,7 @@ export async function startDevOidc(options: DevOidcOptions = {}): Promise<DevOid
         ACTIONS_ID_TOKEN_REQUEST_URL: requestUrl,
         ACTIONS_ID_TOKEN_REQUEST_TOKEN: requestToken,
         GITHUB_ACTIONS: 'true',
-        ...jobEnvironment(o.kind, claims, issuer),
+        ...shape.environment(claims, issuer),
       };
       return Object.fromEntries(
         Object.entries(vars).filter((e): e is [string, string] => e[1] !== undefined),

@@ -577,7 +577,7 @@ test('bad settings are refused with a clear error before anything listens', asyn
     [{ kind: 'gitlab', repository: 'project' }, /NAMESPACE\/PROJECT/],
     [{ kind: 'gitlab', workflow: '/ci.yml' }, /--workflow must be the CI configuration's path/],
     [{ kind: 'gitlab', ref: 'refs/pull/1/merge' }, /--ref must be a full ref/],
-    [{ kind: 'circleci' as 'github' }, /--kind must be github, gitlab or forgejo/],
+    [{ kind: 'nope' as 'github' }, /--kind must be one of github, gitlab, .*got 'nope'/],
     [{ port: 70000 }, /--port must be a number from 0 to 65535/],
     [{ lifetime: 0 }, /--lifetime must be a whole number of seconds/],
     [{ issuer: 'not a url' }, /--issuer must be an absolute http\(s\) URL/],
@@ -774,7 +774,7 @@ test('the command refuses bad flags with a clear error', async () => {
     ],
     [['--lifetime', '1e3'], /argument '1e3' is invalid\. expected a whole number from 1 to 86400/],
     [['--repository', 'nope'], /--repository must be OWNER\/REPO/],
-    [['--kind', 'circleci'], /Allowed choices are github, gitlab/],
+    [['--kind', 'nope'], /Allowed choices are github, gitlab/],
   ];
   for (const [args, message] of cases) {
     const program = new Command('pier')

@@ -14,6 +14,7 @@ import { sample } from '../support/fixtures.js';
 import { createVenv, pipInstall, twineUpload } from '../support/python.js';
 import { indexSnapshot } from '../support/snapshot.js';
 import { tempDir } from '../support/tmp.js';
+import { postMintToken } from '../support/mint.js';
 
 let server: TestServer;
 let issuer: TestIssuer;
@@ -64,14 +65,8 @@ function api(method: string, path: string, body?: unknown) {
   });
 }
 
-async function mint(path: string, claims = ciJob()) {
-  const res = await fetch(`${server.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token: await issuer.sign(claims) }),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
+const mint = async (path: string, claims = ciJob()) =>
+  postMintToken(server.url, await issuer.sign(claims), path);
 
 async function tokenFile(claims = ciJob()): Promise<string> {
   const file = join(tempDir('pier-oidc-'), 'token');

@@ -4,10 +4,10 @@
 // without the pinned ids, or of a pipeline that took over the slug, is refused and mints nothing.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { makeWheel } from '../support/dists.js';
 import { startTestIssuer, type TestIssuer } from '../support/oidc-issuer.js';
 import { OPERATOR, startServer, type TestServer } from '../support/server.js';
-import { postUpload, uploadParts } from '../support/upload.js';
+import { uploadWheelWith } from '../support/upload.js';
+import { postMintToken } from '../support/mint.js';
 
 const ORG_ID = '0184990a-4782-42b5-afc1-16715b10b8ff';
 const PIPELINE_ID = '01945ecf-80f0-41e8-9b83-a2970a9305a1';
@@ -43,14 +43,7 @@ function claims(over: Record<string, unknown> = {}): Record<string, unknown> {
   };
 }
 
-async function mint(token: string) {
-  const res = await fetch(`${server.url}/_/oidc/mint-token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token }),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
+const mint = (token: string) => postMintToken(server.url, token);
 
 before(async () => {
   issuer = await startTestIssuer();
@@ -84,15 +77,7 @@ after(async () => {
 test('a Buildkite job’s token is exchanged, and the minted token uploads', async () => {
   const r = await mint(await issuer.sign(claims()));
   assert.equal(r.status, 200, JSON.stringify(r.body));
-  const w = await makeWheel({ name: 'acme-lib', version: '1.0' });
-  const up = await postUpload(
-    server.url,
-    r.body.token,
-    await uploadParts({ ...w, fields: { name: 'acme-lib', version: '1.0' } }),
-  );
-  assert.equal(up.status, 200, up.body);
-  const doc = (await (await fetch(`${server.url}/pypi/acme-lib/json`)).json()) as any;
-  assert.equal(doc.info.version, '1.0');
+  await uploadWheelWith(server.url, r.body.token, 'acme-lib', '1.0');
 });
 
 test('without the pinned ids, from another pipeline under the slug, or another branch: refused', async () => {

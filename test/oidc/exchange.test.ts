@@ -9,20 +9,15 @@ import { githubClaims, makeKey, startTestIssuer, type TestIssuer } from '../supp
 import { postUpload, uploadParts } from '../support/upload.js';
 import { makeWheel } from '../support/dists.js';
 import { RELEASE_JOB_FIELDS } from '../support/dev-oidc.js';
+import { postMintToken } from '../support/mint.js';
 
 let server: TestServer;
 let issuer: TestIssuer;
 let audience: string;
 let publisherId: number;
 
-async function mint(token: unknown, path = '/_/oidc/mint-token', target: TestServer = server) {
-  const res = await fetch(`${target.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: typeof token === 'string' ? JSON.stringify({ token }) : JSON.stringify(token),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
+const mint = (token: unknown, path = '/_/oidc/mint-token', target: TestServer = server) =>
+  postMintToken(target.url, token, path);
 
 function expectError(r: { status: number; body: any }, code: string, description: RegExp) {
   assert.equal(r.status, 422, JSON.stringify(r.body));

@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { decodeJwt } from 'jose';
 import { DEV_OIDC_DEFAULTS, startDevOidc, startupText } from '../../src/dev-oidc/index.js';
-import { makeWheel } from '../support/dists.js';
 import { startTestIssuer, type TestIssuer } from '../support/oidc-issuer.js';
 import { OPERATOR, startServer, type TestServer } from '../support/server.js';
-import { postUpload, uploadParts } from '../support/upload.js';
+import { uploadWheelWith } from '../support/upload.js';
+import { postMintToken } from '../support/mint.js';
 
 const SHA = '7b3a5e0c4f2d1a9b8c7d6e5f4a3b2c1d0e9f8a7b';
 const WORKFLOW_REF = 'forgejo/release-app/.forgejo/workflows/release.yml@refs/tags/v1.0';
@@ -53,14 +53,7 @@ function claims(over: Record<string, unknown> = {}): Record<string, unknown> {
   return token;
 }
 
-async function mint(token: string) {
-  const res = await fetch(`${server.url}/_/oidc/mint-token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token }),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
+const mint = (token: string) => postMintToken(server.url, token);
 
 before(async () => {
   issuer = await startTestIssuer();
@@ -108,15 +101,7 @@ test('a Forgejo publisher needs its instance’s issuer: there is no built-in on
 test('a Forgejo job’s token is exchanged, and the minted token uploads', async () => {
   const r = await mint(await issuer.sign(claims()));
   assert.equal(r.status, 200, JSON.stringify(r.body));
-  const w = await makeWheel({ name: 'forge-lib', version: '1.0' });
-  const up = await postUpload(
-    server.url,
-    r.body.token,
-    await uploadParts({ ...w, fields: { name: 'forge-lib', version: '1.0' } }),
-  );
-  assert.equal(up.status, 200, up.body);
-  const doc = (await (await fetch(`${server.url}/pypi/forge-lib/json`)).json()) as any;
-  assert.equal(doc.info.version, '1.0');
+  await uploadWheelWith(server.url, r.body.token, 'forge-lib', '1.0');
 });
 
 test('another repository id, another owner id, another workflow, no ids, a branch: refused', async () => {

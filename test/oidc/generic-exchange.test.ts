@@ -5,10 +5,10 @@
 // on another immutable claim that could match the same jobs is refused.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { makeWheel } from '../support/dists.js';
 import { startTestIssuer, type TestIssuer } from '../support/oidc-issuer.js';
 import { OPERATOR, runPier, startServer, type TestServer } from '../support/server.js';
-import { postUpload, uploadParts } from '../support/upload.js';
+import { uploadWheelWith } from '../support/upload.js';
+import { postMintToken } from '../support/mint.js';
 
 let server: TestServer;
 let issuer: TestIssuer;
@@ -33,14 +33,7 @@ function claims(over: Record<string, unknown> = {}): Record<string, unknown> {
   return out;
 }
 
-async function mint(token: string) {
-  const res = await fetch(`${server.url}/_/oidc/mint-token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token }),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
+const mint = (token: string) => postMintToken(server.url, token);
 
 const tokenIds = async () =>
   server.services.db.kysely.selectFrom('tokens').select('id').orderBy('id').execute();
@@ -76,15 +69,7 @@ after(async () => {
 test('a token satisfying every rule is exchanged, and the minted token uploads', async () => {
   const r = await mint(await issuer.sign(claims()));
   assert.equal(r.status, 200, JSON.stringify(r.body));
-  const w = await makeWheel({ name: 'acme-app', version: '1.0' });
-  const up = await postUpload(
-    server.url,
-    r.body.token,
-    await uploadParts({ ...w, fields: { name: 'acme-app', version: '1.0' } }),
-  );
-  assert.equal(up.status, 200, up.body);
-  const doc = (await (await fetch(`${server.url}/pypi/acme-app/json`)).json()) as any;
-  assert.equal(doc.info.version, '1.0');
+  await uploadWheelWith(server.url, r.body.token, 'acme-app', '1.0');
 });
 
 test('a token failing one rule mints nothing', async () => {

@@ -12,19 +12,13 @@ import { WebClient } from '../web/helpers.js';
 import { matchPublishers } from '../../src/oidc/exchange.js';
 import { publishersMayOverlap, refPatternsOverlap } from '../../src/oidc/overlap.js';
 import { githubProvider } from '../../src/oidc/providers/github.js';
+import { postMintToken } from '../support/mint.js';
 
 let server: TestServer;
 let issuer: TestIssuer;
 let audience: string;
 
-async function mint(token: string) {
-  const res = await fetch(`${server.url}/_/oidc/mint-token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token }),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
+const mint = (token: string) => postMintToken(server.url, token);
 
 /** A job of `repo` running `workflow` at `ref` (environment 'release'). */
 const job = (repo: string, workflow: string, ref = 'refs/tags/v1.0.0') =>

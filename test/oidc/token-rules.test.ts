@@ -12,6 +12,7 @@ import {
 import { OPERATOR, startServer, type TestServer } from '../support/server.js';
 import { githubClaims, makeKey, startTestIssuer, type TestIssuer } from '../support/oidc-issuer.js';
 import { RELEASE_JOB_FIELDS } from '../support/dev-oidc.js';
+import { postMintToken } from '../support/mint.js';
 
 let server: TestServer;
 let github: TestIssuer;
@@ -19,14 +20,7 @@ let google: TestIssuer;
 let audience: string;
 const EMAIL = 'release@octo.iam.gserviceaccount.com';
 
-async function mint(token: string) {
-  const res = await fetch(`${server.url}/_/oidc/mint-token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token }),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
+const mint = (token: string) => postMintToken(server.url, token);
 
 function expectError(r: { status: number; body: any }, code: string, description: RegExp) {
   assert.equal(r.status, 422, JSON.stringify(r.body));

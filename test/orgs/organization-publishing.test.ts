@@ -16,6 +16,7 @@ import { matchPublishers } from '../../src/oidc/exchange.js';
 import { githubProvider } from '../../src/oidc/providers/github.js';
 import { githubClaims } from '../support/oidc-issuer.js';
 import type { Actor } from '../../src/audit/log.js';
+import { postMintToken } from '../support/mint.js';
 
 let server: TestServer;
 let dev: DevOidcProcess;
@@ -45,14 +46,7 @@ async function jobToken(): Promise<string> {
   return ((await res.json()) as { value: string }).value;
 }
 
-async function mint() {
-  const res = await fetch(`${server.url}/_/oidc/mint-token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token: await jobToken() }),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
+const mint = async () => postMintToken(server.url, await jobToken());
 
 const job = (extra: Record<string, string> = {}) => ({
   kind: 'github',

@@ -15,6 +15,7 @@ import { twineUpload } from '../support/python.js';
 import { PierError } from '../../src/errors.js';
 import type { Actor } from '../../src/audit/log.js';
 import { WebClient } from '../web/helpers.js';
+import { postMintToken } from '../support/mint.js';
 
 let server: TestServer;
 let dev: DevOidcProcess;
@@ -45,14 +46,7 @@ async function jobToken(): Promise<string> {
   return ((await res.json()) as { value: string }).value;
 }
 
-async function mint() {
-  const res = await fetch(`${server.url}/_/oidc/mint-token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token: await jobToken() }),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
+const mint = async () => postMintToken(server.url, await jobToken());
 
 /** The projects a minted token lists, each with the publisher that granted it. */
 async function grants(raw: string): Promise<Record<string, number | null>> {

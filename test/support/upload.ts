@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { createBLAKE2b } from 'hash-wasm';
 import { request } from 'node:http';
+import assert from 'node:assert/strict';
+import { makeWheel } from './dists.js';
 
 export type Part =
   | [name: string, value: string]
@@ -138,4 +140,27 @@ export function slowUpload(
     req.write(body.subarray(0, half));
     void gate.then(() => req.end(body.subarray(half)));
   });
+}
+
+/**
+ * Upload a fresh wheel of `name` `version` with an upload token (a minted one, say) and check
+ * that the index then lists that version in its JSON API.
+ */
+export async function uploadWheelWith(
+  serverUrl: string,
+  token: string,
+  name: string,
+  version: string,
+): Promise<void> {
+  const wheel = await makeWheel({ name, version });
+  const up = await postUpload(
+    serverUrl,
+    token,
+    await uploadParts({ ...wheel, fields: { name, version } }),
+  );
+  assert.equal(up.status, 200, up.body);
+  const doc = (await (await fetch(`${serverUrl}/pypi/${name}/json`)).json()) as {
+    info: { version: string };
+  };
+  assert.equal(doc.info.version, version);
 }

@@ -222,6 +222,28 @@ test('provenance: claims of the wrong shape make no link and are escaped', () =>
   assert.match(out, /&lt;script&gt;/);
 });
 
+test('provenance: a repository path with . or .. segments makes no link (it would leave the repository)', () => {
+  for (const [kind, issuer, claims] of [
+    ['github', 'https://token.actions.githubusercontent.com', { repository: 'octo-org/..' }],
+    ['github', 'https://token.actions.githubusercontent.com', { repository: '../octo-repo' }],
+    [
+      'gitlab',
+      'https://gitlab.example.com',
+      {
+        project_path: 'group/./..',
+        ci_config_ref_uri: 'gitlab.example.com/group/./..//.gitlab-ci.yml@refs/heads/main',
+      },
+    ],
+  ] as const) {
+    const f = provenanceFacts({
+      publisher: { id: 1, kind, issuer, description: 'x', url: null },
+      claims: { ...claims, sha: 'a'.repeat(40), run_id: '12', pipeline_id: '12' },
+    });
+    assert.equal(f.commitUrl, null, `${kind} ${JSON.stringify(claims)}`);
+    assert.equal(f.runUrl, null, `${kind} ${JSON.stringify(claims)}`);
+  }
+});
+
 function publisher(kind: PublisherView['kind'], config: Record<string, string>): PublisherView {
   return {
     id: 7,

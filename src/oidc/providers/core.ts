@@ -245,9 +245,16 @@ export function isNumericId(value: string | null): value is string {
   return value !== null && /^[0-9]{1,20}$/.test(value);
 }
 
-/** `OWNER/REPO` or `GROUP/SUB/PROJECT` of path-safe names, safe to put into a URL. */
+/**
+ * `OWNER/REPO` or `GROUP/SUB/PROJECT` of path-safe names, safe to put into a URL: no segment is
+ * `.` or `..`, which a browser would resolve out of the repository (`octo-org/..` → the host's root).
+ */
 export function isRepositoryPath(value: string | null): value is string {
-  return value !== null && /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)+$/.test(value);
+  return (
+    value !== null &&
+    /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)+$/.test(value) &&
+    value.split('/').every((segment) => !/^[.]+$/.test(segment))
+  );
 }
 
 /** A claim that is a non-empty string, or null. */

@@ -22,6 +22,7 @@
 // GitHub; the ids compare exactly, so a renamed, deleted or re-created repository or owner whose
 // name is taken by someone else matches nothing. A token from a Forgejo without the ids (before
 // PR #12355) says which claim is missing.
+import { forgejoDevShape } from '../../dev-oidc/actions.js';
 import {
   checkRules,
   firstMissingOrMistyped,
@@ -31,6 +32,7 @@ import {
   identityString,
   isCommitSha,
   isNumericId,
+  isRepositoryPath,
   mismatch,
   nonEmptyClaim,
   optionalField,
@@ -246,10 +248,9 @@ const PROVENANCE_CLAIMS = [
   'event_name',
 ] as const;
 
-/** `OWNER/REPO` of names that are not `.` or `..`: safe under the instance's web root. */
+/** `OWNER/REPO` (two names, neither `.` nor `..`): safe under the instance's web root. */
 function isOwnerRepository(value: string | null): value is string {
-  const parts = value?.split('/') ?? [];
-  return parts.length === 2 && parts.every((p) => VALID_REPOSITORY.test(p) && !/^[.]+$/.test(p));
+  return isRepositoryPath(value) && value.split('/').length === 2;
 }
 
 /** The workflow file and ref of `OWNER/REPO/PATH@REF`. */
@@ -319,6 +320,7 @@ export function forgejoWorkflow(c: ForgejoConfig, context: TemplateContext): Pip
 
 export const forgejoProvider: Provider<ForgejoConfig> = {
   kind: 'forgejo',
+  dev: forgejoDevShape,
   displayName: 'Forgejo',
   builtinIssuer: null,
   summary:

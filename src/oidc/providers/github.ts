@@ -11,6 +11,7 @@
 // file that defines the job. So, as on PyPI, a reusable workflow from another repository never
 // matches, and one from the same repository (run at the same ref) matches only a publisher that
 // names the reusable file, not the caller.
+import { githubDevShape } from '../../dev-oidc/actions.js';
 import {
   checkRules,
   foldCase,
@@ -495,6 +496,7 @@ export function githubWorkflow(c: GitHubConfig, context: TemplateContext): Pipel
 
 export const githubProvider: Provider<GitHubConfig> = {
   kind: 'github',
+  dev: githubDevShape,
   displayName: 'GitHub',
   builtinIssuer: GITHUB_ISSUER_URL,
   summary:

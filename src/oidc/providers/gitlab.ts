@@ -8,6 +8,16 @@
 // itself is matched by the exchange). The token is matched on `project_path` and the pipeline file
 // in `ci_config_ref_uri`, plus the environment.
 import {
+  DEFAULTS,
+  environmentOf,
+  given,
+  mergeClaims,
+  shellQuote,
+  stringOf,
+  text,
+} from '../../dev-oidc/claims.js';
+import type { DevClaims, DevTokenShape, JobSettings } from '../../dev-oidc/shape.js';
+import {
   checkRules,
   foldCase,
   firstMissingOrMistyped,
@@ -371,8 +381,148 @@ function gitlabProjectUrl(config: GitLabConfig, issuerUrl: string): string {
   return `${issuerUrl.replace(/\/+$/, '')}/${config.namespace}/${config.project}`;
 }
 
+// ---- `pier dev-oidc --kind gitlab`: GitLab CI `id_tokens` (publishing-clients §7.2) ----
+
+const GITLAB_PROJECT_PATH = /^[A-Za-z0-9_.][A-Za-z0-9_.-]*(?:\/[A-Za-z0-9_.][A-Za-z0-9_.-]*)+$/;
+
+/** The issuer as GitLab writes it in ci_config_ref_uri: without its scheme. */
+export function gitlabHost(issuer: string): string {
+  return issuer.replace(/^https?:\/\//, '').replace(/\/+$/, '');
+}
+
+/** GitLab's default tier for an environment's name. */
+function deploymentTier(environment: string): string {
+  const name = environment.toLowerCase();
+  if (/^(prod|production|live)\b/.test(name)) return 'production';
+  if (/^(stag|staging|pre-?prod|model|demo)/.test(name)) return 'staging';
+  if (/^(test|qc|qa)/.test(name)) return 'testing';
+  if (/^(dev|review|trunk)/.test(name)) return 'development';
+  return 'other';
+}
+
+function gitlabDevCheck(job: Readonly<JobSettings>): string | null {
+  const { repository, ownerId, workflow, ref, jobWorkflowRef } = job;
+  if (repository !== undefined && !GITLAB_PROJECT_PATH.test(repository))
+    return `--repository must be the project path NAMESPACE/PROJECT (e.g. my-group/my-project), got '${repository}'`;
+  if (ownerId !== undefined && !/^[1-9][0-9]*$/.test(ownerId))
+    return `--owner-id must be the owner's numeric id (digits only, e.g. 65), got '${ownerId}'`;
+  if (
+    workflow !== undefined &&
+    (!/\.(?:yml|yaml)$/.test(workflow) ||
+      workflow.startsWith('/') ||
+      workflow.split('/').some((part) => part === '' || part === '..') ||
+      /[\s@\\]/.test(workflow))
+  )
+    return `--workflow must be the CI configuration's path in the project ending in .yml or .yaml (e.g. .gitlab-ci.yml), got '${workflow}'`;
+  if (ref !== undefined && !/^refs\/(?:heads|tags)\/\S+$/.test(ref))
+    return `--ref must be a full ref such as refs/heads/main or refs/tags/v1.0, got '${ref}'`;
+  if (jobWorkflowRef !== undefined)
+    return '--job-workflow-ref is only for --kind github (reusable workflows)';
+  return null;
+}
+
+function gitlabDevClaims(
+  job: Readonly<JobSettings>,
+  file: Readonly<DevClaims>,
+  issuer: string,
+): DevClaims {
+  const projectPath = job.repository ?? text(file.project_path) ?? DEFAULTS.repository;
+  const namespacePath = projectPath.slice(0, Math.max(projectPath.lastIndexOf('/'), 0));
+  const namespaceId = job.ownerId ?? text(file.namespace_id) ?? DEFAULTS.namespaceId;
+  const refPath = job.ref ?? text(file.ref_path) ?? DEFAULTS.ref;
+  const tag = /^refs\/tags\/(.+)$/.exec(refPath)?.[1];
+  const branch = /^refs\/heads\/(.+)$/.exec(refPath)?.[1];
+  const ref = tag ?? branch ?? refPath;
+  const refType = tag !== undefined ? 'tag' : 'branch';
+  const sha = job.sha ?? text(file.sha) ?? DEFAULTS.sha;
+  const event = job.event ?? text(file.pipeline_source) ?? DEFAULTS.gitlabEvent;
+  const environment = environmentOf(job, file);
+  const configPath = job.workflow ?? DEFAULTS.gitlabWorkflow;
+
+  const derived: DevClaims = {
+    namespace_id: namespaceId,
+    namespace_path: namespacePath,
+    project_id: DEFAULTS.repositoryId,
+    project_path: projectPath,
+    user_id: DEFAULTS.actorId,
+    user_login: DEFAULTS.actor,
+    user_email: `${DEFAULTS.actor}@example.com`,
+    user_access_level: 'maintainer',
+    job_project_id: DEFAULTS.repositoryId,
+    job_project_path: projectPath,
+    job_namespace_id: namespaceId,
+    job_namespace_path: namespacePath,
+    pipeline_id: DEFAULTS.runId,
+    pipeline_source: event,
+    job_id: DEFAULTS.jobId,
+    ref,
+    ref_type: refType,
+    ref_path: refPath,
+    ref_protected: 'false',
+    ...(environment
+      ? {
+          environment,
+          environment_protected: 'false',
+          deployment_tier: deploymentTier(environment),
+          environment_action: 'start',
+        }
+      : {}),
+    runner_id: 1,
+    runner_environment: 'gitlab-hosted',
+    sha,
+    project_visibility: 'public',
+    ci_config_ref_uri: `${gitlabHost(issuer)}/${projectPath}//${configPath}@${refPath}`,
+    ci_config_sha: sha,
+    sub: `project_path:${projectPath}:ref_type:${refType}:ref:${ref}`,
+  };
+  const flagged = given({
+    project_path: job.repository,
+    namespace_id: job.ownerId,
+    environment: job.environment,
+    ref_path: job.ref,
+    sha: job.sha,
+    pipeline_source: job.event,
+  });
+  return mergeClaims(derived, file, flagged);
+}
+
+const gitlabDevShape: DevTokenShape = {
+  platform: 'GitLab CI',
+  jwksPath: '/oauth/discovery/keys',
+  checkJob: gitlabDevCheck,
+  claims: gitlabDevClaims,
+  environment(claims, issuer) {
+    const configUri = stringOf(claims.ci_config_ref_uri);
+    return {
+      CI_SERVER_URL: issuer,
+      CI_PROJECT_PATH: stringOf(claims.project_path),
+      CI_CONFIG_PATH: configUri ? /\/\/(.*[^/]\.(?:yml|yaml))@/.exec(configUri)?.[1] : undefined,
+      CI_COMMIT_REF_NAME: stringOf(claims.ref),
+      CI_COMMIT_SHA: stringOf(claims.sha),
+      CI_PIPELINE_ID: stringOf(claims.pipeline_id),
+      CI_JOB_ID: stringOf(claims.job_id),
+    };
+  },
+  publisherFlags(c) {
+    const uri = text(c.ci_config_ref_uri) ?? '';
+    const workflow = /(?<=\/\/)(.*[^/]\.(?:yml|yaml))(?=@)/.exec(uri)?.[1];
+    return [
+      `--repository ${shellQuote(text(c.project_path) ?? '<NAMESPACE/PROJECT>')}`,
+      `--workflow ${shellQuote(workflow ?? '<PATH.yml>')}`,
+      ...(text(c.environment) ? [`--environment ${shellQuote(String(c.environment))}`] : []),
+    ];
+  },
+  notes: [
+    '# (GitLab hands a job its token in a variable; here GitLab-shaped tokens come from the',
+    '#  token endpoint above, which OIDC clients use when GITHUB_ACTIONS=true.)',
+  ],
+  flags:
+    '--repository NAMESPACE/PROJECT, --owner-id (namespace_id), --workflow CONFIG-PATH, --ref and --event (pipeline_source) derive sub, ci_config_ref_uri, namespace_path, ref and ref_type',
+};
+
 export const gitlabProvider: Provider<GitLabConfig> = {
   kind: 'gitlab',
+  dev: gitlabDevShape,
   displayName: 'GitLab',
   builtinIssuer: GITLAB_ISSUER_URL,
   summary:
