@@ -61,10 +61,13 @@ for (const kind of devKinds()) {
     const keys = 'keys' in key ? key.keys : [key.key];
     assert.ok(keys.includes(p.lookupKeyOfConfig(config)), `${kind}: found by its lookup key`);
 
-    // With an environment, the printed publisher names it, and still matches.
-    const released = await tokenOf(kind, { environment: 'release' });
-    const releaseConfig = publisherOf(kind, released.flags);
-    assert.deepEqual(p.check(releaseConfig, released.payload, released.server.url), []);
+    // With an environment (where the platform's tokens have one), the printed publisher names
+    // it, and still matches.
+    if (devShape(kind)!.checkJob({ environment: 'release' }) === null) {
+      const released = await tokenOf(kind, { environment: 'release' });
+      const releaseConfig = publisherOf(kind, released.flags);
+      assert.deepEqual(p.check(releaseConfig, released.payload, released.server.url), []);
+    }
 
     // A token of another job (another repository, where the shape has one) is refused by the
     // first publisher, or not found by its lookup key at all.

@@ -19,6 +19,7 @@ import { makeWheel } from '../support/dists.js';
 import { sample } from '../support/fixtures.js';
 import { tempDir } from '../support/tmp.js';
 import { startTestIssuer, type TestIssuer } from '../support/oidc-issuer.js';
+import { postMintToken } from '../support/mint.js';
 import { twineUpload } from '../support/python.js';
 import { OPERATOR, startServer, type TestServer } from '../support/server.js';
 
@@ -67,14 +68,7 @@ function connectionClaims(over: Record<string, unknown> = {}): Record<string, un
   };
 }
 
-async function mint(token: string) {
-  const res = await fetch(`${server.url}/_/oidc/mint-token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token }),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
+const mint = (token: string) => postMintToken(server.url, token);
 
 const tokenIds = async () =>
   server.services.db.kysely.selectFrom('tokens').select('id').orderBy('id').execute();

@@ -6,8 +6,10 @@
 // with more in it, or the same token twice are refused and mint nothing.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { startDevOidc, startupText } from '../../src/dev-oidc/index.js';
 import { sample } from '../support/fixtures.js';
 import { startTestIssuer, type TestIssuer } from '../support/oidc-issuer.js';
+import { postMintToken } from '../support/mint.js';
 import { twineUpload } from '../support/python.js';
 import { OPERATOR, startServer, type TestServer } from '../support/server.js';
 
@@ -32,14 +34,7 @@ function claims(over: Record<string, unknown> = {}): Record<string, unknown> {
   return token;
 }
 
-async function mint(token: string) {
-  const res = await fetch(`${server.url}/_/oidc/mint-token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token }),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
+const mint = (token: string) => postMintToken(server.url, token);
 
 const tokenIds = async () =>
   server.services.db.kysely.selectFrom('tokens').select('id').orderBy('id').execute();
@@ -123,4 +118,38 @@ test('a token without jti is still used once', async () => {
   const again = await mint(token);
   assert.equal(again.status, 422, JSON.stringify(again.body));
   assert.equal(again.body.errors[0].code, 'invalid-reuse-token');
+});
+
+test('pier dev-oidc --kind jenkins: its tokens match the Jenkins publisher it prints', async () => {
+  const dev = await startDevOidc({ kind: 'jenkins', repository: 'libs/dev-app' });
+  try {
+    assert.match(dev.url, /^http:\/\/127\.0\.0\.1:\d+\/oidc$/);
+    const root = dev.url.replace(/\/oidc$/, '');
+    const printed = startupText(dev);
+    assert.match(
+      printed,
+      /pier issuer add --kind jenkins --url http:\/\/127\.0\.0\.1:\d+\/oidc --insecure/,
+    );
+    assert.ok(printed.includes(`--provider jenkins --job-url ${root}/job/libs/job/dev-app/`));
+    await server.services.issuers.add(OPERATOR, { kind: 'jenkins', url: dev.url, insecure: true });
+    await server.services.projects.create(OPERATOR, 'dev-lib', 'owner');
+    await server.services.publishers.add(OPERATOR, 'dev-lib', {
+      kind: 'jenkins',
+      issuerUrl: dev.url,
+      fields: { jobUrl: `${root}/job/libs/job/dev-app/` },
+    });
+    const r = await postMintToken(server.url, await dev.mintToken(audience));
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const other = await postMintToken(
+      server.url,
+      await dev.mintToken(audience, { sub: `${root}/job/libs/job/other/` }),
+    );
+    assert.equal(other.status, 422, JSON.stringify(other.body));
+  } finally {
+    await dev.close();
+  }
+  await assert.rejects(
+    startDevOidc({ kind: 'jenkins', environment: 'release' }),
+    /--environment is not for --kind jenkins/,
+  );
 });

@@ -45,6 +45,8 @@ import {
   trimmedField,
   type Rule,
 } from './core.js';
+import { mergeClaims, shellQuote, text } from '../../dev-oidc/claims.js';
+import type { DevClaims, DevTokenShape, JobSettings } from '../../dev-oidc/shape.js';
 import type {
   Claims,
   ConfigInput,
@@ -175,7 +177,79 @@ export function jenkinsPipeline(c: JenkinsConfig, context: TemplateContext): Pip
   return { path: 'Jenkinsfile', text: lines.join('\n') + '\n', language: 'text' };
 }
 
+// ---- `pier dev-oidc --kind jenkins`: the plugin's default build token ----
+
+/** `--repository FOLDER/JOB` (Jenkins' full name): its folders and names. */
+const JOB_FULL_NAME = /^[^/\s*?]+(?:\/[^/\s*?]+)*$/;
+
+/** The job URL of a full name under a Jenkins root URL (JOB_URL: each name encoded). */
+export function jobUrlOf(rootUrl: string, fullName: string): string {
+  const path = fullName
+    .split('/')
+    .map((name) => `job/${encodeURIComponent(name)}/`)
+    .join('');
+  return `${rootUrl.replace(/\/+$/, '')}/${path}`;
+}
+
+function jenkinsDevCheck(job: Readonly<JobSettings>): string | null {
+  if (job.repository !== undefined && !JOB_FULL_NAME.test(job.repository))
+    return `--repository must be the job's full name FOLDER/JOB (e.g. libs/release), got '${job.repository}'`;
+  // The plugin's default token says nothing of these: refused rather than silently left out.
+  const unsupported: [keyof JobSettings, string][] = [
+    ['environment', '--environment'],
+    ['workflow', '--workflow'],
+    ['ownerId', '--owner-id'],
+    ['ref', '--ref'],
+    ['sha', '--sha'],
+    ['event', '--event'],
+    ['jobWorkflowRef', '--job-workflow-ref'],
+  ];
+  for (const [setting, flag] of unsupported)
+    if (job[setting] !== undefined)
+      return `${flag} is not for --kind jenkins: the plugin's token names the job (sub) and the build number only`;
+  return null;
+}
+
+function jenkinsDevClaims(
+  job: Readonly<JobSettings>,
+  file: Readonly<DevClaims>,
+  issuer: string,
+): DevClaims {
+  // The issuer is the root URL plus /oidc, as the plugin's own issuer is.
+  const root = issuer.endsWith(JENKINS_ISSUER_PATH)
+    ? issuer.slice(0, -JENKINS_ISSUER_PATH.length)
+    : issuer;
+  const derived: DevClaims = {
+    sub: jobUrlOf(root, job.repository ?? 'libs/release'),
+    build_number: 42,
+  };
+  return mergeClaims(derived, file, job.repository ? { sub: derived.sub } : {});
+}
+
+const jenkinsDevShape: DevTokenShape = {
+  platform: 'Jenkins (OpenID Connect Provider plugin)',
+  issuer: (baseUrl) => `${baseUrl}${JENKINS_ISSUER_PATH}`,
+  checkJob: jenkinsDevCheck,
+  claims: jenkinsDevClaims,
+  environment(claims) {
+    const sub = text(claims.sub);
+    return {
+      JOB_URL: sub,
+      BUILD_NUMBER:
+        typeof claims.build_number === 'number' ? String(claims.build_number) : undefined,
+    };
+  },
+  publisherFlags: (claims) => [`--job-url ${shellQuote(text(claims.sub) ?? '<JOB_URL>')}`],
+  notes: [
+    '# (Jenkins binds its token as a credential; here Jenkins-shaped tokens come from the token',
+    '#  endpoint above, which OIDC clients use when GITHUB_ACTIONS=true.)',
+  ],
+  flags:
+    "--repository FOLDER/JOB (the job's full name) derives sub, the job URL under the issuer's root",
+};
+
 export const jenkinsProvider: Provider<JenkinsConfig> = {
+  dev: jenkinsDevShape,
   kind: 'jenkins',
   displayName: 'Jenkins',
   builtinIssuer: null,
