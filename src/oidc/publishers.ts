@@ -217,6 +217,8 @@ export class PublisherService {
     }
     const result = provider.validateConfig(fields);
     if (!result.ok) throw fieldErrors(result.errors);
+    const mismatch = provider.issuerMismatch?.(result.config, issuer.url);
+    if (mismatch) throw badRequest(mismatch, { errors: { issuer: mismatch } });
     return { provider, issuer, config: result.config };
   }
 

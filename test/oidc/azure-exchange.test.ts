@@ -194,26 +194,49 @@ test('a re-created pipeline, another ref, the index’s own audience, a replay: 
   assert.deepEqual(await tokenIds(), after, 'the replay minted nothing');
 });
 
-test('a publisher whose organization id is not its issuer’s matches nothing', async () => {
-  const otherOrg = '00000000-0000-4000-8000-000000000000';
+test('a publisher whose organization id is not its issuer’s is refused, and changes nothing', async () => {
   await server.services.projects.create(OPERATOR, 'pier-misbound', 'owner');
-  await server.services.publishers.add(OPERATOR, 'pier-misbound', {
-    kind: 'azure',
-    issuerUrl,
-    fields: {
-      organization: 'contoso',
-      organizationId: otherOrg,
-      project: 'libraries',
-      serviceConnection: 'misbound',
-    },
-  });
-  const r = await mint(
-    await issuer.sign(connectionClaims({ sub: 'sc://contoso/libraries/misbound' })),
+  const before = await server.services.db.kysely.selectFrom('publishers').select('id').execute();
+  await assert.rejects(
+    server.services.publishers.add(OPERATOR, 'pier-misbound', {
+      kind: 'azure',
+      issuerUrl,
+      fields: {
+        organization: 'contoso',
+        organizationId: '00000000-0000-4000-8000-000000000000',
+        project: 'libraries',
+        serviceConnection: 'misbound',
+      },
+    }),
+    /The organization id 00000000-0000-4000-8000-000000000000 is not the issuer's/,
   );
-  assert.equal(r.status, 422, JSON.stringify(r.body));
-  assert.match(
-    r.body.errors[0].description,
-    /organization id '00000000-0000-4000-8000-000000000000' is not its issuer's/,
+  const after = await server.services.db.kysely.selectFrom('publishers').select('id').execute();
+  assert.deepEqual(after, before);
+});
+
+test('an Azure issuer is an organization’s vstoken URL: the Entra issuer and others are refused', async () => {
+  const refused: [string, boolean, RegExp][] = [
+    [
+      'https://login.microsoftonline.com/ff882432-09b0-437b-bd22-ca13c0037ded/v2.0',
+      false,
+      /pier does not accept tokens of the Microsoft Entra issuer/,
+    ],
+    ['https://vstoken.dev.azure.com/contoso', false, /the organization's id, a UUID\), got/],
+    [`https://vstoken.dev.azure.com/${ORG_ID.toUpperCase()}`, false, /got/],
+    [`https://ado.example.com/${ORG_ID}`, false, /Azure DevOps issuers are https:\/\/vstoken/],
+    ['https://vstoken.dev.azure.com/', false, /does not end with '\/'/],
+  ];
+  for (const [url, insecure, reason] of refused)
+    await assert.rejects(
+      server.services.issuers.add(OPERATOR, { kind: 'azure', url, insecure }),
+      reason,
+      url,
+    );
+  const kinds = (await server.services.issuers.list()).filter((i) => i.kind === 'azure');
+  assert.deepEqual(
+    kinds.map((i) => i.url),
+    [issuerUrl],
+    'only the organization’s issuer is registered',
   );
 });
 

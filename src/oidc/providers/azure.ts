@@ -102,6 +102,8 @@ export const AZURE_DEVOPS_AUDIENCE = 'api://AzureADTokenExchange';
 /** The variable `pier publish` reads a service connection's id from (src/client/ambient.ts). */
 export const AZURE_SERVICE_CONNECTION_VARIABLE = 'PIER_AZURE_SERVICE_CONNECTION_ID';
 
+const VALID_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 /** Whether the publisher names a pipeline (else a service connection). */
 export function isPipelinePublisher(config: AzureConfig): boolean {
   return optionalField(config.pipeline) !== '';
@@ -127,6 +129,33 @@ export function issuerOrganizationId(issuerUrl: string): string | null {
     .filter((s) => s !== '')
     .pop();
   return last === undefined ? null : last.toLowerCase();
+}
+
+/**
+ * An Azure issuer is `https://vstoken.dev.azure.com/ORGANIZATION_ID` (with --insecure, a loopback
+ * stand-in ending in the id): never the Microsoft Entra issuer, whose tokens pier refuses.
+ */
+export function azureIssuerProblem(url: string, insecure: boolean): string | null {
+  const id = issuerOrganizationId(url);
+  const shape = `Azure DevOps issuers are ${AZURE_ISSUER_BASE}ORGANIZATION_ID (the organization's id, a UUID)`;
+  if (
+    /^https:\/\/login\.(microsoftonline\.com|microsoftonline\.us|partner\.microsoftonline\.cn)\//.test(
+      url,
+    )
+  )
+    return `${shape}: pier does not accept tokens of the Microsoft Entra issuer (Azure credentials of a whole tenant, valid for a day)`;
+  if (id === null || !VALID_UUID.test(id) || id !== url.split('/').pop())
+    return `${shape}, got ${url}`;
+  if (!insecure && url !== `${AZURE_ISSUER_BASE}${id}`) return `${shape}, got ${url}`;
+  return null;
+}
+
+/** A publisher's organization id is its issuer's, or it can match no token of that issuer. */
+export function azureIssuerMismatch(config: AzureConfig, issuerUrl: string): string | null {
+  const id = issuerOrganizationId(issuerUrl);
+  return id === config.organizationId
+    ? null
+    : `The organization id ${config.organizationId} is not the issuer's (${issuerUrl}): register the organization's own issuer`;
 }
 
 // --- The claim checks -------------------------------------------------------------------------
@@ -238,7 +267,6 @@ export const AZURE_UNCHECKED_CLAIMS: readonly string[] = [
 
 // --- Registration ------------------------------------------------------------------------------
 
-const VALID_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Azure DevOps organization names: letters, digits and hyphens, not starting with a hyphen. */
 const VALID_ORGANIZATION = /^[A-Za-z0-9][A-Za-z0-9-]{0,49}$/;
 
@@ -475,6 +503,8 @@ export const azureProvider: Provider<AzureConfig> = {
   uncheckedClaims: AZURE_UNCHECKED_CLAIMS,
   uncheckedPrefixes: [],
   fixedAudience: AZURE_DEVOPS_AUDIENCE,
+  issuerProblem: azureIssuerProblem,
+  issuerMismatch: azureIssuerMismatch,
   validateConfig: validateAzureConfig,
   parseConfig: (stored) =>
     parseStoredFields<AzureConfig>(

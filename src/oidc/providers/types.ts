@@ -234,6 +234,16 @@ export interface Provider<C> {
    * tokens are not bound to this index; the provider's module says what makes up for it.
    */
   fixedAudience?: string;
+  /**
+   * Why an issuer URL cannot be one of this kind's (`pier issuer add --kind KIND`), or null; for
+   * a platform whose issuers have a known form (Azure DevOps: one per organization id).
+   */
+  issuerProblem?(url: string, insecure: boolean): string | null;
+  /**
+   * Why a valid configuration can never match a token of this issuer (its organization id is
+   * not the issuer's), or null: `pier publisher add` refuses it instead of storing a dead rule.
+   */
+  issuerMismatch?(config: C, issuerUrl: string): string | null;
   /** The tokens `pier dev-oidc --kind KIND` mints, when the platform's shape can be imitated. */
   dev?: DevTokenShape;
 }

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   AZURE_DEVOPS_AUDIENCE,
+  azureIssuerMismatch,
+  azureIssuerProblem,
   azureLinks,
   azurePipeline,
   azureProvider,
@@ -381,4 +383,33 @@ test('Azure Pipelines registration', async (t) => {
       },
     });
   });
+});
+
+test('Azure Pipelines issuers: an organization’s vstoken URL, nothing else', () => {
+  const cases: [string, boolean, boolean][] = [
+    [ISSUER, false, true],
+    [`http://127.0.0.1:8080/${ORG_ID}`, true, true],
+    [`http://127.0.0.1:8080/${ORG_ID}`, false, false],
+    [`https://vstoken.dev.azure.com/${ORG_ID}/`, false, false],
+    [`https://vstoken.dev.azure.com/${ORG_ID.toUpperCase()}`, false, false],
+    ['https://vstoken.dev.azure.com/contoso', false, false],
+    ['https://login.microsoftonline.com/ff882432-09b0-437b-bd22-ca13c0037ded/v2.0', false, false],
+  ];
+  for (const [url, insecure, ok] of cases)
+    assert.equal(azureIssuerProblem(url, insecure) === null, ok, url);
+  assert.match(
+    azureIssuerProblem(
+      'https://login.microsoftonline.com/ff882432-09b0-437b-bd22-ca13c0037ded/v2.0',
+      false,
+    )!,
+    /Microsoft Entra issuer/,
+  );
+  assert.equal(azureIssuerMismatch(PIPELINE, ISSUER), null);
+  assert.match(
+    azureIssuerMismatch(
+      { ...PIPELINE, organizationId: '00000000-0000-4000-8000-000000000000' },
+      ISSUER,
+    )!,
+    /is not the issuer's/,
+  );
 });
