@@ -27,7 +27,12 @@
 // too; a pull request's job (`…/job/PR-7/`) is another URL. A token issued outside a build has
 // `sub` = the Jenkins root URL, which no registration can name (a job URL has `/job/NAME/`).
 // An administrator who changes the `sub` template changes what a job's token says: pier supports
-// the default template only, and says so when a job URL does not match.
+// the default template only, and says so when a job URL does not match. JOB_URL is made of the
+// configured Jenkins URL, so changing that also fails closed. Who can run a build of the job can
+// publish: its committers, and on Jenkins whoever holds Build or Replay (a replayed Pipeline runs
+// an edited script under the same job URL), so those permissions are the job's trust boundary.
+// The token is whatever the build binds: a credential in the root store has the root issuer, one
+// in a folder that folder's (`…/job/FOLDER/oidc`); each is its own registered issuer.
 import {
   checkRules,
   firstMissingOrMistyped,
