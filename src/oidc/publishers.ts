@@ -192,7 +192,7 @@ export class PublisherService {
       const builtin = IssuerService.builtinFor(kind);
       if (builtin === null)
         throw badRequest(
-          `A ${provider.displayName} publisher names its issuer: register it (pier issuer add --kind ${kind} --url URL) and give it`,
+          `${/^[AEIOU]/.test(provider.displayName) ? 'An' : 'A'} ${provider.displayName} publisher names its issuer: register it (pier issuer add --kind ${kind} --url URL) and give it`,
           { errors: { issuer: 'Choose the issuer' } },
         );
       issuer = builtin;
@@ -213,6 +213,8 @@ export class PublisherService {
     if (!looked.ok) throw fieldErrors(looked.errors);
     const result = provider.validateConfig(fields);
     if (!result.ok) throw fieldErrors(result.errors);
+    const mismatch = provider.issuerMismatch?.(result.config, issuer.url);
+    if (mismatch) throw badRequest(mismatch, { errors: { issuer: mismatch } });
     return { provider, issuer, config: result.config };
   }
 

@@ -5,13 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeJwt } from 'jose';
-import {
-  DevOidcError,
-  devKinds,
-  devShape,
-  startDevOidc,
-  type JobSettings,
-} from '../../src/dev-oidc/index.js';
+import { devKinds, devShape, startDevOidc, type JobSettings } from '../../src/dev-oidc/index.js';
 import { publisherFields } from '../../src/cli/trusted-publishing.js';
 import { cliAttribute, PROVIDERS } from '../../src/oidc/providers/index.js';
 import type { ProviderKind } from '../../src/oidc/providers/types.js';
@@ -73,18 +67,14 @@ for (const kind of devKinds()) {
     assert.ok(keys.includes(p.lookupKeyOfConfig(config)), `${kind}: found by its lookup key`);
 
     // With an environment, the printed publisher names it, and still matches; a platform
-    // without deployment environments (Buildkite) refuses the flag, saying so.
-    const released = await tokenOf(kind, { environment: 'release' }).catch((err: unknown) => err);
-    if (released instanceof DevOidcError)
-      assert.match(released.message, /^--environment: .* has no deployment environments/);
+    // without deployment environments refuses the flag, saying so.
+    const refusal = devShape(kind)!.checkJob({ environment: 'release' });
+    if (refusal !== null)
+      assert.match(refusal, /^--environment: .* has no deployment environments/);
     else {
-      const {
-        flags: releaseFlags,
-        payload: releasePayload,
-        server: releaseServer,
-      } = released as Awaited<ReturnType<typeof tokenOf>>;
-      const releaseConfig = publisherOf(kind, releaseFlags);
-      assert.deepEqual(p.check(releaseConfig, releasePayload, releaseServer.url), []);
+      const released = await tokenOf(kind, { environment: 'release' });
+      const releaseConfig = publisherOf(kind, released.flags);
+      assert.deepEqual(p.check(releaseConfig, released.payload, released.server.url), []);
     }
 
     // A token of another job (another repository, where the shape has one) is refused by the
