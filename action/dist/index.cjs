@@ -9243,6 +9243,7 @@ function defaultAmbientContext(env = process.env) {
       });
     },
     get: (url, headers) => request(url, { headers, idleTimeoutMs: 3e4 }),
+    post: (url, headers) => request(url, { method: "POST", headers, body: Buffer.alloc(0), idleTimeoutMs: 3e4 }),
     readText: async (path) => {
       try {
         return await (0, import_promises.readFile)(path, "utf8");
@@ -9416,13 +9417,92 @@ async function detectBitbucket(audience, ctx) {
     );
   return { platform: "bitbucket", token, source: "BITBUCKET_STEP_OIDC_TOKEN" };
 }
+var AZURE_DEVOPS_AUDIENCE = "api://AzureADTokenExchange", AZURE_DEVOPS_ISSUER_BASE = "https://vstoken.dev.azure.com/", AZURE_SERVICE_CONNECTION_VARIABLE = "PIER_AZURE_SERVICE_CONNECTION_ID", UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+async function detectAzure(_audience, ctx) {
+  let base = ctx.env.SYSTEM_OIDCREQUESTURI;
+  if (!set(base)) return null;
+  let accessToken = ctx.env.SYSTEM_ACCESSTOKEN;
+  if (!set(accessToken))
+    throw new PublishError(
+      "no-id-token",
+      "Azure Pipelines: SYSTEM_ACCESSTOKEN is not set, so this step cannot request its OIDC token from SYSTEM_OIDCREQUESTURI",
+      {
+        hints: [
+          "Map it into the publishing step: `env: { SYSTEM_ACCESSTOKEN: $(System.AccessToken) }` (pipelines never export it by themselves)."
+        ]
+      }
+    );
+  let url;
+  try {
+    url = new URL(base);
+  } catch {
+    throw new PublishError("no-id-token", "Azure Pipelines: SYSTEM_OIDCREQUESTURI is not a URL");
+  }
+  url.searchParams.set("api-version", "7.1");
+  let connection = ctx.env[AZURE_SERVICE_CONNECTION_VARIABLE];
+  if (set(connection)) {
+    if (!UUID.test(connection))
+      throw new PublishError(
+        "usage",
+        `${AZURE_SERVICE_CONNECTION_VARIABLE} must be the service connection's id (a UUID), got '${connection}'`
+      );
+    url.searchParams.set("serviceConnectionId", connection);
+  }
+  let res;
+  try {
+    res = await ctx.post(url.href, {
+      authorization: `Bearer ${accessToken}`,
+      "content-type": "application/json",
+      accept: "application/json",
+      // Asks Azure DevOps for a status instead of a redirect to its sign-in page.
+      "x-tfs-fedauthredirect": "Suppress"
+    });
+  } catch (err) {
+    let reason = err instanceof TransportError ? err.message : String(err);
+    throw new PublishError(
+      "no-id-token",
+      `Azure Pipelines: the OIDC token request failed: ${reason}`,
+      {
+        cause: err
+      }
+    );
+  }
+  if (res.status !== 200)
+    throw new PublishError(
+      "no-id-token",
+      `Azure Pipelines: the OIDC token request failed with ${res.status} ${res.statusText}`.trim(),
+      {
+        hints: set(connection) ? [
+          "Azure DevOps gives a service connection’s token only to a job with a task input naming that connection, to pipelines it authorizes."
+        ] : []
+      }
+    );
+  let value;
+  try {
+    value = JSON.parse(res.body.toString("utf8")).oidcToken;
+  } catch {
+    value = void 0;
+  }
+  if (typeof value != "string" || value === "")
+    throw new PublishError(
+      "no-id-token",
+      "Azure Pipelines: the OIDC token response had no oidcToken"
+    );
+  return {
+    platform: "azure",
+    token: value,
+    source: "SYSTEM_OIDCREQUESTURI",
+    audience: AZURE_DEVOPS_AUDIENCE
+  };
+}
 var DETECTORS = [
   { platform: "github", detect: detectGithub },
   { platform: "google", detect: detectGoogle },
   { platform: "buildkite", detect: detectBuildkite },
   { platform: "gitlab", detect: detectGitlab },
   { platform: "circleci", detect: detectCircleci },
-  { platform: "bitbucket", detect: detectBitbucket }
+  { platform: "bitbucket", detect: detectBitbucket },
+  { platform: "azure", detect: detectAzure }
 ];
 async function detectAmbientToken(audience, ctx = defaultAmbientContext()) {
   for (let { detect } of DETECTORS) {
@@ -9480,11 +9560,15 @@ async function readOidcTokenFile(path) {
     });
   return token;
 }
-function checkAudience(token, audience, source, host) {
+function platformAudienceOf(token) {
+  let iss = decodeJwtPayload(token)?.iss;
+  return typeof iss == "string" && iss.startsWith(AZURE_DEVOPS_ISSUER_BASE) ? AZURE_DEVOPS_AUDIENCE : void 0;
+}
+function checkAudience(token, expected, source, host, platformAudience) {
   let claims = decodeJwtPayload(token);
   if (claims === null)
     throw new PublishError("no-id-token", `The OIDC token from ${source} is not a JWT`);
-  let aud = claims.aud;
+  let audience = platformAudience ?? expected, aud = claims.aud;
   if (!(aud === audience || Array.isArray(aud) && aud.includes(audience)))
     throw new PublishError(
       "no-id-token",
@@ -9499,7 +9583,7 @@ function checkAudience(token, audience, source, host) {
 
 // src/client/job-token.ts
 init_errors();
-var CI_JOBS_WITH_ANY_AUDIENCE = "GitHub Actions (with `permissions: id-token: write`), GitLab CI (with `id_tokens:`), Buildkite, CircleCI or Google Cloud", CI_JOBS_WITH_TOKENS = `${CI_JOBS_WITH_ANY_AUDIENCE}, or Bitbucket Pipelines (with \`oidc: { audiences: [AUD] }\`); or give --oidc-token-file`;
+var CI_JOBS_WITH_SIGSTORE_TOKENS = "GitHub Actions (with `permissions: id-token: write`), GitLab CI (with `id_tokens:`), Buildkite, CircleCI or Google Cloud", CI_JOBS_WITH_TOKENS = `${CI_JOBS_WITH_SIGSTORE_TOKENS}, Bitbucket Pipelines (with \`oidc: { audiences: [AUD] }\`) or Azure Pipelines (with SYSTEM_ACCESSTOKEN mapped); or give --oidc-token-file`;
 async function jobOidcToken(audience, host, options2) {
   let oidc;
   if (options2.oidcTokenFile)
@@ -9523,7 +9607,9 @@ async function jobOidcToken(audience, host, options2) {
       );
     oidc = found;
   }
-  return options2.onSecret?.(oidc.token), checkAudience(oidc.token, audience, oidc.source, host), oidc;
+  options2.onSecret?.(oidc.token);
+  let fixed = options2.sigstore ? void 0 : oidc.audience ?? platformAudienceOf(oidc.token);
+  return checkAudience(oidc.token, audience, oidc.source, host, fixed), oidc;
 }
 
 // src/client/attestation-files.ts
@@ -13068,7 +13154,8 @@ async function signAll(checked, options2, env, reporter) {
     env,
     onSecret: options2.onSecret,
     otherwise: `signing attestations needs the job’s OIDC token of audience '${attest.SIGSTORE_AUDIENCE}'`,
-    hint: `Sign from a CI job (${CI_JOBS_WITH_ANY_AUDIENCE}; on GitLab CI an \`id_tokens\` entry SIGSTORE_ID_TOKEN with \`aud: sigstore\`), or publish without --attestations.`
+    sigstore: !0,
+    hint: `Sign from a CI job (${CI_JOBS_WITH_SIGSTORE_TOKENS}; on GitLab CI an \`id_tokens\` entry SIGSTORE_ID_TOKEN with \`aud: sigstore\`), or publish without --attestations.`
   }), services = {
     fulcioUrl: fulcio.href.replace(/\/$/, ""),
     rekorUrl: rekor.href.replace(/\/$/, "")

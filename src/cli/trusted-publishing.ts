@@ -72,7 +72,7 @@ export function registerTrustedPublishingCommands(
     .option('--insecure', 'allow plain HTTP on a loopback address (development and tests only)')
     .option(
       '--api-url <url>',
-      'the provider REST API for owner-id lookups (GitHub-compatible /users/NAME)',
+      "the provider's REST API for id lookups at registration (GitHub-compatible /users/NAME; Forgejo: the instance's /api/v1, by default next to the issuer)",
     )
     .action(
       async (

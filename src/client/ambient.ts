@@ -1,6 +1,6 @@
 // The ambient OIDC credential of the CI job the client runs in, found the way the `id` library
 // (which the pypa action and twine use) finds it, in its order: GitHub Actions, Google Cloud,
-// Buildkite, GitLab CI, CircleCI; then Bitbucket Pipelines, which `id` does not cover. A platform
+// Buildkite, GitLab CI, CircleCI; then Bitbucket Pipelines and Azure Pipelines, which `id` does not cover. A platform
 // that is detected but gives no token is an error that says what to change; no platform at all
 // is `null`.
 import { readFile } from 'node:fs/promises';
@@ -9,7 +9,7 @@ import { PublishError } from './errors.js';
 import { request, TransportError, type HttpResponse } from './http.js';
 
 export type AmbientPlatform =
-  'github' | 'google' | 'buildkite' | 'gitlab' | 'circleci' | 'bitbucket';
+  'github' | 'google' | 'buildkite' | 'gitlab' | 'circleci' | 'bitbucket' | 'azure';
 
 export interface AmbientToken {
   platform: AmbientPlatform;
@@ -17,6 +17,8 @@ export interface AmbientToken {
   token: string;
   /** Where it came from, for messages (`ACTIONS_ID_TOKEN_REQUEST_URL`, `PYPI_ID_TOKEN`, …). */
   source: string;
+  /** The audience the platform wrote instead of the index's, when a job cannot choose it. */
+  audience?: string;
 }
 
 /** What the detectors touch, so that tests can stand in for a CI platform. */
@@ -28,6 +30,8 @@ export interface AmbientContext {
     args: string[],
   ): Promise<{ code: number | null; stdout: string; stderr: string } | null>;
   get(url: string, headers: Record<string, string>): Promise<HttpResponse>;
+  /** A POST without a body (Azure DevOps' token request). */
+  post(url: string, headers: Record<string, string>): Promise<HttpResponse>;
   /** A file's text, or null when it cannot be read. */
   readText(path: string): Promise<string | null>;
 }
@@ -60,6 +64,8 @@ export function defaultAmbientContext(
       });
     },
     get: (url, headers) => request(url, { headers, idleTimeoutMs: 30_000 }),
+    post: (url, headers) =>
+      request(url, { method: 'POST', headers, body: Buffer.alloc(0), idleTimeoutMs: 30_000 }),
     readText: async (path) => {
       try {
         return await readFile(path, 'utf8');
@@ -299,7 +305,107 @@ async function detectBitbucket(
   return { platform: 'bitbucket', token: token as string, source: 'BITBUCKET_STEP_OIDC_TOKEN' };
 }
 
-/** The detectors, in the order `id` tries them (then those `id` does not have). */
+/** The audience of every Azure DevOps token (src/oidc/providers/azure.ts says why it is fixed). */
+export const AZURE_DEVOPS_AUDIENCE = 'api://AzureADTokenExchange';
+
+/** Where Azure DevOps' issuers live: a token of one carries the fixed audience. */
+export const AZURE_DEVOPS_ISSUER_BASE = 'https://vstoken.dev.azure.com/';
+
+/** The variable naming the service connection whose token to request, instead of the job's. */
+export const AZURE_SERVICE_CONNECTION_VARIABLE = 'PIER_AZURE_SERVICE_CONNECTION_ID';
+
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+/**
+ * Azure Pipelines: a POST to `$SYSTEM_OIDCREQUESTURI?api-version=7.1` (with
+ * `&serviceConnectionId=ID` for a service connection's token) authorized by the job's
+ * System.AccessToken, answered with `{"oidcToken": "…"}`
+ * (https://learn.microsoft.com/rest/api/azure/devops/distributedtask/oidctoken/create; the
+ * request Azure's own `AzurePipelinesCredential` makes). The audience is always
+ * api://AzureADTokenExchange: `audience` cannot be asked for.
+ */
+async function detectAzure(_audience: string, ctx: AmbientContext): Promise<AmbientToken | null> {
+  const base = ctx.env.SYSTEM_OIDCREQUESTURI;
+  if (!set(base)) return null;
+  const accessToken = ctx.env.SYSTEM_ACCESSTOKEN;
+  if (!set(accessToken))
+    throw new PublishError(
+      'no-id-token',
+      'Azure Pipelines: SYSTEM_ACCESSTOKEN is not set, so this step cannot request its OIDC token from SYSTEM_OIDCREQUESTURI',
+      {
+        hints: [
+          'Map it into the publishing step: `env: { SYSTEM_ACCESSTOKEN: $(System.AccessToken) }` (pipelines never export it by themselves).',
+        ],
+      },
+    );
+  let url: URL;
+  try {
+    url = new URL(base as string);
+  } catch {
+    throw new PublishError('no-id-token', `Azure Pipelines: SYSTEM_OIDCREQUESTURI is not a URL`);
+  }
+  url.searchParams.set('api-version', '7.1');
+  const connection = ctx.env[AZURE_SERVICE_CONNECTION_VARIABLE];
+  if (set(connection)) {
+    // Azure DevOps answers a connection name (not its id) with the job's own token, silently.
+    if (!UUID.test(connection as string))
+      throw new PublishError(
+        'usage',
+        `${AZURE_SERVICE_CONNECTION_VARIABLE} must be the service connection's id (a UUID), got '${connection}'`,
+      );
+    url.searchParams.set('serviceConnectionId', connection as string);
+  }
+  let res: HttpResponse;
+  try {
+    res = await ctx.post(url.href, {
+      authorization: `Bearer ${accessToken}`,
+      'content-type': 'application/json',
+      accept: 'application/json',
+      // Asks Azure DevOps for a status instead of a redirect to its sign-in page.
+      'x-tfs-fedauthredirect': 'Suppress',
+    });
+  } catch (err) {
+    const reason = err instanceof TransportError ? err.message : String(err);
+    throw new PublishError(
+      'no-id-token',
+      `Azure Pipelines: the OIDC token request failed: ${reason}`,
+      {
+        cause: err,
+      },
+    );
+  }
+  if (res.status !== 200)
+    throw new PublishError(
+      'no-id-token',
+      `Azure Pipelines: the OIDC token request failed with ${res.status} ${res.statusText}`.trim(),
+      {
+        hints: set(connection)
+          ? [
+              'Azure DevOps gives a service connection’s token only to a job with a task input naming that connection, to pipelines it authorizes.',
+            ]
+          : [],
+      },
+    );
+  let value: unknown;
+  try {
+    value = (JSON.parse(res.body.toString('utf8')) as { oidcToken?: unknown }).oidcToken;
+  } catch {
+    value = undefined;
+  }
+  if (typeof value !== 'string' || value === '')
+    throw new PublishError(
+      'no-id-token',
+      'Azure Pipelines: the OIDC token response had no oidcToken',
+    );
+  return {
+    platform: 'azure',
+    token: value,
+    source: 'SYSTEM_OIDCREQUESTURI',
+    audience: AZURE_DEVOPS_AUDIENCE,
+  };
+}
+
+/** The detectors, in the order `id` tries them, then those `id` does not have. */
 export const DETECTORS: readonly {
   platform: AmbientPlatform;
   detect(audience: string, ctx: AmbientContext): Promise<AmbientToken | null>;
@@ -310,6 +416,7 @@ export const DETECTORS: readonly {
   { platform: 'gitlab', detect: detectGitlab },
   { platform: 'circleci', detect: detectCircleci },
   { platform: 'bitbucket', detect: detectBitbucket },
+  { platform: 'azure', detect: detectAzure },
 ];
 
 /**

@@ -34,7 +34,8 @@ Credentials, first found wins: --token; --oidc-token-file; PIER_TOKEN; TWINE_USE
 TWINE_PASSWORD; the password of the .pypirc repository; else trusted publishing with the OIDC token of the CI job this runs in
 (GitHub Actions with \`permissions: id-token: write\`, GitLab CI \`id_tokens\` named
 <AUDIENCE>_ID_TOKEN, Buildkite, CircleCI, Google Cloud, Bitbucket Pipelines' BITBUCKET_STEP_OIDC_TOKEN
-of a step with \`oidc: { audiences: [AUDIENCE] }\`), exchanged at the upload host's
+of a step with \`oidc: { audiences: [AUDIENCE] }\`, Azure Pipelines with SYSTEM_ACCESSTOKEN mapped and
+PIER_AZURE_SERVICE_CONNECTION_ID for a service connection's token), exchanged at the upload host's
 /_/oidc/mint-token.
 
 URLs must be HTTPS (plain HTTP only for a loopback address). Certificates are always verified:

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { decodeJwtPayload } from './claims.js';
 import { bitbucketAudienceHint } from './ambient.js';
 import { PublishError } from './errors.js';
+import { AZURE_DEVOPS_AUDIENCE, AZURE_DEVOPS_ISSUER_BASE } from './ambient.js';
 
 export interface BasicCredentials {
   username: string;
@@ -83,13 +84,32 @@ export async function readOidcTokenFile(path: string): Promise<string> {
 }
 
 /**
+ * The audience a token's platform always writes, which an index expects instead of its own:
+ * Azure DevOps' (ambient.ts), for a token of its issuers; else undefined.
+ */
+export function platformAudienceOf(token: string): string | undefined {
+  const iss = decodeJwtPayload(token)?.iss;
+  return typeof iss === 'string' && iss.startsWith(AZURE_DEVOPS_ISSUER_BASE)
+    ? AZURE_DEVOPS_AUDIENCE
+    : undefined;
+}
+
+/**
  * Checks that a token was minted for `audience` (as `id` 1.6.1 does), so that a wrong `aud` is
  * reported here rather than as an opaque refusal by the index.
  */
-export function checkAudience(token: string, audience: string, source: string, host: string): void {
+export function checkAudience(
+  token: string,
+  expected: string,
+  source: string,
+  host: string,
+  /** The audience the platform always writes, which the index expects instead (Azure DevOps). */
+  platformAudience?: string,
+): void {
   const claims = decodeJwtPayload(token);
   if (claims === null)
     throw new PublishError('no-id-token', `The OIDC token from ${source} is not a JWT`);
+  const audience = platformAudience ?? expected;
   const aud = claims.aud;
   const ok = aud === audience || (Array.isArray(aud) && aud.includes(audience));
   if (!ok)

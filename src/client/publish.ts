@@ -6,7 +6,7 @@
 // the attestation written next to it; every `<dist>.<type>.attestation` file is uploaded with
 // its distribution.
 import type { AmbientContext } from './ambient.js';
-import { CI_JOBS_WITH_ANY_AUDIENCE, CI_JOBS_WITH_TOKENS, jobOidcToken } from './job-token.js';
+import { CI_JOBS_WITH_SIGSTORE_TOKENS, CI_JOBS_WITH_TOKENS, jobOidcToken } from './job-token.js';
 import { attestationFilesFor, attestationsField } from './attestation-files.js';
 import { writeFile } from 'node:fs/promises';
 import {
@@ -240,7 +240,8 @@ async function signAll(
     env,
     onSecret: options.onSecret,
     otherwise: `signing attestations needs the job’s OIDC token of audience '${attest.SIGSTORE_AUDIENCE}'`,
-    hint: `Sign from a CI job (${CI_JOBS_WITH_ANY_AUDIENCE}; on GitLab CI an \`id_tokens\` entry SIGSTORE_ID_TOKEN with \`aud: sigstore\`), or publish without --attestations.`,
+    sigstore: true,
+    hint: `Sign from a CI job (${CI_JOBS_WITH_SIGSTORE_TOKENS}; on GitLab CI an \`id_tokens\` entry SIGSTORE_ID_TOKEN with \`aud: sigstore\`), or publish without --attestations.`,
   });
   const services = {
     fulcioUrl: fulcio.href.replace(/\/$/, ''),

@@ -5,7 +5,7 @@ import { Option, type Command } from 'commander';
 
 const HELP = `
 In a CI job (GitHub Actions with \`permissions: id-token: write\`, GitLab CI \`id_tokens\` named
-<AUDIENCE>_ID_TOKEN, Buildkite, CircleCI, Google Cloud), trades the job's OIDC token at the
+<AUDIENCE>_ID_TOKEN, Buildkite, CircleCI, Google Cloud, Azure Pipelines), trades the job's OIDC token at the
 index's /_/oidc/mint-read-token for a read token of the projects whose trusted publishers trust
 the job (register one with \`pier publisher add … --read-only\` to grant reading only). It lives
 as long as an upload token (PIER_TOKEN_TTL, 15 minutes by default). No secret is stored in CI.

@@ -207,12 +207,15 @@ export function registerDevOidcCommand(program: Command, io: DevOidcCommandIo = 
     )
     .option(
       '--repository <owner/repo>',
-      'GitHub OWNER/REPO or GitLab NAMESPACE/PROJECT (default octo-org/octo-repo)',
+      'GitHub OWNER/REPO, GitLab NAMESPACE/PROJECT or Buildkite ORG/PIPELINE (default octo-org/octo-repo; Buildkite acme-inc/super-duper-app)',
     )
-    .option('--owner-id <id>', 'repository_owner_id (GitLab: namespace_id), digits (default 65)')
+    .option(
+      '--owner-id <id>',
+      'repository_owner_id (GitLab: namespace_id), digits (default 65); Buildkite: organization_id, a UUID',
+    )
     .option(
       '--workflow <file>',
-      'GitHub workflow file (default release.yml); GitLab CI config path (default .gitlab-ci.yml)',
+      'GitHub workflow file (default release.yml); GitLab CI config path (default .gitlab-ci.yml); Buildkite step key (default publish)',
     )
     .option('--environment <env>', 'deployment environment (default: none)')
     .option('--ref <ref>', 'full git ref (default refs/heads/main)')

@@ -151,8 +151,11 @@ export class ExchangeService {
           'not-enabled',
           `${issuer.kind} trusted publishing functionality not enabled: ${disabled}`,
         );
-      const claims = await verifySignedToken(raw, issuer, this.jwks, this.audience, this.now);
       const provider = providerOf(issuer.kind);
+      const claims = await verifySignedToken(raw, issuer, this.jwks, this.audience, this.now, {
+        list: provider.audienceList === true,
+        fixed: provider.fixedAudience,
+      });
       context.claims = provider.provenance(claims);
       const jti = singleUseKey(raw, claims);
       if (await this.jtiUsed(issuer.url, jti))

@@ -137,7 +137,10 @@ export class IssuerService {
         `Unknown issuer kind '${opts.kind}': use ${Object.keys(PROVIDERS).join(', ')}`,
       );
     const insecure = opts.insecure === true;
-    const problem = issuerUrlProblem(opts.url, insecure);
+    const problem =
+      issuerUrlProblem(opts.url, insecure) ??
+      PROVIDERS[opts.kind].issuerProblem?.(opts.url, insecure) ??
+      null;
     if (problem) throw badRequest(problem);
     const builtin = BUILTINS.find((b) => b.url === opts.url);
     if (builtin)

@@ -21,7 +21,7 @@ import { NamespaceReservedError } from '../namespaces/service.js';
 import { PROVIDERS, readStoredConfig } from './providers/index.js';
 import type { ConfigInput, Provider, ProviderKind } from './providers/types.js';
 import { IssuerService, isProviderKind, type Issuer } from './issuers.js';
-import { lookupOwner } from './owner-lookup.js';
+import { completeIds } from './id-lookup.js';
 import { publishersMayOverlap } from './overlap.js';
 import { orgWideCovers, parseOrgWidePattern } from './org-wide.js';
 
@@ -181,7 +181,7 @@ export class PublisherService {
     await this.db.deleteFrom('publisher_registrations').where('at', '<=', since).execute();
   }
 
-  /** Validates a registration: the issuer, the provider's field rules, the owner-id lookup. */
+  /** Validates a registration: the issuer, the ids looked up (./id-lookup.ts), the field rules. */
   async prepare(
     input: RegistrationInput,
   ): Promise<{ provider: Provider<unknown>; issuer: Issuer; config: unknown }> {
@@ -192,7 +192,7 @@ export class PublisherService {
       const builtin = IssuerService.builtinFor(kind);
       if (builtin === null)
         throw badRequest(
-          `A ${provider.displayName} publisher names its issuer: register it (pier issuer add --kind ${kind} --url URL) and give it`,
+          `${/^[AEIOU]/.test(provider.displayName) ? 'An' : 'A'} ${provider.displayName} publisher names its issuer: register it (pier issuer add --kind ${kind} --url URL) and give it`,
           { errors: { issuer: 'Choose the issuer' } },
         );
       issuer = builtin;
@@ -209,14 +209,12 @@ export class PublisherService {
       issuer = found;
     }
     const fields: Record<string, string | undefined> = { ...input.fields };
-    if (kind === 'github' && !fields.ownerId && fields.owner) {
-      const found = await lookupOwner(issuer, fields.owner.trim(), this.options.fetchImpl);
-      if (!found.ok) throw fieldErrors({ ownerId: found.message });
-      fields.owner = found.login;
-      fields.ownerId = found.id;
-    }
+    const looked = await completeIds(kind, issuer, fields, this.options.fetchImpl);
+    if (!looked.ok) throw fieldErrors(looked.errors);
     const result = provider.validateConfig(fields);
     if (!result.ok) throw fieldErrors(result.errors);
+    const mismatch = provider.issuerMismatch?.(result.config, issuer.url);
+    if (mismatch) throw badRequest(mismatch, { errors: { issuer: mismatch } });
     return { provider, issuer, config: result.config };
   }
 
@@ -422,24 +420,7 @@ export class PublisherService {
       throw forbidden(
         `The user '${owner.username}' isn't allowed to create projects, so cannot register a pending publisher`,
       );
-    // The first exchange creates the project as the publisher, never as an administrator: the
-    // owner needs a grant for a reserved namespace the name is in (PEP 752), whoever registers.
-    const creator = { ownerId: owner.id, admin: false };
-    await this.projects.checkNewName(projectName, creator).catch((err: unknown) => {
-      if (
-        err instanceof PierError &&
-        err.status === 409 &&
-        !(err instanceof NamespaceReservedError)
-      )
-        throw conflict(
-          `The project '${projectName}' exists already: add the publisher to it instead`,
-        );
-      throw err;
-    });
-    await this.checkRegistrationRate(actor);
-    // A pending publisher creates its project at its first exchange: refused now, while a person
-    // is there to read why, if that project would shadow an upstream one.
-    await this.projects.checkNotOnUpstream(actor, projectName);
+    await this.checkPendingProject(actor, projectName, owner.id);
     const { provider, issuer, config } = await this.prepare(input);
     const key = identityKey(provider.kind, issuer.url, provider.identityOf(config));
     const lookupKey = provider.lookupKeyOfConfig(config);
@@ -534,6 +515,34 @@ export class PublisherService {
   }
 
   /**
+   * What a pending publisher's project must be before it is registered: a new name its creator
+   * may take (a reserved namespace needs a grant, PEP 752), within the registration rate, and —
+   * since the project is created at its first exchange — refused now, while a person is there to
+   * read why, if it would shadow an upstream project.
+   */
+  private async checkPendingProject(
+    actor: Actor,
+    projectName: string,
+    creatorId: number | null,
+  ): Promise<void> {
+    // Created as the publisher, never as an administrator, whoever registers it.
+    const creator = { ownerId: creatorId, admin: false };
+    await this.projects.checkNewName(projectName, creator).catch((err: unknown) => {
+      if (
+        err instanceof PierError &&
+        err.status === 409 &&
+        !(err instanceof NamespaceReservedError)
+      )
+        throw conflict(
+          `The project '${projectName}' exists already: add the publisher to it instead`,
+        );
+      throw err;
+    });
+    await this.checkRegistrationRate(actor);
+    await this.projects.checkNotOnUpstream(actor, projectName);
+  }
+
+  /**
    * A pending publisher of an organisation (docs/organizations.md): its first exchange creates
    * the project owned by the organisation, not by a person. Registered by an owner of the
    * organisation (or an administrator); the registrant's namespace grants (PEP 752) apply.
@@ -553,20 +562,7 @@ export class PublisherService {
       );
     const org = await this.orgs.requireAdministrable(actor, orgName);
     const registrant = principalUser(actor.principal);
-    const creator = { ownerId: registrant?.id ?? null, admin: false };
-    await this.projects.checkNewName(projectName, creator).catch((err: unknown) => {
-      if (
-        err instanceof PierError &&
-        err.status === 409 &&
-        !(err instanceof NamespaceReservedError)
-      )
-        throw conflict(
-          `The project '${projectName}' exists already: add the publisher to it instead`,
-        );
-      throw err;
-    });
-    await this.checkRegistrationRate(actor);
-    await this.projects.checkNotOnUpstream(actor, projectName);
+    await this.checkPendingProject(actor, projectName, registrant?.id ?? null);
     const { provider, issuer, config } = await this.prepare(input);
     const key = identityKey(provider.kind, issuer.url, provider.identityOf(config));
     const lookupKey = provider.lookupKeyOfConfig(config);
@@ -1018,6 +1014,24 @@ export class PublisherService {
       rows.filter((row) => orgWideCovers(row, project)),
       actor.principal,
     );
+  }
+
+  /**
+   * The organisation-wide publishers of an organisation (administrators, who alone register and
+   * remove them), whichever projects they cover now.
+   */
+  async listOrganizationWide(actor: Actor, orgName: string): Promise<PublisherView[]> {
+    if (!mayManageOrganizationPublishers(actor.principal))
+      throw forbidden('Only administrators may manage organisation-wide trusted publishers');
+    const org = await this.orgs.require(orgName, actor.principal);
+    const rows = await this.db
+      .selectFrom('publishers')
+      .selectAll()
+      .where('organization_id', '=', org.id)
+      .where('org_wide_pattern', 'is not', null)
+      .orderBy('id')
+      .execute();
+    return this.views(rows, actor.principal);
   }
 
   /** Every publisher (administrators), or the pending publishers a user registered. */

@@ -1,7 +1,10 @@
 // Verifying a CI job's OIDC token (reference §2.1): the issuer is looked up from the unverified
 // `iss` among registered issuers before any network request; then only asymmetric signatures
 // (RS256, ES256) with a `kid` from the issuer's key set; `iss`, `iat`, `exp` and `aud` required
-// with 30 s of leeway; `aud` exactly the configured audience, as one string (a list is refused);
+// with 30 s of leeway; `aud` exactly the configured audience, as one string (a list is refused,
+// but for a platform that always writes one: then a list of that audience alone, see
+// `Provider.audienceList`; a platform whose audience cannot be chosen has its own fixed one
+// instead, see `Provider.fixedAudience`);
 // every segment in canonical base64url; a lifetime (`exp` - `iat`) of at most six hours. And the
 // single-use key of a verified token (its `jti`, or what the issuer signed).
 import { createHash } from 'node:crypto';
@@ -110,14 +113,33 @@ export function singleUseKey(raw: string, claims: Readonly<Record<string, unknow
   return `sha256:${createHash('sha256').update(signingInput).digest('hex')}`;
 }
 
+/** How a platform writes `aud` (the provider of the issuer's kind says). */
+export interface AudienceForm {
+  /** `aud` may be a list holding the audience and nothing else (the platform never writes a string). */
+  list?: boolean;
+  /**
+   * The audience the platform always writes, expected instead of the index's (Azure DevOps'
+   * api://AzureADTokenExchange): a token that is not bound to this index.
+   */
+  fixed?: string;
+}
+
+/** Whether `aud` is the audience in the form the platform writes it. */
+export function audienceMatches(aud: unknown, audience: string, form: AudienceForm = {}): boolean {
+  if (aud === audience) return true;
+  return form.list === true && Array.isArray(aud) && aud.length === 1 && aud[0] === audience;
+}
+
 /** Step 2: the signature and the registered claims. Returns the verified claims. */
 export async function verifySignedToken(
   raw: string,
   issuer: Issuer,
   jwks: JwksCache,
-  audience: string,
+  indexAudience: string,
   now: () => number = Date.now,
+  form: AudienceForm = {},
 ): Promise<Record<string, unknown>> {
+  const audience = form.fixed ?? indexAudience;
   const segmentsProblem = canonicalSegmentsProblem(raw);
   if (segmentsProblem !== null) throw invalid(segmentsProblem);
   const header = decodeProtectedHeader(raw);
@@ -131,11 +153,13 @@ export async function verifySignedToken(
   const unverified = decodeJwt(raw);
   for (const claim of ['iss', 'iat', 'exp', 'aud'] as const)
     if (unverified[claim] === undefined) throw invalid(`missing required claim '${claim}'`);
-  if (typeof unverified.aud !== 'string')
+  if (typeof unverified.aud !== 'string' && !audienceMatches(unverified.aud, audience, form))
     throw invalid(
-      `the audience must be the single string '${audience}', got ${describeAud(unverified.aud)}`,
+      form.list
+        ? `the audience must be '${audience}' (or a list of it alone), got ${describeAud(unverified.aud)}`
+        : `the audience must be the single string '${audience}', got ${describeAud(unverified.aud)}`,
     );
-  if (unverified.aud !== audience)
+  if (!audienceMatches(unverified.aud, audience, form))
     throw invalid(`the audience must be '${audience}', got ${describeAud(unverified.aud)}`);
   if (typeof unverified.exp === 'number' && typeof unverified.iat === 'number') {
     const lifetime = unverified.exp - unverified.iat;

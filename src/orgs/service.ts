@@ -261,18 +261,11 @@ export class OrganizationService {
         .executeTakeFirst();
       if (existing?.role === role) return;
       if (existing?.role === 'owner') await this.ensureAnotherOwner(trx, org, user);
-      if (existing)
-        await trx
-          .updateTable('organization_members')
-          .set({ role })
-          .where('organization_id', '=', org.id)
-          .where('user_id', '=', user.id)
-          .execute();
-      else
-        await trx
-          .insertInto('organization_members')
-          .values({ organization_id: org.id, user_id: user.id, role, created_at: Date.now() })
-          .execute();
+      await trx
+        .insertInto('organization_members')
+        .values({ organization_id: org.id, user_id: user.id, role, created_at: Date.now() })
+        .onConflict((oc) => oc.columns(['organization_id', 'user_id']).doUpdateSet({ role }))
+        .execute();
       await this.bumpProjects(trx, org);
       await recordAudit(trx, actor, {
         action: 'org-member-set',
@@ -488,18 +481,11 @@ export class OrganizationService {
         .where('team_id', '=', team.id)
         .where('project_id', '=', project.id)
         .executeTakeFirst();
-      if (existing)
-        await trx
-          .updateTable('team_project_roles')
-          .set({ role })
-          .where('team_id', '=', team.id)
-          .where('project_id', '=', project.id)
-          .execute();
-      else
-        await trx
-          .insertInto('team_project_roles')
-          .values({ team_id: team.id, project_id: project.id, role, created_at: Date.now() })
-          .execute();
+      await trx
+        .insertInto('team_project_roles')
+        .values({ team_id: team.id, project_id: project.id, role, created_at: Date.now() })
+        .onConflict((oc) => oc.columns(['team_id', 'project_id']).doUpdateSet({ role }))
+        .execute();
       await bumpSerial(trx, project.id, 'role');
       await recordAudit(trx, actor, {
         action: 'team-role-set',

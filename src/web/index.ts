@@ -22,6 +22,7 @@ import { registerReleaseManageRoutes } from './routes/manage-releases.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerNamespaceAdminRoutes } from './routes/admin-namespaces.js';
 import { registerOrganizationWebRoutes } from './routes/organizations.js';
+import { registerOrganizationPublisherRoutes } from './routes/org-publishers.js';
 
 /** Content-Security-Policy: scripts and styles from pier only; images also from http(s). */
 export const CONTENT_SECURITY_POLICY = [
@@ -108,5 +109,6 @@ export function registerWebRoutes(app: FastifyInstance, s: Services): void {
     registerAdminRoutes(web, s);
     registerNamespaceAdminRoutes(web, s);
     registerOrganizationWebRoutes(web, s);
+    registerOrganizationPublisherRoutes(web, s);
   });
 }

@@ -32,6 +32,7 @@ export function response(
 export interface FakeCi extends AmbientContext {
   runs: { command: string; args: string[] }[];
   gets: { url: string; headers: Record<string, string> }[];
+  posts: { url: string; headers: Record<string, string> }[];
 }
 
 export function fakeCi(
@@ -43,12 +44,14 @@ export function fakeCi(
     >;
     files?: Record<string, string>;
     get?: (url: string, headers: Record<string, string>) => HttpResponse;
+    post?: (url: string, headers: Record<string, string>) => HttpResponse;
   } = {},
 ): FakeCi {
   const ci: FakeCi = {
     env,
     runs: [],
     gets: [],
+    posts: [],
     async run(command, args) {
       ci.runs.push({ command, args });
       const program = options.programs?.[command];
@@ -60,6 +63,11 @@ export function fakeCi(
       ci.gets.push({ url, headers });
       if (!options.get) throw new Error(`unexpected GET ${url}`);
       return options.get(url, headers);
+    },
+    async post(url, headers) {
+      ci.posts.push({ url, headers });
+      if (!options.post) throw new Error(`unexpected POST ${url}`);
+      return options.post(url, headers);
     },
     async readText(path) {
       return options.files?.[path] ?? null;

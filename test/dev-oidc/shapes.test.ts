@@ -10,15 +10,20 @@ import { publisherFields } from '../../src/cli/trusted-publishing.js';
 import { cliAttribute, PROVIDERS } from '../../src/oidc/providers/index.js';
 import type { ProviderKind } from '../../src/oidc/providers/types.js';
 
-/** `--name value` pairs as printed (values bare or single-quoted), by commander's attribute. */
-function parsePrinted(flags: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
+/**
+ * `--name value` pairs as printed (values bare or single-quoted), by commander's attribute; a
+ * flag printed more than once (a repeatable option such as --claim) gives the list.
+ */
+function parsePrinted(flags: string[]): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
   for (const flag of flags) {
     const m = /^(--[a-z0-9-]+) (.*)$/.exec(flag);
     assert.ok(m, `a printed flag with a value: ${flag}`);
     const raw = m[2]!;
     const value = raw.startsWith("'") ? raw.slice(1, -1).replace(/'\\''/g, "'") : raw;
-    out[cliAttribute(m[1]!)] = value;
+    const attribute = cliAttribute(m[1]!);
+    const before = out[attribute];
+    out[attribute] = before === undefined ? value : [before, value].flat();
   }
   return out;
 }
@@ -61,10 +66,16 @@ for (const kind of devKinds()) {
     const keys = 'keys' in key ? key.keys : [key.key];
     assert.ok(keys.includes(p.lookupKeyOfConfig(config)), `${kind}: found by its lookup key`);
 
-    // With an environment, the printed publisher names it, and still matches.
-    const released = await tokenOf(kind, { environment: 'release' });
-    const releaseConfig = publisherOf(kind, released.flags);
-    assert.deepEqual(p.check(releaseConfig, released.payload, released.server.url), []);
+    // With an environment, the printed publisher names it, and still matches; a platform
+    // without deployment environments refuses the flag, saying so.
+    const refusal = devShape(kind)!.checkJob({ environment: 'release' });
+    if (refusal !== null)
+      assert.match(refusal, /^--environment: .* has no deployment environments/);
+    else {
+      const released = await tokenOf(kind, { environment: 'release' });
+      const releaseConfig = publisherOf(kind, released.flags);
+      assert.deepEqual(p.check(releaseConfig, released.payload, released.server.url), []);
+    }
 
     // A token of another job (another repository, where the shape has one) is refused by the
     // first publisher, or not found by its lookup key at all.

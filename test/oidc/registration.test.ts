@@ -61,7 +61,7 @@ test('issuer URLs: HTTPS, or plain HTTP on a loopback literal with --insecure; e
       /is the built-in github issuer; it cannot be registered as gitlab/,
     ],
     [
-      ['--kind', 'jenkins', '--url', 'https://ci.example.com'],
+      ['--kind', 'travis', '--url', 'https://ci.example.com'],
       /Allowed choices are github, gitlab, google, activestate/,
     ],
   ];

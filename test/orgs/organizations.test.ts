@@ -261,6 +261,39 @@ test('who may change an organisation, and moving projects into it', async () => 
     organization: 'Acme',
     previous: null,
   });
+  // Changing a role changes the one row: eve (back) as member, then owner, a team's role in a project.
+  await server.services.orgs.setMember(await as('carol'), 'acme', 'eve', 'member');
+  assert.deepEqual((await server.services.orgs.view(await as('carol'), 'acme')).members, [
+    { user: 'carol', role: 'owner' },
+    { user: 'eve', role: 'member' },
+  ]);
+  await server.services.orgs.setMember(await as('carol'), 'acme', 'eve', 'owner');
+  await server.services.orgs.setTeamRole(
+    await as('carol'),
+    'acme',
+    'release',
+    'pier-sample',
+    'owner',
+  );
+  const teams = (await server.services.orgs.view(await as('carol'), 'acme')).teams;
+  assert.deepEqual(teams[0]!.projects, [
+    { project: 'acme-lib', role: 'maintainer' },
+    { project: 'pier-sample', role: 'owner' },
+  ]);
+  const roleSet = await server.services.db.kysely
+    .selectFrom('audit_events')
+    .select('details_json')
+    .where('action', '=', 'team-role-set')
+    .orderBy('id', 'desc')
+    .executeTakeFirstOrThrow();
+  assert.equal(JSON.parse(roleSet.details_json).previous, 'maintainer');
+  await server.services.orgs.setTeamRole(
+    await as('carol'),
+    'acme',
+    'release',
+    'pier-sample',
+    'maintainer',
+  );
 });
 
 test('syncTeamsFromGroups: equal to the mapped set, idempotent, hand-added memberships kept', async () => {

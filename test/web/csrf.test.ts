@@ -152,6 +152,24 @@ const SAMPLES: Record<
     params: () => ({ org: 'victimorg', team: 'victimteam' }),
     fields: { provider: 'corp', group: 'victims' },
   },
+  '/orgs/:org/publishers': {
+    params: () => ({ org: 'victimorg' }),
+    fields: {
+      provider: 'github',
+      owner: 'octo-org',
+      ownerId: '65',
+      repository: 'r4',
+      workflow: 'release.yml',
+      environment: '',
+      ref: '',
+      issuer: '',
+      projects: 'victim-*',
+    },
+  },
+  '/orgs/:org/publishers/:id/remove': {
+    params: () => ({ org: 'victimorg', id: ids.orgPublisher! }),
+    fields: {},
+  },
 };
 
 const TABLES = [
@@ -245,6 +263,10 @@ before(async () => {
   await s.orgs.addTeamMember(OPERATOR, 'victimorg', 'victimteam', 'root');
   await s.orgs.setTeamRole(OPERATOR, 'victimorg', 'victimteam', 'orgproject', 'maintainer');
   await s.orgs.mapGroup(OPERATOR, 'victimorg', 'victimteam', 'corp', 'victims');
+  const orgPublisher = await s.publishers.addOrganizationWide(OPERATOR, 'victimorg', {
+    kind: 'github',
+    fields: { owner: 'octo-org', ownerId: '65', repository: 'org-wide', workflow: 'release.yml' },
+  });
   const other = new WebClient(server.url);
   await other.signIn('root', rootPassword);
   const sessions = await s.web.sessions.listOf((await s.auth.requireUser('root')).id);
@@ -253,6 +275,7 @@ before(async () => {
     publisher: String(pub.id),
     pending: String(pending.id),
     otherSession: String(sessions[0]!.id),
+    orgPublisher: String(orgPublisher.id),
   };
 });
 
@@ -351,6 +374,7 @@ test('every form on every page carries the session’s token and posts to a prot
     '/projects/new',
     '/orgs/victimorg',
     '/orgs/victimorg/teams/victimteam',
+    '/orgs/victimorg/publishers',
   ];
   let forms = 0;
   let token: string | null = null;

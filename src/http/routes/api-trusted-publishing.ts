@@ -157,6 +157,12 @@ export function registerTrustedPublishingApi(app: FastifyInstance, s: Services):
     return reply.code(201).send(view);
   });
   // Organisation-wide publishers (administrators): `projects` is the glob of project names.
+  app.get<{ Params: { org: string } }>('/api/orgs/:org/publishers', async (request) => {
+    const p = await who(request);
+    return {
+      publishers: await s.publishers.listOrganizationWide(actorOf(p, request), request.params.org),
+    };
+  });
   app.post<{ Params: { org: string } }>('/api/orgs/:org/publishers', async (request, reply) => {
     const p = await who(request);
     const b = body(request);

@@ -16,6 +16,8 @@
 // without them matches no publisher and says which claim is missing. pier does not look the ids
 // up: Buildkite's REST API needs an API token (they are shown in the pipeline's settings and by
 // `GET /v2/organizations/ORG/pipelines/PIPELINE`). Optionally a branch and a step key narrow it.
+import { DEFAULTS, given, mergeClaims, shellQuote, stringOf, text } from '../../dev-oidc/claims.js';
+import type { DevClaims, DevTokenShape, JobSettings } from '../../dev-oidc/shape.js';
 import {
   checkRules,
   firstMissingOrMistyped,
@@ -280,8 +282,140 @@ export function buildkitePipeline(c: BuildkiteConfig, context: TemplateContext):
   return { path: '.buildkite/pipeline.yml', text: lines.join('\n') + '\n', language: 'yaml' };
 }
 
+// ---- `pier dev-oidc --kind buildkite`: a step's `buildkite-agent oidc request-token` ----------
+// The claims of https://buildkite.com/docs/pipelines/security/oidc (organization_slug,
+// pipeline_slug, build_number, build_branch, build_tag, build_commit, build_source, step_key,
+// job_id, agent_id, and the optional organization_id and pipeline_id a step requests with
+// `--claim` or BUILDKITE_OIDC_TOKEN_CLAIMS), `sub` in its documented form
+// `organization:ORG:pipeline:PIPELINE:ref:REF:commit:SHA:step:KEY`, and the agent's default
+// audience `https://buildkite.com/ORG` (https://buildkite.com/docs/agent/v3/cli-oidc). The
+// flags: --repository ORG/PIPELINE (the slugs), --owner-id (organization_id), --workflow (the
+// step key), --ref (build_branch, and build_tag for refs/tags/…), --sha (build_commit), --event
+// (build_source). Buildkite has no deployment environments: --environment is refused.
+
+/** The ids and names of Buildkite's documented example token. */
+export const BUILDKITE_DEV_DEFAULTS = {
+  organization: 'acme-inc',
+  pipeline: 'super-duper-app',
+  organizationId: '0184990a-4782-42b5-afc1-16715b10b8ff',
+  pipelineId: '0184990a-477b-4fa8-9968-496074483cee',
+  jobId: '0184990a-477b-4fa8-9968-496074483cef',
+  agentId: '0184990a-4782-42b5-afc1-16715b10b8fe',
+  stepKey: 'publish',
+  source: 'webhook',
+} as const;
+
+function buildkiteDevCheck(job: Readonly<JobSettings>): string | null {
+  const { repository, ownerId, workflow, environment, ref, jobWorkflowRef } = job;
+  if (repository !== undefined) {
+    const [org, pipeline, ...rest] = repository.split('/');
+    if (!org || !pipeline || rest.length > 0 || !VALID_SLUG.test(org) || !VALID_SLUG.test(pipeline))
+      return `--repository must be ORGANIZATION/PIPELINE, both slugs (e.g. acme-inc/super-duper-app), got '${repository}'`;
+  }
+  if (ownerId !== undefined && !VALID_UUID.test(ownerId))
+    return `--owner-id must be the organization's UUID (organization_id, lower case), got '${ownerId}'`;
+  if (
+    workflow !== undefined &&
+    (workflow === '' || /\s/.test(workflow) || hasControlCharacter(workflow))
+  )
+    return `--workflow is the step key (step_key) here, without whitespace, got '${workflow}'`;
+  if (environment !== undefined)
+    return '--environment: Buildkite has no deployment environments; narrow with --workflow (the step key) or --ref (the branch)';
+  if (ref !== undefined && !/^refs\/(?:heads|tags)\/\S+$/.test(ref))
+    return `--ref must be a full ref such as refs/heads/main or refs/tags/v1.0, got '${ref}'`;
+  if (jobWorkflowRef !== undefined)
+    return '--job-workflow-ref is only for --kind github (reusable workflows)';
+  return null;
+}
+
+/** The branch and tag of a full ref: a tag is built as its own branch name, as Buildkite does. */
+function branchAndTag(refPath: string): { branch: string; tag: string | undefined } {
+  const tag = /^refs\/tags\/(.+)$/.exec(refPath)?.[1];
+  const branch = /^refs\/heads\/(.+)$/.exec(refPath)?.[1];
+  return { branch: tag ?? branch ?? refPath, tag };
+}
+
+function buildkiteDevClaims(job: Readonly<JobSettings>, file: Readonly<DevClaims>): DevClaims {
+  const d = BUILDKITE_DEV_DEFAULTS;
+  const [orgFlag, pipelineFlag] = job.repository?.split('/') ?? [];
+  const organization = orgFlag ?? text(file.organization_slug) ?? d.organization;
+  const pipeline = pipelineFlag ?? text(file.pipeline_slug) ?? d.pipeline;
+  const stepKey = job.workflow ?? text(file.step_key) ?? d.stepKey;
+  const refPath =
+    job.ref ??
+    (text(file.build_tag) ? `refs/tags/${String(file.build_tag)}` : undefined) ??
+    (text(file.build_branch) ? `refs/heads/${String(file.build_branch)}` : undefined) ??
+    DEFAULTS.ref;
+  const { branch, tag } = branchAndTag(refPath);
+  const sha = job.sha ?? text(file.build_commit) ?? DEFAULTS.sha;
+  const derived: DevClaims = {
+    sub: `organization:${organization}:pipeline:${pipeline}:ref:${refPath}:commit:${sha}:step:${stepKey}`,
+    organization_slug: organization,
+    pipeline_slug: pipeline,
+    build_number: Number(DEFAULTS.runNumber),
+    build_branch: branch,
+    ...(tag !== undefined ? { build_tag: tag } : {}),
+    build_commit: sha,
+    build_source: job.event ?? text(file.build_source) ?? d.source,
+    step_key: stepKey,
+    job_id: d.jobId,
+    agent_id: d.agentId,
+    // Optional claims: these tokens carry them, as a publishing step requests them.
+    organization_id: job.ownerId ?? text(file.organization_id) ?? d.organizationId,
+    pipeline_id: text(file.pipeline_id) ?? d.pipelineId,
+  };
+  const ref = job.ref === undefined ? undefined : branchAndTag(job.ref);
+  const flagged = given({
+    organization_slug: orgFlag,
+    pipeline_slug: pipelineFlag,
+    organization_id: job.ownerId,
+    step_key: job.workflow,
+    build_branch: ref?.branch,
+    build_tag: ref?.tag,
+    build_commit: job.sha,
+    build_source: job.event,
+  });
+  return mergeClaims(derived, file, flagged);
+}
+
+const buildkiteDevShape: DevTokenShape = {
+  platform: 'Buildkite',
+  defaultAudience(claims) {
+    const org = text(claims.organization_slug);
+    return org ? `https://buildkite.com/${org}` : undefined;
+  },
+  checkJob: buildkiteDevCheck,
+  claims: (job, file) => buildkiteDevClaims(job, file),
+  environment: (claims) => ({
+    BUILDKITE_ORGANIZATION_SLUG: stringOf(claims.organization_slug),
+    BUILDKITE_PIPELINE_SLUG: stringOf(claims.pipeline_slug),
+    BUILDKITE_BRANCH: stringOf(claims.build_branch),
+    BUILDKITE_TAG: stringOf(claims.build_tag),
+    BUILDKITE_COMMIT: stringOf(claims.build_commit),
+    BUILDKITE_BUILD_NUMBER: stringOf(claims.build_number),
+    BUILDKITE_SOURCE: stringOf(claims.build_source),
+    BUILDKITE_STEP_KEY: stringOf(claims.step_key),
+    BUILDKITE_JOB_ID: stringOf(claims.job_id),
+  }),
+  publisherFlags: (c) => [
+    `--organization ${shellQuote(text(c.organization_slug) ?? '<ORG>')}`,
+    `--pipeline ${shellQuote(text(c.pipeline_slug) ?? '<PIPELINE>')}`,
+    `--organization-id ${shellQuote(text(c.organization_id) ?? '<UUID>')}`,
+    `--pipeline-id ${shellQuote(text(c.pipeline_id) ?? '<UUID>')}`,
+    ...(text(c.step_key) ? [`--step-key ${shellQuote(String(c.step_key))}`] : []),
+  ],
+  notes: [
+    '# (A Buildkite step gets its token from `buildkite-agent oidc request-token`; here',
+    '#  Buildkite-shaped tokens come from the token endpoint above. They carry organization_id and',
+    '#  pipeline_id, which a real step requests: BUILDKITE_OIDC_TOKEN_CLAIMS=organization_id,pipeline_id.)',
+  ],
+  flags:
+    '--repository ORG/PIPELINE (the slugs), --owner-id (organization_id), --workflow (step_key), --ref (build_branch, build_tag), --sha (build_commit) and --event (build_source) derive sub',
+};
+
 export const buildkiteProvider: Provider<BuildkiteConfig> = {
   kind: 'buildkite',
+  dev: buildkiteDevShape,
   displayName: 'Buildkite',
   builtinIssuer: BUILDKITE_ISSUER_URL,
   summary:

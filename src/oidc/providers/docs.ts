@@ -72,7 +72,7 @@ export function providerSections(): string {
         : [
             `The pipeline file, \`${template.path}\`:`,
             '',
-            '```yaml',
+            template.language === 'yaml' ? '```yaml' : '```text',
             template.text.trimEnd(),
             '```',
           ].join('\n'),

@@ -12,6 +12,9 @@
 // Gitea: no documented Actions OIDC ID token was found (go-gitea/gitea#33681 asks for one); a Gitea
 // instance that emits this shape is registered the same way, as an issuer of kind forgejo.
 //
+// The ids are pinned at registration: given, or looked up from the instance's REST API when left
+// empty (src/oidc/forgejo-lookup.ts, `GET /api/v1/repos/{owner}/{repo}`).
+//
 // Every instance is its own issuer (self-hosted): there is no built-in one, and a publisher names
 // an issuer registered with `pier issuer add --kind forgejo --url https://HOST/api/actions`.
 // A publisher names a repository (owner, name) pinned by both immutable ids, the workflow file by
@@ -337,13 +340,15 @@ export const forgejoProvider: Provider<ForgejoConfig> = {
       name: 'repositoryId',
       label: "Repository's numeric id",
       placeholder: '2817',
-      hint: 'The `id` of https://HOST/api/v1/repos/OWNER/REPO: pinned, so a repository re-created under this name does not match.',
+      optional: true,
+      hint: "Pinned, so a repository re-created under this name does not match. Looked up from the instance's API (the `id` of https://HOST/api/v1/repos/OWNER/REPO) when left empty; enter it for a private repository or an instance pier cannot reach.",
     },
     {
       name: 'ownerId',
       label: "Owner's numeric id",
       placeholder: '48',
-      hint: 'The `owner.id` of the same API answer: pinned, so an account that takes over the name does not match.',
+      optional: true,
+      hint: 'Pinned, so an account that takes over the name does not match. Looked up with the repository (its `owner.id`) when left empty.',
     },
     {
       name: 'workflow',
@@ -378,8 +383,14 @@ export const forgejoProvider: Provider<ForgejoConfig> = {
   cli: {
     options: [
       { flags: '--repository <path>', description: 'Forgejo OWNER/REPO' },
-      { flags: '--repository-id <id>', description: "Forgejo repository's numeric id" },
-      { flags: '--owner-id <id>', description: "Forgejo owner's numeric id" },
+      {
+        flags: '--repository-id <id>',
+        description: "Forgejo repository's numeric id (looked up from the instance when omitted)",
+      },
+      {
+        flags: '--owner-id <id>',
+        description: "Forgejo owner's numeric id (looked up from the instance when omitted)",
+      },
       {
         flags: '--workflow <file>',
         description: 'Forgejo workflow path (.forgejo/workflows/release.yml)',
@@ -388,7 +399,7 @@ export const forgejoProvider: Provider<ForgejoConfig> = {
       { flags: '--ref <glob>', description: 'Forgejo: only jobs on matching refs' },
     ],
     example:
-      '--issuer https://codeberg.org/api/actions --repository OWNER/REPO --repository-id ID --owner-id ID --workflow .forgejo/workflows/release.yml [--environment ENV]',
+      '--issuer https://codeberg.org/api/actions --repository OWNER/REPO --workflow .forgejo/workflows/release.yml [--repository-id ID --owner-id ID] [--environment ENV]',
     fields(flags) {
       const path = flagString(flags, 'repository');
       if (!path) return { ok: false, message: 'Forgejo publishers need --repository OWNER/REPO' };

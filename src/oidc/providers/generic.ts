@@ -17,6 +17,15 @@
 // The lookup key is the exact rule on the first immutable claim (by name), so candidates are
 // found through the index: the token offers one key per string claim it carries.
 import {
+  DEFAULTS,
+  environmentOf,
+  given,
+  mergeClaims,
+  shellQuote,
+  text,
+} from '../../dev-oidc/claims.js';
+import type { DevClaims, DevTokenShape, JobSettings } from '../../dev-oidc/shape.js';
+import {
   controlCharacterIn,
   hasControlCharacter,
   identityString,
@@ -327,7 +336,76 @@ const GENERIC_RULES: readonly ClaimRule[] = [
   },
 ];
 
+// ---- `pier dev-oidc --kind generic`: tokens of an issuer pier has no provider for ----------
+// There is no platform to imitate: the tokens are what the --claims file says, over a few plain
+// claims the flags set (repository, owner_id, workflow, ref, sha, event_name, environment) and
+// `sub`, `project:REPOSITORY` unless the file names its own. The printed publisher pins `sub`
+// exactly and marks it immutable (a generic publisher needs one such claim), plus the
+// environment when the token has one: the rules the tokens satisfy, and no broader.
+
+function genericDevCheck(job: Readonly<JobSettings>): string | null {
+  const plain = (flag: string, value: string | undefined) =>
+    value !== undefined && (value === '' || /\s/.test(value) || hasControlCharacter(value))
+      ? `${flag} must be a value without whitespace, got ${JSON.stringify(value)}`
+      : null;
+  const problem =
+    plain('--repository', job.repository) ??
+    plain('--owner-id', job.ownerId) ??
+    plain('--workflow', job.workflow);
+  if (problem) return problem;
+  if (job.ref !== undefined && !/^refs\/\S+$/.test(job.ref))
+    return `--ref must be a full ref such as refs/heads/main or refs/tags/v1.0, got '${job.ref}'`;
+  if (job.jobWorkflowRef !== undefined)
+    return '--job-workflow-ref is only for --kind github (reusable workflows)';
+  return null;
+}
+
+function genericDevClaims(job: Readonly<JobSettings>, file: Readonly<DevClaims>): DevClaims {
+  const repository = job.repository ?? text(file.repository) ?? DEFAULTS.repository;
+  const environment = environmentOf(job, file);
+  const derived: DevClaims = {
+    sub: `project:${repository}`,
+    repository,
+    owner_id: job.ownerId ?? text(file.owner_id) ?? DEFAULTS.ownerId,
+    workflow: job.workflow ?? text(file.workflow) ?? DEFAULTS.githubWorkflow,
+    ref: job.ref ?? text(file.ref) ?? DEFAULTS.ref,
+    sha: job.sha ?? text(file.sha) ?? DEFAULTS.sha,
+    event_name: job.event ?? text(file.event_name) ?? DEFAULTS.githubEvent,
+    ...(environment ? { environment } : {}),
+  };
+  const flagged = given({
+    repository: job.repository,
+    owner_id: job.ownerId,
+    workflow: job.workflow,
+    ref: job.ref,
+    sha: job.sha,
+    event_name: job.event,
+    environment: job.environment,
+  });
+  return mergeClaims(derived, file, flagged);
+}
+
+const genericDevShape: DevTokenShape = {
+  platform: 'generic OIDC',
+  checkJob: genericDevCheck,
+  claims: (job, file) => genericDevClaims(job, file),
+  environment: () => ({}),
+  publisherFlags: (c) => [
+    `--claim ${shellQuote(`sub=${text(c.sub) ?? '<SUB>'}`)}`,
+    '--immutable sub',
+    ...(text(c.environment)
+      ? [`--claim ${shellQuote(`environment=${String(c.environment)}`)}`]
+      : []),
+  ],
+  notes: [
+    '# (Generic tokens: the --claims file decides what they carry; the publisher below pins sub.)',
+  ],
+  flags:
+    '--repository (repository, and sub = project:REPOSITORY unless the --claims file sets sub), --owner-id (owner_id), --workflow, --ref, --sha, --event (event_name) set plain claims',
+};
+
 export const genericProvider: Provider<GenericConfig> = {
+  dev: genericDevShape,
   kind: 'generic',
   displayName: 'Generic OIDC',
   builtinIssuer: null,

@@ -4,6 +4,7 @@
 // Adding a provider: its module, its line here, its kind in ProviderKind, its test file.
 import { activestateProvider } from './activestate.js';
 import { bitbucketProvider } from './bitbucket.js';
+import { azureProvider } from './azure.js';
 import { buildkiteProvider } from './buildkite.js';
 import { circleciProvider } from './circleci.js';
 import { genericProvider } from './generic.js';
@@ -11,6 +12,7 @@ import { forgejoProvider } from './forgejo.js';
 import { githubProvider } from './github.js';
 import { gitlabProvider } from './gitlab.js';
 import { googleProvider } from './google.js';
+import { jenkinsProvider } from './jenkins.js';
 import type { CliOption, Provider, ProviderKind } from './types.js';
 
 export { PREVERIFIED_CLAIMS } from './core.js';
@@ -26,6 +28,8 @@ export const PROVIDERS: { readonly [K in ProviderKind]: Provider<unknown> } = {
   forgejo: forgejoProvider,
   circleci: circleciProvider,
   bitbucket: bitbucketProvider,
+  jenkins: jenkinsProvider,
+  azure: azureProvider,
 };
 
 /** The kinds, in display order. */

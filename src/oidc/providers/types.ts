@@ -17,7 +17,9 @@ export type ProviderKind =
   | 'generic'
   | 'forgejo'
   | 'circleci'
-  | 'bitbucket';
+  | 'bitbucket'
+  | 'jenkins'
+  | 'azure';
 
 /** The verified JWT payload. */
 export type Claims = Readonly<Record<string, unknown>>;
@@ -183,8 +185,8 @@ export interface Provider<C> {
   uncheckedPrefixes: readonly string[];
   /**
    * Registration fields → normalized config, with the reference §6 messages next to each field.
-   * Network lookups (GitHub owner id, ActiveState ids) are done by the caller; the ids arrive as
-   * fields (e.g. ownerId).
+   * Network lookups (GitHub's owner id, Forgejo's repository and owner ids: src/oidc/id-lookup.ts)
+   * are done by the caller; the ids arrive as fields (e.g. ownerId).
    */
   validateConfig(input: ConfigInput): ValidateResult<C>;
   /**
@@ -223,6 +225,27 @@ export interface Provider<C> {
   describe(config: C): string;
   /** Link to the source (and to the commit when claims are given), or null (Google). */
   url(config: C, issuerUrl: string, claims?: Claims): string | null;
+  /**
+   * The platform always writes `aud` as a list (Jenkins' OpenID Connect Provider plugin): a list
+   * of the index's audience alone is then accepted too (src/oidc/verify.ts). Never a longer list.
+   */
+  audienceList?: boolean;
+  /**
+   * The audience every token of the platform carries, when a job cannot ask for another (Azure
+   * DevOps: api://AzureADTokenExchange): the exchange expects it instead of the index's. Such
+   * tokens are not bound to this index; the provider's module says what makes up for it.
+   */
+  fixedAudience?: string;
+  /**
+   * Why an issuer URL cannot be one of this kind's (`pier issuer add --kind KIND`), or null; for
+   * a platform whose issuers have a known form (Azure DevOps: one per organization id).
+   */
+  issuerProblem?(url: string, insecure: boolean): string | null;
+  /**
+   * Why a valid configuration can never match a token of this issuer (its organization id is
+   * not the issuer's), or null: `pier publisher add` refuses it instead of storing a dead rule.
+   */
+  issuerMismatch?(config: C, issuerUrl: string): string | null;
   /** The tokens `pier dev-oidc --kind KIND` mints, when the platform's shape can be imitated. */
   dev?: DevTokenShape;
 }

@@ -6,7 +6,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../../services.js';
 import { PierError } from '../../errors.js';
-import type { OrgRole, Role } from '../../auth/permissions.js';
+import {
+  mayManageOrganizationPublishers,
+  type OrgRole,
+  type Role,
+} from '../../auth/permissions.js';
 import { html, type SafeHtml } from '../html.js';
 import { csrfField, field, formError, layout, postButton, select } from '../render/layout.js';
 import { formBody, formString, type FormBody } from '../forms.js';
@@ -29,6 +33,8 @@ const TEAM_ROLE_OPTIONS = [
 /** What a page shows besides its data: whether its forms are shown, and a refused form's state. */
 interface PageState {
   admin: boolean;
+  /** A site administrator: the organisation-wide publishers page is theirs (org-publishers.ts). */
+  publishers?: boolean;
   /** The form that was refused (its id), the service's message, and what was typed. */
   refused?: { form: string; message: string; values: FormBody };
 }
@@ -116,6 +122,18 @@ function orgPage(ctx: WebContext, v: OrganizationView, st: PageState): SafeHtml 
           )}
         </ul>
       </section>
+      ${
+        st.publishers
+          ? html`<section class="card" id="org-wide-publishers">
+              <h2>Organisation-wide trusted publishers</h2>
+              <p class="muted">
+                Publishers that trust a CI job for every project of ${v.name}, or those matching a
+                name pattern (administrators only).
+              </p>
+              <p><a href="${base}/publishers">Manage the organisation-wide publishers</a></p>
+            </section>`
+          : ''
+      }
       ${
         admin
           ? html`<section class="card">
@@ -349,7 +367,8 @@ export function registerOrganizationWebRoutes(web: FastifyInstance, s: Services)
   ) {
     const view = await s.orgs.view(ctx.actor, org);
     const admin = await mayAdminister(ctx, org);
-    return sendPage(reply, orgPage(ctx, view, { admin, refused: st }), status);
+    const publishers = mayManageOrganizationPublishers(ctx.principal);
+    return sendPage(reply, orgPage(ctx, view, { admin, publishers, refused: st }), status);
   }
 
   async function showTeam(

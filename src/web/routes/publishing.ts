@@ -60,7 +60,7 @@ export async function ownedProject(
   return project;
 }
 
-function emptyState(kind: string | undefined): PublisherFormState {
+export function emptyState(kind: string | undefined): PublisherFormState {
   return {
     kind: kind && isProviderKindValue(kind) ? kind : 'github',
     values: {},
@@ -69,15 +69,18 @@ function emptyState(kind: string | undefined): PublisherFormState {
   };
 }
 
-/** A refused registration, as errors next to fields (and the rest above the form). */
-function stateFromError(state: PublisherFormState, err: PierError): PublisherFormState {
+/**
+ * A refused registration, as errors next to fields (and the rest above the form). `extra`: the
+ * page's own fields besides the provider's and the issuer.
+ */
+export function stateFromError(
+  state: PublisherFormState,
+  err: PierError,
+  extra: readonly string[] = ['project_name'],
+): PublisherFormState {
   const errors = (err.extra.errors ?? null) as Record<string, string> | null;
   if (!errors) return { ...state, formError: err.message };
-  const known = new Set([
-    ...PROVIDER_FIELDS[state.kind].map((f) => f.name),
-    'issuer',
-    'project_name',
-  ]);
+  const known = new Set([...PROVIDER_FIELDS[state.kind].map((f) => f.name), 'issuer', ...extra]);
   const rest = Object.entries(errors).filter(([k]) => !known.has(k));
   return {
     ...state,
@@ -89,21 +92,27 @@ function stateFromError(state: PublisherFormState, err: PierError): PublisherFor
   };
 }
 
-function readState(request: FastifyRequest): PublisherFormState {
+/** The provider's fields, the issuer and the page's `extra` fields of a posted form. */
+export function readState(
+  request: FastifyRequest,
+  extra: readonly string[] = ['project_name'],
+): PublisherFormState {
   const body = formBody(request.body);
   const provider = formString(body, 'provider');
   if (!isProviderKindValue(provider)) throw new PierError(400, `Unknown provider '${provider}'`);
   const values = providerFields(provider, (n) => formString(body, n));
   values.issuer = formString(body, 'issuer');
-  values.project_name = formString(body, 'project_name');
+  for (const name of extra) values[name] = formString(body, name);
   return { kind: provider, values, errors: {}, formError: null };
 }
 
-function publisherCard(
+/** A publisher with its fields, its ready-to-copy pipeline file and a remove button. */
+export function publisherCard(
   s: Services,
   ctx: WebContext,
   p: PublisherView,
   removeAction: string,
+  extra: SafeHtml | '' = '',
 ): SafeHtml {
   const wf = workflowFor(p, {
     publicUrl: s.publicUrl(),
@@ -144,6 +153,7 @@ function publisherCard(
               <dd class="stage-only">${p.stageOnly.join(', ')} (uploads wait for approval)</dd>`
           : ''
       }
+      ${extra}
       <dt>added</dt>
       <dd>${formatTime(p.createdAt)}</dd>
     </dl>
