@@ -304,10 +304,13 @@ async function timedInstall(
   const machine1 = machineCpu();
   const server1 = treeCpuSeconds(server.pid);
   server.assertAlive();
-  // pip installed the whole tree, file for file.
-  const installed = (JSON.parse(readFileSync(report, 'utf8')) as Report).install.map((i) =>
-    decodeURIComponent(new URL(i.download_info.url).pathname.split('/').pop()!),
+  // pip installed the whole tree, file for file, every one from the index under test.
+  const urls = (JSON.parse(readFileSync(report, 'utf8')) as Report).install.map(
+    (i) => new URL(i.download_info.url),
   );
+  const elsewhere = urls.find((u) => u.origin !== new URL(indexUrl).origin);
+  if (elsewhere) throw new Error(`pip took ${elsewhere.href}, not from ${indexUrl}`);
+  const installed = urls.map((u) => decodeURIComponent(u.pathname.split('/').pop()!));
   const expected = tree.dists.map((d) => d.filename).sort();
   if (JSON.stringify(installed.sort()) !== JSON.stringify(expected))
     throw new Error(

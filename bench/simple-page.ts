@@ -212,14 +212,18 @@ async function runOn(ctx: BenchContext, backend: Backend, reference: Row[] | nul
       bare = await startBare(cannedFile, ctx.tmp);
       await checkReplay(bare.url, cases, canned);
     }
-    const gzipIndex = cases.findIndex((c) => c.acceptEncoding !== null);
     const noNginx = reference ? null : nginxMissing();
-    if (!reference && !noNginx)
-      nginx = await startGzipStatic(
-        ctx,
-        Buffer.from(canned[1]!.body, 'base64'),
-        Buffer.from(canned[gzipIndex]!.body, 'base64'),
-      );
+    if (!reference && !noNginx) {
+      const json = (gzip: boolean) =>
+        Buffer.from(
+          canned.find(
+            (a) =>
+              a.accept === PIP_ACCEPT && !a.ifNoneMatch && (a.acceptEncoding !== null) === gzip,
+          )!.body,
+          'base64',
+        );
+      nginx = await startGzipStatic(ctx, json(false), json(true));
+    }
 
     const rows: Row[] = [];
     for (const c of cases) {
