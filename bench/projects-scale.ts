@@ -6,7 +6,13 @@
 // - a project's Simple page, an upload and a token exchange: within 1.2 of the small index;
 // - the root /simple/ page (every project, as pip asks for it): served with flat memory, its
 //   resident-set growth under load reported against a bound;
-// - start-up time and resident memory at that size (reported).
+// - start-up time and resident memory at that size (reported);
+// - `pier transfer` of the large index into a second embedded data folder: its time and peak
+//   resident memory (reported), its verification passing, and the target holding every row.
+// The filler file rows share ten small blobs (written to the store, with their real sha256 and
+// size), so that a transfer can check every row's bytes without writing a million files first.
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -15,15 +21,18 @@ import { makeWheel } from '../test/support/dists.js';
 import { postUpload, uploadParts } from '../test/support/upload.js';
 import { ratioRow, type BenchContext, type Benchmark, type Row } from './lib/bench.js';
 import { runLoadInProcess, type LoadResult } from './lib/load.js';
+import { PIER_BIN } from './lib/paths.js';
 import {
+  cleanEnv,
   pierCli,
   rssBytes,
+  spawnNode,
   sampleRss,
   startPier,
   uploadToken,
   type ServerProcess,
 } from './lib/processes.js';
-import { median } from './lib/stats.js';
+import { median, round2 } from './lib/stats.js';
 
 const TARGET_PROJECT = 'scale-target';
 const AUDIENCE = 'pier-bench';
@@ -34,10 +43,23 @@ const MiB = 1024 * 1024;
 const ROOT_RSS_BOUND = 64 * MiB;
 const WITHIN = { op: '>=', value: 1 / 1.2 } as const;
 
+/** The blob every filler file row of tag `f` refers to, written where the file store keeps it. */
+function fillerBlob(dataDir: string, f: number) {
+  const key = `filler-blob-${f}`;
+  const content = Buffer.from(`filler wheel bytes ${f}\n`);
+  // The file store's layout (src/storage/fs.ts): blobs/<2 chars>/<2 chars>/<key>.
+  const dir = join(dataDir, 'files', 'blobs', key.slice(0, 2), key.slice(2, 4));
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, key), content);
+  const digest = (algorithm: string) => createHash(algorithm).update(content).digest('hex');
+  return { key, size: content.length, md5: digest('md5'), sha256: digest('sha256') };
+}
+
 /** `count` other projects, each with one release and `files` file rows, in one transaction. */
 function insertProjects(dataDir: string, count: number, files: number): void {
   const db = new Database(join(dataDir, 'pier.sqlite3'));
   const now = Date.now();
+  const blobs = Array.from({ length: files }, (_, f) => fillerBlob(dataDir, f));
   db.transaction(() => {
     const project = db.prepare(
       "insert into projects (name, normalized_name, similarity_key, private, status, created_at, last_serial) values (?, ?, ?, 0, 'active', ?, 1)",
@@ -46,7 +68,7 @@ function insertProjects(dataDir: string, count: number, files: number): void {
       "insert into releases (project_id, version, canonical_version, is_prerelease, metadata_json, yanked, created_at) values (?, '1.0', '1', 0, '{}', 0, ?)",
     );
     const file = db.prepare(
-      "insert into files (project_id, release_id, filename, packagetype, python_version, size, md5, sha256, blake2_256, blob_key, uploaded_at) values (?, ?, ?, 'bdist_wheel', ?, 1, ?, ?, ?, ?, ?)",
+      "insert into files (project_id, release_id, filename, packagetype, python_version, size, md5, sha256, blake2_256, blob_key, uploaded_at) values (?, ?, ?, 'bdist_wheel', ?, ?, ?, ?, ?, ?, ?)",
     );
     let n = 0;
     for (let i = 0; i < count; i++) {
@@ -56,15 +78,17 @@ function insertProjects(dataDir: string, count: number, files: number): void {
       for (let f = 0; f < files; f++, n++) {
         const hex = n.toString(16).padStart(64, '0');
         const tag = `cp3${f}`;
+        const blob = blobs[f]!;
         file.run(
           p,
           r,
           `filler_${i}-1.0-${tag}-${tag}-manylinux_2_28_x86_64.whl`,
           tag,
-          hex.slice(0, 32),
+          blob.size,
+          blob.md5,
+          blob.sha256,
           hex,
-          hex,
-          `filler-${n}`,
+          blob.key,
           now,
         );
       }
@@ -163,6 +187,66 @@ async function alternate(
 }
 
 const label = (n: number) => n.toLocaleString('en-US');
+
+/** Rows of each table that says how big an index is. */
+function counts(dataDir: string): Record<string, number> {
+  const db = new Database(join(dataDir, 'pier.sqlite3'), { readonly: true });
+  try {
+    const out: Record<string, number> = {};
+    for (const table of ['projects', 'releases', 'files', 'tokens', 'publishers'])
+      out[table] = (db.prepare(`select count(*) as n from ${table}`).get() as { n: number }).n;
+    return out;
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * `pier transfer` of `source` (its server stopped, as docs/operations.md asks) into a new
+ * embedded data folder, as an operator runs it: wall time, and the process's resident set
+ * sampled every 50 ms. It exits non-zero unless every file's copy matched its sha256; the
+ * target must then hold every row.
+ */
+async function transfer(ctx: BenchContext, source: Index) {
+  const target = join(ctx.tmp, `transfer-${source.size}`);
+  mkdirSync(target, { recursive: true });
+  const started = performance.now();
+  const child = spawnNode(
+    [
+      PIER_BIN,
+      'transfer',
+      '--to-database-url',
+      `sqlite://${join(target, 'pier.sqlite3')}`,
+      '--to-storage-url',
+      `file://${join(target, 'files')}`,
+    ],
+    {
+      cwd: source.dataDir,
+      env: cleanEnv({ PIER_DATA_DIR: source.dataDir, PIER_LOG_LEVEL: 'warn' }),
+    },
+  );
+  const rss = sampleRss(child.pid!);
+  let stderr = '';
+  child.stdout.resume();
+  // Keep the end of its output: one progress line per 100 files.
+  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const seconds = (performance.now() - started) / 1000;
+  const memory = rss.stop();
+  if (code !== 0) throw new Error(`pier transfer exited with ${code}:\n${stderr}`);
+  const before = counts(source.dataDir);
+  const after = counts(target);
+  if (JSON.stringify(before) !== JSON.stringify(after))
+    throw new Error(
+      `the transfer's target holds ${JSON.stringify(after)}, the source ${JSON.stringify(before)}`,
+    );
+  return {
+    seconds,
+    peakBytes: memory.peakBytes,
+    counts: after,
+    last: stderr.trim().split('\n').pop(),
+  };
+}
 
 export const projectsScale: Benchmark = {
   name: 'projects-scale',
@@ -285,6 +369,36 @@ export const projectsScale: Benchmark = {
           otherCpu: null,
           details: { 'RSS after start-up (MiB)': Math.round((i.startupRss ?? 0) / MiB) },
         });
+
+      // pier transfer of the large index, its server stopped first.
+      await large.pier.stop();
+      ctx.log(`pier transfer of the index of ${label(many)} projects`);
+      const moved = await transfer(ctx, large);
+      ctx.log(moved.last ?? '');
+      rows.push(
+        {
+          benchmark: 'projects-scale',
+          case: `pier transfer of ${label(many)} projects and ${label(moved.counts.files!)} files to a new embedded index, verified`,
+          pier: { value: round2(moved.seconds), unit: 's' },
+          baseline: null,
+          result: { value: round2(moved.seconds), unit: 's' },
+          target: null,
+          met: true,
+          otherCpu: null,
+          details: { ...moved.counts, 'peak RSS (MiB)': Math.round(moved.peakBytes / MiB) },
+        },
+        {
+          benchmark: 'projects-scale',
+          case: `pier transfer of ${label(many)} projects: peak resident set`,
+          pier: { value: Math.round(moved.peakBytes / MiB), unit: 'MiB' },
+          baseline: null,
+          result: { value: Math.round(moved.peakBytes / MiB), unit: 'MiB' },
+          target: null,
+          met: true,
+          otherCpu: null,
+          details: {},
+        },
+      );
       return rows;
     } finally {
       await Promise.all([small?.pier.stop(), large?.pier.stop()]);

@@ -24,6 +24,7 @@ import { publishBench } from './publish.js';
 import { proxyBench } from './proxy.js';
 import { attestationsBench } from './attestations.js';
 import { workersBench } from './workers.js';
+import { pipInstallBench } from './pip-install.js';
 
 const BENCHMARKS: Benchmark[] = [
   simplePage,
@@ -34,6 +35,7 @@ const BENCHMARKS: Benchmark[] = [
   proxyBench,
   attestationsBench,
   workersBench,
+  pipInstallBench,
   startup,
 ];
 

@@ -1,14 +1,23 @@
 // The Simple page of a project with many files, under 16 concurrent keep-alive clients, as HTML,
 // as pip asks for it (JSON, uncompressed and gzip-compressed), and revalidated with If-None-Match
 // (304) — against a bare node:http server sending the very same status, headers and bytes (the
-// compressed ones as pier compressed them), loaded the same way in the same run.
-import { writeFileSync } from 'node:fs';
+// compressed ones as pier compressed them), loaded the same way in the same run. The compressed
+// case is also measured against nginx's `gzip_static` serving pier's own compressed bytes (the
+// .gz file beside the plain one), in the same rounds.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeWheel } from '../test/support/dists.js';
 import { postUpload, uploadParts } from '../test/support/upload.js';
-import { ratioRow, type BenchContext, type Benchmark, type Row } from './lib/bench.js';
+import {
+  ratioRow,
+  unmeasuredRow,
+  type BenchContext,
+  type Benchmark,
+  type Row,
+} from './lib/bench.js';
 import { EMBEDDED, POSTGRES_S3, type Backend } from './lib/backends.js';
 import { getOnce } from './lib/http.js';
+import { nginxMissing, startNginx } from './lib/nginx.js';
 import { runLoadInProcess, type LoadResult } from './lib/load.js';
 import {
   startBare,
@@ -123,6 +132,44 @@ async function checkReplay(url: string, cases: Case[], canned: CannedResponse[])
   }
 }
 
+const GZIP_STATIC_CASE = "JSON, gzip, against nginx's gzip_static of pier's compressed bytes";
+
+/**
+ * nginx serving the page as files: the JSON body pier sent and, beside it, the gzip-compressed
+ * body pier sent (`index.json.gz`), which `gzip_static` sends to a client accepting gzip.
+ */
+async function startGzipStatic(ctx: BenchContext, plain: Buffer, gzipped: Buffer) {
+  const root = join(ctx.tmp, 'nginx-root');
+  const dir = join(root, 'simple', PROJECT);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'index.json'), plain);
+  writeFileSync(join(dir, 'index.json.gz'), gzipped);
+  const nginx = await startNginx({
+    root,
+    dir: join(ctx.tmp, 'nginx'),
+    server: `    location /simple/${PROJECT}/ {
+      types { }
+      default_type application/vnd.pypi.simple.v1+json;
+      index index.json;
+      gzip_static on;
+      gzip_vary on;
+    }`,
+  });
+  const answer = await getOnce(`${nginx.url}/simple/${PROJECT}/`, {
+    accept: PIP_ACCEPT,
+    'accept-encoding': PIP_ACCEPT_ENCODING,
+  });
+  if (
+    answer.status !== 200 ||
+    answer.headers['content-encoding'] !== 'gzip' ||
+    !answer.body.equals(gzipped)
+  ) {
+    await nginx.stop();
+    throw new Error(`nginx's gzip_static did not send pier's compressed page (${answer.status})`);
+  }
+  return nginx;
+}
+
 /** Per-round figures of one server, for the JSON file. */
 function describe(prefix: string, runs: LoadResult[]): Row['details'] {
   return {
@@ -154,6 +201,7 @@ async function runOn(ctx: BenchContext, backend: Backend, reference: Row[] | nul
   const token = await uploadToken(dataDir, 'bench', env);
   const pier = await startPier(dataDir, env);
   let bare: ServerProcess | null = null;
+  let nginx: ServerProcess | null = null;
   try {
     ctx.log(`uploading ${files} wheels of '${PROJECT}'`);
     await uploadWheels(pier.url, token, files);
@@ -163,6 +211,18 @@ async function runOn(ctx: BenchContext, backend: Backend, reference: Row[] | nul
     if (!reference) {
       bare = await startBare(cannedFile, ctx.tmp);
       await checkReplay(bare.url, cases, canned);
+    }
+    const noNginx = reference ? null : nginxMissing();
+    if (!reference && !noNginx) {
+      const json = (gzip: boolean) =>
+        Buffer.from(
+          canned.find(
+            (a) =>
+              a.accept === PIP_ACCEPT && !a.ifNoneMatch && (a.acceptEncoding !== null) === gzip,
+          )!.body,
+          'base64',
+        );
+      nginx = await startGzipStatic(ctx, json(false), json(true));
     }
 
     const rows: Row[] = [];
@@ -202,12 +262,15 @@ async function runOn(ctx: BenchContext, backend: Backend, reference: Row[] | nul
         continue;
       }
       ctx.log(`${c.name}: ${CONNECTIONS} clients, ${rounds} x ${roundMs / 1000} s per server`);
+      // nginx joins the rounds of the compressed case only.
+      const withNginx = c.acceptEncoding !== null && nginx !== null;
       await load(pier, warmupMs);
       await load(bare!, warmupMs);
-      const servers = { pier, bare: bare! };
+      if (withNginx) await load(nginx!, warmupMs);
+      const servers = { pier, bare: bare!, nginx: nginx! };
       const { chosen, measured } = await quietestRounds(
         settings,
-        ['pier', 'bare'] as const,
+        withNginx ? (['pier', 'bare', 'nginx'] as const) : (['pier', 'bare'] as const),
         (name) => load(servers[name]),
       );
       const p = chosen.map((x) => x.results.pier);
@@ -232,10 +295,36 @@ async function runOn(ctx: BenchContext, backend: Backend, reference: Row[] | nul
           },
         ),
       );
+      if (c.acceptEncoding !== null && noNginx)
+        rows.push(unmeasuredRow('simple-page', GZIP_STATIC_CASE, noNginx));
+      if (withNginx) {
+        const n = chosen.map((x) => (x.results as Record<'nginx', LoadResult>).nginx);
+        rows.push(
+          ratioRow(
+            'simple-page',
+            GZIP_STATIC_CASE,
+            { value: median(p.map((r) => r.requestsPerSecond)), unit: 'req/s' },
+            { name: 'nginx gzip_static', value: median(n.map((r) => r.requestsPerSecond)) },
+            null,
+            mean(chosen.map((x) => x.other)),
+            {
+              files,
+              'response body bytes': n[0]!.bytesPerRequest,
+              connections: CONNECTIONS,
+              rounds,
+              'rounds measured (triples)': measured,
+              'seconds per round': roundMs / 1000,
+              'nginx worker processes': 1,
+              ...describe('pier', p),
+              ...describe('nginx', n),
+            },
+          ),
+        );
+      }
     }
     return rows;
   } finally {
-    await Promise.all([pier.stop(), bare?.stop()]);
+    await Promise.all([pier.stop(), bare?.stop(), nginx?.stop()]);
   }
 }
 

@@ -12,6 +12,8 @@
 //   PIER_TEST_CONCURRENCY  files run at once (default: 2, the CI machine's core count)
 //   PIER_TEST_TIMEOUT      seconds before a file is killed (default: 600)
 //   PIER_TEST_BACKENDS     comma-separated: sqlite, postgres (default: both)
+//   PIER_TEST_VERBOSE      1: print every file's output, not only a failing one's (the figures
+//                          a soak prints)
 import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { startPostgres, startS3 } from './test-services.mjs';
@@ -169,7 +171,8 @@ async function worker() {
     console.log(
       `${mark} ${name.padEnd(62)} ${String(r.tests).padStart(4)} tests ${r.seconds.toFixed(1).padStart(7)}s`,
     );
-    if (r.code !== 0) console.log(r.output.replace(/^/gm, '    | '));
+    if (r.code !== 0 || process.env.PIER_TEST_VERBOSE === '1')
+      console.log(r.output.replace(/^/gm, '    | '));
   }
 }
 await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));

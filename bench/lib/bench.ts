@@ -30,6 +30,8 @@ export interface Row {
   otherCpu: number | null;
   /** Supporting numbers (latency percentiles, CPU use, sizes) for the JSON file. */
   details: Record<string, number | string | number[]>;
+  /** Why this row could not be measured in this run (its figures are then NaN). */
+  unmeasured?: string;
 }
 
 export interface BenchContext {
@@ -49,6 +51,25 @@ export const QUIET_CPU = 0.2;
 
 export function meets(value: number, target: Target): boolean {
   return target.op === '>=' ? value >= target.value : value < target.value;
+}
+
+/**
+ * A row that this run could not measure (a baseline that is not installed, say), printed with
+ * its reason so that a missing comparison is never mistaken for one that was left out.
+ */
+export function unmeasuredRow(benchmark: string, kase: string, reason: string): Row {
+  return {
+    benchmark,
+    case: kase,
+    pier: { value: NaN, unit: '' },
+    baseline: null,
+    result: { value: NaN, unit: '' },
+    target: null,
+    met: true,
+    otherCpu: null,
+    details: {},
+    unmeasured: reason,
+  };
 }
 
 /** A row comparing pier with a baseline measured in the same unit (higher is better). */

@@ -69,19 +69,23 @@ function figure(value: number, unit: string): string {
 /** The rows as an aligned text table (also valid Markdown). */
 export function formatTable(rows: Row[]): string {
   const header = ['benchmark', 'case', 'pier', 'baseline', 'result', 'target', ''];
-  const lines = rows.map((r) => [
-    r.benchmark,
-    r.case,
-    figure(r.pier.value, r.pier.unit),
-    r.baseline ? `${figure(r.baseline.value, r.baseline.unit)} (${r.baseline.name})` : '-',
-    r.result.unit === 'x'
-      ? `${figure(r.result.value, 'x')} x`
-      : figure(r.result.value, r.result.unit),
-    r.target
-      ? `${r.target.op} ${figure(r.target.value, r.result.unit === 'x' ? 'x' : r.result.unit)}`
-      : '-',
-    r.target === null ? 'reported' : r.met ? 'met' : 'MISSED',
-  ]);
+  const lines = rows.map((r) =>
+    r.unmeasured !== undefined
+      ? [r.benchmark, r.case, '-', `not measured: ${r.unmeasured}`, '-', '-', 'not measured']
+      : [
+          r.benchmark,
+          r.case,
+          figure(r.pier.value, r.pier.unit),
+          r.baseline ? `${figure(r.baseline.value, r.baseline.unit)} (${r.baseline.name})` : '-',
+          r.result.unit === 'x'
+            ? `${figure(r.result.value, 'x')} x`
+            : figure(r.result.value, r.result.unit),
+          r.target
+            ? `${r.target.op} ${figure(r.target.value, r.result.unit === 'x' ? 'x' : r.result.unit)}`
+            : '-',
+          r.target === null ? 'reported' : r.met ? 'met' : 'MISSED',
+        ],
+  );
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const fmt = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   return [fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...lines.map(fmt)].join('\n');
