@@ -97,6 +97,21 @@ test('a CircleCI publisher names its organisation’s issuer, and pins a project
     }),
     /Specify the project's UUID/,
   );
+  // Under another organisation's issuer, the pinned organisation could never match.
+  const otherIssuer = `${issuer.url}/org/00000000-0000-4000-8000-000000000000`;
+  await server.services.issuers.add(OPERATOR, {
+    kind: 'circleci',
+    url: otherIssuer,
+    insecure: true,
+  });
+  await assert.rejects(
+    server.services.publishers.add(OPERATOR, 'pier-sample', {
+      kind: 'circleci',
+      issuerUrl: otherIssuer,
+      fields: FIELDS,
+    }),
+    new RegExp(`The organization id ${ORG_ID} is not the issuer's`),
+  );
   assert.deepEqual(
     await server.services.publishers.listForProject(OPERATOR, 'pier-sample'),
     before,

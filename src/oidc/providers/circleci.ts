@@ -16,7 +16,9 @@
 // no built-in issuer: an operator registers each organisation it trusts (`pier issuer add --kind
 // circleci --url https://oidc.circleci.com/org/ORG_ID`), which also keeps the key sets pier
 // fetches to those organisations'. If an operator registers the root issuer instead, every
-// organisation's jobs share it: the organisation's id is pinned by its own claim either way.
+// organisation's jobs share it: the organisation's id is pinned by its own claim either way. A
+// publisher whose organisation is not the one its issuer URL names (…/org/ORG_ID) could never
+// match, and is refused at registration (`issuerMismatch`).
 //
 // Pinned at registration (immutable UUIDs, compared exactly): the organisation
 // (`oidc.circleci.com/org-id`) and the project (`oidc.circleci.com/project-id`). CircleCI ids are
@@ -98,6 +100,23 @@ const CLAIM = {
 export function contextIdsOf(config: CircleCiConfig): string[] {
   const list = optionalField(config.contextIds);
   return list === '' ? [] : list.split(',');
+}
+
+/**
+ * The organisation an issuer URL names (`…/org/ORG_ID`, on CircleCI's cloud or a CircleCI Server
+ * host), or null for one of another form (the root issuer https://oidc.circleci.com).
+ */
+export function issuerOrganizationId(issuerUrl: string): string | null {
+  const m = /\/org\/([0-9a-f-]{36})\/?$/.exec(issuerUrl);
+  return m && VALID_UUID.test(m[1]!) ? m[1]! : null;
+}
+
+/** A publisher of another organisation than its issuer's could never match: refused at registration. */
+export function circleciIssuerMismatch(config: CircleCiConfig, issuerUrl: string): string | null {
+  const id = issuerOrganizationId(issuerUrl);
+  return id === null || id === config.organizationId
+    ? null
+    : `The organization id ${config.organizationId} is not the issuer's (${issuerUrl}): register the organization's own issuer`;
 }
 
 // --- The claim checks -------------------------------------------------------------------------
@@ -521,6 +540,7 @@ export const circleciProvider: Provider<CircleCiConfig> = {
   uncheckedClaims: CIRCLECI_UNCHECKED_CLAIMS,
   uncheckedPrefixes: [],
   validateConfig: validateCircleCiConfig,
+  issuerMismatch: circleciIssuerMismatch,
   parseConfig: (stored) =>
     parseStoredFields<CircleCiConfig>(
       stored,

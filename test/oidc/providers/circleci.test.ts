@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  circleciIssuerMismatch,
   circleciConfig,
   circleciLinks,
   circleciProvider,
@@ -415,4 +416,20 @@ test('CircleCI registration', async (t) => {
     assert.ok(r.ok);
     assert.equal(r.fields.contextIds, `${CONTEXT_A},${CONTEXT_B}`);
   });
+});
+
+test('CircleCI: a publisher of another organisation than its issuer’s is refused at registration', () => {
+  assert.equal(circleciIssuerMismatch(PUBLISHER, ISSUER), null);
+  assert.equal(circleciIssuerMismatch(PUBLISHER, `${ISSUER}/`), null);
+  // CircleCI Server names organisations the same way on its own host.
+  assert.equal(
+    circleciIssuerMismatch(PUBLISHER, `https://oidc.circleci.example.com/org/${ORG_ID}`),
+    null,
+  );
+  assert.equal(
+    circleciIssuerMismatch(PUBLISHER, `https://oidc.circleci.com/org/${OTHER_UUID}`),
+    `The organization id ${ORG_ID} is not the issuer's (https://oidc.circleci.com/org/${OTHER_UUID}): register the organization's own issuer`,
+  );
+  // The root issuer (--root-issuer) names no organisation: the org-id claim pins it alone.
+  assert.equal(circleciIssuerMismatch(PUBLISHER, 'https://oidc.circleci.com'), null);
 });
