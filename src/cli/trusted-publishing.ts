@@ -61,7 +61,7 @@ export function registerTrustedPublishingCommands(
   issuer
     .command('add')
     .description(
-      'trust another OIDC issuer (GitHub Enterprise, self-managed GitLab, a Forgejo instance, a CircleCI organisation, a Bitbucket workspace, …, or any other with --kind generic); warns when its discovery document cannot be read from here',
+      'trust another OIDC issuer (GitHub Enterprise, self-managed GitLab, a Forgejo instance, a CircleCI organisation, a Bitbucket workspace, a Jenkins, an Azure DevOps organization, …, or any other with --kind generic); warns when its discovery document cannot be read from here',
     )
     .addOption(
       new Option('--kind <kind>', 'which claims its tokens carry')
