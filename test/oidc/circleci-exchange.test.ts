@@ -8,9 +8,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { sample } from '../support/fixtures.js';
-import { startTestIssuer, type TestIssuer } from '../support/oidc-issuer.js';
+import type { TestIssuer } from '../support/oidc-issuer.js';
+import { startTrustingServer } from '../support/trusting-server.js';
 import { twineUpload } from '../support/python.js';
-import { OPERATOR, startServer, type TestServer } from '../support/server.js';
+import { OPERATOR, type TestServer } from '../support/server.js';
 import { postMintToken } from '../support/mint.js';
 import { WebClient } from '../web/helpers.js';
 import { startDevOidc, startupText } from '../../src/dev-oidc/index.js';
@@ -61,26 +62,16 @@ const countTokens = async () =>
   (await server.services.db.kysely.selectFrom('tokens').select('id').execute()).length;
 
 before(async () => {
-  issuer = await startTestIssuer();
-  server = await startServer();
-  audience = new URL(server.url).host;
-  await server.services.issuers.add(OPERATOR, {
+  ({ server, issuer, audience } = await startTrustingServer({
     kind: 'circleci',
-    url: issuer.url,
-    insecure: true,
-  });
-  await server.services.auth.addUser(OPERATOR, { username: 'owner', password: 'owner-password' });
-  await server.services.projects.create(OPERATOR, 'pier-sample', 'owner');
-  await server.services.publishers.add(OPERATOR, 'pier-sample', {
-    kind: 'circleci',
-    issuerUrl: issuer.url,
+    project: 'pier-sample',
     fields: FIELDS,
-  });
+  }));
 });
 
 after(async () => {
-  await server.close();
-  await issuer.close();
+  await server?.close();
+  await issuer?.close();
 });
 
 test('a CircleCI publisher names its organisation’s issuer, and pins a project', async () => {

@@ -8,10 +8,11 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startDevOidc, startupText } from '../../src/dev-oidc/index.js';
 import { sample } from '../support/fixtures.js';
-import { startTestIssuer, type TestIssuer } from '../support/oidc-issuer.js';
+import type { TestIssuer } from '../support/oidc-issuer.js';
+import { startTrustingServer } from '../support/trusting-server.js';
 import { postMintToken } from '../support/mint.js';
 import { twineUpload } from '../support/python.js';
-import { OPERATOR, startServer, type TestServer } from '../support/server.js';
+import { OPERATOR, type TestServer } from '../support/server.js';
 
 const JOB_URL = 'https://ci.example.com/job/libs/job/release/';
 
@@ -40,22 +41,16 @@ const tokenIds = async () =>
   server.services.db.kysely.selectFrom('tokens').select('id').orderBy('id').execute();
 
 before(async () => {
-  issuer = await startTestIssuer();
-  server = await startServer();
-  audience = new URL(server.url).host;
-  await server.services.issuers.add(OPERATOR, { kind: 'jenkins', url: issuer.url, insecure: true });
-  await server.services.auth.addUser(OPERATOR, { username: 'owner', password: 'owner-password' });
-  await server.services.projects.create(OPERATOR, 'pier-sample', 'owner');
-  await server.services.publishers.add(OPERATOR, 'pier-sample', {
+  ({ server, issuer, audience } = await startTrustingServer({
     kind: 'jenkins',
-    issuerUrl: issuer.url,
+    project: 'pier-sample',
     fields: { jobUrl: JOB_URL },
-  });
+  }));
 });
 
 after(async () => {
-  await server.close();
-  await issuer.close();
+  await server?.close();
+  await issuer?.close();
 });
 
 test('a Jenkins publisher needs its Jenkins’ issuer, and names one job', async () => {
