@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import { sample } from '../support/fixtures.js';
 import type { TestIssuer } from '../support/oidc-issuer.js';
 import { startTrustingServer } from '../support/trusting-server.js';
-import { twineUpload } from '../support/python.js';
+import { twineUploadsWith } from '../support/python.js';
 import { OPERATOR, type TestServer } from '../support/server.js';
 import { postMintToken } from '../support/mint.js';
 import { WebClient } from '../web/helpers.js';
@@ -112,13 +112,12 @@ test('a CircleCI publisher names its organisation’s issuer, and pins a project
 test('a CircleCI job’s token is exchanged, and twine uploads with the minted token', async () => {
   const r = await mint(await issuer.sign(claims()));
   assert.equal(r.status, 200, JSON.stringify(r.body));
-  const { wheel } = sample('sample');
-  const up = await twineUpload(server.url, [wheel], {
-    username: '__token__',
-    password: r.body.token,
-  });
-  assert.equal(up.code, 0, up.stdout + up.stderr);
-  const doc = (await (await fetch(`${server.url}/pypi/pier-sample/json`)).json()) as any;
+  const doc = await twineUploadsWith(
+    server.url,
+    r.body.token,
+    [sample('sample').wheel],
+    'pier-sample',
+  );
   assert.equal(doc.info.version, '1.0.0');
 });
 

@@ -11,7 +11,7 @@ import { sample } from '../support/fixtures.js';
 import type { TestIssuer } from '../support/oidc-issuer.js';
 import { startTrustingServer } from '../support/trusting-server.js';
 import { postMintToken } from '../support/mint.js';
-import { twineUpload } from '../support/python.js';
+import { twineUploadsWith } from '../support/python.js';
 import { OPERATOR, type TestServer } from '../support/server.js';
 
 const JOB_URL = 'https://ci.example.com/job/libs/job/release/';
@@ -74,13 +74,7 @@ test('a Jenkins publisher needs its Jenkins’ issuer, and names one job', async
 test('a Jenkins build’s token is exchanged, and twine uploads with the minted token', async () => {
   const r = await mint(await issuer.sign(claims()));
   assert.equal(r.status, 200, JSON.stringify(r.body));
-  const up = await twineUpload(server.url, [sample('sample').wheel], {
-    username: '__token__',
-    password: r.body.token,
-  });
-  assert.equal(up.code, 0, up.stdout + up.stderr);
-  const doc = (await (await fetch(`${server.url}/pypi/pier-sample/json`)).json()) as any;
-  assert.equal(doc.info.name, 'pier-sample');
+  await twineUploadsWith(server.url, r.body.token, [sample('sample').wheel], 'pier-sample');
 });
 
 test('another job, a token from outside a build, another audience: refused', async () => {
