@@ -31,6 +31,7 @@ import {
 } from './statement.js';
 import type { TrustRoot } from './trust-root.js';
 import {
+  previousReleases,
   projectProvenance,
   provenanceStatus,
   type FileSources,
@@ -286,71 +287,101 @@ export class AttestationService {
   }
 
   /** Each file of a release with the sources (publisher documents) that attested it. */
-  private async releaseSources(db: Kysely<Database>, releaseId: number): Promise<FileSources[]> {
-    const rows = await db
+  /** The sources of each file of the given releases (all of the project's when none are given). */
+  private async sourcesByRelease(
+    db: Kysely<Database>,
+    projectId: number,
+    releaseIds?: readonly number[],
+  ): Promise<Map<number, FileSources[]>> {
+    let query = db
       .selectFrom('files')
       .leftJoin('file_attestations', 'file_attestations.file_id', 'files.id')
-      .select(['files.filename', 'file_attestations.publisher_json'])
-      .where('files.release_id', '=', releaseId)
-      .execute();
-    const files = new Map<string, Set<string>>();
-    for (const r of rows) {
+      .select(['files.release_id', 'files.filename', 'file_attestations.publisher_json'])
+      .where('files.project_id', '=', projectId);
+    if (releaseIds !== undefined) {
+      if (releaseIds.length === 0) return new Map();
+      query = query.where('files.release_id', 'in', [...releaseIds]);
+    }
+    const byRelease = new Map<number, Map<string, Set<string>>>();
+    for (const r of await query.execute()) {
+      const files = byRelease.get(Number(r.release_id)) ?? new Map<string, Set<string>>();
       const sources = files.get(r.filename) ?? new Set<string>();
       if (r.publisher_json !== null) sources.add(r.publisher_json);
       files.set(r.filename, sources);
+      byRelease.set(Number(r.release_id), files);
     }
-    return [...files].map(([filename, sources]) => ({ filename, sources: [...sources] }));
+    return new Map(
+      [...byRelease].map(([id, files]) => [
+        id,
+        [...files].map(([filename, sources]) => ({ filename, sources: [...sources] })),
+      ]),
+    );
+  }
+
+  /** A project's releases, with the one each is compared with (status.ts `previousReleases`). */
+  private async releaseOrder(db: Kysely<Database>, projectId: number) {
+    const releases = await db
+      .selectFrom('releases')
+      .select(['id', 'created_at', 'version'])
+      .where('project_id', '=', projectId)
+      .execute();
+    const order = releases.map((r) => ({
+      id: Number(r.id),
+      createdAt: Number(r.created_at),
+      version: r.version,
+    }));
+    return { releases: order, previous: previousReleases(order) };
+  }
+
+  /** The status of release `id` given each release's sources and its previous release. */
+  private statusFrom(
+    id: number,
+    previous: Map<number, number | null>,
+    sources: Map<number, FileSources[]>,
+  ): ProvenanceStatus {
+    const before = previous.get(id) ?? null;
+    const previousSources =
+      before === null ? null : (sources.get(before) ?? []).flatMap((f) => f.sources);
+    return provenanceStatus(sources.get(id) ?? [], previousSources);
   }
 
   /**
    * A release's provenance status (src/attestations/status.ts): its files' sources against
-   * those of the project's previous release (the one created last before it).
+   * those of the project's previous release (`previousReleases`).
    */
   async releaseStatus(
     db: Kysely<Database>,
-    release: Pick<Release, 'id' | 'project_id' | 'created_at'>,
+    release: Pick<Release, 'id' | 'project_id'>,
   ): Promise<ProvenanceStatus> {
-    const previous = await db
-      .selectFrom('releases')
-      .select('id')
-      .where('project_id', '=', release.project_id)
-      .where('id', '!=', release.id)
-      .where('created_at', '<=', release.created_at)
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .executeTakeFirst();
-    const previousSources = previous
-      ? (await this.releaseSources(db, Number(previous.id))).flatMap((f) => f.sources)
-      : null;
-    return provenanceStatus(await this.releaseSources(db, release.id), previousSources);
+    const id = Number(release.id);
+    const { previous } = await this.releaseOrder(db, release.project_id);
+    const before = previous.get(id) ?? null;
+    const sources = await this.sourcesByRelease(
+      db,
+      release.project_id,
+      before === null ? [id] : [id, before],
+    );
+    return this.statusFrom(id, previous, sources);
   }
 
   /** The provenance status of a project's release `version`, or null when there is no such release. */
   async versionStatus(projectId: number, version: string): Promise<ProvenanceStatus | null> {
-    const releases = await this.db
-      .selectFrom('releases')
-      .select(['id', 'project_id', 'created_at', 'version'])
-      .where('project_id', '=', projectId)
-      .execute();
-    const release = releases.find((r) => versionsEqual(r.version, version));
-    return release ? this.releaseStatus(this.db, release) : null;
+    const release = (await this.releaseOrder(this.db, projectId)).releases.find((r) =>
+      versionsEqual(r.version, version),
+    );
+    return release ? this.releaseStatus(this.db, { id: release.id, project_id: projectId }) : null;
   }
 
-  /** A project's provenance (status.ts `projectProvenance`): from each release's status. */
+  /**
+   * A project's provenance (status.ts `projectProvenance`): from each release's status, in the
+   * order the releases were created — three queries whatever the number of releases.
+   */
   async projectStatus(projectId: number): Promise<ProjectProvenance> {
-    const releases = await this.db
-      .selectFrom('releases')
-      .select(['id', 'project_id', 'created_at', 'version'])
-      .where('project_id', '=', projectId)
-      .orderBy('created_at', 'asc')
-      .orderBy('id', 'asc')
-      .execute();
-    const statuses = [];
-    for (const release of releases)
-      statuses.push({
-        version: release.version,
-        status: await this.releaseStatus(this.db, release),
-      });
+    const { releases, previous } = await this.releaseOrder(this.db, projectId);
+    const sources = await this.sourcesByRelease(this.db, projectId);
+    const statuses = [...releases]
+      .sort((a, b) => a.createdAt - b.createdAt || a.id - b.id)
+      .map((r) => ({ version: r.version, status: this.statusFrom(r.id, previous, sources) }));
     return projectProvenance(statuses);
   }
 

@@ -79,3 +79,32 @@ export function projectProvenance(
   if (lost === undefined || lost.status === 'full') return none;
   return { status: 'degraded', version: lost.version, release: lost.status };
 }
+
+/** A release as the previous-release rule sees it. */
+export interface ReleaseOrder {
+  id: number;
+  createdAt: number;
+}
+
+/**
+ * Each release's previous release, the one its status is compared with: the other release of the
+ * project created last at or before it (of two created at the same instant, the larger id); null
+ * for the first. One pass over the releases sorted by (created at, id).
+ */
+export function previousReleases(releases: readonly ReleaseOrder[]): Map<number, number | null> {
+  const sorted = [...releases].sort((a, b) => a.createdAt - b.createdAt || a.id - b.id);
+  const previous = new Map<number, number | null>();
+  for (let start = 0; start < sorted.length;) {
+    let end = start;
+    while (end + 1 < sorted.length && sorted[end + 1]!.createdAt === sorted[start]!.createdAt)
+      end++;
+    const before = start > 0 ? sorted[start - 1]!.id : null;
+    for (let i = start; i <= end; i++) {
+      // Another release of the same instant comes first: the largest id among the others.
+      const other = i === end ? (end > start ? sorted[end - 1]!.id : null) : sorted[end]!.id;
+      previous.set(sorted[i]!.id, other ?? before);
+    }
+    start = end + 1;
+  }
+  return previous;
+}

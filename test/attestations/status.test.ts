@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  previousReleases,
   projectProvenance,
   provenanceStatus,
   type ProjectProvenance,
@@ -85,3 +86,22 @@ for (const [name, releases, expected] of projectCases)
   test(`project provenance: ${name} → ${expected.status}`, () => {
     assert.deepEqual(projectProvenance(releases), expected);
   });
+
+test('the previous release: the other one created last at or before it; ties by the larger id', () => {
+  const previous = previousReleases([
+    { id: 5, createdAt: 300 },
+    { id: 1, createdAt: 100 },
+    { id: 2, createdAt: 200 },
+    { id: 3, createdAt: 200 },
+    { id: 4, createdAt: 200 },
+  ]);
+  assert.deepEqual(Object.fromEntries(previous), {
+    1: null, // the first
+    2: 4, // created with 3 and 4: the largest id of the others
+    3: 4,
+    4: 3, // the largest id of its instant: the next largest of the others there
+    5: 4, // the last release of the instant before
+  });
+  assert.deepEqual(Object.fromEntries(previousReleases([{ id: 9, createdAt: 1 }])), { 9: null });
+  assert.equal(previousReleases([]).size, 0);
+});
