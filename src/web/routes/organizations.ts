@@ -11,8 +11,8 @@ import {
   type OrgRole,
   type Role,
 } from '../../auth/permissions.js';
-import { html, type SafeHtml } from '../html.js';
-import { csrfField, field, formError, layout, postButton, select } from '../render/layout.js';
+import { html, type HtmlValue, type SafeHtml } from '../html.js';
+import { field, formCard, formError, layout, postButton, select } from '../render/layout.js';
 import { formBody, formString, type FormBody } from '../forms.js';
 import { sendPage, setFlash, webContext, type WebContext } from '../context.js';
 import { requireUser } from '../guards.js';
@@ -43,6 +43,18 @@ const errorFor = (st: PageState, form: string) =>
   formError(st.refused?.form === form ? st.refused.message : null);
 const valueOf = (st: PageState, form: string, name: string, fallback = '') =>
   st.refused?.form === form ? formString(st.refused.values, name) || fallback : fallback;
+
+/** One of the forms of a page, with the service's message when it was the one refused. */
+const orgForm = (
+  ctx: WebContext,
+  st: PageState,
+  form: Omit<Parameters<typeof formCard>[1], 'error'>,
+  fields: HtmlValue,
+) => formCard(ctx, { ...form, error: errorFor(st, form.id) }, fields);
+
+/** A refusal to someone without the forms (a POST they made by hand) still says why. */
+const refusedNotice = (st: PageState) =>
+  st.refused ? html`<section class="card">${formError(st.refused.message)}</section>` : '';
 
 function teamSummary(org: string, t: TeamView): SafeHtml {
   return html`<tr id="team-${t.name}">
@@ -136,16 +148,19 @@ function orgPage(ctx: WebContext, v: OrganizationView, st: PageState): SafeHtml 
       }
       ${
         admin
-          ? html`<section class="card">
-                <h2>Add a member or change a role</h2>
-                <p class="muted">
-                  Removing a member also takes them out of every team of ${v.name}. The organisation
-                  keeps at least one owner.
-                </p>
-                ${errorFor(st, 'member-form')}
-                <form method="post" action="${base}/members" id="member-form">
-                  ${csrfField(ctx)}
-                  <input type="hidden" name="form" value="member-form" />
+          ? [
+              orgForm(
+                ctx,
+                st,
+                {
+                  title: 'Add a member or change a role',
+                  action: `${base}/members`,
+                  id: 'member-form',
+                  submit: 'Save',
+                  note: html`Removing a member also takes them out of every team of ${v.name}. The
+                  organisation keeps at least one owner.`,
+                },
+                html`<input type="hidden" name="form" value="member-form" />
                   <div class="grid-2">
                     ${field('username', 'User name', {
                       value: valueOf(st, 'member-form', 'username'),
@@ -154,42 +169,40 @@ function orgPage(ctx: WebContext, v: OrganizationView, st: PageState): SafeHtml 
                     ${select('role', 'Role', ORG_ROLE_OPTIONS, {
                       value: valueOf(st, 'member-form', 'role', 'member'),
                     })}
-                  </div>
-                  <button type="submit">Save</button>
-                </form>
-              </section>
-              <section class="card">
-                <h2>Create a team</h2>
-                ${errorFor(st, 'team-form')}
-                <form method="post" action="${base}/teams" id="team-form">
-                  ${csrfField(ctx)}
-                  ${field('team', 'Team name', {
-                    value: valueOf(st, 'team-form', 'team'),
-                    required: true,
-                  })}
-                  <button type="submit">Create</button>
-                </form>
-              </section>
-              <section class="card">
-                <h2>Transfer a project to ${v.name}</h2>
-                <p class="muted">
-                  Takes an owner of both the project and the organisation. Its people keep their
-                  roles; the organisation's owners own it too.
-                </p>
-                ${errorFor(st, 'transfer-form')}
-                <form method="post" action="${base}/transfer" id="transfer-form">
-                  ${csrfField(ctx)}
-                  ${field('project', 'Project', {
-                    value: valueOf(st, 'transfer-form', 'project'),
-                    required: true,
-                  })}
-                  <button type="submit">Transfer</button>
-                </form>
-              </section>`
-          : // A refusal to someone without the forms (a POST they made by hand) still says why.
-            st.refused
-            ? html`<section class="card">${formError(st.refused.message)}</section>`
-            : ''
+                  </div>`,
+              ),
+              orgForm(
+                ctx,
+                st,
+                {
+                  title: 'Create a team',
+                  action: `${base}/teams`,
+                  id: 'team-form',
+                  submit: 'Create',
+                },
+                field('team', 'Team name', {
+                  value: valueOf(st, 'team-form', 'team'),
+                  required: true,
+                }),
+              ),
+              orgForm(
+                ctx,
+                st,
+                {
+                  title: `Transfer a project to ${v.name}`,
+                  action: `${base}/transfer`,
+                  id: 'transfer-form',
+                  submit: 'Transfer',
+                  note: html`Takes an owner of both the project and the organisation. Its people
+                  keep their roles; the organisation's owners own it too.`,
+                },
+                field('project', 'Project', {
+                  value: valueOf(st, 'transfer-form', 'project'),
+                  required: true,
+                }),
+              ),
+            ]
+          : refusedNotice(st)
       }`,
     { wide: true },
   );
@@ -281,60 +294,63 @@ function teamPage(ctx: WebContext, org: string, t: TeamView, st: PageState): Saf
       </section>
       ${
         admin
-          ? html`<section class="card">
-                <h2>Add a member</h2>
-                <p class="muted">
-                  Members from an identity provider's groups come and go with the groups at sign-in.
-                </p>
-                ${errorFor(st, 'team-member-form')}
-                <form method="post" action="${base}/members" id="team-member-form">
-                  ${csrfField(ctx)}
-                  ${field('username', 'User name', {
-                    value: valueOf(st, 'team-member-form', 'username'),
+          ? html`${orgForm(
+                ctx,
+                st,
+                {
+                  title: 'Add a member',
+                  action: `${base}/members`,
+                  id: 'team-member-form',
+                  submit: 'Add',
+                  note: html`Members from an identity provider's groups come and go with the groups
+                  at sign-in.`,
+                },
+                field('username', 'User name', {
+                  value: valueOf(st, 'team-member-form', 'username'),
+                  required: true,
+                }),
+              )}
+              ${orgForm(
+                ctx,
+                st,
+                {
+                  title: `Give the team a role in a project of ${org}`,
+                  action: `${base}/roles`,
+                  id: 'team-role-form',
+                  submit: 'Save',
+                },
+                html`<div class="grid-2">
+                  ${field('project', 'Project', {
+                    value: valueOf(st, 'team-role-form', 'project'),
                     required: true,
                   })}
-                  <button type="submit">Add</button>
-                </form>
-              </section>
-              <section class="card">
-                <h2>Give the team a role in a project of ${org}</h2>
-                ${errorFor(st, 'team-role-form')}
-                <form method="post" action="${base}/roles" id="team-role-form">
-                  ${csrfField(ctx)}
-                  <div class="grid-2">
-                    ${field('project', 'Project', {
-                      value: valueOf(st, 'team-role-form', 'project'),
-                      required: true,
-                    })}
-                    ${select('role', 'Role', TEAM_ROLE_OPTIONS, {
-                      value: valueOf(st, 'team-role-form', 'role', 'maintainer'),
-                    })}
-                  </div>
-                  <button type="submit">Save</button>
-                </form>
-              </section>
-              <section class="card">
-                <h2>Map an identity-provider group to the team</h2>
-                <p class="muted">
-                  At each sign-in through the provider, a user whose groups claim holds the value is
-                  put in the team (and taken out when it no longer does).
-                </p>
-                ${errorFor(st, 'group-form')}
-                <form method="post" action="${base}/groups" id="group-form">
-                  ${csrfField(ctx)}
-                  <div class="grid-2">
-                    ${field('provider', 'Identity provider', {
-                      value: valueOf(st, 'group-form', 'provider'),
-                      required: true,
-                    })}
-                    ${field('group', 'Group', {
-                      value: valueOf(st, 'group-form', 'group'),
-                      required: true,
-                    })}
-                  </div>
-                  <button type="submit">Map</button>
-                </form>
-              </section>
+                  ${select('role', 'Role', TEAM_ROLE_OPTIONS, {
+                    value: valueOf(st, 'team-role-form', 'role', 'maintainer'),
+                  })}
+                </div>`,
+              )}
+              ${orgForm(
+                ctx,
+                st,
+                {
+                  title: 'Map an identity-provider group to the team',
+                  action: `${base}/groups`,
+                  id: 'group-form',
+                  submit: 'Map',
+                  note: html`At each sign-in through the provider, a user whose groups claim holds
+                  the value is put in the team (and taken out when it no longer does).`,
+                },
+                html`<div class="grid-2">
+                  ${field('provider', 'Identity provider', {
+                    value: valueOf(st, 'group-form', 'provider'),
+                    required: true,
+                  })}
+                  ${field('group', 'Group', {
+                    value: valueOf(st, 'group-form', 'group'),
+                    required: true,
+                  })}
+                </div>`,
+              )}
               <section class="card">
                 <h2>Remove the team</h2>
                 <p class="muted">Its members lose the roles it gave them; its group mappings go.</p>
@@ -344,9 +360,7 @@ function teamPage(ctx: WebContext, org: string, t: TeamView, st: PageState): Saf
                   danger: true,
                 })}
               </section>`
-          : st.refused
-            ? html`<section class="card">${formError(st.refused.message)}</section>`
-            : ''
+          : refusedNotice(st)
       }`,
   );
 }
