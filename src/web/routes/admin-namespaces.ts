@@ -2,12 +2,11 @@
 // revoke and release, each one NamespaceService call (src/namespaces).
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Services } from '../../services.js';
-import { PierError } from '../../errors.js';
 import { html, type SafeHtml } from '../html.js';
 import { csrfField, field, formError, layout, postButton } from '../render/layout.js';
 import { formatTime } from '../render/format.js';
 import { formBody, formString } from '../forms.js';
-import { sendPage, setFlash, webContext, type WebContext } from '../context.js';
+import { sendPage, submitChange, webContext, type WebContext } from '../context.js';
 import { requireAdmin } from '../guards.js';
 import { adminNav } from './admin.js';
 
@@ -90,26 +89,18 @@ async function namespacesPage(
 
 export function registerNamespaceAdminRoutes(web: FastifyInstance, s: Services): void {
   /** Runs one change; a refusal shows the page again with its reason and status. */
-  async function change(
+  const change = (
     ctx: WebContext,
     reply: FastifyReply,
     run: () => Promise<string>,
     values?: { name: string; owner: string },
-  ) {
-    let done: string;
-    try {
-      done = await run();
-    } catch (err) {
-      if (!(err instanceof PierError) || err.status >= 500) throw err;
-      return sendPage(
-        reply,
-        await namespacesPage(s, ctx, { error: err.message, values }),
-        err.status,
-      );
-    }
-    setFlash(s, reply, { kind: 'ok', text: done });
-    return reply.redirect('/admin/namespaces', 303);
-  }
+  ) =>
+    submitChange(
+      s,
+      reply,
+      async () => ({ text: await run(), to: '/admin/namespaces' }),
+      (err) => namespacesPage(s, ctx, { error: err.message, values }),
+    );
 
   web.get('/admin/namespaces', async (request, reply) => {
     const ctx = webContext(request);

@@ -2,11 +2,10 @@
 // those of the configuration, shown, and the run-time list, added to and removed from here.
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services.js';
-import { PierError } from '../../errors.js';
 import { html, type SafeHtml } from '../html.js';
 import { csrfField, field, formError, layout, postButton } from '../render/layout.js';
 import { formBody, formString } from '../forms.js';
-import { sendPage, setFlash, webContext, type WebContext } from '../context.js';
+import { sendPage, submitChange, webContext, type WebContext } from '../context.js';
 import { requireAdmin } from '../guards.js';
 
 async function upstreamPage(
@@ -90,31 +89,29 @@ export function registerUpstreamAdminRoutes(
     const ctx = webContext(request);
     requireAdmin(ctx, request);
     const pattern = formString(formBody(request.body), 'pattern').trim();
-    try {
-      const stored = await s.proxy.addExclude(ctx.actor, pattern);
-      setFlash(s, reply, { kind: 'ok', text: `'${stored}' is never taken from the upstream.` });
-    } catch (err) {
-      if (!(err instanceof PierError) || err.status >= 500) throw err;
-      return sendPage(
-        reply,
-        await upstreamPage(s, ctx, nav(), { error: err.message, pattern }),
-        err.status,
-      );
-    }
-    return reply.redirect('/admin/upstream', 303);
+    return submitChange(
+      s,
+      reply,
+      async () => {
+        const stored = await s.proxy.addExclude(ctx.actor, pattern);
+        return { text: `'${stored}' is never taken from the upstream.`, to: '/admin/upstream' };
+      },
+      (err) => upstreamPage(s, ctx, nav(), { error: err.message, pattern }),
+    );
   });
 
   web.post('/admin/upstream/remove', async (request, reply) => {
     const ctx = webContext(request);
     requireAdmin(ctx, request);
     const pattern = formString(formBody(request.body), 'pattern');
-    try {
-      await s.proxy.removeExclude(ctx.actor, pattern);
-    } catch (err) {
-      if (!(err instanceof PierError) || err.status >= 500) throw err;
-      return sendPage(reply, await upstreamPage(s, ctx, nav(), { error: err.message }), err.status);
-    }
-    setFlash(s, reply, { kind: 'ok', text: `Removed '${pattern}'.` });
-    return reply.redirect('/admin/upstream', 303);
+    return submitChange(
+      s,
+      reply,
+      async () => {
+        await s.proxy.removeExclude(ctx.actor, pattern);
+        return { text: `Removed '${pattern}'.`, to: '/admin/upstream' };
+      },
+      (err) => upstreamPage(s, ctx, nav(), { error: err.message }),
+    );
   });
 }

@@ -17,7 +17,7 @@ import {
 import { formatTime } from '../render/format.js';
 import { auditKind, auditPage, auditTable } from '../render/audit.js';
 import { formBody, formBool, formString } from '../forms.js';
-import { sendPage, setFlash, webContext, type WebContext } from '../context.js';
+import { sendPage, setFlash, submitChange, webContext, type WebContext } from '../context.js';
 import { requireAdmin, requireUser } from '../guards.js';
 import { totpEnabled } from '../totp.js';
 import { PROVIDER_KINDS, PROVIDER_LABELS } from '../render/publisher-forms.js';
@@ -327,33 +327,35 @@ export function registerAdminRoutes(web: FastifyInstance, s: Services): void {
       api_url: formString(body, 'api_url').trim(),
       insecure: formBool(body, 'insecure') ? '1' : '',
     };
-    try {
-      await s.issuers.add(ctx.actor, {
-        kind: values.kind,
-        url: values.url,
-        insecure: values.insecure === '1',
-        apiUrl: values.api_url || null,
-      });
-    } catch (err) {
-      if (!(err instanceof PierError) || err.status >= 500) throw err;
-      return sendPage(reply, await issuersPage(s, ctx, { error: err.message, values }), err.status);
-    }
-    setFlash(s, reply, { kind: 'ok', text: `Added the issuer ${values.url}.` });
-    return reply.redirect('/admin/issuers', 303);
+    return submitChange(
+      s,
+      reply,
+      async () => {
+        await s.issuers.add(ctx.actor, {
+          kind: values.kind,
+          url: values.url,
+          insecure: values.insecure === '1',
+          apiUrl: values.api_url || null,
+        });
+        return { text: `Added the issuer ${values.url}.`, to: '/admin/issuers' };
+      },
+      (err) => issuersPage(s, ctx, { error: err.message, values }),
+    );
   });
 
   web.post('/admin/issuers/remove', async (request, reply) => {
     const ctx = webContext(request);
     requireAdmin(ctx, request);
     const url = formString(formBody(request.body), 'url');
-    try {
-      await s.issuers.remove(ctx.actor, url);
-    } catch (err) {
-      if (!(err instanceof PierError) || err.status >= 500) throw err;
-      return sendPage(reply, await issuersPage(s, ctx, { error: err.message }), err.status);
-    }
-    setFlash(s, reply, { kind: 'ok', text: `Removed the issuer ${url}.` });
-    return reply.redirect('/admin/issuers', 303);
+    return submitChange(
+      s,
+      reply,
+      async () => {
+        await s.issuers.remove(ctx.actor, url);
+        return { text: `Removed the issuer ${url}.`, to: '/admin/issuers' };
+      },
+      (err) => issuersPage(s, ctx, { error: err.message }),
+    );
   });
 
   web.get<{ Querystring: { kind?: string; before?: string } }>(
@@ -403,25 +405,20 @@ export function registerAdminRoutes(web: FastifyInstance, s: Services): void {
     const name = formString(body, 'name').trim();
     // The guard's explicit choice (src/registry/projects.ts refuses it to anyone but an admin).
     const shadow = formBool(body, 'shadow_upstream');
-    try {
-      const project = await s.projects.create(ctx.actor, name, undefined, {
-        shadowUpstream: shadow,
-      });
-      setFlash(s, reply, {
-        kind: 'ok',
-        text: `Created ${project.name}. Add a trusted publisher to publish it from CI.`,
-      });
-      return reply.redirect(
-        `/manage/project/${encodeURIComponent(project.normalized_name)}/publishing/`,
-        303,
-      );
-    } catch (err) {
-      if (!(err instanceof PierError) || err.status >= 500) throw err;
-      return sendPage(
-        reply,
+    return submitChange(
+      s,
+      reply,
+      async () => {
+        const project = await s.projects.create(ctx.actor, name, undefined, {
+          shadowUpstream: shadow,
+        });
+        return {
+          text: `Created ${project.name}. Add a trusted publisher to publish it from CI.`,
+          to: `/manage/project/${encodeURIComponent(project.normalized_name)}/publishing/`,
+        };
+      },
+      (err) =>
         newProjectPage(ctx, { name, error: err.message, shadowChoice: shadowChoice(ctx), shadow }),
-        err.status,
-      );
-    }
+    );
   });
 }

@@ -9,7 +9,7 @@ import { html, type SafeHtml } from '../html.js';
 import { csrfField, field, formError, layout, postButton, select } from '../render/layout.js';
 import { auditKind, auditPage, auditTable } from '../render/audit.js';
 import { formBody, formString } from '../forms.js';
-import { sendPage, setFlash, webContext, type WebContext } from '../context.js';
+import { sendPage, submitChange, webContext, type WebContext } from '../context.js';
 import { manageBase, manageNav, ownedProject } from './publishing.js';
 
 const ROLE_OPTIONS = [
@@ -97,39 +97,39 @@ export function registerProjectManageRoutes(web: FastifyInstance, s: Services): 
     const body = formBody(request.body);
     const username = formString(body, 'username').trim();
     const role = formString(body, 'role');
-    try {
-      if (!ROLES.includes(role as Role))
-        throw new PierError(400, `Unknown role '${role}': use owner or maintainer`);
-      if (username === '') throw new PierError(400, 'Enter the user name to add');
-      await s.projects.setRole(ctx.actor, project.name, username, role as Role);
-    } catch (err) {
-      if (!(err instanceof PierError) || err.status >= 500) throw err;
-      return sendPage(
-        reply,
-        await collaboratorsPage(s, ctx, project, { error: err.message, username, role }),
-        err.status,
-      );
-    }
-    setFlash(s, reply, { kind: 'ok', text: `${username} is now ${role} of ${project.name}.` });
-    return reply.redirect(`${manageBase(project)}/collaborators/`, 303);
+    return submitChange(
+      s,
+      reply,
+      async () => {
+        if (!ROLES.includes(role as Role))
+          throw new PierError(400, `Unknown role '${role}': use owner or maintainer`);
+        if (username === '') throw new PierError(400, 'Enter the user name to add');
+        await s.projects.setRole(ctx.actor, project.name, username, role as Role);
+        return {
+          text: `${username} is now ${role} of ${project.name}.`,
+          to: `${manageBase(project)}/collaborators/`,
+        };
+      },
+      (err) => collaboratorsPage(s, ctx, project, { error: err.message, username, role }),
+    );
   });
 
   web.post<P>('/manage/project/:name/collaborators/remove', async (request, reply) => {
     const ctx = webContext(request);
     const project = await ownedProject(s, ctx, request, request.params.name);
     const username = formString(formBody(request.body), 'username').trim();
-    try {
-      await s.projects.removeRole(ctx.actor, project.name, username);
-    } catch (err) {
-      if (!(err instanceof PierError) || err.status >= 500) throw err;
-      return sendPage(
-        reply,
-        await collaboratorsPage(s, ctx, project, { error: err.message }),
-        err.status,
-      );
-    }
-    setFlash(s, reply, { kind: 'ok', text: `${username} was removed from ${project.name}.` });
-    return reply.redirect(`${manageBase(project)}/collaborators/`, 303);
+    return submitChange(
+      s,
+      reply,
+      async () => {
+        await s.projects.removeRole(ctx.actor, project.name, username);
+        return {
+          text: `${username} was removed from ${project.name}.`,
+          to: `${manageBase(project)}/collaborators/`,
+        };
+      },
+      (err) => collaboratorsPage(s, ctx, project, { error: err.message }),
+    );
   });
 
   web.get<{ Params: { name: string }; Querystring: { kind?: string; before?: string } }>(

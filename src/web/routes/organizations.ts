@@ -14,7 +14,7 @@ import {
 import { html, type HtmlValue, type SafeHtml } from '../html.js';
 import { field, formCard, formError, layout, postButton, select } from '../render/layout.js';
 import { formBody, formString, type FormBody } from '../forms.js';
-import { sendPage, setFlash, webContext, type WebContext } from '../context.js';
+import { sendPage, submitChange, webContext, type WebContext } from '../context.js';
 import { requireUser } from '../guards.js';
 import type { OrganizationView, TeamView } from '../../orgs/service.js';
 
@@ -372,31 +372,23 @@ export function registerOrganizationWebRoutes(web: FastifyInstance, s: Services)
   const mayAdminister = async (ctx: WebContext, org: string) =>
     s.orgs.mayAdministerById(ctx.actor, (await s.orgs.require(org, ctx.principal)).id);
 
-  async function showOrg(
-    ctx: WebContext,
-    org: string,
-    reply: FastifyReply,
-    st?: PageState['refused'],
-    status = 200,
-  ) {
+  async function orgPageFor(ctx: WebContext, org: string, st?: PageState['refused']) {
     const view = await s.orgs.view(ctx.actor, org);
     const admin = await mayAdminister(ctx, org);
     const publishers = mayManageOrganizationPublishers(ctx.principal);
-    return sendPage(reply, orgPage(ctx, view, { admin, publishers, refused: st }), status);
+    return orgPage(ctx, view, { admin, publishers, refused: st });
   }
 
-  async function showTeam(
+  async function teamPageFor(
     ctx: WebContext,
     org: string,
     team: string,
-    reply: FastifyReply,
     st?: PageState['refused'],
-    status = 200,
   ) {
     const view = await s.orgs.teamDetail(ctx.actor, org, team);
     const name = (await s.orgs.view(ctx.actor, org)).name;
     const admin = await mayAdminister(ctx, org);
-    return sendPage(reply, teamPage(ctx, name, view, { admin, refused: st }), status);
+    return teamPage(ctx, name, view, { admin, refused: st });
   }
 
   /**
@@ -420,19 +412,20 @@ export function registerOrganizationWebRoutes(web: FastifyInstance, s: Services)
     else await s.orgs.teamDetail(ctx.actor, org, team);
     const body = formBody(request.body);
     const refusedForm = formString(body, 'form') || form;
-    let done: { text: string; to: string };
-    try {
-      if (administer) await s.orgs.requireAdministrable(ctx.actor, org);
-      done = await run(ctx, body);
-    } catch (err) {
-      if (!(err instanceof PierError) || err.status >= 500) throw err;
-      const refused = { form: refusedForm, message: err.message, values: body };
-      return team === undefined
-        ? showOrg(ctx, org, reply, refused, err.status)
-        : showTeam(ctx, org, team, reply, refused, err.status);
-    }
-    setFlash(s, reply, { kind: 'ok', text: done.text });
-    return reply.redirect(done.to, 303);
+    return submitChange(
+      s,
+      reply,
+      async () => {
+        if (administer) await s.orgs.requireAdministrable(ctx.actor, org);
+        return run(ctx, body);
+      },
+      (err) => {
+        const refused = { form: refusedForm, message: err.message, values: body };
+        return team === undefined
+          ? orgPageFor(ctx, org, refused)
+          : teamPageFor(ctx, org, team, refused);
+      },
+    );
   }
 
   const required = (body: FormBody, name: string, what: string): string => {
@@ -444,13 +437,13 @@ export function registerOrganizationWebRoutes(web: FastifyInstance, s: Services)
   web.get<OrgParams>('/orgs/:org', async (request, reply) => {
     const ctx = webContext(request);
     requireUser(ctx, request);
-    return showOrg(ctx, request.params.org, reply);
+    return sendPage(reply, await orgPageFor(ctx, request.params.org));
   });
 
   web.get<TeamParams>('/orgs/:org/teams/:team', async (request, reply) => {
     const ctx = webContext(request);
     requireUser(ctx, request);
-    return showTeam(ctx, request.params.org, request.params.team, reply);
+    return sendPage(reply, await teamPageFor(ctx, request.params.org, request.params.team));
   });
 
   web.post<OrgParams>('/orgs/:org/transfer', (request, reply) =>
