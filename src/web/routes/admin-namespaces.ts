@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Services } from '../../services.js';
 import { html, type SafeHtml } from '../html.js';
-import { csrfField, field, formError, layout, postButton } from '../render/layout.js';
+import { csrfField, field, formCard, formError, layout, postButton } from '../render/layout.js';
 import { formatTime } from '../render/format.js';
 import { formBody, formString } from '../forms.js';
 import { sendPage, submitChange, webContext, type WebContext } from '../context.js';
@@ -72,17 +72,19 @@ async function namespacesPage(
           </tbody>
         </table>
       </section>
-      <section class="card">
-        <h2>Reserve a namespace</h2>
-        <form method="post" action="/admin/namespaces" id="reserve-namespace-form">
-          ${csrfField(ctx)}
-          <div class="grid-2">
-            ${field('name', 'Namespace', { value: v.name, placeholder: 'acme', required: true })}
-            ${field('owner', 'First owner', { value: v.owner, placeholder: 'user name', required: true })}
-          </div>
-          <button type="submit">Reserve</button>
-        </form>
-      </section>`,
+      ${formCard(
+        ctx,
+        {
+          title: 'Reserve a namespace',
+          action: '/admin/namespaces',
+          id: 'reserve-namespace-form',
+          submit: 'Reserve',
+        },
+        html`<div class="grid-2">
+          ${field('name', 'Namespace', { value: v.name, placeholder: 'acme', required: true })}
+          ${field('owner', 'First owner', { value: v.owner, placeholder: 'user name', required: true })}
+        </div>`,
+      )}`,
     { wide: true },
   );
 }

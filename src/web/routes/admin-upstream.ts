@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services.js';
 import { html, type SafeHtml } from '../html.js';
-import { csrfField, field, formError, layout, postButton } from '../render/layout.js';
+import { field, formCard, formError, layout, postButton } from '../render/layout.js';
 import { formBody, formString } from '../forms.js';
 import { sendPage, submitChange, webContext, type WebContext } from '../context.js';
 import { requireAdmin } from '../guards.js';
@@ -62,15 +62,21 @@ async function upstreamPage(
           </tbody>
         </table>
       </section>
-      <section class="card">
-        <h2>Never take from the upstream</h2>
-        ${formError(opts.error)}
-        <form method="post" action="/admin/upstream" id="add-exclude-form">
-          ${csrfField(ctx)}
-          ${field('pattern', 'Name glob', { value: opts.pattern ?? '', placeholder: 'acme-*', required: true })}
-          <button type="submit">Add</button>
-        </form>
-      </section>`,
+      ${formCard(
+        ctx,
+        {
+          title: 'Never take from the upstream',
+          action: '/admin/upstream',
+          id: 'add-exclude-form',
+          submit: 'Add',
+          error: formError(opts.error),
+        },
+        field('pattern', 'Name glob', {
+          value: opts.pattern ?? '',
+          placeholder: 'acme-*',
+          required: true,
+        }),
+      )}`,
   );
 }
 

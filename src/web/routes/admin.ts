@@ -9,6 +9,7 @@ import {
   checkbox,
   csrfField,
   field,
+  formCard,
   formError,
   layout,
   postButton,
@@ -131,20 +132,22 @@ async function usersPage(
           </tbody>
         </table>
       </section>
-      <section class="card">
-        <h2>Add a user</h2>
-        ${formError(opts.error)}
-        <form method="post" action="/admin/users" id="add-user-form">
-          ${csrfField(ctx)}
-          <div class="grid-2">
+      ${formCard(
+        ctx,
+        {
+          title: 'Add a user',
+          action: '/admin/users',
+          id: 'add-user-form',
+          submit: 'Add user',
+          error: formError(opts.error),
+        },
+        html`<div class="grid-2">
             ${field('username', 'User name', { value: form.username, required: true })}
             ${field('password', 'Password (optional)', { type: 'password', autocomplete: 'new-password', hint: 'Leave empty to generate one, shown once.' })}
           </div>
           ${checkbox('admin', 'Administrator', form.admin)}
-          ${checkbox('may_create_projects', 'May create projects', form.mayCreateProjects)}
-          <button type="submit">Add user</button>
-        </form>
-      </section>`,
+          ${checkbox('may_create_projects', 'May create projects', form.mayCreateProjects)}`,
+      )}`,
     { wide: true },
   );
 }
@@ -192,12 +195,16 @@ async function issuersPage(
           </tbody>
         </table>
       </section>
-      <section class="card">
-        <h2>Add an issuer</h2>
-        ${formError(opts.error)}
-        <form method="post" action="/admin/issuers" id="add-issuer-form">
-          ${csrfField(ctx)}
-          <div class="grid-2">
+      ${formCard(
+        ctx,
+        {
+          title: 'Add an issuer',
+          action: '/admin/issuers',
+          id: 'add-issuer-form',
+          submit: 'Add issuer',
+          error: formError(opts.error),
+        },
+        html`<div class="grid-2">
             ${select(
               'kind',
               'Kind',
@@ -207,10 +214,8 @@ async function issuersPage(
             ${field('url', 'Issuer URL', { value: v.url ?? '', placeholder: 'https://github.example.com/_services/token', required: true })}
             ${field('api_url', 'API URL (optional)', { value: v.api_url ?? '', placeholder: 'https://codeberg.org/api/v1', hint: "Where owner ids are looked up, when it cannot be derived from the issuer's URL." })}
           </div>
-          ${checkbox('insecure', 'Plain HTTP on a loopback address (development and tests only)', v.insecure === '1')}
-          <button type="submit">Add issuer</button>
-        </form>
-      </section>`,
+          ${checkbox('insecure', 'Plain HTTP on a loopback address (development and tests only)', v.insecure === '1')}`,
+      )}`,
   );
 }
 

@@ -6,7 +6,7 @@ import { PierError } from '../../errors.js';
 import { ROLES, type Role } from '../../auth/permissions.js';
 import type { Project } from '../../db/schema.js';
 import { html, type SafeHtml } from '../html.js';
-import { csrfField, field, formError, layout, postButton, select } from '../render/layout.js';
+import { field, formCard, formError, layout, postButton, select } from '../render/layout.js';
 import { auditKind, auditPage, auditTable } from '../render/audit.js';
 import { formBody, formString } from '../forms.js';
 import { sendPage, submitChange, webContext, type WebContext } from '../context.js';
@@ -67,18 +67,20 @@ async function collaboratorsPage(
           </tbody>
         </table>
       </section>
-      <section class="card">
-        <h2>Add a collaborator</h2>
-        ${formError(opts.error)}
-        <form method="post" action="${base}role" id="collaborator-form">
-          ${csrfField(ctx)}
-          <div class="grid-2">
-            ${field('username', 'User name', { value: opts.username ?? '', required: true })}
-            ${select('role', 'Role', ROLE_OPTIONS, { value: opts.role ?? 'maintainer' })}
-          </div>
-          <button type="submit">Add</button>
-        </form>
-      </section>`,
+      ${formCard(
+        ctx,
+        {
+          title: 'Add a collaborator',
+          action: `${base}role`,
+          id: 'collaborator-form',
+          submit: 'Add',
+          error: formError(opts.error),
+        },
+        html`<div class="grid-2">
+          ${field('username', 'User name', { value: opts.username ?? '', required: true })}
+          ${select('role', 'Role', ROLE_OPTIONS, { value: opts.role ?? 'maintainer' })}
+        </div>`,
+      )}`,
   );
 }
 
