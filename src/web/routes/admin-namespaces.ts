@@ -3,7 +3,15 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Services } from '../../services.js';
 import { html, type SafeHtml } from '../html.js';
-import { csrfField, field, formCard, formError, layout, postButton } from '../render/layout.js';
+import {
+  csrfField,
+  dataTable,
+  field,
+  formCard,
+  formError,
+  layout,
+  postButton,
+} from '../render/layout.js';
 import { formatTime } from '../render/format.js';
 import { formBody, formString } from '../forms.js';
 import { sendPage, submitChange, webContext, type WebContext } from '../context.js';
@@ -29,48 +37,38 @@ async function namespacesPage(
           existed before keep working; names in a namespace are never taken from an upstream index.
         </p>
         ${formError(opts.error)}
-        <table class="namespaces">
-          <thead>
-            <tr>
-              <th>Namespace</th>
-              <th>Owners</th>
-              <th>Reserved</th>
-              <th></th>
-            </tr>
-          </thead>
-          <tbody>
-            ${namespaces.map(
-              (n) =>
-                html`<tr id="namespace-${n.name}">
-                  <td>
-                    <code>${n.name}</code
-                    >${n.display_name !== n.name ? html` <span class="muted">(${n.display_name})</span>` : ''}
-                  </td>
-                  <td>
-                    ${n.owners.map(
-                      (o) =>
-                        html`<span class="owner">${o}</span>
-                          ${n.owners.length > 1 ? postButton(ctx, `${base(n.name)}/revoke`, `Revoke ${o}`, { fields: { user: o }, danger: true }) : ''}`,
-                    )}
-                    <form method="post" action="${base(n.name)}/grant" class="inline">
-                      ${csrfField(ctx)}
-                      <input
-                        name="user"
-                        aria-label="User to grant ${n.name} to"
-                        placeholder="user"
-                        required
-                      />
-                      <button type="submit" class="button secondary small">Grant</button>
-                    </form>
-                  </td>
-                  <td>${formatTime(Date.parse(n.created_at))}</td>
-                  <td>
-                    ${postButton(ctx, `${base(n.name)}/release`, 'Release', { danger: true })}
-                  </td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>
+        ${dataTable(
+          'namespaces',
+          ['Namespace', 'Owners', 'Reserved', ''],
+          html`${namespaces.map(
+            (n) =>
+              html`<tr id="namespace-${n.name}">
+                <td>
+                  <code>${n.name}</code
+                  >${n.display_name !== n.name ? html` <span class="muted">(${n.display_name})</span>` : ''}
+                </td>
+                <td>
+                  ${n.owners.map(
+                    (o) =>
+                      html`<span class="owner">${o}</span>
+                        ${n.owners.length > 1 ? postButton(ctx, `${base(n.name)}/revoke`, `Revoke ${o}`, { fields: { user: o }, danger: true }) : ''}`,
+                  )}
+                  <form method="post" action="${base(n.name)}/grant" class="inline">
+                    ${csrfField(ctx)}
+                    <input
+                      name="user"
+                      aria-label="User to grant ${n.name} to"
+                      placeholder="user"
+                      required
+                    />
+                    <button type="submit" class="button secondary small">Grant</button>
+                  </form>
+                </td>
+                <td>${formatTime(Date.parse(n.created_at))}</td>
+                <td>${postButton(ctx, `${base(n.name)}/release`, 'Release', { danger: true })}</td>
+              </tr>`,
+          )}`,
+        )}
       </section>
       ${formCard(
         ctx,

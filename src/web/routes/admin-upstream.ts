@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services.js';
 import { html, type SafeHtml } from '../html.js';
-import { field, formCard, formError, layout, postButton } from '../render/layout.js';
+import { dataTable, field, formCard, formError, layout, postButton } from '../render/layout.js';
 import { formBody, formString } from '../forms.js';
 import { sendPage, submitChange, webContext, type WebContext } from '../context.js';
 import { requireAdmin } from '../guards.js';
@@ -33,34 +33,27 @@ async function upstreamPage(
                 below takes effect once one is.`
           }
         </p>
-        <table class="excludes">
-          <thead>
-            <tr>
-              <th>Glob</th>
-              <th>From</th>
-              <th></th>
-            </tr>
-          </thead>
-          <tbody>
-            ${excludes.map(
-              (e) =>
-                html`<tr data-pattern="${e.pattern}">
-                  <td><code>${e.pattern}</code></td>
-                  <td>${e.source === 'config' ? 'configuration' : 'administrators'}</td>
-                  <td>
-                    ${
-                      e.source === 'admin'
-                        ? postButton(ctx, '/admin/upstream/remove', 'Remove', {
-                            fields: { pattern: e.pattern },
-                            danger: true,
-                          })
-                        : ''
-                    }
-                  </td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>
+        ${dataTable(
+          'excludes',
+          ['Glob', 'From', ''],
+          html`${excludes.map(
+            (e) =>
+              html`<tr data-pattern="${e.pattern}">
+                <td><code>${e.pattern}</code></td>
+                <td>${e.source === 'config' ? 'configuration' : 'administrators'}</td>
+                <td>
+                  ${
+                    e.source === 'admin'
+                      ? postButton(ctx, '/admin/upstream/remove', 'Remove', {
+                          fields: { pattern: e.pattern },
+                          danger: true,
+                        })
+                      : ''
+                  }
+                </td>
+              </tr>`,
+          )}`,
+        )}
       </section>
       ${formCard(
         ctx,

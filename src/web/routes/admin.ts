@@ -8,6 +8,7 @@ import { html, type SafeHtml } from '../html.js';
 import {
   checkbox,
   csrfField,
+  dataTable,
   field,
   formCard,
   formError,
@@ -96,41 +97,32 @@ async function usersPage(
           : ''
       }
       <section class="card">
-        <table class="users">
-          <thead>
-            <tr>
-              <th>User</th>
-              <th>Roles</th>
-              <th>Two-factor</th>
-              <th>Created</th>
-              <th></th>
-            </tr>
-          </thead>
-          <tbody>
-            ${users.map(
-              (u) =>
-                html`<tr data-user="${u.username}" class="${u.disabled === 1 ? 'disabled' : ''}">
-                  <td>
-                    <strong>${u.username}</strong
-                    >${u.disabled === 1 ? html` <span class="badge badge-off">disabled</span>` : ''}
-                  </td>
-                  <td>
-                    ${u.is_admin === 1 ? html`<span class="badge">admin</span> ` : ''}${u.may_create_projects === 1 ? html`<span class="badge">creates projects</span>` : ''}
-                  </td>
-                  <td>
-                    ${totpEnabled(u) ? html`<span class="badge badge-tp">on</span>` : html`<span class="muted">off</span>`}
-                  </td>
-                  <td>${formatTime(u.created_at)}</td>
-                  <td>
-                    ${u.is_admin === 1 ? button(u.username, 'remove-admin', 'Remove admin') : button(u.username, 'make-admin', 'Make admin')}
-                    ${u.may_create_projects === 1 ? button(u.username, 'disallow-create', 'Disallow creating projects') : button(u.username, 'allow-create', 'Allow creating projects')}
-                    ${u.disabled === 1 ? button(u.username, 'enable', 'Enable') : button(u.username, 'disable', 'Disable', true)}
-                    ${totpEnabled(u) ? button(u.username, 'reset-2fa', 'Reset two-factor', true) : ''}
-                  </td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>
+        ${dataTable(
+          'users',
+          ['User', 'Roles', 'Two-factor', 'Created', ''],
+          html`${users.map(
+            (u) =>
+              html`<tr data-user="${u.username}" class="${u.disabled === 1 ? 'disabled' : ''}">
+                <td>
+                  <strong>${u.username}</strong
+                  >${u.disabled === 1 ? html` <span class="badge badge-off">disabled</span>` : ''}
+                </td>
+                <td>
+                  ${u.is_admin === 1 ? html`<span class="badge">admin</span> ` : ''}${u.may_create_projects === 1 ? html`<span class="badge">creates projects</span>` : ''}
+                </td>
+                <td>
+                  ${totpEnabled(u) ? html`<span class="badge badge-tp">on</span>` : html`<span class="muted">off</span>`}
+                </td>
+                <td>${formatTime(u.created_at)}</td>
+                <td>
+                  ${u.is_admin === 1 ? button(u.username, 'remove-admin', 'Remove admin') : button(u.username, 'make-admin', 'Make admin')}
+                  ${u.may_create_projects === 1 ? button(u.username, 'disallow-create', 'Disallow creating projects') : button(u.username, 'allow-create', 'Allow creating projects')}
+                  ${u.disabled === 1 ? button(u.username, 'enable', 'Enable') : button(u.username, 'disable', 'Disable', true)}
+                  ${totpEnabled(u) ? button(u.username, 'reset-2fa', 'Reset two-factor', true) : ''}
+                </td>
+              </tr>`,
+          )}`,
+        )}
       </section>
       ${formCard(
         ctx,
@@ -168,32 +160,24 @@ async function issuersPage(
           A token is considered only when its <code>iss</code> is exactly one of these URLs. The
           four public ones are built in; add GitHub Enterprise, self-managed GitLab or Forgejo here.
         </p>
-        <table class="issuers">
-          <thead>
-            <tr>
-              <th>URL</th>
-              <th>Kind</th>
-              <th>API</th>
-              <th></th>
-            </tr>
-          </thead>
-          <tbody>
-            ${issuers.map(
-              (i) =>
-                html`<tr data-issuer="${i.url}">
-                  <td>
-                    <code>${i.url}</code
-                    >${i.builtin ? html` <span class="badge">built in</span>` : ''}${i.insecure ? html` <span class="badge badge-yanked">insecure (loopback)</span>` : ''}
-                  </td>
-                  <td>${PROVIDER_LABELS[i.kind]}</td>
-                  <td>${i.apiUrl ?? ''}</td>
-                  <td>
-                    ${i.builtin ? '' : postButton(ctx, '/admin/issuers/remove', 'Remove', { fields: { url: i.url }, danger: true })}
-                  </td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>
+        ${dataTable(
+          'issuers',
+          ['URL', 'Kind', 'API', ''],
+          html`${issuers.map(
+            (i) =>
+              html`<tr data-issuer="${i.url}">
+                <td>
+                  <code>${i.url}</code
+                  >${i.builtin ? html` <span class="badge">built in</span>` : ''}${i.insecure ? html` <span class="badge badge-yanked">insecure (loopback)</span>` : ''}
+                </td>
+                <td>${PROVIDER_LABELS[i.kind]}</td>
+                <td>${i.apiUrl ?? ''}</td>
+                <td>
+                  ${i.builtin ? '' : postButton(ctx, '/admin/issuers/remove', 'Remove', { fields: { url: i.url }, danger: true })}
+                </td>
+              </tr>`,
+          )}`,
+        )}
       </section>
       ${formCard(
         ctx,

@@ -6,7 +6,15 @@ import { PierError } from '../../errors.js';
 import { ROLES, type Role } from '../../auth/permissions.js';
 import type { Project } from '../../db/schema.js';
 import { html, type SafeHtml } from '../html.js';
-import { field, formCard, formError, layout, postButton, select } from '../render/layout.js';
+import {
+  dataTable,
+  field,
+  formCard,
+  formError,
+  layout,
+  postButton,
+  select,
+} from '../render/layout.js';
 import { auditKind, auditPage, auditTable } from '../render/audit.js';
 import { formBody, formString } from '../forms.js';
 import { sendPage, submitChange, webContext, type WebContext } from '../context.js';
@@ -31,41 +39,34 @@ async function collaboratorsPage(
     html`${manageNav(project, 'collaborators')}
       <section class="card">
         <h2>Owners and maintainers</h2>
-        <table>
-          <thead>
-            <tr>
-              <th>User</th>
-              <th>Role</th>
-              <th></th>
-            </tr>
-          </thead>
-          <tbody>
-            ${roles.map(
-              (r) =>
-                html`<tr data-user="${r.user}">
-                  <td>
-                    <strong>${r.user}</strong
-                    >${r.user === ctx.user?.username ? html` <span class="muted small">(you)</span>` : ''}
-                  </td>
-                  <td>${r.role}</td>
-                  <td>
-                    ${postButton(
-                      ctx,
-                      `${base}role`,
-                      r.role === 'owner' ? 'Make maintainer' : 'Make owner',
-                      {
-                        fields: {
-                          username: r.user,
-                          role: r.role === 'owner' ? 'maintainer' : 'owner',
-                        },
+        ${dataTable(
+          null,
+          ['User', 'Role', ''],
+          html`${roles.map(
+            (r) =>
+              html`<tr data-user="${r.user}">
+                <td>
+                  <strong>${r.user}</strong
+                  >${r.user === ctx.user?.username ? html` <span class="muted small">(you)</span>` : ''}
+                </td>
+                <td>${r.role}</td>
+                <td>
+                  ${postButton(
+                    ctx,
+                    `${base}role`,
+                    r.role === 'owner' ? 'Make maintainer' : 'Make owner',
+                    {
+                      fields: {
+                        username: r.user,
+                        role: r.role === 'owner' ? 'maintainer' : 'owner',
                       },
-                    )}
-                    ${postButton(ctx, `${base}remove`, 'Remove', { fields: { username: r.user }, danger: true })}
-                  </td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>
+                    },
+                  )}
+                  ${postButton(ctx, `${base}remove`, 'Remove', { fields: { username: r.user }, danger: true })}
+                </td>
+              </tr>`,
+          )}`,
+        )}
       </section>
       ${formCard(
         ctx,

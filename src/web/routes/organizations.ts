@@ -12,7 +12,15 @@ import {
   type Role,
 } from '../../auth/permissions.js';
 import { html, type HtmlValue, type SafeHtml } from '../html.js';
-import { field, formCard, formError, layout, postButton, select } from '../render/layout.js';
+import {
+  dataTable,
+  field,
+  formCard,
+  formError,
+  layout,
+  postButton,
+  select,
+} from '../render/layout.js';
 import { formBody, formString, type FormBody } from '../forms.js';
 import { sendPage, submitChange, webContext, type WebContext } from '../context.js';
 import { requireUser } from '../guards.js';
@@ -74,59 +82,41 @@ function orgPage(ctx: WebContext, v: OrganizationView, st: PageState): SafeHtml 
         <h1>${v.name}</h1>
         <h2>Members</h2>
         ${admin ? errorFor(st, 'member-row') : ''}
-        <table class="members">
-          <thead>
-            <tr>
-              <th>User</th>
-              <th>Role</th>
-              ${admin ? html`<th></th>` : ''}
-            </tr>
-          </thead>
-          <tbody>
-            ${v.members.map(
-              (m) =>
-                html`<tr data-user="${m.user}">
-                  <td>${m.user}</td>
-                  <td>${m.role}</td>
-                  ${
-                    admin
-                      ? html`<td>
-                          ${postButton(
-                            ctx,
-                            `${base}/members`,
-                            m.role === 'owner' ? 'Make member' : 'Make owner',
-                            {
-                              fields: {
-                                username: m.user,
-                                role: m.role === 'owner' ? 'member' : 'owner',
-                                form: 'member-row',
-                              },
+        ${dataTable(
+          'members',
+          ['User', 'Role', ...(admin ? [''] : [])],
+          html`${v.members.map(
+            (m) =>
+              html`<tr data-user="${m.user}">
+                <td>${m.user}</td>
+                <td>${m.role}</td>
+                ${
+                  admin
+                    ? html`<td>
+                        ${postButton(
+                          ctx,
+                          `${base}/members`,
+                          m.role === 'owner' ? 'Make member' : 'Make owner',
+                          {
+                            fields: {
+                              username: m.user,
+                              role: m.role === 'owner' ? 'member' : 'owner',
+                              form: 'member-row',
                             },
-                          )}
-                          ${postButton(ctx, `${base}/members/remove`, 'Remove', {
-                            fields: { username: m.user, form: 'member-row' },
-                            danger: true,
-                          })}
-                        </td>`
-                      : ''
-                  }
-                </tr>`,
-            )}
-          </tbody>
-        </table>
+                          },
+                        )}
+                        ${postButton(ctx, `${base}/members/remove`, 'Remove', {
+                          fields: { username: m.user, form: 'member-row' },
+                          danger: true,
+                        })}
+                      </td>`
+                    : ''
+                }
+              </tr>`,
+          )}`,
+        )}
         <h2>Teams</h2>
-        <table class="teams">
-          <thead>
-            <tr>
-              <th>Team</th>
-              <th>Members</th>
-              <th>Projects</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${v.teams.map((t) => teamSummary(v.name, t))}
-          </tbody>
-        </table>
+        ${dataTable('teams', ['Team', 'Members', 'Projects'], html`${v.teams.map((t) => teamSummary(v.name, t))}`)}
         <h2>Projects</h2>
         <ul class="projects">
           ${v.projects.map(
@@ -218,38 +208,31 @@ function teamPage(ctx: WebContext, org: string, t: TeamView, st: PageState): Saf
         <h1><a href="${orgBase(org)}">${org}</a> / ${t.name}</h1>
         <h2>Members</h2>
         ${admin ? errorFor(st, 'member-row') : ''}
-        <table class="members">
-          <thead>
-            <tr>
-              <th>User</th>
-              <th>From</th>
-              ${admin ? html`<th></th>` : ''}
-            </tr>
-          </thead>
-          <tbody>
-            ${t.members.map(
-              (m) =>
-                html`<tr data-user="${m.user}">
-                  <td>${m.user}</td>
-                  <td>${m.sources.join(', ')}</td>
-                  ${
-                    admin
-                      ? html`<td>
-                          ${
-                            m.sources.includes('manual')
-                              ? postButton(ctx, `${base}/members/remove`, 'Remove', {
-                                  fields: { username: m.user, form: 'member-row' },
-                                  danger: true,
-                                })
-                              : ''
-                          }
-                        </td>`
-                      : ''
-                  }
-                </tr>`,
-            )}
-          </tbody>
-        </table>
+        ${dataTable(
+          'members',
+          ['User', 'From', ...(admin ? [''] : [])],
+          html`${t.members.map(
+            (m) =>
+              html`<tr data-user="${m.user}">
+                <td>${m.user}</td>
+                <td>${m.sources.join(', ')}</td>
+                ${
+                  admin
+                    ? html`<td>
+                        ${
+                          m.sources.includes('manual')
+                            ? postButton(ctx, `${base}/members/remove`, 'Remove', {
+                                fields: { username: m.user, form: 'member-row' },
+                                danger: true,
+                              })
+                            : ''
+                        }
+                      </td>`
+                    : ''
+                }
+              </tr>`,
+          )}`,
+        )}
         <h2>Projects</h2>
         ${admin ? errorFor(st, 'role-row') : ''}
         <table class="roles">
