@@ -192,24 +192,6 @@ export function formError(message: string | null | undefined): SafeHtml | '' {
   return message ? html`<div class="form-error" role="alert">${message}</div>` : '';
 }
 
-/** A table with a header row (an empty label for a column of buttons) and the rows given. */
-export function dataTable(
-  className: string | null,
-  headers: readonly string[],
-  rows: HtmlValue,
-): SafeHtml {
-  return html`<table${className === null ? '' : html` class="${className}"`}>
-    <thead>
-      <tr>
-        ${headers.map((h) => html`<th>${h}</th>`)}
-      </tr>
-    </thead>
-    <tbody>
-      ${rows}
-    </tbody>
-  </table>`;
-}
-
 /**
  * A card holding one form: its title, an optional note, the form-level error, then the form with
  * its CSRF field, its fields and its submit button.

@@ -3,15 +3,8 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Services } from '../../services.js';
 import { html, type SafeHtml } from '../html.js';
-import {
-  csrfField,
-  dataTable,
-  field,
-  formCard,
-  formError,
-  layout,
-  postButton,
-} from '../render/layout.js';
+import { csrfField, field, formCard, formError, layout, postButton } from '../render/layout.js';
+import { dataTable } from '../render/table.js';
 import { formatTime } from '../render/format.js';
 import { formBody, formString } from '../forms.js';
 import { sendPage, submitChange, webContext, type WebContext } from '../context.js';

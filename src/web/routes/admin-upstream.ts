@@ -3,7 +3,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services.js';
 import { html, type SafeHtml } from '../html.js';
-import { dataTable, field, formCard, formError, layout, postButton } from '../render/layout.js';
+import { field, formCard, formError, layout, postButton } from '../render/layout.js';
+import { dataTable } from '../render/table.js';
 import { formBody, formString } from '../forms.js';
 import { sendPage, submitChange, webContext, type WebContext } from '../context.js';
 import { requireAdmin } from '../guards.js';

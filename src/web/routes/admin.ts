@@ -8,7 +8,6 @@ import { html, type SafeHtml } from '../html.js';
 import {
   checkbox,
   csrfField,
-  dataTable,
   field,
   formCard,
   formError,
@@ -16,6 +15,7 @@ import {
   postButton,
   select,
 } from '../render/layout.js';
+import { dataTable } from '../render/table.js';
 import { formatTime } from '../render/format.js';
 import { auditKind, auditPage, auditTable } from '../render/audit.js';
 import { formBody, formBool, formString } from '../forms.js';

@@ -6,15 +6,8 @@ import { PierError } from '../../errors.js';
 import { ROLES, type Role } from '../../auth/permissions.js';
 import type { Project } from '../../db/schema.js';
 import { html, type SafeHtml } from '../html.js';
-import {
-  dataTable,
-  field,
-  formCard,
-  formError,
-  layout,
-  postButton,
-  select,
-} from '../render/layout.js';
+import { field, formCard, formError, layout, postButton, select } from '../render/layout.js';
+import { dataTable } from '../render/table.js';
 import { auditKind, auditPage, auditTable } from '../render/audit.js';
 import { formBody, formString } from '../forms.js';
 import { sendPage, submitChange, webContext, type WebContext } from '../context.js';

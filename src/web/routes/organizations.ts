@@ -12,15 +12,8 @@ import {
   type Role,
 } from '../../auth/permissions.js';
 import { html, type HtmlValue, type SafeHtml } from '../html.js';
-import {
-  dataTable,
-  field,
-  formCard,
-  formError,
-  layout,
-  postButton,
-  select,
-} from '../render/layout.js';
+import { field, formCard, formError, layout, postButton, select } from '../render/layout.js';
+import { dataTable } from '../render/table.js';
 import { formBody, formString, type FormBody } from '../forms.js';
 import { sendPage, submitChange, webContext, type WebContext } from '../context.js';
 import { requireUser } from '../guards.js';
