@@ -12,6 +12,7 @@ import { isSiteAdmin, mayCreateProjects } from '../auth/permissions.js';
 import { randomToken, sessionLifetimeMs } from './sessions.js';
 import { CSRF_FAILURE, csrfMatches, csrfOfBody, postFromIndexOrigin } from './csrf.js';
 import { totpEnabled } from './totp.js';
+import { PierError } from '../errors.js';
 import { errorPage, type Flash, type FlashToken, type PageContext } from './render/layout.js';
 import type { SafeHtml } from './html.js';
 
@@ -131,6 +132,29 @@ export function setFlash(s: Services, reply: FastifyReply, flash: Flash): void {
 
 export function sendPage(reply: FastifyReply, page: SafeHtml, status = 200): FastifyReply {
   return reply.code(status).type('text/html; charset=utf-8').send(page.value);
+}
+
+/**
+ * One form's change, after Post/Redirect/Get: `run` makes it and says where to go next and what
+ * the flash message says (none without `text`). A refusal (a PierError below 500) shows
+ * `refusedPage`, built from it, with its status instead, and sets no flash; any other error
+ * propagates (500).
+ */
+export async function submitChange(
+  s: Services,
+  reply: FastifyReply,
+  run: () => Promise<{ to: string; text?: string }>,
+  refusedPage: (err: PierError) => SafeHtml | Promise<SafeHtml>,
+): Promise<FastifyReply> {
+  let done: { to: string; text?: string };
+  try {
+    done = await run();
+  } catch (err) {
+    if (!(err instanceof PierError) || err.status >= 500) throw err;
+    return sendPage(reply, await refusedPage(err), err.status);
+  }
+  if (done.text !== undefined) setFlash(s, reply, { kind: 'ok', text: done.text });
+  return reply.redirect(done.to, 303);
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

@@ -192,6 +192,32 @@ export function formError(message: string | null | undefined): SafeHtml | '' {
   return message ? html`<div class="form-error" role="alert">${message}</div>` : '';
 }
 
+/**
+ * A card holding one form: its title, an optional note, the form-level error, then the form with
+ * its CSRF field, its fields and its submit button.
+ */
+export function formCard(
+  ctx: PageContext,
+  form: {
+    title: HtmlValue;
+    action: string;
+    id: string;
+    submit: string;
+    note?: HtmlValue;
+    error?: HtmlValue;
+  },
+  fields: HtmlValue,
+): SafeHtml {
+  return html`<section class="card">
+    <h2>${form.title}</h2>
+    ${form.note ? html`<p class="muted">${form.note}</p>` : ''} ${form.error ?? ''}
+    <form method="post" action="${form.action}" id="${form.id}">
+      ${csrfField(ctx)} ${fields}
+      <button type="submit">${form.submit}</button>
+    </form>
+  </section>`;
+}
+
 export function errorPage(ctx: PageContext, status: number, message: string): SafeHtml {
   const titles: Record<number, string> = {
     400: 'Bad request',

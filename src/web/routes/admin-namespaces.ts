@@ -2,12 +2,12 @@
 // revoke and release, each one NamespaceService call (src/namespaces).
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Services } from '../../services.js';
-import { PierError } from '../../errors.js';
 import { html, type SafeHtml } from '../html.js';
-import { csrfField, field, formError, layout, postButton } from '../render/layout.js';
+import { csrfField, field, formCard, formError, layout, postButton } from '../render/layout.js';
+import { dataTable } from '../render/table.js';
 import { formatTime } from '../render/format.js';
 import { formBody, formString } from '../forms.js';
-import { sendPage, setFlash, webContext, type WebContext } from '../context.js';
+import { sendPage, submitChange, webContext, type WebContext } from '../context.js';
 import { requireAdmin } from '../guards.js';
 import { adminNav } from './admin.js';
 
@@ -30,86 +30,70 @@ async function namespacesPage(
           existed before keep working; names in a namespace are never taken from an upstream index.
         </p>
         ${formError(opts.error)}
-        <table class="namespaces">
-          <thead>
-            <tr>
-              <th>Namespace</th>
-              <th>Owners</th>
-              <th>Reserved</th>
-              <th></th>
-            </tr>
-          </thead>
-          <tbody>
-            ${namespaces.map(
-              (n) =>
-                html`<tr id="namespace-${n.name}">
-                  <td>
-                    <code>${n.name}</code
-                    >${n.display_name !== n.name ? html` <span class="muted">(${n.display_name})</span>` : ''}
-                  </td>
-                  <td>
-                    ${n.owners.map(
-                      (o) =>
-                        html`<span class="owner">${o}</span>
-                          ${n.owners.length > 1 ? postButton(ctx, `${base(n.name)}/revoke`, `Revoke ${o}`, { fields: { user: o }, danger: true }) : ''}`,
-                    )}
-                    <form method="post" action="${base(n.name)}/grant" class="inline">
-                      ${csrfField(ctx)}
-                      <input
-                        name="user"
-                        aria-label="User to grant ${n.name} to"
-                        placeholder="user"
-                        required
-                      />
-                      <button type="submit" class="button secondary small">Grant</button>
-                    </form>
-                  </td>
-                  <td>${formatTime(Date.parse(n.created_at))}</td>
-                  <td>
-                    ${postButton(ctx, `${base(n.name)}/release`, 'Release', { danger: true })}
-                  </td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>
+        ${dataTable(
+          'namespaces',
+          ['Namespace', 'Owners', 'Reserved', ''],
+          html`${namespaces.map(
+            (n) =>
+              html`<tr id="namespace-${n.name}">
+                <td>
+                  <code>${n.name}</code
+                  >${n.display_name !== n.name ? html` <span class="muted">(${n.display_name})</span>` : ''}
+                </td>
+                <td>
+                  ${n.owners.map(
+                    (o) =>
+                      html`<span class="owner">${o}</span>
+                        ${n.owners.length > 1 ? postButton(ctx, `${base(n.name)}/revoke`, `Revoke ${o}`, { fields: { user: o }, danger: true }) : ''}`,
+                  )}
+                  <form method="post" action="${base(n.name)}/grant" class="inline">
+                    ${csrfField(ctx)}
+                    <input
+                      name="user"
+                      aria-label="User to grant ${n.name} to"
+                      placeholder="user"
+                      required
+                    />
+                    <button type="submit" class="button secondary small">Grant</button>
+                  </form>
+                </td>
+                <td>${formatTime(Date.parse(n.created_at))}</td>
+                <td>${postButton(ctx, `${base(n.name)}/release`, 'Release', { danger: true })}</td>
+              </tr>`,
+          )}`,
+        )}
       </section>
-      <section class="card">
-        <h2>Reserve a namespace</h2>
-        <form method="post" action="/admin/namespaces" id="reserve-namespace-form">
-          ${csrfField(ctx)}
-          <div class="grid-2">
-            ${field('name', 'Namespace', { value: v.name, placeholder: 'acme', required: true })}
-            ${field('owner', 'First owner', { value: v.owner, placeholder: 'user name', required: true })}
-          </div>
-          <button type="submit">Reserve</button>
-        </form>
-      </section>`,
+      ${formCard(
+        ctx,
+        {
+          title: 'Reserve a namespace',
+          action: '/admin/namespaces',
+          id: 'reserve-namespace-form',
+          submit: 'Reserve',
+        },
+        html`<div class="grid-2">
+          ${field('name', 'Namespace', { value: v.name, placeholder: 'acme', required: true })}
+          ${field('owner', 'First owner', { value: v.owner, placeholder: 'user name', required: true })}
+        </div>`,
+      )}`,
     { wide: true },
   );
 }
 
 export function registerNamespaceAdminRoutes(web: FastifyInstance, s: Services): void {
   /** Runs one change; a refusal shows the page again with its reason and status. */
-  async function change(
+  const change = (
     ctx: WebContext,
     reply: FastifyReply,
     run: () => Promise<string>,
     values?: { name: string; owner: string },
-  ) {
-    let done: string;
-    try {
-      done = await run();
-    } catch (err) {
-      if (!(err instanceof PierError) || err.status >= 500) throw err;
-      return sendPage(
-        reply,
-        await namespacesPage(s, ctx, { error: err.message, values }),
-        err.status,
-      );
-    }
-    setFlash(s, reply, { kind: 'ok', text: done });
-    return reply.redirect('/admin/namespaces', 303);
-  }
+  ) =>
+    submitChange(
+      s,
+      reply,
+      async () => ({ text: await run(), to: '/admin/namespaces' }),
+      (err) => namespacesPage(s, ctx, { error: err.message, values }),
+    );
 
   web.get('/admin/namespaces', async (request, reply) => {
     const ctx = webContext(request);

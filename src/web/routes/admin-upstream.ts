@@ -2,11 +2,11 @@
 // those of the configuration, shown, and the run-time list, added to and removed from here.
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services.js';
-import { PierError } from '../../errors.js';
 import { html, type SafeHtml } from '../html.js';
-import { csrfField, field, formError, layout, postButton } from '../render/layout.js';
+import { field, formCard, formError, layout, postButton } from '../render/layout.js';
+import { dataTable } from '../render/table.js';
 import { formBody, formString } from '../forms.js';
-import { sendPage, setFlash, webContext, type WebContext } from '../context.js';
+import { sendPage, submitChange, webContext, type WebContext } from '../context.js';
 import { requireAdmin } from '../guards.js';
 
 async function upstreamPage(
@@ -34,44 +34,43 @@ async function upstreamPage(
                 below takes effect once one is.`
           }
         </p>
-        <table class="excludes">
-          <thead>
-            <tr>
-              <th>Glob</th>
-              <th>From</th>
-              <th></th>
-            </tr>
-          </thead>
-          <tbody>
-            ${excludes.map(
-              (e) =>
-                html`<tr data-pattern="${e.pattern}">
-                  <td><code>${e.pattern}</code></td>
-                  <td>${e.source === 'config' ? 'configuration' : 'administrators'}</td>
-                  <td>
-                    ${
-                      e.source === 'admin'
-                        ? postButton(ctx, '/admin/upstream/remove', 'Remove', {
-                            fields: { pattern: e.pattern },
-                            danger: true,
-                          })
-                        : ''
-                    }
-                  </td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>
+        ${dataTable(
+          'excludes',
+          ['Glob', 'From', ''],
+          html`${excludes.map(
+            (e) =>
+              html`<tr data-pattern="${e.pattern}">
+                <td><code>${e.pattern}</code></td>
+                <td>${e.source === 'config' ? 'configuration' : 'administrators'}</td>
+                <td>
+                  ${
+                    e.source === 'admin'
+                      ? postButton(ctx, '/admin/upstream/remove', 'Remove', {
+                          fields: { pattern: e.pattern },
+                          danger: true,
+                        })
+                      : ''
+                  }
+                </td>
+              </tr>`,
+          )}`,
+        )}
       </section>
-      <section class="card">
-        <h2>Never take from the upstream</h2>
-        ${formError(opts.error)}
-        <form method="post" action="/admin/upstream" id="add-exclude-form">
-          ${csrfField(ctx)}
-          ${field('pattern', 'Name glob', { value: opts.pattern ?? '', placeholder: 'acme-*', required: true })}
-          <button type="submit">Add</button>
-        </form>
-      </section>`,
+      ${formCard(
+        ctx,
+        {
+          title: 'Never take from the upstream',
+          action: '/admin/upstream',
+          id: 'add-exclude-form',
+          submit: 'Add',
+          error: formError(opts.error),
+        },
+        field('pattern', 'Name glob', {
+          value: opts.pattern ?? '',
+          placeholder: 'acme-*',
+          required: true,
+        }),
+      )}`,
   );
 }
 
@@ -90,31 +89,29 @@ export function registerUpstreamAdminRoutes(
     const ctx = webContext(request);
     requireAdmin(ctx, request);
     const pattern = formString(formBody(request.body), 'pattern').trim();
-    try {
-      const stored = await s.proxy.addExclude(ctx.actor, pattern);
-      setFlash(s, reply, { kind: 'ok', text: `'${stored}' is never taken from the upstream.` });
-    } catch (err) {
-      if (!(err instanceof PierError) || err.status >= 500) throw err;
-      return sendPage(
-        reply,
-        await upstreamPage(s, ctx, nav(), { error: err.message, pattern }),
-        err.status,
-      );
-    }
-    return reply.redirect('/admin/upstream', 303);
+    return submitChange(
+      s,
+      reply,
+      async () => {
+        const stored = await s.proxy.addExclude(ctx.actor, pattern);
+        return { text: `'${stored}' is never taken from the upstream.`, to: '/admin/upstream' };
+      },
+      (err) => upstreamPage(s, ctx, nav(), { error: err.message, pattern }),
+    );
   });
 
   web.post('/admin/upstream/remove', async (request, reply) => {
     const ctx = webContext(request);
     requireAdmin(ctx, request);
     const pattern = formString(formBody(request.body), 'pattern');
-    try {
-      await s.proxy.removeExclude(ctx.actor, pattern);
-    } catch (err) {
-      if (!(err instanceof PierError) || err.status >= 500) throw err;
-      return sendPage(reply, await upstreamPage(s, ctx, nav(), { error: err.message }), err.status);
-    }
-    setFlash(s, reply, { kind: 'ok', text: `Removed '${pattern}'.` });
-    return reply.redirect('/admin/upstream', 303);
+    return submitChange(
+      s,
+      reply,
+      async () => {
+        await s.proxy.removeExclude(ctx.actor, pattern);
+        return { text: `Removed '${pattern}'.`, to: '/admin/upstream' };
+      },
+      (err) => upstreamPage(s, ctx, nav(), { error: err.message }),
+    );
   });
 }

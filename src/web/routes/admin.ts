@@ -9,15 +9,17 @@ import {
   checkbox,
   csrfField,
   field,
+  formCard,
   formError,
   layout,
   postButton,
   select,
 } from '../render/layout.js';
+import { dataTable } from '../render/table.js';
 import { formatTime } from '../render/format.js';
 import { auditKind, auditPage, auditTable } from '../render/audit.js';
 import { formBody, formBool, formString } from '../forms.js';
-import { sendPage, setFlash, webContext, type WebContext } from '../context.js';
+import { sendPage, setFlash, submitChange, webContext, type WebContext } from '../context.js';
 import { requireAdmin, requireUser } from '../guards.js';
 import { totpEnabled } from '../totp.js';
 import { PROVIDER_KINDS, PROVIDER_LABELS } from '../render/publisher-forms.js';
@@ -95,56 +97,49 @@ async function usersPage(
           : ''
       }
       <section class="card">
-        <table class="users">
-          <thead>
-            <tr>
-              <th>User</th>
-              <th>Roles</th>
-              <th>Two-factor</th>
-              <th>Created</th>
-              <th></th>
-            </tr>
-          </thead>
-          <tbody>
-            ${users.map(
-              (u) =>
-                html`<tr data-user="${u.username}" class="${u.disabled === 1 ? 'disabled' : ''}">
-                  <td>
-                    <strong>${u.username}</strong
-                    >${u.disabled === 1 ? html` <span class="badge badge-off">disabled</span>` : ''}
-                  </td>
-                  <td>
-                    ${u.is_admin === 1 ? html`<span class="badge">admin</span> ` : ''}${u.may_create_projects === 1 ? html`<span class="badge">creates projects</span>` : ''}
-                  </td>
-                  <td>
-                    ${totpEnabled(u) ? html`<span class="badge badge-tp">on</span>` : html`<span class="muted">off</span>`}
-                  </td>
-                  <td>${formatTime(u.created_at)}</td>
-                  <td>
-                    ${u.is_admin === 1 ? button(u.username, 'remove-admin', 'Remove admin') : button(u.username, 'make-admin', 'Make admin')}
-                    ${u.may_create_projects === 1 ? button(u.username, 'disallow-create', 'Disallow creating projects') : button(u.username, 'allow-create', 'Allow creating projects')}
-                    ${u.disabled === 1 ? button(u.username, 'enable', 'Enable') : button(u.username, 'disable', 'Disable', true)}
-                    ${totpEnabled(u) ? button(u.username, 'reset-2fa', 'Reset two-factor', true) : ''}
-                  </td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>
+        ${dataTable(
+          'users',
+          ['User', 'Roles', 'Two-factor', 'Created', ''],
+          html`${users.map(
+            (u) =>
+              html`<tr data-user="${u.username}" class="${u.disabled === 1 ? 'disabled' : ''}">
+                <td>
+                  <strong>${u.username}</strong
+                  >${u.disabled === 1 ? html` <span class="badge badge-off">disabled</span>` : ''}
+                </td>
+                <td>
+                  ${u.is_admin === 1 ? html`<span class="badge">admin</span> ` : ''}${u.may_create_projects === 1 ? html`<span class="badge">creates projects</span>` : ''}
+                </td>
+                <td>
+                  ${totpEnabled(u) ? html`<span class="badge badge-tp">on</span>` : html`<span class="muted">off</span>`}
+                </td>
+                <td>${formatTime(u.created_at)}</td>
+                <td>
+                  ${u.is_admin === 1 ? button(u.username, 'remove-admin', 'Remove admin') : button(u.username, 'make-admin', 'Make admin')}
+                  ${u.may_create_projects === 1 ? button(u.username, 'disallow-create', 'Disallow creating projects') : button(u.username, 'allow-create', 'Allow creating projects')}
+                  ${u.disabled === 1 ? button(u.username, 'enable', 'Enable') : button(u.username, 'disable', 'Disable', true)}
+                  ${totpEnabled(u) ? button(u.username, 'reset-2fa', 'Reset two-factor', true) : ''}
+                </td>
+              </tr>`,
+          )}`,
+        )}
       </section>
-      <section class="card">
-        <h2>Add a user</h2>
-        ${formError(opts.error)}
-        <form method="post" action="/admin/users" id="add-user-form">
-          ${csrfField(ctx)}
-          <div class="grid-2">
+      ${formCard(
+        ctx,
+        {
+          title: 'Add a user',
+          action: '/admin/users',
+          id: 'add-user-form',
+          submit: 'Add user',
+          error: formError(opts.error),
+        },
+        html`<div class="grid-2">
             ${field('username', 'User name', { value: form.username, required: true })}
             ${field('password', 'Password (optional)', { type: 'password', autocomplete: 'new-password', hint: 'Leave empty to generate one, shown once.' })}
           </div>
           ${checkbox('admin', 'Administrator', form.admin)}
-          ${checkbox('may_create_projects', 'May create projects', form.mayCreateProjects)}
-          <button type="submit">Add user</button>
-        </form>
-      </section>`,
+          ${checkbox('may_create_projects', 'May create projects', form.mayCreateProjects)}`,
+      )}`,
     { wide: true },
   );
 }
@@ -165,39 +160,35 @@ async function issuersPage(
           A token is considered only when its <code>iss</code> is exactly one of these URLs. The
           four public ones are built in; add GitHub Enterprise, self-managed GitLab or Forgejo here.
         </p>
-        <table class="issuers">
-          <thead>
-            <tr>
-              <th>URL</th>
-              <th>Kind</th>
-              <th>API</th>
-              <th></th>
-            </tr>
-          </thead>
-          <tbody>
-            ${issuers.map(
-              (i) =>
-                html`<tr data-issuer="${i.url}">
-                  <td>
-                    <code>${i.url}</code
-                    >${i.builtin ? html` <span class="badge">built in</span>` : ''}${i.insecure ? html` <span class="badge badge-yanked">insecure (loopback)</span>` : ''}
-                  </td>
-                  <td>${PROVIDER_LABELS[i.kind]}</td>
-                  <td>${i.apiUrl ?? ''}</td>
-                  <td>
-                    ${i.builtin ? '' : postButton(ctx, '/admin/issuers/remove', 'Remove', { fields: { url: i.url }, danger: true })}
-                  </td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>
+        ${dataTable(
+          'issuers',
+          ['URL', 'Kind', 'API', ''],
+          html`${issuers.map(
+            (i) =>
+              html`<tr data-issuer="${i.url}">
+                <td>
+                  <code>${i.url}</code
+                  >${i.builtin ? html` <span class="badge">built in</span>` : ''}${i.insecure ? html` <span class="badge badge-yanked">insecure (loopback)</span>` : ''}
+                </td>
+                <td>${PROVIDER_LABELS[i.kind]}</td>
+                <td>${i.apiUrl ?? ''}</td>
+                <td>
+                  ${i.builtin ? '' : postButton(ctx, '/admin/issuers/remove', 'Remove', { fields: { url: i.url }, danger: true })}
+                </td>
+              </tr>`,
+          )}`,
+        )}
       </section>
-      <section class="card">
-        <h2>Add an issuer</h2>
-        ${formError(opts.error)}
-        <form method="post" action="/admin/issuers" id="add-issuer-form">
-          ${csrfField(ctx)}
-          <div class="grid-2">
+      ${formCard(
+        ctx,
+        {
+          title: 'Add an issuer',
+          action: '/admin/issuers',
+          id: 'add-issuer-form',
+          submit: 'Add issuer',
+          error: formError(opts.error),
+        },
+        html`<div class="grid-2">
             ${select(
               'kind',
               'Kind',
@@ -207,10 +198,8 @@ async function issuersPage(
             ${field('url', 'Issuer URL', { value: v.url ?? '', placeholder: 'https://github.example.com/_services/token', required: true })}
             ${field('api_url', 'API URL (optional)', { value: v.api_url ?? '', placeholder: 'https://codeberg.org/api/v1', hint: "Where owner ids are looked up, when it cannot be derived from the issuer's URL." })}
           </div>
-          ${checkbox('insecure', 'Plain HTTP on a loopback address (development and tests only)', v.insecure === '1')}
-          <button type="submit">Add issuer</button>
-        </form>
-      </section>`,
+          ${checkbox('insecure', 'Plain HTTP on a loopback address (development and tests only)', v.insecure === '1')}`,
+      )}`,
   );
 }
 
@@ -327,33 +316,35 @@ export function registerAdminRoutes(web: FastifyInstance, s: Services): void {
       api_url: formString(body, 'api_url').trim(),
       insecure: formBool(body, 'insecure') ? '1' : '',
     };
-    try {
-      await s.issuers.add(ctx.actor, {
-        kind: values.kind,
-        url: values.url,
-        insecure: values.insecure === '1',
-        apiUrl: values.api_url || null,
-      });
-    } catch (err) {
-      if (!(err instanceof PierError) || err.status >= 500) throw err;
-      return sendPage(reply, await issuersPage(s, ctx, { error: err.message, values }), err.status);
-    }
-    setFlash(s, reply, { kind: 'ok', text: `Added the issuer ${values.url}.` });
-    return reply.redirect('/admin/issuers', 303);
+    return submitChange(
+      s,
+      reply,
+      async () => {
+        await s.issuers.add(ctx.actor, {
+          kind: values.kind,
+          url: values.url,
+          insecure: values.insecure === '1',
+          apiUrl: values.api_url || null,
+        });
+        return { text: `Added the issuer ${values.url}.`, to: '/admin/issuers' };
+      },
+      (err) => issuersPage(s, ctx, { error: err.message, values }),
+    );
   });
 
   web.post('/admin/issuers/remove', async (request, reply) => {
     const ctx = webContext(request);
     requireAdmin(ctx, request);
     const url = formString(formBody(request.body), 'url');
-    try {
-      await s.issuers.remove(ctx.actor, url);
-    } catch (err) {
-      if (!(err instanceof PierError) || err.status >= 500) throw err;
-      return sendPage(reply, await issuersPage(s, ctx, { error: err.message }), err.status);
-    }
-    setFlash(s, reply, { kind: 'ok', text: `Removed the issuer ${url}.` });
-    return reply.redirect('/admin/issuers', 303);
+    return submitChange(
+      s,
+      reply,
+      async () => {
+        await s.issuers.remove(ctx.actor, url);
+        return { text: `Removed the issuer ${url}.`, to: '/admin/issuers' };
+      },
+      (err) => issuersPage(s, ctx, { error: err.message }),
+    );
   });
 
   web.get<{ Querystring: { kind?: string; before?: string } }>(
@@ -403,25 +394,20 @@ export function registerAdminRoutes(web: FastifyInstance, s: Services): void {
     const name = formString(body, 'name').trim();
     // The guard's explicit choice (src/registry/projects.ts refuses it to anyone but an admin).
     const shadow = formBool(body, 'shadow_upstream');
-    try {
-      const project = await s.projects.create(ctx.actor, name, undefined, {
-        shadowUpstream: shadow,
-      });
-      setFlash(s, reply, {
-        kind: 'ok',
-        text: `Created ${project.name}. Add a trusted publisher to publish it from CI.`,
-      });
-      return reply.redirect(
-        `/manage/project/${encodeURIComponent(project.normalized_name)}/publishing/`,
-        303,
-      );
-    } catch (err) {
-      if (!(err instanceof PierError) || err.status >= 500) throw err;
-      return sendPage(
-        reply,
+    return submitChange(
+      s,
+      reply,
+      async () => {
+        const project = await s.projects.create(ctx.actor, name, undefined, {
+          shadowUpstream: shadow,
+        });
+        return {
+          text: `Created ${project.name}. Add a trusted publisher to publish it from CI.`,
+          to: `/manage/project/${encodeURIComponent(project.normalized_name)}/publishing/`,
+        };
+      },
+      (err) =>
         newProjectPage(ctx, { name, error: err.message, shadowChoice: shadowChoice(ctx), shadow }),
-        err.status,
-      );
-    }
+    );
   });
 }

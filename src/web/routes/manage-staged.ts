@@ -3,7 +3,7 @@
 // TOTP code when they have two-factor authentication, as the REST API asks.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Services } from '../../services.js';
-import { forbidden, PierError } from '../../errors.js';
+import { forbidden } from '../../errors.js';
 import { mayPreviewStaged } from '../../auth/permissions.js';
 import type { Project } from '../../db/schema.js';
 import { totpEnabled } from '../totp.js';
@@ -11,7 +11,7 @@ import { html, type SafeHtml } from '../html.js';
 import { csrfField, field, formError, layout } from '../render/layout.js';
 import { formatTime } from '../render/format.js';
 import { formBody, formString } from '../forms.js';
-import { sendPage, setFlash, webContext, type WebContext } from '../context.js';
+import { sendPage, submitChange, webContext, type WebContext } from '../context.js';
 import { requireUser } from '../guards.js';
 import { manageBase, manageNav } from './publishing.js';
 
@@ -114,22 +114,23 @@ export function registerStagedManageRoutes(web: FastifyInstance, s: Services): v
       const body = formBody(request.body);
       const version = formString(body, 'version');
       const totp = formString(body, 'totp') || undefined;
-      try {
-        const r =
-          action === 'approve'
-            ? await s.staged.approve(ctx.actor, project.name, version, totp)
-            : await s.staged.reject(ctx.actor, project.name, version, totp);
-        setFlash(s, reply, {
-          kind: 'ok',
-          text:
+      return submitChange(
+        s,
+        reply,
+        async () => {
+          const r =
             action === 'approve'
-              ? `${r.project} ${r.version} is published: ${r.files.join(', ')}.`
-              : `${r.project} ${r.version} was rejected; its files are deleted.`,
-        });
-      } catch (err) {
-        if (!(err instanceof PierError) || err.status >= 500) throw err;
-        return sendPage(reply, await stagedPage(s, ctx, project, err.message), err.status);
-      }
-      return reply.redirect(`${manageBase(project)}/staged/`, 303);
+              ? await s.staged.approve(ctx.actor, project.name, version, totp)
+              : await s.staged.reject(ctx.actor, project.name, version, totp);
+          return {
+            text:
+              action === 'approve'
+                ? `${r.project} ${r.version} is published: ${r.files.join(', ')}.`
+                : `${r.project} ${r.version} was rejected; its files are deleted.`,
+            to: `${manageBase(project)}/staged/`,
+          };
+        },
+        (err) => stagedPage(s, ctx, project, err.message),
+      );
     });
 }

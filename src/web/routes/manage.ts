@@ -6,10 +6,11 @@ import { PierError } from '../../errors.js';
 import { ROLES, type Role } from '../../auth/permissions.js';
 import type { Project } from '../../db/schema.js';
 import { html, type SafeHtml } from '../html.js';
-import { csrfField, field, formError, layout, postButton, select } from '../render/layout.js';
+import { field, formCard, formError, layout, postButton, select } from '../render/layout.js';
+import { dataTable } from '../render/table.js';
 import { auditKind, auditPage, auditTable } from '../render/audit.js';
 import { formBody, formString } from '../forms.js';
-import { sendPage, setFlash, webContext, type WebContext } from '../context.js';
+import { sendPage, submitChange, webContext, type WebContext } from '../context.js';
 import { manageBase, manageNav, ownedProject } from './publishing.js';
 
 const ROLE_OPTIONS = [
@@ -31,54 +32,49 @@ async function collaboratorsPage(
     html`${manageNav(project, 'collaborators')}
       <section class="card">
         <h2>Owners and maintainers</h2>
-        <table>
-          <thead>
-            <tr>
-              <th>User</th>
-              <th>Role</th>
-              <th></th>
-            </tr>
-          </thead>
-          <tbody>
-            ${roles.map(
-              (r) =>
-                html`<tr data-user="${r.user}">
-                  <td>
-                    <strong>${r.user}</strong
-                    >${r.user === ctx.user?.username ? html` <span class="muted small">(you)</span>` : ''}
-                  </td>
-                  <td>${r.role}</td>
-                  <td>
-                    ${postButton(
-                      ctx,
-                      `${base}role`,
-                      r.role === 'owner' ? 'Make maintainer' : 'Make owner',
-                      {
-                        fields: {
-                          username: r.user,
-                          role: r.role === 'owner' ? 'maintainer' : 'owner',
-                        },
+        ${dataTable(
+          null,
+          ['User', 'Role', ''],
+          html`${roles.map(
+            (r) =>
+              html`<tr data-user="${r.user}">
+                <td>
+                  <strong>${r.user}</strong
+                  >${r.user === ctx.user?.username ? html` <span class="muted small">(you)</span>` : ''}
+                </td>
+                <td>${r.role}</td>
+                <td>
+                  ${postButton(
+                    ctx,
+                    `${base}role`,
+                    r.role === 'owner' ? 'Make maintainer' : 'Make owner',
+                    {
+                      fields: {
+                        username: r.user,
+                        role: r.role === 'owner' ? 'maintainer' : 'owner',
                       },
-                    )}
-                    ${postButton(ctx, `${base}remove`, 'Remove', { fields: { username: r.user }, danger: true })}
-                  </td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>
+                    },
+                  )}
+                  ${postButton(ctx, `${base}remove`, 'Remove', { fields: { username: r.user }, danger: true })}
+                </td>
+              </tr>`,
+          )}`,
+        )}
       </section>
-      <section class="card">
-        <h2>Add a collaborator</h2>
-        ${formError(opts.error)}
-        <form method="post" action="${base}role" id="collaborator-form">
-          ${csrfField(ctx)}
-          <div class="grid-2">
-            ${field('username', 'User name', { value: opts.username ?? '', required: true })}
-            ${select('role', 'Role', ROLE_OPTIONS, { value: opts.role ?? 'maintainer' })}
-          </div>
-          <button type="submit">Add</button>
-        </form>
-      </section>`,
+      ${formCard(
+        ctx,
+        {
+          title: 'Add a collaborator',
+          action: `${base}role`,
+          id: 'collaborator-form',
+          submit: 'Add',
+          error: formError(opts.error),
+        },
+        html`<div class="grid-2">
+          ${field('username', 'User name', { value: opts.username ?? '', required: true })}
+          ${select('role', 'Role', ROLE_OPTIONS, { value: opts.role ?? 'maintainer' })}
+        </div>`,
+      )}`,
   );
 }
 
@@ -97,39 +93,39 @@ export function registerProjectManageRoutes(web: FastifyInstance, s: Services): 
     const body = formBody(request.body);
     const username = formString(body, 'username').trim();
     const role = formString(body, 'role');
-    try {
-      if (!ROLES.includes(role as Role))
-        throw new PierError(400, `Unknown role '${role}': use owner or maintainer`);
-      if (username === '') throw new PierError(400, 'Enter the user name to add');
-      await s.projects.setRole(ctx.actor, project.name, username, role as Role);
-    } catch (err) {
-      if (!(err instanceof PierError) || err.status >= 500) throw err;
-      return sendPage(
-        reply,
-        await collaboratorsPage(s, ctx, project, { error: err.message, username, role }),
-        err.status,
-      );
-    }
-    setFlash(s, reply, { kind: 'ok', text: `${username} is now ${role} of ${project.name}.` });
-    return reply.redirect(`${manageBase(project)}/collaborators/`, 303);
+    return submitChange(
+      s,
+      reply,
+      async () => {
+        if (!ROLES.includes(role as Role))
+          throw new PierError(400, `Unknown role '${role}': use owner or maintainer`);
+        if (username === '') throw new PierError(400, 'Enter the user name to add');
+        await s.projects.setRole(ctx.actor, project.name, username, role as Role);
+        return {
+          text: `${username} is now ${role} of ${project.name}.`,
+          to: `${manageBase(project)}/collaborators/`,
+        };
+      },
+      (err) => collaboratorsPage(s, ctx, project, { error: err.message, username, role }),
+    );
   });
 
   web.post<P>('/manage/project/:name/collaborators/remove', async (request, reply) => {
     const ctx = webContext(request);
     const project = await ownedProject(s, ctx, request, request.params.name);
     const username = formString(formBody(request.body), 'username').trim();
-    try {
-      await s.projects.removeRole(ctx.actor, project.name, username);
-    } catch (err) {
-      if (!(err instanceof PierError) || err.status >= 500) throw err;
-      return sendPage(
-        reply,
-        await collaboratorsPage(s, ctx, project, { error: err.message }),
-        err.status,
-      );
-    }
-    setFlash(s, reply, { kind: 'ok', text: `${username} was removed from ${project.name}.` });
-    return reply.redirect(`${manageBase(project)}/collaborators/`, 303);
+    return submitChange(
+      s,
+      reply,
+      async () => {
+        await s.projects.removeRole(ctx.actor, project.name, username);
+        return {
+          text: `${username} was removed from ${project.name}.`,
+          to: `${manageBase(project)}/collaborators/`,
+        };
+      },
+      (err) => collaboratorsPage(s, ctx, project, { error: err.message }),
+    );
   });
 
   web.get<{ Params: { name: string }; Querystring: { kind?: string; before?: string } }>(

@@ -8,9 +8,9 @@
 // administrators' second factor are the web interface's hooks (src/web/context.ts), as for every
 // form. Someone who may not see the organisation gets 404, as on its page; anyone else who is not
 // an administrator gets 403 before the form is read, and nothing changes.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Services } from '../../services.js';
-import { forbidden, PierError } from '../../errors.js';
+import { forbidden } from '../../errors.js';
 import { mayManageOrganizationPublishers } from '../../auth/permissions.js';
 import { matchesOrgWidePattern } from '../../oidc/org-wide.js';
 import type { PublisherView } from '../../oidc/publishers.js';
@@ -18,7 +18,7 @@ import { normalizeProjectName } from '../../packaging/names.js';
 import { html, type SafeHtml } from '../html.js';
 import { field, layout } from '../render/layout.js';
 import { providerTabs, publisherForm, type PublisherFormState } from '../render/publisher-forms.js';
-import { sendPage, setFlash, webContext, type WebContext } from '../context.js';
+import { sendPage, setFlash, submitChange, webContext, type WebContext } from '../context.js';
 import { idParam, requireUser } from '../guards.js';
 import { emptyState, publisherCard, readState, stateFromError } from './publishing.js';
 
@@ -101,20 +101,10 @@ export function registerOrganizationPublisherRoutes(web: FastifyInstance, s: Ser
     return found.name;
   }
 
-  async function show(
-    reply: FastifyReply,
-    ctx: WebContext,
-    org: string,
-    state: PublisherFormState,
-    status = 200,
-  ) {
-    return sendPage(reply, await page(s, ctx, org, state), status);
-  }
-
   web.get<P>('/orgs/:org/publishers', async (request, reply) => {
     const ctx = webContext(request);
     const org = await administered(ctx, request, request.params.org);
-    return show(reply, ctx, org, emptyState(request.query.provider));
+    return sendPage(reply, await page(s, ctx, org, emptyState(request.query.provider)));
   });
 
   web.post<P>('/orgs/:org/publishers', async (request, reply) => {
@@ -122,23 +112,24 @@ export function registerOrganizationPublisherRoutes(web: FastifyInstance, s: Ser
     const org = await administered(ctx, request, request.params.org);
     const state = readState(request, [PATTERN_FIELD]);
     const { issuer, [PATTERN_FIELD]: pattern, ...fields } = state.values;
-    try {
-      const added = await s.publishers.addOrganizationWide(
-        ctx.actor,
-        org,
-        { kind: state.kind, fields, issuerUrl: issuer || undefined },
-        // An empty field is the form's way of saying "every project".
-        pattern?.trim() ? pattern : undefined,
-      );
-      setFlash(s, reply, {
-        kind: 'ok',
-        text: `Added ${added.description} as an organisation-wide publisher of ${org} for projects matching '${added.organizationWide?.projects ?? ''}'.`,
-      });
-      return reply.redirect(`${orgPublishersPath(org)}#publisher-${added.id}`, 303);
-    } catch (err) {
-      if (!(err instanceof PierError) || err.status >= 500) throw err;
-      return show(reply, ctx, org, stateFromError(state, err, [PATTERN_FIELD]), err.status);
-    }
+    return submitChange(
+      s,
+      reply,
+      async () => {
+        const added = await s.publishers.addOrganizationWide(
+          ctx.actor,
+          org,
+          { kind: state.kind, fields, issuerUrl: issuer || undefined },
+          // An empty field is the form's way of saying "every project".
+          pattern?.trim() ? pattern : undefined,
+        );
+        return {
+          text: `Added ${added.description} as an organisation-wide publisher of ${org} for projects matching '${added.organizationWide?.projects ?? ''}'.`,
+          to: `${orgPublishersPath(org)}#publisher-${added.id}`,
+        };
+      },
+      (err) => page(s, ctx, org, stateFromError(state, err, [PATTERN_FIELD])),
+    );
   });
 
   web.post<{ Params: { org: string; id: string } }>(

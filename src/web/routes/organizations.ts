@@ -11,10 +11,11 @@ import {
   type OrgRole,
   type Role,
 } from '../../auth/permissions.js';
-import { html, type SafeHtml } from '../html.js';
-import { csrfField, field, formError, layout, postButton, select } from '../render/layout.js';
+import { html, type HtmlValue, type SafeHtml } from '../html.js';
+import { field, formCard, formError, layout, postButton, select } from '../render/layout.js';
+import { dataTable } from '../render/table.js';
 import { formBody, formString, type FormBody } from '../forms.js';
-import { sendPage, setFlash, webContext, type WebContext } from '../context.js';
+import { sendPage, submitChange, webContext, type WebContext } from '../context.js';
 import { requireUser } from '../guards.js';
 import type { OrganizationView, TeamView } from '../../orgs/service.js';
 
@@ -44,6 +45,18 @@ const errorFor = (st: PageState, form: string) =>
 const valueOf = (st: PageState, form: string, name: string, fallback = '') =>
   st.refused?.form === form ? formString(st.refused.values, name) || fallback : fallback;
 
+/** One of the forms of a page, with the service's message when it was the one refused. */
+const orgForm = (
+  ctx: WebContext,
+  st: PageState,
+  form: Omit<Parameters<typeof formCard>[1], 'error'>,
+  fields: HtmlValue,
+) => formCard(ctx, { ...form, error: errorFor(st, form.id) }, fields);
+
+/** A refusal to someone without the forms (a POST they made by hand) still says why. */
+const refusedNotice = (st: PageState) =>
+  st.refused ? html`<section class="card">${formError(st.refused.message)}</section>` : '';
+
 function teamSummary(org: string, t: TeamView): SafeHtml {
   return html`<tr id="team-${t.name}">
     <td><a href="${teamBase(org, t.name)}">${t.name}</a></td>
@@ -62,59 +75,41 @@ function orgPage(ctx: WebContext, v: OrganizationView, st: PageState): SafeHtml 
         <h1>${v.name}</h1>
         <h2>Members</h2>
         ${admin ? errorFor(st, 'member-row') : ''}
-        <table class="members">
-          <thead>
-            <tr>
-              <th>User</th>
-              <th>Role</th>
-              ${admin ? html`<th></th>` : ''}
-            </tr>
-          </thead>
-          <tbody>
-            ${v.members.map(
-              (m) =>
-                html`<tr data-user="${m.user}">
-                  <td>${m.user}</td>
-                  <td>${m.role}</td>
-                  ${
-                    admin
-                      ? html`<td>
-                          ${postButton(
-                            ctx,
-                            `${base}/members`,
-                            m.role === 'owner' ? 'Make member' : 'Make owner',
-                            {
-                              fields: {
-                                username: m.user,
-                                role: m.role === 'owner' ? 'member' : 'owner',
-                                form: 'member-row',
-                              },
+        ${dataTable(
+          'members',
+          ['User', 'Role', ...(admin ? [''] : [])],
+          html`${v.members.map(
+            (m) =>
+              html`<tr data-user="${m.user}">
+                <td>${m.user}</td>
+                <td>${m.role}</td>
+                ${
+                  admin
+                    ? html`<td>
+                        ${postButton(
+                          ctx,
+                          `${base}/members`,
+                          m.role === 'owner' ? 'Make member' : 'Make owner',
+                          {
+                            fields: {
+                              username: m.user,
+                              role: m.role === 'owner' ? 'member' : 'owner',
+                              form: 'member-row',
                             },
-                          )}
-                          ${postButton(ctx, `${base}/members/remove`, 'Remove', {
-                            fields: { username: m.user, form: 'member-row' },
-                            danger: true,
-                          })}
-                        </td>`
-                      : ''
-                  }
-                </tr>`,
-            )}
-          </tbody>
-        </table>
+                          },
+                        )}
+                        ${postButton(ctx, `${base}/members/remove`, 'Remove', {
+                          fields: { username: m.user, form: 'member-row' },
+                          danger: true,
+                        })}
+                      </td>`
+                    : ''
+                }
+              </tr>`,
+          )}`,
+        )}
         <h2>Teams</h2>
-        <table class="teams">
-          <thead>
-            <tr>
-              <th>Team</th>
-              <th>Members</th>
-              <th>Projects</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${v.teams.map((t) => teamSummary(v.name, t))}
-          </tbody>
-        </table>
+        ${dataTable('teams', ['Team', 'Members', 'Projects'], html`${v.teams.map((t) => teamSummary(v.name, t))}`)}
         <h2>Projects</h2>
         <ul class="projects">
           ${v.projects.map(
@@ -136,16 +131,19 @@ function orgPage(ctx: WebContext, v: OrganizationView, st: PageState): SafeHtml 
       }
       ${
         admin
-          ? html`<section class="card">
-                <h2>Add a member or change a role</h2>
-                <p class="muted">
-                  Removing a member also takes them out of every team of ${v.name}. The organisation
-                  keeps at least one owner.
-                </p>
-                ${errorFor(st, 'member-form')}
-                <form method="post" action="${base}/members" id="member-form">
-                  ${csrfField(ctx)}
-                  <input type="hidden" name="form" value="member-form" />
+          ? [
+              orgForm(
+                ctx,
+                st,
+                {
+                  title: 'Add a member or change a role',
+                  action: `${base}/members`,
+                  id: 'member-form',
+                  submit: 'Save',
+                  note: html`Removing a member also takes them out of every team of ${v.name}. The
+                  organisation keeps at least one owner.`,
+                },
+                html`<input type="hidden" name="form" value="member-form" />
                   <div class="grid-2">
                     ${field('username', 'User name', {
                       value: valueOf(st, 'member-form', 'username'),
@@ -154,42 +152,40 @@ function orgPage(ctx: WebContext, v: OrganizationView, st: PageState): SafeHtml 
                     ${select('role', 'Role', ORG_ROLE_OPTIONS, {
                       value: valueOf(st, 'member-form', 'role', 'member'),
                     })}
-                  </div>
-                  <button type="submit">Save</button>
-                </form>
-              </section>
-              <section class="card">
-                <h2>Create a team</h2>
-                ${errorFor(st, 'team-form')}
-                <form method="post" action="${base}/teams" id="team-form">
-                  ${csrfField(ctx)}
-                  ${field('team', 'Team name', {
-                    value: valueOf(st, 'team-form', 'team'),
-                    required: true,
-                  })}
-                  <button type="submit">Create</button>
-                </form>
-              </section>
-              <section class="card">
-                <h2>Transfer a project to ${v.name}</h2>
-                <p class="muted">
-                  Takes an owner of both the project and the organisation. Its people keep their
-                  roles; the organisation's owners own it too.
-                </p>
-                ${errorFor(st, 'transfer-form')}
-                <form method="post" action="${base}/transfer" id="transfer-form">
-                  ${csrfField(ctx)}
-                  ${field('project', 'Project', {
-                    value: valueOf(st, 'transfer-form', 'project'),
-                    required: true,
-                  })}
-                  <button type="submit">Transfer</button>
-                </form>
-              </section>`
-          : // A refusal to someone without the forms (a POST they made by hand) still says why.
-            st.refused
-            ? html`<section class="card">${formError(st.refused.message)}</section>`
-            : ''
+                  </div>`,
+              ),
+              orgForm(
+                ctx,
+                st,
+                {
+                  title: 'Create a team',
+                  action: `${base}/teams`,
+                  id: 'team-form',
+                  submit: 'Create',
+                },
+                field('team', 'Team name', {
+                  value: valueOf(st, 'team-form', 'team'),
+                  required: true,
+                }),
+              ),
+              orgForm(
+                ctx,
+                st,
+                {
+                  title: `Transfer a project to ${v.name}`,
+                  action: `${base}/transfer`,
+                  id: 'transfer-form',
+                  submit: 'Transfer',
+                  note: html`Takes an owner of both the project and the organisation. Its people
+                  keep their roles; the organisation's owners own it too.`,
+                },
+                field('project', 'Project', {
+                  value: valueOf(st, 'transfer-form', 'project'),
+                  required: true,
+                }),
+              ),
+            ]
+          : refusedNotice(st)
       }`,
     { wide: true },
   );
@@ -205,38 +201,31 @@ function teamPage(ctx: WebContext, org: string, t: TeamView, st: PageState): Saf
         <h1><a href="${orgBase(org)}">${org}</a> / ${t.name}</h1>
         <h2>Members</h2>
         ${admin ? errorFor(st, 'member-row') : ''}
-        <table class="members">
-          <thead>
-            <tr>
-              <th>User</th>
-              <th>From</th>
-              ${admin ? html`<th></th>` : ''}
-            </tr>
-          </thead>
-          <tbody>
-            ${t.members.map(
-              (m) =>
-                html`<tr data-user="${m.user}">
-                  <td>${m.user}</td>
-                  <td>${m.sources.join(', ')}</td>
-                  ${
-                    admin
-                      ? html`<td>
-                          ${
-                            m.sources.includes('manual')
-                              ? postButton(ctx, `${base}/members/remove`, 'Remove', {
-                                  fields: { username: m.user, form: 'member-row' },
-                                  danger: true,
-                                })
-                              : ''
-                          }
-                        </td>`
-                      : ''
-                  }
-                </tr>`,
-            )}
-          </tbody>
-        </table>
+        ${dataTable(
+          'members',
+          ['User', 'From', ...(admin ? [''] : [])],
+          html`${t.members.map(
+            (m) =>
+              html`<tr data-user="${m.user}">
+                <td>${m.user}</td>
+                <td>${m.sources.join(', ')}</td>
+                ${
+                  admin
+                    ? html`<td>
+                        ${
+                          m.sources.includes('manual')
+                            ? postButton(ctx, `${base}/members/remove`, 'Remove', {
+                                fields: { username: m.user, form: 'member-row' },
+                                danger: true,
+                              })
+                            : ''
+                        }
+                      </td>`
+                    : ''
+                }
+              </tr>`,
+          )}`,
+        )}
         <h2>Projects</h2>
         ${admin ? errorFor(st, 'role-row') : ''}
         <table class="roles">
@@ -281,60 +270,63 @@ function teamPage(ctx: WebContext, org: string, t: TeamView, st: PageState): Saf
       </section>
       ${
         admin
-          ? html`<section class="card">
-                <h2>Add a member</h2>
-                <p class="muted">
-                  Members from an identity provider's groups come and go with the groups at sign-in.
-                </p>
-                ${errorFor(st, 'team-member-form')}
-                <form method="post" action="${base}/members" id="team-member-form">
-                  ${csrfField(ctx)}
-                  ${field('username', 'User name', {
-                    value: valueOf(st, 'team-member-form', 'username'),
+          ? html`${orgForm(
+                ctx,
+                st,
+                {
+                  title: 'Add a member',
+                  action: `${base}/members`,
+                  id: 'team-member-form',
+                  submit: 'Add',
+                  note: html`Members from an identity provider's groups come and go with the groups
+                  at sign-in.`,
+                },
+                field('username', 'User name', {
+                  value: valueOf(st, 'team-member-form', 'username'),
+                  required: true,
+                }),
+              )}
+              ${orgForm(
+                ctx,
+                st,
+                {
+                  title: `Give the team a role in a project of ${org}`,
+                  action: `${base}/roles`,
+                  id: 'team-role-form',
+                  submit: 'Save',
+                },
+                html`<div class="grid-2">
+                  ${field('project', 'Project', {
+                    value: valueOf(st, 'team-role-form', 'project'),
                     required: true,
                   })}
-                  <button type="submit">Add</button>
-                </form>
-              </section>
-              <section class="card">
-                <h2>Give the team a role in a project of ${org}</h2>
-                ${errorFor(st, 'team-role-form')}
-                <form method="post" action="${base}/roles" id="team-role-form">
-                  ${csrfField(ctx)}
-                  <div class="grid-2">
-                    ${field('project', 'Project', {
-                      value: valueOf(st, 'team-role-form', 'project'),
-                      required: true,
-                    })}
-                    ${select('role', 'Role', TEAM_ROLE_OPTIONS, {
-                      value: valueOf(st, 'team-role-form', 'role', 'maintainer'),
-                    })}
-                  </div>
-                  <button type="submit">Save</button>
-                </form>
-              </section>
-              <section class="card">
-                <h2>Map an identity-provider group to the team</h2>
-                <p class="muted">
-                  At each sign-in through the provider, a user whose groups claim holds the value is
-                  put in the team (and taken out when it no longer does).
-                </p>
-                ${errorFor(st, 'group-form')}
-                <form method="post" action="${base}/groups" id="group-form">
-                  ${csrfField(ctx)}
-                  <div class="grid-2">
-                    ${field('provider', 'Identity provider', {
-                      value: valueOf(st, 'group-form', 'provider'),
-                      required: true,
-                    })}
-                    ${field('group', 'Group', {
-                      value: valueOf(st, 'group-form', 'group'),
-                      required: true,
-                    })}
-                  </div>
-                  <button type="submit">Map</button>
-                </form>
-              </section>
+                  ${select('role', 'Role', TEAM_ROLE_OPTIONS, {
+                    value: valueOf(st, 'team-role-form', 'role', 'maintainer'),
+                  })}
+                </div>`,
+              )}
+              ${orgForm(
+                ctx,
+                st,
+                {
+                  title: 'Map an identity-provider group to the team',
+                  action: `${base}/groups`,
+                  id: 'group-form',
+                  submit: 'Map',
+                  note: html`At each sign-in through the provider, a user whose groups claim holds
+                  the value is put in the team (and taken out when it no longer does).`,
+                },
+                html`<div class="grid-2">
+                  ${field('provider', 'Identity provider', {
+                    value: valueOf(st, 'group-form', 'provider'),
+                    required: true,
+                  })}
+                  ${field('group', 'Group', {
+                    value: valueOf(st, 'group-form', 'group'),
+                    required: true,
+                  })}
+                </div>`,
+              )}
               <section class="card">
                 <h2>Remove the team</h2>
                 <p class="muted">Its members lose the roles it gave them; its group mappings go.</p>
@@ -344,9 +336,7 @@ function teamPage(ctx: WebContext, org: string, t: TeamView, st: PageState): Saf
                   danger: true,
                 })}
               </section>`
-          : st.refused
-            ? html`<section class="card">${formError(st.refused.message)}</section>`
-            : ''
+          : refusedNotice(st)
       }`,
   );
 }
@@ -358,31 +348,23 @@ export function registerOrganizationWebRoutes(web: FastifyInstance, s: Services)
   const mayAdminister = async (ctx: WebContext, org: string) =>
     s.orgs.mayAdministerById(ctx.actor, (await s.orgs.require(org, ctx.principal)).id);
 
-  async function showOrg(
-    ctx: WebContext,
-    org: string,
-    reply: FastifyReply,
-    st?: PageState['refused'],
-    status = 200,
-  ) {
+  async function orgPageFor(ctx: WebContext, org: string, st?: PageState['refused']) {
     const view = await s.orgs.view(ctx.actor, org);
     const admin = await mayAdminister(ctx, org);
     const publishers = mayManageOrganizationPublishers(ctx.principal);
-    return sendPage(reply, orgPage(ctx, view, { admin, publishers, refused: st }), status);
+    return orgPage(ctx, view, { admin, publishers, refused: st });
   }
 
-  async function showTeam(
+  async function teamPageFor(
     ctx: WebContext,
     org: string,
     team: string,
-    reply: FastifyReply,
     st?: PageState['refused'],
-    status = 200,
   ) {
     const view = await s.orgs.teamDetail(ctx.actor, org, team);
     const name = (await s.orgs.view(ctx.actor, org)).name;
     const admin = await mayAdminister(ctx, org);
-    return sendPage(reply, teamPage(ctx, name, view, { admin, refused: st }), status);
+    return teamPage(ctx, name, view, { admin, refused: st });
   }
 
   /**
@@ -406,19 +388,20 @@ export function registerOrganizationWebRoutes(web: FastifyInstance, s: Services)
     else await s.orgs.teamDetail(ctx.actor, org, team);
     const body = formBody(request.body);
     const refusedForm = formString(body, 'form') || form;
-    let done: { text: string; to: string };
-    try {
-      if (administer) await s.orgs.requireAdministrable(ctx.actor, org);
-      done = await run(ctx, body);
-    } catch (err) {
-      if (!(err instanceof PierError) || err.status >= 500) throw err;
-      const refused = { form: refusedForm, message: err.message, values: body };
-      return team === undefined
-        ? showOrg(ctx, org, reply, refused, err.status)
-        : showTeam(ctx, org, team, reply, refused, err.status);
-    }
-    setFlash(s, reply, { kind: 'ok', text: done.text });
-    return reply.redirect(done.to, 303);
+    return submitChange(
+      s,
+      reply,
+      async () => {
+        if (administer) await s.orgs.requireAdministrable(ctx.actor, org);
+        return run(ctx, body);
+      },
+      (err) => {
+        const refused = { form: refusedForm, message: err.message, values: body };
+        return team === undefined
+          ? orgPageFor(ctx, org, refused)
+          : teamPageFor(ctx, org, team, refused);
+      },
+    );
   }
 
   const required = (body: FormBody, name: string, what: string): string => {
@@ -430,13 +413,13 @@ export function registerOrganizationWebRoutes(web: FastifyInstance, s: Services)
   web.get<OrgParams>('/orgs/:org', async (request, reply) => {
     const ctx = webContext(request);
     requireUser(ctx, request);
-    return showOrg(ctx, request.params.org, reply);
+    return sendPage(reply, await orgPageFor(ctx, request.params.org));
   });
 
   web.get<TeamParams>('/orgs/:org/teams/:team', async (request, reply) => {
     const ctx = webContext(request);
     requireUser(ctx, request);
-    return showTeam(ctx, request.params.org, request.params.team, reply);
+    return sendPage(reply, await teamPageFor(ctx, request.params.org, request.params.team));
   });
 
   web.post<OrgParams>('/orgs/:org/transfer', (request, reply) =>

@@ -21,7 +21,7 @@ import {
   type PublisherFormState,
 } from '../render/publisher-forms.js';
 import { formBody, formBool, formString } from '../forms.js';
-import { sendPage, setFlash, webContext, type WebContext } from '../context.js';
+import { sendPage, setFlash, submitChange, webContext, type WebContext } from '../context.js';
 import { idParam, requireUser } from '../guards.js';
 import { projectPath } from './browse.js';
 
@@ -339,26 +339,23 @@ export function registerPublishingRoutes(web: FastifyInstance, s: Services): voi
     const project = await ownedProject(s, ctx, request, request.params.name);
     const state = readState(request);
     const { issuer, project_name: _ignored, ...fields } = state.values;
-    try {
-      const added = await s.publishers.add(ctx.actor, project.name, {
-        kind: state.kind,
-        fields,
-        issuerUrl: issuer || undefined,
-        stageOnly: formBool(formBody(request.body), 'stage_only'),
-      });
-      setFlash(s, reply, {
-        kind: 'ok',
-        text: `Added ${added.description} as a trusted publisher of ${project.name}.`,
-      });
-      return reply.redirect(`${manageBase(project)}/publishing/#publisher-${added.id}`, 303);
-    } catch (err) {
-      if (!(err instanceof PierError) || err.status >= 500) throw err;
-      return sendPage(
-        reply,
-        await projectPublishingPage(s, ctx, project, stateFromError(state, err)),
-        err.status,
-      );
-    }
+    return submitChange(
+      s,
+      reply,
+      async () => {
+        const added = await s.publishers.add(ctx.actor, project.name, {
+          kind: state.kind,
+          fields,
+          issuerUrl: issuer || undefined,
+          stageOnly: formBool(formBody(request.body), 'stage_only'),
+        });
+        return {
+          text: `Added ${added.description} as a trusted publisher of ${project.name}.`,
+          to: `${manageBase(project)}/publishing/#publisher-${added.id}`,
+        };
+      },
+      (err) => projectPublishingPage(s, ctx, project, stateFromError(state, err)),
+    );
   });
 
   web.post<{ Params: { name: string; id: string } }>(
@@ -388,25 +385,26 @@ export function registerPublishingRoutes(web: FastifyInstance, s: Services): voi
     requireUser(ctx, request);
     const state = readState(request);
     const { issuer, project_name: projectName, ...fields } = state.values;
-    try {
-      if (!projectName?.trim())
-        throw new PierError(400, 'Specify project name', {
-          errors: { project_name: 'Specify project name' },
+    return submitChange(
+      s,
+      reply,
+      async () => {
+        if (!projectName?.trim())
+          throw new PierError(400, 'Specify project name', {
+            errors: { project_name: 'Specify project name' },
+          });
+        const added = await s.publishers.addPending(ctx.actor, projectName.trim(), {
+          kind: state.kind,
+          fields,
+          issuerUrl: issuer || undefined,
         });
-      const added = await s.publishers.addPending(ctx.actor, projectName.trim(), {
-        kind: state.kind,
-        fields,
-        issuerUrl: issuer || undefined,
-      });
-      setFlash(s, reply, {
-        kind: 'ok',
-        text: `Added ${added.description} as a pending publisher of ${projectName.trim()}.`,
-      });
-      return reply.redirect(`/account/publishers#publisher-${added.id}`, 303);
-    } catch (err) {
-      if (!(err instanceof PierError) || err.status >= 500) throw err;
-      return sendPage(reply, await pendingPage(s, ctx, stateFromError(state, err)), err.status);
-    }
+        return {
+          text: `Added ${added.description} as a pending publisher of ${projectName.trim()}.`,
+          to: `/account/publishers#publisher-${added.id}`,
+        };
+      },
+      (err) => pendingPage(s, ctx, stateFromError(state, err)),
+    );
   });
 
   web.post<{ Params: { id: string } }>('/account/publishers/:id/remove', async (request, reply) => {
