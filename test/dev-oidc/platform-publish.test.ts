@@ -147,6 +147,20 @@ test('--kind google: pier publish takes the token from the metadata server and u
   });
 });
 
+test('--kind google: a --claims file names the account; azp follows sub', async () => {
+  const email = 'release@my-project.iam.gserviceaccount.com';
+  await withDev(
+    { kind: 'google', claims: { email, sub: '117843524623590187360' } },
+    async (dev) => {
+      assert.equal(dev.claims.azp, '117843524623590187360');
+      assert.match(
+        startupText(dev),
+        /--provider google --email release@my-project\.iam\.gserviceaccount\.com --sub 117843524623590187360 /,
+      );
+    },
+  );
+});
+
 test('--kind google refuses job flags, a non-loopback host and TLS, naming each', async () => {
   const certs = testCertificates();
   const cases: [DevOidcOptions, RegExp][] = [
