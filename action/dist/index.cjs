@@ -12835,6 +12835,13 @@ function validateUploadMetadata(raw, options2 = {}) {
   return { ok: !0, metadata: buildMetadata(raw, version) };
 }
 
+// src/packaging/recorded-metadata.ts
+var LICENSE_FILE_METADATA = "2.4";
+function withoutPreStandardLicenseFiles(raw) {
+  let declared = METADATA_VERSIONS.indexOf(singleValue(raw, "metadata-version") ?? ""), standard = METADATA_VERSIONS.indexOf(LICENSE_FILE_METADATA);
+  return declared === -1 || declared >= standard || listValue(raw, "license-file") === void 0 ? raw : Object.fromEntries(Object.entries(raw).filter(([field]) => field !== "license-file"));
+}
+
 // src/packaging/wheel-filename.ts
 var WHEEL_NAME = /^[\p{L}\p{N}_.]+$/u, BUILD_TAG = /^([0-9]+)(.*)$/s, IDENTIFIER2 = /^[\p{ID_Start}_][\p{ID_Continue}]*$/u;
 function parseWheelFilename(filename) {
@@ -12909,7 +12916,7 @@ async function checkDistribution(d, options2) {
   } catch (err) {
     throw err instanceof PackagingError ? invalid(d, err.message, [REBUILD]) : err;
   }
-  let bytes = await readMetadata(d, rawName, rawVersion, options2.source), { raw } = parseCoreMetadata(bytes), file = d.kind === "wheel" ? "METADATA" : "PKG-INFO", name = singleValue(raw, "name"), version = singleValue(raw, "version");
+  let bytes = await readMetadata(d, rawName, rawVersion, options2.source), raw = withoutPreStandardLicenseFiles(parseCoreMetadata(bytes).raw), file = d.kind === "wheel" ? "METADATA" : "PKG-INFO", name = singleValue(raw, "name"), version = singleValue(raw, "version");
   if (!name || !version)
     throw invalid(d, `its ${file} has no ${name ? "Version" : "Name"}`, [REBUILD]);
   if (normalizeProjectName(name) !== normalizeProjectName(rawName))

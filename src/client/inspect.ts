@@ -13,6 +13,7 @@ import { parseCoreMetadata, singleValue, type RawMetadata } from '../packaging/c
 import { PackagingError } from '../packaging/errors.js';
 import { normalizeProjectName } from '../packaging/names.js';
 import { expectedSdistFilename, parseSdistFilename } from '../packaging/sdist-filename.js';
+import { withoutPreStandardLicenseFiles } from '../packaging/recorded-metadata.js';
 import { validateUploadMetadata } from '../packaging/upload-metadata.js';
 import { parseVersion, versionsEqual } from '../packaging/versions.js';
 import { parseWheelFilename } from '../packaging/wheel-filename.js';
@@ -96,7 +97,8 @@ export async function checkDistribution(
   }
 
   const bytes = await readMetadata(d, rawName, rawVersion, options.source);
-  const { raw } = parseCoreMetadata(bytes);
+  // What the index reads of the file (License-File before Metadata-Version 2.4 left out).
+  const raw = withoutPreStandardLicenseFiles(parseCoreMetadata(bytes).raw);
   const file = d.kind === 'wheel' ? 'METADATA' : 'PKG-INFO';
   const name = singleValue(raw, 'name');
   const version = singleValue(raw, 'version');

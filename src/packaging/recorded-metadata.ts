@@ -47,9 +47,10 @@ const LICENSE_FILE_METADATA = '2.4';
 /**
  * License-File in a file declaring a version before 2.4: setuptools wrote it so for years, before
  * PEP 639 gave it a meaning, and twine leaves it out of the form for those versions, which is
- * how PyPI accepts such files. It is dropped here the same way, rather than refused.
+ * how PyPI accepts such files. It is dropped here the same way, rather than refused — by the
+ * index reading a file's metadata and by `pier publish` before it builds the form.
  */
-function withoutPreStandardLicenseFiles(raw: RawMetadata): RawMetadata {
+export function withoutPreStandardLicenseFiles(raw: RawMetadata): RawMetadata {
   const declared = METADATA_VERSIONS.indexOf(singleValue(raw, 'metadata-version') ?? '');
   const standard = METADATA_VERSIONS.indexOf(LICENSE_FILE_METADATA);
   if (declared === -1 || declared >= standard || listValue(raw, 'license-file') === undefined)

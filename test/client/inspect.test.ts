@@ -51,6 +51,23 @@ test('setuptools’ sample distributions pass', async () => {
   }
 });
 
+test('License-File in metadata before 2.4 (setuptools wrote it for years) is left out, as twine and the index do', async () => {
+  // six 1.17.0, python-dateutil 2.9.0.post0, pexpect 4.9.0: Metadata-Version 2.1 with License-File.
+  const metadata =
+    'Metadata-Version: 2.1\nName: pier-sample\nVersion: 1.0.0\nSummary: synthetic\nLicense-File: LICENSE\n';
+  const d = await checkDistribution(await dist(await makeWheel({ metadata })), {
+    verifyMetadata: true,
+  });
+  assert.equal(d.metadata['license-file'], undefined, 'not sent in the form');
+  // From 2.4 it means something (PEP 639) and is kept, and checked.
+  const v24 = metadata.replace('2.1', '2.4');
+  const kept = await checkDistribution(
+    await dist(await makeWheel({ metadata: v24, distInfo: { 'licenses/LICENSE': 'MIT' } })),
+    { verifyMetadata: true },
+  );
+  assert.deepEqual(kept.metadata['license-file'], ['LICENSE']);
+});
+
 test('problems are errors that name the file and the mismatch', async () => {
   const cases: [string, () => Promise<Distribution>, RegExp][] = [
     [

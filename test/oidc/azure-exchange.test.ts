@@ -20,7 +20,7 @@ import { sample } from '../support/fixtures.js';
 import { tempDir } from '../support/tmp.js';
 import { startTestIssuer, type TestIssuer } from '../support/oidc-issuer.js';
 import { postMintToken } from '../support/mint.js';
-import { twineUpload } from '../support/python.js';
+import { twineUpload, twineUploadsWith } from '../support/python.js';
 import { OPERATOR, startServer, type TestServer } from '../support/server.js';
 
 const ORG_ID = '0ca3ddd9-f0b0-4635-a98c-5866526961b6';
@@ -144,13 +144,7 @@ test('an Azure publisher needs its organization’s issuer, and names a pipeline
 test('a pipeline’s token is exchanged, and twine uploads with the minted token', async () => {
   const r = await mint(await issuer.sign(pipelineClaims()));
   assert.equal(r.status, 200, JSON.stringify(r.body));
-  const up = await twineUpload(server.url, [sample('sample').wheel], {
-    username: '__token__',
-    password: r.body.token,
-  });
-  assert.equal(up.code, 0, up.stdout + up.stderr);
-  const doc = (await (await fetch(`${server.url}/pypi/pier-sample/json`)).json()) as any;
-  assert.equal(doc.info.name, 'pier-sample');
+  await twineUploadsWith(server.url, r.body.token, [sample('sample').wheel], 'pier-sample');
 });
 
 test('a service connection’s token is exchanged for its project only', async () => {

@@ -8,9 +8,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { sample } from '../support/fixtures.js';
-import { startTestIssuer, type TestIssuer } from '../support/oidc-issuer.js';
-import { twineUpload } from '../support/python.js';
-import { OPERATOR, startServer, type TestServer } from '../support/server.js';
+import type { TestIssuer } from '../support/oidc-issuer.js';
+import { startTrustingServer } from '../support/trusting-server.js';
+import { twineUploadsWith } from '../support/python.js';
+import { OPERATOR, type TestServer } from '../support/server.js';
 import { postMintToken } from '../support/mint.js';
 import { WebClient } from '../web/helpers.js';
 import { startDevOidc, startupText } from '../../src/dev-oidc/index.js';
@@ -51,19 +52,9 @@ const countTokens = async () =>
   (await server.services.db.kysely.selectFrom('tokens').select('id').execute()).length;
 
 before(async () => {
-  issuer = await startTestIssuer();
-  server = await startServer();
-  audience = new URL(server.url).host;
-  await server.services.issuers.add(OPERATOR, {
+  ({ server, issuer, audience } = await startTrustingServer({
     kind: 'bitbucket',
-    url: issuer.url,
-    insecure: true,
-  });
-  await server.services.auth.addUser(OPERATOR, { username: 'owner', password: 'owner-password' });
-  await server.services.projects.create(OPERATOR, 'pier-sample', 'owner');
-  await server.services.publishers.add(OPERATOR, 'pier-sample', {
-    kind: 'bitbucket',
-    issuerUrl: issuer.url,
+    project: 'pier-sample',
     // As copied from the OpenID Connect page, in upper case and without braces: normalized.
     fields: {
       workspaceUuid: WORKSPACE.slice(1, -1).toUpperCase(),
@@ -71,12 +62,12 @@ before(async () => {
       branch: 'release/*',
       deploymentEnvironmentUuid: ENVIRONMENT,
     },
-  });
+  }));
 });
 
 after(async () => {
-  await server.close();
-  await issuer.close();
+  await server?.close();
+  await issuer?.close();
 });
 
 test('a Bitbucket publisher names its workspace’s issuer, and pins a repository', async () => {
@@ -105,13 +96,12 @@ test('a Bitbucket publisher names its workspace’s issuer, and pins a repositor
 test('a Bitbucket step’s token is exchanged, and twine uploads with the minted token', async () => {
   const r = await mint(await issuer.sign(claims()));
   assert.equal(r.status, 200, JSON.stringify(r.body));
-  const { wheel } = sample('sample');
-  const up = await twineUpload(server.url, [wheel], {
-    username: '__token__',
-    password: r.body.token,
-  });
-  assert.equal(up.code, 0, up.stdout + up.stderr);
-  const doc = (await (await fetch(`${server.url}/pypi/pier-sample/json`)).json()) as any;
+  const doc = await twineUploadsWith(
+    server.url,
+    r.body.token,
+    [sample('sample').wheel],
+    'pier-sample',
+  );
   assert.equal(doc.info.version, '1.0.0');
 });
 

@@ -4,8 +4,9 @@
 // without the pinned ids, or of a pipeline that took over the slug, is refused and mints nothing.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { startTestIssuer, type TestIssuer } from '../support/oidc-issuer.js';
-import { OPERATOR, startServer, type TestServer } from '../support/server.js';
+import type { TestIssuer } from '../support/oidc-issuer.js';
+import { startTrustingServer } from '../support/trusting-server.js';
+import type { TestServer } from '../support/server.js';
 import { uploadWheelWith } from '../support/upload.js';
 import { postMintToken } from '../support/mint.js';
 
@@ -46,19 +47,9 @@ function claims(over: Record<string, unknown> = {}): Record<string, unknown> {
 const mint = (token: string) => postMintToken(server.url, token);
 
 before(async () => {
-  issuer = await startTestIssuer();
-  server = await startServer();
-  audience = new URL(server.url).host;
-  await server.services.issuers.add(OPERATOR, {
+  ({ server, issuer, audience } = await startTrustingServer({
     kind: 'buildkite',
-    url: issuer.url,
-    insecure: true,
-  });
-  await server.services.auth.addUser(OPERATOR, { username: 'owner', password: 'owner-password' });
-  await server.services.projects.create(OPERATOR, 'acme-lib', 'owner');
-  await server.services.publishers.add(OPERATOR, 'acme-lib', {
-    kind: 'buildkite',
-    issuerUrl: issuer.url,
+    project: 'acme-lib',
     fields: {
       organization: 'acme-inc',
       pipeline: 'release-app',
@@ -66,12 +57,12 @@ before(async () => {
       pipelineId: PIPELINE_ID,
       branch: 'main',
     },
-  });
+  }));
 });
 
 after(async () => {
-  await server.close();
-  await issuer.close();
+  await server?.close();
+  await issuer?.close();
 });
 
 test('a Buildkite job’s token is exchanged, and the minted token uploads', async () => {

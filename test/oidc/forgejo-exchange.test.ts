@@ -8,8 +8,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { decodeJwt } from 'jose';
 import { DEV_OIDC_DEFAULTS, startDevOidc, startupText } from '../../src/dev-oidc/index.js';
-import { startTestIssuer, type TestIssuer } from '../support/oidc-issuer.js';
-import { OPERATOR, startServer, type TestServer } from '../support/server.js';
+import type { TestIssuer } from '../support/oidc-issuer.js';
+import { startTrustingServer } from '../support/trusting-server.js';
+import { OPERATOR, type TestServer } from '../support/server.js';
 import { uploadWheelWith } from '../support/upload.js';
 import { postMintToken } from '../support/mint.js';
 
@@ -56,15 +57,9 @@ function claims(over: Record<string, unknown> = {}): Record<string, unknown> {
 const mint = (token: string) => postMintToken(server.url, token);
 
 before(async () => {
-  issuer = await startTestIssuer();
-  server = await startServer();
-  audience = new URL(server.url).host;
-  await server.services.issuers.add(OPERATOR, { kind: 'forgejo', url: issuer.url, insecure: true });
-  await server.services.auth.addUser(OPERATOR, { username: 'owner', password: 'owner-password' });
-  await server.services.projects.create(OPERATOR, 'forge-lib', 'owner');
-  await server.services.publishers.add(OPERATOR, 'forge-lib', {
+  ({ server, issuer, audience } = await startTrustingServer({
     kind: 'forgejo',
-    issuerUrl: issuer.url,
+    project: 'forge-lib',
     fields: {
       owner: 'forgejo',
       repository: 'release-app',
@@ -74,12 +69,12 @@ before(async () => {
       environment: 'release',
       ref: 'refs/tags/v*',
     },
-  });
+  }));
 });
 
 after(async () => {
-  await server.close();
-  await issuer.close();
+  await server?.close();
+  await issuer?.close();
 });
 
 test('a Forgejo publisher needs its instance’s issuer: there is no built-in one', async () => {

@@ -8,10 +8,11 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startDevOidc, startupText } from '../../src/dev-oidc/index.js';
 import { sample } from '../support/fixtures.js';
-import { startTestIssuer, type TestIssuer } from '../support/oidc-issuer.js';
+import type { TestIssuer } from '../support/oidc-issuer.js';
+import { startTrustingServer } from '../support/trusting-server.js';
 import { postMintToken } from '../support/mint.js';
-import { twineUpload } from '../support/python.js';
-import { OPERATOR, startServer, type TestServer } from '../support/server.js';
+import { twineUploadsWith } from '../support/python.js';
+import { OPERATOR, type TestServer } from '../support/server.js';
 
 const JOB_URL = 'https://ci.example.com/job/libs/job/release/';
 
@@ -40,22 +41,16 @@ const tokenIds = async () =>
   server.services.db.kysely.selectFrom('tokens').select('id').orderBy('id').execute();
 
 before(async () => {
-  issuer = await startTestIssuer();
-  server = await startServer();
-  audience = new URL(server.url).host;
-  await server.services.issuers.add(OPERATOR, { kind: 'jenkins', url: issuer.url, insecure: true });
-  await server.services.auth.addUser(OPERATOR, { username: 'owner', password: 'owner-password' });
-  await server.services.projects.create(OPERATOR, 'pier-sample', 'owner');
-  await server.services.publishers.add(OPERATOR, 'pier-sample', {
+  ({ server, issuer, audience } = await startTrustingServer({
     kind: 'jenkins',
-    issuerUrl: issuer.url,
+    project: 'pier-sample',
     fields: { jobUrl: JOB_URL },
-  });
+  }));
 });
 
 after(async () => {
-  await server.close();
-  await issuer.close();
+  await server?.close();
+  await issuer?.close();
 });
 
 test('a Jenkins publisher needs its Jenkins’ issuer, and names one job', async () => {
@@ -79,13 +74,7 @@ test('a Jenkins publisher needs its Jenkins’ issuer, and names one job', async
 test('a Jenkins build’s token is exchanged, and twine uploads with the minted token', async () => {
   const r = await mint(await issuer.sign(claims()));
   assert.equal(r.status, 200, JSON.stringify(r.body));
-  const up = await twineUpload(server.url, [sample('sample').wheel], {
-    username: '__token__',
-    password: r.body.token,
-  });
-  assert.equal(up.code, 0, up.stdout + up.stderr);
-  const doc = (await (await fetch(`${server.url}/pypi/pier-sample/json`)).json()) as any;
-  assert.equal(doc.info.name, 'pier-sample');
+  await twineUploadsWith(server.url, r.body.token, [sample('sample').wheel], 'pier-sample');
 });
 
 test('another job, a token from outside a build, another audience: refused', async () => {

@@ -1,4 +1,5 @@
 // Real Python clients: Debian's twine and a venv's pip.
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -105,4 +106,23 @@ export function pipInstall(
     ],
     { HOME: tempDir('pier-home-'), REQUESTS_CA_BUNDLE: '', CURL_CA_BUNDLE: '', ...env },
   );
+}
+
+/**
+ * Upload files with twine as `__token__` with an upload token (a minted one, say), check that
+ * twine succeeded and that the index then has `project`; its JSON API document is returned.
+ */
+export async function twineUploadsWith(
+  url: string,
+  token: string,
+  files: string[],
+  project: string,
+): Promise<{ info: { name: string; version: string } }> {
+  const up = await twineUpload(url, files, { username: '__token__', password: token });
+  assert.equal(up.code, 0, up.stdout + up.stderr);
+  const doc = (await (await fetch(`${url}/pypi/${project}/json`)).json()) as {
+    info: { name: string; version: string };
+  };
+  assert.equal(doc.info.name, project);
+  return doc;
 }

@@ -63,7 +63,7 @@ import {
   yamlScalar,
   type Rule,
 } from './core.js';
-import { refMatches, refPatternProblem, refPatternsOverlap } from './ref-glob.js';
+import { refMatches, refPatternProblem, refPatternsOverlap, triggerOfRef } from './ref-glob.js';
 import {
   DEFAULTS,
   given,
@@ -387,11 +387,8 @@ export function azureLinks(claims: Claims, issuerUrl: string): ProvenanceLinks {
 
 /** The trigger that matches a ref pattern, if it has one. */
 function trigger(ref: string): string[] {
-  const tag = /^refs\/tags\/(.+)$/.exec(ref);
-  if (tag) return ['trigger:', '  tags:', `    include: [${JSON.stringify(tag[1])}]`];
-  const branch = /^refs\/heads\/(.+)$/.exec(ref);
-  if (branch) return ['trigger:', '  branches:', `    include: [${JSON.stringify(branch[1])}]`];
-  return ['trigger:', '  tags:', "    include: ['v*']"];
+  const { kind, quoted } = triggerOfRef(ref);
+  return ['trigger:', `  ${kind}:`, `    include: [${quoted}]`];
 }
 
 /** The pipeline: build, then publish with the job's token (or the service connection's). */

@@ -51,6 +51,7 @@ import {
   checkEventName,
   checkWorkflowRefAt,
   environmentProblem,
+  githubTrigger,
   sharedGitHubRule,
 } from './github.js';
 import { optionalOverlap, refPatternProblem, refPatternsOverlap } from './ref-glob.js';
@@ -289,22 +290,13 @@ export function forgejoLinks(claims: Claims, issuerUrl: string): ProvenanceLinks
   return links;
 }
 
-/** The `on:` trigger that matches a ref pattern, if it has one. */
-function trigger(ref: string): string[] {
-  const tag = /^refs\/tags\/(.+)$/.exec(ref);
-  if (tag) return ['on:', '  push:', `    tags: [${JSON.stringify(tag[1])}]`];
-  const branch = /^refs\/heads\/(.+)$/.exec(ref);
-  if (branch) return ['on:', '  push:', `    branches: [${JSON.stringify(branch[1])}]`];
-  return ['on:', '  push:', "    tags: ['v*']"];
-}
-
 /** The workflow: build, then publish from a job that may request an OIDC token. */
 export function forgejoWorkflow(c: ForgejoConfig, context: TemplateContext): PipelineTemplate {
   const environment = optionalField(c.environment);
   const lines = [
     `# ${c.workflow} in ${c.owner}/${c.repository}`,
     'name: Release',
-    ...trigger(optionalField(c.ref)),
+    ...githubTrigger(optionalField(c.ref)),
     'jobs:',
     '  publish:',
     '    runs-on: docker',

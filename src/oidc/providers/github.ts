@@ -33,7 +33,13 @@ import {
   yamlScalar,
   type Rule,
 } from './core.js';
-import { optionalOverlap, refMatches, refPatternProblem, refPatternsOverlap } from './ref-glob.js';
+import {
+  optionalOverlap,
+  refMatches,
+  refPatternProblem,
+  refPatternsOverlap,
+  triggerOfRef,
+} from './ref-glob.js';
 import {
   describeProtectedRef,
   PROTECTED_REF_FIELD,
@@ -446,12 +452,9 @@ export function githubLinks(claims: Claims, issuerUrl: string): ProvenanceLinks 
 export const PYPA_ACTION = 'pypa/gh-action-pypi-publish@release/v1';
 
 /** The `on:` trigger that matches a ref pattern (`refs/tags/v*` → tags v*), if it has one. */
-function githubTrigger(ref: string): string[] {
-  const tag = /^refs\/tags\/(.+)$/.exec(ref);
-  if (tag) return ['on:', '  push:', `    tags: [${JSON.stringify(tag[1])}]`];
-  const branch = /^refs\/heads\/(.+)$/.exec(ref);
-  if (branch) return ['on:', '  push:', `    branches: [${JSON.stringify(branch[1])}]`];
-  return ['on:', '  push:', "    tags: ['v*']"];
+export function githubTrigger(ref: string): string[] {
+  const { kind, quoted } = triggerOfRef(ref);
+  return ['on:', '  push:', `    ${kind}: [${quoted}]`];
 }
 
 /**

@@ -87,3 +87,15 @@ export function branchPatternProblem(pattern: string): string | null {
     return 'Invalid branch pattern: no empty path segment';
   return null;
 }
+
+/**
+ * What a pipeline's trigger names for a ref pattern: `refs/tags/v*` → tags "v*",
+ * `refs/heads/main` → branches "main" (each quoted for YAML); tags 'v*' for any other pattern.
+ */
+export function triggerOfRef(ref: string): { kind: 'tags' | 'branches'; quoted: string } {
+  const tag = /^refs\/tags\/(.+)$/.exec(ref);
+  if (tag) return { kind: 'tags', quoted: JSON.stringify(tag[1]) };
+  const branch = /^refs\/heads\/(.+)$/.exec(ref);
+  if (branch) return { kind: 'branches', quoted: JSON.stringify(branch[1]) };
+  return { kind: 'tags', quoted: "'v*'" };
+}
