@@ -65,3 +65,36 @@ export function environmentOf(job: Readonly<JobSettings>, file: DevClaimsIn): st
   if (job.environment !== undefined) return job.environment;
   return text(file.environment);
 }
+
+/** The job settings by the flag that sets each, for the refusals of a platform without them. */
+export const SETTING_FLAGS: readonly (readonly [keyof JobSettings, string])[] = [
+  ['repository', '--repository'],
+  ['ownerId', '--owner-id'],
+  ['workflow', '--workflow'],
+  ['environment', '--environment'],
+  ['ref', '--ref'],
+  ['sha', '--sha'],
+  ['event', '--event'],
+  ['jobWorkflowRef', '--job-workflow-ref'],
+];
+
+/**
+ * The first setting given that the platform's tokens cannot say, as `--FLAG is not for --kind
+ * KIND: WHY` (refused rather than silently left out), or null.
+ */
+export function refusedSetting(
+  job: Readonly<JobSettings>,
+  kind: string,
+  why: string,
+  allowed: readonly (keyof JobSettings)[] = [],
+): string | null {
+  for (const [setting, flag] of SETTING_FLAGS)
+    if (job[setting] !== undefined && !allowed.includes(setting))
+      return `${flag} is not for --kind ${kind}: ${why}`;
+  return null;
+}
+
+/** A loopback address to listen on: 127.0.0.0/8, ::1 or localhost. */
+export function isLoopbackHost(host: string): boolean {
+  return /^127(?:\.\d{1,3}){3}$/.test(host) || host === '::1' || host === 'localhost';
+}

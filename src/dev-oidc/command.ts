@@ -160,6 +160,14 @@ function helpText(): string {
 The token endpoint behaves like GitHub Actions' ACTIONS_ID_TOKEN_REQUEST_URL, whatever the kind:
   GET /token?api-version=2.0&audience=AUD  with  Authorization: bearer $ACTIONS_ID_TOKEN_REQUEST_TOKEN
   -> {"value": "<JWT>"}   (RS256; without audience, GitHub's default https://github.com/OWNER)
+Kinds whose jobs ask otherwise also answer that request, and export its variables instead of
+GITHUB_ACTIONS and ACTIONS_ID_TOKEN_REQUEST_*, so that pier publish asks as on the platform:
+  --kind google: GCE_METADATA_HOST, Google's metadata server (GET
+    /computeMetadata/v1/instance/service-accounts/default/identity?audience=AUD&format=full
+    with Metadata-Flavor: Google -> the JWT; no secret, so loopback addresses and plain HTTP only)
+  --kind azure: SYSTEM_OIDCREQUESTURI and SYSTEM_ACCESSTOKEN (POST ?api-version=7.1 with
+    Authorization: Bearer $SYSTEM_ACCESSTOKEN -> {"oidcToken": "<JWT>"}, audience always
+    api://AzureADTokenExchange; the issuer ends in the organization id, plain HTTP only)
 Discovery is at /.well-known/openid-configuration, keys at /.well-known/jwks.
 
 Claims: flags set their claim and the claims derived from it. A --claims file is a JSON object
@@ -172,6 +180,8 @@ Examples:
   . ./job.env    # once it has printed: this shell now looks like a GitHub job
   pier dev-oidc --kind gitlab --repository my-group/my-project --ref refs/tags/v1.0
   pier dev-oidc --kind forgejo --repository forgejo/release-app --workflow release.yml
+  pier dev-oidc --kind google --claims sa.json   # {"email": "SA@PROJECT.iam.gserviceaccount.com"}
+  pier dev-oidc --kind azure --repository contoso/libraries --workflow release --ref refs/tags/v1.0
   pier dev-oidc --claims claims.json     # e.g. {"repository_visibility": "private", "run_id": null}
 `;
 }
@@ -183,7 +193,7 @@ export function registerDevOidcCommand(program: Command, io: DevOidcCommandIo = 
   program
     .command('dev-oidc')
     .description(
-      'run a development OIDC issuer: a local stand-in for the GitHub Actions token service (prints the env vars a CI job would have)',
+      "run a development OIDC issuer: a local stand-in for a CI platform's token service (GitHub Actions'; --kind for the others), printing the env vars a CI job would have",
     )
     .addOption(
       new Option('--kind <kind>', 'whose tokens to imitate')
@@ -207,15 +217,15 @@ export function registerDevOidcCommand(program: Command, io: DevOidcCommandIo = 
     )
     .option(
       '--repository <owner/repo>',
-      'GitHub OWNER/REPO, GitLab NAMESPACE/PROJECT or Buildkite ORG/PIPELINE (default octo-org/octo-repo; Buildkite acme-inc/super-duper-app)',
+      "GitHub OWNER/REPO, GitLab NAMESPACE/PROJECT, Buildkite ORG/PIPELINE, ActiveState or Azure DevOps ORG/PROJECT (default octo-org/octo-repo; the others: their kind's example)",
     )
     .option(
       '--owner-id <id>',
-      'repository_owner_id (GitLab: namespace_id), digits (default 65); Buildkite: organization_id, a UUID',
+      'repository_owner_id (GitLab: namespace_id), digits (default 65); Buildkite: organization_id, Azure: the organization id, a UUID',
     )
     .option(
       '--workflow <file>',
-      'GitHub workflow file (default release.yml); GitLab CI config path (default .gitlab-ci.yml); Buildkite step key (default publish)',
+      'GitHub workflow file (default release.yml); GitLab CI config path (default .gitlab-ci.yml); Buildkite step key (default publish); Azure pipeline name (default release)',
     )
     .option('--environment <env>', 'deployment environment (default: none)')
     .option('--ref <ref>', 'full git ref (default refs/heads/main)')

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { ProviderKind } from '../oidc/providers/types.js';
 import { devKinds, devShape } from './kinds.js';
-import type { JobSettings } from './shape.js';
+import type { JobSettings, ServerSettings } from './shape.js';
 
 export type { JobSettings } from './shape.js';
 
@@ -69,7 +69,7 @@ const EVENT = /^[a-z][a-z_]*$/;
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** The checks every platform shares, then the platform's own (its shape's `checkJob`). */
-function checkJob(kind: DevOidcKind, job: JobSettings): JobSettings {
+function checkJob(kind: DevOidcKind, job: JobSettings, server: ServerSettings): JobSettings {
   const { repository, ownerId, workflow, environment, ref, sha, event, jobWorkflowRef } = job;
   const settings = { repository, ownerId, workflow, environment, ref, sha, event, jobWorkflowRef };
   if (
@@ -83,7 +83,7 @@ function checkJob(kind: DevOidcKind, job: JobSettings): JobSettings {
     fail(`--sha must be a commit id of 40 lower-case hexadecimal digits, got '${sha}'`);
   if (event !== undefined && !EVENT.test(event))
     fail(`--event must be an event name such as push or workflow_dispatch, got '${event}'`);
-  const problem = devShape(kind)?.checkJob(settings);
+  const problem = devShape(kind)?.checkJob(settings, server);
   if (problem) fail(problem);
   return settings;
 }
@@ -157,15 +157,16 @@ export function resolveOptions(options: DevOidcOptions): ResolvedOptions {
     (typeof options.claims !== 'object' || options.claims === null || Array.isArray(options.claims))
   )
     fail('claims must be an object of claims');
+  const issuer = options.issuer === undefined ? undefined : checkIssuer(options.issuer);
   return {
     kind,
     host,
     port,
-    issuer: options.issuer === undefined ? undefined : checkIssuer(options.issuer),
+    issuer,
     tls,
     keyFile: options.keyFile,
     lifetime,
-    job: checkJob(kind, options),
+    job: checkJob(kind, options, { issuer, host, tls: tls !== undefined }),
     fileClaims: {
       ...(options.claimsFile === undefined ? {} : readClaimsFile(options.claimsFile)),
       ...options.claims,

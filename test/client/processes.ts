@@ -11,7 +11,7 @@ export const ACTION_BUNDLE = join(REPO_ROOT, 'action', 'dist', 'index.cjs');
 
 /** Variables that would make the client see a CI platform, a token or a CA it was not given. */
 const LEAKY =
-  /^(CI|GITHUB_.*|ACTIONS_.*|RUNNER_.*|INPUT_.*|GITLAB_CI|CI_.*|BUILDKITE.*|CIRCLECI|CIRCLE_.*|BITBUCKET_.*|GCE_METADATA_HOST|PIER_.*|TWINE_.*|NODE_EXTRA_CA_CERTS|.*_ID_TOKEN)$/;
+  /^(CI|GITHUB_.*|ACTIONS_.*|RUNNER_.*|INPUT_.*|GITLAB_CI|CI_.*|BUILDKITE.*|CIRCLECI|CIRCLE_.*|BITBUCKET_.*|GCE_METADATA_HOST|TF_BUILD|SYSTEM_OIDCREQUESTURI|SYSTEM_ACCESSTOKEN|PIER_.*|TWINE_.*|NODE_EXTRA_CA_CERTS|.*_ID_TOKEN)$/;
 
 export function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string> = {};

@@ -57,7 +57,7 @@ export async function startDevOidcProcess(args: readonly string[]): Promise<DevO
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`dev-oidc did not start:\n${output}`)), 20_000);
     const check = () => {
-      if (/ACTIONS_ID_TOKEN_REQUEST_TOKEN=/.test(output) && /pier issuer add/.test(output)) {
+      if (/^# Serving until interrupted/m.test(output)) {
         clearTimeout(timer);
         resolve();
       }

@@ -19,6 +19,9 @@ import {
   nonEmptyClaim,
   parseStoredFields,
 } from './core.js';
+import { given, mergeClaims, refusedSetting, shellQuote, text } from '../../dev-oidc/claims.js';
+import type { DevClaims, DevTokenShape, JobSettings } from '../../dev-oidc/shape.js';
+import { nameUuid } from '../../dev-oidc/uuid.js';
 import type { ActiveStateConfig, ConfigInput, Provider, ValidateResult } from './types.js';
 
 export const ACTIVESTATE_ISSUER_URL = 'https://platform.activestate.com/api/v1/oauth/oidc';
@@ -187,7 +190,86 @@ export function validateActiveStateConfig(input: ConfigInput): ValidateResult<Ac
 
 // --- Presentation ----------------------------------------------------------------------------
 
+// ---- `pier dev-oidc --kind activestate`: a token of ActiveState's pypi-publisher builder --------
+// The claims Warehouse reads (reference §3.5): `sub` org:ORG:project:PROJECT, `organization`,
+// `project`, `actor`, `actor_id`, `builder` pypi-publisher, and the unchecked `organization_id`,
+// `project_id`, `project_path`, `project_visibility`, `artifact_id`, `ingredient`. ActiveState
+// documents no example token: the ids are UUIDs here, made from the names (./dev-oidc/uuid.ts),
+// so the printed publisher keeps matching. --repository ORG/PROJECT names the project; the actor
+// comes from a --claims file (`actor`, `actor_id`); the builder's token says nothing of the rest.
+// The issuer is the instance's /api/v1/oauth/oidc, as the platform's own.
+
+export const ACTIVESTATE_ISSUER_PATH = '/api/v1/oauth/oidc';
+
+export const ACTIVESTATE_DEV_DEFAULTS = {
+  organization: 'acme-corp',
+  project: 'widgets',
+  actor: 'octocat',
+} as const;
+
+function activestateDevCheck(job: Readonly<JobSettings>): string | null {
+  if (job.repository !== undefined) {
+    const [org = '', project = '', ...rest] = job.repository.split('/');
+    if (
+      rest.length > 0 ||
+      nameProblem(org, VALID_ORGANIZATION_OR_ACTOR, 'x', 'x') !== null ||
+      nameProblem(project, VALID_PROJECT, 'x', 'x') !== null
+    )
+      return `--repository must be ORGANIZATION/PROJECT, ActiveState names (3 to 40 letters, digits and dashes; e.g. acme-corp/widgets), got '${job.repository}'`;
+  }
+  return refusedSetting(
+    job,
+    'activestate',
+    "the pypi-publisher builder's token names the organization, project and actor only (set actor and actor_id in a --claims file)",
+    ['repository'],
+  );
+}
+
+function activestateDevClaims(job: Readonly<JobSettings>, file: Readonly<DevClaims>): DevClaims {
+  const d = ACTIVESTATE_DEV_DEFAULTS;
+  const [orgFlag, projectFlag] = job.repository?.split('/') ?? [];
+  const organization = orgFlag ?? text(file.organization) ?? d.organization;
+  const project = projectFlag ?? text(file.project) ?? d.project;
+  const actor = text(file.actor) ?? d.actor;
+  const derived: DevClaims = {
+    sub: `org:${organization}:project:${project}`,
+    organization,
+    organization_id: nameUuid(`activestate-organization:${organization}`),
+    project,
+    project_id: nameUuid(`activestate-project:${organization}/${project}`),
+    project_path: `${organization}/${project}`,
+    project_visibility: 'public',
+    actor,
+    actor_id: nameUuid(`activestate-actor:${actor}`),
+    builder: ACTIVESTATE_BUILDER,
+    artifact_id: nameUuid(`activestate-artifact:${organization}/${project}`),
+    ingredient: project,
+  };
+  return mergeClaims(derived, file, given({ organization: orgFlag, project: projectFlag }));
+}
+
+const activestateDevShape: DevTokenShape = {
+  platform: 'ActiveState',
+  issuer: (baseUrl) => `${baseUrl}${ACTIVESTATE_ISSUER_PATH}`,
+  checkJob: activestateDevCheck,
+  claims: activestateDevClaims,
+  environment: () => ({}),
+  publisherFlags: (c) => [
+    `--organization ${shellQuote(text(c.organization) ?? '<ORG>')}`,
+    `--activestate-project ${shellQuote(text(c.project) ?? '<PROJECT>')}`,
+    `--actor ${shellQuote(text(c.actor) ?? '<ACTOR>')}`,
+    `--actor-id ${shellQuote(text(c.actor_id) ?? '<ID>')}`,
+  ],
+  notes: [
+    "# (ActiveState's builder publishes with its own token; here ActiveState-shaped tokens come",
+    '#  from the token endpoint above, which OIDC clients use when GITHUB_ACTIONS=true.)',
+  ],
+  flags:
+    '--repository ORG/PROJECT derives sub, organization, project and project_path; a --claims file sets actor (actor_id follows it); the other job flags are refused',
+};
+
 export const activestateProvider: Provider<ActiveStateConfig> = {
+  dev: activestateDevShape,
   kind: 'activestate',
   displayName: 'ActiveState',
   builtinIssuer: ACTIVESTATE_ISSUER_URL,

@@ -64,6 +64,22 @@ import {
   type Rule,
 } from './core.js';
 import { refMatches, refPatternProblem, refPatternsOverlap, triggerOfRef } from './ref-glob.js';
+import {
+  DEFAULTS,
+  given,
+  mergeClaims,
+  refusedSetting,
+  shellQuote,
+  stringOf,
+  text,
+} from '../../dev-oidc/claims.js';
+import type {
+  DevClaims,
+  DevTokenShape,
+  JobSettings,
+  ServerSettings,
+} from '../../dev-oidc/shape.js';
+import { nameUuid } from '../../dev-oidc/uuid.js';
 import type {
   Claims,
   ConfigInput,
@@ -402,7 +418,137 @@ export function azurePipeline(c: AzureConfig, context: TemplateContext): Pipelin
   return { path: 'azure-pipelines.yml', text: lines.join('\n') + '\n', language: 'yaml' };
 }
 
+// ---- `pier dev-oidc --kind azure`: a pipeline's own token ----------------------------------
+// The token a job gets by POSTing to SYSTEM_OIDCREQUESTURI with System.AccessToken (the request
+// `pier publish` makes, src/client/ambient.ts), with the claims Teleport's RFD 211 records: `sub`
+// p://ORG/PROJECT/PIPELINE, `org_id`, `prj_id`, `def_id`, `rpo_id`, `rpo_uri`, `rpo_ver`,
+// `rpo_ref`, `run_id`, and `aud` always api://AzureADTokenExchange. The issuer is the server's
+// URL followed by the organization's id, the form pier's Azure issuer check takes with --insecure
+// (a loopback stand-in ending in the id: azureIssuerProblem), so nothing is relaxed for it; over
+// HTTPS pier takes only https://vstoken.dev.azure.com/ID, so --tls-cert is refused. Flags:
+// --repository ORG/PROJECT (the names in sub), --owner-id (the organization's id, in the issuer
+// and org_id), --workflow (the pipeline's name), --ref (rpo_ref), --sha (rpo_ver). A service
+// connection's token (serviceConnectionId) is not imitated.
+
+export const AZURE_DEV_DEFAULTS = {
+  organization: 'contoso',
+  organizationId: '0ca3ddd9-f0b0-4635-a98c-5866526961b6',
+  project: 'libraries',
+  pipeline: 'release',
+  pipelineId: '12',
+} as const;
+
+/** The organization id of the development tokens: --owner-id, else the file's org_id, else the default. */
+function devOrganizationId(job: Readonly<JobSettings>, file: Readonly<DevClaims>): string {
+  return job.ownerId ?? text(file.org_id) ?? AZURE_DEV_DEFAULTS.organizationId;
+}
+
+function azureDevCheck(job: Readonly<JobSettings>, server?: Readonly<ServerSettings>) {
+  const { repository, ownerId, workflow, ref } = job;
+  if (repository !== undefined) {
+    const [org = '', project = '', ...rest] = repository.split('/');
+    if (rest.length > 0 || !VALID_ORGANIZATION.test(org) || nameProblem(project, 'project'))
+      return `--repository must be ORGANIZATION/PROJECT (e.g. contoso/libraries), got '${repository}'`;
+  }
+  if (ownerId !== undefined && !VALID_UUID.test(ownerId))
+    return `--owner-id must be the organization's id, a lower-case UUID (the last part of its issuer URL), got '${ownerId}'`;
+  if (workflow !== undefined && nameProblem(workflow, 'pipeline'))
+    return `--workflow is the pipeline's name here (one segment of p://ORG/PROJECT/PIPELINE), got '${workflow}'`;
+  if (ref !== undefined && !/^refs\/(?:heads|tags|pull)\/\S+$/.test(ref))
+    return `--ref must be a full ref such as refs/heads/main or refs/tags/v1.0, got '${ref}'`;
+  const refused = refusedSetting(
+    job,
+    'azure',
+    "a pipeline's token names its organization, project, pipeline and repository ref only",
+    ['repository', 'ownerId', 'workflow', 'ref', 'sha'],
+  );
+  if (refused) return refused;
+  if (server?.tls)
+    return `--tls-cert is not for --kind azure: over HTTPS pier takes only ${AZURE_ISSUER_BASE}ORGANIZATION_ID as an Azure issuer (a plain-HTTP loopback stand-in with --insecure)`;
+  if (server?.issuer !== undefined) {
+    const problem = azureIssuerProblem(server.issuer, server.issuer.startsWith('http:'));
+    if (problem) return `--issuer: ${problem}`;
+    const id = issuerOrganizationId(server.issuer);
+    if (ownerId !== undefined && id !== ownerId)
+      return `--owner-id ${ownerId} is not the organization id of --issuer ${server.issuer}`;
+  }
+  return null;
+}
+
+function azureDevClaims(job: Readonly<JobSettings>, file: Readonly<DevClaims>, issuer: string) {
+  const d = AZURE_DEV_DEFAULTS;
+  const [orgFlag, projectFlag] = job.repository?.split('/') ?? [];
+  const subject = /^p:\/\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(text(file.sub) ?? '');
+  const organization = orgFlag ?? subject?.[1] ?? d.organization;
+  const project = projectFlag ?? subject?.[2] ?? d.project;
+  const pipeline = job.workflow ?? subject?.[3] ?? d.pipeline;
+  // The issuer names the organization: its id is the issuer's, whatever else says.
+  const fromIssuer = issuerOrganizationId(issuer);
+  const orgId =
+    fromIssuer !== null && VALID_UUID.test(fromIssuer) ? fromIssuer : devOrganizationId(job, file);
+  const derived: DevClaims = {
+    sub: `p://${organization}/${project}/${pipeline}`,
+    org_id: orgId,
+    prj_id: nameUuid(`azure-project:${organization}/${project}`),
+    def_id: d.pipelineId,
+    rpo_id: nameUuid(`azure-repository:${organization}/${project}`),
+    rpo_uri: `https://dev.azure.com/${organization}/${project}/_git/${project}`,
+    rpo_ver: job.sha ?? text(file.rpo_ver) ?? DEFAULTS.sha,
+    rpo_ref: job.ref ?? text(file.rpo_ref) ?? DEFAULTS.ref,
+    run_id: DEFAULTS.runId,
+  };
+  const flagged = given({
+    sub:
+      job.repository !== undefined || job.workflow !== undefined ? String(derived.sub) : undefined,
+    org_id: job.ownerId,
+    rpo_ver: job.sha,
+    rpo_ref: job.ref,
+  });
+  return mergeClaims(derived, file, flagged);
+}
+
+const azureDevShape: DevTokenShape = {
+  platform: 'Azure Pipelines',
+  tokenRequest: 'azure-devops',
+  fixedAudience: AZURE_DEVOPS_AUDIENCE,
+  issuer: (baseUrl, job, file) => `${baseUrl}/${devOrganizationId(job, file)}`,
+  checkJob: azureDevCheck,
+  claims: azureDevClaims,
+  environment(claims) {
+    const parts = /^p:\/\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(text(claims.sub) ?? '');
+    return {
+      TF_BUILD: 'True',
+      SYSTEM_COLLECTIONURI: parts ? `https://dev.azure.com/${parts[1]}/` : undefined,
+      SYSTEM_TEAMPROJECT: parts?.[2],
+      SYSTEM_TEAMPROJECTID: stringOf(claims.prj_id),
+      SYSTEM_DEFINITIONID: stringOf(claims.def_id),
+      BUILD_DEFINITIONNAME: parts?.[3],
+      BUILD_BUILDID: stringOf(claims.run_id),
+      BUILD_SOURCEBRANCH: stringOf(claims.rpo_ref),
+      BUILD_SOURCEVERSION: stringOf(claims.rpo_ver),
+    };
+  },
+  publisherFlags(c) {
+    const parts = /^p:\/\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(text(c.sub) ?? '');
+    return [
+      `--organization ${shellQuote(parts?.[1] ?? '<ORG>')}`,
+      `--organization-id ${shellQuote(text(c.org_id) ?? '<ORG_ID>')}`,
+      `--azure-project ${shellQuote(parts?.[2] ?? '<PROJECT>')}`,
+      `--pipeline ${shellQuote(parts?.[3] ?? '<PIPELINE>')}`,
+      `--project-id ${shellQuote(text(c.prj_id) ?? '<UUID>')}`,
+      `--pipeline-id ${shellQuote(text(c.def_id) ?? '<ID>')}`,
+    ];
+  },
+  notes: [
+    `# (Its tokens' audience is always ${AZURE_DEVOPS_AUDIENCE}, as Azure DevOps'; the issuer ends in the`,
+    '#  organization id, as https://vstoken.dev.azure.com/ORG_ID does.)',
+  ],
+  flags:
+    "a pipeline's own token, from a POST to SYSTEM_OIDCREQUESTURI with SYSTEM_ACCESSTOKEN, audience api://AzureADTokenExchange: --repository ORG/PROJECT and --workflow (the pipeline) derive sub, --owner-id is the organization id (the issuer's last segment, org_id), --ref and --sha set rpo_ref and rpo_ver",
+};
+
 export const azureProvider: Provider<AzureConfig> = {
+  dev: azureDevShape,
   kind: 'azure',
   displayName: 'Azure Pipelines',
   builtinIssuer: null,

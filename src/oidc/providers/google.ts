@@ -21,6 +21,14 @@ import {
   type Rule,
 } from './core.js';
 import { optionalOverlap } from './ref-glob.js';
+import {
+  isLoopbackHost,
+  mergeClaims,
+  refusedSetting,
+  shellQuote,
+  text,
+} from '../../dev-oidc/claims.js';
+import type { DevClaims, DevTokenShape } from '../../dev-oidc/shape.js';
 import type {
   ConfigInput,
   GoogleConfig,
@@ -130,7 +138,81 @@ export function googleBuild(c: GoogleConfig, context: TemplateContext): Pipeline
   return { path: 'cloudbuild.yaml', text: lines.join('\n') + '\n', language: 'yaml' };
 }
 
+// ---- `pier dev-oidc --kind google`: a service account's identity token -----------------------
+// What a job on Compute Engine (and Cloud Build, Cloud Run, GKE, whose metadata servers answer
+// the same request) gets from its metadata server: GET
+// http://metadata.google.internal/computeMetadata/v1/instance/service-accounts/default/identity?audience=AUD&format=full
+// with `Metadata-Flavor: Google`, answered with the bare JWT
+// (https://cloud.google.com/compute/docs/instances/verifying-instance-identity), whose claims
+// are `email`, `email_verified`, `sub` and `azp` (the account's unique id) and, in the full
+// format, `google.compute_engine` (the instance). Google's client libraries, and `pier publish`,
+// reach it at GCE_METADATA_HOST when that is set: the server exports it. The token names an
+// account, not a repository or a workflow, so every job flag is refused; a --claims file sets
+// `email` (and `sub`, which `azp` follows). Like Google's, the metadata endpoint asks for no
+// secret: it listens on loopback addresses only, and over plain HTTP as Google's does.
+
+/** The account of the development tokens (a service account's address and unique id). */
+export const GOOGLE_DEV_DEFAULTS = {
+  email: 'publisher@octo-project.iam.gserviceaccount.com',
+  sub: '104892763512096341265',
+  project: 'octo-project',
+  projectNumber: 123456789012,
+} as const;
+
+function googleDevClaims(_job: unknown, file: Readonly<DevClaims>): DevClaims {
+  const d = GOOGLE_DEV_DEFAULTS;
+  const sub = text(file.sub) ?? d.sub;
+  const derived: DevClaims = {
+    sub,
+    azp: sub,
+    email: d.email,
+    email_verified: true,
+    google: {
+      compute_engine: {
+        instance_creation_timestamp: 1735600000,
+        instance_id: '4223423423423423423',
+        instance_name: 'release-runner',
+        project_id: d.project,
+        project_number: d.projectNumber,
+        zone: 'europe-west1-b',
+      },
+    },
+  };
+  return mergeClaims(derived, file);
+}
+
+const googleDevShape: DevTokenShape = {
+  platform: 'Google Cloud',
+  tokenRequest: 'gce-metadata',
+  checkJob(job, server) {
+    const refused = refusedSetting(
+      job,
+      'google',
+      'a service account\'s token names the account (email, sub), not a job; set "email" in a --claims file',
+    );
+    if (refused) return refused;
+    if (server?.tls)
+      return '--tls-cert is not for --kind google: jobs reach the metadata server over plain HTTP (GCE_METADATA_HOST names no scheme)';
+    if (server && !isLoopbackHost(server.host))
+      return `--host must be a loopback address for --kind google: its metadata endpoint, like Google's, asks for no secret, got '${server.host}'`;
+    return null;
+  },
+  claims: googleDevClaims,
+  environment: () => ({}),
+  publisherFlags: (c) => [
+    `--email ${shellQuote(text(c.email) ?? '<EMAIL>')}`,
+    ...(text(c.sub) ? [`--sub ${shellQuote(String(c.sub))}`] : []),
+  ],
+  notes: [
+    "# (GCE_METADATA_HOST is where Google's client libraries and pier publish find the metadata",
+    "#  server; like Google's, it gives a token to whoever asks on this machine.)",
+  ],
+  flags:
+    "a service account's identity token from the metadata server (GCE_METADATA_HOST); no job flags apply: a --claims file sets email and sub (azp follows sub)",
+};
+
 export const googleProvider: Provider<GoogleConfig> = {
+  dev: googleDevShape,
   kind: 'google',
   displayName: 'Google',
   builtinIssuer: GOOGLE_ISSUER_URL,
