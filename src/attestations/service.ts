@@ -351,10 +351,28 @@ export class AttestationService {
    */
   async releaseStatus(
     db: Kysely<Database>,
-    release: Pick<Release, 'id' | 'project_id'>,
+    release: Pick<Release, 'id' | 'project_id' | 'created_at'>,
   ): Promise<ProvenanceStatus> {
     const id = Number(release.id);
-    const { previous } = await this.releaseOrder(db, release.project_id);
+    // The candidates for its previous release, without reading every release (this runs at each
+    // upload): the two latest created at or before it. One of them is the release itself or the
+    // other release `previousReleases` chooses, which dominates every release not read.
+    const candidates = await db
+      .selectFrom('releases')
+      .select(['id', 'created_at'])
+      .where('project_id', '=', release.project_id)
+      .where('created_at', '<=', release.created_at)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(2)
+      .execute();
+    const order = [
+      { id, createdAt: Number(release.created_at) },
+      ...candidates
+        .map((r) => ({ id: Number(r.id), createdAt: Number(r.created_at) }))
+        .filter((r) => r.id !== id),
+    ];
+    const previous = previousReleases(order);
     const before = previous.get(id) ?? null;
     const sources = await this.sourcesByRelease(
       db,
@@ -369,7 +387,13 @@ export class AttestationService {
     const release = (await this.releaseOrder(this.db, projectId)).releases.find((r) =>
       versionsEqual(r.version, version),
     );
-    return release ? this.releaseStatus(this.db, { id: release.id, project_id: projectId }) : null;
+    return release
+      ? this.releaseStatus(this.db, {
+          id: release.id,
+          project_id: projectId,
+          created_at: release.createdAt,
+        })
+      : null;
   }
 
   /**
